@@ -1,0 +1,1 @@
+"""Caducée: secure health messaging and care coordination."""

@@ -1,0 +1,1 @@
+"""Mailbox accounts (BAL), their types and states, connection accounts and delegates."""

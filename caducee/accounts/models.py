@@ -1,0 +1,155 @@
+"""Mailbox accounts. Columns mirror the stored rows of the field table (accounts/fields.py)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class AccountType(models.TextChoices):
+    PER = "PER", "PER — personnel"
+    INT = "INT", "INT — interne"
+    ORG = "ORG", "ORG — organisationnelle"
+    MED = "MED", "MED — non professionnel de santé"
+    APP = "APP", "APP — applicative"
+
+    @classmethod
+    def nominative(cls) -> tuple[str, ...]:
+        return (cls.PER, cls.INT, cls.MED)
+
+    @classmethod
+    def shared(cls) -> tuple[str, ...]:
+        return (cls.ORG, cls.APP)
+
+
+class AccountState(models.TextChoices):
+    PREREGISTERED = "preinscrit", "Préinscrit"
+    TO_VALIDATE = "a_valider", "À valider"
+    VALID = "valide", "Valide"
+    REJECTED = "rejete", "Rejeté"
+    DEACTIVATED = "desactive", "Désactivé"
+
+
+class Account(models.Model):
+    structure = models.ForeignKey(
+        "structures.Structure", on_delete=models.PROTECT, related_name="accounts"
+    )
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="account",
+    )
+    state = models.CharField(max_length=12, choices=AccountState.choices)
+    visible = models.BooleanField("visible dans l'annuaire", default=False)
+    is_test = models.BooleanField("compte de test MSSanté", default=False)
+    default_mailbox = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    finalised_at = models.DateTimeField(null=True, blank=True)
+
+    # Columns of the field table, in its order.
+    email = models.EmailField("adresse mail", max_length=254, unique=True)
+    last_name = models.CharField("nom", max_length=150)
+    first_name = models.CharField("prénom", max_length=150)
+    rpps = models.CharField("RPPS", max_length=11, blank=True)
+    adeli = models.CharField("ADELI", max_length=9, blank=True)
+    company_name = models.CharField("raison sociale", max_length=200, blank=True)
+    service = models.CharField("service de rattachement", max_length=200, blank=True)
+    address1 = models.CharField("adresse (1)", max_length=200, blank=True)
+    address2 = models.CharField("adresse (2)", max_length=200, blank=True)
+    postal_code = models.CharField("code postal", max_length=5, blank=True)
+    city = models.CharField("ville", max_length=100, blank=True)
+    department = models.CharField("département", max_length=3, blank=True)
+    region = models.CharField("région", max_length=2, blank=True)
+    phone1 = models.CharField("téléphone (1)", max_length=16, blank=True)
+    phone2 = models.CharField("téléphone (2)", max_length=16, blank=True)
+    profession = models.CharField("profession", max_length=8, blank=True)
+    specialty = models.CharField("spécialité", max_length=8, blank=True)
+    diploma = models.CharField("diplôme", max_length=16, blank=True)
+    liberal = models.BooleanField("activité libérale", null=True)
+    type = models.CharField("type de BAL", max_length=3, choices=AccountType.choices)
+    resp_structure_id_type = models.CharField(max_length=6, blank=True)
+    resp_structure_id = models.CharField(max_length=14, blank=True)
+    return_address = models.CharField(max_length=200, blank=True)
+    resp_last_name = models.CharField(max_length=150, blank=True)
+    resp_first_name = models.CharField(max_length=150, blank=True)
+    resp_profession = models.CharField(max_length=8, blank=True)
+    resp_identifier = models.CharField(max_length=11, blank=True)
+    description = models.CharField(max_length=250, blank=True)
+    civility = models.CharField(max_length=2, blank=True)
+    mssante_particle = models.CharField(max_length=64, blank=True)
+    apicrypt_address = models.CharField(max_length=64, blank=True)
+    apicrypt_specialty = models.CharField(max_length=100, blank=True)
+    expiry_date = models.DateField(null=True, blank=True)
+    alias = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["email"]
+        indexes = [
+            models.Index(fields=["structure", "email"]),
+            models.Index(fields=["structure", "state", "email"]),
+            models.Index(fields=["structure", "type", "email"]),
+            models.Index(fields=["structure", "last_name"]),
+            models.Index(fields=["rpps"]),
+            models.Index(fields=["adeli"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+    @property
+    def is_nominative(self) -> bool:
+        return self.type in AccountType.nominative()
+
+    @property
+    def is_shared(self) -> bool:
+        return self.type in AccountType.shared()
+
+    @property
+    def display_name(self) -> str:
+        if self.is_shared and self.description:
+            return self.description
+        return f"{self.last_name} {self.first_name}".strip()
+
+
+class ConnectionLink(models.Model):
+    """A nominative account allowed to open a shared (ORG/APP) mailbox."""
+
+    mailbox = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="connection_links")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="mailbox_links")
+    notify_on_receipt = models.BooleanField("notification de réception", default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["mailbox", "account"], name="one_connection_link")
+        ]
+
+
+class Delegation(models.Model):
+    """A delegate account given access to another account (seed 004)."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="delegations")
+    delegate = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="delegated_to")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "delegate"], name="one_delegation")
+        ]
+
+
+class EmailChangeRequest(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "En attente"
+        DONE = "done", "Appliquée"
+        CANCELLED = "cancelled", "Annulée"
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="email_changes")
+    new_email = models.EmailField(max_length=254)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    requested_at = models.DateTimeField(auto_now_add=True)

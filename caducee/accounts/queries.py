@@ -1,0 +1,75 @@
+"""Read-side helpers for account lists: search, filters, counters."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q, QuerySet
+
+from caducee.accounts.models import Account, AccountState, EmailChangeRequest
+from caducee.core.errors import Invalid
+from caducee.referentials.text import fold
+from caducee.structures.models import Structure
+
+
+def state_from_text(value: str) -> str:
+    folded = fold(value).replace(" ", "_")
+    for state in AccountState:
+        if folded in {state.value, fold(state.label).replace(" ", "_")}:
+            return state.value
+    aliases = {
+        "preinscrits": "preinscrit",
+        "valides": "valide",
+        "desactives": "desactive",
+        "rejetes": "rejete",
+    }
+    if folded in aliases:
+        return aliases[folded]
+    raise Invalid(f"État « {value} » inconnu : préinscrit, à valider, valide, rejeté ou désactivé.")
+
+
+def search_accounts(
+    structure: Structure, query: str = "", state: str = "", kind: str = ""
+) -> QuerySet[Account]:
+    queryset = Account.objects.filter(structure=structure)
+    text = query.strip()
+    if text:
+        digits = text.replace(" ", "")
+        condition = (
+            Q(email__icontains=text.lower())
+            | Q(last_name__icontains=text)
+            | Q(first_name__icontains=text)
+        )
+        if digits.isdigit():
+            condition |= Q(rpps__startswith=digits) | Q(adeli__startswith=digits)
+        queryset = queryset.filter(condition)
+    if state:
+        queryset = queryset.filter(state=state)
+    if kind:
+        queryset = queryset.filter(type=kind)
+    return queryset.order_by("email")
+
+
+def counters(structure: Structure) -> dict[str, int]:
+    """The list counters of seed 004 §3.2, in one query (plus one for email changes)."""
+    totals = Account.objects.filter(structure=structure).aggregate(
+        valid=Count("pk", filter=Q(state=AccountState.VALID)),
+        to_validate=Count("pk", filter=Q(state=AccountState.TO_VALIDATE)),
+        preregistered=Count("pk", filter=Q(state=AccountState.PREREGISTERED)),
+        rejected=Count("pk", filter=Q(state=AccountState.REJECTED)),
+        deactivated=Count("pk", filter=Q(state=AccountState.DEACTIVATED)),
+    )
+    totals["email_changes"] = EmailChangeRequest.objects.filter(
+        account__structure=structure, status=EmailChangeRequest.Status.PENDING
+    ).count()
+    return totals
+
+
+def nominative_candidates(scope: QuerySet[Structure], text: str, limit: int = 50) -> list[Account]:
+    """Search-as-you-type for connection accounts: at most `limit` answers."""
+    term = text.strip().lower()
+    if not term:
+        return []
+    return list(
+        Account.objects.filter(structure__in=scope, type__in=("PER", "INT", "MED"))
+        .filter(Q(email__icontains=term) | Q(last_name__icontains=term))
+        .order_by("email")[:limit]
+    )

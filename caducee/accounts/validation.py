@@ -1,0 +1,458 @@
+"""Validation and safe normalisation of account fields, driven by the field table."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+
+from caducee.accounts.fields import BY_KEY, FIELDS, TYPES, FieldSpec, Kind, Rule
+from caducee.core.errors import Problem
+from caducee.referentials import identifiers, lists
+
+TYPE_NAMES = {
+    "PER": "PER (personnel)",
+    "INT": "INT (interne)",
+    "ORG": "ORG (organisationnelle)",
+    "MED": "MED (non professionnel de santé)",
+    "APP": "APP (applicative)",
+}
+_PHONE = re.compile(r"^\+?\d{6,15}$")
+_PARTICLE = re.compile(r"^[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9])?$")
+_EXCEL_EPOCH = date(1899, 12, 30)
+
+
+@dataclass
+class Cleaned:
+    values: dict[str, Any] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not any(p.is_error for p in self.problems)
+
+    def error(self, spec: FieldSpec, code: str, message: str) -> None:
+        self.problems.append(Problem(spec.key, code, message))
+
+    def warn(self, spec: FieldSpec, code: str, message: str) -> None:
+        self.problems.append(Problem(spec.key, code, message, "warning"))
+
+
+def as_text(value: object) -> str:
+    """A cell or form value as text; integral floats (spreadsheets) lose their '.0'."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "OUI" if value else "NON"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def mailbox_type(value: object) -> str | None:
+    text = as_text(value).upper()
+    return text if text in TYPES else None
+
+
+def clean_account(raw: Mapping[str, object]) -> Cleaned:
+    """Validate every field of the table for one account; raw values keyed by spec key."""
+    out = Cleaned()
+    type_spec = BY_KEY["type"]
+    kind = mailbox_type(raw.get("type"))
+    if kind is None:
+        given = as_text(raw.get("type"))
+        out.error(
+            type_spec,
+            "required" if not given else "choice",
+            "Indiquez le type de BAL : PER, INT, ORG, MED ou APP."
+            if not given
+            else f"Type de BAL « {given} » inconnu : indiquez PER, INT, ORG, MED ou APP.",
+        )
+    out.values["type"] = kind or ""
+    for spec in FIELDS:
+        if spec.key == "type":
+            continue
+        text = as_text(raw.get(spec.key))
+        if len(text) > 10 * spec.max_length + 100:  # do not even parse absurd input
+            value: Any = empty_value(spec)
+            out.error(spec, "too_long", f"« {spec.header} » dépasse {spec.max_length} caractères.")
+        else:
+            value = _parse(spec, raw.get(spec.key), text, out)
+            if (
+                isinstance(value, str)
+                and len(value) > spec.max_length
+                and not _has_error(out, spec.key)
+            ):
+                out.error(
+                    spec,
+                    "too_long",
+                    f"« {spec.header} » dépasse {spec.max_length} caractères : raccourcissez-le.",
+                )
+        out.values[spec.key] = value
+    _fill_region(out)
+    if kind is not None:
+        _apply_rules(kind, out)
+        _check_structure_id(out)
+        _check_resp_identifier(kind, out)
+    return out
+
+
+def empty_value(spec: FieldSpec) -> Any:
+    if spec.kind is Kind.YES_NO:
+        return None
+    if spec.kind is Kind.DATE:
+        return None
+    if spec.kind is Kind.EMAIL_LIST:
+        return []
+    return ""
+
+
+def is_empty(value: Any) -> bool:
+    return value is None or value == "" or value == []
+
+
+def _parse(spec: FieldSpec, original: object, text: str, out: Cleaned) -> Any:
+    if text == "" and not isinstance(original, date | datetime):
+        return empty_value(spec)
+    parser = _PARSERS.get(spec.kind, _parse_text)
+    return parser(spec, original, text, out)
+
+
+def _parse_text(spec: FieldSpec, original: object, text: str, out: Cleaned) -> Any:
+    return " ".join(text.split())
+
+
+def _parse_upper(spec: FieldSpec, original: object, text: str, out: Cleaned) -> Any:
+    value = " ".join(text.split())
+    upper = value.upper()
+    if upper != value:
+        out.warn(spec, "uppercased", f"« {spec.header} » mis en majuscules : {upper}.")
+    return upper
+
+
+def _parse_email(spec: FieldSpec, original: object, text: str, out: Cleaned) -> Any:
+    value = text.strip()
+    lower = value.lower()
+    try:
+        validate_email(lower)
+    except ValidationError:
+        out.error(
+            spec,
+            "email",
+            f"« {value} » n'est pas une adresse mail valide (attendu : prenom.nom@domaine.fr).",
+        )
+        return lower
+    if lower != value:
+        out.warn(spec, "lowercased", f"Adresse mail mise en minuscules : {lower}.")
+    return lower
+
+
+def _digits_field(
+    validator: Callable[[str], str],
+) -> Callable[[FieldSpec, object, str, Cleaned], Any]:
+    def parse(spec: FieldSpec, original: object, text: str, out: Cleaned) -> Any:
+        try:
+            number = validator(text)
+        except identifiers.InvalidIdentifier as exc:
+            out.error(spec, "identifier", str(exc))
+            return identifiers.compact(text)
+        if number != text:
+            out.warn(spec, "compacted", f"Espaces retirés du numéro {spec.header} : {number}.")
+        return number
+
+    return parse
+
+
+def _parse_postal(spec: FieldSpec, original: object, text: str, out: Cleaned) -> Any:
+    value = text.replace(" ", "")
+    if value.isdigit() and len(value) == 4:
+        # Spreadsheets drop the leading zero of 01000…09999.
+        fixed = "0" + value
+        out.warn(spec, "zero_padded", f"Code postal complété par un zéro initial : {fixed}.")
+        return fixed
+    if not (value.isdigit() and value.isascii() and len(value) == 5):
+        out.error(spec, "postal_code", f"Code postal « {text} » invalide : 5 chiffres attendus.")
+    elif value != text:
+        out.warn(spec, "compacted", f"Espaces retirés du code postal : {value}.")
+    return value
+
+
+def _parse_phone(spec: FieldSpec, original: object, text: str, out: Cleaned) -> Any:
+    value = re.sub(r"[\s.\-()/]", "", text)
+    if isinstance(original, int | float) and len(value) == 9 and not value.startswith("0"):
+        value = "0" + value  # a spreadsheet turned 0612345678 into 612345678
+    if not _PHONE.match(value):
+        out.error(
+            spec,
+            "phone",
+            f"Numéro de téléphone « {text} » invalide : chiffres seulement (ex. 0612345678).",
+        )
+        return value
+    if value != text:
+        out.warn(spec, "compacted", f"« {spec.header} » écrit sans séparateur : {value}.")
+    return value
+
+
+def _parse_list(spec: FieldSpec, original: object, text: str, out: Cleaned) -> Any:
+    assert spec.referential is not None
+    referential = lists.by_name(spec.referential)
+    entry = referential.lookup(text)
+    if entry is None:
+        examples = ", ".join(f"{e.code} ({e.label})" for e in list(referential)[:3])
+        out.error(
+            spec,
+            "choice",
+            f"« {text} » n'est pas dans la liste « {spec.header} » : indiquez un code ou un "
+            f"libellé de la liste (par exemple {examples}).",
+        )
+        return text
+    return entry.code
+
+
+def _parse_yes_no(spec: FieldSpec, original: object, text: str, out: Cleaned) -> Any:
+    folded = text.strip().upper()
+    if folded in {"OUI", "O", "YES", "Y", "1", "VRAI", "TRUE"}:
+        return True
+    if folded in {"NON", "N", "NO", "0", "FAUX", "FALSE"}:
+        return False
+    out.error(spec, "yes_no", f"« {spec.header} » doit valoir OUI ou NON (lu : « {text} »).")
+    return None
+
+
+def _parse_structure_id_type(spec: FieldSpec, original: object, text: str, out: Cleaned) -> Any:
+    value = text.strip().upper()
+    value = identifiers.STRUCTURE_ID_CODES.get(value, value)
+    if value.startswith("FINESS"):
+        value = "FINESS"
+    if value not in identifiers.STRUCTURE_ID_TYPES:
+        out.error(
+            spec,
+            "choice",
+            f"Type d'identifiant « {text} » inconnu : indiquez FINESS, SIREN ou SIRET "
+            "(ou 1, 2, 3).",
+        )
+    return value
+
+
+def _parse_compact(spec: FieldSpec, original: object, text: str, out: Cleaned) -> Any:
+    return identifiers.compact(text).upper()
+
+
+def _parse_particle(spec: FieldSpec, original: object, text: str, out: Cleaned) -> Any:
+    value = text.strip().lower()
+    if "@" in value:
+        out.error(
+            spec,
+            "particle",
+            f"« {spec.header} » : indiquez seulement la partie avant @ (le domaine est ajouté "
+            "automatiquement).",
+        )
+        return value
+    if not _PARTICLE.match(value):
+        out.error(
+            spec,
+            "particle",
+            f"« {text} » : utilisez des lettres sans accent, des chiffres, des points ou des "
+            "tirets (ex. prenom.nom).",
+        )
+    elif value != text:
+        out.warn(spec, "lowercased", f"« {spec.header} » mis en minuscules : {value}.")
+    return value
+
+
+def _parse_date(spec: FieldSpec, original: object, text: str, out: Cleaned) -> Any:
+    if isinstance(original, datetime):
+        return original.date()
+    if isinstance(original, date):
+        return original
+    if isinstance(original, int | float) and not isinstance(original, bool):
+        if 1 <= original < 2958466:  # an Excel serial date
+            return _EXCEL_EPOCH + timedelta(days=int(original))
+    parsed = parse_date_text(text)
+    if parsed is None:
+        out.error(
+            spec,
+            "date",
+            f"Date « {text} » illisible : écrivez-la AA-MM-JJ (ex. 26-12-31) ou JJ/MM/AAAA.",
+        )
+    return parsed
+
+
+def parse_date_text(text: str) -> date | None:
+    value = text.strip().split(" ")[0].split("T")[0]
+    for pattern, order in (
+        (r"^(\d{2})-(\d{1,2})-(\d{1,2})$", "ymd2"),
+        (r"^(\d{4})-(\d{1,2})-(\d{1,2})$", "ymd"),
+        (r"^(\d{1,2})/(\d{1,2})/(\d{4})$", "dmy"),
+        (r"^(\d{1,2})/(\d{1,2})/(\d{2})$", "dmy2"),
+    ):
+        match = re.match(pattern, value)
+        if not match:
+            continue
+        a, b, c = (int(x) for x in match.groups())
+        try:
+            if order == "ymd2":
+                return date(2000 + a, b, c)
+            if order == "ymd":
+                return date(a, b, c)
+            if order == "dmy":
+                return date(c, b, a)
+            return date(2000 + c, b, a)
+        except ValueError:
+            return None
+    return None
+
+
+def _parse_email_list(spec: FieldSpec, original: object, text: str, out: Cleaned) -> Any:
+    emails: list[str] = []
+    for part in re.split(r"[;,\s]+", text):
+        address = part.strip().lower()
+        if not address:
+            continue
+        try:
+            validate_email(address)
+        except ValidationError:
+            out.error(spec, "email", f"« {part} » n'est pas une adresse mail valide.")
+            continue
+        if address not in emails:
+            emails.append(address)
+    return emails
+
+
+_PARSERS: dict[Kind, Callable[[FieldSpec, object, str, Cleaned], Any]] = {
+    Kind.TEXT: _parse_text,
+    Kind.UPPER: _parse_upper,
+    Kind.EMAIL: _parse_email,
+    Kind.RPPS: _digits_field(identifiers.validate_rpps),
+    Kind.ADELI: _digits_field(identifiers.validate_adeli),
+    Kind.POSTAL_CODE: _parse_postal,
+    Kind.PHONE: _parse_phone,
+    Kind.LIST: _parse_list,
+    Kind.YES_NO: _parse_yes_no,
+    Kind.STRUCTURE_ID_TYPE: _parse_structure_id_type,
+    Kind.STRUCTURE_ID: _parse_compact,
+    Kind.PERSON_ID: _parse_compact,
+    Kind.PARTICLE: _parse_particle,
+    Kind.DATE: _parse_date,
+    Kind.EMAIL_LIST: _parse_email_list,
+    Kind.STRUCTURE: _parse_text,
+}
+
+
+# Conditions of OSC fields: given the cleaned values, is the field mandatory?
+CONDITIONS: dict[str, Callable[[dict[str, Any]], bool]] = {
+    "rpps_or_adeli": lambda v: is_empty(v.get("rpps")) and is_empty(v.get("adeli")),
+    "medico_social_profession": lambda v: lists.is_medico_social(v.get("profession") or ""),
+    "civility_profession": lambda v: v.get("profession") in lists.PROFESSIONS_WITH_CIVILITY,
+    "apicrypt_address_given": lambda v: not is_empty(v.get("apicrypt_address")),
+}
+CONDITION_MESSAGES = {
+    "rpps_or_adeli": "Une BAL PER exige un numéro RPPS ou ADELI : renseignez l'un des deux.",
+    "medico_social_profession": "Le diplôme est obligatoire pour une profession médico-sociale.",
+    "civility_profession": (
+        "La civilité d'exercice est obligatoire pour un Médecin, un Pharmacien ou un "
+        "Chirurgien-Dentiste en BAL INT (ex. DR pour Docteur)."
+    ),
+    "apicrypt_address_given": "Apicrypt spécialité est obligatoire quand Apicrypt adresse est "
+    "renseignée.",
+}
+
+
+def _apply_rules(kind: str, out: Cleaned) -> None:
+    values = out.values
+    reported_conditions: set[str] = set()
+    for spec in FIELDS:
+        rule = spec.rule(kind)
+        value = values.get(spec.key)
+        if rule is Rule.O and is_empty(value) and not _has_error(out, spec.key):
+            out.error(
+                spec,
+                "required",
+                f"« {spec.header} » est obligatoire pour une BAL {TYPE_NAMES[kind]}"
+                + (f" : {spec.help}" if spec.help else "."),
+            )
+        elif rule is Rule.NC and not is_empty(value):
+            out.error(
+                spec,
+                "not_concerned",
+                f"« {spec.header} » doit rester vide pour une BAL {TYPE_NAMES[kind]} : "
+                "effacez cette valeur.",
+            )
+        elif rule is Rule.OSC and spec.condition and is_empty(value):
+            if spec.condition in reported_conditions or _has_error(out, spec.key):
+                continue
+            if CONDITIONS[spec.condition](values):
+                reported_conditions.add(spec.condition)
+                out.error(spec, "required_if", CONDITION_MESSAGES[spec.condition])
+
+
+def _has_error(out: Cleaned, key: str) -> bool:
+    return any(p.field == key and p.is_error for p in out.problems)
+
+
+def _fill_region(out: Cleaned) -> None:
+    department = out.values.get("department") or ""
+    if not department or _has_error(out, "department"):
+        return
+    expected = lists.region_of_department(department) or ""
+    region = out.values.get("region") or ""
+    spec = BY_KEY["region"]
+    if not region and not _has_error(out, "region"):
+        out.values["region"] = expected
+        out.warn(
+            spec, "derived", f"Région déduite du département : {lists.regions().label(expected)}."
+        )
+    elif region and region != expected and not _has_error(out, "region"):
+        out.error(
+            spec,
+            "mismatch",
+            f"Le département {lists.departments().label(department)} est en région "
+            f"{lists.regions().label(expected)}, pas {lists.regions().label(region)} : "
+            "corrigez l'un des deux.",
+        )
+
+
+def _check_structure_id(out: Cleaned) -> None:
+    id_type = out.values.get("resp_structure_id_type") or ""
+    number = out.values.get("resp_structure_id") or ""
+    if (
+        not number
+        or _has_error(out, "resp_structure_id")
+        or _has_error(out, "resp_structure_id_type")
+    ):
+        return
+    spec = BY_KEY["resp_structure_id"]
+    if not id_type:
+        out.error(
+            spec,
+            "required_if",
+            "Indiquez aussi le type d'identifiant de la structure (FINESS, SIREN, SIRET).",
+        )
+        return
+    try:
+        out.values["resp_structure_id"] = identifiers.validate_structure_identifier(id_type, number)
+    except identifiers.InvalidIdentifier as exc:
+        out.error(spec, "identifier", str(exc))
+
+
+def _check_resp_identifier(kind: str, out: Cleaned) -> None:
+    number = out.values.get("resp_identifier") or ""
+    if not number or _has_error(out, "resp_identifier"):
+        return
+    spec = BY_KEY["resp_identifier"]
+    try:
+        if len(number) == 9 and kind == "APP":
+            out.values["resp_identifier"] = identifiers.validate_adeli(number)
+        else:
+            out.values["resp_identifier"] = identifiers.validate_rpps(number)
+    except identifiers.InvalidIdentifier as exc:
+        out.error(spec, "identifier", f"Identifiant du responsable : {exc}")

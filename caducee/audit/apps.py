@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class AuditConfig(AppConfig):
+    name = "caducee.audit"
+    label = "audit"
+    verbose_name = "Journal d'audit"

@@ -1,0 +1,60 @@
+"""Recording audit events, inside the caller's transaction."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from django.db import models, transaction
+
+from caducee.audit.chain import event_hash, hashed_fields
+from caducee.audit.models import AuditEvent, AuditHead
+from caducee.core.context import Context
+
+if TYPE_CHECKING:
+    from caducee.structures.models import Structure
+
+
+def record(
+    ctx: Context,
+    action: str,
+    *,
+    structure: Structure | None = None,
+    target: models.Model | None = None,
+    target_label: str = "",
+    detail: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one event to the chain. Must run inside the operation's transaction."""
+    with transaction.atomic():
+        head, _ = AuditHead.objects.select_for_update().get_or_create(id=1)
+        event = AuditEvent(
+            seq=head.seq + 1,
+            created_at=datetime.now(UTC),
+            actor=ctx.user,
+            actor_label=ctx.actor_label,
+            acting_as=ctx.acting_as.email if ctx.acting_as is not None else "",
+            channel=ctx.channel,
+            ip=ctx.ip,
+            structure=structure,
+            action=action,
+            target_type=target._meta.model_name or "" if target is not None else "",
+            target_id=str(target.pk) if target is not None else "",
+            target_label=target_label or (str(target) if target is not None else ""),
+            detail=detail or {},
+            prev_hash=head.hash,
+        )
+        # Round-trip the detail through JSON so the hash matches what is read back.
+        event.detail = _json_roundtrip(event.detail)
+        event.hash = event_hash(event.prev_hash, hashed_fields(event))
+        event.save()
+        head.seq = event.seq
+        head.hash = event.hash
+        head.save(update_fields=["seq", "hash"])
+        return event
+
+
+def _json_roundtrip(value: dict[str, Any]) -> dict[str, Any]:
+    import json
+
+    result: dict[str, Any] = json.loads(json.dumps(value, default=str))
+    return result

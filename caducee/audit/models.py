@@ -1,0 +1,56 @@
+"""Audit events: who (the physical person), as which mailbox, did what, to what, when."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+
+
+class AppendOnlyError(Exception):
+    """Audit events are never changed nor deleted."""
+
+
+class AuditEvent(models.Model):
+    seq = models.PositiveBigIntegerField("numéro", unique=True)
+    created_at = models.DateTimeField("date")
+    actor = models.ForeignKey(
+        "people.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_label = models.CharField("auteur", max_length=254)
+    acting_as = models.CharField("boîte utilisée", max_length=254, blank=True)
+    channel = models.CharField("canal", max_length=16)
+    ip = models.GenericIPAddressField("adresse IP", null=True, blank=True)
+    structure = models.ForeignKey(
+        "structures.Structure", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    action = models.CharField("action", max_length=64)
+    target_type = models.CharField(max_length=32, blank=True)
+    target_id = models.CharField(max_length=64, blank=True)
+    target_label = models.CharField("cible", max_length=254, blank=True)
+    detail = models.JSONField(default=dict)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["seq"]
+        indexes = [
+            models.Index(fields=["structure", "-seq"]),
+            models.Index(fields=["target_type", "target_id"]),
+        ]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError("Un événement d'audit ne peut pas être modifié.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("Un événement d'audit ne peut pas être supprimé.")
+
+
+class AuditHead(models.Model):
+    """The last event of the chain, so that deleting the newest events is detected too."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    seq = models.PositiveBigIntegerField(default=0)
+    hash = models.CharField(max_length=64, default="0" * 64)

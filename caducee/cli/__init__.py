@@ -1,0 +1,1 @@
+"""The `caducee` command line: thin adapters over the operations layer."""

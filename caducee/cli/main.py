@@ -1,0 +1,105 @@
+"""Entry point of the `caducee` command."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+class FrenchParser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        sys.stderr.write(f"caducee : erreur : {message}\n")
+        sys.exit(2)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from caducee.cli import accounts, audit, demo, serve, structures
+
+    parser = FrenchParser(
+        prog="caducee",
+        description="Caducée : messagerie sécurisée de santé et coordination des soins.",
+    )
+    commands = parser.add_subparsers(
+        title="commandes", metavar="COMMANDE", parser_class=FrenchParser
+    )
+    for module in (serve, demo, structures, accounts, audit):
+        module.register(commands)
+    _register_optional(commands)
+    return parser
+
+
+def _register_optional(commands: argparse._SubParsersAction[FrenchParser]) -> None:
+    """Commands of apps that may be absent from a given build."""
+    import importlib
+
+    for name in ("caducee.cli.loadusers",):
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError:
+            continue
+        module.register(commands)
+
+
+def setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "caducee.settings")
+    import django
+
+    django.setup()
+    migrate_if_needed()
+
+
+def migrate_if_needed() -> None:
+    from django.core.management import call_command
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+        call_command("migrate", interactive=False, verbosity=0)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Handler | None = getattr(args, "func", None)
+    if handler is None:
+        parser.print_help()
+        return 0
+    from caducee.config import ConfigError
+    from caducee.core.errors import Invalid, OperationError
+
+    try:
+        setup_django()
+        return handler(args)
+    except Invalid as exc:
+        details = "; ".join(p.message for p in exc.errors()) if exc.errors() else ""
+        sys.stderr.write(f"Erreur : {exc.message}{' ' + details if details else ''}\n")
+        return 1
+    except (OperationError, ConfigError) as exc:
+        sys.stderr.write(f"Erreur : {exc}\n")
+        return 1
+    except BrokenPipeError:  # output piped into `head`, for instance
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    except KeyboardInterrupt:
+        sys.stderr.write("Interrompu.\n")
+        return 130
+    except Exception as exc:  # never a traceback to the person at the terminal
+        logging.getLogger("caducee").debug("unexpected error", exc_info=True)
+        sys.stderr.write(
+            f"Erreur inattendue ({type(exc).__name__}) : {exc}. "
+            "Relancez avec CADUCEE_LOG_LEVEL=DEBUG pour le détail.\n"
+        )
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

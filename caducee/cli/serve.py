@@ -1,0 +1,40 @@
+"""`caducee serve`: the whole platform in one process."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+
+def register(commands: Any) -> None:
+    serve = commands.add_parser("serve", help="servir la plateforme (console web)")
+    serve.add_argument(
+        "--http",
+        default="",
+        help="adresse d'écoute hôte:port (défaut : CADUCEE_HTTP ou 127.0.0.1:8000)",
+    )
+    serve.add_argument("--threads", type=int, default=8, help="fils de traitement HTTP")
+    serve.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from django.urls import reverse
+    from waitress import serve
+
+    from caducee.config import env_str, parse_host_port
+    from caducee.identity.links import base_url, issue_setup_link
+    from caducee.wsgi import application
+
+    host, port = parse_host_port(args.http or env_str("CADUCEE_HTTP", "127.0.0.1:8000"), 8000)
+    token = issue_setup_link()
+    print(f"Caducée écoute sur http://{host}:{port}/", flush=True)
+    if token is not None:
+        print(
+            "Aucun opérateur n'existe encore. Créez-le avec ce lien à usage unique, ouvert "
+            f"depuis cette machine :\n  {base_url()}{reverse('identity:setup', args=[token])}",
+            flush=True,
+        )
+    sys.stdout.flush()
+    serve(application, host=host, port=port, threads=args.threads, ident="Caducee")
+    return 0

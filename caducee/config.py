@@ -1,0 +1,133 @@
+"""Typed readers for settings taken from the environment.
+
+Each reader fails loudly on a malformed value instead of guessing.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+
+class ConfigError(Exception):
+    """A setting in the environment is malformed."""
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name} doit valoir true ou false (valeur lue : {raw!r}).")
+
+
+def env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} doit être un nombre entier (valeur lue : {raw!r}).") from None
+
+
+def env_secret(name: str) -> str:
+    """Read a secret from NAME, or from the file named by NAME_FILE."""
+    value = os.environ.get(name, "")
+    if value:
+        return value
+    file_name = os.environ.get(f"{name}_FILE", "")
+    if file_name:
+        return Path(file_name).read_text(encoding="utf-8").strip()
+    return ""
+
+
+def home_dir() -> Path:
+    return Path(env_str("CADUCEE_HOME", "var")).resolve()
+
+
+def local_secret_key(home: Path) -> str:
+    """Secret key of an embedded install: generated once, kept under CADUCEE_HOME.
+
+    Never part of the repository; production sets CADUCEE_SECRET_KEY instead.
+    """
+    path = home / "secret_key"
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    home.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(50)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(key)
+    return key
+
+
+def parse_host_port(value: str, default_port: int) -> tuple[str, int]:
+    """Split 'host:port' (IPv6 in brackets) into its parts."""
+    value = value.strip()
+    if value.startswith("["):
+        host, _, rest = value[1:].partition("]")
+        port = rest.lstrip(":")
+    elif value.count(":") == 1:
+        host, port = value.split(":")
+    else:
+        host, port = value, ""
+    try:
+        return host or "127.0.0.1", int(port) if port else default_port
+    except ValueError:
+        raise ConfigError(f"Adresse invalide {value!r} : attendu hôte:port.") from None
+
+
+def database_from_url(url: str, home: Path) -> dict[str, Any]:
+    """Django DATABASES entry from a URL; SQLite under the home folder by default."""
+    if not url:
+        home.mkdir(parents=True, exist_ok=True)
+        return sqlite_database(home / "caducee.sqlite3")
+    parts = urlsplit(url)
+    if parts.scheme in {"sqlite", "sqlite3"}:
+        path = unquote(parts.path)
+        if path.startswith("//"):
+            path = path[1:]
+        elif path.startswith("/"):
+            path = path[1:]
+        return sqlite_database(Path(path or str(home / "caducee.sqlite3")))
+    if parts.scheme in {"postgres", "postgresql"}:
+        return {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": unquote(parts.path.lstrip("/")) or "caducee",
+            "USER": unquote(parts.username or ""),
+            "PASSWORD": unquote(parts.password or ""),
+            "HOST": parts.hostname or "",
+            "PORT": str(parts.port or ""),
+            "CONN_MAX_AGE": 60,
+            "CONN_HEALTH_CHECKS": True,
+        }
+    raise ConfigError(
+        f"CADUCEE_DATABASE_URL : schéma {parts.scheme!r} non pris en charge "
+        "(utilisez sqlite:///chemin ou postgresql://utilisateur@hôte:port/base)."
+    )
+
+
+def sqlite_database(path: Path) -> dict[str, Any]:
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": str(path),
+        "OPTIONS": {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": (
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+            ),
+        },
+    }

@@ -1,0 +1,1 @@
+"""The French web console: thin views over the operations layer."""

@@ -1,0 +1,1 @@
+"""Dossiers usagers, partners and sealed external partner accounts."""

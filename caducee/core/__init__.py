@@ -1,0 +1,1 @@
+"""What every operation shares: the acting context and the error types."""

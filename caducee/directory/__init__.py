@@ -1,0 +1,1 @@
+"""Regional directory, MSSanté addresses, national publication and its feed report."""

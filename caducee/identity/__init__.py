@@ -1,0 +1,1 @@
+"""Login, one-time links (first-run setup, password links) and sessions."""

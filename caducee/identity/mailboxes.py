@@ -1,0 +1,69 @@
+"""The mailbox a logged-in person is currently using (seed 001 §3).
+
+Contract shared by the identity, webmail and console code: the session key
+`caducee_mailbox_id` holds the id of the mailbox being used; `current_mailbox` checks at
+every request that the person may still open it (links can be removed at any time).
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+
+from caducee.accounts.models import Account, AccountState, ConnectionLink
+from caducee.people.models import User
+
+SESSION_KEY = "caducee_mailbox_id"
+
+
+def own_account(user: User) -> Account | None:
+    return Account.objects.filter(user=user).first()
+
+
+def openable(user: User) -> list[Account]:
+    """The person's own mailbox first, then every ORG/APP mailbox they are linked to."""
+    own = own_account(user)
+    if own is None:
+        return []
+    linked = (
+        Account.objects.filter(connection_links__account=own)
+        .exclude(state=AccountState.DEACTIVATED)
+        .order_by("email")
+    )
+    return [own, *linked]
+
+
+def may_open(user: User, mailbox: Account) -> bool:
+    own = own_account(user)
+    if own is None:
+        return False
+    if mailbox.pk == own.pk:
+        return True
+    return (
+        mailbox.state != AccountState.DEACTIVATED
+        and ConnectionLink.objects.filter(mailbox=mailbox, account=own).exists()
+    )
+
+
+def default_mailbox(user: User) -> Account | None:
+    own = own_account(user)
+    if own is None:
+        return None
+    target = own.default_mailbox
+    if target is not None and may_open(user, target):
+        return target
+    return own
+
+
+def current_mailbox(request: HttpRequest) -> Account | None:
+    user = request.user
+    if not user.is_authenticated:
+        return None
+    assert isinstance(user, User)
+    mailbox_id = request.session.get(SESSION_KEY)
+    if mailbox_id is not None:
+        mailbox = Account.objects.filter(pk=mailbox_id).first()
+        if mailbox is not None and may_open(user, mailbox):
+            return mailbox
+    mailbox = default_mailbox(user)
+    request.session[SESSION_KEY] = mailbox.pk if mailbox else None
+    return mailbox

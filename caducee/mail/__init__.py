@@ -1,0 +1,1 @@
+"""Message store, SMTP in and out, delivery queue, bounces and the webmail."""

@@ -1,0 +1,1 @@
+"""The physical people who log in: staff, admins, the platform operator."""

@@ -1,0 +1,1 @@
+"""Predefined lists (professions, departments…) and identifier validators."""

@@ -1,0 +1,20 @@
+"""Text folding used to compare user input with list labels."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_SEPARATORS = re.compile(r"[\s\-_'’.,()/]+")
+
+
+def fold(value: str) -> str:
+    """Lower case, no accents, separators collapsed: 'Bouches-du-Rhône' -> 'bouches du rhone'."""
+    decomposed = unicodedata.normalize("NFKD", value)
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return _SEPARATORS.sub(" ", stripped.casefold()).strip()
+
+
+def strip_accents(value: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", value)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))

@@ -1,0 +1,147 @@
+"""Django settings, read from the environment (see docs/CONFIGURATION.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from caducee.config import (
+    database_from_url,
+    env_bool,
+    env_int,
+    env_secret,
+    env_str,
+    home_dir,
+    local_secret_key,
+)
+
+BASE_DIR = Path(__file__).resolve().parent
+HOME = home_dir()
+
+DEBUG = env_bool("CADUCEE_DEBUG", False)
+SECRET_KEY = env_secret("CADUCEE_SECRET_KEY") or local_secret_key(HOME)
+ALLOWED_HOSTS = [
+    h.strip() for h in env_str("CADUCEE_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",")
+]
+BASE_URL = env_str("CADUCEE_BASE_URL", "").rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "caducee.referentials",
+    "caducee.audit",
+    "caducee.people",
+    "caducee.structures",
+    "caducee.accounts",
+    "caducee.identity",
+    "caducee.console",
+    "caducee.loadusers",
+    "caducee.directory",
+    "caducee.mail",
+    "caducee.coordination",
+    "caducee.api",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "caducee.urls"
+WSGI_APPLICATION = "caducee.wsgi.application"
+AUTH_USER_MODEL = "people.User"
+LOGIN_URL = "identity:login"
+LOGIN_REDIRECT_URL = "console:home"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    }
+]
+
+DATABASES = {"default": database_from_url(env_str("CADUCEE_DATABASE_URL"), HOME)}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+]
+
+LANGUAGE_CODE = "fr"
+LANGUAGES = [("fr", "Français")]
+TIME_ZONE = env_str("CADUCEE_TIME_ZONE", "Europe/Paris")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = HOME / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+MEDIA_ROOT = HOME / "files"
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = env_bool("CADUCEE_SECURE_COOKIES", BASE_URL.startswith("https://"))
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_AGE = env_int("CADUCEE_SESSION_MAX_AGE", 12 * 3600)
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+ACTION_LINK_DAYS = env_int("CADUCEE_LINK_DAYS", 30)
+CONSOLE_PAGE_SIZE = env_int("CADUCEE_PAGE_SIZE", 50)
+
+# Outgoing email (codes, links, notifications). With no relay configured, messages are
+# written as files under CADUCEE_HOME/outbox so that `make run` works offline.
+EMAIL_HOST = env_str("CADUCEE_EMAIL_HOST", "")
+EMAIL_PORT = env_int("CADUCEE_EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("CADUCEE_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = env_secret("CADUCEE_EMAIL_PASSWORD")
+EMAIL_USE_TLS = env_bool("CADUCEE_EMAIL_STARTTLS", False)
+EMAIL_USE_SSL = env_bool("CADUCEE_EMAIL_SSL", False)
+EMAIL_TIMEOUT = env_int("CADUCEE_EMAIL_TIMEOUT", 30)
+DEFAULT_FROM_EMAIL = env_str("CADUCEE_EMAIL_FROM", "Caducée <ne-pas-repondre@caducee.localhost>")
+EMAIL_FILE_PATH = HOME / "outbox"
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.filebased.EmailBackend"
+)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("CADUCEE_LOG_LEVEL", "WARNING")},
+}

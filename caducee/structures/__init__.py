@@ -1,0 +1,1 @@
+"""Structures (établissements), their MSSanté domain and their admins."""

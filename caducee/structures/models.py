@@ -1,0 +1,64 @@
+"""A structure is a legal or geographic entity holding mailboxes."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from caducee.referentials import lists
+
+
+class StructureIdType(models.TextChoices):
+    FINESS_EJ = "FINESS_EJ", "FINESS juridique (EJ)"
+    FINESS_EG = "FINESS_EG", "FINESS géographique (EG)"
+    SIREN = "SIREN", "SIREN"
+    SIRET = "SIRET", "SIRET"
+
+
+class Structure(models.Model):
+    name = models.CharField("raison sociale", max_length=200, unique=True)
+    id_type = models.CharField("type d'identifiant", max_length=10, choices=StructureIdType.choices)
+    id_number = models.CharField("identifiant", max_length=14)
+    domain = models.CharField("domaine MSSanté", max_length=253, unique=True, null=True)
+    address1 = models.CharField("adresse", max_length=200, blank=True)
+    address2 = models.CharField("complément d'adresse", max_length=200, blank=True)
+    postal_code = models.CharField("code postal", max_length=5, blank=True)
+    city = models.CharField("ville", max_length=100, blank=True)
+    department = models.CharField("département", max_length=3, blank=True)
+    region = models.CharField("région", max_length=2, blank=True)
+    is_external = models.BooleanField("structure des utilisateurs externes", default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["id_type", "id_number"], name="structure_identifier")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def department_label(self) -> str:
+        return lists.departments().label(self.department) if self.department else ""
+
+    @property
+    def region_label(self) -> str:
+        return lists.regions().label(self.region) if self.region else ""
+
+    @property
+    def identifier_label(self) -> str:
+        return f"{self.get_id_type_display()} {self.id_number}"
+
+
+class StructureAdmin(models.Model):
+    """A person appointed admin of a structure; one person may manage several."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="admin_roles"
+    )
+    structure = models.ForeignKey(Structure, on_delete=models.CASCADE, related_name="admins")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "structure"], name="one_admin_role")]

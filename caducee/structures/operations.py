@@ -1,0 +1,238 @@
+"""Business actions on structures: create, update, appoint and remove admins."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+
+from caducee.audit.log import record
+from caducee.core.context import Context
+from caducee.core.errors import Forbidden, Invalid, NotFound, Problem
+from caducee.people.models import User
+from caducee.referentials import identifiers, lists
+from caducee.structures.models import Structure, StructureAdmin, StructureIdType
+
+_DOMAIN = re.compile(r"^(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+EXTERNAL_STRUCTURE_NAME = "Utilisateur externe"
+
+
+def _require_operator(ctx: Context) -> None:
+    if not ctx.is_operator and ctx.channel not in {"cli", "system"}:
+        raise Forbidden("Seul l'opérateur de la plateforme peut gérer les structures.")
+
+
+@dataclass
+class StructureInput:
+    name: str
+    id_type: str
+    id_number: str
+    domain: str = ""
+    address1: str = ""
+    address2: str = ""
+    postal_code: str = ""
+    city: str = ""
+    department: str = ""
+    region: str = ""
+
+
+def clean_structure(data: StructureInput) -> tuple[dict[str, str], list[Problem]]:
+    problems: list[Problem] = []
+    cleaned: dict[str, str] = {}
+    name = " ".join(data.name.split())
+    if not name:
+        problems.append(Problem("name", "required", "Indiquez la raison sociale de la structure."))
+    cleaned["name"] = name
+
+    id_type = data.id_type.strip().upper().replace(" ", "_")
+    if id_type == "FINESS":
+        id_type = StructureIdType.FINESS_EJ
+    if id_type not in StructureIdType.values:
+        problems.append(
+            Problem("id_type", "choice", "Choisissez FINESS (EJ ou EG), SIREN ou SIRET.")
+        )
+    else:
+        try:
+            cleaned["id_number"] = identifiers.validate_structure_identifier(
+                id_type, data.id_number
+            )
+        except identifiers.InvalidIdentifier as exc:
+            problems.append(Problem("id_number", "identifier", str(exc)))
+    cleaned["id_type"] = id_type
+
+    domain = data.domain.strip().lower().rstrip(".")
+    if domain and not _DOMAIN.match(domain):
+        problems.append(
+            Problem(
+                "domain",
+                "domain",
+                f"« {data.domain} » n'est pas un nom de domaine valide "
+                "(exemple : ch-albi.mssante.fr).",
+            )
+        )
+    cleaned["domain"] = domain
+
+    for key in ("address1", "address2", "city"):
+        cleaned[key] = " ".join(getattr(data, key).split())
+    cleaned["city"] = cleaned["city"].upper()
+    postal = data.postal_code.replace(" ", "")
+    if postal and not (postal.isdigit() and len(postal) == 5):
+        problems.append(
+            Problem("postal_code", "postal_code", "Le code postal doit comporter 5 chiffres.")
+        )
+    cleaned["postal_code"] = postal
+
+    department = ""
+    if data.department.strip():
+        entry = lists.departments().lookup(data.department)
+        if entry is None:
+            problems.append(
+                Problem(
+                    "department",
+                    "choice",
+                    f"Département « {data.department} » inconnu : indiquez son code (ex. 13) "
+                    "ou son nom (ex. Bouches-du-Rhône).",
+                )
+            )
+        else:
+            department = entry.code
+    cleaned["department"] = department
+    region = ""
+    if data.region.strip():
+        region_entry = lists.regions().lookup(data.region)
+        if region_entry is None:
+            problems.append(Problem("region", "choice", f"Région « {data.region} » inconnue."))
+        else:
+            region = region_entry.code
+    if department:
+        expected = lists.region_of_department(department) or ""
+        if region and region != expected:
+            problems.append(
+                Problem(
+                    "region",
+                    "mismatch",
+                    f"Le département {department} est en région "
+                    f"{lists.regions().label(expected)}, pas {lists.regions().label(region)}.",
+                )
+            )
+        region = region or expected
+    cleaned["region"] = region
+    return cleaned, problems
+
+
+def create_structure(ctx: Context, data: StructureInput, *, is_external: bool = False) -> Structure:
+    _require_operator(ctx)
+    cleaned, problems = clean_structure(data)
+    _check_unique(cleaned, problems, exclude=None)
+    if any(p.is_error for p in problems):
+        raise Invalid("La structure n'a pas été créée.", problems)
+    with transaction.atomic():
+        structure = Structure(is_external=is_external, **cleaned)
+        structure.domain = cleaned["domain"] or None
+        try:
+            structure.save()
+        except IntegrityError:
+            raise Invalid(
+                "Une structure porte déjà ce nom, cet identifiant ou ce domaine."
+            ) from None
+        record(
+            ctx,
+            "structure.create",
+            structure=structure,
+            target=structure,
+            detail={"identifier": structure.identifier_label, "domain": structure.domain},
+        )
+    return structure
+
+
+def update_structure(ctx: Context, structure: Structure, data: StructureInput) -> Structure:
+    _require_operator(ctx)
+    cleaned, problems = clean_structure(data)
+    _check_unique(cleaned, problems, exclude=structure.pk)
+    if any(p.is_error for p in problems):
+        raise Invalid("La structure n'a pas été modifiée.", problems)
+    changes = {
+        k: [getattr(structure, k) or "", v]
+        for k, v in cleaned.items()
+        if (getattr(structure, k) or "") != v
+    }
+    if not changes:
+        return structure
+    with transaction.atomic():
+        for key, value in cleaned.items():
+            setattr(structure, key, value)
+        structure.domain = cleaned["domain"] or None
+        structure.save()
+        record(
+            ctx,
+            "structure.update",
+            structure=structure,
+            target=structure,
+            detail={"changes": changes},
+        )
+    return structure
+
+
+def _check_unique(cleaned: Mapping[str, str], problems: list[Problem], exclude: int | None) -> None:
+    others = Structure.objects.exclude(pk=exclude) if exclude else Structure.objects.all()
+    if cleaned.get("name") and others.filter(name__iexact=cleaned["name"]).exists():
+        problems.append(Problem("name", "unique", "Une structure porte déjà ce nom."))
+    if (
+        cleaned.get("id_number")
+        and others.filter(id_type=cleaned["id_type"], id_number=cleaned["id_number"]).exists()
+    ):
+        problems.append(Problem("id_number", "unique", "Une structure a déjà cet identifiant."))
+    if cleaned.get("domain") and others.filter(domain=cleaned["domain"]).exists():
+        problems.append(Problem("domain", "unique", "Ce domaine MSSanté est déjà utilisé."))
+
+
+def appoint_admin(ctx: Context, structure: Structure, email: str) -> tuple[User, bool]:
+    """Make the person with this email an admin of the structure.
+
+    Creates the person when unknown. Returns (user, created).
+    """
+    _require_operator(ctx)
+    address = email.strip().lower()
+    if "@" not in address or len(address) > 254 or " " in address:
+        raise Invalid(
+            f"« {email} » n'est pas une adresse mail valide.",
+            [Problem("email", "email", "Saisissez une adresse mail valide.")],
+        )
+    from caducee.accounts.models import Account, AccountType
+
+    shared = Account.objects.filter(email=address, type__in=AccountType.shared()).first()
+    if shared is not None:
+        raise Invalid(
+            f"{address} est une boîte {shared.type} partagée : une boîte organisationnelle ou "
+            "applicative ne peut pas se connecter. Nommez administrateur un compte nominatif."
+        )
+    with transaction.atomic():
+        user = User.objects.filter(email=address).first()
+        created = user is None
+        if user is None:
+            user = User.objects.create_user(address)
+        _, role_created = StructureAdmin.objects.get_or_create(user=user, structure=structure)
+        if role_created:
+            record(
+                ctx,
+                "structure.admin_add",
+                structure=structure,
+                target=user,
+                detail={"created_person": created},
+            )
+    return user, created
+
+
+def remove_admin(ctx: Context, structure: Structure, user: User) -> None:
+    _require_operator(ctx)
+    with transaction.atomic():
+        deleted, _ = StructureAdmin.objects.filter(user=user, structure=structure).delete()
+        if not deleted:
+            raise NotFound("Cette personne n'administre pas cette structure.")
+        record(ctx, "structure.admin_remove", structure=structure, target=user)
+
+
+def external_structure() -> Structure | None:
+    return Structure.objects.filter(is_external=True).first()

@@ -1,0 +1,190 @@
+"""Each column's obligation for each mailbox type, from the field table itself."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from caducee.accounts.fields import FIELDS, TYPES, Rule
+from caducee.accounts.validation import clean_account
+from tests.factories import account_data, finess, rpps
+
+SAMPLE: dict[str, Any] = {
+    "email": "x@example.org",
+    "last_name": "X",
+    "first_name": "Y",
+    "rpps": rpps(1),
+    "adeli": "759300015",
+    "company_name": "CH",
+    "service": "Cardio",
+    "address1": "1 rue",
+    "address2": "Bât B",
+    "postal_code": "75012",
+    "city": "PARIS",
+    "department": "75",
+    "region": "11",
+    "phone1": "0612345678",
+    "phone2": "0612345679",
+    "profession": "10",
+    "specialty": "SM54",
+    "diploma": "DE-ASS",
+    "liberal": "NON",
+    "type": "PER",
+    "resp_structure_id_type": "FINESS",
+    "resp_structure_id": finess(1),
+    "return_address": "retour@example.org",
+    "resp_last_name": "MARTIN",
+    "resp_first_name": "Paul",
+    "resp_profession": "10",
+    "resp_identifier": rpps(2),
+    "description": "Secrétariat",
+    "civility": "DR",
+    "mssante_particle": "jeanne.dupont",
+    "apicrypt_address": "jdupont",
+    "apicrypt_specialty": "Cardiologie",
+    "expiry_date": "30-12-31",
+    "alias": "alias",
+    "connection_accounts": "a@example.org",
+    "structure": "CH",
+}
+
+
+def errors(data: dict[str, Any]) -> dict[str, str]:
+    return {p.field: p.code for p in clean_account(data).problems if p.is_error}
+
+
+CASES = [(spec, kind) for spec in FIELDS for kind in TYPES if spec.key != "type"]
+
+
+@pytest.mark.parametrize(("spec", "kind"), CASES, ids=[f"{s.key}-{k}" for s, k in CASES])
+def test_each_column_obligation_per_type(spec: Any, kind: str) -> None:
+    rule = spec.rule(kind)
+    base = account_data(kind)
+    empty = {**base, spec.key: ""}
+    filled = {**base, spec.key: SAMPLE[spec.key]}
+    if spec.key == "region":
+        empty["department"] = ""  # otherwise the region is derived from the department
+    if rule is Rule.O:
+        assert errors(empty).get(spec.key) == "required"
+        assert spec.key not in errors(filled)
+    elif rule is Rule.NC:
+        assert errors(filled).get(spec.key) == "not_concerned"
+        assert spec.key not in errors(empty)
+    elif rule in {Rule.F, Rule.R}:
+        assert spec.key not in errors(empty)
+        assert spec.key not in errors(filled)
+    else:  # OSC: depends on its condition, tested below
+        assert spec.key not in errors(filled)
+
+
+def test_valid_sample_of_every_type() -> None:
+    for kind in TYPES:
+        cleaned = clean_account(account_data(kind))
+        assert cleaned.ok, (kind, cleaned.problems)
+
+
+def test_per_needs_rpps_or_adeli() -> None:
+    data = account_data("PER", rpps="")
+    assert errors(data) == {"rpps": "required_if"}
+    assert errors({**data, "adeli": "759300015"}) == {}
+
+
+def test_int_needs_civility_for_doctor_pharmacist_dentist() -> None:
+    for profession in ("10", "Pharmacien", "Chirurgien-Dentiste"):
+        assert errors(account_data("INT", profession=profession)) == {"civility": "required_if"}
+    assert errors(account_data("INT", profession="10", civility="Docteur")) == {}
+    assert errors(account_data("INT", profession="60")) == {}
+
+
+def test_int_needs_diploma_for_medico_social_profession() -> None:
+    assert errors(account_data("INT", profession="L13")) == {"diploma": "required_if"}
+    assert errors(account_data("INT", profession="L13", diploma="DE-ASS")) == {}
+
+
+def test_apicrypt_specialty_required_with_address() -> None:
+    assert errors(account_data("MED", apicrypt_address="jdupont")) == {
+        "apicrypt_specialty": "required_if"
+    }
+
+
+def test_org_needs_responsible_and_description() -> None:
+    data = account_data("ORG", resp_last_name="", resp_identifier="", description="")
+    assert {"resp_last_name", "resp_identifier", "description"} <= set(errors(data))
+
+
+def test_org_responsible_identifier_is_an_rpps() -> None:
+    assert errors(account_data("ORG", resp_identifier="12345678901")) == {
+        "resp_identifier": "identifier"
+    }
+
+
+def test_bad_rpps_message_says_how_to_fix() -> None:
+    problems = clean_account(account_data("PER", rpps="10001234567")).problems
+    assert any("clé de contrôle" in p.message for p in problems)
+
+
+def test_safe_normalisations_are_warnings() -> None:
+    cleaned = clean_account(
+        account_data(
+            "PER",
+            email="Jeanne.Dupont@Example.org",
+            last_name="Dupont",
+            city="paris",
+            rpps=" ".join([rpps(7)[:3], rpps(7)[3:]]),
+            phone1="06 12 34 56 78",
+        )
+    )
+    assert cleaned.ok
+    assert cleaned.values["email"] == "jeanne.dupont@example.org"
+    assert cleaned.values["last_name"] == "DUPONT"
+    assert cleaned.values["city"] == "PARIS"
+    assert cleaned.values["rpps"] == rpps(7)
+    assert cleaned.values["phone1"] == "0612345678"
+    warned = {p.field for p in cleaned.problems if p.severity == "warning"}
+    assert {"email", "last_name", "city", "rpps", "phone1"} <= warned
+
+
+@pytest.mark.parametrize("value", ["13", "Bouches-du-Rhône", "bouches du rhone"])
+def test_lists_accept_code_or_label(value: str) -> None:
+    cleaned = clean_account(account_data("MED", department=value, region=""))
+    assert cleaned.ok
+    assert cleaned.values["department"] == "13"
+    assert cleaned.values["region"] == "93"
+
+
+def test_department_region_mismatch() -> None:
+    assert errors(account_data("MED", department="13", region="11")) == {"region": "mismatch"}
+
+
+def test_unknown_type() -> None:
+    assert errors(account_data("MED", type="XYZ")) == {"type": "choice"}
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("26-12-31", "2026-12-31"),
+        ("31/12/2026", "2026-12-31"),
+        ("2026-12-31", "2026-12-31"),
+        (46387, "2026-12-31"),
+    ],
+)
+def test_expiry_date_formats(value: object, expected: str) -> None:
+    cleaned = clean_account(account_data("MED", expiry_date=value))
+    assert cleaned.ok, cleaned.problems
+    assert cleaned.values["expiry_date"].isoformat() == expected
+
+
+def test_yes_no_variants() -> None:
+    for value, expected in (("OUI", True), ("o", True), ("Non", False), ("N", False)):
+        assert clean_account(account_data("MED", liberal=value)).values["liberal"] is expected
+    assert errors(account_data("MED", liberal="peut-être")) == {"liberal": "yes_no"}
+
+
+def test_structure_id_type_codes() -> None:
+    cleaned = clean_account(account_data("INT", resp_structure_id_type="1"))
+    assert cleaned.values["resp_structure_id_type"] == "FINESS"
+    assert errors(account_data("INT", resp_structure_id_type="3")) == {
+        "resp_structure_id": "identifier"
+    }

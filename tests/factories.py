@@ -1,0 +1,127 @@
+"""Test data builders. Valid identifiers are computed, never typed in by hand."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from stdnum import luhn
+
+from caducee.accounts.models import Account
+from caducee.accounts.operations import create_account
+from caducee.core.context import Context, cli_context
+from caducee.people.models import User
+from caducee.structures.models import Structure
+from caducee.structures.operations import StructureInput, appoint_admin, create_structure
+
+_counter = itertools.count(1)
+
+
+def luhn_number(prefix: str) -> str:
+    return prefix + luhn.calc_check_digit(prefix)
+
+
+def rpps(n: int | None = None) -> str:
+    return luhn_number(f"1{(n if n is not None else next(_counter)):09d}")
+
+
+def adeli(n: int | None = None) -> str:
+    return luhn_number(f"7593{(n if n is not None else next(_counter)):04d}")
+
+
+def finess(n: int | None = None) -> str:
+    return luhn_number(f"75{(n if n is not None else next(_counter)):06d}")
+
+
+def siren(n: int | None = None) -> str:
+    return luhn_number(f"40{(n if n is not None else next(_counter)):06d}")
+
+
+def siret(n: int | None = None) -> str:
+    return luhn_number(f"73282932{(n if n is not None else next(_counter)):05d}")
+
+
+def make_structure(
+    name: str | None = None, *, domain: str | None = None, **extra: str
+) -> Structure:
+    n = next(_counter)
+    label = name or f"Structure {n}"
+    data = StructureInput(
+        name=label,
+        id_type=extra.pop("id_type", "FINESS_EJ"),
+        id_number=extra.pop("id_number", finess(n)),
+        domain=domain if domain is not None else f"s{n}.mssante.fr",
+        department=extra.pop("department", "75"),
+        **extra,
+    )
+    return create_structure(cli_context(), data)
+
+
+def make_operator(
+    email: str = "olivia.operatrice@example.org", password: str | None = None
+) -> User:
+    user = User.objects.create_user(
+        email, password=password, first_name="Olivia", last_name="OPERATRICE", is_operator=True
+    )
+    return user
+
+
+def make_admin(structure: Structure, email: str, password: str | None = None) -> User:
+    user, _ = appoint_admin(cli_context(), structure, email)
+    if password:
+        user.set_password(password)
+        user.save()
+    return user
+
+
+BASE = {
+    "last_name": "DUPONT",
+    "first_name": "Jeanne",
+    "postal_code": "75012",
+    "city": "PARIS",
+    "department": "75",
+    "region": "11",
+    "liberal": "NON",
+}
+
+
+def account_data(kind: str, email: str | None = None, **overrides: Any) -> dict[str, Any]:
+    n = next(_counter)
+    data: dict[str, Any] = {**BASE, "type": kind, "email": email or f"user{n}@example.org"}
+    if kind == "PER":
+        data.update(rpps=rpps(n), profession="10")
+    elif kind == "INT":
+        data.update(profession="60", resp_structure_id_type="FINESS", resp_structure_id=finess(n))
+    elif kind == "MED":
+        data.update(profession="L10")
+    elif kind in {"ORG", "APP"}:
+        data.update(
+            last_name="SECRETARIAT",
+            first_name="Service",
+            profession="10",
+            resp_structure_id_type="FINESS",
+            resp_structure_id=finess(n),
+            resp_last_name="MARTIN",
+            resp_first_name="Paul",
+            resp_profession="10",
+            resp_identifier=rpps(n),
+            description="Secrétariat du service",
+        )
+        if kind == "ORG":
+            data["connection_accounts"] = "secretaire@example.org"
+    data.update(overrides)
+    return data
+
+
+def make_account(
+    structure: Structure,
+    kind: str = "PER",
+    email: str | None = None,
+    ctx: Context | None = None,
+    **overrides: Any,
+) -> Account:
+    context = ctx or cli_context()
+    if kind == "ORG" and "connection_accounts" not in overrides:
+        person = make_account(structure, "MED", ctx=context)
+        overrides["connection_accounts"] = person.email
+    return create_account(context, structure, account_data(kind, email, **overrides)).account
