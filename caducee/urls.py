@@ -3,10 +3,17 @@
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from caducee.api.main import api
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="console:home", permanent=False)),
     path("", include("caducee.identity.urls")),
     path("console/", include("caducee.console.urls")),
+    path("console/", include("caducee.loadusers.urls")),
+    path("annuaire/", include("caducee.directory.urls")),
+    path("messagerie/", include("caducee.mail.urls")),
+    path("coordination/", include("caducee.coordination.urls")),
+    path("api/v1/", api.urls),
 ]
 
 handler404 = "caducee.console.errors.not_found"

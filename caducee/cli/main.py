@@ -34,14 +34,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Each app's commands live in caducee/cli/<app>.py with a `register(commands)` function.
+OPTIONAL_COMMANDS = (
+    "caducee.cli.tokens",
+    "caducee.cli.loadusers",
+    "caducee.cli.identity",
+    "caducee.cli.directory",
+    "caducee.cli.mail",
+    "caducee.cli.coordination",
+)
+
+
 def _register_optional(commands: argparse._SubParsersAction[FrenchParser]) -> None:
     """Commands of apps that may be absent from a given build."""
     import importlib
 
-    for name in ("caducee.cli.loadusers",):
+    for name in OPTIONAL_COMMANDS:
         try:
             module = importlib.import_module(name)
-        except ModuleNotFoundError:
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
             continue
         module.register(commands)
 

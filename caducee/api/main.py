@@ -1,0 +1,47 @@
+"""The REST API. Each app adds its router here; errors are answered in French JSON."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI
+
+from caducee.api.auth import BearerToken, ConsoleSession
+from caducee.core.errors import Forbidden, Invalid, NotFound
+
+api = NinjaAPI(
+    title="Caducée API",
+    version="1",
+    description="API REST de Caducée. Authentification : en-tête "
+    "`Authorization: Bearer <jeton>` (jeton créé par `caducee token create`).",
+    auth=[BearerToken(), ConsoleSession()],
+    urls_namespace="api",
+)
+
+
+@api.exception_handler(NotFound)
+def not_found(request: HttpRequest, exc: NotFound) -> HttpResponse:
+    return api.create_response(request, {"detail": exc.message}, status=404)
+
+
+@api.exception_handler(Forbidden)
+def forbidden(request: HttpRequest, exc: Forbidden) -> HttpResponse:
+    return api.create_response(request, {"detail": exc.message}, status=403)
+
+
+@api.exception_handler(Invalid)
+def invalid(request: HttpRequest, exc: Invalid) -> HttpResponse:
+    problems = [
+        {"field": p.field, "code": p.code, "message": p.message, "severity": p.severity}
+        for p in exc.problems
+    ]
+    return api.create_response(request, {"detail": exc.message, "problems": problems}, status=422)
+
+
+def _register_routers() -> None:
+    """Routers of the apps, each in its own module `caducee.<app>.api`."""
+    from caducee.api import accounts_api
+
+    api.add_router("/", accounts_api.router)
+
+
+_register_routers()
