@@ -152,8 +152,12 @@ def create_account(
     *,
     visible: bool = False,
     is_test: bool = False,
+    notify: bool = False,
 ) -> Outcome:
-    """Create one mailbox. Nominative accounts start pre-registered until finalised."""
+    """Create one mailbox. Nominative accounts start pre-registered until finalised.
+
+    With `notify`, the owner of a new nominative account gets the finalisation email.
+    """
     require_admin(ctx, structure)
     cleaned = clean_account(raw)
     values = cleaned.values
@@ -198,6 +202,10 @@ def create_account(
                 "connection_accounts": [a.email for a in links],
             },
         )
+        if notify and account.is_nominative:
+            from caducee.identity.invitations import send_invitation
+
+            send_invitation(ctx, account)
     return Outcome(account, [p for p in problems if not p.is_error])
 
 
