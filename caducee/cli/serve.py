@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Any
 
@@ -26,7 +27,9 @@ def run(args: argparse.Namespace) -> int:
     from caducee.identity.links import base_url, issue_setup_link
     from caducee.wsgi import application
 
-    host, port = parse_host_port(args.http or env_str("CADUCEE_HTTP", "127.0.0.1:8000"), 8000)
+    if args.http:
+        os.environ["CADUCEE_HTTP"] = args.http  # so printed links use the address served
+    host, port = parse_host_port(env_str("CADUCEE_HTTP", "127.0.0.1:8000"), 8000)
     token = issue_setup_link()
     print(f"Caducée écoute sur http://{host}:{port}/", flush=True)
     if token is not None:
