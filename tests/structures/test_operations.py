@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+import pytest
+
+from caducee.audit.models import AuditEvent
+from caducee.core.context import Context
+from caducee.core.errors import Forbidden, Invalid, NotFound
+from caducee.people.models import User
+from caducee.structures.access import find_structure, structures_for_admin
+from caducee.structures.models import Structure, StructureAdmin
+from caducee.structures.operations import (
+    StructureInput,
+    appoint_admin,
+    create_structure,
+    remove_admin,
+    update_structure,
+)
+from tests.factories import finess, make_account, siren, siret
+
+
+def data(**overrides: str) -> StructureInput:
+    base = {"name": "CH Albi", "id_type": "FINESS_EJ", "id_number": finess(),
+            "domain": "ch-albi.mssante.fr", "department": "Tarn"}
+    base.update(overrides)
+    return StructureInput(**base)
+
+
+def test_operator_creates_structure(operator: User) -> None:
+    structure = create_structure(Context(user=operator), data())
+    assert structure.department == "81" and structure.region == "76"
+    event = AuditEvent.objects.get(action="structure.create")
+    assert event.actor == operator
+
+
+@pytest.mark.parametrize(("kind", "number"), [("SIREN", siren()), ("SIRET", siret()),
+                                              ("FINESS_EG", finess())])
+def test_identifier_types(operator: User, kind: str, number: str) -> None:
+    assert create_structure(Context(user=operator), data(id_type=kind, id_number=number))
+
+
+def test_check_digit_error_beside_the_field(operator: User) -> None:
+    with pytest.raises(Invalid) as exc:
+        create_structure(Context(user=operator), data(id_number="810000006"))
+    assert [p.field for p in exc.value.errors()] == ["id_number"]
+
+
+def test_duplicates_refused(operator: User) -> None:
+    first = create_structure(Context(user=operator), data())
+    with pytest.raises(Invalid) as exc:
+        create_structure(Context(user=operator), data(name="ch albi", id_number=first.id_number))
+    assert {p.field for p in exc.value.errors()} == {"name", "id_number", "domain"}
+
+
+def test_bad_domain_and_department(operator: User) -> None:
+    with pytest.raises(Invalid) as exc:
+        create_structure(Context(user=operator), data(domain="pas un domaine", department="99"))
+    assert {p.field for p in exc.value.errors()} == {"domain", "department"}
+
+
+def test_only_the_operator_manages_structures(alice: User, structure_a: Structure) -> None:
+    with pytest.raises(Forbidden):
+        create_structure(Context(user=alice), data())
+    with pytest.raises(Forbidden):
+        update_structure(Context(user=alice), structure_a, data(name="Autre"))
+
+
+def test_update_is_audited(operator: User, structure_a: Structure) -> None:
+    update_structure(Context(user=operator), structure_a, data(
+        name="CH A renommé", id_number=structure_a.id_number, domain=structure_a.domain or ""))
+    structure_a.refresh_from_db()
+    assert structure_a.name == "CH A renommé"
+    assert AuditEvent.objects.filter(action="structure.update").exists()
+
+
+def test_one_admin_for_several_structures(
+    operator: User, structure_a: Structure, structure_b: Structure
+) -> None:
+    ctx = Context(user=operator)
+    user, created = appoint_admin(ctx, structure_a, "Multi@Example.org")
+    again, created_again = appoint_admin(ctx, structure_b, "multi@example.org")
+    assert created and not created_again and user == again
+    assert set(structures_for_admin(user)) == {structure_a, structure_b}
+    remove_admin(ctx, structure_b, user)
+    assert list(structures_for_admin(user)) == [structure_a]
+    with pytest.raises(NotFound):
+        remove_admin(ctx, structure_b, user)
+
+
+def test_shared_mailbox_cannot_be_admin(operator: User, structure_a: Structure) -> None:
+    org = make_account(structure_a, "ORG")
+    with pytest.raises(Invalid):
+        appoint_admin(Context(user=operator), structure_a, org.email)
+
+
+def test_admin_sees_only_own_structures(
+    alice: User, bob: User, charlie: User, operator: User,
+    structure_a: Structure, structure_b: Structure,
+) -> None:
+    assert list(structures_for_admin(alice)) == [structure_a]
+    assert list(structures_for_admin(bob)) == [structure_b]
+    assert not structures_for_admin(charlie).exists()
+    assert set(structures_for_admin(operator)) == {structure_a, structure_b}
+    assert StructureAdmin.objects.count() == 2
+
+
+def test_find_structure_by_name_identifier_or_domain(structure_a: Structure) -> None:
+    assert find_structure("Centre hospitalier A") == structure_a
+    assert find_structure("centre hospitalier a") == structure_a
+    assert find_structure(structure_a.id_number) == structure_a
+    assert find_structure("ch-a.mssante.fr") == structure_a
+    with pytest.raises(NotFound):
+        find_structure("inconnue")
