@@ -7,12 +7,15 @@ Charlie is a person with no admin role.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from caducee.people.models import User
 from caducee.structures.models import Structure
 from tests import factories
+from tests.smtp_sink import SmtpSink, install
 
 # Playwright's sync API keeps an event loop in the test thread.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -48,3 +51,88 @@ def bob(structure_b: Structure) -> User:
 @pytest.fixture
 def charlie(db: None) -> User:
     return User.objects.create_user("charlie@example.org", password=PASSWORD)
+
+
+@pytest.fixture(scope="session")
+def smtp_sink_server() -> Iterator[SmtpSink]:
+    """One real SMTP server on 127.0.0.1 (random port) for the whole test session."""
+    sink = SmtpSink()
+    sink.start()
+    install(sink)
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _email_to_smtp_sink(django_test_environment: None, smtp_sink_server: SmtpSink) -> None:
+    """Every test sends its emails over SMTP to the loopback sink (not to files, not mocked).
+
+    Runs after pytest-django's test environment (which would pick the locmem backend).
+    """
+    from django.conf import settings
+
+    settings.EMAIL_BACKEND = "tests.smtp_backend.SinkBackend"
+    settings.EMAIL_HOST = smtp_sink_server.host
+    settings.EMAIL_PORT = smtp_sink_server.port
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_USE_SSL = False
+    settings.EMAIL_TIMEOUT = 10
+
+
+@pytest.fixture
+def smtp_sink(smtp_sink_server: SmtpSink) -> SmtpSink:
+    """The loopback SMTP sink, emptied for this test."""
+    smtp_sink_server.clear()
+    return smtp_sink_server
+
+
+def _is_transactional(request: pytest.FixtureRequest) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    by_marker = bool(
+        marker and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences"))
+    )
+    names = request.fixturenames
+    return by_marker or "transactional_db" in names or "live_server" in names
+
+
+@pytest.fixture
+def _django_db_helper(
+    _django_db_helper: None, request: pytest.FixtureRequest, django_db_blocker: Any
+) -> Iterator[None]:
+    """Let transactional tests (live server, browser) empty the append-only audit table.
+
+    On SQLite, the triggers refusing DELETE on audit events would make pytest-django's
+    flush fail after each transactional test: they are dropped just before the flush and
+    put back before the next test (PostgreSQL's TRUNCATE does not fire them).
+    """
+    from django.db import connection
+
+    transactional = _is_transactional(request)
+    if transactional and connection.vendor == "sqlite":
+        with django_db_blocker.unblock():
+            _sqlite_audit_triggers(create=True)
+    yield
+    if transactional and connection.vendor == "sqlite":
+        with django_db_blocker.unblock():
+            _sqlite_audit_triggers(create=False)
+
+
+def _sqlite_audit_triggers(*, create: bool) -> None:
+    import importlib
+
+    from django.db import connection
+
+    migration = importlib.import_module("caducee.audit.migrations.0002_append_only_triggers")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        present = {row[0] for row in cursor.fetchall()}
+        if create:
+            for statement in migration.SQLITE:
+                name = statement.split()[2]
+                if name not in present:
+                    cursor.execute(statement)
+        else:
+            for statement in migration.SQLITE_DROP:
+                cursor.execute(statement)

@@ -40,8 +40,22 @@ def page(browser: Any) -> Iterator[Any]:
 
 
 def login(page: Any, base_url: str, email: str, password: str) -> None:
-    """Log in through the login page (the identity flow may add a code step)."""
+    """Log in through the login page, completing the one-time-code step when it is asked.
+
+    The code is read from the email that really arrived at the loopback SMTP sink.
+    """
+    from tests.smtp_sink import code_in, current
+
+    sink = current()
+    mark = sink.count()
     page.goto(f"{base_url}/connexion/")
     page.fill("#email", email)
     page.fill("#password", password)
-    page.click("button[type=submit]")
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    if page.locator("#code").count() == 0:
+        return
+    received = sink.wait_for(email, since=mark, match=lambda m: "code" in m.subject.lower())
+    page.fill("#code", code_in(received))
+    with page.expect_navigation():
+        page.click("#code-submit")
