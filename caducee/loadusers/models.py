@@ -1,0 +1,75 @@
+"""An import of a loaduser file: its file, options, status, progress and report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+
+
+class JobStatus(models.TextChoices):
+    VALIDATING = "validating", "Vérification du fichier"
+    PREVIEWED = "previewed", "Aperçu prêt, en attente de confirmation"
+    RUNNING = "running", "Import en cours"
+    DONE = "done", "Import terminé"
+    REFUSED = "refused", "Fichier refusé"
+    FAILED = "failed", "Échec, rien n'a été modifié"
+    CANCELLED = "cancelled", "Annulé"
+
+
+ACTIVE = (JobStatus.VALIDATING, JobStatus.RUNNING)
+
+
+class ImportJob(models.Model):
+    structure = models.ForeignKey(
+        "structures.Structure", on_delete=models.CASCADE, related_name="import_jobs"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    actor_label = models.CharField("auteur", max_length=254)
+    file_name = models.CharField("nom du fichier", max_length=255)
+    file_path = models.CharField("fichier stocké", max_length=500)
+    notify = models.BooleanField("envoyer une notification", default=False)
+    visible = models.BooleanField("visibles dans l'annuaire", default=False)
+    status = models.CharField(max_length=12, choices=JobStatus.choices)
+    phase = models.CharField("étape", max_length=100, blank=True)
+    worker = models.CharField("processus", max_length=100, blank=True)
+    lines_total = models.PositiveIntegerField(default=0)
+    lines_done = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+    result = models.JSONField("compte-rendu", default=dict)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["structure", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"Import {self.pk} ({self.file_name})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE
+
+    @property
+    def percent(self) -> int:
+        if not self.lines_total:
+            return 0
+        return min(100, int(100 * self.lines_done / self.lines_total))
+
+    @property
+    def problems(self) -> list[dict[str, Any]]:
+        problems: list[dict[str, Any]] = self.result.get("problems", [])
+        return problems

@@ -1,0 +1,276 @@
+"""Reading a loaduser file (CSV, XLS, XLSX) as a header and a stream of lines.
+
+- Columns are found by header name, folded (case, accents, spaces and punctuation do
+  not matter) against each column's header and aliases in the field table; order is free.
+- CSV: UTF-8 with or without BOM, UTF-16 with BOM (Excel « texte Unicode »), otherwise
+  Windows-1252 (Excel FR « CSV séparateur point-virgule »); `;`, `,` or tab delimiter,
+  chosen from the header line.
+- XLS / XLSX / ODS: python-calamine (Rust). Before calamine sees an XLSX (a zip), the zip
+  directory is checked: total uncompressed size and compression ratio are bounded, so a
+  zip bomb is refused without being inflated. Calamine's XML parser (quick-xml) never
+  expands DTD entities (no "billion laughs", no external entities): a tested property.
+- Size limit: CADUCEE_UPLOAD_MAX_MB (20 MB by default) for the file as uploaded.
+
+Every failure to use the file raises `FileRefused` with a French message saying what
+to do; nothing is ever written before the whole file has been read.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+
+from caducee.accounts.fields import FIELDS, FieldSpec
+from caducee.core.errors import OperationError
+from caducee.loadusers.cells import unguard
+from caducee.referentials.text import fold
+
+# An XLSX of 20 MB expands to a few hundred MB at most for genuine data.
+MAX_UNCOMPRESSED = 400 * 1024 * 1024
+MAX_RATIO = 200
+MAX_COLUMNS = 200
+csv.field_size_limit(1024 * 1024)
+
+
+class FileRefused(OperationError):
+    """The file itself cannot be used (format, encoding, size, missing columns)."""
+
+
+@dataclass
+class Header:
+    """The header line: which column holds which field, as written in the file."""
+
+    written: list[str]
+    columns: dict[str, int] = field(default_factory=dict)  # spec key -> column index
+    unknown: list[tuple[int, str]] = field(default_factory=list)
+    duplicates: list[tuple[int, str]] = field(default_factory=list)
+
+    def header_of(self, key: str) -> str:
+        """The column header as written in the file, or the template's header."""
+        index = self.columns.get(key)
+        if index is not None:
+            return self.written[index]
+        spec = next((s for s in FIELDS if s.key == key), None)
+        return spec.header if spec is not None else key
+
+
+@dataclass
+class Table:
+    header: Header
+    rows: Iterator[tuple[int, list[object]]]  # (spreadsheet line number, cells)
+    format: str
+    size_hint: int = 0  # about how many lines (progress bars)
+
+
+def max_bytes() -> int:
+    return int(getattr(settings, "CADUCEE_UPLOAD_MAX_MB", 20)) * 1024 * 1024
+
+
+def _lookup() -> dict[str, FieldSpec]:
+    table: dict[str, FieldSpec] = {}
+    for spec in FIELDS:
+        for name in (spec.header, *spec.aliases):
+            table.setdefault(fold(name), spec)
+    return table
+
+
+_BY_FOLDED = _lookup()
+
+
+def match_header(cells: list[object]) -> Header:
+    written = ["" if c is None else str(c).strip() for c in cells]
+    while written and not written[-1]:
+        written.pop()
+    header = Header(written)
+    for index, text in enumerate(written):
+        if not text:
+            continue
+        spec = _BY_FOLDED.get(fold(text))
+        if spec is None:
+            header.unknown.append((index, text))
+        elif spec.key in header.columns:
+            header.duplicates.append((index, text))
+        else:
+            header.columns[spec.key] = index
+    return header
+
+
+def detect_format(data: bytes, file_name: str) -> str:
+    if data.startswith(b"PK\x03\x04"):
+        return "xlsx"  # also ODS; calamine tells them apart
+    if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return "xls"
+    suffix = Path(file_name).suffix.lower()
+    if suffix in {".xlsx", ".xls", ".ods", ".xlsm"}:
+        raise FileRefused(
+            f"Le fichier « {file_name} » n'est pas un classeur {suffix[1:].upper()} lisible : "
+            "enregistrez-le de nouveau depuis votre tableur (CSV, XLS ou XLSX)."
+        )
+    return "csv"
+
+
+def open_table(data: bytes, file_name: str = "fichier") -> Table:
+    """Parse the header and return the lines lazily; raises FileRefused."""
+    limit = max_bytes()
+    if len(data) > limit:
+        raise FileRefused(
+            f"Le fichier fait {len(data) / 1024 / 1024:.1f} Mo : la limite est de "
+            f"{limit // 1024 // 1024} Mo. Découpez-le en plusieurs fichiers."
+        )
+    if not data.strip():
+        raise FileRefused("Le fichier est vide : utilisez le modèle loaduser et remplissez-le.")
+    fmt = detect_format(data, file_name)
+    if fmt == "csv":
+        rows, size = _csv_rows(data)
+    else:
+        if fmt == "xlsx":
+            _check_zip(data)
+        rows, size = _sheet_rows(data)
+    return _with_header(rows, fmt, size)
+
+
+def _with_header(rows: Iterator[tuple[int, list[object]]], fmt: str, size: int) -> Table:
+    try:
+        first = next(rows, None)
+        while first is not None and not any(_filled(c) for c in first[1]):
+            first = next(rows, None)
+    except (csv.Error, UnicodeError) as exc:
+        raise FileRefused(f"Ligne d'en-tête illisible ({exc}) : vérifiez le fichier.") from exc
+    if first is None:
+        raise FileRefused("Le fichier ne contient aucune ligne : utilisez le modèle loaduser.")
+    line, cells = first
+    if line != 1:
+        raise FileRefused(
+            f"La ligne 1 est vide : la ligne d'en-tête (noms des colonnes) doit être la "
+            f"première ligne du fichier (trouvée en ligne {line})."
+        )
+    if len(cells) > MAX_COLUMNS:
+        raise FileRefused(f"Le fichier a {len(cells)} colonnes : {MAX_COLUMNS} au plus.")
+    header = match_header(cells)
+    return Table(header, _guarded(rows), fmt, max(0, size - 1))
+
+
+def _guarded(rows: Iterator[tuple[int, list[object]]]) -> Iterator[tuple[int, list[object]]]:
+    for line, cells in rows:
+        yield line, [unguard(c) for c in cells]
+
+
+def _filled(value: object) -> bool:
+    return value is not None and not (isinstance(value, str) and not value.strip())
+
+
+# --- CSV ---------------------------------------------------------------------------
+
+
+def decode(data: bytes) -> str:
+    if data.startswith(codecs.BOM_UTF8):
+        return data[len(codecs.BOM_UTF8) :].decode("utf-8", errors="replace")
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise FileRefused(
+                "Fichier texte Unicode (UTF-16) illisible : enregistrez-le en CSV UTF-8."
+            ) from exc
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError:
+        # Bytes Windows-1252 leaves undefined: read them as Latin-1 rather than refuse.
+        return data.decode("latin-1")
+
+
+def sniff_delimiter(first_line: str) -> str:
+    counts = {d: first_line.count(d) for d in (";", "\t", ",")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ";"
+
+
+def _csv_rows(data: bytes) -> tuple[Iterator[tuple[int, list[object]]], int]:
+    text = decode(data)
+    if "\x00" in text:
+        raise FileRefused(
+            "Ce fichier n'est pas un fichier texte CSV (il contient des octets nuls) : "
+            "enregistrez-le au format CSV, XLS ou XLSX."
+        )
+    first_line = text.split("\n", 1)[0]
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(first_line))
+
+    def rows() -> Iterator[tuple[int, list[object]]]:
+        try:
+            for line, cells in enumerate(reader, start=1):
+                yield line, list(cells)
+        except csv.Error as exc:
+            raise FileRefused(
+                f"Fichier CSV illisible vers la ligne {reader.line_num} ({exc}) : vérifiez "
+                "les guillemets de cette ligne."
+            ) from exc
+
+    return rows(), text.count("\n") + 1
+
+
+# --- Spreadsheets ------------------------------------------------------------------
+
+
+def _check_zip(data: bytes) -> None:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            total = 0
+            for info in archive.infolist():
+                total += info.file_size
+                if info.file_size > 1024 * 1024 and info.file_size > MAX_RATIO * max(
+                    info.compress_size, 1
+                ):
+                    raise FileRefused(
+                        "Le classeur est anormalement compressé (possible « bombe zip ») : "
+                        "il a été refusé sans être ouvert."
+                    )
+            if total > MAX_UNCOMPRESSED:
+                raise FileRefused(
+                    "Le classeur décompressé dépasse "
+                    f"{MAX_UNCOMPRESSED // 1024 // 1024} Mo : découpez-le en plusieurs fichiers."
+                )
+    except zipfile.BadZipFile as exc:
+        raise FileRefused(
+            "Classeur XLSX endommagé : ouvrez-le et enregistrez-le de nouveau depuis votre tableur."
+        ) from exc
+
+
+def _sheet_rows(data: bytes) -> tuple[Iterator[tuple[int, list[object]]], int]:
+    from python_calamine import CalamineWorkbook
+
+    try:
+        book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        names = book.sheet_names
+        if not names:
+            raise FileRefused("Le classeur ne contient aucune feuille.")
+        sheet = book.get_sheet_by_index(0)
+        iterator = sheet.iter_rows()
+    except FileRefused:
+        raise
+    except Exception as exc:  # calamine raises its own and plain errors on bad input
+        raise FileRefused(
+            "Classeur illisible (" + type(exc).__name__ + ") : ouvrez-le et enregistrez-le de "
+            "nouveau au format XLSX, ou exportez-le en CSV."
+        ) from exc
+
+    def rows() -> Iterator[tuple[int, list[object]]]:
+        # Calamine yields rows from the sheet's first row (leading empty columns are
+        # dropped, which does not matter: columns are found by name).
+        try:
+            for line, cells in enumerate(iterator, start=1):
+                yield line, list(cells)
+        except Exception as exc:
+            raise FileRefused(f"Classeur illisible ({type(exc).__name__}).") from exc
+
+    return rows(), int(sheet.height or 0)
