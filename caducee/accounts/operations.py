@@ -16,6 +16,7 @@ from caducee.accounts.models import (
     AccountType,
     ConnectionLink,
     Delegation,
+    EmailChangeRequest,
 )
 from caducee.accounts.validation import TYPE_NAMES, Cleaned, as_text, clean_account
 from caducee.audit.log import record
@@ -561,3 +562,99 @@ def mark_finalised(account: Account) -> None:
     account.state = AccountState.VALID
     account.finalised_at = timezone.now()
     account.save(update_fields=["state", "finalised_at", "updated_at"])
+
+
+def _email_change_problem(message: str) -> Invalid:
+    return Invalid(message, [Problem("new_email", "email_change", message)])
+
+
+def _check_new_email(account: Account, address: str) -> None:
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+
+    try:
+        validate_email(address)
+    except ValidationError:
+        raise _email_change_problem(
+            f"« {address} » n'est pas une adresse mail valide (attendu : prenom.nom@domaine.fr)."
+        ) from None
+    if address == account.email:
+        raise _email_change_problem("La nouvelle adresse est identique à l'adresse actuelle.")
+    people = User.objects.filter(email=address)
+    if account.user_id is not None:
+        people = people.exclude(pk=account.user_id)
+    taken = Account.objects.filter(email=address).exists() or people.exists()
+    if taken:
+        raise _email_change_problem(
+            f"L'adresse {address} est déjà utilisée sur la plateforme : choisissez-en une autre."
+        )
+
+
+def request_email_change(ctx: Context, account: Account, new_email: str) -> EmailChangeRequest:
+    """Ask for an account's email (its identifier) to change; applied later by an admin."""
+    require_admin(ctx, account.structure)
+    address = new_email.strip().lower()
+    _check_new_email(account, address)
+    pending = EmailChangeRequest.objects.filter(status=EmailChangeRequest.Status.PENDING)
+    if pending.filter(account=account).exists():
+        raise _email_change_problem(
+            "Une demande de changement de mail est déjà en attente pour ce compte : "
+            "appliquez-la ou annulez-la d'abord."
+        )
+    if pending.filter(new_email=address).exists():
+        raise _email_change_problem(
+            f"Une autre demande en attente porte déjà sur l'adresse {address}."
+        )
+    with transaction.atomic():
+        change = EmailChangeRequest.objects.create(account=account, new_email=address)
+        record(
+            ctx,
+            "account.email_change_request",
+            structure=account.structure,
+            target=account,
+            detail={"new_email": address},
+        )
+    return change
+
+
+def cancel_email_change(ctx: Context, change: EmailChangeRequest) -> None:
+    account = change.account
+    require_admin(ctx, account.structure)
+    if change.status != EmailChangeRequest.Status.PENDING:
+        raise Invalid("Cette demande de changement de mail n'est plus en attente.")
+    with transaction.atomic():
+        change.status = EmailChangeRequest.Status.CANCELLED
+        change.save(update_fields=["status"])
+        record(
+            ctx,
+            "account.email_change_cancel",
+            structure=account.structure,
+            target=account,
+            detail={"new_email": change.new_email},
+        )
+
+
+def apply_email_change(ctx: Context, change: EmailChangeRequest) -> Account:
+    """The account (and the person who logs in with it) now uses the new address."""
+    account = change.account
+    require_admin(ctx, account.structure)
+    if change.status != EmailChangeRequest.Status.PENDING:
+        raise Invalid("Cette demande de changement de mail n'est plus en attente.")
+    _check_new_email(account, change.new_email)
+    with transaction.atomic():
+        old = account.email
+        account.email = change.new_email
+        account.save(update_fields=["email", "updated_at"])
+        if account.user is not None and account.user.email == old:
+            account.user.email = change.new_email
+            account.user.save(update_fields=["email"])
+        change.status = EmailChangeRequest.Status.DONE
+        change.save(update_fields=["status"])
+        record(
+            ctx,
+            "account.email_change_apply",
+            structure=account.structure,
+            target=account,
+            detail={"old_email": old, "new_email": change.new_email},
+        )
+    return account

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Count, Q, QuerySet
 
 from caducee.accounts.models import Account, AccountState, EmailChangeRequest
-from caducee.core.errors import Invalid
+from caducee.core.errors import Invalid, NotFound
 from caducee.referentials.text import fold
 from caducee.structures.models import Structure
 
@@ -73,3 +73,22 @@ def nominative_candidates(scope: QuerySet[Structure], text: str, limit: int = 50
         .filter(Q(email__icontains=term) | Q(last_name__icontains=term))
         .order_by("email")[:limit]
     )
+
+
+def pending_email_changes(structure: Structure) -> QuerySet[EmailChangeRequest]:
+    """The « Demandes de changement de mail » of a structure still waiting, oldest first."""
+    return (
+        EmailChangeRequest.objects.filter(
+            account__structure=structure, status=EmailChangeRequest.Status.PENDING
+        )
+        .select_related("account")
+        .order_by("requested_at", "pk")
+    )
+
+
+def email_change_of(structure: Structure, change_id: int) -> EmailChangeRequest:
+    """A pending request of this structure; anything else is NotFound."""
+    change = pending_email_changes(structure).filter(pk=change_id).first()
+    if change is None:
+        raise NotFound("Demande de changement de mail introuvable.")
+    return change
