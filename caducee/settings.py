@@ -147,3 +147,11 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("CADUCEE_LOG_LEVEL", "WARNING")},
 }
+
+# Coordination (docs/COORDINATION.md, section Configuration).
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "caducee.coordination.auth.ExternalIdentifierBackend",
+]
+COORDINATION_EXTERNAL_ACTIVATION_DAYS = env_int("CADUCEE_EXTERNAL_ACTIVATION_DAYS", 7)
+COORDINATION_MAX_UPLOAD_MB = env_int("CADUCEE_COORDINATION_MAX_UPLOAD_MB", 20)

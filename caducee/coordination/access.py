@@ -1,0 +1,270 @@
+"""The one place deciding who sees which dossier usager, and with which permissions.
+
+Checked from the database on every request (never cached in the session), so that a
+detachment or an access removal takes effect at once, even for an open session.
+
+- An internal person holds, in each structure, the permissions of their membership profile;
+  a structure administrator also holds every permission but `external.modify`.
+- An external partner account sees only the records where it is a partner with access
+  enabled (plus, when an administrator attached it to a regular structure, that structure's
+  records), with its profile's permissions capped to what an outsider may ever hold. It
+  sees nothing else: unknown and forbidden both answer 404.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+
+from caducee.coordination.models import (
+    Contact,
+    ExternalAccount,
+    ExternalStatus,
+    Membership,
+    Partner,
+    Record,
+    RecordDocument,
+    RightsProfile,
+)
+from caducee.coordination.permissions import (
+    ADMIN_IMPLICIT,
+    EXTERNAL_ALLOWED,
+    RECORD_READ,
+)
+from caducee.core.context import Context
+from caducee.core.errors import Forbidden, NotFound
+from caducee.people.models import User
+from caducee.structures.models import Structure
+
+
+def external_of(user: User | None) -> ExternalAccount | None:
+    """The external partner account of this person, if they are one."""
+    if user is None or user.pk is None:
+        return None
+    return (
+        ExternalAccount.objects.select_related("profile", "home_structure")
+        .filter(user=user)
+        .first()
+    )
+
+
+def is_external(user: User | None) -> bool:
+    """True for an external partner: other apps use it to answer 404 to such accounts."""
+    return user is not None and ExternalAccount.objects.filter(user_id=user.pk).exists()
+
+
+def _usable(user: User | None) -> bool:
+    return user is not None and user.pk is not None and user.is_active
+
+
+def structure_permissions(user: User | None, structure: Structure) -> frozenset[str]:
+    """Permissions of an internal person in one structure (nothing for external accounts)."""
+    if not _usable(user) or is_external(user):
+        return frozenset()
+    assert user is not None
+    perms: set[str] = set()
+    membership = (
+        Membership.objects.select_related("profile").filter(user=user, structure=structure).first()
+    )
+    if membership is not None:
+        perms |= membership.profile.permission_set
+    if structure.admins.filter(user=user).exists():
+        perms |= ADMIN_IMPLICIT
+    return frozenset(perms)
+
+
+def structures_with(user: User | None, permission: str) -> list[Structure]:
+    """The structures where an internal person holds this permission."""
+    if not _usable(user) or is_external(user):
+        return []
+    assert user is not None
+    ids: set[int] = set()
+    for membership in Membership.objects.select_related("profile").filter(user=user):
+        if permission in membership.profile.permission_set:
+            ids.add(membership.structure_id)
+    if permission in ADMIN_IMPLICIT:
+        ids |= set(user.admin_roles.values_list("structure_id", flat=True))
+    return list(Structure.objects.filter(pk__in=ids).order_by("name"))
+
+
+def _external_permissions(external: ExternalAccount) -> frozenset[str]:
+    if external.status != ExternalStatus.ACTIVE or not external.user.is_active:
+        return frozenset()
+    return external.profile.permission_set & EXTERNAL_ALLOWED
+
+
+def _external_record_condition(external: ExternalAccount) -> Q:
+    condition = Q(partners__contact__external_account=external, partners__access_enabled=True)
+    if not external.home_structure.is_external:
+        condition |= Q(structure=external.home_structure)
+    return condition
+
+
+def records_for(user: User | None, permission: str = RECORD_READ) -> QuerySet[Record]:
+    """Every record this person may open with this permission."""
+    if not _usable(user):
+        return Record.objects.none()
+    external = external_of(user)
+    if external is not None:
+        perms = _external_permissions(external)
+        if RECORD_READ not in perms or permission not in perms:
+            return Record.objects.none()
+        ids = Record.objects.filter(_external_record_condition(external)).values("pk")
+        return Record.objects.filter(pk__in=ids)
+    structures = structures_with(user, RECORD_READ)
+    if permission != RECORD_READ:
+        allowed = {s.pk for s in structures_with(user, permission)}
+        structures = [s for s in structures if s.pk in allowed]
+    return Record.objects.filter(structure__in=structures)
+
+
+def permissions_on(user: User | None, record: Record) -> frozenset[str]:
+    """What this person may do on this record (empty: the record does not exist for them)."""
+    if not _usable(user):
+        return frozenset()
+    external = external_of(user)
+    if external is not None:
+        perms = _external_permissions(external)
+        if not perms:
+            return frozenset()
+        sees = (
+            Record.objects.filter(pk=record.pk)
+            .filter(_external_record_condition(external))
+            .exists()
+        )
+        return perms if sees and RECORD_READ in perms else frozenset()
+    perms = structure_permissions(user, record.structure)
+    return perms if RECORD_READ in perms else frozenset()
+
+
+@dataclass(frozen=True)
+class RecordAccess:
+    record: Record
+    permissions: frozenset[str]
+    external: ExternalAccount | None
+
+    def can(self, permission: str) -> bool:
+        return permission in self.permissions
+
+
+def access_record(user: User | None, record_id: int, permission: str = RECORD_READ) -> RecordAccess:
+    """The record if this person may use it for `permission`; else NotFound (or Forbidden
+    for an internal person who sees the record but lacks the right)."""
+    record = Record.objects.select_related("structure").filter(pk=record_id).first()
+    if record is None:
+        raise NotFound("Dossier introuvable.")
+    perms = permissions_on(user, record)
+    if RECORD_READ not in perms:
+        raise NotFound("Dossier introuvable.")
+    external = external_of(user)
+    if permission not in perms:
+        if external is not None:
+            raise NotFound("Page introuvable.")
+        raise Forbidden("Votre profil de droits ne permet pas cette action sur ce dossier.")
+    return RecordAccess(record, perms, external)
+
+
+def access_document(user: User | None, record_id: int, document_id: int) -> RecordDocument:
+    access_record(user, record_id)
+    document = RecordDocument.objects.filter(pk=document_id, record_id=record_id).first()
+    if document is None:
+        raise NotFound("Document introuvable.")
+    return document
+
+
+def access_partner(user: User | None, record_id: int, partner_id: int, permission: str) -> Partner:
+    access = access_record(user, record_id, permission)
+    partner = (
+        Partner.objects.select_related("contact", "contact__external_account", "record")
+        .filter(pk=partner_id, record=access.record)
+        .first()
+    )
+    if partner is None:
+        raise NotFound("Partenaire introuvable.")
+    return partner
+
+
+def contacts_for(user: User | None) -> QuerySet[Contact]:
+    """The directory contacts this person may read: those of structures they work in."""
+    structures = structures_with(user, RECORD_READ)
+    return Contact.objects.filter(structure__in=structures)
+
+
+def access_contact(user: User | None, contact_id: int, permission: str) -> Contact:
+    structures = structures_with(user, permission)
+    contact = (
+        Contact.objects.select_related("structure", "external_account")
+        .filter(pk=contact_id, structure__in=structures)
+        .first()
+    )
+    if contact is None:
+        raise NotFound("Contact introuvable.")
+    return contact
+
+
+def profiles_managed_by(user: User | None) -> QuerySet[RightsProfile]:
+    """Profiles of the structures this person administers."""
+    if not _usable(user) or is_external(user):
+        return RightsProfile.objects.none()
+    assert user is not None
+    return RightsProfile.objects.filter(structure__admins__user=user)
+
+
+def external_accounts_for(user: User | None) -> QuerySet[ExternalAccount]:
+    """External accounts created by, or attached to, a structure this person administers
+    or where they hold `external.modify`."""
+    from caducee.coordination.permissions import EXTERNAL_MODIFY
+
+    if not _usable(user) or is_external(user):
+        return ExternalAccount.objects.none()
+    assert user is not None
+    admin_ids = set(user.admin_roles.values_list("structure_id", flat=True))
+    modify_ids = {s.pk for s in structures_with(user, EXTERNAL_MODIFY)}
+    ids = admin_ids | modify_ids
+    return ExternalAccount.objects.filter(
+        Q(owner_structure_id__in=ids) | Q(home_structure_id__in=ids)
+    ).select_related("user", "profile", "home_structure", "owner_structure")
+
+
+# --- Context-level checks used by the operations layer -----------------------------------
+
+
+def is_server(ctx: Context) -> bool:
+    """Commands run on the server itself (CLI, system tasks) act with every right."""
+    return ctx.user is None and ctx.channel in {"cli", "system"}
+
+
+def require_structure_permission(ctx: Context, structure: Structure, permission: str) -> None:
+    if is_server(ctx):
+        return
+    perms = structure_permissions(ctx.user, structure)
+    if RECORD_READ not in perms and permission not in perms:
+        raise NotFound("Structure introuvable.")
+    if permission not in perms:
+        raise Forbidden("Votre profil de droits ne permet pas cette action.")
+
+
+def require_record_permission(ctx: Context, record: Record, permission: str) -> None:
+    if is_server(ctx):
+        return
+    perms = permissions_on(ctx.user, record)
+    if RECORD_READ not in perms:
+        raise NotFound("Dossier introuvable.")
+    if permission not in perms:
+        if is_external(ctx.user):
+            raise NotFound("Page introuvable.")
+        raise Forbidden("Votre profil de droits ne permet pas cette action sur ce dossier.")
+
+
+def require_structure_admin(ctx: Context, structure: Structure) -> None:
+    if is_server(ctx):
+        return
+    user = ctx.user
+    if not _usable(user) or is_external(user):
+        raise NotFound("Structure introuvable.")
+    assert user is not None
+    if not structure.admins.filter(user=user).exists():
+        if structure_permissions(user, structure):
+            raise Forbidden("Seul un administrateur de la structure peut faire cette action.")
+        raise NotFound("Structure introuvable.")

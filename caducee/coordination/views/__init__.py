@@ -1,0 +1,1 @@
+"""Coordination web pages, one module per concern; thin adapters over operations.py."""

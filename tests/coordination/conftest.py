@@ -1,0 +1,137 @@
+"""Coordination personas, on top of tests/conftest.py.
+
+Structure A (Alice administers it) follows two people: record A (Mme Martin) and record B
+(M. Durand). Camille coordinates in A with the default "Coordinateur interne" profile;
+Lucas only reads ("Lecteur interne"). François Corre, a GP, is in A's directory; his
+external account `fcorre` is a partner of record A only. Bob administers structure B,
+which follows record C.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from caducee.coordination import operations
+from caducee.coordination.models import (
+    Contact,
+    ExternalAccount,
+    Membership,
+    Partner,
+    Record,
+    RightsProfile,
+)
+from caducee.core.context import Context, cli_context
+from caducee.people.models import User
+from caducee.structures.models import Structure
+from tests.conftest import PASSWORD
+from tests.factories import make_account
+
+
+@pytest.fixture(autouse=True)
+def _files_in_tmp(settings: Any, tmp_path: Path) -> None:
+    """Each test stores its documents in its own folder."""
+    settings.MEDIA_ROOT = tmp_path / "files"
+
+
+def ctx_for(user: User) -> Context:
+    return Context(user=user, ip="127.0.0.1")
+
+
+def profile(structure: Structure, name: str) -> RightsProfile:
+    operations.ensure_default_profiles(structure)
+    return RightsProfile.objects.get(structure=structure, name=name)
+
+
+def member(structure: Structure, email: str, profile_name: str) -> User:
+    """A person with a nominative account in the structure and a coordination profile."""
+    account = make_account(structure, "MED", email)
+    user = account.user
+    assert user is not None
+    user.set_password(PASSWORD)
+    user.first_name = account.first_name
+    user.last_name = account.last_name
+    user.save()
+    Membership.objects.create(
+        user=user, structure=structure, profile=profile(structure, profile_name)
+    )
+    return user
+
+
+def make_record(structure: Structure, last_name: str, first_name: str, birth: str) -> Record:
+    return operations.create_record(
+        cli_context(),
+        structure,
+        operations.RecordInput(last_name=last_name, first_name=first_name, birth_date=birth),
+    )
+
+
+@pytest.fixture
+def camille(structure_a: Structure) -> User:
+    return member(structure_a, "camille.coord@ch-a.fr", "Coordinateur interne")
+
+
+@pytest.fixture
+def lucas(structure_a: Structure) -> User:
+    return member(structure_a, "lucas.lecteur@ch-a.fr", "Lecteur interne")
+
+
+@pytest.fixture
+def record_a(structure_a: Structure) -> Record:
+    return make_record(structure_a, "Martin", "Jeanne", "12/03/1941")
+
+
+@pytest.fixture
+def record_b(structure_a: Structure) -> Record:
+    return make_record(structure_a, "Durand", "Paul", "1950-07-01")
+
+
+@pytest.fixture
+def record_c(structure_b: Structure) -> Record:
+    return make_record(structure_b, "Bernard", "Lucie", "02/02/1938")
+
+
+@pytest.fixture
+def corre(structure_a: Structure) -> Contact:
+    return operations.create_contact(
+        cli_context(),
+        structure_a,
+        operations.ContactInput(
+            last_name="Corre",
+            first_name="François",
+            profession="Médecin généraliste",
+            organisation="Cabinet médical du centre",
+            phone="05 61 00 00 00",
+            email="Francois.Corre@cabinet-centre.fr",
+        ),
+    )
+
+
+@pytest.fixture
+def corre_partner(record_a: Record, corre: Contact) -> Partner:
+    return operations.attach_partner(cli_context(), record_a, corre, "medecin_traitant")
+
+
+@pytest.fixture
+def fcorre_credentials(
+    alice: User, corre_partner: Partner, structure_a: Structure
+) -> operations.Credentials:
+    """fcorre, created by Alice (manual creation: active at once), partner of record A."""
+    return operations.create_external_account_manual(
+        ctx_for(alice),
+        corre_partner.contact,
+        "fcorre",
+        profile(structure_a, "Partenaire externe contributeur"),
+    )
+
+
+@pytest.fixture
+def fcorre(fcorre_credentials: operations.Credentials) -> User:
+    return fcorre_credentials.external.user
+
+
+@pytest.fixture
+def fcorre_account(fcorre_credentials: operations.Credentials) -> ExternalAccount:
+    return fcorre_credentials.external

@@ -1,0 +1,673 @@
+"""Coordination operations: permission, validation, writes and their audit events."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.test import override_settings
+
+from caducee.audit.models import AuditEvent
+from caducee.coordination import operations
+from caducee.coordination.models import (
+    Contact,
+    ExternalAccount,
+    ExternalStatus,
+    LiaisonEntry,
+    Partner,
+    Record,
+    RightsProfile,
+)
+from caducee.coordination.permissions import PERMISSIONS
+from caducee.core.context import cli_context
+from caducee.core.errors import Forbidden, Invalid, NotFound
+from caducee.people.models import User
+from caducee.structures.models import Structure
+from tests.coordination.conftest import ctx_for, member, profile
+from tests.smtp_sink import SmtpSink, url_in
+
+
+def last_event(action: str | None = None) -> AuditEvent:
+    events = AuditEvent.objects.order_by("-seq")
+    if action:
+        events = events.filter(action=action)
+    event = events.first()
+    assert event is not None
+    return event
+
+
+class TestDefaults:
+    def test_external_structure_is_created_once_without_domain(self, db: None) -> None:
+        first = operations.external_home_structure()
+        again = operations.external_home_structure()
+        assert first.pk == again.pk
+        assert first.name == "Utilisateur externe"
+        assert first.is_external and first.domain is None
+        assert first.id_type == "SIRET" and first.id_number == operations.EXTERNAL_SIRET
+        from caducee.referentials.identifiers import validate_siret
+
+        assert validate_siret(first.id_number) == first.id_number
+
+    def test_default_profiles(self, structure_a: Structure) -> None:
+        profiles = {p.name: p for p in operations.ensure_default_profiles(structure_a)}
+        assert set(profiles) == {
+            "Coordinateur interne",
+            "Lecteur interne",
+            "Partenaire externe lecture seule",
+            "Partenaire externe contributeur",
+        }
+        assert profiles["Coordinateur interne"].permission_set == set(PERMISSIONS)
+        assert profiles["Partenaire externe lecture seule"].permission_set == {
+            "record.read",
+            "liaison.read",
+        }
+        assert profiles["Partenaire externe contributeur"].permission_set == {
+            "record.read",
+            "liaison.read",
+            "liaison.write",
+            "document.add",
+        }
+        assert operations.ensure_default_profiles(structure_a)  # idempotent
+        assert RightsProfile.objects.filter(structure=structure_a).count() == 4
+
+
+class TestProfiles:
+    def test_admin_creates_updates_and_deletes(self, alice: User, structure_a: Structure) -> None:
+        created = operations.create_profile(
+            ctx_for(alice), structure_a, "Secrétariat", "interne", ["record.read", "record.create"]
+        )
+        assert last_event().action == "coordination.profile_create"
+        operations.update_profile(ctx_for(alice), created, "Secrétariat", ["record.read"])
+        assert created.permission_set == {"record.read"}
+        assert last_event().detail["before"]["permissions"] == ["record.read", "record.create"]
+        operations.delete_profile(ctx_for(alice), created)
+        assert last_event().action == "coordination.profile_delete"
+        assert not RightsProfile.objects.filter(pk=created.pk).exists()
+
+    def test_external_profile_cannot_hold_internal_rights(
+        self, alice: User, structure_a: Structure
+    ) -> None:
+        with pytest.raises(Invalid) as exc:
+            operations.create_profile(
+                ctx_for(alice),
+                structure_a,
+                "Trop large",
+                "externe",
+                ["record.read", "partner.manage"],
+            )
+        assert "Rattacher" in exc.value.problems[0].message
+
+    def test_unknown_permission_and_duplicate_name(
+        self, alice: User, structure_a: Structure
+    ) -> None:
+        with pytest.raises(Invalid) as exc:
+            operations.create_profile(
+                ctx_for(alice), structure_a, "Lecteur interne", "interne", ["record.fly"]
+            )
+        codes = {p.code for p in exc.value.problems}
+        assert codes == {"unique", "unknown"}
+
+    def test_used_profile_is_not_deleted(
+        self, alice: User, camille: User, structure_a: Structure
+    ) -> None:
+        with pytest.raises(Invalid):
+            operations.delete_profile(ctx_for(alice), profile(structure_a, "Coordinateur interne"))
+
+    def test_other_structure_admin_gets_404(self, bob: User, structure_a: Structure) -> None:
+        with pytest.raises(NotFound):
+            operations.create_profile(ctx_for(bob), structure_a, "X", "interne", [])
+
+    def test_member_not_admin_is_refused(self, camille: User, structure_a: Structure) -> None:
+        with pytest.raises(Forbidden):
+            operations.create_profile(ctx_for(camille), structure_a, "X", "interne", [])
+
+
+class TestMemberships:
+    def test_admin_gives_a_profile_to_an_account_of_the_structure(
+        self, alice: User, structure_a: Structure
+    ) -> None:
+        from tests.factories import make_account
+
+        account = make_account(structure_a, "PER", "dr.who@ch-a.fr")
+        reader = profile(structure_a, "Lecteur interne")
+        membership = operations.set_membership(
+            ctx_for(alice), structure_a, "DR.WHO@ch-a.fr", reader
+        )
+        assert membership.user == account.user
+        event = last_event()
+        assert event.action == "coordination.membership_set" and event.actor == alice
+        operations.remove_membership(ctx_for(alice), membership)
+        assert last_event().action == "coordination.membership_remove"
+
+    def test_person_of_another_structure_is_refused(
+        self, alice: User, structure_a: Structure, structure_b: Structure
+    ) -> None:
+        from tests.factories import make_account
+
+        make_account(structure_b, "PER", "ailleurs@clinique-b.fr")
+        with pytest.raises(Invalid):
+            operations.set_membership(
+                ctx_for(alice),
+                structure_a,
+                "ailleurs@clinique-b.fr",
+                profile(structure_a, "Lecteur interne"),
+            )
+
+
+class TestRecords:
+    def test_coordinator_creates_and_searches(self, camille: User, structure_a: Structure) -> None:
+        record = operations.create_record(
+            ctx_for(camille),
+            structure_a,
+            operations.RecordInput(
+                last_name="  martin ",
+                first_name="Jeanne",
+                birth_date="12/03/1941",
+                postal_code="81000",
+                city="albi",
+                phone="05 63 00 00 00",
+                team=[camille.pk],
+            ),
+        )
+        assert record.last_name == "MARTIN" and record.city == "ALBI"
+        assert record.phone == "0563000000"
+        assert list(record.team.all()) == [camille]
+        event = last_event()
+        assert event.action == "coordination.record_create" and event.actor == camille
+        ctx = ctx_for(camille)
+        assert list(operations.search_records(ctx, "mart")) == [record]
+        assert list(operations.search_records(ctx, "12/03/1941")) == [record]
+        assert list(operations.search_records(ctx, "durand")) == []
+
+    def test_bad_input_is_explained(self, camille: User, structure_a: Structure) -> None:
+        with pytest.raises(Invalid) as exc:
+            operations.create_record(
+                ctx_for(camille),
+                structure_a,
+                operations.RecordInput(
+                    last_name="", first_name="A", birth_date="31/02/1990", postal_code="8100"
+                ),
+            )
+        fields = {p.field for p in exc.value.problems}
+        assert fields == {"last_name", "birth_date", "postal_code"}
+        assert Record.objects.count() == 0
+
+    def test_team_must_be_of_the_structure(
+        self, camille: User, bob: User, structure_a: Structure
+    ) -> None:
+        with pytest.raises(Invalid):
+            operations.create_record(
+                ctx_for(camille),
+                structure_a,
+                operations.RecordInput(
+                    last_name="X", first_name="Y", birth_date="01/01/1950", team=[bob.pk]
+                ),
+            )
+
+    def test_reader_cannot_create(self, lucas: User, structure_a: Structure) -> None:
+        with pytest.raises(Forbidden):
+            operations.create_record(
+                ctx_for(lucas),
+                structure_a,
+                operations.RecordInput(last_name="X", first_name="Y", birth_date="01/01/1950"),
+            )
+
+    def test_other_structure_gets_404(self, bob: User, structure_a: Structure) -> None:
+        with pytest.raises(NotFound):
+            operations.create_record(
+                ctx_for(bob),
+                structure_a,
+                operations.RecordInput(last_name="X", first_name="Y", birth_date="01/01/1950"),
+            )
+
+    def test_update_is_audited_with_changes(self, camille: User, record_a: Record) -> None:
+        operations.update_record(
+            ctx_for(camille),
+            record_a,
+            operations.RecordInput(
+                last_name="Martin", first_name="Jeanne", birth_date="12/03/1941", city="Castres"
+            ),
+        )
+        event = last_event()
+        assert event.action == "coordination.record_update"
+        assert event.detail["changes"] == {"city": ["", "CASTRES"]}
+
+
+class TestLiaison:
+    def test_entry_names_the_person(self, camille: User, record_a: Record) -> None:
+        entry = operations.add_liaison_entry(
+            ctx_for(camille), record_a, "Passage infirmier : tension stable.", "01/02/2024"
+        )
+        assert entry.author == camille
+        assert "camille.coord@ch-a.fr" in entry.author_label
+        assert str(entry.occurred_on) == "2024-02-01"
+        assert last_event().action == "coordination.liaison_add"
+        with pytest.raises(ValueError):
+            entry.text = "changé"
+            entry.save()
+
+    def test_empty_or_future_entry_is_refused(self, camille: User, record_a: Record) -> None:
+        with pytest.raises(Invalid):
+            operations.add_liaison_entry(ctx_for(camille), record_a, "   ")
+        with pytest.raises(Invalid):
+            operations.add_liaison_entry(ctx_for(camille), record_a, "texte", "01/01/2999")
+        assert LiaisonEntry.objects.count() == 0
+
+    def test_reader_reads_but_does_not_write(self, lucas: User, record_a: Record) -> None:
+        assert list(operations.liaison_entries(ctx_for(lucas), record_a)) == []
+        with pytest.raises(Forbidden):
+            operations.add_liaison_entry(ctx_for(lucas), record_a, "texte")
+
+
+class TestDocuments:
+    def test_stored_under_home_with_safe_name(self, camille: User, record_a: Record) -> None:
+        document = operations.attach_document(
+            ctx_for(camille),
+            record_a,
+            "Ordonnance",
+            "../../etc/ordo donnance.PDF",
+            io.BytesIO(b"%PDF-1.4 contenu"),
+            "application/pdf",
+        )
+        path = operations.document_path(document)
+        assert path.read_bytes() == b"%PDF-1.4 contenu"
+        root = Path(settings.MEDIA_ROOT).resolve()
+        assert root in path.resolve().parents
+        assert path.suffix == ".pdf" and ".." not in document.stored_name
+        assert document.original_name == "ordo donnance.PDF"
+        assert document.size == 16 and len(document.sha256) == 64
+        assert last_event().action == "coordination.document_add"
+
+    @override_settings(COORDINATION_MAX_UPLOAD_MB=1)
+    def test_size_limit(self, camille: User, record_a: Record) -> None:
+        with pytest.raises(Invalid) as exc:
+            operations.attach_document(
+                ctx_for(camille), record_a, "Gros", "gros.bin", io.BytesIO(b"x" * (1024 * 1024 + 1))
+            )
+        assert "1 Mo" in exc.value.message
+        assert record_a.documents.count() == 0
+        folder = Path(settings.MEDIA_ROOT) / "coordination" / str(record_a.structure_id)
+        leftovers = list(folder.rglob("*")) if folder.exists() else []
+        assert not [p for p in leftovers if p.is_file()]
+
+    def test_empty_file_is_refused(self, camille: User, record_a: Record) -> None:
+        with pytest.raises(Invalid):
+            operations.attach_document(ctx_for(camille), record_a, "", "vide.txt", io.BytesIO(b""))
+
+    def test_reader_cannot_add(self, lucas: User, record_a: Record) -> None:
+        with pytest.raises(Forbidden):
+            operations.attach_document(ctx_for(lucas), record_a, "", "a.txt", io.BytesIO(b"a"))
+
+
+class TestContacts:
+    def test_create_normalises(self, camille: User, structure_a: Structure) -> None:
+        contact = operations.create_contact(
+            ctx_for(camille),
+            structure_a,
+            operations.ContactInput(last_name="corre", first_name="François", email="F@X.FR"),
+        )
+        assert contact.last_name == "CORRE" and contact.email == "f@x.fr"
+        assert last_event().action == "coordination.contact_create"
+
+    def test_bad_email(self, camille: User, structure_a: Structure) -> None:
+        with pytest.raises(Invalid) as exc:
+            operations.create_contact(
+                ctx_for(camille),
+                structure_a,
+                operations.ContactInput(last_name="X", email="pas-une-adresse"),
+            )
+        assert exc.value.problems[0].field == "email"
+
+    def test_reader_cannot_manage_contacts(self, lucas: User, structure_a: Structure) -> None:
+        with pytest.raises(Forbidden):
+            operations.create_contact(
+                ctx_for(lucas), structure_a, operations.ContactInput(last_name="X")
+            )
+
+    def test_search_by_first_letters(self, corre: Contact, structure_a: Structure) -> None:
+        assert operations.search_contacts(structure_a, "Cor") == [corre]
+        assert operations.search_contacts(structure_a, "fran") == [corre]
+        assert operations.search_contacts(structure_a, "rre") == []
+
+    def test_regional_directory_entries_are_found_and_imported(
+        self, camille: User, structure_a: Structure, structure_b: Structure
+    ) -> None:
+        from caducee.accounts.models import AccountState
+        from tests.factories import make_account
+
+        visible = make_account(structure_b, "PER", "p.lefevre@clinique-b.fr", last_name="LEFEVRE")
+        visible.visible = True
+        visible.state = AccountState.VALID
+        visible.save()
+        hidden = make_account(structure_b, "PER", "l.lefort@clinique-b.fr", last_name="LEFORT")
+        found = operations.directory_candidates("lef")
+        assert visible in found and hidden not in found
+        contact = operations.import_directory_contact(ctx_for(camille), structure_a, visible.pk)
+        assert contact.email == "p.lefevre@clinique-b.fr" and contact.directory_account == visible
+        assert contact.structure == structure_a
+        assert last_event().action == "coordination.contact_import"
+        again = operations.import_directory_contact(ctx_for(camille), structure_a, visible.pk)
+        assert again.pk == contact.pk
+        with pytest.raises(NotFound):
+            operations.import_directory_contact(ctx_for(camille), structure_a, hidden.pk)
+
+
+class TestPartners:
+    def test_attach_detach_and_access(
+        self, camille: User, record_a: Record, corre: Contact
+    ) -> None:
+        partner = operations.attach_partner(ctx_for(camille), record_a, corre, "medecin_traitant")
+        event = last_event()
+        assert event.action == "coordination.partner_attach" and event.actor == camille
+        with pytest.raises(Invalid):
+            operations.attach_partner(ctx_for(camille), record_a, corre, "pharmacien")
+        operations.set_partner_access(ctx_for(camille), partner, False)
+        partner.refresh_from_db()
+        assert not partner.access_enabled
+        assert last_event().detail["enabled"] is False
+        operations.detach_partner(ctx_for(camille), partner)
+        assert not Partner.objects.exists()
+        assert last_event().action == "coordination.partner_detach"
+
+    def test_contact_type_is_required(
+        self, camille: User, record_a: Record, corre: Contact
+    ) -> None:
+        with pytest.raises(Invalid):
+            operations.attach_partner(ctx_for(camille), record_a, corre, "")
+
+    def test_contact_of_another_structure_is_unknown(
+        self, bob: User, record_a: Record, record_c: Record, structure_b: Structure
+    ) -> None:
+        other = operations.create_contact(
+            cli_context(), structure_b, operations.ContactInput(last_name="Autre")
+        )
+        with pytest.raises(NotFound):
+            operations.attach_partner(cli_context(), record_a, other, "autre")
+        with pytest.raises(NotFound):
+            operations.attach_partner(ctx_for(bob), record_a, other, "autre")
+
+    def test_reader_cannot_manage_partners(
+        self, lucas: User, record_a: Record, corre: Contact
+    ) -> None:
+        with pytest.raises(Forbidden):
+            operations.attach_partner(ctx_for(lucas), record_a, corre, "autre")
+
+
+class TestIdentifier:
+    def test_initial_and_name_without_accents(self, db: None) -> None:
+        assert operations.suggest_identifier("François", "Corre") == "fcorre"
+        assert operations.suggest_identifier("Élodie", "Le Bihan-Noël") == "elebihannoel"
+        assert operations.suggest_identifier("", "") == "partenaire"
+
+    def test_made_unique_with_a_number(self, fcorre_account: ExternalAccount) -> None:
+        assert operations.suggest_identifier("Fanny", "Corre") == "fcorre2"
+
+
+class TestAutomaticCreation:
+    def test_creates_pending_account_and_mails_activation(
+        self,
+        camille: User,
+        corre_partner: Partner,
+        structure_a: Structure,
+        smtp_sink: SmtpSink,
+        django_capture_on_commit_callbacks: object,
+    ) -> None:
+        contributor = profile(structure_a, "Partenaire externe contributeur")
+        with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
+            external = operations.create_external_account(
+                ctx_for(camille), corre_partner, "fcorre", contributor
+            )
+        assert external.status == ExternalStatus.PENDING
+        assert external.home_structure.name == "Utilisateur externe"
+        assert external.owner_structure == structure_a
+        assert external.user.email == "francois.corre@cabinet-centre.fr"
+        assert not external.user.has_usable_password()
+        corre_partner.contact.refresh_from_db()
+        assert corre_partner.contact.external_account == external
+        event = last_event("coordination.external_create")
+        assert event.actor == camille and event.detail["identifier"] == "fcorre"
+        mail = smtp_sink.wait_for("francois.corre@cabinet-centre.fr")
+        assert "Activez" in mail.subject
+        assert "/coordination/activation/" in url_in(mail)
+        assert "fcorre" in mail.text and mail.html
+
+    def test_needs_an_email_and_a_profile(
+        self, camille: User, record_a: Record, structure_a: Structure
+    ) -> None:
+        no_mail = operations.create_contact(
+            cli_context(), structure_a, operations.ContactInput(last_name="Sansmail")
+        )
+        partner = operations.attach_partner(cli_context(), record_a, no_mail, "autre")
+        with pytest.raises(Invalid) as exc:
+            operations.create_external_account(
+                ctx_for(camille),
+                partner,
+                "xsansmail",
+                profile(structure_a, "Partenaire externe lecture seule"),
+            )
+        assert "adresse mail" in exc.value.message
+        mailed = operations.create_contact(
+            cli_context(),
+            structure_a,
+            operations.ContactInput(last_name="Avecmail", email="a@b.fr"),
+        )
+        partner = operations.attach_partner(cli_context(), record_a, mailed, "autre")
+        with pytest.raises(Invalid):
+            operations.create_external_account(ctx_for(camille), partner, "aavecmail", None)
+        with pytest.raises(Invalid):
+            operations.create_external_account(
+                ctx_for(camille), partner, "aavecmail", profile(structure_a, "Lecteur interne")
+            )
+        assert not ExternalAccount.objects.exists()
+        assert not User.objects.filter(email="a@b.fr").exists()
+
+    def test_identifier_rules(
+        self,
+        camille: User,
+        corre_partner: Partner,
+        structure_a: Structure,
+        fcorre_account: ExternalAccount,
+    ) -> None:
+        other = operations.create_contact(
+            cli_context(),
+            structure_a,
+            operations.ContactInput(last_name="Corre", first_name="Fanny", email="fanny@x.fr"),
+        )
+        partner = operations.attach_partner(cli_context(), corre_partner.record, other, "aidant")
+        reader = profile(structure_a, "Partenaire externe lecture seule")
+        with pytest.raises(Invalid) as exc:
+            operations.create_external_account(ctx_for(camille), partner, "FCorre", reader)
+        assert "fcorre2" in exc.value.message
+        with pytest.raises(Invalid):
+            operations.create_external_account(ctx_for(camille), partner, "f corre@x", reader)
+        external = operations.create_external_account(ctx_for(camille), partner, "fcorre2", reader)
+        assert external.identifier == "fcorre2"
+
+    def test_without_the_right(
+        self, lucas: User, corre_partner: Partner, structure_a: Structure
+    ) -> None:
+        with pytest.raises(Forbidden):
+            operations.create_external_account(
+                ctx_for(lucas),
+                corre_partner,
+                "fcorre",
+                profile(structure_a, "Partenaire externe lecture seule"),
+            )
+
+    def test_internal_persons_email_is_refused(
+        self, camille: User, record_a: Record, structure_a: Structure
+    ) -> None:
+        contact = operations.create_contact(
+            cli_context(),
+            structure_a,
+            operations.ContactInput(last_name="Coord", email=camille.email),
+        )
+        partner = operations.attach_partner(cli_context(), record_a, contact, "autre")
+        with pytest.raises(Invalid) as exc:
+            operations.create_external_account(
+                ctx_for(camille),
+                partner,
+                "ccoord",
+                profile(structure_a, "Partenaire externe lecture seule"),
+            )
+        assert exc.value.problems[0].code == "person"
+
+
+class TestActivation:
+    def test_activation_sets_names_password_and_mails_recap(
+        self,
+        camille: User,
+        corre_partner: Partner,
+        structure_a: Structure,
+        smtp_sink: SmtpSink,
+        django_capture_on_commit_callbacks: object,
+    ) -> None:
+        with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
+            external = operations.create_external_account(
+                ctx_for(camille),
+                corre_partner,
+                "fcorre",
+                profile(structure_a, "Partenaire externe contributeur"),
+            )
+        token = url_in(smtp_sink.wait_for(external.user.email)).rstrip("/").rsplit("/", 1)[1]
+        assert operations.activation_target(token) == external
+        with pytest.raises(Invalid):
+            operations.activate_external_account(cli_context(), token, "", "")
+        with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
+            credentials = operations.activate_external_account(
+                cli_context(), token, "Corre", "François"
+            )
+        external.refresh_from_db()
+        assert external.status == ExternalStatus.ACTIVE and external.activated_at
+        assert external.user.check_password(credentials.password)
+        assert len(credentials.password) >= 20
+        assert credentials.login_url.endswith("/connexion/")
+        event = last_event("coordination.external_activate")
+        assert event.actor == external.user and event.detail["person"] == "François CORRE"
+        recap = smtp_sink.wait_for(external.user.email, match=lambda m: "activé" in m.subject)
+        assert "fcorre" in recap.text
+        assert credentials.password not in recap.text and credentials.password not in recap.html
+        with pytest.raises(NotFound):  # single use
+            operations.activate_external_account(cli_context(), token, "Corre", "François")
+
+    def test_expired_link(
+        self, camille: User, corre_partner: Partner, structure_a: Structure
+    ) -> None:
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        from caducee.identity.models import ActionLink
+
+        external = operations.create_external_account(
+            ctx_for(camille),
+            corre_partner,
+            "fcorre",
+            profile(structure_a, "Partenaire externe contributeur"),
+        )
+        link = ActionLink.objects.get(user=external.user, purpose=operations.ACTIVATION_PURPOSE)
+        days = (link.expires_at - timezone.now()).days
+        assert days in {
+            settings.COORDINATION_EXTERNAL_ACTIVATION_DAYS - 1,
+            settings.COORDINATION_EXTERNAL_ACTIVATION_DAYS,
+        }
+        ActionLink.objects.filter(pk=link.pk).update(
+            expires_at=timezone.now() - timedelta(seconds=1)
+        )
+        operations.resend_activation(ctx_for(camille), external)
+        assert last_event().action == "coordination.external_activation_resent"
+
+
+class TestManualCreation:
+    def test_admin_creates_an_active_account(
+        self, fcorre_credentials: operations.Credentials, alice: User
+    ) -> None:
+        external = fcorre_credentials.external
+        assert external.status == ExternalStatus.ACTIVE and external.origin == "manual"
+        assert external.home_structure.is_external
+        assert external.user.check_password(fcorre_credentials.password)
+        event = last_event("coordination.external_create")
+        assert event.actor == alice and event.detail["origin"] == "manual"
+        assert event.detail["opens_structure_data"] is False
+
+    def test_non_admin_is_refused(
+        self, camille: User, corre: Contact, structure_a: Structure
+    ) -> None:
+        with pytest.raises(Forbidden):
+            operations.create_external_account_manual(
+                ctx_for(camille),
+                corre,
+                "fcorre",
+                profile(structure_a, "Partenaire externe lecture seule"),
+            )
+
+    def test_attached_to_another_structure_is_flagged(
+        self, alice: User, corre: Contact, structure_a: Structure
+    ) -> None:
+        credentials = operations.create_external_account_manual(
+            ctx_for(alice),
+            corre,
+            "fcorre",
+            profile(structure_a, "Partenaire externe lecture seule"),
+            structure_a,
+        )
+        assert credentials.external.home_structure == structure_a
+        assert last_event().detail["opens_structure_data"] is True
+
+    def test_cannot_attach_to_a_structure_not_administered(
+        self, alice: User, corre: Contact, structure_a: Structure, structure_b: Structure
+    ) -> None:
+        with pytest.raises(NotFound):
+            operations.create_external_account_manual(
+                ctx_for(alice),
+                corre,
+                "fcorre",
+                profile(structure_a, "Partenaire externe lecture seule"),
+                structure_b,
+            )
+
+
+class TestModification:
+    def test_needs_its_own_right(
+        self, alice: User, fcorre_account: ExternalAccount, structure_a: Structure
+    ) -> None:
+        reader = profile(structure_a, "Partenaire externe lecture seule")
+        changes = operations.ExternalChanges("François", "Corre", reader, None, False)
+        with pytest.raises(Forbidden) as exc:
+            operations.modify_external_account(ctx_for(alice), fcorre_account, changes)
+        assert "Modifier un compte externe" in exc.value.message
+        from caducee.coordination.models import Membership
+
+        Membership.objects.create(
+            user=alice, structure=structure_a, profile=profile(structure_a, "Coordinateur interne")
+        )
+        operations.modify_external_account(ctx_for(alice), fcorre_account, changes)
+        fcorre_account.refresh_from_db()
+        assert fcorre_account.profile == reader
+        assert last_event().action == "coordination.external_modify"
+
+    def test_suspension_blocks_login(
+        self, camille: User, fcorre_credentials: operations.Credentials, structure_a: Structure
+    ) -> None:
+        from django.contrib.auth import authenticate
+
+        external = fcorre_credentials.external
+        assert (
+            authenticate(username="fcorre", password=fcorre_credentials.password) == external.user
+        )
+        changes = operations.ExternalChanges("François", "Corre", external.profile, None, True)
+        operations.modify_external_account(ctx_for(camille), external, changes)
+        assert authenticate(username="fcorre", password=fcorre_credentials.password) is None
+
+    def test_other_structure_does_not_see_it(
+        self, bob: User, fcorre_account: ExternalAccount, structure_b: Structure
+    ) -> None:
+        member(structure_b, "coord.b@clinique-b.fr", "Coordinateur interne")
+        with pytest.raises(NotFound):
+            operations.modify_external_account(
+                ctx_for(bob),
+                fcorre_account,
+                operations.ExternalChanges("F", "C", fcorre_account.profile, None, False),
+            )
