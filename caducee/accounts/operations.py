@@ -162,6 +162,9 @@ def create_account(
     require_admin(ctx, structure)
     cleaned = clean_account(raw)
     values = cleaned.values
+    from caducee.directory.quotas import check_capacity
+
+    check_capacity(structure, {str(values.get("type") or ""): 1})
     problems = list(cleaned.problems)
     email = values.get("email", "")
     if email:
@@ -313,6 +316,10 @@ def change_type(
             "Type de BAL inconnu : choisissez PER, INT, ORG, MED ou APP.",
             [Problem("type", "choice", "Choisissez PER, INT, ORG, MED ou APP.")],
         )
+    from caducee.directory.quotas import check_capacity, group_of
+
+    if group_of(target) != group_of(account.type):
+        check_capacity(account.structure, {target: 1})
     merged = _raw_from_account(account)
     merged.update(raw or {})
     merged["type"] = target

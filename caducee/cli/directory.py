@@ -1,0 +1,132 @@
+"""`caducee directory …`: export, push, rebuild, report, address, quota."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from caducee.cli.output import print_json
+
+
+def register(commands: Any) -> None:
+    directory = commands.add_parser("directory", help="annuaire et publication MSSanté")
+    sub = directory.add_subparsers(title="actions", metavar="ACTION", required=True)
+
+    export = sub.add_parser("export", help="exporter la publication nationale d'une structure")
+    export.add_argument("--structure", required=True, help="nom, identifiant ou domaine")
+    export.add_argument("--format", choices=("fhir", "pipe"), default="fhir")
+    export.add_argument("--output", default="-", help="fichier (défaut : sortie standard)")
+    export.set_defaults(func=export_cmd)
+
+    push = sub.add_parser("push", help="envoyer les changements à l'annuaire national")
+    push.add_argument("--structure", required=True)
+    push.set_defaults(func=push_cmd)
+
+    rebuild = sub.add_parser("rebuild", help="reconstruire la table de recherche de l'annuaire")
+    rebuild.set_defaults(func=rebuild_cmd)
+
+    report = sub.add_parser("report", help="rapport d'alimentation d'une structure")
+    report.add_argument("--structure", required=True)
+    report.add_argument("--json", action="store_true", help="sortie JSON")
+    report.set_defaults(func=report_cmd)
+
+    address = sub.add_parser("address", help="créer la correspondance MSSanté d'un compte")
+    address.add_argument("--email", required=True, help="adresse mail du compte")
+    address.add_argument("--particle", default=None, help="partie avant @ (vide : générée)")
+    address.set_defaults(func=address_cmd)
+
+    quota = sub.add_parser("quota", help="fixer un quota (PER_INT, ORG ou APP)")
+    quota.add_argument("--structure", required=True)
+    quota.add_argument("--group", required=True, choices=("PER_INT", "ORG", "APP"))
+    quota.add_argument("--limit", default="", help="nombre de comptes ; vide : illimité")
+    quota.set_defaults(func=quota_cmd)
+
+
+def export_cmd(args: argparse.Namespace) -> int:
+    from caducee.core.context import cli_context
+    from caducee.directory.publication import export
+    from caducee.structures.access import find_structure
+
+    text = export(cli_context(), find_structure(args.structure), args.format)
+    if args.output == "-":
+        sys.stdout.write(text)
+    else:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"Export {args.format} écrit dans {args.output}.")
+    return 0
+
+
+def push_cmd(args: argparse.Namespace) -> int:
+    from caducee.core.context import cli_context
+    from caducee.directory.publication import push
+    from caducee.structures.access import find_structure
+
+    result = push(cli_context(), find_structure(args.structure))
+    if result.status == 0:
+        print("Rien à publier : l'annuaire national est à jour.")
+    else:
+        print(
+            f"Publication envoyée (HTTP {result.status}) : {result.inserted} ajout(s), "
+            f"{result.replaced} mise(s) à jour, {result.deleted} retrait(s)."
+        )
+    return 0
+
+
+def rebuild_cmd(args: argparse.Namespace) -> int:
+    from caducee.directory.entries import rebuild_entries
+
+    print(f"Annuaire reconstruit : {rebuild_entries()} entrée(s).")
+    return 0
+
+
+def report_cmd(args: argparse.Namespace) -> int:
+    from caducee.directory import feed
+    from caducee.directory.api import report_row
+    from caducee.structures.access import find_structure
+
+    rows = feed.report(find_structure(args.structure))
+    totals = feed.counts(rows)
+    if args.json:
+        print_json({"counts": totals, "accounts": [report_row(r) for r in rows]})
+        return 0
+    print(
+        f"{totals['accounts']} boîte(s) vérifiée(s) : {totals[feed.BLOCKING]} erreur(s) "
+        f"bloquante(s), {totals[feed.NON_BLOCKING]} non bloquante(s) ; "
+        f"{totals['published']} publiable(s)."
+    )
+    for row in rows:
+        for f in row.findings:
+            print(f"{row.account.email}\t{f.criticality}\t{f.code}\t{f.message}")
+    return 0
+
+
+def address_cmd(args: argparse.Namespace) -> int:
+    from caducee.accounts.models import Account
+    from caducee.core.context import cli_context
+    from caducee.core.errors import NotFound
+    from caducee.directory.operations import assign_mssante_address
+
+    account = (
+        Account.objects.select_related("structure").filter(email=args.email.strip().lower()).first()
+    )
+    if account is None:
+        raise NotFound(f"Aucun compte {args.email}.")
+    print(assign_mssante_address(cli_context(), account, args.particle))
+    return 0
+
+
+def quota_cmd(args: argparse.Namespace) -> int:
+    from caducee.core.context import cli_context
+    from caducee.core.errors import Invalid
+    from caducee.directory.operations import set_quota
+    from caducee.structures.access import find_structure
+
+    raw = args.limit.strip()
+    if raw and not raw.isdigit():
+        raise Invalid("--limit : indiquez un nombre entier, ou rien pour « Illimité ».")
+    structure = find_structure(args.structure)
+    set_quota(cli_context(), structure, args.group, int(raw) if raw else None)
+    print(f"Quota {args.group} de {structure.name} : {raw or 'Illimité'}.")
+    return 0

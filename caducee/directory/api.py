@@ -1,0 +1,180 @@
+"""Directory API: search, MSSanté correspondence, feed report, quotas and exports."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Router, Schema
+
+from caducee.accounts.access import access_account
+from caducee.api.auth import api_context
+from caducee.directory import feed, publication, quotas
+from caducee.directory.operations import assign_mssante_address, set_quota, set_red_list
+from caducee.directory.search import search_page
+from caducee.structures.access import access_structure
+
+router = Router(tags=["annuaire"])
+
+
+class EntryOut(Schema):
+    account_id: int
+    name: str
+    type: str
+    email: str
+    mssante: str
+    structure: str
+    fields: dict[str, str]
+
+
+class SearchOut(Schema):
+    total: int
+    page: int
+    pages: int
+    results: list[EntryOut]
+
+
+class AddressIn(Schema):
+    particle: str | None = None
+
+
+class AddressOut(Schema):
+    account_id: int
+    mssante: str
+
+
+class RedListIn(Schema):
+    on: bool
+
+
+class FindingOut(Schema):
+    code: str
+    criticality: str
+    field: str
+    message: str
+
+
+class ReportRowOut(Schema):
+    account_id: int
+    email: str
+    mssante: str
+    type: str
+    published: bool
+    findings: list[FindingOut]
+
+
+class ReportOut(Schema):
+    counts: dict[str, int]
+    accounts: list[ReportRowOut]
+
+
+class QuotaOut(Schema):
+    group: str
+    label: str
+    used: int
+    limit: int | None
+
+
+class QuotaIn(Schema):
+    limit: int | None = None
+
+
+@router.get("/directory", response=SearchOut, summary="Rechercher dans l'annuaire régional")
+def search(
+    request: HttpRequest, q: str = "", type: str = "", department: str = "", page: int = 1
+) -> Any:
+    result = search_page(q[:200], page=page, size=25, type=type[:3], department=department[:3])
+    return {
+        "total": result.total,
+        "page": result.number,
+        "pages": result.pages,
+        "results": [
+            {
+                "account_id": e.account_id,
+                "name": e.display_name,
+                "type": e.type,
+                "email": e.email,
+                "mssante": e.mssante_address,
+                "structure": e.data.get("structure", ""),
+                "fields": {key: value for key, _title, value in e.data.get("fields", [])},
+            }
+            for e in result.entries
+        ],
+    }
+
+
+@router.put(
+    "/accounts/{account_id}/mssante",
+    response=AddressOut,
+    summary="Créer ou modifier la correspondance MSSanté (particule vide : générée)",
+)
+def put_address(request: HttpRequest, account_id: int, payload: AddressIn) -> Any:
+    account = access_account(request.auth, account_id)  # type: ignore[attr-defined]
+    address = assign_mssante_address(api_context(request), account, payload.particle)
+    return {"account_id": account.pk, "mssante": address}
+
+
+@router.put("/accounts/{account_id}/red-list", response=RedListIn, summary="Liste rouge")
+def put_red_list(request: HttpRequest, account_id: int, payload: RedListIn) -> Any:
+    account = access_account(request.auth, account_id)  # type: ignore[attr-defined]
+    set_red_list(api_context(request), account, payload.on)
+    return {"on": payload.on}
+
+
+@router.get(
+    "/structures/{structure_id}/feed-report",
+    response=ReportOut,
+    summary="Rapport d'alimentation",
+)
+def get_report(request: HttpRequest, structure_id: int, criticality: str = "") -> Any:
+    structure = access_structure(request.auth, structure_id)  # type: ignore[attr-defined]
+    rows = feed.report(structure)
+    shown = feed.filtered(rows, criticality)
+    return {"counts": feed.counts(rows), "accounts": [report_row(r) for r in shown]}
+
+
+def report_row(row: feed.AccountReport) -> dict[str, Any]:
+    return {
+        "account_id": row.account.pk,
+        "email": row.account.email,
+        "mssante": row.record.address,
+        "type": row.record.bal_type,
+        "published": not row.blocked,
+        "findings": [
+            {"code": f.code, "criticality": f.criticality, "field": f.field, "message": f.message}
+            for f in row.findings
+        ],
+    }
+
+
+@router.get("/structures/{structure_id}/quotas", response=list[QuotaOut], summary="Quotas")
+def get_quotas(request: HttpRequest, structure_id: int) -> Any:
+    structure = access_structure(request.auth, structure_id)  # type: ignore[attr-defined]
+    return [
+        {"group": u.group, "label": u.label, "used": u.used, "limit": u.limit}
+        for u in quotas.usage(structure)
+    ]
+
+
+@router.put(
+    "/structures/{structure_id}/quotas/{group}",
+    response=list[QuotaOut],
+    summary="Fixer un quota (opérateur ; limite vide : illimité)",
+)
+def put_quota(request: HttpRequest, structure_id: int, group: str, payload: QuotaIn) -> Any:
+    structure = access_structure(request.auth, structure_id)  # type: ignore[attr-defined]
+    set_quota(api_context(request), structure, group, payload.limit)
+    return get_quotas(request, structure_id)
+
+
+@router.get(
+    "/structures/{structure_id}/publication",
+    summary="Export de publication nationale (format=fhir ou pipe)",
+)
+def get_publication(request: HttpRequest, structure_id: int, format: str = "fhir") -> Any:
+    structure = access_structure(request.auth, structure_id)  # type: ignore[attr-defined]
+    text = publication.export(api_context(request), structure, format)
+    if format == "fhir":
+        return json.loads(text)
+    return HttpResponse(text.encode(), content_type="text/plain; charset=utf-8")

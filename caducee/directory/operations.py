@@ -1,0 +1,198 @@
+"""Business actions of the directory: MSSanté correspondences, liste rouge, quotas, publication.
+
+Each checks permission (404 for another structure), validates, writes atomically and audits.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from caducee.accounts.models import Account, AccountType
+from caducee.audit.log import record
+from caducee.core.context import Context
+from caducee.core.errors import Forbidden, Invalid, Problem
+from caducee.directory.addresses import (
+    MAX_PARTICLE,
+    TEST_PREFIX,
+    check_particle,
+    free_particle,
+    generated_base,
+    is_test_particle,
+    mssante_address,
+)
+from caducee.directory.entries import refresh_entry
+from caducee.directory.models import MailboxListing, Quota, QuotaGroup
+from caducee.structures.access import require_admin
+from caducee.structures.models import Structure
+
+
+def _refuse(message: str) -> Invalid:
+    return Invalid(message, [Problem("mssante_particle", "refused", message)])
+
+
+def _check_eligible(account: Account) -> str:
+    if account.type == AccountType.MED:
+        raise _refuse(
+            "Une BAL MED n'a pas d'adresse MSSanté : changez d'abord le type du compte "
+            "(PER, INT, ORG ou APP) si cette personne y a droit."
+        )
+    domain = account.structure.domain
+    if not domain:
+        raise _refuse(
+            f"La structure {account.structure.name} n'a pas de domaine MSSanté : demandez à "
+            "l'opérateur de le renseigner avant de créer des correspondances MSSanté."
+        )
+    return domain
+
+
+def assign_mssante_address(ctx: Context, account: Account, particle: str | None) -> str:
+    """Create or change the account's MSSanté correspondence; returns the full address.
+
+    With no particle, one is generated (`prenom.nom`, or the service/structure name for a
+    shared mailbox; a number is added when already used on the platform). A test account
+    gets a `test.` particle.
+    """
+    require_admin(ctx, account.structure)
+    domain = _check_eligible(account)
+    if particle is not None and particle.strip():
+        value = check_particle(particle)
+        if account.is_test and not is_test_particle(value):
+            value = TEST_PREFIX + value
+        elif not account.is_test and is_test_particle(value):
+            raise _refuse(
+                f"« {value} » : une particule commençant par « {TEST_PREFIX} » est réservée aux "
+                "comptes de test. Choisissez une autre particule."
+            )
+        if len(value) > MAX_PARTICLE:
+            raise _refuse(f"La particule dépasse {MAX_PARTICLE} caractères : raccourcissez-la.")
+        address = f"{value}@{domain}"
+        clash = (
+            Account.objects.exclude(pk=account.pk)
+            .filter(mssante_particle=value, structure__domain=domain)
+            .exists()
+            or Account.objects.exclude(pk=account.pk).filter(email=address).exists()
+        )
+        if clash:
+            raise _refuse(
+                f"L'adresse {address} est déjà utilisée sur la plateforme : choisissez une autre "
+                "particule (par exemple en ajoutant un chiffre)."
+            )
+    else:
+        base = generated_base(account)
+        if not base:
+            raise _refuse(
+                "Impossible de générer une adresse à partir du nom de ce compte (aucune lettre "
+                "utilisable) : saisissez la particule souhaitée (ex. prenom.nom)."
+            )
+        if account.is_test:
+            base = (TEST_PREFIX + base)[: MAX_PARTICLE - 4].rstrip(".-")
+        elif is_test_particle(base):
+            base = "test-" + base[len(TEST_PREFIX) :]
+        value = free_particle(base, account)
+        address = f"{value}@{domain}"
+    with transaction.atomic():
+        before = mssante_address(account)
+        if account.mssante_particle != value:
+            account.mssante_particle = value
+            account.save(update_fields=["mssante_particle", "updated_at"])
+            record(
+                ctx,
+                "directory.address_assign",
+                structure=account.structure,
+                target=account,
+                detail={"before": before, "after": address, "generated": not particle},
+            )
+    return address
+
+
+def remove_mssante_address(ctx: Context, account: Account) -> None:
+    """Remove the correspondence: the account loses its MSSanté access."""
+    require_admin(ctx, account.structure)
+    if not account.mssante_particle:
+        return
+    with transaction.atomic():
+        before = mssante_address(account)
+        account.mssante_particle = ""
+        account.save(update_fields=["mssante_particle", "updated_at"])
+        record(
+            ctx,
+            "directory.address_remove",
+            structure=account.structure,
+            target=account,
+            detail={"before": before},
+        )
+
+
+def _listing_for_update(account: Account) -> MailboxListing:
+    listing, _ = MailboxListing.objects.select_for_update().get_or_create(account=account)
+    return listing
+
+
+def _may_edit_own_listing(ctx: Context, account: Account) -> bool:
+    return ctx.user is not None and account.user_id is not None and account.user_id == ctx.user.pk
+
+
+def set_red_list(ctx: Context, account: Account, on: bool) -> None:
+    """Ask to be left out of the directories (liste rouge): by the person or an admin."""
+    if not _may_edit_own_listing(ctx, account):
+        require_admin(ctx, account.structure)
+    with transaction.atomic():
+        listing = _listing_for_update(account)
+        if listing.red_list == on:
+            return
+        listing.red_list = on
+        listing.save(update_fields=["red_list"])
+        account.listing = listing  # type: ignore[attr-defined]
+        refresh_entry(account)
+        record(
+            ctx,
+            "directory.red_list",
+            structure=account.structure,
+            target=account,
+            detail={"on": on},
+        )
+
+
+def set_dematerialisation(ctx: Context, account: Account, on: bool) -> None:
+    """The « zéro papier » flag published with the mailbox."""
+    if not _may_edit_own_listing(ctx, account):
+        require_admin(ctx, account.structure)
+    with transaction.atomic():
+        listing = _listing_for_update(account)
+        if listing.dematerialisation == on:
+            return
+        listing.dematerialisation = on
+        listing.save(update_fields=["dematerialisation"])
+        record(
+            ctx,
+            "directory.dematerialisation",
+            structure=account.structure,
+            target=account,
+            detail={"on": on},
+        )
+
+
+def set_quota(ctx: Context, structure: Structure, group: str, limit: int | None) -> None:
+    """Set (or lift, with None) the limit of one account group; operator only."""
+    if not ctx.is_operator and not (ctx.user is None and ctx.channel in {"cli", "system"}):
+        if ctx.user is not None:
+            require_admin(ctx, structure)  # 404 for a structure of someone else
+        raise Forbidden("Seul l'opérateur de la plateforme fixe les quotas.")
+    if group not in QuotaGroup.values:
+        labels = ", ".join(f"{g.value} ({g.label})" for g in QuotaGroup)
+        raise Invalid(f"Groupe de quota « {group} » inconnu : choisissez {labels}.")
+    if limit is not None and limit < 0:
+        raise Invalid("Le quota doit être un nombre positif ou vide (illimité).")
+    with transaction.atomic():
+        current = Quota.objects.filter(structure=structure, group=group).first()
+        before = current.limit if current else None
+        if before == limit:
+            return
+        Quota.objects.update_or_create(structure=structure, group=group, defaults={"limit": limit})
+        record(
+            ctx,
+            "directory.quota",
+            structure=structure,
+            target=structure,
+            detail={"group": group, "before": before, "after": limit},
+        )

@@ -1,0 +1,332 @@
+"""Web adapters: the regional directory, MSSanté correspondences, feed report and quotas."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, Concatenate, ParamSpec
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.views.decorators.http import require_GET, require_http_methods
+
+from caducee.accounts.access import access_account
+from caducee.accounts.models import Account, AccountType
+from caducee.console.errors import not_found
+from caducee.core.errors import Forbidden, Invalid, NotFound, OperationError
+from caducee.directory import feed, publication, quotas
+from caducee.directory.addresses import may_have_address, mssante_address
+from caducee.directory.entries import DIRECTORY_FIELDS, is_listed, listing_of
+from caducee.directory.models import QuotaGroup
+from caducee.directory.operations import (
+    assign_mssante_address,
+    remove_mssante_address,
+    set_dematerialisation,
+    set_quota,
+    set_red_list,
+)
+from caducee.directory.search import autocomplete as autocomplete_entries
+from caducee.directory.search import search_page
+from caducee.identity.views import web_context
+from caducee.people.models import User
+from caducee.referentials import lists
+from caducee.structures.access import access_structure
+
+TYPES = [(t.value, t.label) for t in AccountType]
+P = ParamSpec("P")
+
+
+def console_view(view: Callable[Concatenate[HttpRequest, P], HttpResponse]) -> Any:
+    """Login required; NotFound or Forbidden from access helpers or operations → 404."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except (NotFound, Forbidden) as exc:
+            return not_found(request, exc)
+
+    return login_required(wrapper)
+
+
+def person(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def _int(value: str | None, default: int = 1) -> int:
+    try:
+        return int(value or default)
+    except ValueError:
+        return default
+
+
+@login_required
+@require_GET
+def search(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "")[:200]
+    kind = request.GET.get("type", "")
+    kind = kind if kind in AccountType.values else ""
+    department = request.GET.get("departement", "")
+    department = department if lists.departments().get(department) else ""
+    page = search_page(
+        query,
+        page=_int(request.GET.get("page")),
+        size=settings.DIRECTORY_PAGE_SIZE,
+        type=kind,
+        department=department,
+    )
+    context = {
+        "q": query,
+        "type": kind,
+        "departement": department,
+        "page": page,
+        "types": TYPES,
+        "departments": lists.departments().choices(),
+        "columns": [spec.title for spec in DIRECTORY_FIELDS],
+    }
+    template = (
+        "directory/_results.html" if request.headers.get("HX-Request") else "directory/search.html"
+    )
+    return render(request, template, context)
+
+
+@login_required
+@require_GET
+def autocomplete(request: HttpRequest) -> JsonResponse:
+    entries = autocomplete_entries(request.GET.get("q", ""))
+    return JsonResponse(
+        {
+            "results": [
+                {
+                    "name": e.display_name,
+                    "email": e.email,
+                    "mssante": e.mssante_address,
+                    "type": e.type,
+                    "structure": e.data.get("structure", ""),
+                }
+                for e in entries
+            ]
+        }
+    )
+
+
+@console_view
+@require_http_methods(["GET", "POST"])
+def my_listing(request: HttpRequest) -> HttpResponse:
+    """A person's own choice: stay in the directory or ask for the liste rouge."""
+    user = person(request)
+    account = Account.objects.filter(user=user).select_related("structure").first()
+    if account is None:
+        return render(request, "directory/my_listing.html", {"account": None})
+    if request.method == "POST":
+        set_red_list(web_context(request), account, request.POST.get("red_list") == "on")
+        messages.success(request, "Votre choix a été enregistré.")
+        return redirect("directory:my_listing")
+    listing = listing_of(account)
+    return render(
+        request,
+        "directory/my_listing.html",
+        {"account": account, "red_list": bool(listing and listing.red_list)},
+    )
+
+
+def console_structure_url(structure_id: int) -> str:
+    """The console's page of the structure, or the console home (defensive lookup)."""
+    try:
+        return reverse("console:structure", args=[structure_id])
+    except NoReverseMatch:
+        return reverse("console:home")
+
+
+def account_edit_url(account: Account) -> str:
+    """The console's edit page of an account (defensive: the console may rename it)."""
+    for name in ("console:account", "console:account_edit"):
+        try:
+            return reverse(name, args=[account.structure_id, account.pk])
+        except NoReverseMatch:
+            continue
+    return reverse("directory:address", args=[account.structure_id, account.pk])
+
+
+@console_view
+@require_http_methods(["GET", "POST"])
+def address(request: HttpRequest, structure_id: int, account_id: int) -> HttpResponse:
+    """Create, change or remove the MSSanté correspondence of one account."""
+    user = person(request)
+    structure = access_structure(user, structure_id)
+    account = access_account(user, account_id, structure)
+    error: Invalid | None = None
+    if request.method == "POST":
+        ctx = web_context(request)
+        action = request.POST.get("action", "assign")
+        try:
+            if action == "remove":
+                remove_mssante_address(ctx, account)
+                messages.success(request, "Correspondance MSSanté supprimée.")
+            elif action == "options":
+                set_red_list(ctx, account, request.POST.get("red_list") == "on")
+                set_dematerialisation(ctx, account, request.POST.get("dematerialisation") == "on")
+                messages.success(request, "Options de publication enregistrées.")
+            else:
+                particle = request.POST.get("particle", "").strip() or None
+                new = assign_mssante_address(ctx, account, particle)
+                messages.success(request, f"Adresse MSSanté : {new}")
+            return redirect("directory:address", structure.pk, account.pk)
+        except Invalid as exc:
+            error = exc
+    listing = listing_of(account)
+    return render(
+        request,
+        "directory/address.html",
+        {
+            "structure": structure,
+            "console_url": console_structure_url(structure.pk),
+            "account": account,
+            "address": mssante_address(account),
+            "eligible": may_have_address(account),
+            "listing": listing,
+            "red_list": bool(listing and listing.red_list),
+            "dematerialisation": listing.dematerialisation if listing else True,
+            "listed": is_listed(account),
+            "error": error,
+            "particle": request.POST.get("particle", "") if error else "",
+            "edit_url": account_edit_url(account),
+            "active": "correspondences",
+        },
+        status=422 if error else 200,
+    )
+
+
+@console_view
+@require_GET
+def correspondences(request: HttpRequest, structure_id: int) -> HttpResponse:
+    structure = access_structure(person(request), structure_id)
+    accounts = (
+        Account.objects.filter(structure=structure)
+        .exclude(type=AccountType.MED)
+        .select_related("listing")
+        .order_by("email")
+    )
+    only = request.GET.get("avec", "")
+    if only == "oui":
+        accounts = accounts.exclude(mssante_particle="")
+    elif only == "non":
+        accounts = accounts.filter(mssante_particle="")
+    rows = []
+    for account in accounts[:2000]:
+        account.structure = structure
+        listing = listing_of(account)
+        rows.append(
+            {
+                "account": account,
+                "address": mssante_address(account),
+                "published": listing.published_address if listing else "",
+                "red_list": bool(listing and listing.red_list),
+            }
+        )
+    return render(
+        request,
+        "directory/correspondences.html",
+        {
+            "structure": structure,
+            "console_url": console_structure_url(structure.pk),
+            "rows": rows,
+            "avec": only,
+            "active": "correspondences",
+        },
+    )
+
+
+@console_view
+@require_http_methods(["GET", "POST"])
+def quota_page(request: HttpRequest, structure_id: int) -> HttpResponse:
+    """« Informations MSSanté »: the quota table; the operator edits the limits."""
+    user = person(request)
+    structure = access_structure(user, structure_id)
+    errors: list[str] = []
+    if request.method == "POST":
+        ctx = web_context(request)
+        for group in QuotaGroup:
+            raw = request.POST.get(f"limit_{group.value}", "").strip()
+            if raw and not raw.isdigit():
+                errors.append(f"« {group.label} » : saisissez un nombre entier ou laissez vide.")
+                continue
+            try:
+                set_quota(ctx, structure, group.value, int(raw) if raw else None)
+            except OperationError as exc:
+                errors.append(exc.message)
+        if not errors:
+            messages.success(request, "Quotas enregistrés.")
+            return redirect("directory:quotas", structure.pk)
+    return render(
+        request,
+        "directory/quotas.html",
+        {
+            "structure": structure,
+            "console_url": console_structure_url(structure.pk),
+            "rows": quotas.usage(structure),
+            "errors": errors,
+            "can_edit": user.is_operator,
+            "active": "mssante_info",
+        },
+        status=422 if errors else 200,
+    )
+
+
+@console_view
+@require_GET
+def report(request: HttpRequest, structure_id: int) -> HttpResponse:
+    structure = access_structure(person(request), structure_id)
+    rows = feed.report(structure)
+    totals = feed.counts(rows)
+    criticality = request.GET.get("criticite", "")
+    criticality = criticality if criticality in (feed.BLOCKING, feed.NON_BLOCKING) else ""
+    code = request.GET.get("code", "")[:40]
+    shown = feed.filtered(rows, criticality, code)
+    if request.GET.get("format") == "csv":
+        response = HttpResponse(feed.to_csv(shown), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = (
+            f'attachment; filename="rapport-alimentation-{structure.pk}.csv"'
+        )
+        return response
+    codes = sorted({f.code for row in rows for f in row.findings})
+    return render(
+        request,
+        "directory/report.html",
+        {
+            "structure": structure,
+            "console_url": console_structure_url(structure.pk),
+            "rows": [(row, account_edit_url(row.account)) for row in shown],
+            "totals": totals,
+            "blocking_count": totals[feed.BLOCKING],
+            "non_blocking_count": totals[feed.NON_BLOCKING],
+            "criticite": criticality,
+            "code": code,
+            "codes": codes,
+            "BLOCKING": feed.BLOCKING,
+            "NON_BLOCKING": feed.NON_BLOCKING,
+            "active": "feed_report",
+        },
+    )
+
+
+@console_view
+@require_GET
+def export(request: HttpRequest, structure_id: int, fmt: str) -> HttpResponse:
+    structure = access_structure(person(request), structure_id)
+    if fmt not in ("fhir", "pipe"):
+        raise Invalid("Format inconnu.")
+    text = publication.export(web_context(request), structure, fmt)
+    kind = "application/fhir+json" if fmt == "fhir" else "text/plain"
+    extension = "json" if fmt == "fhir" else "txt"
+    response = HttpResponse(text.encode(), content_type=f"{kind}; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="publication-{structure.pk}.{extension}"'
+    )
+    return response

@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+import pytest
+
+from caducee.accounts.models import AccountState
+from caducee.accounts.operations import deactivate_account, mark_finalised
+from caducee.core.context import cli_context
+from caducee.directory.entries import rebuild_entries
+from caducee.directory.models import DirectoryEntry
+from caducee.directory.operations import assign_mssante_address, set_red_list
+from caducee.directory.search import autocomplete, search_page, terms
+from caducee.structures.models import Structure
+from tests import factories
+from tests.directory.helpers import listed_account
+
+pytestmark = pytest.mark.django_db
+
+
+def names(page_or_list: object) -> list[str]:
+    entries = getattr(page_or_list, "entries", page_or_list)
+    return [e.display_name for e in entries]  # type: ignore[attr-defined]
+
+
+def test_it_finds_by_name_prefix_without_accents(structure_a: Structure) -> None:
+    listed_account(structure_a, last_name="LEFÈVRE", first_name="Hélène")
+    listed_account(structure_a, last_name="MARTIN", first_name="Paul")
+    assert names(search_page("lefe")) == ["LEFÈVRE Hélène"]
+    assert names(search_page("Hélè LEF")) == ["LEFÈVRE Hélène"]
+    assert names(search_page("helene")) == ["LEFÈVRE Hélène"]
+
+
+def test_it_searches_every_directory_criterion(structure_a: Structure) -> None:
+    a = listed_account(
+        structure_a,
+        last_name="DURAND",
+        first_name="Zoé",
+        city="MARSEILLE",
+        postal_code="13005",
+        department="13",
+        region="",
+        specialty="SM54",
+    )
+    address = assign_mssante_address(cli_context(), a, "zoe.durand")
+    listed_account(structure_a, last_name="AUTRE", first_name="Personne")
+    for query in (
+        "marseille",
+        "13005",
+        "bouches du rhone",
+        a.rpps,
+        "medecin",
+        "zoe.durand@ch-a",
+        address,
+        "centre hospitalier",
+    ):
+        found = names(search_page(query))
+        assert "DURAND Zoé" in found, query
+    assert "AUTRE Personne" not in names(search_page("marseille"))
+
+
+def test_it_ignores_hostile_queries(structure_a: Structure) -> None:
+    listed_account(structure_a, last_name="DUPONT")
+    for query in ('"', "'; DROP TABLE x; --", "NEAR(a b)", "*", "dup OR x", "<script>", "💊"):
+        search_page(query)  # no error
+    assert terms('du"p*') == ["du", "p"]
+
+
+def test_visibility_rules(structure_a: Structure) -> None:
+    hidden = factories.make_account(structure_a, "PER", last_name="CACHE")
+    visible = factories.make_account(structure_a, "PER", last_name="VISIBLE")
+    visible.visible = True
+    visible.save()
+    assert names(search_page("cache")) == []
+    assert names(search_page("visible")) != []
+    mark_finalised(hidden)
+    assert names(search_page("cache")) == ["CACHE Jeanne"]
+    set_red_list(cli_context(), hidden, True)
+    assert names(search_page("cache")) == []
+    set_red_list(cli_context(), hidden, False)
+    deactivate_account(cli_context(), hidden)
+    hidden.refresh_from_db()
+    assert hidden.state == AccountState.DEACTIVATED
+    assert names(search_page("cache")) == []
+
+
+def test_every_type_is_listed_but_not_external_structures(structure_a: Structure) -> None:
+    for kind in ("PER", "INT", "MED", "ORG", "APP"):
+        listed_account(structure_a, kind, last_name=f"TYPE{kind}")
+    external = factories.make_structure("Utilisateurs externes", domain=None)
+    external.is_external = True
+    external.save()
+    listed_account(external, "MED", last_name="EXTERNE")
+    found = " ".join(names(search_page("")))
+    for kind in ("PER", "INT", "MED"):
+        assert f"TYPE{kind}" in found
+    assert "Secrétariat du service" in found  # ORG/APP show their description
+    assert "EXTERNE" not in found
+
+
+def test_pagination_and_autocomplete(structure_a: Structure) -> None:
+    for i in range(30):
+        listed_account(structure_a, last_name=f"NOM{i:02d}", first_name="Pierre")
+    page = search_page("pierre", page=2, size=25)
+    assert page.total == 30 and page.number == 2 and len(page.entries) == 5
+    assert page.has_previous and not page.has_next
+    assert len(autocomplete("pierre")) == 20
+    assert autocomplete("p") == []
+    assert search_page("pierre", page=99).number == 2
+
+
+def test_rebuild_matches_incremental_index(structure_a: Structure) -> None:
+    for kind in ("PER", "ORG", "MED"):
+        listed_account(structure_a, kind)
+    before = sorted(DirectoryEntry.objects.values_list("account_id", "keywords"))
+    assert rebuild_entries() == 3
+    assert sorted(DirectoryEntry.objects.values_list("account_id", "keywords")) == before
+    assert len(names(search_page("paris"))) == 3
