@@ -42,6 +42,9 @@ def _register_routers() -> None:
     from caducee.api import accounts_api
 
     api.add_router("/", accounts_api.router)
+    from caducee.loadusers import api as loadusers_api
+
+    api.add_router("/", loadusers_api.router)
     from caducee.directory import api as directory_api
 
     api.add_router("/", directory_api.router)

@@ -14,14 +14,14 @@ GUARD = "'"
 
 def guard(text: str) -> str:
     """The cell text as written to a CSV file."""
-    if text.startswith(FORMULA_TRIGGERS):
-        return GUARD + text
+    if text.lstrip(GUARD).startswith(FORMULA_TRIGGERS):
+        return GUARD + text  # also for "'=x", so that it reads back with its apostrophe
     return text
 
 
 def unguard(value: object) -> object:
     """A cell value as read from a file: the export's apostrophe guard is removed."""
-    if isinstance(value, str) and len(value) > 1 and value[0] == GUARD:
-        if value[1] in FORMULA_TRIGGERS:
+    if isinstance(value, str) and value.startswith(GUARD):
+        if value.lstrip(GUARD).startswith(FORMULA_TRIGGERS):
             return value[1:]
     return value

@@ -20,7 +20,7 @@ from caducee.accounts.fields import FIELDS, STORED
 from caducee.accounts.models import Account, ConnectionLink
 from caducee.audit.log import record
 from caducee.core.context import Context
-from caducee.loadusers.cells import guard
+from caducee.loadusers.cells import GUARD, guard
 from caducee.structures.access import require_admin
 from caducee.structures.models import Structure
 
@@ -116,5 +116,7 @@ def write_xlsx(structure: Structure, path: str) -> None:
     for r, row in enumerate(export_rows(structure), start=1):
         for col, text in enumerate(row):
             if text:
-                sheet.write_string(r, col, text)
+                # Strings are never formulas in XLSX; only a leading apostrophe needs the
+                # guard, so that the import's unguard gives the value back unchanged.
+                sheet.write_string(r, col, guard(text) if text[0] == GUARD else text)
     book.close()

@@ -180,7 +180,7 @@ def import_loadusers(
     result.updated = len(state.updates)
     result.problems = sorted(state.problems, key=lambda p: p.line)
     result.rejected = len(state.rejected_lines)
-    if not dry_run and (state.creates or state.updates):
+    if not dry_run:
         _write(state, by_type, notify=notify, visible=visible, progress=progress)
     return result
 

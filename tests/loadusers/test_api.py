@@ -1,0 +1,84 @@
+"""The loaduser REST API: template, import (multipart), export; ownership; OpenAPI."""
+
+from __future__ import annotations
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from caducee.accounts.fields import HEADERS
+from caducee.accounts.models import Account
+from caducee.api.tokens import issue_token
+from caducee.core.context import cli_context
+from caducee.people.models import User
+from caducee.structures.models import Structure
+from tests.loadusers.builders import csv_bytes, line
+
+
+def bearer(user: User) -> dict[str, str]:
+    return {"HTTP_AUTHORIZATION": f"Bearer {issue_token(cli_context(), user, 'test')}"}
+
+
+def upload(data: bytes, name: str = "comptes.csv") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, data, content_type="text/csv")
+
+
+def test_it_imports_with_the_cli_json(client: Client, alice: User, structure_a: Structure) -> None:
+    url = f"/api/v1/structures/{structure_a.pk}/loadusers/import"
+    data = csv_bytes([line("MED", "m@ch-a.fr"), line("MED", "bad", city="")])
+    response = client.post(url, {"file": upload(data), "dry_run": "true"}, **bearer(alice))
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert (body["created"], body["rejected"]) == (1, 1)
+    assert body["problems"][0]["line"] == 3
+    assert not Account.objects.exists()
+    response = client.post(url, {"file": upload(data)}, **bearer(alice))
+    assert response.json()["created"] == 1
+    assert Account.objects.get().email == "m@ch-a.fr"
+
+
+def test_an_unusable_file_is_refused(client: Client, alice: User, structure_a: Structure) -> None:
+    url = f"/api/v1/structures/{structure_a.pk}/loadusers/import"
+    response = client.post(url, {"file": upload(b"NOM;Prenom\r\nX;Y\r\n")}, **bearer(alice))
+    assert response.status_code == 422
+    assert "Adresse mail" in response.json()["detail"]
+
+
+def test_it_validates_ownership(client: Client, bob: User, structure_a: Structure) -> None:
+    headers = bearer(bob)
+    url = f"/api/v1/structures/{structure_a.pk}/loadusers/import"
+    response = client.post(url, {"file": upload(csv_bytes([line("MED")]))}, **headers)
+    assert response.status_code == 404
+    export = f"/api/v1/structures/{structure_a.pk}/loadusers/export.csv"
+    assert client.get(export, **headers).status_code == 404
+    assert not Account.objects.exists()
+
+
+def test_template_and_export(client: Client, alice: User, structure_a: Structure) -> None:
+    response = client.get("/api/v1/loadusers/template.csv", **bearer(alice))
+    assert response.status_code == 200
+    assert response.content.decode("utf-8-sig").splitlines()[0] == ";".join(HEADERS)
+    assert client.get("/api/v1/loadusers/template.pdf", **bearer(alice)).status_code == 404
+    client.post(
+        f"/api/v1/structures/{structure_a.pk}/loadusers/import",
+        {"file": upload(csv_bytes([line("MED", "m@ch-a.fr")]))},
+        **bearer(alice),
+    )
+    response = client.get(
+        f"/api/v1/structures/{structure_a.pk}/loadusers/export.csv", **bearer(alice)
+    )
+    text = b"".join(response.streaming_content).decode("utf-8-sig")  # type: ignore[attr-defined]
+    assert "m@ch-a.fr" in text
+    xlsx = client.get(f"/api/v1/structures/{structure_a.pk}/loadusers/export.xlsx", **bearer(alice))
+    assert xlsx.status_code == 200
+    assert b"".join(xlsx.streaming_content).startswith(b"PK")  # type: ignore[attr-defined]
+
+
+def test_openapi_documents_the_loaduser(client: Client) -> None:
+    schema = client.get("/api/v1/openapi.json").json()
+    paths = schema["paths"]
+    assert "/api/v1/structures/{structure_id}/loadusers/import" in paths
+    operation = paths["/api/v1/structures/{structure_id}/loadusers/import"]["post"]
+    assert "multipart/form-data" in operation["requestBody"]["content"]
+    assert "/api/v1/structures/{structure_id}/loadusers/export.{fmt}" in paths
+    assert "/api/v1/loadusers/template.{fmt}" in paths
+    assert "ImportOut" in schema["components"]["schemas"]

@@ -1,0 +1,128 @@
+"""`caducee loadusers …` called in-process against the test database."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from python_calamine import CalamineWorkbook
+
+from caducee.accounts.fields import HEADERS
+from caducee.accounts.models import Account
+from caducee.cli.main import main
+from caducee.structures.models import Structure
+from tests.loadusers.builders import csv_bytes, line
+
+pytestmark = pytest.mark.django_db
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_template(capsys: pytest.CaptureFixture[str], tmp_path: Path, fmt: str) -> None:
+    target = tmp_path / f"modele.{fmt}"
+    code, _, _ = run(capsys, "loadusers", "template", "--format", fmt, "--output", str(target))
+    assert code == 0
+    if fmt == "xlsx":
+        rows = CalamineWorkbook.from_path(str(target)).get_sheet_by_index(0).to_python()
+        assert rows[0] == list(HEADERS)
+    else:
+        assert target.read_text("utf-8-sig").splitlines()[0] == ";".join(HEADERS)
+
+
+def test_import_json_and_exit_codes(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, structure_a: Structure
+) -> None:
+    source = tmp_path / "comptes.csv"
+    source.write_bytes(csv_bytes([line("MED", "m@ch-a.fr"), line("PER", "p@ch-a.fr", rpps="1")]))
+    code, out, _ = run(
+        capsys, "loadusers", "import", str(source), "--structure", structure_a.name, "--json"
+    )
+    assert code == 0
+    answer = json.loads(out)
+    assert {k: answer[k] for k in ("created", "updated", "unchanged", "rejected")} == {
+        "created": 1,
+        "updated": 0,
+        "unchanged": 0,
+        "rejected": 1,
+    }
+    problem = next(p for p in answer["problems"] if p["severity"] == "error")
+    assert problem["line"] == 3 and problem["column"] == "RPPS"
+    assert problem["email"] == "p@ch-a.fr" and problem["code"] == "identifier"
+    assert set(problem) == {"line", "column", "email", "severity", "code", "message"}
+
+
+def test_import_dry_run_and_text_output(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, structure_a: Structure
+) -> None:
+    source = tmp_path / "comptes.csv"
+    source.write_bytes(csv_bytes([line("MED", "m@ch-a.fr", city="paris")]))
+    code, out, _ = run(
+        capsys,
+        "loadusers",
+        "import",
+        str(source),
+        "--structure",
+        structure_a.id_number,
+        "--dry-run",
+        "--notify",
+        "--visible",
+    )
+    assert code == 0
+    assert "1 compte(s) créé(s)" in out and "simulation" in out and "ligne 2" in out
+    assert not Account.objects.exists()
+
+
+def test_unusable_file_exits_2(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, structure_a: Structure
+) -> None:
+    source = tmp_path / "comptes.csv"
+    source.write_bytes(csv_bytes([line("MED")], ["email", "last_name"]))
+    code, out, err = run(
+        capsys, "loadusers", "import", str(source), "--structure", structure_a.name, "--json"
+    )
+    assert code == 2 and out == ""
+    assert "Type BAL" in err and "\n" == err[-1] and err.count("\n") == 1
+    missing = tmp_path / "absent.csv"
+    code, _, err = run(capsys, "loadusers", "import", str(missing), "--structure", structure_a.name)
+    assert code == 2 and "illisible" in err
+
+
+def test_unknown_structure_is_a_clear_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, db: None
+) -> None:
+    source = tmp_path / "comptes.csv"
+    source.write_bytes(csv_bytes([line("MED")]))
+    code, _, err = run(capsys, "loadusers", "import", str(source), "--structure", "Nulle part")
+    assert code == 1 and "introuvable" in err
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_export_then_reimport(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, structure_a: Structure, fmt: str
+) -> None:
+    source = tmp_path / "comptes.csv"
+    source.write_bytes(csv_bytes([line("MED", "m@ch-a.fr"), line("PER", "p@ch-a.fr")]))
+    run(capsys, "loadusers", "import", str(source), "--structure", structure_a.name)
+    target = tmp_path / f"export.{fmt}"
+    code, _, _ = run(
+        capsys,
+        "loadusers",
+        "export",
+        "--structure",
+        structure_a.name,
+        "--format",
+        fmt,
+        "--output",
+        str(target),
+    )
+    assert code == 0
+    code, out, _ = run(
+        capsys, "loadusers", "import", str(target), "--structure", structure_a.name, "--json"
+    )
+    assert code == 0 and json.loads(out)["unchanged"] == 2
