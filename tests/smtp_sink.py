@@ -55,7 +55,8 @@ class Received:
 
     @property
     def subject(self) -> str:
-        return str(self.message.get("Subject", ""))
+        # Django folds long encoded subjects after "Subject:"; readers unfold and trim.
+        return " ".join(str(self.message.get("Subject", "")).split())
 
     def part(self, subtype: str) -> str:
         """The decoded text/<subtype> part ('plain' or 'html'), or ''."""

@@ -79,17 +79,83 @@ class Page:
 def search_page(
     query: str = "", *, page: int = 1, size: int = 25, type: str = "", department: str = ""
 ) -> Page:
+    """One page of results and the total, ordered by name."""
+    size = max(1, min(size, 100))
+    type, department = type.upper(), department.upper()
+    words = terms(query)
+    if words and connection.vendor == "sqlite":
+        return _sqlite_page(words, page, size, type, department)
     queryset = search_entries(query, type=type, department=department)
     total = queryset.count()
-    size = max(1, min(size, 100))
-    last = max(1, -(-total // size))
-    number = min(max(1, page), last)
+    number = _clamp(page, total, size)
     start = (number - 1) * size
     return Page(list(queryset[start : start + size]), total, number, size)
+
+
+def _clamp(page: int, total: int, size: int) -> int:
+    return min(max(1, page), max(1, -(-total // size)))
+
+
+FREQUENT = 2000  # above this many matches, walk the name index instead of sorting matches
+_FTS = "SELECT rowid FROM directory_entry_fts WHERE directory_entry_fts MATCH %s"
+
+
+def _sqlite_page(words: list[str], page: int, size: int, type: str, department: str) -> Page:
+    """SQLite: count through FTS5, then pick the cheaper plan for the page.
+
+    The SQL is assembled from constant fragments only; every value is a parameter.
+
+    Few matches: fetch them and sort. Many matches (a common word): walk the name index
+    in order and keep the rows whose id is among the matches; it stops after one page.
+    """
+    expr = " AND ".join(f'"{w}"*' for w in words)
+    filters, params = "", [expr]
+    if type:
+        filters += " AND e.type = %s"
+        params.append(type)
+    if department:
+        filters += " AND e.department = %s"
+        params.append(department)
+    with connection.cursor() as cursor:
+        if filters:
+            cursor.execute(
+                "SELECT count(*) FROM directory_directoryentry e "  # noqa: S608 constants only
+                f"WHERE e.account_id IN ({_FTS}){filters}",
+                params,
+            )
+        else:
+            cursor.execute(
+                "SELECT count(*) FROM directory_entry_fts WHERE directory_entry_fts MATCH %s",
+                [expr],
+            )
+        total = int(cursor.fetchone()[0])
+    number = _clamp(page, total, size)
+    if total == 0:
+        return Page([], 0, number, size)
+    if total > FREQUENT:
+        index = (
+            "directory_type_sort"
+            if type
+            else "directory_dept_sort"
+            if department
+            else ("directory_sort")
+        )
+        sql = (
+            f"SELECT e.* FROM directory_directoryentry e INDEXED BY {index} "  # noqa: S608
+            f"WHERE e.account_id IN ({_FTS}){filters} ORDER BY e.sort_key LIMIT %s OFFSET %s"
+        )
+    else:
+        sql = (
+            f"SELECT e.* FROM ({_FTS}) m JOIN directory_directoryentry e "  # noqa: S608
+            f"ON e.account_id = m.rowid WHERE 1 = 1{filters} "
+            "ORDER BY e.sort_key LIMIT %s OFFSET %s"
+        )
+    rows = DirectoryEntry.objects.raw(sql, [*params, size, (number - 1) * size])
+    return Page(list(rows), total, number, size)
 
 
 def autocomplete(query: str, limit: int = 20) -> list[DirectoryEntry]:
     """At most `limit` entries for search-as-you-type (nothing below 2 characters)."""
     if len(query.strip()) < 2 or not terms(query):
         return []
-    return list(search_entries(query)[: max(1, min(limit, 20))])
+    return search_page(query, size=max(1, min(limit, 20))).entries

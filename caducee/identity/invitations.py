@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.urls import reverse
 
 from caducee.accounts.models import Account
@@ -13,10 +14,24 @@ from caducee.identity.models import LinkPurpose
 
 
 def send_invitation(ctx: Context, account: Account) -> None:
-    """Issue a fresh single-use link (older ones stop working) and email it on commit."""
+    """Issue a fresh single-use finalisation link (older ones stop working), email it on commit.
+
+    Must run inside the caller's transaction; permission is the caller's business.
+    """
     if account.user is None:
         return
-    token = links.issue(LinkPurpose.SET_PASSWORD, account.user)
-    url = links.base_url() + reverse("identity:set_password", args=[token])
-    send_on_commit(account.email, "finalisation", {"account": account, "url": url})
-    record(ctx, "identity.invitation_sent", structure=account.structure, target=account)
+    days = int(settings.FINALISATION_DAYS)
+    token = links.issue(LinkPurpose.FINALISE, account.user, days=days)
+    url = links.base_url() + reverse("identity:finalise", args=[token])
+    send_on_commit(
+        account.email,
+        "finalisation",
+        {"account": account, "structure": account.structure, "url": url, "days": days},
+    )
+    record(
+        ctx,
+        "identity.invitation_sent",
+        structure=account.structure,
+        target=account,
+        detail={"expires_in_days": days},
+    )

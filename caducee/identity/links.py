@@ -18,10 +18,13 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue(purpose: str, user: User | None, days: int | None = None) -> str:
+def issue(
+    purpose: str, user: User | None, days: int | None = None, *, lifetime: timedelta | None = None
+) -> str:
     """Create a link and return its token (shown once, never stored in clear)."""
     token = secrets.token_urlsafe(32)
-    lifetime = timedelta(days=days if days is not None else settings.ACTION_LINK_DAYS)
+    if lifetime is None:
+        lifetime = timedelta(days=days if days is not None else settings.ACTION_LINK_DAYS)
     with transaction.atomic():
         # A fresh link replaces the older unused ones of the same purpose and person.
         ActionLink.objects.filter(purpose=purpose, user=user, used_at__isnull=True).update(

@@ -1,4 +1,7 @@
-"""Single-use links: only the SHA-256 of the token is stored."""
+"""Identity data: single-use links, login codes, remembered browsers, throttles, reminders.
+
+Secrets (link tokens, login codes, browser keys) are never stored in clear: only a hash.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +12,8 @@ from django.db import models
 class LinkPurpose(models.TextChoices):
     SETUP = "setup", "Création du premier opérateur"
     SET_PASSWORD = "set_password", "Choix du mot de passe"
+    FINALISE = "finalise", "Finalisation du compte"
+    RESET = "reset_password", "Réinitialisation du mot de passe"
 
 
 class ActionLink(models.Model):
@@ -20,3 +25,82 @@ class ActionLink(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
+
+
+class Security(models.Model):
+    """Per-person security settings: accepted terms, authenticator app, session generation."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="security"
+    )
+    cgu_version = models.CharField("version des CGU acceptée", max_length=32, blank=True)
+    cgu_accepted_at = models.DateTimeField("CGU acceptées le", null=True, blank=True)
+    totp_secret = models.CharField(max_length=64, blank=True)
+    totp_confirmed_at = models.DateTimeField(null=True, blank=True)
+    totp_last_step = models.BigIntegerField(default=0)  # refuses replay of a used code
+    session_generation = models.PositiveIntegerField(default=0)
+
+    @property
+    def totp_enabled(self) -> bool:
+        return bool(self.totp_secret) and self.totp_confirmed_at is not None
+
+
+class LoginCode(models.Model):
+    """A 6-digit code emailed at login; only its keyed hash is kept."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="login_codes"
+    )
+    code_hash = models.CharField(max_length=100)  # "<salt>$<hmac>"
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "-created_at"])]
+
+
+class TrustedBrowser(models.Model):
+    """A browser a person asked to remember: its signed cookie skips the login code."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="trusted_browsers"
+    )
+    key_hash = models.CharField(max_length=64, unique=True)
+    label = models.CharField("navigateur", max_length=200, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+
+class Throttle(models.Model):
+    """Failed password or code attempts for one key ('account:<email>' or 'ip:<address>')."""
+
+    key = models.CharField(max_length=300, unique=True)
+    failures = models.PositiveIntegerField(default=0)
+    last_failure_at = models.DateTimeField(null=True, blank=True)
+    next_allowed_at = models.DateTimeField(null=True, blank=True)
+
+
+class Reminder(models.Model):
+    """One "Relancer vos utilisateurs préinscrits": when, by whom, and who was reminded."""
+
+    structure = models.ForeignKey(
+        "structures.Structure", on_delete=models.CASCADE, related_name="reminders"
+    )
+    created_at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_label = models.CharField(max_length=254)
+    accounts = models.JSONField(default=list)  # [{"id", "email", "name"}]
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["structure", "-created_at"])]

@@ -5,7 +5,32 @@ from caducee.identity import views
 app_name = "identity"
 urlpatterns = [
     path("connexion/", views.login_view, name="login"),
+    path("connexion/code/", views.code_view, name="code"),
+    path("connexion/code/renvoyer/", views.code_resend_view, name="code_resend"),
     path("deconnexion/", views.logout_view, name="logout"),
+    path("ma-boite/", views.home_view, name="home"),
+    path("changer-de-compte/", views.switch_view, name="switch"),
+    path("securite/", views.security_view, name="security"),
+    path(
+        "securite/navigateurs/<int:browser_id>/oublier/",
+        views.browser_revoke_view,
+        name="browser_revoke",
+    ),
+    path("securite/deconnecter-partout/", views.logout_everywhere_view, name="logout_everywhere"),
+    path("securite/application/", views.totp_view, name="totp"),
+    path("securite/application/retirer/", views.totp_disable_view, name="totp_disable"),
+    path("securite/mot-de-passe/", views.password_change_view, name="password_change"),
+    path("mot-de-passe-oublie/", views.forgot_view, name="forgot"),
+    path("mot-de-passe/reinitialiser/<str:token>/", views.reset_view, name="reset"),
+    path("finaliser/<str:token>/", views.finalise_view, name="finalise"),
+    path("cgu/", views.cgu_view, name="cgu"),
+    path("console/structures/<int:structure_id>/relancer/", views.remind_view, name="remind"),
+    path(
+        "console/structures/<int:structure_id>/derniere-relance/",
+        views.last_reminder_view,
+        name="last_reminder",
+    ),
+    path("console/comptes/<int:account_id>/renvoyer-lien/", views.resend_view, name="resend"),
     path("installation/<str:token>/", views.setup_view, name="setup"),
     path("mot-de-passe/<str:token>/", views.set_password_view, name="set_password"),
 ]

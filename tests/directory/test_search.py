@@ -114,3 +114,31 @@ def test_rebuild_matches_incremental_index(structure_a: Structure) -> None:
     assert rebuild_entries() == 3
     assert sorted(DirectoryEntry.objects.values_list("account_id", "keywords")) == before
     assert len(names(search_page("paris"))) == 3
+
+
+def test_frequent_word_plan_keeps_order_and_filters(
+    structure_a: Structure, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from caducee.directory import search
+
+    for name in ("CARON", "ABEL", "BRUN"):
+        listed_account(structure_a, last_name=name, first_name="Marie", city="NICE")
+    listed_account(structure_a, "MED", last_name="AUBRY", first_name="Marie", city="NICE")
+    small = names(search_page("marie nice"))
+    monkeypatch.setattr(search, "FREQUENT", 1)
+    assert (
+        names(search_page("marie nice"))
+        == small
+        == [
+            "ABEL Marie",
+            "AUBRY Marie",
+            "BRUN Marie",
+            "CARON Marie",
+        ]
+    )
+    assert names(search_page("marie", type="MED")) == ["AUBRY Marie"]
+    assert names(search_page("marie", department="75", page=1, size=2)) == [
+        "ABEL Marie",
+        "AUBRY Marie",
+    ]
+    assert search_page("marie", department="13").total == 0

@@ -1,0 +1,301 @@
+"""Regional directory search benchmark: 200,000 entries, latency percentiles.
+
+Usage:
+    .venv/bin/python bench/directory.py [--entries 200000] [--database sqlite|postgresql]
+        [--pg-url postgresql://postgres@127.0.0.1:5432/caducee_directory_bench]
+
+It builds a fresh database (a temporary SQLite file, or drops and recreates the PostgreSQL
+database named in --pg-url), fills accounts and their DirectoryEntry rows in bulk (the same
+`build_entry` the application uses), then times `search_page` (count + first page, as the
+web page and API do) and `autocomplete` for typical queries, and prints p50/p95/p99.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+SYLLABLES = [
+    "ber",
+    "mar",
+    "tin",
+    "du",
+    "pont",
+    "le",
+    "roux",
+    "fa",
+    "ure",
+    "gi",
+    "rard",
+    "mo",
+    "reau",
+    "lam",
+    "bert",
+    "ro",
+    "sseau",
+    "bla",
+    "nc",
+    "gar",
+    "nier",
+    "che",
+    "val",
+    "lier",
+    "fon",
+    "taine",
+    "dé",
+    "pré",
+    "lé",
+    "vê",
+    "que",
+    "bou",
+    "cher",
+    "mer",
+    "cier",
+    "na",
+    "dal",
+]
+FIRST = [
+    "Jeanne",
+    "Paul",
+    "Hélène",
+    "Élise",
+    "Noé",
+    "Inès",
+    "Léo",
+    "Zoé",
+    "Marc",
+    "Anaïs",
+    "Louis",
+    "Camille",
+    "Chloé",
+    "Hugo",
+    "Manon",
+    "Lucas",
+    "Léa",
+    "Jules",
+    "Emma",
+    "Théo",
+]
+CITIES = [
+    ("MARSEILLE", "13005", "13"),
+    ("NICE", "06000", "06"),
+    ("TOULON", "83000", "83"),
+    ("AVIGNON", "84000", "84"),
+    ("PARIS", "75012", "75"),
+    ("LYON", "69003", "69"),
+    ("NANTES", "44000", "44"),
+    ("LILLE", "59000", "59"),
+    ("AJACCIO", "20000", "2A"),
+    ("BASTIA", "20200", "2B"),
+    ("TOULOUSE", "31000", "31"),
+    ("ALBI", "81000", "81"),
+]
+KINDS = ["PER"] * 70 + ["INT"] * 5 + ["MED"] * 15 + ["ORG"] * 8 + ["APP"] * 2
+
+
+def machine() -> str:
+    cpu = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        mem_kb = next(
+            int(line.split()[1])
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        )
+        ram = f"{mem_kb / 1024 / 1024:.1f} GiB"
+    except (OSError, StopIteration, ValueError):
+        ram = "?"
+    return f"nproc={os.cpu_count()} cpu={cpu} ram={ram} python={platform.python_version()}"
+
+
+def prepare_database(kind: str, pg_url: str) -> None:
+    home = tempfile.mkdtemp(prefix="caducee-bench-directory-")
+    os.environ["CADUCEE_HOME"] = home
+    if kind == "postgresql":
+        import psycopg
+
+        base, _, name = pg_url.rpartition("/")
+        with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"')
+        os.environ["CADUCEE_DATABASE_URL"] = pg_url
+    else:
+        os.environ.pop("CADUCEE_DATABASE_URL", None)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "caducee.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+
+
+def fill(entries: int, rng: random.Random) -> float:
+    from stdnum import luhn
+
+    from caducee.accounts.models import Account, AccountState
+    from caducee.directory.entries import build_entry
+    from caducee.directory.models import DirectoryEntry
+    from caducee.referentials import lists
+    from caducee.structures.models import Structure
+
+    specialties = [e.code for e in lists.specialties()]
+    professions = [e.code for e in lists.professions()]
+    started = time.perf_counter()
+    structures = Structure.objects.bulk_create(
+        [
+            Structure(
+                name=f"Établissement {i:03d} {rng.choice(CITIES)[0].title()}",
+                id_type="FINESS_EJ",
+                id_number=f"75{i:06d}" + luhn.calc_check_digit(f"75{i:06d}"),
+                domain=f"etab{i:03d}.mssante.fr",
+                department="13",
+            )
+            for i in range(200)
+        ]
+    )
+    batch = 5000
+    made = 0
+    while made < entries:
+        accounts: list[Account] = []
+        for n in range(made, min(entries, made + batch)):
+            kind = rng.choice(KINDS)
+            last = "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 3))).upper()
+            first = rng.choice(FIRST)
+            city, postal, dept = rng.choice(CITIES)
+            rpps = luhn.calc_check_digit(f"1{n:09d}")
+            accounts.append(
+                Account(
+                    structure=structures[n % len(structures)],
+                    state=AccountState.VALID,
+                    visible=True,
+                    email=f"u{n}@bench.example.org",
+                    last_name=last if kind not in ("ORG", "APP") else "SECRETARIAT",
+                    first_name=first,
+                    description=f"Secrétariat {last.title()}" if kind in ("ORG", "APP") else "",
+                    rpps=f"1{n:09d}{rpps}" if kind == "PER" else "",
+                    city=city,
+                    postal_code=postal,
+                    department=dept,
+                    profession=rng.choice(professions),
+                    specialty=rng.choice(specialties) if rng.random() < 0.7 else "",
+                    type=kind,
+                    mssante_particle=f"{first.lower()}.{last.lower()}{n}" if kind != "MED" else "",
+                )
+            )
+        created = Account.objects.bulk_create(accounts)
+        DirectoryEntry.objects.bulk_create([build_entry(a) for a in created], batch_size=batch)
+        made += len(created)
+        print(f"  {made} entrées…", end="\r", flush=True)
+    print()
+    return time.perf_counter() - started
+
+
+def percentiles(samples: list[float]) -> tuple[float, float, float]:
+    ordered = sorted(samples)
+    cuts = statistics.quantiles(ordered, n=100, method="inclusive")
+    return cuts[49], cuts[94], cuts[98]
+
+
+def timed(call: Callable[[], Any], repeat: int) -> list[float]:
+    out: list[float] = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        call()
+        out.append((time.perf_counter() - started) * 1000)
+    return out
+
+
+def run(kind: str, entries: int, pg_url: str, repeat: int) -> None:
+    rng = random.Random(42)
+    prepare_database(kind, pg_url)
+    from django.db import connection
+
+    from caducee.directory.search import autocomplete, search_page
+
+    print(f"Base : {kind} ({connection.vendor}) — {machine()}")
+    seconds = fill(entries, rng)
+    print(f"Remplissage : {entries} entrées en {seconds:.1f} s")
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    from caducee.directory.models import DirectoryEntry
+
+    sample = (
+        list(DirectoryEntry.objects.order_by("?")[:12])
+        if kind == "postgresql"
+        else [DirectoryEntry.objects.get(pk=pk) for pk in rng.sample(range(1, entries + 1), 12)]
+    )
+    people = [e for e in sample if e.type in ("PER", "INT", "MED")][:6] or sample[:6]
+    with_rpps = list(DirectoryEntry.objects.filter(type="PER").values_list("data", flat=True)[:4])
+    rpps = [next(v for k, _t, v in data["fields"] if k == "rpps") for data in with_rpps]
+    queries: dict[str, list[str]] = {
+        "nom (préfixe)": [e.display_name.split()[0][:4] for e in people],
+        "nom + prénom": [
+            f"{e.display_name.split()[0][:5]} {e.display_name.split()[1][:3]}" for e in people
+        ],
+        "ville + profession": ["marseille medecin", "nice infirmier", "lyon pharmacien"],
+        "code postal": ["13005", "06000", "2000"],
+        "RPPS exact": rpps,
+        "adresse MSSanté": [e.mssante_address.split("@")[0] for e in sample if e.mssante_address][
+            :4
+        ],
+        "très fréquent": ["medecin", "paris", "jeanne", "s"],
+        "page vide (liste)": [""],
+    }
+    print(f"{'requête':<22}{'résultats':>10}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}")
+    overall: list[float] = []
+    for label, terms in queries.items():
+        samples: list[float] = []
+        total = 0
+        for term in terms:
+            total = search_page(term).total
+            samples += timed(lambda t=term: search_page(t), repeat)
+        overall += samples
+        p50, p95, p99 = percentiles(samples)
+        print(f"{label:<22}{total:>10}{p50:>9.1f}{p95:>9.1f}{p99:>9.1f}")
+    auto: list[float] = []
+    for term in ["be", "ma", "marseille", "jeanne.b", "130", *queries["nom (préfixe)"]]:
+        auto += timed(lambda t=term: autocomplete(t), repeat)
+    p50, p95, p99 = percentiles(auto)
+    print(f"{'autocomplétion (20)':<22}{'':>10}{p50:>9.1f}{p95:>9.1f}{p99:>9.1f}")
+    p50, p95, p99 = percentiles(overall)
+    print(f"{'toutes recherches':<22}{'':>10}{p50:>9.1f}{p95:>9.1f}{p99:>9.1f}")
+
+
+def luhn_rpps(n: int) -> str:
+    from stdnum import luhn
+
+    return f"1{n:09d}" + luhn.calc_check_digit(f"1{n:09d}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--entries", type=int, default=200_000)
+    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument(
+        "--pg-url", default="postgresql://postgres@127.0.0.1:5432/caducee_directory_bench"
+    )
+    parser.add_argument("--repeat", type=int, default=20)
+    args = parser.parse_args()
+    run(args.database, args.entries, args.pg_url, args.repeat)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

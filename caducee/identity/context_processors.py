@@ -1,0 +1,21 @@
+"""Header data: the mailbox in use and the mailboxes "Changer de compte" offers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
+
+from caducee.identity.mailboxes import current_mailbox, openable
+from caducee.people.models import User
+
+
+def mailbox(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    if not isinstance(user, User) or not user.is_authenticated:
+        return {}
+    return {
+        "current_mailbox": SimpleLazyObject(lambda: current_mailbox(request)),
+        "openable_mailboxes": SimpleLazyObject(lambda: openable(user)),
+    }

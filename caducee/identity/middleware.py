@@ -1,0 +1,35 @@
+"""Ends sessions that were idle too long, lived too long, or were closed everywhere."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from urllib.parse import urlencode
+
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+
+from caducee.identity import sessions
+from caducee.people.models import User
+
+
+class SessionLimitsMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if isinstance(user, User) and user.is_authenticated and hasattr(request, "session"):
+            reason = sessions.verdict(request.session, user)
+            if reason is not None:
+                logout(request)
+                query = {"fin": reason}
+                if request.method == "GET" and not request.path.startswith("/api/"):
+                    query["next"] = request.get_full_path()
+                url = f"{reverse('identity:login')}?{urlencode(query)}"
+                if request.headers.get("HX-Request"):
+                    response = HttpResponse(status=204)
+                    response["HX-Redirect"] = url
+                    return response
+                return HttpResponseRedirect(url)
+        return self.get_response(request)

@@ -1,0 +1,59 @@
+"""Landing in the right mailbox and "Changer de compte"."""
+
+from __future__ import annotations
+
+from django.test import Client
+
+from caducee.accounts.models import Account
+from caducee.audit.models import AuditEvent
+from caducee.identity.mailboxes import SESSION_KEY
+from caducee.people.models import User
+from caducee.structures.models import Structure
+from tests import factories
+
+
+def test_the_header_lists_the_mailboxes_one_may_open(
+    client: Client, pierre: Account, secretariat: Account
+) -> None:
+    assert pierre.user is not None
+    client.force_login(pierre.user)
+    page = client.get("/ma-boite/").content.decode()
+    assert "Changer de compte" in page
+    assert pierre.email in page and secretariat.email in page
+
+
+def test_switching_mailbox_is_checked_and_audited(
+    client: Client, pierre: Account, secretariat: Account
+) -> None:
+    assert pierre.user is not None
+    client.force_login(pierre.user)
+    response = client.post("/changer-de-compte/", {"mailbox": secretariat.pk})
+    assert response["Location"] == "/ma-boite/"
+    assert client.session[SESSION_KEY] == secretariat.pk
+    event = AuditEvent.objects.get(action="identity.switch_mailbox")
+    assert event.actor_id == pierre.user_id and event.acting_as == secretariat.email
+    assert event.structure_id == secretariat.structure_id
+
+
+def test_a_mailbox_one_is_not_linked_to_is_404(
+    client: Client, pierre: Account, structure_b: Structure
+) -> None:
+    other = factories.make_account(structure_b, "ORG", email="accueil@clinique-b.fr")
+    assert pierre.user is not None
+    client.force_login(pierre.user)
+    assert client.post("/changer-de-compte/", {"mailbox": other.pk}).status_code == 404
+    assert client.post("/changer-de-compte/", {"mailbox": "x"}).status_code == 404
+    assert not AuditEvent.objects.filter(action="identity.switch_mailbox").exists()
+
+
+def test_a_person_without_mailbox_but_admin_lands_on_the_console(
+    client: Client, alice: User
+) -> None:
+    client.force_login(alice)
+    assert client.get("/ma-boite/")["Location"] == "/console/"
+
+
+def test_a_person_without_mailbox_nor_admin_role_is_told(client: Client, charlie: User) -> None:
+    client.force_login(charlie)
+    page = client.get("/ma-boite/").content.decode()
+    assert "Aucune boîte aux lettres" in page
