@@ -16,6 +16,16 @@ def register(commands: Any) -> None:
         help="adresse d'écoute hôte:port (défaut : CADUCEE_HTTP ou 127.0.0.1:8000)",
     )
     serve.add_argument("--threads", type=int, default=8, help="fils de traitement HTTP")
+    serve.add_argument(
+        "--smtp",
+        default="",
+        help="réception SMTP hôte:port (défaut : CADUCEE_SMTP ou 127.0.0.1:2525)",
+    )
+    serve.add_argument(
+        "--submission",
+        default="",
+        help="soumission SMTP hôte:port (défaut : CADUCEE_SUBMISSION ou 127.0.0.1:5870)",
+    )
     serve.set_defaults(func=run)
 
 
@@ -38,6 +48,12 @@ def run(args: argparse.Namespace) -> int:
             f"depuis cette machine :\n  {base_url()}{reverse('identity:setup', args=[token])}",
             flush=True,
         )
+    from caducee.cli.mail import start_services, stop_services
+
+    mail_services = start_services(args.smtp, args.submission)
     sys.stdout.flush()
-    serve(application, host=host, port=port, threads=args.threads, ident="Caducee")
+    try:
+        serve(application, host=host, port=port, threads=args.threads, ident="Caducee")
+    finally:
+        stop_services(mail_services)
     return 0

@@ -1,0 +1,192 @@
+"""Routing: which mailbox an address means, and where mail for other domains may go.
+
+- An account's MSSanté address is `particle@structure domain` (directory contract).
+- Inside the platform, an account's own email address also reaches it (never leaves).
+- Outside, only MSSanté domains: the national whitelist plus the configured routes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from email.utils import parseaddr
+
+from django.conf import settings
+from django.db.models import Q
+
+from caducee.accounts.models import Account, AccountState
+from caducee.config import ConfigError
+from caducee.core.errors import Invalid, Problem
+from caducee.mail.models import WhitelistDomain
+from caducee.structures.models import Structure
+
+_ADDRESS = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$"
+)
+
+
+def mssante_address(account: Account) -> str:
+    """The account's MSSanté address, or "" when it has none (directory's formula)."""
+    try:
+        from caducee.directory import addresses as directory
+    except ImportError:
+        domain = account.structure.domain
+        if not account.mssante_particle or not domain:
+            return ""
+        return f"{account.mssante_particle}@{domain}".lower()
+    return str(directory.mssante_address(account) or "").lower()
+
+
+def sender_address(account: Account) -> str:
+    """The address the mailbox writes from: its MSSanté address, else its account email."""
+    return mssante_address(account) or account.email.lower()
+
+
+def normalise(address: str) -> str:
+    """Bare lower-case address from `Name <a@b>` or `a@b`; "" when not an address."""
+    _, addr = parseaddr(address.strip())
+    addr = addr.strip().lower()
+    return addr if _ADDRESS.match(addr) else ""
+
+
+def domain_of(address: str) -> str:
+    return address.rpartition("@")[2].lower()
+
+
+def local_by_mssante(address: str) -> Account | None:
+    """The account whose MSSanté address this is (what other servers may write to)."""
+    local, _, domain = address.lower().partition("@")
+    if not local or not domain:
+        return None
+    return (
+        Account.objects.select_related("structure")
+        .filter(structure__domain__iexact=domain, mssante_particle__iexact=local)
+        .exclude(state=AccountState.DEACTIVATED)
+        .first()
+    )
+
+
+def local_account(address: str) -> Account | None:
+    """Inside the platform: an MSSanté address, or any account's own email address."""
+    account = local_by_mssante(address)
+    if account is not None:
+        return account
+    return (
+        Account.objects.select_related("structure")
+        .filter(email__iexact=address)
+        .exclude(state=AccountState.DEACTIVATED)
+        .first()
+    )
+
+
+def is_platform_domain(domain: str) -> bool:
+    return Structure.objects.filter(domain__iexact=domain).exists()
+
+
+def routes() -> dict[str, tuple[str, int]]:
+    """CADUCEE_SMTP_ROUTES="dom=host:port,dom2=host" as {domain: (host, port)}."""
+    result: dict[str, tuple[str, int]] = {}
+    raw = str(settings.SMTP_ROUTES or "")
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        domain, sep, target = item.partition("=")
+        host, _, port = target.strip().rpartition(":") if ":" in target else (target, "", "25")
+        if not sep or not domain.strip() or not host.strip():
+            raise ConfigError(
+                f"CADUCEE_SMTP_ROUTES : entrée {item!r} invalide, attendu domaine=hôte:port."
+            )
+        try:
+            result[domain.strip().lower()] = (host.strip().strip("[]"), int(port))
+        except ValueError:
+            raise ConfigError(f"CADUCEE_SMTP_ROUTES : port invalide dans {item!r}.") from None
+    return result
+
+
+def is_mssante_domain(domain: str) -> bool:
+    domain = domain.lower()
+    if domain in routes() or domain == settings.PATIENT_DOMAIN:
+        return True
+    return WhitelistDomain.objects.filter(name=domain).exists()
+
+
+@dataclass(frozen=True)
+class Recipient:
+    address: str
+    account: Account | None  # set when delivered inside the platform
+
+    @property
+    def is_local(self) -> bool:
+        return self.account is not None
+
+
+def check_recipients(sender: Account, addresses: list[str], field: str = "to") -> list[Recipient]:
+    """Each address resolved inside or allowed outside; a French message for each refusal."""
+    found: list[Recipient] = []
+    problems: list[Problem] = []
+    may_leave = bool(mssante_address(sender))
+    for raw in addresses:
+        address = normalise(raw)
+        if not address:
+            problems.append(
+                Problem(field, "address", f"« {raw.strip()} » n'est pas une adresse mail valide.")
+            )
+            continue
+        account = local_account(address)
+        if account is not None:
+            found.append(Recipient(address, account))
+            continue
+        domain = domain_of(address)
+        if is_platform_domain(domain):
+            problems.append(
+                Problem(field, "unknown", f"{address} : aucune boîte de ce nom sur la plateforme.")
+            )
+        elif not is_mssante_domain(domain):
+            problems.append(
+                Problem(
+                    field,
+                    "not_mssante",
+                    f"{address} : le domaine {domain} n'appartient pas à l'espace de confiance "
+                    "MSSanté. Seules les adresses MSSanté (liste blanche nationale) et les "
+                    "utilisateurs de la plateforme peuvent être destinataires.",
+                )
+            )
+        elif not may_leave:
+            problems.append(
+                Problem(
+                    field,
+                    "no_mssante",
+                    f"{address} : cette boîte n'a pas d'adresse MSSanté, elle ne peut écrire "
+                    "qu'aux utilisateurs de la plateforme.",
+                )
+            )
+        else:
+            found.append(Recipient(address, None))
+    if problems:
+        raise Invalid("Destinataire refusé : " + problems[0].message, problems)
+    return found
+
+
+def may_send_as(user_accounts: list[Account], address: str) -> Account | None:
+    """The mailbox among those the person may open whose address this is."""
+    address = address.lower()
+    for account in user_accounts:
+        if address in {sender_address(account), account.email.lower(), mssante_address(account)}:
+            return account
+    return None
+
+
+def accounts_matching(query: str, limit: int = 10) -> list[Account]:
+    """Simple directory fallback for autocomplete: name or address starts with the query."""
+    query = query.strip()
+    if len(query) < 2:
+        return []
+    return list(
+        Account.objects.select_related("structure")
+        .exclude(state=AccountState.DEACTIVATED)
+        .filter(
+            Q(last_name__istartswith=query)
+            | Q(first_name__istartswith=query)
+            | Q(email__istartswith=query)
+            | Q(mssante_particle__istartswith=query)
+        )
+        .order_by("last_name", "first_name")[:limit]
+    )

@@ -1,0 +1,217 @@
+"""Reading and writing RFC 5322 / MIME messages with the standard `email` package."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime
+from email import policy
+from email.headerregistry import Address
+from email.message import EmailMessage, Message
+from email.parser import BytesParser
+from email.utils import format_datetime, getaddresses, make_msgid, parsedate_to_datetime
+
+import nh3
+from django.utils import timezone
+
+MAX_FILENAME = 120
+SEARCH_TEXT_CHARS = 20_000
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass
+class Parsed:
+    message_id: str = ""
+    sender: str = ""
+    to: str = ""
+    cc: str = ""
+    subject: str = ""
+    date: datetime | None = None
+    in_reply_to: str = ""
+    references: str = ""
+    text: str = ""
+    html: str = ""
+    attachments: list[Attachment] = field(default_factory=list)
+
+    @property
+    def has_attachments(self) -> bool:
+        return bool(self.attachments)
+
+
+def sanitise_filename(name: str | None, fallback: str = "piece-jointe") -> str:
+    """A file name safe on every system: no path, no control characters, bounded length."""
+    value = unicodedata.normalize("NFC", name or "")
+    value = value.replace("\\", "/").rsplit("/", 1)[-1]
+    value = "".join(ch for ch in value if unicodedata.category(ch)[0] != "C")
+    value = re.sub(r'[<>:"|?*\x00-\x1f]', "_", value).strip().strip(".")
+    value = re.sub(r"\s+", " ", value)
+    if not value:
+        value = fallback
+    if len(value) > MAX_FILENAME:
+        stem, dot, ext = value.rpartition(".")
+        if dot and 0 < len(ext) <= 10:
+            value = stem[: MAX_FILENAME - len(ext) - 1] + "." + ext
+        else:
+            value = value[:MAX_FILENAME]
+    return value
+
+
+def _header(msg: Message, name: str) -> str:
+    try:
+        value = msg.get(name)
+    except (ValueError, TypeError, IndexError):
+        return ""
+    return " ".join(str(value).split()) if value is not None else ""
+
+
+def _date(msg: Message) -> datetime | None:
+    raw = _header(msg, "Date")
+    if not raw:
+        return None
+    try:
+        value = parsedate_to_datetime(raw)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if value.tzinfo is None:
+        value = timezone.make_aware(value)
+    return value
+
+
+def _payload_text(part: Message) -> str:
+    try:
+        content = part.get_content()  # type: ignore[attr-defined]
+    except (LookupError, ValueError, AssertionError, KeyError):
+        raw = part.get_payload(decode=True)
+        content = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else ""
+    return content if isinstance(content, str) else ""
+
+
+def parse(data: bytes) -> Parsed:
+    msg = BytesParser(policy=policy.default).parsebytes(data)
+    result = Parsed(
+        message_id=_header(msg, "Message-ID")[:255],
+        sender=_header(msg, "From")[:320],
+        to=_header(msg, "To"),
+        cc=_header(msg, "Cc"),
+        subject=_header(msg, "Subject")[:500],
+        date=_date(msg),
+        in_reply_to=_header(msg, "In-Reply-To"),
+        references=_header(msg, "References"),
+    )
+    for part in msg.walk():
+        if part.is_multipart():
+            continue
+        disposition = part.get_content_disposition()
+        ctype = part.get_content_type()
+        filename = part.get_filename()
+        if disposition == "attachment" or filename or ctype not in ("text/plain", "text/html"):
+            if ctype == "message/rfc822" and not filename:
+                filename = "message.eml"
+            payload = part.get_payload(decode=True)
+            if isinstance(payload, bytes) or filename:
+                result.attachments.append(
+                    Attachment(
+                        sanitise_filename(filename),
+                        ctype,
+                        payload if isinstance(payload, bytes) else b"",
+                    )
+                )
+            continue
+        if ctype == "text/plain" and not result.text:
+            result.text = _payload_text(part)
+        elif ctype == "text/html" and not result.html:
+            result.html = _payload_text(part)
+    return result
+
+
+def search_text(parsed: Parsed) -> str:
+    text = parsed.text or nh3.clean(parsed.html, tags=set())
+    return text[:SEARCH_TEXT_CHARS]
+
+
+def _drop_remote(tag: str, attribute: str, value: str) -> str | None:
+    if tag == "img" and attribute in {"src", "srcset"}:
+        return None  # remote images are blocked; inline ones are shown as attachments
+    if attribute in {"style", "background"}:
+        return None  # no url() leaks through CSS
+    return value
+
+
+def safe_html(html: str) -> str:
+    """Received HTML made harmless: no script, no handlers, no remote content."""
+    return nh3.clean(
+        html,
+        attribute_filter=_drop_remote,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
+        strip_comments=True,
+    )
+
+
+def has_remote_images(html: str) -> bool:
+    return bool(re.search(r"<img[^>]+src\s*=\s*['\"]?\s*https?:", html, re.IGNORECASE))
+
+
+def address_list(raw: str) -> list[str]:
+    """Split a To/Cc field typed by a person ("a@b, Nom <c@d>; e@f")."""
+    raw = raw.replace(";", ",")
+    return [addr for _, addr in getaddresses([raw]) if addr.strip()]
+
+
+@dataclass
+class Draft:
+    """What a person writes; headers are built from it."""
+
+    sender: str
+    sender_name: str = ""
+    to: list[str] = field(default_factory=list)
+    cc: list[str] = field(default_factory=list)
+    bcc: list[str] = field(default_factory=list)
+    subject: str = ""
+    body: str = ""
+    attachments: list[Attachment] = field(default_factory=list)
+    in_reply_to: str = ""
+    references: str = ""
+    extra_headers: dict[str, str] = field(default_factory=dict)
+
+
+def compose(draft: Draft, *, include_bcc: bool = False, domain: str = "localhost") -> bytes:
+    msg = EmailMessage(policy=policy.SMTP)
+    msg["From"] = Address(display_name=draft.sender_name, addr_spec=draft.sender)
+    if draft.to:
+        msg["To"] = ", ".join(draft.to)
+    if draft.cc:
+        msg["Cc"] = ", ".join(draft.cc)
+    if include_bcc and draft.bcc:
+        msg["Bcc"] = ", ".join(draft.bcc)
+    msg["Subject"] = draft.subject
+    msg["Date"] = format_datetime(timezone.now())
+    msg["Message-ID"] = make_msgid(domain=domain)
+    if draft.in_reply_to:
+        msg["In-Reply-To"] = draft.in_reply_to
+        msg["References"] = (draft.references + " " + draft.in_reply_to).strip()
+    for name, value in draft.extra_headers.items():
+        msg[name] = value
+    msg.set_content(draft.body or "")
+    for attachment in draft.attachments:
+        maintype, _, subtype = attachment.content_type.partition("/")
+        if not subtype or maintype in {"text", "multipart"}:
+            maintype, subtype = "application", "octet-stream"
+        msg.add_attachment(
+            attachment.data,
+            maintype=maintype,
+            subtype=subtype,
+            filename=sanitise_filename(attachment.filename),
+        )
+    return msg.as_bytes()
+
+
+def quote(text: str) -> str:
+    return "\n".join("> " + line for line in text.splitlines())

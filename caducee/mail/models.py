@@ -1,0 +1,144 @@
+"""Message metadata (bodies live in the store), user folders, the delivery queue,
+application passwords and the MSSanté whitelist."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class Space(models.TextChoices):
+    PRO = "pro", "Prof. Santé"
+    PATIENT = "patient", "Patient"
+
+
+class SystemFolder(models.TextChoices):
+    INBOX = "inbox", "Boîte de réception"
+    SENT = "sent", "Messages envoyés"
+    DRAFTS = "drafts", "Brouillons"
+    TRASH = "trash", "Messages supprimés"
+
+
+class Folder(models.Model):
+    """A folder created by the person in one space of a mailbox ("+ Nouveau dossier")."""
+
+    mailbox = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+")
+    space = models.CharField(max_length=8, choices=Space.choices)
+    name = models.CharField("nom", max_length=80)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["mailbox", "space", "name"], name="one_folder_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def key(self) -> str:
+        return f"f{self.pk}"
+
+
+class Message(models.Model):
+    """One message in one mailbox. `folder` is a system folder key or `f<Folder id>`."""
+
+    mailbox = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+")
+    space = models.CharField(max_length=8, choices=Space.choices, default=Space.PRO)
+    folder = models.CharField(max_length=16, default=SystemFolder.INBOX)
+    previous_folder = models.CharField(max_length=16, blank=True)
+    message_id = models.CharField(max_length=255, blank=True)
+    sender = models.CharField("de", max_length=320, blank=True)
+    recipients = models.TextField("à", blank=True)
+    cc = models.TextField("copie", blank=True)
+    subject = models.CharField("objet", max_length=500, blank=True)
+    date = models.DateTimeField("date", null=True, blank=True)
+    received_at = models.DateTimeField(db_index=True)
+    size = models.PositiveIntegerField(default=0)
+    seen = models.BooleanField("lu", default=False)
+    has_attachments = models.BooleanField(default=False)
+    path = models.CharField(max_length=300)
+    body_text = models.TextField(blank=True)  # start of the plain text, for search
+    sender_person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["mailbox", "space", "folder", "-received_at", "-id"], name="mail_list"
+            ),
+            models.Index(fields=["mailbox", "message_id"], name="mail_msgid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject or "(sans objet)"
+
+
+class QueueState(models.TextChoices):
+    PENDING = "pending", "En attente"
+    SENDING = "sending", "En cours d'envoi"
+    SENT = "sent", "Remis"
+    BOUNCED = "bounced", "Non distribuable"
+
+
+class Outbound(models.Model):
+    """One recipient of one outgoing message, waiting for (or done with) SMTP delivery."""
+
+    sender = models.CharField(max_length=320, blank=True)  # envelope sender; "" = a bounce
+    recipient = models.CharField(max_length=320)
+    domain = models.CharField(max_length=253)
+    path = models.CharField(max_length=300)
+    mailbox = models.ForeignKey(
+        "accounts.Account", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    state = models.CharField(max_length=8, choices=QueueState.choices, default=QueueState.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    done_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["state", "next_attempt_at"], name="mail_queue_due")]
+
+    def __str__(self) -> str:
+        return f"{self.sender} → {self.recipient}"
+
+
+class AppPassword(models.Model):
+    """A password for a mail client (SMTP submission); the login password never works there."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="app_passwords"
+    )
+    label = models.CharField("nom", max_length=80)
+    prefix = models.CharField(max_length=8)
+    password_hash = models.CharField(max_length=128)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class WhitelistDomain(models.Model):
+    """A domain of the national MSSanté trust space (listeblanchemssante.xml)."""
+
+    name = models.CharField(max_length=253, unique=True)
+    description = models.CharField(max_length=500, blank=True)
+    operator_dn = models.CharField(max_length=500, blank=True)
+    loaded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,267 @@
+"""SMTP services on aiosmtpd: the inbound MTA (port 25 role) and authenticated submission.
+
+Protocol code is thin: every decision is a plain synchronous function below
+(`inbound_rcpt`, `submission_mail_from`, …) tested without sockets; the handlers call them
+in a worker thread and answer with their result. 250 after DATA is sent only once the
+message file is fsync'd and its row committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+from django.conf import settings
+from django.db import close_old_connections, connection
+
+from caducee.accounts.models import Account
+from caducee.core.context import Context
+from caducee.core.errors import OperationError
+from caducee.identity.mailboxes import openable
+from caducee.mail import addresses, operations, tls
+from caducee.people.models import User
+
+log = logging.getLogger("caducee.mail.smtp")
+
+OK = "250 2.1.5 Destinataire accepté"
+UNKNOWN_USER = "550 5.1.1 Destinataire inconnu sur ce serveur"
+RELAY_DENIED = "550 5.7.1 Relais refusé : ce serveur ne reçoit que pour ses propres domaines"
+NOT_MSSANTE = "550 5.7.1 Destinataire hors de l'espace de confiance MSSanté"
+SENDER_DENIED = "553 5.7.1 Vous ne pouvez pas envoyer avec cette adresse d'expéditeur"
+BAD_ADDRESS = "501 5.1.3 Adresse invalide"
+TEMP_FAILURE = "451 4.3.0 Erreur temporaire, réessayez plus tard"
+
+
+# --- decisions (no sockets) -----------------------------------------------------------
+
+
+def inbound_rcpt(address: str) -> tuple[str, Account | None]:
+    """From another server: only MSSanté addresses of this platform's domains."""
+    normal = addresses.normalise(address)
+    if not normal:
+        return BAD_ADDRESS, None
+    if not addresses.is_platform_domain(addresses.domain_of(normal)):
+        return RELAY_DENIED, None
+    account = addresses.local_by_mssante(normal)
+    if account is None:
+        return UNKNOWN_USER, None
+    return OK, account
+
+
+def inbound_data(data: bytes, mailboxes: list[Account]) -> str:
+    stored = operations.deliver_inbound(data, mailboxes)
+    return f"250 2.0.0 Message enregistré ({stored[0].pk if stored else 0})"
+
+
+def submission_auth(login: str, password: str) -> User | None:
+    return operations.check_app_password(login, password)
+
+
+def submission_mail_from(user: User, address: str) -> tuple[str, Account | None]:
+    """The sender must be a mailbox the person may send as (own or linked ORG/APP)."""
+    normal = addresses.normalise(address)
+    if not normal:
+        return BAD_ADDRESS, None
+    mailbox = addresses.may_send_as(openable(user), normal)
+    if mailbox is None:
+        return SENDER_DENIED, None
+    return "250 2.1.0 Expéditeur accepté", mailbox
+
+
+def submission_rcpt(mailbox: Account, address: str) -> str:
+    try:
+        addresses.check_recipients(mailbox, [address])
+    except OperationError as exc:
+        if "n'est pas une adresse" in exc.message:
+            return BAD_ADDRESS
+        if "aucune boîte" in exc.message:
+            return UNKNOWN_USER
+        return NOT_MSSANTE
+    return OK
+
+
+def submission_data(user: User, mailbox: Account, rcpts: list[str], data: bytes) -> str:
+    ctx = Context(user=user, acting_as=mailbox, channel="smtp")
+    try:
+        result = operations.submit_raw(ctx, mailbox, rcpts, data)
+    except OperationError as exc:
+        return f"550 5.7.1 {exc.message}"
+    return f"250 2.0.0 Message accepté ({result.sent.pk})"
+
+
+# --- aiosmtpd handlers ----------------------------------------------------------------
+
+
+_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="caducee-smtp")
+
+
+def release_connections() -> None:
+    """Close the database connection held by each SMTP worker thread (tests, shutdown)."""
+    import threading
+
+    from django.db import connections
+
+    workers = _pool._max_workers
+    barrier = threading.Barrier(workers)
+
+    def close() -> None:
+        connections.close_all()
+        try:
+            barrier.wait(timeout=5)
+        except threading.BrokenBarrierError:
+            return
+
+    for future in [_pool.submit(close) for _ in range(workers)]:
+        future.result(timeout=10)
+
+
+def _call(fn: Any, *args: Any) -> Any:
+    close_old_connections()
+    return fn(*args)
+
+
+async def _in_thread(fn: Any, *args: Any) -> Any:
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(_pool, _call, fn, *args)
+
+
+@dataclass
+class _State:
+    user: User | None = None
+    mailbox: Account | None = None
+    accounts: list[Account] = field(default_factory=list)
+
+
+def _state(envelope: Envelope) -> _State:
+    state = getattr(envelope, "caducee", None)
+    if state is None:
+        state = _State()
+        envelope.caducee = state  # type: ignore[attr-defined]
+    return state
+
+
+class InboundHandler:
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        try:
+            answer, account = await _in_thread(inbound_rcpt, address)
+        except Exception:
+            log.exception("RCPT failed")
+            return TEMP_FAILURE
+        if account is not None:
+            envelope.rcpt_tos.append(address)
+            _state(envelope).accounts.append(account)
+        return str(answer)
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        accounts = _state(envelope).accounts
+        if not accounts:
+            return "554 5.5.1 Aucun destinataire valide"
+        unique = list({a.pk: a for a in accounts}.values())
+        try:
+            return str(await _in_thread(inbound_data, envelope.original_content, unique))
+        except Exception:
+            log.exception("DATA failed")
+            return TEMP_FAILURE
+
+
+class SubmissionHandler:
+    async def handle_MAIL(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        user = session.auth_data
+        if not isinstance(user, User):
+            return "530 5.7.0 Authentification requise"
+        answer, mailbox = await _in_thread(submission_mail_from, user, address)
+        if mailbox is not None:
+            envelope.mail_from = address
+            envelope.mail_options.extend(options)
+            state = _state(envelope)
+            state.user, state.mailbox = user, mailbox
+        return str(answer)
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        mailbox = _state(envelope).mailbox
+        if mailbox is None:
+            return "503 5.5.1 MAIL FROM d'abord"
+        answer = await _in_thread(submission_rcpt, mailbox, address)
+        if str(answer).startswith("250"):
+            envelope.rcpt_tos.append(address)
+        return str(answer)
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        state = _state(envelope)
+        if state.user is None or state.mailbox is None or not envelope.rcpt_tos:
+            return "503 5.5.1 Séquence de commandes incorrecte"
+        try:
+            return str(
+                await _in_thread(
+                    submission_data,
+                    state.user,
+                    state.mailbox,
+                    list(envelope.rcpt_tos),
+                    envelope.original_content,
+                )
+            )
+        except Exception:
+            log.exception("submission DATA failed")
+            return TEMP_FAILURE
+
+
+def _authenticator(
+    server: SMTP, session: Session, envelope: Envelope, mechanism: str, auth_data: Any
+) -> AuthResult:
+    if not isinstance(auth_data, LoginPassword):
+        return AuthResult(success=False, handled=False)
+    try:
+        user = submission_auth(
+            auth_data.login.decode("utf-8", "replace"),
+            auth_data.password.decode("utf-8", "replace"),
+        )
+    finally:
+        connection.close()  # this runs in the event loop's thread: hold no connection there
+    if user is None:
+        return AuthResult(success=False, handled=False)
+    return AuthResult(success=True, auth_data=user)
+
+
+# --- servers --------------------------------------------------------------------------
+
+
+def inbound_controller(host: str, port: int) -> Controller:
+    return Controller(
+        InboundHandler(),
+        hostname=host,
+        port=port,
+        server_hostname=settings.SMTP_HOSTNAME,
+        ident="Caducee ESMTP",
+        tls_context=tls.server_context(),
+        data_size_limit=settings.SMTP_MAX_BYTES,
+        require_starttls=False,
+        auth_require_tls=True,
+    )
+
+
+def submission_controller(host: str, port: int) -> Controller:
+    return Controller(
+        SubmissionHandler(),
+        hostname=host,
+        port=port,
+        server_hostname=settings.SMTP_HOSTNAME,
+        ident="Caducee ESMTP",
+        tls_context=tls.server_context(),
+        data_size_limit=settings.SMTP_MAX_BYTES,
+        require_starttls=True,
+        auth_required=True,
+        auth_require_tls=True,
+        auth_exclude_mechanism=["CRAM-MD5"],
+        authenticator=_authenticator,
+    )

@@ -1,0 +1,90 @@
+"""Message bodies on disk: one RFC 5322 file per message, Maildir-compatible.
+
+Layout under CADUCEE_HOME/mail: `<mailbox id>/{tmp,new,cur}/<unique name>`, plus
+`queue/{tmp,new,cur}` for outgoing copies waiting for SMTP delivery. A file is written in
+`tmp/`, fsync'd, renamed into `cur/`, and the directory is fsync'd: once `write` returns,
+the message survives a crash of the process or of the machine.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import socket
+import threading
+import time
+from pathlib import Path
+
+from django.conf import settings
+
+_counter = itertools.count(1)
+_lock = threading.Lock()
+_HOST = socket.gethostname().replace("/", "_").replace(":", "_")
+_made: set[Path] = set()
+
+
+def root() -> Path:
+    return Path(settings.MAIL_ROOT)
+
+
+def _unique_name() -> str:
+    with _lock:
+        n = next(_counter)
+    return f"{time.time_ns()}.P{os.getpid()}Q{n}.{_HOST}"
+
+
+def _ensure_dirs(base: Path) -> None:
+    if base in _made:
+        return
+    for sub in ("tmp", "new", "cur"):
+        (base / sub).mkdir(parents=True, exist_ok=True)
+    _fsync_dir(base)
+    _fsync_dir(base.parent)
+    _made.add(base)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write(box: str, data: bytes) -> str:
+    """Store `data` durably in the box (a mailbox id or "queue"); return its relative path."""
+    base = root() / box
+    _ensure_dirs(base)
+    name = _unique_name()
+    tmp = base / "tmp" / name
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        view = memoryview(data)
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    final = base / "cur" / f"{name}:2,"
+    os.rename(tmp, final)
+    _fsync_dir(base / "cur")
+    return f"{box}/cur/{name}:2,"
+
+
+def full_path(relative: str) -> Path:
+    path = (root() / relative).resolve()
+    if root().resolve() not in path.parents:
+        raise ValueError("chemin hors du stockage des messages")
+    return path
+
+
+def read(relative: str) -> bytes:
+    return full_path(relative).read_bytes()
+
+
+def delete(relative: str) -> None:
+    try:
+        full_path(relative).unlink()
+    except FileNotFoundError:
+        return

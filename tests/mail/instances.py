@@ -1,0 +1,72 @@
+"""Helpers to run `caducee smtp` as a separate process with its own home and database."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def peer_env(home: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CADUCEE_")}
+    env.update(CADUCEE_HOME=str(home), DJANGO_SETTINGS_MODULE="caducee.settings", **extra)
+    return env
+
+
+def setup_peer(home: Path, domain: str, particle: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.mail.peer_setup", domain, particle],
+        cwd=ROOT,
+        env=peer_env(home),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return done.stdout.strip().splitlines()[-1]
+
+
+def start_smtp(home: Path, smtp: int, submission: int, *args: str, **env: str) -> Any:
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "caducee.cli.main",
+            "smtp",
+            "--smtp",
+            f"127.0.0.1:{smtp}",
+            "--submission",
+            f"127.0.0.1:{submission}",
+            *args,
+        ],
+        cwd=ROOT,
+        env=peer_env(home, **env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()  # printed once both listeners are up
+    assert "SMTP" in line, line + process.stdout.read()
+    return process
+
+
+def query(home: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(home / "caducee.sqlite3", timeout=10) as db:
+        return list(db.execute(sql, params))
+
+
+def wait_for(check: Callable[[], bool], timeout: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.2)
+    return False

@@ -1,0 +1,140 @@
+"""Messaging actions: send, file, folders, shared mailboxes and their audit trail."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from typing import Any
+
+import pytest
+from django.core import mail as django_mail
+
+from caducee.accounts.models import Account
+from caducee.audit.models import AuditEvent
+from caducee.core.context import Context
+from caducee.core.errors import Invalid, NotFound
+from caducee.mail import mime, operations, store
+from caducee.mail.models import Message
+from tests.mail.conftest import user_of
+
+
+def ctx_for(account: Account, mailbox: Account | None = None) -> Context:
+    return Context(user=user_of(account), acting_as=mailbox or account)
+
+
+def send(sender: Account, to: list[str], mailbox: Account | None = None, **kw: Any) -> Message:
+    box = mailbox or sender
+    draft = mime.Draft(
+        sender="", to=to, subject=kw.pop("subject", "Objet"), body=kw.pop("body", "Texte"), **kw
+    )
+    return operations.send_message(ctx_for(sender, box), box, draft, space="pro").sent
+
+
+def test_it_sends_inside_by_mssante_address_and_by_account_email(
+    martine: Account, paul: Account, django_capture_on_commit_callbacks: Any
+) -> None:
+    send(martine, ["paul.martin@ch-a.mssante.fr"], subject="Un")
+    send(martine, [paul.email], subject="Deux")
+    inbox = Message.objects.filter(mailbox=paul, folder="inbox").order_by("id")
+    assert [m.subject for m in inbox] == ["Un", "Deux"]
+    sent = Message.objects.filter(mailbox=martine, folder="sent")
+    assert sent.count() == 2 and all(m.sender_person == user_of(martine) for m in sent)
+    event = AuditEvent.objects.filter(action="mail.send").last()
+    assert event is not None and event.actor == user_of(martine)
+
+
+def test_it_refuses_outside_recipients_and_nothing_is_stored(martine: Account) -> None:
+    with pytest.raises(Invalid, match="espace de confiance MSSanté"):
+        send(martine, ["someone@gmail.com"])
+    assert Message.objects.count() == 0
+
+
+def test_bcc_is_kept_in_the_sent_copy_only(martine: Account, paul: Account) -> None:
+    sent = send(martine, ["paul.martin@ch-a.mssante.fr"], bcc=[martine.email])
+    assert b"Bcc:" in store.read(sent.path)
+    for received in Message.objects.filter(folder="inbox"):
+        assert b"Bcc:" not in store.read(received.path)
+
+
+def test_patient_space_rules(martine: Account, paul: Account) -> None:
+    draft = mime.Draft(sender="", to=["paul.martin@ch-a.mssante.fr"], subject="x")
+    with pytest.raises(Invalid, match="espace Patient"):
+        operations.send_message(ctx_for(martine), martine, draft, space="patient")
+    with pytest.raises(Invalid, match="Nouveau message Patient"):
+        send(martine, ["279035121518989@patient.mssante.fr"])
+
+
+def test_shared_mailbox_send_read_move_delete_are_audited_with_the_person(
+    martine: Account,
+    paul: Account,
+    secretariat: Account,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        send(paul, ["secretariat@ch-a.mssante.fr"], subject="Pour le secrétariat")
+    # the connection account asked for a notification: it names the box, not the content
+    [notice] = django_mail.outbox
+    assert notice.to == [martine.email]
+    assert "secretariat@ch-a.mssante.fr" in notice.subject
+    assert "Pour le secrétariat" not in notice.body and "Texte" not in notice.body
+    received = Message.objects.get(mailbox=secretariat, folder="inbox")
+    ctx = ctx_for(martine, secretariat)
+    operations.read_message(ctx, secretariat, received.pk)
+    folder = operations.create_folder(ctx, secretariat, "pro", "Urgent")
+    operations.move_messages(ctx, secretariat, [received.pk], folder.key)
+    operations.trash_messages(ctx, secretariat, [received.pk])
+    reply = send(martine, ["paul.martin@ch-a.mssante.fr"], mailbox=secretariat)
+    assert reply.sender_person == user_of(martine)
+    assert b"secretariat@ch-a.mssante.fr" in store.read(reply.path)
+    actions = list(
+        AuditEvent.objects.filter(acting_as=secretariat.email).values_list("action", "actor")
+    )
+    for action in ["mail.read", "mail.move", "mail.delete", "mail.send"]:
+        assert (action, user_of(martine).pk) in actions
+
+
+def test_it_validates_ownership(martine: Account, paul: Account, outsider: Account) -> None:
+    sent = send(martine, ["paul.martin@ch-a.mssante.fr"])
+    with pytest.raises(NotFound):
+        operations.read_message(ctx_for(paul), martine, sent.pk)
+    with pytest.raises(NotFound):
+        operations.read_message(ctx_for(paul), paul, sent.pk)  # not in Paul's mailbox
+    with pytest.raises(NotFound):
+        operations.trash_messages(ctx_for(outsider), outsider, [sent.pk])
+
+
+def test_folders_bin_and_export(
+    martine: Account, paul: Account, django_capture_on_commit_callbacks: Any
+) -> None:
+    send(martine, ["paul.martin@ch-a.mssante.fr"], subject="Alpha")
+    send(martine, ["paul.martin@ch-a.mssante.fr"], subject="Bravo")
+    ctx = ctx_for(paul)
+    ids = list(Message.objects.filter(mailbox=paul).values_list("pk", flat=True))
+    folder = operations.create_folder(ctx, paul, "pro", "Dossiers patients")
+    with pytest.raises(Invalid, match="existe déjà"):
+        operations.create_folder(ctx, paul, "pro", "dossiers patients")
+    with pytest.raises(Invalid, match="dossier du système"):
+        operations.create_folder(ctx, paul, "pro", "Brouillons")
+    operations.rename_folder(ctx, paul, folder.pk, "Patients")
+    operations.move_messages(ctx, paul, ids, folder.key)
+    assert operations.messages_in(paul, "pro", folder.key).count() == 2
+    assert operations.messages_in(paul, "pro", folder.key, "bravo").count() == 1
+    name, ctype, data = operations.export_messages(ctx, paul, ids)
+    assert ctype == "application/zip" and len(zipfile.ZipFile(io.BytesIO(data)).namelist()) == 2
+    name, ctype, data = operations.export_messages(ctx, paul, ids[:1])
+    assert name.endswith(".eml") and b"Subject: " in data
+    operations.delete_folder(ctx, paul, folder.pk)
+    assert operations.messages_in(paul, "pro", "trash").count() == 2
+    path = Message.objects.filter(mailbox=paul).first().path  # type: ignore[union-attr]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert operations.empty_trash(ctx, paul, "pro") == 2
+    assert not store.full_path(path).exists()
+
+
+def test_drafts_are_saved_and_replaced_on_send(martine: Account, paul: Account) -> None:
+    ctx = ctx_for(martine)
+    draft = mime.Draft(sender="", to=["paul.martin@ch-a.mssante.fr"], subject="Brouillon")
+    saved = operations.save_draft(ctx, martine, draft, space="pro")
+    assert saved.folder == "drafts"
+    operations.send_message(ctx, martine, draft, space="pro", draft_id=saved.pk)
+    assert not Message.objects.filter(mailbox=martine, folder="drafts").exists()

@@ -1,0 +1,72 @@
+"""SMTP decisions, tested without sockets (as healthchecks' smtpd tests)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from caducee.accounts.models import Account
+from caducee.core.context import cli_context
+from caducee.mail import operations, smtp_server
+from caducee.mail.models import Message
+from tests.mail.conftest import user_of
+
+
+def test_it_accepts_a_local_mssante_address(martine: Account) -> None:
+    answer, account = smtp_server.inbound_rcpt("<martine.dubois@ch-a.mssante.fr>")
+    assert answer.startswith("250")
+    assert account == martine
+
+
+def test_it_refuses_an_unknown_local_user_with_5_1_1(martine: Account) -> None:
+    answer, account = smtp_server.inbound_rcpt("nobody@ch-a.mssante.fr")
+    assert answer.startswith("550 5.1.1")
+    assert account is None
+
+
+def test_it_refuses_relaying_with_5_7_1(martine: Account) -> None:
+    assert smtp_server.inbound_rcpt("someone@gmail.com")[0].startswith("550 5.7.1")
+    # the account email is reachable only from inside the platform
+    assert smtp_server.inbound_rcpt(martine.email)[0].startswith("550 5.7.1")
+
+
+def test_it_refuses_a_malformed_address(martine: Account) -> None:
+    assert smtp_server.inbound_rcpt("pas une adresse")[0].startswith("501")
+
+
+def test_inbound_data_stores_before_answering(martine: Account) -> None:
+    answer = smtp_server.inbound_data(
+        b"From: a@b.mssante.fr\r\nSubject: Bonjour\r\n\r\nx\r\n", [martine]
+    )
+    assert answer.startswith("250")
+    row = Message.objects.get(mailbox=martine)
+    assert row.subject == "Bonjour" and row.folder == "inbox"
+
+
+def test_submission_sender_must_be_an_openable_mailbox(
+    martine: Account, paul: Account, secretariat: Account
+) -> None:
+    user = user_of(martine)
+    assert smtp_server.submission_mail_from(user, "martine.dubois@ch-a.mssante.fr")[1] == martine
+    assert smtp_server.submission_mail_from(user, martine.email)[1] == martine
+    assert smtp_server.submission_mail_from(user, "secretariat@ch-a.mssante.fr")[1] == secretariat
+    answer, mailbox = smtp_server.submission_mail_from(user, "paul.martin@ch-a.mssante.fr")
+    assert answer.startswith("553 5.7.1") and mailbox is None
+
+
+def test_submission_recipients(martine: Account, paul: Account, settings: Any) -> None:
+    assert smtp_server.submission_rcpt(martine, "paul.martin@ch-a.mssante.fr").startswith("250")
+    assert smtp_server.submission_rcpt(martine, paul.email).startswith("250")
+    assert smtp_server.submission_rcpt(martine, "x@gmail.com").startswith("550 5.7.1")
+    assert smtp_server.submission_rcpt(martine, "nobody@ch-a.mssante.fr").startswith("550 5.1.1")
+    settings.SMTP_ROUTES = "autre.mssante.fr=127.0.0.1:2526"
+    assert smtp_server.submission_rcpt(martine, "z@autre.mssante.fr").startswith("250")
+
+
+def test_app_passwords_authenticate_and_revoke(martine: Account) -> None:
+    user = user_of(martine)
+    secret = operations.create_app_password(cli_context(), user, "Thunderbird")
+    assert smtp_server.submission_auth(martine.email, secret) == user
+    assert smtp_server.submission_auth(martine.email, "correct horse battery staple 42") is None
+    row = user.app_passwords.get()
+    operations.revoke_app_password(cli_context(), user, row.pk)
+    assert smtp_server.submission_auth(martine.email, secret) is None

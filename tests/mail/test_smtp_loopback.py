@@ -1,0 +1,146 @@
+"""The SMTP services over loopback with smtplib as the client."""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from caducee.accounts.models import Account
+from caducee.core.context import cli_context
+from caducee.mail import operations, smtp_server, store
+from caducee.mail.models import Message, Outbound
+from tests.mail.conftest import free_port, user_of
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+RAW = (
+    "From: Dr Expéditeur <dr@medimail.mssante.fr>\r\n"
+    "To: martine.dubois@ch-a.mssante.fr\r\n"
+    "Subject: Compte rendu\r\n"
+    "Message-ID: <cr-1@medimail.mssante.fr>\r\n\r\n"
+    "Bonjour,\r\nvoici le compte rendu.\r\n"
+).encode()
+
+
+def _client_tls() -> ssl.SSLContext:
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+@pytest.fixture
+def inbound(settings: Any) -> Iterator[int]:
+    port = free_port()
+    controller = smtp_server.inbound_controller("127.0.0.1", port)
+    controller.start()
+    yield port
+    controller.stop()
+
+
+@pytest.fixture
+def submission(settings: Any) -> Iterator[int]:
+    port = free_port()
+    controller = smtp_server.submission_controller("127.0.0.1", port)
+    controller.start()
+    yield port
+    controller.stop()
+
+
+def test_it_receives_over_starttls_and_stores_before_250(inbound: int, martine: Account) -> None:
+    with smtplib.SMTP("127.0.0.1", inbound, timeout=10) as client:
+        client.ehlo()
+        assert client.has_extn("starttls")
+        client.starttls(context=_client_tls())
+        client.ehlo()
+        client.sendmail("dr@medimail.mssante.fr", ["martine.dubois@ch-a.mssante.fr"], RAW)
+    row = Message.objects.get(mailbox=martine)
+    assert row.subject == "Compte rendu"
+    assert store.read(row.path) == RAW
+
+
+def test_it_is_not_an_open_relay(inbound: int, martine: Account) -> None:
+    with smtplib.SMTP("127.0.0.1", inbound, timeout=10) as client:
+        client.ehlo()
+        client.mail("spammer@example.com")
+        code, text = client.rcpt("victim@gmail.com")
+        assert code == 550 and b"5.7.1" in text
+        code, text = client.rcpt("nobody@ch-a.mssante.fr")
+        assert code == 550 and b"5.1.1" in text
+        code, _ = client.rcpt(martine.email)  # account email: inside only
+        assert code == 550
+    assert Message.objects.count() == 0
+
+
+def test_it_enforces_the_size_limit(settings: Any, martine: Account) -> None:
+    settings.SMTP_MAX_BYTES = 2000
+    port = free_port()
+    controller = smtp_server.inbound_controller("127.0.0.1", port)
+    controller.start()
+    try:
+        with smtplib.SMTP("127.0.0.1", port, timeout=10) as client:
+            with pytest.raises(smtplib.SMTPResponseException) as info:
+                client.sendmail(
+                    "dr@medimail.mssante.fr",
+                    ["martine.dubois@ch-a.mssante.fr"],
+                    RAW + b"x" * 5000,
+                )
+            assert info.value.smtp_code == 552
+    finally:
+        controller.stop()
+    assert Message.objects.count() == 0
+
+
+def test_submission_requires_starttls_before_auth(submission: int, martine: Account) -> None:
+    secret = operations.create_app_password(cli_context(), user_of(martine), "client")
+    with smtplib.SMTP("127.0.0.1", submission, timeout=10) as client:
+        client.ehlo()
+        assert not client.has_extn("auth")
+        with pytest.raises(smtplib.SMTPException):
+            client.login(martine.email, secret)
+        code, _ = client.mail(martine.email)
+        assert code == 530
+
+
+def test_submission_refuses_the_login_password(submission: int, martine: Account) -> None:
+    with smtplib.SMTP("127.0.0.1", submission, timeout=10) as client:
+        client.starttls(context=_client_tls())
+        with pytest.raises(smtplib.SMTPAuthenticationError):
+            client.login(martine.email, "correct horse battery staple 42")
+
+
+def test_submission_sends_inside_and_queues_outside(
+    submission: int, martine: Account, paul: Account, settings: Any
+) -> None:
+    settings.SMTP_ROUTES = "autre.mssante.fr=127.0.0.1:9"
+    secret = operations.create_app_password(cli_context(), user_of(martine), "client")
+    body = (
+        b"From: martine.dubois@ch-a.mssante.fr\r\nTo: paul.martin@ch-a.mssante.fr\r\n"
+        b"Bcc: z@autre.mssante.fr\r\nSubject: Avis\r\n\r\nTexte\r\n"
+    )
+    with smtplib.SMTP("127.0.0.1", submission, timeout=10) as client:
+        client.starttls(context=_client_tls())
+        client.login(martine.email, secret)
+        # another person's address is refused as sender
+        code, _ = client.mail("paul.martin@ch-a.mssante.fr")
+        assert code == 553
+        client.rset()
+        refused = client.sendmail(
+            "martine.dubois@ch-a.mssante.fr",
+            ["paul.martin@ch-a.mssante.fr", "z@autre.mssante.fr"],
+            body,
+        )
+        assert refused == {}
+        code, _ = client.mail("martine.dubois@ch-a.mssante.fr")
+        code, text = client.rcpt("someone@gmail.com")
+        assert code == 550 and b"5.7.1" in text
+    received = Message.objects.get(mailbox=paul, folder="inbox")
+    assert b"Bcc" not in store.read(received.path)
+    sent = Message.objects.get(mailbox=martine, folder="sent")
+    assert sent.sender_person == user_of(martine)
+    queued = Outbound.objects.get()
+    assert queued.recipient == "z@autre.mssante.fr" and b"Bcc" not in store.read(queued.path)

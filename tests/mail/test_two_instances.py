@@ -1,0 +1,82 @@
+"""Two Caducée instances with different domains exchange mail over SMTP + STARTTLS.
+
+Instance A is this test process (its database, an in-process inbound listener); instance B
+is a separate `caducee smtp` process with its own CADUCEE_HOME and SQLite database. Each
+routes the other's domain to the other's loopback port and verifies the other's
+self-signed certificate (CADUCEE_SMTP_TLS_CA_FILE).
+"""
+
+from __future__ import annotations
+
+import signal
+import smtplib
+import ssl
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from caducee.accounts.models import Account
+from caducee.core.context import Context
+from caducee.mail import delivery, mime, operations, smtp_server, tls
+from caducee.mail.models import Message, Outbound, QueueState
+from tests.mail.conftest import free_port, user_of
+from tests.mail.instances import query, setup_peer, start_smtp, wait_for
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_two_instances_exchange_messages(tmp_path: Path, settings: Any, martine: Account) -> None:
+    home_b = tmp_path / "instance-b"
+    secret_b = setup_peer(home_b, "autre.mssante.fr", "dr.bernard")
+    port_a, smtp_b, submission_b = free_port(), free_port(), free_port()
+    cert_a = tls.certificate_paths()[0]
+    inbound_a = smtp_server.inbound_controller("127.0.0.1", port_a)
+    inbound_a.start()
+    process = start_smtp(
+        home_b,
+        smtp_b,
+        submission_b,
+        CADUCEE_SMTP_ROUTES=f"ch-a.mssante.fr=127.0.0.1:{port_a}",
+        CADUCEE_SMTP_TLS_CA_FILE=str(cert_a),
+    )
+    try:
+        # A → B: the webmail's send, then one pass of A's queue.
+        settings.SMTP_ROUTES = f"autre.mssante.fr=127.0.0.1:{smtp_b}"
+        settings.SMTP_TLS_CA_FILE = str(home_b / "tls" / "smtp-selfsigned.crt")
+        ctx = Context(user=user_of(martine), acting_as=martine)
+        draft = mime.Draft(
+            sender="",
+            to=["dr.bernard@autre.mssante.fr"],
+            subject="Adressage patient",
+            body="Bonjour confrère.",
+        )
+        operations.send_message(ctx, martine, draft, space="pro")
+        assert delivery.run_once().sent == 1
+        assert Outbound.objects.get().state == QueueState.SENT
+        rows = query(home_b, "SELECT subject, sender FROM mail_message WHERE folder='inbox'")
+        assert len(rows) == 1 and rows[0][0] == "Adressage patient"
+        assert "martine.dubois@ch-a.mssante.fr" in rows[0][1]
+
+        # B → A: a desktop client submits to B (STARTTLS + application password);
+        # B's delivery worker sends it to A over STARTTLS.
+        context = ssl.create_default_context(cafile=str(home_b / "tls" / "smtp-selfsigned.crt"))
+        with smtplib.SMTP("127.0.0.1", submission_b, timeout=20) as client:
+            client.starttls(context=context)
+            client.login("dr.bernard@perso.example.org", secret_b)
+            client.sendmail(
+                "dr.bernard@autre.mssante.fr",
+                ["martine.dubois@ch-a.mssante.fr"],
+                b"From: dr.bernard@autre.mssante.fr\r\nTo: martine.dubois@ch-a.mssante.fr\r\n"
+                b"Subject: Re: Adressage patient\r\n\r\nBien recu.\r\n",
+            )
+        assert wait_for(
+            lambda: Message.objects.filter(mailbox=martine, folder="inbox").exists(), 40
+        )
+        reply = Message.objects.get(mailbox=martine, folder="inbox")
+        assert reply.subject == "Re: Adressage patient"
+        assert query(home_b, "SELECT state FROM mail_outbound") == [("sent",)]
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=20)
+        inbound_a.stop()
