@@ -26,7 +26,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.db import close_old_connections, connection
+from django.db import connection
 from django.utils import timezone
 
 from caducee.core.context import Context
@@ -76,7 +76,13 @@ Spawn = Callable[[Callable[[], None]], None]
 
 
 def _thread(target: Callable[[], None]) -> None:
-    threading.Thread(target=target, name="caducee-import", daemon=True).start()
+    def work() -> None:
+        try:
+            target()
+        finally:
+            connection.close()  # this thread's own database connection
+
+    threading.Thread(target=work, name="caducee-import", daemon=True).start()
 
 
 spawn: Spawn = _thread  # tests may run jobs inline
@@ -152,8 +158,6 @@ def _run(job_id: int, ctx: Context, *, dry_run: bool) -> None:
         )
     finally:
         LIVE.pop(job_id, None)
-        close_old_connections()
-        connection.close()
 
 
 def _finish(job_id: int, status: str, *, error: str) -> None:

@@ -1,0 +1,62 @@
+"""Loaduser in Chromium: upload → preview → confirm → progress → report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.urls import reverse
+
+from caducee.accounts.models import Account
+from caducee.people.models import User
+from caducee.structures.models import Structure
+from tests.browser.conftest import login
+from tests.conftest import PASSWORD
+from tests.loadusers.builders import csv_bytes, line
+
+LINES = 4000
+
+
+@pytest.mark.browser
+def test_upload_preview_confirm_progress_report(
+    live_server: Any, page: Any, alice: User, structure_a: Structure, tmp_path: Path
+) -> None:
+    lines = [line("MED", f"m{i}@ch-a.fr") for i in range(LINES)]
+    lines.append(line("PER", "faux@ch-a.fr", rpps="12345678901"))
+    source = tmp_path / "personnel.csv"
+    source.write_bytes(csv_bytes(lines))
+
+    login(page, live_server.url, alice.email, PASSWORD)
+    page.goto(live_server.url + reverse("console:accounts", args=[structure_a.pk]))
+    page.click("summary:has-text('Actions')")
+    page.click("text=Importer une liste d'utilisateurs")
+    page.set_input_files("#fichier", str(source))
+    page.check("#visible")
+    page.click("button:has-text('Vérifier le fichier')")
+
+    # The check runs in the background: the progress bar polls until the preview is ready.
+    page.wait_for_selector("#progress")
+    assert "lignes" in page.inner_text("#progress") or "Vérification" in page.inner_text(
+        "#progress"
+    )
+    page.wait_for_selector("text=Aperçu (rien n'a encore été enregistré)", timeout=120_000)
+    assert page.inner_text("#count-created") == str(LINES)
+    assert page.inner_text("#count-rejected") == "1"
+    assert "RPPS" in page.inner_text("table.problems")
+    assert not Account.objects.exists()
+
+    page.click('button:has-text("Confirmer l\'import")')
+    page.wait_for_selector("text=Import terminé", timeout=120_000)
+    assert page.inner_text("#count-created") == str(LINES)
+    assert Account.objects.filter(visible=True).count() == LINES
+    problems = page.inner_text("table.problems")
+    assert "faux@ch-a.fr" in problems and "Erreur" in problems
+
+    with page.expect_download() as download:
+        page.click("text=CSV >> nth=-1")
+    report = Path(download.value.path()).read_text("utf-8-sig")
+    assert "faux@ch-a.fr" in report
+
+    page.click("text=Importer un autre fichier")
+    assert "personnel.csv" in page.inner_text("table.imports")

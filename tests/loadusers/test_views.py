@@ -1,0 +1,183 @@
+"""Console pages: upload → preview → confirm → report, downloads, ownership (404)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client, override_settings
+from django.urls import reverse
+
+from caducee.accounts.models import Account
+from caducee.loadusers import jobs
+from caducee.loadusers.models import ImportJob, JobStatus
+from caducee.people.models import User
+from caducee.structures.models import Structure
+from tests.loadusers.builders import csv_bytes, line
+
+
+@pytest.fixture(autouse=True)
+def inline_jobs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Jobs run in the request's thread here (the browser test runs real threads)."""
+
+    def spawn(target: Callable[[], None]) -> None:
+        target()
+
+    monkeypatch.setattr(jobs, "spawn", spawn)
+
+
+def logged(client: Client, user: User) -> Client:
+    client.force_login(user)
+    return client
+
+
+def upload(client: Client, structure: Structure, data: bytes, **options: str) -> ImportJob:
+    url = reverse("loadusers:import", args=[structure.pk])
+    response = client.post(
+        url, {"fichier": SimpleUploadedFile("comptes.csv", data), **options}, follow=True
+    )
+    assert response.status_code == 200
+    return ImportJob.objects.latest("pk")
+
+
+def test_upload_preview_confirm_report(client: Client, alice: User, structure_a: Structure) -> None:
+    logged(client, alice)
+    page = client.get(reverse("loadusers:import", args=[structure_a.pk]))
+    assert "Envoyer une notification aux utilisateurs" in page.content.decode()
+    data = csv_bytes([line("MED", "m@ch-a.fr"), line("MED", "x@ch-a.fr", postal_code="abc")])
+    job = upload(client, structure_a, data, visible="on")
+    assert job.status == JobStatus.PREVIEWED and job.visible and not job.notify
+    assert (job.created, job.rejected) == (1, 1)
+    assert not Account.objects.exists()
+    page = client.get(reverse("loadusers:job", args=[structure_a.pk, job.pk])).content.decode()
+    assert "Confirmer l'import" in page and "Code postal" in page
+    client.post(reverse("loadusers:job_confirm", args=[structure_a.pk, job.pk]))
+    job.refresh_from_db()
+    assert job.status == JobStatus.DONE and job.created == 1
+    assert Account.objects.get().visible
+    report = client.get(reverse("loadusers:job_report", args=[structure_a.pk, job.pk, "csv"]))
+    assert "x@ch-a.fr" in report.content.decode("utf-8-sig")
+    xlsx = client.get(reverse("loadusers:job_report", args=[structure_a.pk, job.pk, "xlsx"]))
+    assert xlsx.content.startswith(b"PK")
+    # confirming twice does nothing more
+    again = client.post(reverse("loadusers:job_confirm", args=[structure_a.pk, job.pk]))
+    assert again.status_code == 404
+    listing = client.get(reverse("loadusers:import", args=[structure_a.pk])).content.decode()
+    assert "comptes.csv" in listing
+
+
+def test_refused_file_is_shown(client: Client, alice: User, structure_a: Structure) -> None:
+    logged(client, alice)
+    job = upload(client, structure_a, b"NOM\r\nX\r\n")
+    assert job.status == JobStatus.REFUSED
+    page = client.get(reverse("loadusers:job", args=[structure_a.pk, job.pk])).content.decode()
+    assert "Adresse mail" in page and "Fichier refusé" in page
+
+
+@override_settings(CADUCEE_UPLOAD_MAX_MB=1)
+def test_too_large_upload(client: Client, alice: User, structure_a: Structure) -> None:
+    logged(client, alice)
+    url = reverse("loadusers:import", args=[structure_a.pk])
+    big = SimpleUploadedFile("big.csv", b"x" * (1024 * 1024 + 1))
+    response = client.post(url, {"fichier": big})
+    assert response.status_code == 400
+    assert "la limite est de 1 Mo" in response.content.decode()
+    assert not ImportJob.objects.exists()
+
+
+def test_progress_endpoint(client: Client, alice: User, structure_a: Structure) -> None:
+    logged(client, alice)
+    job = ImportJob.objects.create(
+        structure=structure_a,
+        actor=alice,
+        actor_label=alice.email,
+        file_name="f.csv",
+        file_path="/nonexistent",
+        status=JobStatus.VALIDATING,
+        lines_total=10,
+        lines_done=5,
+        worker=jobs.worker_id(),
+    )
+    url = reverse("loadusers:job_progress", args=[structure_a.pk, job.pk])
+    response = client.get(url)
+    assert "hx-trigger" in response.content.decode() and "5 / 10" in response.content.decode()
+    job.status = JobStatus.DONE
+    job.save()
+    assert client.get(url)["HX-Refresh"] == "true"
+
+
+def test_interrupted_jobs_are_marked_failed(alice: User, structure_a: Structure) -> None:
+    job = ImportJob.objects.create(
+        structure=structure_a,
+        actor_label="x",
+        file_name="f.csv",
+        file_path="/nonexistent",
+        status=JobStatus.RUNNING,
+        worker=f"{jobs.worker_id().rpartition(':')[0]}:999999999",
+    )
+    alive = ImportJob.objects.create(
+        structure=structure_a,
+        actor_label="x",
+        file_name="g.csv",
+        file_path="/nonexistent",
+        status=JobStatus.RUNNING,
+        worker=jobs.worker_id(),
+    )
+    assert jobs.recover_interrupted() == 1
+    job.refresh_from_db()
+    alive.refresh_from_db()
+    assert job.status == JobStatus.FAILED and "rien n'a été modifié" in job.error
+    assert alive.status == JobStatus.RUNNING
+
+
+def test_it_validates_ownership(
+    client: Client, bob: User, alice: User, structure_a: Structure
+) -> None:
+    logged(client, alice)
+    job = upload(client, structure_a, csv_bytes([line("MED")]))
+    client.logout()
+    logged(client, bob)
+    urls = [
+        reverse("loadusers:import", args=[structure_a.pk]),
+        reverse("loadusers:export", args=[structure_a.pk, "csv"]),
+        reverse("loadusers:export", args=[structure_a.pk, "xlsx"]),
+        reverse("loadusers:job", args=[structure_a.pk, job.pk]),
+        reverse("loadusers:job_progress", args=[structure_a.pk, job.pk]),
+        reverse("loadusers:job_report", args=[structure_a.pk, job.pk, "csv"]),
+    ]
+    for url in urls:
+        assert client.get(url).status_code == 404, url
+    confirm = reverse("loadusers:job_confirm", args=[structure_a.pk, job.pk])
+    assert client.post(confirm).status_code == 404
+    assert not Account.objects.exists()
+
+
+def test_operator_and_downloads(
+    client: Client, operator: User, structure_a: Structure, charlie: User
+) -> None:
+    logged(client, operator)
+    template = client.get(reverse("loadusers:template", args=["xlsx"]))
+    assert template.status_code == 200 and template.content.startswith(b"PK")
+    assert client.get(reverse("loadusers:template", args=["pdf"])).status_code == 404
+    export = client.get(reverse("loadusers:export", args=[structure_a.pk, "csv"]))
+    assert b"".join(export.streaming_content).decode("utf-8-sig").startswith("Adresse mail")  # type: ignore[attr-defined]
+    client.logout()
+    logged(client, charlie)
+    assert client.get(reverse("loadusers:template", args=["csv"])).status_code == 404
+    client.logout()
+    anonymous = client.get(reverse("loadusers:template", args=["csv"]))
+    assert anonymous.status_code == 302
+
+
+def test_actions_partial_links(alice: User, structure_a: Structure) -> None:
+    from django.template.loader import render_to_string
+
+    html = render_to_string("loadusers/_actions.html", {"structure": structure_a})
+    for text in (
+        "Importer une liste d'utilisateurs",
+        "Exporter la liste d'utilisateurs au format XLSX",
+        "Exporter la liste d'utilisateurs au format CSV",
+        "Télécharger le modèle loaduser",
+    ):
+        assert text in html
