@@ -18,7 +18,9 @@ def per_a(structure_a: Structure) -> Account:
 
 @pytest.fixture
 def med_a(structure_a: Structure) -> Account:
-    return factories.make_account(structure_a, "MED", "secretaire@ch-a.fr", last_name="MARTIN")
+    return factories.make_account(
+        structure_a, "MED", "secretaire@ch-a.fr", last_name="MARTIN", first_name="Louise"
+    )
 
 
 @pytest.fixture

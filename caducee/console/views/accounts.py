@@ -40,6 +40,8 @@ from caducee.identity.views import web_context
 from caducee.structures.access import access_structure
 
 PAGE_SIZE = 50
+# The columns loaded for each row. Row partials of other apps (directory/_row_actions.html)
+# may read these without an extra query per row; any other field would cost one.
 LIST_COLUMNS = (
     "pk",
     "structure_id",
@@ -51,6 +53,9 @@ LIST_COLUMNS = (
     "profession",
     "rpps",
     "adeli",
+    "mssante_particle",
+    "visible",
+    "is_test",
 )
 # Counters of seed 004 §3.2, each linking to the list filtered on that state.
 COUNTERS = (
@@ -185,7 +190,11 @@ def account_edit(request: HttpRequest, structure_id: int, account_id: int) -> Ht
     error = ""
     if request.method == "POST" and form.is_valid():
         try:
-            outcome = update_account(web_context(request), account, form.raw())
+            raw = form.raw()
+            if raw.get("department") != account.department and raw.get("region") == account.region:
+                # The department changed and the region was left as it was: re-derive it.
+                raw.pop("region")
+            outcome = update_account(web_context(request), account, raw)
         except Invalid as exc:
             error = exc.message
             form.add_problems(exc.problems)
