@@ -34,6 +34,8 @@ from tests.factories import make_account
 def _files_in_tmp(settings: Any, tmp_path: Path) -> None:
     """Each test stores its documents in its own folder."""
     settings.MEDIA_ROOT = tmp_path / "files"
+    # Password hashing is not under test here; Argon2 would make these tests slow.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def ctx_for(user: User) -> Context:

@@ -18,8 +18,8 @@ from caducee.identity.views import web_context
 CONTACT_FIELDS = ("last_name", "first_name", "profession", "organisation", "phone", "email")
 
 
-@require_GET
 @internal_only
+@require_GET
 def contacts(request: HttpRequest) -> HttpResponse:
     user = person(request)
     structures = access.structures_with(user, RECORD_READ)
@@ -52,8 +52,8 @@ def _contact_input(request: HttpRequest) -> operations.ContactInput:
     return operations.ContactInput(**{k: request.POST.get(k, "") for k in CONTACT_FIELDS})
 
 
-@require_http_methods(["GET", "POST"])
 @internal_only
+@require_http_methods(["GET", "POST"])
 def contact_create(request: HttpRequest) -> HttpResponse:
     structures = access.structures_with(person(request), CONTACT_MANAGE)
     structure = pick_structure(request, structures)
@@ -84,8 +84,8 @@ def contact_create(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_http_methods(["GET", "POST"])
 @internal_only
+@require_http_methods(["GET", "POST"])
 def contact_edit(request: HttpRequest, contact_id: int) -> HttpResponse:
     contact = access.access_contact(person(request), contact_id, CONTACT_MANAGE)
     problems: list[Problem] = []
@@ -116,8 +116,8 @@ def contact_edit(request: HttpRequest, contact_id: int) -> HttpResponse:
     )
 
 
-@require_POST
 @internal_only
+@require_POST
 def contact_import(request: HttpRequest) -> HttpResponse:
     """Copy an entry of the regional directory into the structure's contacts."""
     structures = access.structures_with(person(request), CONTACT_MANAGE)

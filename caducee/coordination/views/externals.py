@@ -26,8 +26,8 @@ def _external(request: HttpRequest, external_id: int) -> ExternalAccount:
     return external
 
 
-@require_GET
 @internal_only
+@require_GET
 def externals(request: HttpRequest) -> HttpResponse:
     accounts = access.external_accounts_for(person(request)).order_by("identifier")
     return render(
@@ -63,8 +63,8 @@ def _credentials_page(
     return response
 
 
-@require_http_methods(["GET", "POST"])
 @internal_only
+@require_http_methods(["GET", "POST"])
 def external_create(request: HttpRequest) -> HttpResponse:
     """« Nouveau compte externe »: search the contact, identifier generated, Enregistrer."""
     structures = administered(request)
@@ -134,8 +134,8 @@ def external_create(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_http_methods(["GET", "POST"])
 @internal_only
+@require_http_methods(["GET", "POST"])
 def external_edit(request: HttpRequest, external_id: int) -> HttpResponse:
     external = _external(request, external_id)
     user = person(request)
@@ -196,8 +196,8 @@ def external_edit(request: HttpRequest, external_id: int) -> HttpResponse:
     )
 
 
-@require_POST
 @internal_only
+@require_POST
 def external_resend(request: HttpRequest, external_id: int) -> HttpResponse:
     external = _external(request, external_id)
     try:

@@ -48,8 +48,8 @@ def partner_row(partner: Partner, can_create: bool) -> PartnerRow:
     return PartnerRow(partner, "ok", "Compte actif", False)
 
 
-@require_GET
 @internal_only
+@require_GET
 def partners(request: HttpRequest, record_id: int) -> HttpResponse:
     found = access.access_record(person(request), record_id)
     record = found.record
@@ -75,8 +75,8 @@ def partners(request: HttpRequest, record_id: int) -> HttpResponse:
     )
 
 
-@require_http_methods(["GET", "POST"])
 @internal_only
+@require_http_methods(["GET", "POST"])
 def partner_attach(request: HttpRequest, record_id: int) -> HttpResponse:
     """Rattacher: type the first letters, select a contact, choose a contact type, Ajouter."""
     found = access.access_record(person(request), record_id, PARTNER_MANAGE)
@@ -127,8 +127,8 @@ def partner_attach(request: HttpRequest, record_id: int) -> HttpResponse:
     )
 
 
-@require_POST
 @internal_only
+@require_POST
 def directory_select(request: HttpRequest, record_id: int) -> HttpResponse:
     """Select an entry of the regional directory: copied into the contacts, then selected."""
     found = access.access_record(person(request), record_id, PARTNER_MANAGE)
@@ -142,8 +142,8 @@ def directory_select(request: HttpRequest, record_id: int) -> HttpResponse:
     return redirect(f"{url}?contact={contact.pk}")
 
 
-@require_POST
 @internal_only
+@require_POST
 def partner_detach(request: HttpRequest, record_id: int, partner_id: int) -> HttpResponse:
     partner = access.access_partner(person(request), record_id, partner_id, PARTNER_MANAGE)
     name = partner.contact.display_name
@@ -152,8 +152,8 @@ def partner_detach(request: HttpRequest, record_id: int, partner_id: int) -> Htt
     return redirect("coordination:partners", record_id=record_id)
 
 
-@require_POST
 @internal_only
+@require_POST
 def partner_access(request: HttpRequest, record_id: int, partner_id: int) -> HttpResponse:
     partner = access.access_partner(person(request), record_id, partner_id, PARTNER_MANAGE)
     enabled = request.POST.get("enabled") == "1"
@@ -172,8 +172,8 @@ def external_profiles(structure_id: int) -> list[RightsProfile]:
     return list(RightsProfile.objects.filter(structure_id=structure_id, kind=ProfileKind.EXTERNAL))
 
 
-@require_http_methods(["GET", "POST"])
 @internal_only
+@require_http_methods(["GET", "POST"])
 def partner_external(request: HttpRequest, record_id: int, partner_id: int) -> HttpResponse:
     """Créer un compte externe: identifier prefilled and editable, a rights profile, Ajouter."""
     partner = access.access_partner(person(request), record_id, partner_id, EXTERNAL_CREATE)

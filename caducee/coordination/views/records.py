@@ -62,8 +62,8 @@ def record_context(request: HttpRequest, access_: access.RecordAccess, tab: str)
     }
 
 
-@require_GET
 @coordination_view
+@require_GET
 def home(request: HttpRequest) -> HttpResponse:
     """« Dossiers usagers »: the records this person may open, with a search box."""
     user = person(request)
@@ -91,8 +91,8 @@ def _record_input(request: HttpRequest) -> operations.RecordInput:
     )
 
 
-@require_http_methods(["GET", "POST"])
 @internal_only
+@require_http_methods(["GET", "POST"])
 def record_create(request: HttpRequest) -> HttpResponse:
     structures = access.structures_with(person(request), RECORD_CREATE)
     structure = pick_structure(request, structures)
@@ -125,8 +125,8 @@ def record_create(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_http_methods(["GET", "POST"])
 @internal_only
+@require_http_methods(["GET", "POST"])
 def record_edit(request: HttpRequest, record_id: int) -> HttpResponse:
     found = access.access_record(person(request), record_id, RECORD_CREATE)
     record = found.record
@@ -162,8 +162,8 @@ def record_edit(request: HttpRequest, record_id: int) -> HttpResponse:
     )
 
 
-@require_GET
 @coordination_view
+@require_GET
 def record_detail(request: HttpRequest, record_id: int) -> HttpResponse:
     found = access.access_record(person(request), record_id)
     operations.read_record(web_context(request), found.record, "identity")
@@ -177,8 +177,8 @@ def record_detail(request: HttpRequest, record_id: int) -> HttpResponse:
     )
 
 
-@require_http_methods(["GET", "POST"])
 @coordination_view
+@require_http_methods(["GET", "POST"])
 def liaison(request: HttpRequest, record_id: int) -> HttpResponse:
     """« Cahier de liaison »: dated entries, newest first; a form to add one."""
     found = access.access_record(person(request), record_id, LIAISON_READ)
@@ -211,8 +211,8 @@ def liaison(request: HttpRequest, record_id: int) -> HttpResponse:
     )
 
 
-@require_http_methods(["GET", "POST"])
 @coordination_view
+@require_http_methods(["GET", "POST"])
 def documents(request: HttpRequest, record_id: int) -> HttpResponse:
     found = access.access_record(person(request), record_id)
     record = found.record
@@ -253,8 +253,8 @@ def documents(request: HttpRequest, record_id: int) -> HttpResponse:
     )
 
 
-@require_GET
 @coordination_view
+@require_GET
 def document_download(request: HttpRequest, record_id: int, document_id: int) -> FileResponse:
     document = access.access_document(person(request), record_id, document_id)
     path = operations.open_document(web_context(request), document)

@@ -34,8 +34,8 @@ def _profile(request: HttpRequest, profile_id: int) -> RightsProfile:
     return profile
 
 
-@require_GET
 @internal_only
+@require_GET
 def profiles(request: HttpRequest) -> HttpResponse:
     structures = administered(request)
     structure = pick_structure(request, structures)
@@ -65,8 +65,8 @@ def _permission_choices(kind: str, chosen: set[str]) -> list[tuple[str, str, boo
     ]
 
 
-@require_http_methods(["GET", "POST"])
 @internal_only
+@require_http_methods(["GET", "POST"])
 def profile_create(request: HttpRequest) -> HttpResponse:
     structures = administered(request)
     structure = pick_structure(request, structures)
@@ -100,8 +100,8 @@ def profile_create(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_http_methods(["GET", "POST"])
 @internal_only
+@require_http_methods(["GET", "POST"])
 def profile_edit(request: HttpRequest, profile_id: int) -> HttpResponse:
     profile = _profile(request, profile_id)
     problems: list[Problem] = []
@@ -138,8 +138,8 @@ def profile_edit(request: HttpRequest, profile_id: int) -> HttpResponse:
     )
 
 
-@require_POST
 @internal_only
+@require_POST
 def profile_delete(request: HttpRequest, profile_id: int) -> HttpResponse:
     profile = _profile(request, profile_id)
     structure_id = profile.structure_id
@@ -152,8 +152,8 @@ def profile_delete(request: HttpRequest, profile_id: int) -> HttpResponse:
     return redirect(f"{reverse('coordination:profiles')}?structure={structure_id}")
 
 
-@require_http_methods(["GET", "POST"])
 @internal_only
+@require_http_methods(["GET", "POST"])
 def members(request: HttpRequest) -> HttpResponse:
     """« Droits d'accès »: who works on the records of the structure, with which profile."""
     structures = administered(request)
@@ -198,8 +198,8 @@ def members(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_POST
 @internal_only
+@require_POST
 def member_remove(request: HttpRequest, membership_id: int) -> HttpResponse:
     structures = administered(request)
     membership = (

@@ -1,0 +1,289 @@
+"""Sealing of external accounts: `fcorre` is a partner of record A and not of record B.
+
+Every page of the coordination module is requested as fcorre, on record A's objects and on
+record B's; only the reading pages of record A answer. The table below must name every URL
+of the module, so that a new page cannot be added without deciding its sealing.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from caducee.audit.models import AuditEvent
+from caducee.coordination import operations
+from caducee.coordination.models import (
+    ExternalAccount,
+    Membership,
+    Partner,
+    Record,
+    RecordDocument,
+)
+from caducee.coordination.urls import urlpatterns
+from caducee.core.context import cli_context
+from caducee.people.models import User
+from caducee.structures.models import Structure
+from tests.coordination.conftest import ctx_for, profile
+
+BACKEND = "caducee.coordination.auth.ExternalIdentifierBackend"
+
+
+@dataclass
+class World:
+    record_a: Record
+    record_b: Record
+    record_c: Record
+    partner_a: Partner
+    partner_b: Partner
+    doc_a: RecordDocument
+    doc_b: RecordDocument
+    external: ExternalAccount
+    membership: Membership
+
+
+@pytest.fixture
+def world(
+    fcorre_account: ExternalAccount,
+    record_a: Record,
+    record_b: Record,
+    record_c: Record,
+    camille: User,
+    structure_a: Structure,
+) -> World:
+    partner_a = Partner.objects.get(record=record_a)
+    other = operations.create_contact(
+        cli_context(), structure_a, operations.ContactInput(last_name="Pharma", email="ph@x.fr")
+    )
+    partner_b = operations.attach_partner(cli_context(), record_b, other, "pharmacien")
+    doc_a = operations.attach_document(cli_context(), record_a, "A", "a.txt", io.BytesIO(b"A"))
+    doc_b = operations.attach_document(cli_context(), record_b, "B", "b.txt", io.BytesIO(b"B"))
+    membership = Membership.objects.get(user=camille)
+    return World(
+        record_a,
+        record_b,
+        record_c,
+        partner_a,
+        partner_b,
+        doc_a,
+        doc_b,
+        fcorre_account,
+        membership,
+    )
+
+
+def fcorre_client(user: User) -> Client:
+    client = Client()
+    client.force_login(user, backend=BACKEND)
+    return client
+
+
+# url name → (arguments on A's side, arguments on B's side); None: same for both.
+Args = Callable[[World], list[object]]
+SEALED: dict[str, tuple[Args, Args]] = {
+    "record_create": (lambda w: [], lambda w: []),
+    "record_edit": (lambda w: [w.record_a.pk], lambda w: [w.record_b.pk]),
+    "partners": (lambda w: [w.record_a.pk], lambda w: [w.record_b.pk]),
+    "partner_attach": (lambda w: [w.record_a.pk], lambda w: [w.record_b.pk]),
+    "partner_directory": (lambda w: [w.record_a.pk], lambda w: [w.record_b.pk]),
+    "partner_detach": (
+        lambda w: [w.record_a.pk, w.partner_a.pk],
+        lambda w: [w.record_b.pk, w.partner_b.pk],
+    ),
+    "partner_access": (
+        lambda w: [w.record_a.pk, w.partner_a.pk],
+        lambda w: [w.record_b.pk, w.partner_b.pk],
+    ),
+    "partner_external": (
+        lambda w: [w.record_a.pk, w.partner_a.pk],
+        lambda w: [w.record_b.pk, w.partner_b.pk],
+    ),
+    "contacts": (lambda w: [], lambda w: []),
+    "contact_create": (lambda w: [], lambda w: []),
+    "contact_import": (lambda w: [], lambda w: []),
+    "contact_edit": (
+        lambda w: [w.partner_a.contact_id],
+        lambda w: [w.partner_b.contact_id],
+    ),
+    "profiles": (lambda w: [], lambda w: []),
+    "profile_create": (lambda w: [], lambda w: []),
+    "profile_edit": (
+        lambda w: [w.external.profile_id],
+        lambda w: [w.membership.profile_id],
+    ),
+    "profile_delete": (
+        lambda w: [w.external.profile_id],
+        lambda w: [w.membership.profile_id],
+    ),
+    "members": (lambda w: [], lambda w: []),
+    "member_remove": (lambda w: [w.membership.pk], lambda w: [w.membership.pk]),
+    "externals": (lambda w: [], lambda w: []),
+    "external_create": (lambda w: [], lambda w: []),
+    "external_edit": (lambda w: [w.external.pk], lambda w: [w.external.pk]),
+    "external_resend": (lambda w: [w.external.pk], lambda w: [w.external.pk]),
+}
+# Pages an external partner uses on record A; on record B they answer 404.
+OPEN_ON_A: dict[str, tuple[Args, Args]] = {
+    "record": (lambda w: [w.record_a.pk], lambda w: [w.record_b.pk]),
+    "liaison": (lambda w: [w.record_a.pk], lambda w: [w.record_b.pk]),
+    "documents": (lambda w: [w.record_a.pk], lambda w: [w.record_b.pk]),
+    "document": (
+        lambda w: [w.record_a.pk, w.doc_a.pk],
+        lambda w: [w.record_b.pk, w.doc_b.pk],
+    ),
+}
+# Not about a record: the list (checked below) and the public activation page.
+OTHERS = {"home", "activate"}
+
+
+def test_the_table_names_every_page_of_the_module() -> None:
+    names = {p.name for p in urlpatterns}
+    assert names == set(SEALED) | set(OPEN_ON_A) | OTHERS
+
+
+@pytest.mark.parametrize("name", sorted(SEALED))
+def test_internal_pages_answer_404_to_an_external_account(world: World, name: str) -> None:
+    client = fcorre_client(world.external.user)
+    before = (Partner.objects.count(), Membership.objects.count(), Record.objects.count())
+    for args in SEALED[name]:
+        url = reverse(f"coordination:{name}", args=args(world))
+        assert client.get(url).status_code in {404, 405}, url
+        assert client.post(url, {"enabled": "1", "account": "1"}).status_code == 404, url
+    assert (Partner.objects.count(), Membership.objects.count(), Record.objects.count()) == before
+    world.partner_a.refresh_from_db()
+    assert world.partner_a.access_enabled
+
+
+@pytest.mark.parametrize("name", sorted(OPEN_ON_A))
+def test_record_pages_open_on_a_only(world: World, name: str) -> None:
+    client = fcorre_client(world.external.user)
+    on_a, on_b = OPEN_ON_A[name]
+    assert client.get(reverse(f"coordination:{name}", args=on_a(world))).status_code == 200
+    assert client.get(reverse(f"coordination:{name}", args=on_b(world))).status_code == 404
+    if name != "document" and name != "record":
+        post_b = client.post(reverse(f"coordination:{name}", args=on_b(world)), {"text": "x"})
+        assert post_b.status_code == 404
+    crossed = reverse("coordination:document", args=[world.record_a.pk, world.doc_b.pk])
+    assert client.get(crossed).status_code == 404
+
+
+def test_list_shows_only_partner_records(world: World) -> None:
+    page = fcorre_client(world.external.user).get(reverse("coordination:home")).content.decode()
+    assert "MARTIN" in page
+    assert "DURAND" not in page and "BERNARD" not in page
+    assert "Annuaire" not in page and "Profils de droits" not in page
+    assert (
+        "Partenaires"
+        not in fcorre_client(world.external.user)
+        .get(reverse("coordination:record", args=[world.record_a.pk]))
+        .content.decode()
+    )
+
+
+def test_contributor_writes_in_the_log_and_adds_documents(world: World) -> None:
+    client = fcorre_client(world.external.user)
+    url = reverse("coordination:liaison", args=[world.record_a.pk])
+    assert client.post(url, {"text": "Renouvellement d'ordonnance."}).status_code == 302
+    entry = world.record_a.liaison_entries.get()
+    assert entry.author == world.external.user
+    event = AuditEvent.objects.filter(action="coordination.liaison_add").last()
+    assert event is not None and event.detail["external_identifier"] == "fcorre"
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("ordo.pdf", b"%PDF", "application/pdf")
+    docs = reverse("coordination:documents", args=[world.record_a.pk])
+    assert client.post(docs, {"title": "Ordonnance", "file": upload}).status_code == 302
+
+
+def test_read_only_profile_cannot_write(world: World, structure_a: Structure) -> None:
+    world.external.profile = profile(structure_a, "Partenaire externe lecture seule")
+    world.external.save()
+    client = fcorre_client(world.external.user)
+    url = reverse("coordination:liaison", args=[world.record_a.pk])
+    assert client.get(url).status_code == 200
+    assert "Nouvelle entrée" not in client.get(url).content.decode()
+    assert client.post(url, {"text": "x"}).status_code == 404
+    assert world.record_a.liaison_entries.count() == 0
+
+
+def test_reads_are_audited_naming_the_person(world: World) -> None:
+    client = fcorre_client(world.external.user)
+    client.get(reverse("coordination:record", args=[world.record_a.pk]))
+    client.get(reverse("coordination:document", args=[world.record_a.pk, world.doc_a.pk]))
+    read = AuditEvent.objects.filter(action="coordination.record_read").get()
+    assert read.actor == world.external.user
+    assert read.target_id == str(world.record_a.pk)
+    assert read.detail["external_identifier"] == "fcorre"
+    assert read.detail["person"] == "François CORRE"
+    assert AuditEvent.objects.filter(action="coordination.document_read").count() == 1
+
+
+def test_access_removal_and_detach_apply_to_an_open_session(world: World, camille: User) -> None:
+    client = fcorre_client(world.external.user)
+    url = reverse("coordination:record", args=[world.record_a.pk])
+    assert client.get(url).status_code == 200
+    operations.set_partner_access(ctx_for(camille), world.partner_a, False)
+    assert client.get(url).status_code == 404
+    assert "MARTIN" not in client.get(reverse("coordination:home")).content.decode()
+    operations.set_partner_access(ctx_for(camille), world.partner_a, True)
+    assert client.get(url).status_code == 200
+    operations.detach_partner(ctx_for(camille), world.partner_a)
+    assert client.get(url).status_code == 404
+
+
+def test_suspended_account_is_logged_out(world: World, camille: User) -> None:
+    client = fcorre_client(world.external.user)
+    url = reverse("coordination:record", args=[world.record_a.pk])
+    assert client.get(url).status_code == 200
+    changes = operations.ExternalChanges("François", "Corre", world.external.profile, None, True)
+    operations.modify_external_account(ctx_for(camille), world.external, changes)
+    response = client.get(url)
+    assert response.status_code == 302 and "/connexion/" in response["Location"]
+
+
+def test_no_limit_on_the_number_of_records(world: World, structure_a: Structure) -> None:
+    contact = world.partner_a.contact
+    extra = [
+        operations.create_record(
+            cli_context(),
+            structure_a,
+            operations.RecordInput(last_name=f"Usager{i}", first_name="X", birth_date="01/01/1950"),
+        )
+        for i in range(30)
+    ]
+    for record in extra:
+        operations.attach_partner(cli_context(), record, contact, "medecin_traitant")
+    page = fcorre_client(world.external.user).get(reverse("coordination:home")).content.decode()
+    assert all(r.last_name in page for r in extra)
+
+
+def test_attached_to_a_regular_structure_sees_its_records(
+    alice: User, world: World, structure_a: Structure
+) -> None:
+    contact = operations.create_contact(
+        cli_context(), structure_a, operations.ContactInput(last_name="Interim", email="i@x.fr")
+    )
+    credentials = operations.create_external_account_manual(
+        ctx_for(alice),
+        contact,
+        "interim",
+        profile(structure_a, "Partenaire externe lecture seule"),
+        structure_a,
+    )
+    page = fcorre_client(credentials.external.user).get(reverse("coordination:home"))
+    text = page.content.decode()
+    assert "MARTIN" in text and "DURAND" in text and "BERNARD" not in text
+
+
+def test_no_structure_list_nor_account_through_the_api(world: World) -> None:
+    client = fcorre_client(world.external.user)
+    response = client.get("/api/v1/structures")
+    assert response.status_code == 200 and response.json() == []
+    from tests.factories import make_account
+
+    staff = make_account(world.record_a.structure, "PER", "staff@ch-a.fr")
+    assert client.get(f"/api/v1/accounts/{staff.pk}").status_code == 404

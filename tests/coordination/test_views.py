@@ -1,0 +1,327 @@
+"""Coordination pages through Django's test client: the coordinator's flow and errors."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from caducee.audit.models import AuditEvent
+from caducee.coordination import operations
+from caducee.coordination.models import Contact, ExternalAccount, Partner, Record, RightsProfile
+from caducee.core.context import cli_context
+from caducee.people.models import User
+from caducee.structures.models import Structure
+from tests.coordination.conftest import profile
+from tests.smtp_sink import SmtpSink, url_in
+
+BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+def client_for(user: User) -> Client:
+    client = Client()
+    client.force_login(user, backend=BACKEND)
+    return client
+
+
+class TestRecordsPages:
+    def test_create_and_list(self, camille: User, structure_a: Structure) -> None:
+        client = client_for(camille)
+        page = client.get(reverse("coordination:record_create"))
+        assert page.status_code == 200 and "Nouveau dossier usager" in page.content.decode()
+        bad = client.post(
+            reverse("coordination:record_create"),
+            {"last_name": "", "first_name": "Jeanne", "birth_date": "hier"},
+        )
+        text = bad.content.decode()
+        assert "Indiquez le nom de la personne." in text and "illisible" in text
+        done = client.post(
+            reverse("coordination:record_create"),
+            {
+                "last_name": "Martin",
+                "first_name": "Jeanne",
+                "birth_date": "12/03/1941",
+                "team": [str(camille.pk)],
+            },
+        )
+        record = Record.objects.get()
+        assert done.status_code == 302 and done["Location"] == reverse(
+            "coordination:record", args=[record.pk]
+        )
+        listing = client.get(reverse("coordination:home"), {"q": "mar"}).content.decode()
+        assert "MARTIN" in listing
+        assert (
+            "MARTIN" not in client.get(reverse("coordination:home"), {"q": "zzz"}).content.decode()
+        )
+
+    def test_liaison_and_documents(self, camille: User, record_a: Record) -> None:
+        client = client_for(camille)
+        url = reverse("coordination:liaison", args=[record_a.pk])
+        assert client.post(url, {"text": "Visite du kiné.", "occurred_on": ""}).status_code == 302
+        page = client.get(url).content.decode()
+        assert "Visite du kiné." in page and "camille.coord@ch-a.fr" in page
+        docs = reverse("coordination:documents", args=[record_a.pk])
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        upload = SimpleUploadedFile("compte-rendu.txt", b"CR de sortie", "text/plain")
+        assert client.post(docs, {"title": "CR", "file": upload}).status_code == 302
+        document = record_a.documents.get()
+        download = client.get(reverse("coordination:document", args=[record_a.pk, document.pk]))
+        assert download.status_code == 200
+        assert b"".join(download.streaming_content) == b"CR de sortie"  # type: ignore[attr-defined]
+        assert "attachment" in download["Content-Disposition"]
+        missing = client.post(docs, {"title": "rien"})
+        assert missing.status_code == 422 and "Choisissez un fichier" in missing.content.decode()
+
+    def test_reader_sees_but_cannot_write(self, lucas: User, record_a: Record) -> None:
+        client = client_for(lucas)
+        assert client.get(reverse("coordination:record", args=[record_a.pk])).status_code == 200
+        page = client.get(reverse("coordination:liaison", args=[record_a.pk])).content.decode()
+        assert "Nouvelle entrée" not in page
+        refused = client.post(reverse("coordination:liaison", args=[record_a.pk]), {"text": "x"})
+        assert refused.status_code == 403
+        assert "profil de droits" in refused.content.decode()
+        assert (
+            client.get(reverse("coordination:record_edit", args=[record_a.pk])).status_code == 403
+        )
+
+    def test_anonymous_goes_to_login(self, record_a: Record) -> None:
+        response = Client().get(reverse("coordination:record", args=[record_a.pk]))
+        assert response.status_code == 302 and "/connexion/" in response["Location"]
+
+
+class TestStructureIsolation:
+    def test_other_structure_gets_404_everywhere(
+        self, bob: User, record_a: Record, corre_partner: Partner, structure_b: Structure
+    ) -> None:
+        from tests.coordination.conftest import member
+
+        coord_b = member(structure_b, "coord.b@clinique-b.fr", "Coordinateur interne")
+        for user in (bob, coord_b):
+            client = client_for(user)
+            for name in (
+                "record",
+                "record_edit",
+                "liaison",
+                "documents",
+                "partners",
+                "partner_attach",
+            ):
+                assert (
+                    client.get(reverse(f"coordination:{name}", args=[record_a.pk])).status_code
+                    == 404
+                )
+            detach = reverse("coordination:partner_detach", args=[record_a.pk, corre_partner.pk])
+            assert client.post(detach).status_code == 404
+            assert Partner.objects.filter(pk=corre_partner.pk).exists()
+            listing = client.get(reverse("coordination:home")).content.decode()
+            assert "MARTIN" not in listing
+            contact = reverse("coordination:contact_edit", args=[corre_partner.contact_id])
+            assert client.get(contact).status_code == 404
+
+
+class TestPartnersTab:
+    def test_attach_proposes_account_then_create(
+        self,
+        camille: User,
+        record_a: Record,
+        corre: Contact,
+        smtp_sink: SmtpSink,
+        django_capture_on_commit_callbacks: object,
+    ) -> None:
+        client = client_for(camille)
+        attach = reverse("coordination:partner_attach", args=[record_a.pk])
+        results = client.get(attach, {"q": "Cor"}, headers={"HX-Request": "true"}).content.decode()
+        assert "CORRE François" in results and "<html" not in results
+        card = client.get(attach, {"contact": corre.pk}).content.decode()
+        assert "Type de contact" in card and "Médecin généraliste" in card
+        missing_type = client.post(attach, {"contact": corre.pk, "contact_type": ""})
+        assert "Choisissez un type de contact." in missing_type.content.decode()
+        added = client.post(attach, {"contact": corre.pk, "contact_type": "medecin_traitant"})
+        partner = Partner.objects.get()
+        assert added["Location"].endswith(f"?proposer={partner.pk}")
+        dialog = client.get(added["Location"]).content.decode()
+        assert "Créer un compte externe ?" in dialog and "n'a pas de compte" in dialog
+        form_url = reverse("coordination:partner_external", args=[record_a.pk, partner.pk])
+        form = client.get(form_url).content.decode()
+        assert 'value="fcorre"' in form
+        no_profile = client.post(form_url, {"identifier": "fcorre", "profile": ""})
+        assert (
+            no_profile.status_code == 422 and "Choisissez un profil" in no_profile.content.decode()
+        )
+        contributor = profile(record_a.structure, "Partenaire externe contributeur")
+        with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
+            created = client.post(form_url, {"identifier": "fcorre", "profile": contributor.pk})
+        assert created.status_code == 302
+        listing = client.get(reverse("coordination:partners", args=[record_a.pk])).content.decode()
+        assert "Pas encore connecté" in listing and 'class="mark wait"' in listing
+        assert smtp_sink.wait_for("francois.corre@cabinet-centre.fr")
+
+    def test_access_marks_and_detach(self, camille: User, fcorre_account: ExternalAccount) -> None:
+        client = client_for(camille)
+        partner = Partner.objects.get()
+        record = partner.record
+        listing = reverse("coordination:partners", args=[record.pk])
+        page = client.get(listing).content.decode()
+        assert "Compte actif" in page and 'class="mark ok"' in page
+        access_url = reverse("coordination:partner_access", args=[record.pk, partner.pk])
+        client.post(access_url, {"enabled": "0"})
+        page = client.get(listing).content.decode()
+        assert "Accès au dossier retiré" in page and 'class="mark off"' in page
+        assert "Rétablir l'accès au dossier" in page
+        client.post(access_url, {"enabled": "1"})
+        assert "Compte actif" in client.get(listing).content.decode()
+        client.post(reverse("coordination:partner_detach", args=[record.pk, partner.pk]))
+        page = client.get(listing).content.decode()
+        assert "détaché" in page and f'id="partner-{partner.pk}"' not in page
+
+    def test_regional_directory_entry_can_be_selected(
+        self, camille: User, record_a: Record, structure_b: Structure
+    ) -> None:
+        from caducee.accounts.models import AccountState
+        from tests.factories import make_account
+
+        account = make_account(structure_b, "PER", "p.lefevre@clinique-b.fr", last_name="LEFEVRE")
+        account.visible = True
+        account.state = AccountState.VALID
+        account.save()
+        client = client_for(camille)
+        page = client.get(
+            reverse("coordination:partner_attach", args=[record_a.pk]), {"q": "lef"}
+        ).content.decode()
+        assert "Annuaire régional" in page and "p.lefevre@clinique-b.fr" in page
+        chosen = client.post(
+            reverse("coordination:partner_directory", args=[record_a.pk]), {"account": account.pk}
+        )
+        contact = Contact.objects.get(directory_account=account)
+        assert chosen["Location"].endswith(f"?contact={contact.pk}")
+
+
+class TestActivationPage:
+    def test_activation_shows_password_once(
+        self,
+        camille: User,
+        corre_partner: Partner,
+        structure_a: Structure,
+        smtp_sink: SmtpSink,
+        django_capture_on_commit_callbacks: object,
+    ) -> None:
+        with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
+            operations.create_external_account(
+                cli_context(),
+                corre_partner,
+                "fcorre",
+                profile(structure_a, "Partenaire externe lecture seule"),
+            )
+        url = url_in(smtp_sink.wait_for("francois.corre@cabinet-centre.fr"))
+        path = url.split("://", 1)[1].split("/", 1)[1]
+        client = Client()
+        form = client.get(f"/{path}")
+        assert form.status_code == 200 and "Activer mon compte" in form.content.decode()
+        assert 'value="CORRE"' in form.content.decode()
+        with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
+            done = client.post(f"/{path}", {"last_name": "Corre", "first_name": "François"})
+        text = done.content.decode()
+        assert done["Cache-Control"] == "no-store"
+        password = re.search(r'id="password" class="secret">([^<]+)<', text)
+        assert password is not None
+        assert "fcorre" in text and "/connexion/" in text and "KeePass" in text
+        external = ExternalAccount.objects.get()
+        assert external.user.check_password(password.group(1))
+        again = client.get(f"/{path}")
+        assert again.status_code == 410 and "déjà été utilisé" in again.content.decode()
+        recap = smtp_sink.wait_for(external.user.email, match=lambda m: "activé" in m.subject)
+        assert password.group(1) not in recap.text + recap.html
+        listing = client_for(camille).get(
+            reverse("coordination:partners", args=[corre_partner.record_id])
+        )
+        assert "Compte actif" in listing.content.decode()
+
+    def test_unknown_link(self, db: None) -> None:
+        assert Client().get(reverse("coordination:activate", args=["nope"])).status_code == 404
+
+
+class TestAdminPages:
+    def test_profiles_crud(self, alice: User, structure_a: Structure) -> None:
+        client = client_for(alice)
+        page = client.get(reverse("coordination:profiles")).content.decode()
+        assert "Partenaire externe contributeur" in page and "Coordinateur interne" in page
+        refused = client.post(
+            reverse("coordination:profile_create"),
+            {"name": "Ext large", "kind": "externe", "permissions": ["partner.manage"]},
+        )
+        assert refused.status_code == 422
+        client.post(
+            reverse("coordination:profile_create"),
+            {"name": "Secrétariat", "kind": "interne", "permissions": ["record.read"]},
+        )
+        created = RightsProfile.objects.get(name="Secrétariat")
+        client.post(
+            reverse("coordination:profile_edit", args=[created.pk]),
+            {"name": "Secrétariat", "permissions": ["record.read", "record.create"]},
+        )
+        created.refresh_from_db()
+        assert created.permission_set == {"record.read", "record.create"}
+        client.post(reverse("coordination:profile_delete", args=[created.pk]))
+        assert not RightsProfile.objects.filter(pk=created.pk).exists()
+
+    def test_members(self, alice: User, structure_a: Structure) -> None:
+        from tests.factories import make_account
+
+        make_account(structure_a, "PER", "dr.x@ch-a.fr")
+        client = client_for(alice)
+        reader = profile(structure_a, "Lecteur interne")
+        client.post(
+            reverse("coordination:members"), {"email": "dr.x@ch-a.fr", "profile": reader.pk}
+        )
+        assert "dr.x@ch-a.fr" in client.get(reverse("coordination:members")).content.decode()
+
+    def test_manual_creation_shows_credentials_once(
+        self, alice: User, corre: Contact, structure_a: Structure
+    ) -> None:
+        client = client_for(alice)
+        url = reverse("coordination:external_create")
+        search = client.get(url, {"q": "cor"}).content.decode()
+        assert "CORRE François" in search
+        form = client.get(url, {"contact": corre.pk}).content.decode()
+        assert 'value="fcorre"' in form and "Utilisateur externe" in form
+        assert "aura accès aux données de celle-ci" in form
+        reader = profile(structure_a, "Partenaire externe lecture seule")
+        home = Structure.objects.get(is_external=True)
+        done = client.post(
+            url,
+            {"contact": corre.pk, "identifier": "fcorre", "profile": reader.pk, "home": home.pk},
+        )
+        text = done.content.decode()
+        password = re.search(r'id="password" class="secret">([^<]+)<', text)
+        assert password is not None and done["Cache-Control"] == "no-store"
+        external = ExternalAccount.objects.get()
+        assert external.user.check_password(password.group(1)) and external.is_active
+        edit = client.get(
+            reverse("coordination:external_edit", args=[external.pk])
+        ).content.decode()
+        assert "demande le droit « Modifier un compte externe »" in edit
+
+    def test_non_admin_has_no_admin_pages(self, camille: User) -> None:
+        client = client_for(camille)
+        for name in ("profiles", "profile_create", "members", "external_create"):
+            assert client.get(reverse(f"coordination:{name}")).status_code == 404
+
+    def test_audit_names_the_person(self, camille: User, record_a: Record) -> None:
+        client_for(camille).post(
+            reverse("coordination:liaison", args=[record_a.pk]), {"text": "ok"}
+        )
+        event = AuditEvent.objects.filter(action="coordination.liaison_add").get()
+        assert event.actor == camille and event.actor_label == camille.email
+
+
+@pytest.mark.parametrize("value", ["fcorre", "FCorre "])
+def test_identifier_login_backend(fcorre_credentials: operations.Credentials, value: str) -> None:
+    from django.contrib.auth import authenticate
+
+    user = fcorre_credentials.external.user
+    assert authenticate(username=value, password=fcorre_credentials.password) == user
+    assert authenticate(username=value, password="mauvais mot de passe") is None
+    assert authenticate(username="inconnu", password=fcorre_credentials.password) is None
