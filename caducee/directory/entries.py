@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 
 from caducee.accounts.export import cell_text
 from caducee.accounts.fields import FIELDS, FieldSpec, Kind
@@ -132,9 +133,22 @@ def refresh_entry(account: Account) -> None:
 
 
 def refresh_structure(structure: Structure) -> None:
-    accounts = Account.objects.filter(structure=structure).select_related("structure", "listing")
-    for account in accounts.iterator(chunk_size=500):
-        refresh_entry(account)
+    """Rebuild the rows of one structure (its name, domain or external flag changed)."""
+    _rebuild(
+        Account.objects.filter(structure=structure),
+        DirectoryEntry.objects.filter(structure=structure),
+    )
+
+
+def refresh_accounts(account_ids: Iterable[int]) -> None:
+    """Rebuild the rows of these accounts (after bulk writes that bypass `save`)."""
+    ids = list(account_ids)
+    for start in range(0, len(ids), 2000):
+        chunk = ids[start : start + 2000]
+        _rebuild(
+            Account.objects.filter(pk__in=chunk),
+            DirectoryEntry.objects.filter(account_id__in=chunk),
+        )
 
 
 def _listed(accounts: Iterable[Account]) -> Iterator[DirectoryEntry]:
@@ -143,14 +157,13 @@ def _listed(accounts: Iterable[Account]) -> Iterator[DirectoryEntry]:
             yield build_entry(account)
 
 
-def rebuild_entries(batch: int = 2000) -> int:
-    """Recompute the whole search table; returns the number of listed accounts."""
+def _rebuild(accounts: QuerySet[Account], rows: QuerySet[DirectoryEntry], batch: int = 2000) -> int:
     total = 0
     with transaction.atomic():
-        DirectoryEntry.objects.all().delete()
-        accounts = Account.objects.select_related("structure", "listing").order_by("pk")
+        rows.delete()
         chunk: list[DirectoryEntry] = []
-        for entry in _listed(accounts.iterator(chunk_size=batch)):
+        source = accounts.select_related("structure", "listing").order_by("pk")
+        for entry in _listed(source.iterator(chunk_size=batch)):
             chunk.append(entry)
             if len(chunk) >= batch:
                 DirectoryEntry.objects.bulk_create(chunk)
@@ -160,3 +173,8 @@ def rebuild_entries(batch: int = 2000) -> int:
             DirectoryEntry.objects.bulk_create(chunk)
             total += len(chunk)
     return total
+
+
+def rebuild_entries() -> int:
+    """Recompute the whole search table; returns the number of listed accounts."""
+    return _rebuild(Account.objects.all(), DirectoryEntry.objects.all())

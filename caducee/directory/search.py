@@ -13,6 +13,7 @@ from django.db import connection
 from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
 
+from caducee.accounts.models import Account
 from caducee.directory.entries import keyword_text
 from caducee.directory.models import DirectoryEntry
 
@@ -159,3 +160,10 @@ def autocomplete(query: str, limit: int = 20) -> list[DirectoryEntry]:
     if len(query.strip()) < 2 or not terms(query):
         return []
     return search_page(query, size=max(1, min(limit, 20))).entries
+
+
+def search(query: str, limit: int = 20) -> list[Account]:
+    """The accounts behind `autocomplete(query)`, in the same order (other apps' pickers)."""
+    ids = [entry.account_id for entry in autocomplete(query, limit)]
+    found = Account.objects.select_related("structure").in_bulk(ids)
+    return [found[i] for i in ids if i in found]

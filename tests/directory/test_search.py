@@ -142,3 +142,39 @@ def test_frequent_word_plan_keeps_order_and_filters(
         "AUBRY Marie",
     ]
     assert search_page("marie", department="13").total == 0
+
+
+def test_search_returns_accounts_for_other_apps(structure_a: Structure) -> None:
+    from caducee.directory.search import search
+
+    account = listed_account(structure_a, last_name="PERRIN")
+    listed_account(structure_a, last_name="PERROT")
+    found = search("perr")
+    assert [a.last_name for a in found] == ["PERRIN", "PERROT"]
+    assert found[0].pk == account.pk and found[0].structure.name == structure_a.name
+    assert search("p") == []
+
+
+def test_structure_changes_follow_into_the_directory(structure_a: Structure) -> None:
+    account = listed_account(structure_a, last_name="LEROY")
+    assign_mssante_address(cli_context(), account, None)
+    structure_a.name = "Hôpital Nord"
+    structure_a.domain = "hopital-nord.mssante.fr"
+    structure_a.save()
+    entry = DirectoryEntry.objects.get(account_id=account.pk)
+    assert entry.mssante_address == "jeanne.leroy@hopital-nord.mssante.fr"
+    assert names(search_page("hopital nord")) == ["LEROY Jeanne"]
+    structure_a.is_external = True
+    structure_a.save()
+    assert not DirectoryEntry.objects.filter(account_id=account.pk).exists()
+
+
+def test_refresh_accounts_after_bulk_writes(structure_a: Structure) -> None:
+    from caducee.accounts.models import Account
+    from caducee.directory.entries import refresh_accounts
+
+    account = listed_account(structure_a, last_name="BLOC")
+    Account.objects.filter(pk=account.pk).update(last_name="BLOCH")
+    assert names(search_page("bloch")) == []
+    refresh_accounts([account.pk])
+    assert names(search_page("bloch")) == ["BLOCH Jeanne"]
