@@ -1,0 +1,406 @@
+"""Webmail (seed 004 screens): thin views over caducee.mail.operations."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from caducee.accounts.models import Account
+from caducee.core.context import Context
+from caducee.core.errors import Invalid, NotFound
+from caducee.identity.mailboxes import current_mailbox
+from caducee.identity.views import client_ip
+from caducee.mail import addresses, mime, operations
+from caducee.mail.models import AppPassword, Folder, Message, Space, SystemFolder
+from caducee.people.models import User
+
+View = Callable[..., HttpResponse]
+CSP = (
+    "default-src 'self'; script-src 'self'; img-src 'self' data:; style-src 'self' "
+    "'unsafe-inline'; object-src 'none'; frame-src 'none'; base-uri 'none'; form-action 'self'"
+)
+
+
+def mailbox_view(view: View) -> View:
+    """Login required; the mailbox in use (identity contract) or a clear page without one."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        mailbox = current_mailbox(request)
+        if mailbox is None:
+            return render(request, "mail/no_mailbox.html", status=200)
+        try:
+            response = view(request, mailbox, *args, **kwargs)
+        except NotFound:
+            raise Http404("Introuvable.") from None
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        return response
+
+    return wrapper
+
+
+def _ctx(request: HttpRequest, mailbox: Account) -> Context:
+    user = request.user
+    assert isinstance(user, User)
+    return Context(user=user, acting_as=mailbox, ip=client_ip(request), channel="web")
+
+
+def _space(space: str) -> str:
+    if space not in Space.values:
+        raise NotFound()
+    return space
+
+
+def _folders(mailbox: Account) -> dict[str, list[Folder]]:
+    result: dict[str, list[Folder]] = {s: [] for s in Space.values}
+    for folder in Folder.objects.filter(mailbox=mailbox):
+        result[folder.space].append(folder)
+    return result
+
+
+def _folder_label(mailbox: Account, space: str, key: str) -> str:
+    if key in operations.SYSTEM_KEYS:
+        return str(SystemFolder(key).label)
+    if key.startswith("f") and key[1:].isdigit():
+        folder = Folder.objects.filter(pk=int(key[1:]), mailbox=mailbox, space=space).first()
+        if folder is not None:
+            return folder.name
+    raise NotFound()
+
+
+def _nav(mailbox: Account, space: str, folder: str) -> dict[str, Any]:
+    unread = dict(
+        (s, n)
+        for s, n in (
+            (
+                s,
+                Message.objects.filter(
+                    mailbox=mailbox, space=s, folder="inbox", seen=False
+                ).count(),
+            )
+            for s in Space.values
+        )
+    )
+    return {
+        "mailbox": mailbox,
+        "mailbox_address": addresses.sender_address(mailbox),
+        "spaces": [{"key": s.value, "label": s.label, "unread": unread[s.value]} for s in Space],
+        "system_folders": list(SystemFolder),
+        "user_folders": _folders(mailbox),
+        "space": space,
+        "folder": folder,
+    }
+
+
+@mailbox_view
+def home(request: HttpRequest, mailbox: Account) -> HttpResponse:
+    return redirect("mail:folder", space="pro", folder="inbox")
+
+
+@mailbox_view
+def folder_view(request: HttpRequest, mailbox: Account, space: str, folder: str) -> HttpResponse:
+    space = _space(space)
+    label = _folder_label(mailbox, space, folder)
+    query = request.GET.get("q", "").strip()[:200]
+    try:
+        page = max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        page = 1
+    size = settings.MAIL_PAGE_SIZE
+    rows = list(
+        operations.messages_in(mailbox, space, folder, query).only(
+            "id",
+            "sender",
+            "recipients",
+            "subject",
+            "date",
+            "received_at",
+            "seen",
+            "has_attachments",
+            "folder",
+        )[(page - 1) * size : page * size + 1]
+    )
+    context = _nav(mailbox, space, folder)
+    context.update(
+        folder_label=label,
+        rows=rows[:size],
+        page=page,
+        has_next=len(rows) > size,
+        query=query,
+        show_recipients=folder in {SystemFolder.SENT, SystemFolder.DRAFTS},
+        move_targets=[
+            (f.value, f.label)
+            for f in SystemFolder
+            if f.value not in {SystemFolder.DRAFTS, SystemFolder.TRASH}
+        ]
+        + [(f.key, f.name) for f in context["user_folders"][space]],
+    )
+    return render(request, "mail/list.html", context)
+
+
+@require_POST
+@mailbox_view
+def action_view(request: HttpRequest, mailbox: Account, space: str, folder: str) -> HttpResponse:
+    ctx = _ctx(request, mailbox)
+    ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
+    action = request.POST.get("action", "")
+    back = redirect("mail:folder", space=space, folder=folder)
+    try:
+        if action == "trash":
+            count = operations.trash_messages(ctx, mailbox, ids)
+            messages.success(request, f"{count} message(s) envoyé(s) à la corbeille.")
+        elif action == "move":
+            count = operations.move_messages(ctx, mailbox, ids, request.POST.get("target", ""))
+            messages.success(request, f"{count} message(s) déplacé(s).")
+        elif action in {"read", "unread"}:
+            operations.mark_seen(ctx, mailbox, ids, action == "read")
+        elif action == "export":
+            name, ctype, data = operations.export_messages(ctx, mailbox, ids)
+            response = HttpResponse(data, content_type=ctype)
+            response["Content-Disposition"] = f'attachment; filename="{name}"'
+            return response
+        else:
+            messages.error(request, "Action inconnue.")
+    except Invalid as exc:
+        messages.error(request, exc.message)
+    return back
+
+
+@require_POST
+@mailbox_view
+def empty_trash_view(request: HttpRequest, mailbox: Account, space: str) -> HttpResponse:
+    count = operations.empty_trash(_ctx(request, mailbox), mailbox, _space(space))
+    messages.success(request, f"Corbeille vidée : {count} message(s) supprimé(s) définitivement.")
+    return redirect("mail:folder", space=space, folder="trash")
+
+
+@require_POST
+@mailbox_view
+def folder_create_view(request: HttpRequest, mailbox: Account, space: str) -> HttpResponse:
+    try:
+        folder = operations.create_folder(
+            _ctx(request, mailbox), mailbox, _space(space), request.POST.get("name", "")
+        )
+    except Invalid as exc:
+        messages.error(request, exc.message)
+        return redirect("mail:folder", space=space, folder="inbox")
+    messages.success(request, f"Dossier « {folder.name} » créé.")
+    return redirect("mail:folder", space=space, folder=folder.key)
+
+
+@require_POST
+@mailbox_view
+def folder_edit_view(request: HttpRequest, mailbox: Account, folder_id: int) -> HttpResponse:
+    ctx = _ctx(request, mailbox)
+    folder = operations.get_folder(ctx, mailbox, folder_id)
+    if request.POST.get("action") == "delete":
+        moved = operations.delete_folder(ctx, mailbox, folder_id)
+        messages.success(
+            request, f"Dossier « {folder.name} » supprimé ; {moved} message(s) mis à la corbeille."
+        )
+        return redirect("mail:folder", space=folder.space, folder="inbox")
+    try:
+        folder = operations.rename_folder(ctx, mailbox, folder_id, request.POST.get("name", ""))
+        messages.success(request, f"Dossier renommé en « {folder.name} ».")
+    except Invalid as exc:
+        messages.error(request, exc.message)
+    return redirect("mail:folder", space=folder.space, folder=folder.key)
+
+
+@mailbox_view
+def read_view(request: HttpRequest, mailbox: Account, message_id: int) -> HttpResponse:
+    message, parsed = operations.read_message(_ctx(request, mailbox), mailbox, message_id)
+    html = mime.safe_html(parsed.html) if parsed.html else ""
+    context = _nav(mailbox, message.space, message.folder)
+    context.update(
+        message=message,
+        parsed=parsed,
+        html=html,
+        remote_blocked=bool(parsed.html) and mime.has_remote_images(parsed.html),
+        attachments=list(enumerate(parsed.attachments)),
+        sender_person=message.sender_person if mailbox.is_shared else None,
+    )
+    return render(request, "mail/read.html", context)
+
+
+@mailbox_view
+def attachment_view(
+    request: HttpRequest, mailbox: Account, message_id: int, index: int
+) -> HttpResponse:
+    _, parsed = operations.read_message(_ctx(request, mailbox), mailbox, message_id)
+    if index >= len(parsed.attachments):
+        raise NotFound()
+    item = parsed.attachments[index]
+    response = HttpResponse(item.data, content_type="application/octet-stream")
+    response["Content-Disposition"] = f'attachment; filename="{item.filename}"'
+    return response
+
+
+def _prefill(mailbox: Account, request: HttpRequest) -> tuple[dict[str, str], int | None]:
+    ctx_user = request.user
+    assert isinstance(ctx_user, User)
+    ctx = Context(user=ctx_user, acting_as=mailbox, channel="web")
+    values = {
+        "to": "",
+        "cc": "",
+        "bcc": "",
+        "subject": "",
+        "body": "",
+        "in_reply_to": "",
+        "references": "",
+    }
+    draft_id: int | None = None
+    source_id = request.GET.get("reply") or request.GET.get("forward") or request.GET.get("draft")
+    if not source_id or not source_id.isdigit():
+        return values, None
+    message, parsed = operations.read_message(ctx, mailbox, int(source_id))
+    own = addresses.sender_address(mailbox)
+    if request.GET.get("draft"):
+        draft_id = message.pk
+        values.update(to=parsed.to, cc=parsed.cc, subject=parsed.subject, body=parsed.text)
+        return values, draft_id
+    header = (
+        f"Le {parsed.date:%d/%m/%Y à %H:%M}, {parsed.sender} a écrit :"
+        if parsed.date
+        else (f"{parsed.sender} a écrit :")
+    )
+    if request.GET.get("reply"):
+        subject = (
+            parsed.subject
+            if parsed.subject.lower().startswith("re")
+            else (f"Re : {parsed.subject}")
+        )
+        to = [parsed.sender]
+        cc: list[str] = []
+        if request.GET.get("all"):
+            others = mime.address_list(parsed.to) + mime.address_list(parsed.cc)
+            cc = [a for a in others if addresses.normalise(a) != own]
+        values.update(
+            to=", ".join(to),
+            cc=", ".join(cc),
+            subject=subject,
+            body=f"\n\n{header}\n{mime.quote(parsed.text)}",
+            in_reply_to=parsed.message_id,
+            references=parsed.references,
+        )
+    else:
+        values.update(
+            subject=f"Tr : {parsed.subject}",
+            body=(
+                f"\n\n-------- Message transféré --------\nDe : {parsed.sender}\n"
+                f"Objet : {parsed.subject}\n\n{parsed.text}"
+            ),
+        )
+    return values, None
+
+
+@require_http_methods(["GET", "POST"])
+@mailbox_view
+def compose_view(request: HttpRequest, mailbox: Account, space: str) -> HttpResponse:
+    space = _space(space)
+    error = ""
+    if request.method == "POST":
+        values = {
+            k: request.POST.get(k, "")
+            for k in ("to", "cc", "bcc", "subject", "body", "in_reply_to", "references")
+        }
+        draft_id_raw = request.POST.get("draft_id", "")
+        draft_id = int(draft_id_raw) if draft_id_raw.isdigit() else None
+        attachments = [
+            mime.Attachment(f.name or "piece-jointe", f.content_type or "", f.read())
+            for f in request.FILES.getlist("attachments")
+        ]
+        draft = mime.Draft(
+            sender="",
+            to=mime.address_list(values["to"]),
+            cc=mime.address_list(values["cc"]),
+            bcc=mime.address_list(values["bcc"]),
+            subject=values["subject"].strip(),
+            body=values["body"],
+            attachments=attachments,
+            in_reply_to=values["in_reply_to"],
+            references=values["references"],
+        )
+        ctx = _ctx(request, mailbox)
+        try:
+            if request.POST.get("save_draft"):
+                operations.save_draft(ctx, mailbox, draft, space=space, draft_id=draft_id)
+                messages.success(request, "Brouillon enregistré.")
+                return redirect("mail:folder", space=space, folder="drafts")
+            result = operations.send_message(ctx, mailbox, draft, space=space, draft_id=draft_id)
+        except Invalid as exc:
+            error = exc.message
+        else:
+            messages.success(
+                request,
+                "Message envoyé."
+                + (
+                    f" {result.queued} destinataire(s) hors plateforme : envoi en cours."
+                    if result.queued
+                    else ""
+                ),
+            )
+            return redirect("mail:folder", space=space, folder="sent")
+    else:
+        values, draft_id = _prefill(mailbox, request)
+    try:
+        autocomplete_url = reverse("directory:autocomplete")
+    except NoReverseMatch:
+        autocomplete_url = reverse("mail:autocomplete")
+    context = _nav(mailbox, space, "")
+    context.update(
+        values=values, draft_id=draft_id or "", error=error, autocomplete_url=autocomplete_url
+    )
+    return render(request, "mail/compose.html", context, status=422 if error else 200)
+
+
+@login_required
+def autocomplete_view(request: HttpRequest) -> JsonResponse:
+    """Fallback address search (name or address), used when the directory's is absent."""
+    results = [
+        {
+            "label": f"{a.display_name} <{addresses.sender_address(a)}>",
+            "address": addresses.sender_address(a),
+        }
+        for a in addresses.accounts_matching(request.GET.get("q", ""))
+    ]
+    return JsonResponse({"results": results})
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def app_passwords_view(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    assert isinstance(user, User)
+    ctx = Context(user=user, ip=client_ip(request), channel="web")
+    created = ""
+    if request.method == "POST":
+        if request.POST.get("revoke", "").isdigit():
+            try:
+                operations.revoke_app_password(ctx, user, int(request.POST["revoke"]))
+                messages.success(request, "Mot de passe d'application révoqué.")
+            except NotFound:
+                raise Http404() from None
+            return redirect("mail:app_passwords")
+        created = operations.create_app_password(ctx, user, request.POST.get("label", ""))
+    rows = AppPassword.objects.filter(user=user, revoked_at__isnull=True)
+    return render(
+        request,
+        "mail/app_passwords.html",
+        {
+            "rows": rows,
+            "created": created,
+            "login": user.email,
+            "smtp_host": settings.SMTP_HOSTNAME,
+        },
+    )

@@ -1,0 +1,125 @@
+"""Webmail views through Django's test client (the browser tests drive the same pages)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from caducee.accounts.models import Account
+from caducee.identity.mailboxes import SESSION_KEY
+from caducee.mail import operations
+from caducee.mail.models import Message
+from tests.mail.conftest import user_of
+
+HOSTILE = b"""From: attaquant@medimail.mssante.fr\r
+To: martine.dubois@ch-a.mssante.fr\r
+Subject: Piege\r
+MIME-Version: 1.0\r
+Content-Type: text/html; charset=utf-8\r
+\r
+<p>Bonjour</p><script>alert(1)</script><img src="https://tracker.example/x.png" onerror="alert(2)">
+<a href="javascript:alert(3)">lien</a><svg onload="alert(4)"></svg>
+<iframe src="https://evil.example"></iframe><div style="background:url(https://t.example/y)">z</div>
+<form action="https://evil.example"><input name=p></form>\r
+"""
+
+
+@pytest.fixture
+def client_for(client: Client) -> Any:
+    def make(account: Account, mailbox: Account | None = None) -> Client:
+        client.force_login(user_of(account))
+        if mailbox is not None:
+            session = client.session
+            session[SESSION_KEY] = mailbox.pk
+            session.save()
+        return client
+
+    return make
+
+
+def test_hostile_html_is_sanitised_and_scripts_cannot_run(
+    client_for: Any, martine: Account
+) -> None:
+    [row] = operations.deliver_inbound(HOSTILE, [martine])
+    response = client_for(martine).get(f"/messagerie/message/{row.pk}/")
+    page = response.content.decode()
+    assert response.status_code == 200
+    body = page.split('<div class="mail-body html">', 1)[1].split("</article>", 1)[0]
+    assert "Bonjour" in body
+    for bad in (
+        "<script",
+        "alert(",
+        "onerror",
+        "onload",
+        "javascript:",
+        "tracker.example",
+        "<iframe",
+        "t.example",
+        "evil.example",
+    ):
+        assert bad not in body, bad
+    assert "Les images distantes de ce message ont été bloquées." in page
+    assert "script-src 'self'" in response["Content-Security-Policy"]
+
+
+def test_list_search_compose_and_move(client_for: Any, martine: Account, paul: Account) -> None:
+    web = client_for(martine)
+    response = web.post(
+        "/messagerie/pro/nouveau/",
+        {"to": "paul.martin@ch-a.mssante.fr", "subject": "Bilan sanguin", "body": "Ci-joint"},
+    )
+    assert response.status_code == 302
+    web = client_for(paul)
+    page = web.get("/messagerie/pro/inbox/").content.decode()
+    assert "Bilan sanguin" in page and 'class="unread"' in page
+    assert "Bilan sanguin" in web.get("/messagerie/pro/inbox/?q=sanguin").content.decode()
+    assert "Bilan sanguin" not in web.get("/messagerie/pro/inbox/?q=zzz").content.decode()
+    row = Message.objects.get(mailbox=paul)
+    web.post("/messagerie/pro/inbox/action/", {"action": "trash", "ids": [row.pk]})
+    assert Message.objects.get(pk=row.pk).folder == "trash"
+
+
+def test_compose_refuses_outside_addresses_in_french(client_for: Any, martine: Account) -> None:
+    response = client_for(martine).post(
+        "/messagerie/pro/nouveau/", {"to": "jean@gmail.com", "subject": "x", "body": "y"}
+    )
+    assert response.status_code == 422
+    assert "espace de confiance MSSanté" in response.content.decode()
+
+
+def test_another_mailbox_message_is_404(client_for: Any, martine: Account, paul: Account) -> None:
+    [row] = operations.deliver_inbound(HOSTILE, [paul])
+    assert client_for(martine).get(f"/messagerie/message/{row.pk}/").status_code == 404
+
+
+def test_a_person_without_mailbox_gets_a_clear_page(client: Client, charlie: Any) -> None:
+    client.force_login(charlie)
+    response = client.get("/messagerie/pro/inbox/")
+    assert "rattaché à aucune boîte" in response.content.decode()
+
+
+def test_app_passwords_page_creates_and_revokes(client_for: Any, martine: Account) -> None:
+    web = client_for(martine)
+    response = web.post("/messagerie/mots-de-passe-application/", {"label": "Thunderbird"})
+    assert "Copiez-le maintenant" in response.content.decode()
+    row = user_of(martine).app_passwords.get()
+    web.post("/messagerie/mots-de-passe-application/", {"revoke": row.pk})
+    row.refresh_from_db()
+    assert row.revoked_at is not None
+
+
+def test_shared_mailbox_in_use_sends_as_the_org(
+    client_for: Any, martine: Account, paul: Account, secretariat: Account
+) -> None:
+    web = client_for(martine, secretariat)
+    page = web.get("/messagerie/pro/inbox/").content.decode()
+    assert "secretariat@ch-a.mssante.fr" in page
+    web.post(
+        "/messagerie/pro/nouveau/",
+        {"to": "paul.martin@ch-a.mssante.fr", "subject": "Du secrétariat", "body": "x"},
+    )
+    sent = Message.objects.get(mailbox=secretariat, folder="sent")
+    assert sent.sender_person == user_of(martine)
+    assert "secretariat@ch-a.mssante.fr" in Message.objects.get(mailbox=paul).sender
