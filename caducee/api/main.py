@@ -48,6 +48,9 @@ def _register_routers() -> None:
     from caducee.directory import api as directory_api
 
     api.add_router("/", directory_api.router)
+    from caducee.coordination import api as coordination_api
+
+    api.add_router("/", coordination_api.router)
 
 
 _register_routers()

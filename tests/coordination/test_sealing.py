@@ -281,8 +281,7 @@ def test_attached_to_a_regular_structure_sees_its_records(
 
 def test_no_structure_list_nor_account_through_the_api(world: World) -> None:
     client = fcorre_client(world.external.user)
-    response = client.get("/api/v1/structures")
-    assert response.status_code == 200 and response.json() == []
+    assert client.get("/api/v1/structures").status_code == 404
     from tests.factories import make_account
 
     staff = make_account(world.record_a.structure, "PER", "staff@ch-a.fr")
