@@ -12,7 +12,7 @@ from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -259,6 +259,14 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 # --- landing page and mailbox switch -----------------------------------------------------------
 
 
+def _webmail_url() -> str:
+    """The webmail's home (the mail app), when this build has it."""
+    try:
+        return reverse("mail:home")
+    except NoReverseMatch:
+        return ""
+
+
 @login_required
 def home_view(request: HttpRequest) -> HttpResponse:
     user = _person(request)
@@ -266,6 +274,8 @@ def home_view(request: HttpRequest) -> HttpResponse:
     admin = is_admin(user)
     if mailbox is None and admin:
         return redirect("console:home")
+    if mailbox is not None and (webmail := _webmail_url()):
+        return redirect(webmail)
     return render(
         request,
         "identity/home.html",

@@ -17,7 +17,7 @@ def test_the_header_lists_the_mailboxes_one_may_open(
 ) -> None:
     assert pierre.user is not None
     client.force_login(pierre.user)
-    page = client.get("/ma-boite/").content.decode()
+    page = client.get("/securite/").content.decode()
     assert "Changer de compte" in page
     assert pierre.email in page and secretariat.email in page
 
@@ -44,6 +44,12 @@ def test_a_mailbox_one_is_not_linked_to_is_404(
     assert client.post("/changer-de-compte/", {"mailbox": other.pk}).status_code == 404
     assert client.post("/changer-de-compte/", {"mailbox": "x"}).status_code == 404
     assert not AuditEvent.objects.filter(action="identity.switch_mailbox").exists()
+
+
+def test_a_person_with_a_mailbox_lands_in_the_webmail(client: Client, pierre: Account) -> None:
+    assert pierre.user is not None
+    client.force_login(pierre.user)
+    assert client.get("/ma-boite/")["Location"] == "/messagerie/"
 
 
 def test_a_person_without_mailbox_but_admin_lands_on_the_console(
