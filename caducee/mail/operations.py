@@ -13,6 +13,7 @@ import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -96,7 +97,7 @@ def space_for(correspondents: Iterable[str]) -> str:
     return Space.PRO
 
 
-def store_message(
+def prepare_message(
     mailbox: Account,
     data: bytes,
     *,
@@ -106,7 +107,7 @@ def store_message(
     sender_person: User | None = None,
     parsed: mime.Parsed | None = None,
 ) -> Message:
-    """Write the file durably, then the row; the caller commits before answering."""
+    """Write the file durably and return the (unsaved) row describing it."""
     info = parsed or mime.parse(data)
     if space is None:
         correspondents = (
@@ -114,7 +115,7 @@ def store_message(
         )
         space = space_for(correspondents)
     path = store.write(str(mailbox.pk), data)
-    return Message.objects.create(
+    return Message(
         mailbox=mailbox,
         space=space,
         folder=folder,
@@ -132,6 +133,23 @@ def store_message(
         body_text=mime.search_text(info),
         sender_person=sender_person,
     )
+
+
+def store_message(mailbox: Account, data: bytes, **options: Any) -> Message:
+    """Write the file durably, then the row; the caller commits before answering."""
+    row = prepare_message(mailbox, data, **options)
+    row.save(force_insert=True)
+    return row
+
+
+def commit_inbound(rows: list[Message]) -> list[Message]:
+    """Save prepared inbox rows in one transaction (group commit for the SMTP service)."""
+    with transaction.atomic():
+        Message.objects.bulk_create(rows)
+        for mailbox in {r.mailbox_id: r.mailbox for r in rows}.values():
+            if mailbox.type == "ORG":
+                _notify_receipt(mailbox)
+    return rows
 
 
 def deliver_inbound(data: bytes, mailboxes: list[Account]) -> list[Message]:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from concurrent.futures import ThreadPoolExecutor
+import queue
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +25,8 @@ from caducee.accounts.models import Account
 from caducee.core.context import Context
 from caducee.core.errors import OperationError
 from caducee.identity.mailboxes import openable
-from caducee.mail import addresses, operations, tls
+from caducee.mail import addresses, mime, operations, tls
+from caducee.mail.models import Message
 from caducee.people.models import User
 
 log = logging.getLogger("caducee.mail.smtp")
@@ -45,17 +48,76 @@ def inbound_rcpt(address: str) -> tuple[str, Account | None]:
     normal = addresses.normalise(address)
     if not normal:
         return BAD_ADDRESS, None
+    account = addresses.local_by_mssante(normal)
+    if account is not None:
+        return OK, account
     if not addresses.is_platform_domain(addresses.domain_of(normal)):
         return RELAY_DENIED, None
-    account = addresses.local_by_mssante(normal)
-    if account is None:
-        return UNKNOWN_USER, None
-    return OK, account
+    return UNKNOWN_USER, None
 
 
 def inbound_data(data: bytes, mailboxes: list[Account]) -> str:
     stored = operations.deliver_inbound(data, mailboxes)
     return f"250 2.0.0 Message enregistré ({stored[0].pk if stored else 0})"
+
+
+class GroupCommit:
+    """One thread commits the rows of all messages waiting at that moment in a single
+    transaction: the file of each is already fsync'd; each sender gets 250 only after the
+    transaction holding its rows has committed."""
+
+    def __init__(self, max_batch: int = 64) -> None:
+        self.max_batch = max_batch
+        self.pending: queue.Queue[tuple[list[Message] | None, Future[None]]] = queue.Queue()
+        self.thread: threading.Thread | None = None
+        self.lock = threading.Lock()
+
+    def submit(self, rows: list[Message]) -> None:
+        with self.lock:
+            if self.thread is None or not self.thread.is_alive():
+                self.thread = threading.Thread(target=self._run, name="caducee-commit", daemon=True)
+                self.thread.start()
+        done: Future[None] = Future()
+        self.pending.put((rows, done))
+        done.result(timeout=120)
+
+    def _run(self) -> None:
+        while True:
+            first = self.pending.get()
+            if first[0] is None:  # asked to let go of its database connection
+                connection.close()
+                first[1].set_result(None)
+                continue
+            batch: list[tuple[list[Message], Future[None]]] = [(first[0], first[1])]
+            while len(batch) < self.max_batch:
+                try:
+                    rows, done = self.pending.get_nowait()
+                except queue.Empty:
+                    break
+                if rows is None:
+                    self.pending.put((rows, done))
+                    break
+                batch.append((rows, done))
+            try:
+                operations.commit_inbound([row for rows, _ in batch for row in rows])
+            except Exception as exc:  # every waiting sender gets a 451
+                connection.close()
+                for _, done in batch:
+                    done.set_exception(exc)
+            else:
+                for _, done in batch:
+                    done.set_result(None)
+
+
+_committer = GroupCommit()
+
+
+def inbound_data_grouped(data: bytes, mailboxes: list[Account]) -> str:
+    """The SMTP path: files written in parallel, rows committed by the group committer."""
+    parsed = mime.parse(data)
+    rows = [operations.prepare_message(m, data, parsed=parsed) for m in mailboxes]
+    _committer.submit(rows)
+    return "250 2.0.0 Message enregistré"
 
 
 def submission_auth(login: str, password: str) -> User | None:
@@ -118,11 +180,20 @@ def release_connections() -> None:
 
     for future in [_pool.submit(close) for _ in range(workers)]:
         future.result(timeout=10)
+    if _committer.thread is not None and _committer.thread.is_alive():
+        closed: Future[None] = Future()
+        _committer.pending.put((None, closed))
+        closed.result(timeout=10)
 
 
 def _call(fn: Any, *args: Any) -> Any:
-    close_old_connections()
-    return fn(*args)
+    """Run in a worker thread, keeping its database connection between messages."""
+    try:
+        return fn(*args)
+    except Exception:
+        close_old_connections()
+        connection.close()  # the next call starts from a fresh connection
+        raise
 
 
 async def _in_thread(fn: Any, *args: Any) -> Any:
@@ -165,7 +236,7 @@ class InboundHandler:
             return "554 5.5.1 Aucun destinataire valide"
         unique = list({a.pk: a for a in accounts}.values())
         try:
-            return str(await _in_thread(inbound_data, envelope.original_content, unique))
+            return str(await _in_thread(inbound_data_grouped, envelope.original_content, unique))
         except Exception:
             log.exception("DATA failed")
             return TEMP_FAILURE

@@ -1,0 +1,229 @@
+"""SMTP ingest benchmark: N messages of ~10 kB over C concurrent loopback connections.
+
+Runs `caducee smtp` (inbound MTA, durability kept: fsync'd file + committed row before
+250) as a separate process and measures messages per second and the server's peak
+memory (VmHWM); then the same load against a bare aiosmtpd sink that stores nothing.
+
+    .venv/bin/python bench/smtp_ingest.py                      # SQLite
+    .venv/bin/python bench/smtp_ingest.py --database-url postgresql://postgres@127.0.0.1:5432/caducee_bench_mail
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import smtplib
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SINK = """
+import asyncio, sys
+from aiosmtpd.controller import Controller
+class Sink:
+    async def handle_DATA(self, server, session, envelope):
+        return "250 OK"
+c = Controller(Sink(), hostname="127.0.0.1", port=int(sys.argv[1]))
+c.start()
+print("SMTP sink ready", flush=True)
+import threading; threading.Event().wait()
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def machine() -> str:
+    cpu = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        mem = next(
+            line
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        )
+        ram = f"{int(mem.split()[1]) // 1024 // 1024} GiB"
+    except (OSError, StopIteration):
+        ram = "?"
+    return f"nproc={os.cpu_count()}, CPU={cpu}, RAM={ram}, Python {platform.python_version()}"
+
+
+def peak_memory_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def message(n: int, to: str) -> bytes:
+    body = "Compte rendu de consultation, ligne de texte pour le volume.\r\n" * 160
+    return (
+        f"From: dr.expediteur@medimail.mssante.fr\r\nTo: {to}\r\n"
+        f"Subject: Compte rendu {n}\r\nMessage-ID: <bench-{n}@medimail.mssante.fr>\r\n\r\n"
+        f"{body}\r\n"
+    ).encode()
+
+
+def load(port: int, recipients: list[str], total: int, connections: int) -> float:
+    """Send `total` messages over `connections` threads; return the elapsed seconds."""
+    errors: list[str] = []
+
+    def worker(index: int) -> None:
+        count = total // connections + (1 if index < total % connections else 0)
+        try:
+            with smtplib.SMTP("127.0.0.1", port, timeout=60) as client:
+                client.ehlo()
+                for i in range(count):
+                    to = recipients[(index + i) % len(recipients)]
+                    client.sendmail(
+                        "dr.expediteur@medimail.mssante.fr",
+                        [to],
+                        message(index * 1_000_000 + i, to),
+                    )
+        except (OSError, smtplib.SMTPException) as exc:
+            errors.append(f"{type(exc).__name__}: {exc}")
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(connections)]
+    start = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=3600)
+    elapsed = time.perf_counter() - start
+    if errors:
+        raise SystemExit(f"échec de l'envoi : {errors[0]}")
+    return elapsed
+
+
+def wait_ready(process: subprocess.Popen[str]) -> None:
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    if "SMTP" not in line:
+        process.kill()
+        raise SystemExit("le serveur n'a pas démarré : " + line + process.stdout.read())
+
+
+def prepare(env: dict[str, str], mailboxes: int) -> list[str]:
+    script = f"""
+from caducee.cli.main import setup_django
+setup_django()
+from caducee.accounts.models import Account
+from caducee.structures.models import Structure
+s = Structure.objects.create(name="Bench", id_type="FINESS_EJ", id_number="750000010",
+                             domain="bench.mssante.fr")
+Account.objects.bulk_create([Account(structure=s, state="valide", type="PER",
+    email=f"p{{i}}@bench.example.org", last_name="P", first_name=str(i),
+    mssante_particle=f"p{{i}}") for i in range({mailboxes})])
+"""
+    subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, check=True, timeout=300)
+    return [f"p{i}@bench.mssante.fr" for i in range(mailboxes)]
+
+
+def reset_postgres(url: str) -> None:
+    import psycopg
+
+    base, _, name = url.rpartition("/")
+    with psycopg.connect(base + "/postgres", autocommit=True) as db:
+        db.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        db.execute(f'CREATE DATABASE "{name}"')
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=10_000)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--mailboxes", type=int, default=50)
+    parser.add_argument("--database-url", default="", help="PostgreSQL URL (default: SQLite)")
+    parser.add_argument("--skip-sink", action="store_true")
+    args = parser.parse_args()
+
+    home = Path(tempfile.mkdtemp(prefix="caducee-bench-"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CADUCEE_")}
+    env.update(CADUCEE_HOME=str(home), DJANGO_SETTINGS_MODULE="caducee.settings")
+    if args.database_url:
+        reset_postgres(args.database_url)
+        env["CADUCEE_DATABASE_URL"] = args.database_url
+    recipients = prepare(env, args.mailboxes)
+    database = "PostgreSQL" if args.database_url else "SQLite (WAL)"
+    print(f"Machine : {machine()}")
+    print(
+        f"Charge : {args.messages} messages de ~10 ko, {args.connections} connexions, "
+        f"{args.mailboxes} boîtes ; base {database}"
+    )
+
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "caducee.cli.main",
+            "smtp",
+            "--smtp",
+            f"127.0.0.1:{port}",
+            "--submission",
+            f"127.0.0.1:{free_port()}",
+            "--no-delivery",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        wait_ready(server)
+        elapsed = load(port, recipients, args.messages, args.connections)
+        peak = peak_memory_mib(server.pid)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    stored = sum(1 for _ in (home / "mail").glob("*/cur/*"))
+    rate = args.messages / elapsed
+    print(
+        f"Caducée : {rate:.0f} messages/s ({elapsed:.1f} s), mémoire maximale du serveur "
+        f"{peak:.0f} Mio, {stored} fichiers stockés"
+    )
+    if stored != args.messages:
+        print(f"ATTENTION : {stored} fichiers pour {args.messages} messages envoyés")
+        return 1
+    if args.skip_sink:
+        return 0
+    port = free_port()
+    sink = subprocess.Popen(
+        [sys.executable, "-c", SINK, str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        wait_ready(sink)
+        sink_elapsed = load(port, recipients, args.messages, args.connections)
+        sink_peak = peak_memory_mib(sink.pid)
+    finally:
+        sink.terminate()
+        sink.wait(timeout=30)
+    sink_rate = args.messages / sink_elapsed
+    print(
+        f"Puits aiosmtpd nu : {sink_rate:.0f} messages/s ({sink_elapsed:.1f} s), "
+        f"mémoire maximale {sink_peak:.0f} Mio"
+    )
+    print(f"Rapport Caducée / puits : {rate / sink_rate:.0%}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
