@@ -286,3 +286,22 @@ def test_no_structure_list_nor_account_through_the_api(world: World) -> None:
 
     staff = make_account(world.record_a.structure, "PER", "staff@ch-a.fr")
     assert client.get(f"/api/v1/accounts/{staff.pk}").status_code == 404
+
+
+def test_one_account_for_every_structure_sharing_records(
+    world: World, structure_b: Structure
+) -> None:
+    """Structure B adds the same person to its directory: the contact is linked to fcorre,
+    and attaching it to record C opens record C to the same account."""
+    contact_b = operations.create_contact(
+        cli_context(),
+        structure_b,
+        operations.ContactInput(last_name="Corre", email="francois.corre@cabinet-centre.fr"),
+    )
+    assert contact_b.external_account == world.external
+    client = fcorre_client(world.external.user)
+    record_c = reverse("coordination:record", args=[world.record_c.pk])
+    assert client.get(record_c).status_code == 404
+    operations.attach_partner(cli_context(), world.record_c, contact_b, "medecin_traitant")
+    assert client.get(record_c).status_code == 200
+    assert client.get(reverse("coordination:record", args=[world.record_b.pk])).status_code == 404
