@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -60,50 +61,103 @@ def _json_roundtrip(value: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def record_many(
-    ctx: Context,
-    events: list[tuple[str, Structure | None, models.Model | None, dict[str, Any]]],
-    *,
-    batch_size: int = 1000,
-) -> int:
+@dataclass(frozen=True)
+class TargetRef:
+    """A target named without loading it: model name, primary key and label."""
+
+    type: str
+    id: str
+    label: str
+
+
+AuditItem = tuple[str, "Structure | int | None", "models.Model | TargetRef | None", dict[str, Any]]
+
+
+def record_many(ctx: Context, events: list[AuditItem], *, batch_size: int = 1000) -> int:
     """Append many events (action, structure, target, detail) to the chain in one go.
 
     Same events and hashes as calling `record` for each, in order, but with one lock of the
-    chain head and bulk inserts. Must run inside the operation's transaction.
+    chain head and multi-row inserts (no model instance per event: bulk paths such as the
+    loaduser import write thousands). Must run inside the operation's transaction.
     """
     if not events:
         return 0
+    columns = [
+        "seq", "created_at", "actor_id", "actor_label", "acting_as", "channel", "ip",
+        "structure_id", "action", "target_type", "target_id", "target_label", "detail",
+        "prev_hash", "hash",
+    ]  # fmt: skip
     with transaction.atomic():
         head, _ = AuditHead.objects.select_for_update().get_or_create(id=1)
         seq, prev = head.seq, head.hash
-        batch: list[AuditEvent] = []
+        actor_id = ctx.user.pk if ctx.user is not None else None
+        acting_as = ctx.acting_as.email if ctx.acting_as is not None else ""
+        rows: list[tuple[Any, ...]] = []
         for action, structure, target, detail in events:
             seq += 1
-            event = AuditEvent(
-                seq=seq,
-                created_at=datetime.now(UTC),
-                actor=ctx.user,
-                actor_label=ctx.actor_label,
-                acting_as=ctx.acting_as.email if ctx.acting_as is not None else "",
-                channel=ctx.channel,
-                ip=ctx.ip,
-                structure=structure,
-                action=action,
-                target_type=target._meta.model_name or "" if target is not None else "",
-                target_id=str(target.pk) if target is not None else "",
-                target_label=str(target) if target is not None else "",
-                detail=_json_roundtrip(detail),
-                prev_hash=prev,
+            if isinstance(target, TargetRef):
+                ref = target
+            elif target is not None:
+                ref = TargetRef(target._meta.model_name or "", str(target.pk), str(target))
+            else:
+                ref = TargetRef("", "", "")
+            structure_id = (
+                structure if structure is None or isinstance(structure, int) else structure.pk
             )
-            event.hash = event_hash(prev, hashed_fields(event))
-            prev = event.hash
-            batch.append(event)
-            if len(batch) >= batch_size:
-                AuditEvent.objects.bulk_create(batch)
-                batch = []
-        if batch:
-            AuditEvent.objects.bulk_create(batch)
+            fields = {
+                "seq": seq,
+                "created_at": datetime.now(UTC),
+                "actor_id": actor_id,
+                "actor_label": ctx.actor_label,
+                "acting_as": acting_as,
+                "channel": ctx.channel,
+                "ip": ctx.ip,
+                "structure_id": structure_id,
+                "action": action,
+                "target_type": ref.type,
+                "target_id": ref.id,
+                "target_label": ref.label[:254],
+                "detail": _json_roundtrip(detail),
+            }
+            digest = event_hash(prev, hashed_fields(_Fields(fields)))
+            rows.append((*fields.values(), prev, digest))
+            prev = digest
+            if len(rows) >= batch_size:
+                _insert_events(columns, rows)
+                rows = []
+        if rows:
+            _insert_events(columns, rows)
         head.seq = seq
         head.hash = prev
         head.save(update_fields=["seq", "hash"])
     return len(events)
+
+
+class _Fields:
+    """Attribute access over a dict, for `hashed_fields`."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.__dict__.update(values)
+
+
+def _insert_events(columns: list[str], rows: list[tuple[Any, ...]]) -> None:
+    from django.db import connection
+
+    meta = AuditEvent._meta
+    by_attname = {f.attname: f for f in meta.concrete_fields}
+    fields = [by_attname[c] for c in columns]
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(str(f.column)) for f in fields)  # type: ignore[union-attr]
+    marks = ", ".join(["%s"] * len(fields))
+    created, detail = columns.index("created_at"), columns.index("detail")
+    adapted = []
+    for row in rows:
+        values = list(row)
+        values[created] = connection.ops.adapt_datetimefield_value(values[created])
+        values[detail] = connection.ops.adapt_json_value(values[detail], None)
+        adapted.append(values)
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {quote(meta.db_table)} ({names}) VALUES ({marks})",  # noqa: S608
+            adapted,
+        )

@@ -17,24 +17,26 @@ helpers of accounts.operations that hold those rules are reused, not copied.
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from django.contrib.auth.hashers import make_password
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.db import transaction
 from django.utils import timezone
 
 from caducee.accounts.fields import BY_KEY, FIELDS, STORED, Rule
-from caducee.accounts.models import Account, AccountType, ConnectionLink
+from caducee.accounts.models import Account, AccountState, AccountType, ConnectionLink
 from caducee.accounts.operations import _db_value, _diff
 from caducee.accounts.validation import as_text, clean_account
-from caducee.audit.log import record, record_many
+from caducee.audit.log import AuditItem, TargetRef, record, record_many
 from caducee.core.context import Context
 from caducee.core.errors import Problem
+from caducee.loadusers.bulk import ids_by, insert_rows
 from caducee.loadusers.reading import FileRefused, Header, Table, open_table
 from caducee.loadusers.report import ReportRow
 from caducee.people.models import User
@@ -563,19 +565,23 @@ def _write(
         created_links: list[tuple[int, list[str]]] = []
         for start in range(0, len(state.creates), CHUNK):
             batch = state.creates[start : start + CHUNK]
-            accounts = _create_batch(state, batch, visible=visible)
-            events: list[tuple[str, Structure | None, Any, dict[str, Any]]] = []
-            for create, account in zip(batch, accounts, strict=True):
-                ids[account.email] = account.pk
+            new_ids = _create_batch(state, batch, visible=visible)
+            ids.update(new_ids)
+            events: list[AuditItem] = []
+            email_index = STORED_KEYS.index("email")
+            type_index = STORED_KEYS.index("type")
+            for create in batch:
+                email = str(create.values[email_index])
+                pk = new_ids[email]
                 if create.links is not None:
-                    created_links.append((account.pk, create.links))
+                    created_links.append((pk, create.links))
                 events.append(
                     (
                         "account.create",
-                        state.scope[create.structure_id],
-                        account,
+                        create.structure_id,
+                        TargetRef("account", str(pk), email),
                         {
-                            "type": account.type,
+                            "type": create.values[type_index],
                             "visible": visible,
                             "is_test": False,
                             "connection_accounts": list(create.links or []),
@@ -586,7 +592,12 @@ def _write(
                 )
             record_many(ctx, events)
             if notify:
-                _notify(ctx, state, accounts)
+                nominative = [
+                    new_ids[str(c.values[email_index])]
+                    for c in batch
+                    if c.values[type_index] in NOMINATIVE
+                ]
+                _notify(ctx, state, nominative)
             done += len(batch)
             if progress is not None:
                 progress("writing", done, total)
@@ -613,50 +624,78 @@ def _write(
         )
 
 
-def _create_batch(state: _State, batch: list[_Create], *, visible: bool) -> list[Account]:
+ACCOUNT_COLUMNS = (
+    "structure_id",
+    "user_id",
+    "state",
+    "visible",
+    "is_test",
+    "created_at",
+    "updated_at",
+    *STORED_KEYS,
+)
+USER_COLUMNS = (
+    "email",
+    "first_name",
+    "last_name",
+    "password",
+    "is_active",
+    "is_operator",
+    "date_joined",
+)
+
+
+def _create_batch(state: _State, batch: list[_Create], *, visible: bool) -> dict[str, int]:
+    """Insert the persons and accounts of a batch; returns email -> new account id.
+
+    Same rows as create_account: nominative accounts pre-registered with their person
+    (an existing person with that email is reused, others get an unusable password),
+    shared accounts valid and without person.
+    """
+    email_index = STORED_KEYS.index("email")
     type_index = STORED_KEYS.index("type")
-    new_users = [
-        User(
-            email=str(c.values[STORED_KEYS.index("email")]),
-            first_name=str(c.values[STORED_KEYS.index("first_name")]),
-            last_name=str(c.values[STORED_KEYS.index("last_name")]),
-            password=make_password(None),
+    now = timezone.now()
+    people = [
+        (
+            str(c.values[email_index]),
+            str(c.values[STORED_KEYS.index("first_name")]),
+            str(c.values[STORED_KEYS.index("last_name")]),
+            UNUSABLE_PASSWORD_PREFIX + secrets.token_urlsafe(30),
+            True,
+            False,
+            now,
         )
         for c in batch
         if c.values[type_index] in NOMINATIVE and c.user_id is None
     ]
-    user_ids = {u.email: u.pk for u in User.objects.bulk_create(new_users)}
-    accounts: list[Account] = []
+    user_ids: dict[str, int] = {}
+    if people:
+        insert_rows(User, USER_COLUMNS, people)
+        user_ids = ids_by(User, "email", [p[0] for p in people])
+    rows = []
     for create in batch:
-        values = dict(zip(STORED_KEYS, create.values, strict=True))
-        kind = str(values["type"])
-        account = Account(structure_id=create.structure_id, visible=visible, is_test=False)
-        for key, value in values.items():
-            setattr(account, key, value)
-        account.state = _initial_state(kind)
-        if kind in NOMINATIVE:
-            account.user_id = create.user_id or user_ids[account.email]
-        accounts.append(account)
+        kind = create.values[type_index]
+        email = str(create.values[email_index])
+        user_id = (create.user_id or user_ids[email]) if kind in NOMINATIVE else None
+        rows.append(
+            (create.structure_id, user_id, _initial_state(str(kind)), visible, False, now, now)
+            + create.values
+        )
     # Accounts are inserted with the particle of the « MSSanté adresse » column (stored by
     # the field spec); per-account MSSanté address assignment belongs right after this.
-    return Account.objects.bulk_create(accounts)
+    insert_rows(Account, ACCOUNT_COLUMNS, rows)
+    return ids_by(Account, "email", [str(c.values[email_index]) for c in batch])
 
 
 def _initial_state(kind: str) -> str:
-    from caducee.accounts.models import AccountState
-
     return AccountState.PREREGISTERED if kind in NOMINATIVE else AccountState.VALID
 
 
-def _notify(ctx: Context, state: _State, accounts: Iterable[Account]) -> None:
+def _notify(ctx: Context, state: _State, account_ids: list[int]) -> None:
     from caducee.identity.invitations import send_invitation
 
-    for account in accounts:
-        if account.type in NOMINATIVE:
-            if account.user is None and account.user_id is not None:
-                account.user = User.objects.get(pk=account.user_id)
-            account.structure = state.scope[account.structure_id]
-            send_invitation(ctx, account)
+    for account in Account.objects.filter(pk__in=account_ids).select_related("user", "structure"):
+        send_invitation(ctx, account)
 
 
 def _update_batch(
@@ -666,7 +705,7 @@ def _update_batch(
     now = timezone.now()
     fields: set[str] = set()
     changed: list[Account] = []
-    events: list[tuple[str, Structure | None, Any, dict[str, Any]]] = []
+    events: list[AuditItem] = []
     removals: dict[int, set[int]] = {}
     additions: list[tuple[int, list[str]]] = []
     for update in batch:
@@ -690,7 +729,7 @@ def _update_batch(
                 removals[account.pk] = {ids[e] for e in removed if e in ids} | set(
                     Account.objects.filter(email__in=removed).values_list("pk", flat=True)
                 )
-        events.append(("account.update", state.scope[update.structure_id], account, detail))
+        events.append(("account.update", update.structure_id, account, detail))
     if changed:
         Account.objects.bulk_update(changed, [*sorted(fields), "updated_at"], batch_size=CHUNK)
     _write_links(additions, ids, removals)
@@ -705,9 +744,13 @@ def _write_links(
         Account.objects.filter(default_mailbox_id=mailbox_id, pk__in=removed_ids).update(
             default_mailbox=None
         )
+    now = timezone.now()
     links = [
-        ConnectionLink(mailbox_id=mailbox_id, account_id=ids[email])
-        for mailbox_id, emails in additions
-        for email in emails
+        (mailbox_id, ids[email], False, now) for mailbox_id, emails in additions for email in emails
     ]
-    ConnectionLink.objects.bulk_create(links, batch_size=CHUNK)
+    for start in range(0, len(links), CHUNK):
+        insert_rows(
+            ConnectionLink,
+            ("mailbox_id", "account_id", "notify_on_receipt", "created_at"),
+            links[start : start + CHUNK],
+        )

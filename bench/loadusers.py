@@ -1,0 +1,292 @@
+"""Loaduser benchmark: import and export N lines on SQLite and on PostgreSQL.
+
+Usage:
+    .venv/bin/python bench/loadusers.py [--lines 100000]
+        [--postgres postgresql://postgres@127.0.0.1:5432/caducee_bench] [--no-postgres]
+        [--no-sqlite]
+
+It writes a deterministic loaduser CSV of N lines of every type (PER, INT, MED, ORG with
+connection accounts named before and after them, APP), about 5 % of them faulty (bad RPPS,
+bad postal code, missing name, unknown type, unknown connection account, duplicate email).
+Then, for each database, on a fresh database (a temporary CADUCEE_HOME with SQLite, or the
+PostgreSQL database dropped and created again):
+
+1. import the CSV (fresh database: every valid line is created);
+2. export the structure as CSV, then as XLSX;
+3. import the exported XLSX again (every line unchanged: the re-import path).
+
+Each step runs in its own process (`--step`), which reports its wall time and its peak
+resident memory (getrusage ru_maxrss: the process's whole footprint, Python included).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import os
+import platform
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+STRUCTURE = "Centre hospitalier du banc d'essai"
+PLACES = [("75012", "PARIS", "75", "11"), ("13005", "MARSEILLE", "13", "93")]
+PLACES += [("69003", "LYON", "69", "84"), ("31000", "TOULOUSE", "31", "76")]
+PLACES += [("01000", "BOURG EN BRESSE", "01", "84"), ("33000", "BORDEAUX", "33", "75")]
+FIRST = ["Jeanne", "Paul", "Hélène", "Éric", "Chloé", "Karim", "Inès", "Louis", "Anaïs"]
+LAST = ["MARTIN", "BERNARD", "DUBOIS", "THOMAS", "ROBERT", "RICHARD", "PETIT", "DURAND"]
+
+
+def luhn(prefix: str) -> str:
+    from stdnum import luhn as stdnum_luhn
+
+    return prefix + stdnum_luhn.calc_check_digit(prefix)
+
+
+def generate(lines: int, seed: int = 42) -> bytes:
+    """The loaduser CSV (UTF-8 with BOM, ';'), deterministic for a given seed."""
+    from caducee.accounts.fields import FIELDS
+
+    rng = random.Random(seed)  # noqa: S311 - test data
+    keys = [spec.key for spec in FIELDS]
+    kinds = rng.choices(["PER", "INT", "MED", "ORG", "APP"], [40, 15, 30, 10, 5], k=lines)
+    nominative = [i for i, k in enumerate(kinds) if k in {"PER", "INT", "MED"}]
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow([spec.header for spec in FIELDS])
+    for i, kind in enumerate(kinds):
+        postal, city, department, region = rng.choice(PLACES)
+        row: dict[str, Any] = {
+            "email": f"{kind.lower()}{i}@bench.example.org",
+            "last_name": rng.choice(LAST) if kind in {"PER", "INT", "MED"} else "SECRETARIAT",
+            "first_name": rng.choice(FIRST),
+            "company_name": "Centre hospitalier du banc d'essai",
+            "address1": f"{rng.randint(1, 200)} rue de la Santé",
+            "postal_code": postal,
+            "city": city,
+            "department": department,
+            "region": region if rng.random() < 0.9 else "",
+            "phone1": f"06{rng.randint(0, 99_999_999):08d}",
+            "liberal": rng.choice(["NON", "OUI", "N"]),
+            "type": kind,
+            "structure": STRUCTURE,
+        }
+        if kind == "PER":
+            row.update(profession="10", rpps=luhn(f"1{i:09d}"), mssante_particle=f"per.{i}")
+        elif kind == "INT":
+            row.update(
+                profession="60",
+                resp_structure_id_type=rng.choice(["FINESS", "1"]),
+                resp_structure_id=luhn(f"75{i % 1_000_000:06d}"),
+            )
+        elif kind == "MED":
+            row.update(profession="L10", expiry_date=rng.choice(["", "27-12-31", "31/12/2027"]))
+        else:
+            row.update(
+                profession="10",
+                resp_structure_id_type="FINESS",
+                resp_structure_id=luhn(f"75{i % 1_000_000:06d}"),
+                resp_last_name="MARTIN",
+                resp_first_name="Paul",
+                resp_profession="10",
+                resp_identifier=luhn(f"1{(i + 7) % 1_000_000_000:09d}"),
+                description=f"Secrétariat du service {i}",
+            )
+            if kind == "ORG":
+                named = rng.sample(nominative, 2) if len(nominative) >= 2 else []
+                row["connection_accounts"] = ";".join(
+                    f"{kinds[n].lower()}{n}@bench.example.org" for n in named
+                )
+        if rng.random() < 0.05:
+            _spoil(row, rng, i)
+        writer.writerow([row.get(key, "") for key in keys])
+    return out.getvalue().encode("utf-8")
+
+
+def _spoil(row: dict[str, Any], rng: random.Random, i: int) -> None:
+    fault = rng.randrange(6)
+    if fault == 0:
+        row["type"] = "XYZ"
+    elif fault == 1:
+        row["postal_code"] = "ABCDE"
+    elif fault == 2:
+        row["last_name"] = ""
+    elif fault == 3:
+        row["email"] = f"med{max(0, i - 1)}@bench.example.org"  # maybe a duplicate
+        row["type"] = "MED"
+        row["profession"] = "L10"
+    elif fault == 4 and row["type"] == "ORG":
+        row["connection_accounts"] = "inconnu@bench.example.org"
+    else:
+        row["phone1"] = "06 12 AB"
+
+
+def machine() -> str:
+    cpu = platform.processor() or "?"
+    try:
+        for text in Path("/proc/cpuinfo").read_text().splitlines():
+            if text.startswith("model name"):
+                cpu = text.split(":", 1)[1].strip()
+                break
+        mem_kb = next(
+            int(t.split()[1])
+            for t in Path("/proc/meminfo").read_text().splitlines()
+            if t.startswith("MemTotal")
+        )
+        ram = f"{mem_kb / 1024 / 1024:.1f} GiB RAM"
+    except (OSError, StopIteration):
+        ram = "? RAM"
+    return f"{os.cpu_count()} CPU ({cpu}), {ram}, Python {platform.python_version()}"
+
+
+# --- Steps, each in its own process --------------------------------------------------
+
+
+def _django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "caducee.settings")
+    from caducee.cli.main import setup_django
+
+    setup_django()
+
+
+def step(name: str, path: str) -> dict[str, Any]:
+    _django()
+    from caducee.core.context import cli_context
+    from caducee.structures.access import find_structure
+
+    ctx = cli_context()
+    if name == "setup":
+        from caducee.structures.operations import StructureInput, create_structure
+
+        create_structure(
+            ctx,
+            StructureInput(
+                name=STRUCTURE,
+                id_type="FINESS_EJ",
+                id_number=luhn("75099999"),
+                domain="bench.mssante.fr",
+                department="75",
+            ),
+        )
+        return {}
+    structure = find_structure(STRUCTURE)
+    started = time.perf_counter()
+    answer: dict[str, Any] = {}
+    if name == "import":
+        from caducee.loadusers.importing import import_loadusers
+
+        result = import_loadusers(ctx, structure, Path(path))
+        answer = result.counts
+        answer["problems"] = len(result.problems)
+    elif name == "export-csv":
+        from caducee.loadusers.exporting import export_csv
+
+        with open(path, "wb") as out:
+            for chunk in export_csv(ctx, structure):
+                out.write(chunk)
+    elif name == "export-xlsx":
+        from caducee.loadusers.exporting import export_xlsx
+
+        with export_xlsx(ctx, structure) as data, open(path, "wb") as out:
+            while block := data.read(1 << 20):
+                out.write(block)
+    answer["seconds"] = time.perf_counter() - started
+    answer["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return answer
+
+
+def _run_step(env: dict[str, str], name: str, path: Path) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, __file__, "--step", name, "--file", str(path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"step {name} failed:\n{done.stderr}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def _postgres_fresh(url: str) -> None:
+    import psycopg
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def bench_database(label: str, database_url: str, source: Path, lines: int) -> None:
+    with tempfile.TemporaryDirectory(prefix="caducee-bench-") as home:
+        env = {**os.environ, "CADUCEE_HOME": home, "CADUCEE_DATABASE_URL": database_url}
+        env["PYTHONPATH"] = str(ROOT)
+        _run_step(env, "setup", source)
+        print(f"\n== {label} ==")
+        imported = _run_step(env, "import", source)
+        _report("import CSV (fresh database)", lines, imported)
+        counts = {k: imported[k] for k in ("created", "updated", "unchanged", "rejected")}
+        print(f"   {counts}, {imported['problems']} problems in the report")
+        exported_csv = Path(home) / "export.csv"
+        _report("export CSV", imported["created"], _run_step(env, "export-csv", exported_csv))
+        exported_xlsx = Path(home) / "export.xlsx"
+        xlsx = _run_step(env, "export-xlsx", exported_xlsx)
+        _report("export XLSX", imported["created"], xlsx)
+        again = _run_step(env, "import", exported_xlsx)
+        _report("re-import of the XLSX export (all unchanged)", imported["created"], again)
+        print(f"   unchanged={again['unchanged']} updated={again['updated']}")
+
+
+def _report(what: str, lines: int, figures: dict[str, Any]) -> None:
+    seconds = figures["seconds"]
+    print(
+        f"{what:<46} {seconds:7.1f} s  {lines / seconds:8.0f} lines/s  "
+        f"peak {figures['peak_mb']:6.0f} MB"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lines", type=int, default=100_000)
+    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/caducee_bench")
+    parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--no-sqlite", action="store_true")
+    parser.add_argument("--step", help=argparse.SUPPRESS)
+    parser.add_argument("--file", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.step:
+        print(json.dumps(step(args.step, args.file)))
+        return 0
+    print(f"Machine: {machine()}")
+    with tempfile.TemporaryDirectory(prefix="caducee-bench-file-") as folder:
+        source = Path(folder) / "loaduser.csv"
+        started = time.perf_counter()
+        source.write_bytes(generate(args.lines))
+        print(
+            f"File: {args.lines} lines, {source.stat().st_size / 1024 / 1024:.1f} MB "
+            f"(generated in {time.perf_counter() - started:.1f} s)"
+        )
+        if not args.no_sqlite:
+            bench_database("SQLite (file, WAL)", "", source, args.lines)
+        if not args.no_postgres:
+            _postgres_fresh(args.postgres)
+            bench_database("PostgreSQL", args.postgres, source, args.lines)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
