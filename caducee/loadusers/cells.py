@@ -21,7 +21,7 @@ def guard(text: str) -> str:
 
 def unguard(value: object) -> object:
     """A cell value as read from a file: the export's apostrophe guard is removed."""
-    if isinstance(value, str) and value.startswith(GUARD):
+    if type(value) is str and value[:1] == GUARD:
         if value.lstrip(GUARD).startswith(FORMULA_TRIGGERS):
             return value[1:]
     return value

@@ -23,7 +23,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.db import transaction
@@ -124,6 +124,7 @@ class _State:
     creates: list[_Create] = field(default_factory=list)
     updates: list[_Update] = field(default_factory=list)
     problems: list[ReportRow] = field(default_factory=list)
+    folded: dict[str, str] = field(default_factory=dict)  # structure column cache
 
     def report(self, line: int, email: str, problem: Problem) -> None:
         self.problems.append(
@@ -280,7 +281,7 @@ def _validate(state: _State, table: Table, progress: Progress | None) -> None:
     done = 0
     for chunk in _chunks(table):
         emails = {_email_of(raw) for _, raw in chunk} - {""}
-        existing = {a.email: a for a in Account.objects.filter(email__in=emails)}
+        existing = _existing_accounts(emails)
         shared_ids = [a.pk for a in existing.values() if a.type in SHARED]
         links: dict[int, set[str]] = {}
         if shared_ids:
@@ -296,6 +297,25 @@ def _validate(state: _State, table: Table, progress: Progress | None) -> None:
         done += len(chunk)
         if progress is not None:
             progress("validation", done, table.size_hint)
+
+
+class _Existing:
+    """An existing account's stored values, read without building a model instance.
+
+    It offers the attributes the update rules read (`accounts.operations._diff` included).
+    """
+
+    __slots__ = ("pk", "structure_id", *STORED_KEYS)
+
+    def __init__(self, values: tuple[Any, ...]) -> None:
+        for name, value in zip(self.__slots__, values, strict=True):
+            setattr(self, name, value)
+
+
+def _existing_accounts(emails: set[str]) -> dict[str, Account]:
+    rows = Account.objects.filter(email__in=emails).values_list(*_Existing.__slots__)
+    found = (_Existing(row) for row in rows)
+    return {a.email: cast(Account, a) for a in found}  # type: ignore[attr-defined]
 
 
 def _validate_line(
@@ -406,7 +426,10 @@ def _target_structure(
     name = as_text(raw.get("structure"))
     if not name:
         return state.structure
-    match = state.by_name.get(fold(name))
+    folded = state.folded.get(name)
+    if folded is None:
+        folded = state.folded[name] = fold(name)
+    match = state.by_name.get(folded)
     if match is None:
         errors.append(
             Problem(
