@@ -101,8 +101,7 @@ def test_the_operator_edits_a_structure(
     form = client.get(url).context["form"]
     data = {name: form[name].value() or "" for name in form.fields}
     data["city"] = "Nice"
-    data["department"] = "06"
-    data["region"] = ""
+    data["department"] = "06"  # the region is left as it was (Île-de-France)
     client.post(url, data)
     structure_a.refresh_from_db()
     assert (structure_a.city, structure_a.department, structure_a.region) == ("NICE", "06", "93")

@@ -263,8 +263,9 @@ def _requirements(kind: str, problems: list[Problem], form: AccountForm) -> list
         if not problem.is_error:
             continue
         field = form.fields.get(problem.field)
-        name = field.label if field is not None else ""
-        lines.append(f"{name} : {problem.message}" if name else problem.message)
+        name = str(field.label) if field is not None and field.label else ""
+        named = not name or name in problem.message
+        lines.append(problem.message if named else f"{name} : {problem.message}")
     return lines
 
 
