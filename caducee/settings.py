@@ -182,3 +182,6 @@ TEMPLATES[0]["OPTIONS"]["context_processors"].append(  # type: ignore[index]
     "caducee.identity.context_processors.mailbox"
 )
 # End of identity settings.
+
+# Loaduser import/export (docs/LOADUSERS.md, section Configuration).
+CADUCEE_UPLOAD_MAX_MB = env_int("CADUCEE_UPLOAD_MAX_MB", 20)
