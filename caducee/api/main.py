@@ -51,6 +51,9 @@ def _register_routers() -> None:
     from caducee.coordination import api as coordination_api
 
     api.add_router("/", coordination_api.router)
+    from caducee.mail import api as mail_api
+
+    api.add_router("/", mail_api.router)
 
 
 _register_routers()

@@ -44,6 +44,7 @@ def start_services(smtp: str = "", submission: str = "", delivery: bool = True) 
     from caducee.mail.smtp_server import inbound_controller, submission_controller
 
     (in_host, in_port), (sub_host, sub_port) = smtp_addresses(smtp, submission)
+    _load_whitelist()
     started: list[Any] = []
     inbound = inbound_controller(in_host, in_port)
     inbound.start()
@@ -60,6 +61,26 @@ def start_services(smtp: str = "", submission: str = "", delivery: bool = True) 
         worker.start()
         started.append(worker)
     return started
+
+
+def _load_whitelist() -> None:
+    """Load the configured whitelist at start; a bad file is reported, the old list kept."""
+    import sys
+
+    from django.conf import settings
+
+    from caducee.core.context import system_context
+    from caducee.core.errors import Invalid
+    from caducee.mail.whitelist import refresh
+
+    if not settings.MSSANTE_WHITELIST:
+        return
+    try:
+        count = refresh(system_context("smtp-start"))
+    except Invalid as exc:
+        sys.stderr.write(f"Liste blanche MSSanté non rechargée : {exc.message}\n")
+        return
+    print(f"Liste blanche MSSanté : {count} domaines.", flush=True)
 
 
 def stop_services(started: list[Any]) -> None:
