@@ -29,7 +29,6 @@ def mail_home(settings: Any, tmp_path: Path) -> Iterator[Path]:
     settings.SMTP_ROUTES = ""
     settings.SMTP_TLS_CERT = ""
     settings.SMTP_TLS_KEY = ""
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     from caducee.mail import store
 
     store._made.clear()

@@ -7,7 +7,6 @@ import zipfile
 from typing import Any
 
 import pytest
-from django.core import mail as django_mail
 
 from caducee.accounts.models import Account
 from caducee.audit.models import AuditEvent
@@ -69,14 +68,15 @@ def test_shared_mailbox_send_read_move_delete_are_audited_with_the_person(
     paul: Account,
     secretariat: Account,
     django_capture_on_commit_callbacks: Any,
+    smtp_sink: Any,
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         send(paul, ["secretariat@ch-a.mssante.fr"], subject="Pour le secrétariat")
     # the connection account asked for a notification: it names the box, not the content
-    [notice] = django_mail.outbox
-    assert notice.to == [martine.email]
+    [notice] = smtp_sink.to(martine.email)
     assert "secretariat@ch-a.mssante.fr" in notice.subject
-    assert "Pour le secrétariat" not in notice.body and "Texte" not in notice.body
+    assert "Pour le secrétariat" not in notice.text and "Texte" not in notice.text
+    assert "Pour le secrétariat" not in notice.html
     received = Message.objects.get(mailbox=secretariat, folder="inbox")
     ctx = ctx_for(martine, secretariat)
     operations.read_message(ctx, secretariat, received.pk)
