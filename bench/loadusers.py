@@ -235,6 +235,8 @@ def bench_database(label: str, database_url: str, source: Path, lines: int) -> N
     with tempfile.TemporaryDirectory(prefix="caducee-bench-") as home:
         env = {**os.environ, "CADUCEE_HOME": home, "CADUCEE_DATABASE_URL": database_url}
         env["PYTHONPATH"] = str(ROOT)
+        # 100,000 filled lines weigh about 21 MB: above the 20 MB default upload limit.
+        env["CADUCEE_UPLOAD_MAX_MB"] = str(max(20, int(source.stat().st_size / 2**20) + 5))
         _run_step(env, "setup", source)
         print(f"\n== {label} ==")
         imported = _run_step(env, "import", source)

@@ -39,6 +39,7 @@ log = logging.getLogger("caducee.loadusers")
 LIVE: dict[int, tuple[str, int, int]] = {}  # job id -> (phase, done, total), this process
 PHASES = {"validation": "Vérification des lignes", "writing": "Écriture des comptes"}
 _HOST = socket.gethostname()
+PREVIEW_DAYS = 7
 
 
 def worker_id() -> str:
@@ -134,9 +135,11 @@ def _run(job_id: int, ctx: Context, *, dry_run: bool) -> None:
             )
         except FileRefused as exc:
             _finish(job_id, JobStatus.REFUSED, error=exc.message)
+            _forget_file(job.file_path)
             return
         except OperationError as exc:
             _finish(job_id, JobStatus.FAILED, error=exc.message)
+            _forget_file(job.file_path)
             return
         payload = {**result.as_json(), "dry_run": dry_run}
         ImportJob.objects.filter(pk=job_id).update(
@@ -148,6 +151,8 @@ def _run(job_id: int, ctx: Context, *, dry_run: bool) -> None:
             lines_total=sum(result.counts.values()),
             **result.counts,
         )
+        if not dry_run:
+            _forget_file(job.file_path)
     except Exception as exc:  # the job must end in a state the admin can read
         log.exception("import job %s failed", job_id)
         _finish(
@@ -158,6 +163,12 @@ def _run(job_id: int, ctx: Context, *, dry_run: bool) -> None:
         )
     finally:
         LIVE.pop(job_id, None)
+
+
+def _forget_file(path: str) -> None:
+    """The uploaded file is kept only until its import is over."""
+    if path:
+        Path(path).unlink(missing_ok=True)
 
 
 def _finish(job_id: int, status: str, *, error: str) -> None:
@@ -175,7 +186,8 @@ def live_progress(job: ImportJob) -> tuple[str, int, int]:
 def recover_interrupted(structure: Structure | None = None) -> int:
     """Jobs left running by a process that no longer exists are marked failed.
 
-    Their transaction was never committed, so nothing was changed. Jobs of live processes
+    Their transaction was never committed, so nothing was changed. Previews left
+    unconfirmed for PREVIEW_DAYS are cancelled and their file deleted. Jobs of live processes
     (this one or others on this host) are left alone; jobs of another host are left alone
     unless they have not moved for a day.
     """
@@ -191,12 +203,24 @@ def recover_interrupted(structure: Structure | None = None) -> int:
                 continue
         elif job.created_at > stale:
             continue
+        _forget_file(job.file_path)
         failed += ImportJob.objects.filter(pk=job.pk, status__in=ACTIVE).update(
             status=JobStatus.FAILED,
             phase="",
             error="L'import a été interrompu (arrêt du serveur) : rien n'a été modifié. "
             "Relancez l'import du fichier.",
             finished_at=timezone.now(),
+        )
+    old_previews = ImportJob.objects.filter(
+        status=JobStatus.PREVIEWED, created_at__lt=timezone.now() - timedelta(days=PREVIEW_DAYS)
+    )
+    if structure is not None:
+        old_previews = old_previews.filter(structure=structure)
+    for job in old_previews:
+        _forget_file(job.file_path)
+        ImportJob.objects.filter(pk=job.pk, status=JobStatus.PREVIEWED).update(
+            status=JobStatus.CANCELLED,
+            error=f"Aperçu non confirmé pendant {PREVIEW_DAYS} jours : fichier supprimé.",
         )
     return failed
 

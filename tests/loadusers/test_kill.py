@@ -132,4 +132,3 @@ def test_killed_import_changes_nothing(tmp_path: Path) -> None:
     assert _snapshot(env) == before
     verify = _cli(env, "audit", "verify")
     assert verify.returncode == 0, verify.stdout + verify.stderr
-

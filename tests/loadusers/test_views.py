@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client, override_settings
 from django.urls import reverse
+from django.utils import timezone
 
 from caducee.accounts.models import Account
 from caducee.loadusers import jobs
@@ -55,6 +58,7 @@ def test_upload_preview_confirm_report(client: Client, alice: User, structure_a:
     client.post(reverse("loadusers:job_confirm", args=[structure_a.pk, job.pk]))
     job.refresh_from_db()
     assert job.status == JobStatus.DONE and job.created == 1
+    assert not Path(job.file_path).exists()  # kept only until the import is over
     assert Account.objects.get().visible
     report = client.get(reverse("loadusers:job_report", args=[structure_a.pk, job.pk, "csv"]))
     assert "x@ch-a.fr" in report.content.decode("utf-8-sig")
@@ -129,6 +133,17 @@ def test_interrupted_jobs_are_marked_failed(alice: User, structure_a: Structure)
     alive.refresh_from_db()
     assert job.status == JobStatus.FAILED and "rien n'a été modifié" in job.error
     assert alive.status == JobStatus.RUNNING
+
+
+def test_old_previews_are_cancelled(client: Client, alice: User, structure_a: Structure) -> None:
+    logged(client, alice)
+    job = upload(client, structure_a, csv_bytes([line("MED")]))
+    assert Path(job.file_path).exists()
+    ImportJob.objects.filter(pk=job.pk).update(created_at=timezone.now() - timedelta(days=8))
+    page = client.get(reverse("loadusers:job", args=[structure_a.pk, job.pk])).content.decode()
+    job.refresh_from_db()
+    assert job.status == JobStatus.CANCELLED and not Path(job.file_path).exists()
+    assert "fichier supprimé" in page and "Confirmer" not in page
 
 
 def test_it_validates_ownership(
