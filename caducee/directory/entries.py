@@ -8,11 +8,10 @@ search index, not business flow). Bulk writes that bypass signals are followed b
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 
-from django.db import transaction
-from django.db.models import QuerySet
+from django.db import connection, transaction
 
 from caducee.accounts.export import cell_text
 from caducee.accounts.fields import FIELDS, FieldSpec, Kind
@@ -69,6 +68,11 @@ def display_value(spec: FieldSpec, value: Any) -> str:
     return cell_text(spec, value)
 
 
+def sort_key_of(account: Account) -> str:
+    """Folded display name, then the id: unique, and the order of the results."""
+    return keyword_text(account.display_name)[:300] + f" {account.pk:012d}"
+
+
 def build_entry(account: Account) -> DirectoryEntry:
     structure = account.structure
     address = mssante_address(account) or ""
@@ -102,7 +106,7 @@ def build_entry(account: Account) -> DirectoryEntry:
         account_id=account.pk,
         structure_id=structure.pk,
         type=account.type,
-        sort_key=keyword_text(account.display_name)[:300] + f" {account.pk:012d}",
+        sort_key=sort_key_of(account),
         display_name=account.display_name[:320],
         email=account.email,
         mssante_address=address,
@@ -112,69 +116,117 @@ def build_entry(account: Account) -> DirectoryEntry:
     )
 
 
+# --- Ordered search rowids (SQLite) ------------------------------------------------------
+#
+# On SQLite the FTS5 index is keyed by `search_rowid`, a number that follows the name order
+# (`sort_key`). FTS5 returns matches in rowid order, so « first page sorted by name » reads
+# only that page whatever the number of matches. Rowids are spread with wide gaps; a new row
+# takes the middle of the gap between its neighbours, and a full renumbering (rebuild) runs
+# in the rare case a gap is exhausted. SQLite serialises writers, so two rows never race for
+# the same gap. PostgreSQL does not use these numbers (they stay NULL there).
+
+GAP = 1 << 40
+MAX_ROWID = (1 << 63) - 1
+
+
+def ordered_rowids() -> bool:
+    return connection.vendor == "sqlite"
+
+
+def _neighbour_rowid(sort_key: str, account_id: int, before: bool) -> int | None:
+    rows = DirectoryEntry.objects.exclude(account_id=account_id).exclude(search_rowid=None)
+    if before:
+        rows = rows.filter(sort_key__lt=sort_key).order_by("-sort_key")
+    else:
+        rows = rows.filter(sort_key__gt=sort_key).order_by("sort_key")
+    value = rows.values_list("search_rowid", flat=True).first()
+    return int(value) if value is not None else None
+
+
+def _place(entry: DirectoryEntry) -> bool:
+    """Give the entry a rowid between its neighbours; False when there is no room left."""
+    low = _neighbour_rowid(entry.sort_key, entry.account_id, before=True) or 0
+    high = _neighbour_rowid(entry.sort_key, entry.account_id, before=False)
+    if high is None:
+        high = min(low + 2 * GAP, MAX_ROWID)
+    if high - low < 2:
+        return False
+    entry.search_rowid = (low + high) // 2
+    return True
+
+
 def refresh_entry(account: Account) -> None:
     """Insert, update or remove the account's row so the search table follows it."""
+    if account.pk is None:
+        return
     with transaction.atomic():
-        if account.pk is None:
-            return
+        current = DirectoryEntry.objects.filter(account_id=account.pk).first()
         if not is_listed(account):
-            DirectoryEntry.objects.filter(account_id=account.pk).delete()
+            if current is not None:
+                current.delete()
             return
         entry = build_entry(account)
-        updated = DirectoryEntry.objects.filter(account_id=account.pk).update(
-            **{
-                f.attname: getattr(entry, f.attname)
-                for f in DirectoryEntry._meta.concrete_fields
-                if f.attname != "account_id"
-            }
-        )
-        if not updated:
+        if ordered_rowids():
+            if current is not None and current.sort_key == entry.sort_key:
+                entry.search_rowid = current.search_rowid
+            elif not _place(entry):
+                rebuild_entries()
+                return
+        if current is None:
             entry.save(force_insert=True)
+        else:
+            entry.save(force_update=True)
 
 
 def refresh_structure(structure: Structure) -> None:
     """Rebuild the rows of one structure (its name, domain or external flag changed)."""
-    _rebuild(
-        Account.objects.filter(structure=structure),
-        DirectoryEntry.objects.filter(structure=structure),
+    refresh_accounts(
+        Account.objects.filter(structure=structure).values_list("pk", flat=True).iterator()
     )
 
 
 def refresh_accounts(account_ids: Iterable[int]) -> None:
-    """Rebuild the rows of these accounts (after bulk writes that bypass `save`)."""
+    """Recompute the rows of these accounts (after bulk writes that bypass `save`)."""
     ids = list(account_ids)
-    for start in range(0, len(ids), 2000):
-        chunk = ids[start : start + 2000]
-        _rebuild(
-            Account.objects.filter(pk__in=chunk),
-            DirectoryEntry.objects.filter(account_id__in=chunk),
-        )
-
-
-def _listed(accounts: Iterable[Account]) -> Iterator[DirectoryEntry]:
-    for account in accounts:
-        if is_listed(account):
-            yield build_entry(account)
-
-
-def _rebuild(accounts: QuerySet[Account], rows: QuerySet[DirectoryEntry], batch: int = 2000) -> int:
-    total = 0
     with transaction.atomic():
-        rows.delete()
+        for start in range(0, len(ids), 1000):
+            chunk = ids[start : start + 1000]
+            accounts = Account.objects.filter(pk__in=chunk).select_related("structure", "listing")
+            for account in accounts:
+                refresh_entry(account)
+            gone = set(chunk) - {a.pk for a in accounts}
+            DirectoryEntry.objects.filter(account_id__in=gone).delete()
+
+
+def rebuild_entries(batch: int = 2000) -> int:
+    """Recompute the whole search table; returns the number of listed accounts.
+
+    Two passes over the accounts: the first collects the name order (and so the rowids),
+    the second writes the rows in bulk, `batch` at a time.
+    """
+    source = Account.objects.select_related("structure", "listing").order_by("pk")
+    with transaction.atomic():
+        DirectoryEntry.objects.all().delete()
+        keys = [
+            (sort_key_of(account), account.pk)
+            for account in source.iterator(chunk_size=batch)
+            if is_listed(account)
+        ]
+        keys.sort()
+        step = max(2, min(GAP, MAX_ROWID // (len(keys) + 2)))
+        rowids = {pk: (i + 1) * step for i, (_key, pk) in enumerate(keys)}
+        del keys
         chunk: list[DirectoryEntry] = []
-        source = accounts.select_related("structure", "listing").order_by("pk")
-        for entry in _listed(source.iterator(chunk_size=batch)):
+        for account in source.iterator(chunk_size=batch):
+            if account.pk not in rowids:
+                continue
+            entry = build_entry(account)
+            if ordered_rowids():
+                entry.search_rowid = rowids[account.pk]
             chunk.append(entry)
             if len(chunk) >= batch:
                 DirectoryEntry.objects.bulk_create(chunk)
-                total += len(chunk)
                 chunk = []
         if chunk:
             DirectoryEntry.objects.bulk_create(chunk)
-            total += len(chunk)
-    return total
-
-
-def rebuild_entries() -> int:
-    """Recompute the whole search table; returns the number of listed accounts."""
-    return _rebuild(Account.objects.all(), DirectoryEntry.objects.all())
+    return len(rowids)

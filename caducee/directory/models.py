@@ -31,6 +31,8 @@ class DirectoryEntry(models.Model):
     department = models.CharField(max_length=3, blank=True)
     keywords = models.TextField()
     data = models.JSONField(default=dict)
+    # SQLite: FTS5 rowid, increasing with sort_key (see entries.py); NULL on PostgreSQL.
+    search_rowid = models.BigIntegerField(null=True, unique=True)
 
     class Meta:
         indexes = [

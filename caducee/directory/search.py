@@ -97,17 +97,15 @@ def _clamp(page: int, total: int, size: int) -> int:
     return min(max(1, page), max(1, -(-total // size)))
 
 
-FREQUENT = 2000  # above this many matches, walk the name index instead of sorting matches
 _FTS = "SELECT rowid FROM directory_entry_fts WHERE directory_entry_fts MATCH %s"
 
 
 def _sqlite_page(words: list[str], page: int, size: int, type: str, department: str) -> Page:
-    """SQLite: count through FTS5, then pick the cheaper plan for the page.
+    """SQLite: FTS5 yields matches in rowid order, which is the name order (entries.py).
 
-    The SQL is assembled from constant fragments only; every value is a parameter.
-
-    Few matches: fetch them and sort. Many matches (a common word): walk the name index
-    in order and keep the rows whose id is among the matches; it stops after one page.
+    The page is read straight from the index (LIMIT/OFFSET on the FTS5 scan), so its cost
+    does not grow with the number of matches. The SQL is assembled from constant fragments
+    only; every value is a parameter.
     """
     expr = " AND ".join(f'"{w}"*' for w in words)
     filters, params = "", [expr]
@@ -121,7 +119,7 @@ def _sqlite_page(words: list[str], page: int, size: int, type: str, department: 
         if filters:
             cursor.execute(
                 "SELECT count(*) FROM directory_directoryentry e "  # noqa: S608 constants only
-                f"WHERE e.account_id IN ({_FTS}){filters}",
+                f"WHERE e.search_rowid IN ({_FTS}){filters}",
                 params,
             )
         else:
@@ -130,29 +128,18 @@ def _sqlite_page(words: list[str], page: int, size: int, type: str, department: 
                 [expr],
             )
         total = int(cursor.fetchone()[0])
-    number = _clamp(page, total, size)
-    if total == 0:
-        return Page([], 0, number, size)
-    if total > FREQUENT:
-        index = (
-            "directory_type_sort"
-            if type
-            else "directory_dept_sort"
-            if department
-            else ("directory_sort")
+        number = _clamp(page, total, size)
+        if total == 0:
+            return Page([], 0, number, size)
+        cursor.execute(
+            "SELECT e.account_id FROM (" + _FTS + " ORDER BY rowid) m "  # noqa: S608
+            "JOIN directory_directoryentry e ON e.search_rowid = m.rowid "
+            f"WHERE 1 = 1{filters} ORDER BY m.rowid LIMIT %s OFFSET %s",
+            [*params, size, (number - 1) * size],
         )
-        sql = (
-            f"SELECT e.* FROM directory_directoryentry e INDEXED BY {index} "  # noqa: S608
-            f"WHERE e.account_id IN ({_FTS}){filters} ORDER BY e.sort_key LIMIT %s OFFSET %s"
-        )
-    else:
-        sql = (
-            f"SELECT e.* FROM ({_FTS}) m JOIN directory_directoryentry e "  # noqa: S608
-            f"ON e.account_id = m.rowid WHERE 1 = 1{filters} "
-            "ORDER BY e.sort_key LIMIT %s OFFSET %s"
-        )
-    rows = DirectoryEntry.objects.raw(sql, [*params, size, (number - 1) * size])
-    return Page(list(rows), total, number, size)
+        ids = [row[0] for row in cursor.fetchall()]
+    found = DirectoryEntry.objects.in_bulk(ids)
+    return Page([found[i] for i in ids if i in found], total, number, size)
 
 
 def autocomplete(query: str, limit: int = 20) -> list[DirectoryEntry]:
