@@ -98,22 +98,21 @@ def search(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def autocomplete(request: HttpRequest) -> JsonResponse:
-    entries = autocomplete_entries(request.GET.get("q", ""))
-    return JsonResponse(
+def autocomplete(request: HttpRequest) -> HttpResponse:
+    """JSON for scripts; an HTML list of suggestions for htmx (`HX-Request`)."""
+    results = [
         {
-            "results": [
-                {
-                    "name": e.display_name,
-                    "email": e.email,
-                    "mssante": e.mssante_address,
-                    "type": e.type,
-                    "structure": e.data.get("structure", ""),
-                }
-                for e in entries
-            ]
+            "name": e.display_name,
+            "email": e.email,
+            "mssante": e.mssante_address,
+            "type": e.type,
+            "structure": e.data.get("structure", ""),
         }
-    )
+        for e in autocomplete_entries(request.GET.get("q", ""))
+    ]
+    if request.headers.get("HX-Request"):
+        return render(request, "directory/_autocomplete.html", {"results": results})
+    return JsonResponse({"results": results})
 
 
 @console_view

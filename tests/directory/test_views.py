@@ -54,6 +54,16 @@ def test_autocomplete_returns_json(structure_a: Structure, charlie: User) -> Non
     ]
 
 
+def test_autocomplete_html_for_htmx(structure_a: Structure, charlie: User) -> None:
+    listed_account(structure_a, last_name="<B>ROY</B>")
+    response = client_for(charlie).get(
+        reverse("directory:autocomplete"), {"q": "roy"}, HTTP_HX_REQUEST="true"
+    )
+    html = response.content.decode()
+    assert "&lt;B&gt;ROY&lt;/B&gt;" in html and "<B>" not in html
+    assert 'role="option"' in html
+
+
 def test_admin_creates_a_correspondence(structure_a: Structure, alice: User) -> None:
     account = factories.make_account(structure_a, "PER", first_name="Noé", last_name="PETIT")
     url = reverse("directory:address", args=[structure_a.pk, account.pk])
