@@ -55,8 +55,8 @@ def latest(user: User) -> LoginCode | None:
 def seconds_before_resend(user: User, now: datetime | None = None) -> int:
     now = now or timezone.now()
     last = latest(user)
-    if last is None:
-        return 0
+    if last is None or last.used_at is not None:
+        return 0  # after a successful login, the next login gets its code at once
     ready = last.created_at + timedelta(seconds=settings.LOGIN_CODE_RESEND_SECONDS)
     return max(0, int((ready - now).total_seconds() + 0.999))
 

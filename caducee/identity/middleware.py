@@ -1,4 +1,5 @@
-"""Ends sessions that were idle too long, lived too long, or were closed everywhere."""
+"""Ends sessions that were idle too long, lived too long, or were closed everywhere;
+holds a person on the CGU page until they accept a new version."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ from django.urls import reverse
 
 from caducee.identity import sessions
 from caducee.people.models import User
+
+CGU_PENDING = "caducee_cgu_pending"
+CGU_FREE_PATHS = ("/cgu/", "/deconnexion/", "/static/", "/api/")
 
 
 class SessionLimitsMiddleware:
@@ -32,4 +36,6 @@ class SessionLimitsMiddleware:
                     response["HX-Redirect"] = url
                     return response
                 return HttpResponseRedirect(url)
+            if request.session.get(CGU_PENDING) and not request.path.startswith(CGU_FREE_PATHS):
+                return HttpResponseRedirect(reverse("identity:cgu"))
         return self.get_response(request)

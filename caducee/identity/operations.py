@@ -217,6 +217,34 @@ def finalise_account(
     return account
 
 
+def cgu_to_accept_again(user: User) -> bool:
+    """True when the person accepted an older CGU version than the current one."""
+    accepted = Security.objects.filter(user=user).values_list("cgu_version", flat=True).first()
+    return bool(accepted) and accepted != cgu.current_version()
+
+
+def accept_cgu(ctx: Context, user: User, version: str) -> None:
+    """Record that the person accepts the current CGU (after a new version came out)."""
+    current = cgu.current_version()
+    if version != current:
+        raise Invalid(
+            "Cochez la case pour accepter les conditions générales d'utilisation.",
+            [Problem("cgu", "required", "Cochez la case pour accepter les conditions.")],
+        )
+    with transaction.atomic():
+        security = security_of(user)
+        previous = security.cgu_version
+        security.cgu_version = current
+        security.cgu_accepted_at = timezone.now()
+        security.save(update_fields=["cgu_version", "cgu_accepted_at"])
+        record(
+            _as_person(ctx, user),
+            "identity.cgu_accepted",
+            target=user,
+            detail={"version": current, "previous": previous},
+        )
+
+
 # --- reminders ---------------------------------------------------------------------------
 
 

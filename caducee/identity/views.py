@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import time
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -28,6 +29,7 @@ from caducee.people.models import User
 from caducee.structures.access import access_structure, is_admin
 
 PENDING = "caducee_pending_login"
+CGU_PENDING = "caducee_cgu_pending"  # set at login when a newer CGU version awaits acceptance
 TOTP_SETUP = "caducee_totp_setup"
 GENERIC_LOGIN_ERROR = "Adresse mail ou mot de passe incorrect."
 SESSION_END = {
@@ -241,6 +243,9 @@ def _finish(request: HttpRequest, user: User, method: str, *, remember: bool) ->
     target = _safe_next(request, str(data.get("next", "")))
     if not target:
         target = reverse("console:home" if mailbox is None and is_admin(user) else "identity:home")
+    if ops.cgu_to_accept_again(user):
+        request.session[CGU_PENDING] = True
+        target = f"{reverse('identity:cgu')}?{urlencode({'next': target})}"
     response = redirect(target)
     if cookie:
         browsers.set_cookie(response, cookie)
@@ -497,9 +502,30 @@ def finalise_view(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
+@require_http_methods(["GET", "POST"])
 def cgu_view(request: HttpRequest) -> HttpResponse:
+    """The current CGU; after a new version, a logged-in person accepts it here."""
+    must_accept = request.user.is_authenticated and bool(request.session.get(CGU_PENDING))
+    problems: list[object] = []
+    next_url = _safe_next(request, request.POST.get("next") or request.GET.get("next", ""))
+    if request.method == "POST" and must_accept:
+        try:
+            ops.accept_cgu(web_context(request), _person(request), request.POST.get("cgu", ""))
+        except Invalid as exc:
+            problems = list(exc.problems)
+        else:
+            request.session.pop(CGU_PENDING, None)
+            return redirect(next_url or "identity:home")
     return render(
-        request, "identity/cgu.html", {"version": cgu.current_version(), "text": cgu.text()}
+        request,
+        "identity/cgu.html",
+        {
+            "version": cgu.current_version(),
+            "text": cgu.text(),
+            "must_accept": must_accept,
+            "problems": problems,
+            "next": next_url,
+        },
     )
 
 

@@ -63,3 +63,20 @@ def test_a_new_code_replaces_the_older_one(charlie: User) -> None:
     if first != second:
         assert not codes.verify(charlie, first, now=later).ok
     assert codes.verify(charlie, second, now=later).ok
+
+
+def test_a_used_code_does_not_delay_the_next_login(charlie: User) -> None:
+    start = timezone.now()
+    code = codes.issue(charlie, now=start)
+    assert codes.verify(charlie, code, now=start).ok
+    codes.issue(charlie, now=start + timedelta(seconds=5))
+
+
+def test_exhausted_tries_still_wait_for_the_minute(charlie: User) -> None:
+    start = timezone.now()
+    code = codes.issue(charlie, now=start)
+    wrong = "000000" if code != "000000" else "111111"
+    for _ in range(5):
+        codes.verify(charlie, wrong, now=start)
+    with pytest.raises(codes.TooSoon):
+        codes.issue(charlie, now=start + timedelta(seconds=5))

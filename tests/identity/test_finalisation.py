@@ -21,10 +21,12 @@ from caducee.identity.operations import finalise_account
 from caducee.people.models import User
 from caducee.structures.models import Structure
 from tests import factories
+from tests.conftest import PASSWORD
 from tests.identity.conftest import Capture
 from tests.smtp_sink import SmtpSink, url_in
 
 NEW_PASSWORD = "une phrase de passe assez longue"
+PASSWORD_ = PASSWORD
 
 
 def _invite(
@@ -184,3 +186,34 @@ def test_a_deactivated_account_cannot_be_finalised(structure_a: Structure) -> No
         finalise_account(
             Context(user=None), token, {}, NEW_PASSWORD, NEW_PASSWORD, cgu.current_version()
         )
+
+
+def test_a_new_cgu_version_is_accepted_at_next_login(
+    client: Client,
+    structure_a: Structure,
+    smtp_sink: SmtpSink,
+    settings: Any,
+    tmp_path: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: Capture,
+) -> None:
+    from tests.identity.conftest import full_login
+
+    account, url = _invite(structure_a, django_capture_on_commit_callbacks, smtp_sink, "v@ch-a.fr")
+    client.post(
+        "/" + url.split("://", 1)[1].split("/", 1)[1], _form(password=PASSWORD_, confirm=PASSWORD_)
+    )
+    settings.CGU_VERSION = "test-2"
+    monkeypatch.setattr(cgu, "CGU_DIR", tmp_path)
+    (tmp_path / "test-2.txt").write_text("Nouvelles conditions", encoding="utf-8")
+    response = full_login(client, django_capture_on_commit_callbacks, smtp_sink, account.email)
+    assert response["Location"].startswith("/cgu/?next=")
+    assert client.get("/securite/")["Location"] == "/cgu/"  # held on the CGU page
+    page = client.get(response["Location"]).content.decode()
+    assert "Nouvelles conditions" in page and "ont changé" in page
+    response = client.post("/cgu/", {"cgu": "test-2", "next": "/securite/"})
+    assert response["Location"] == "/securite/"
+    assert client.get("/securite/").status_code == 200
+    assert Security.objects.get(user__email="v@ch-a.fr").cgu_version == "test-2"
+    event = AuditEvent.objects.get(action="identity.cgu_accepted")
+    assert event.detail == {"version": "test-2", "previous": "1.0"}
