@@ -37,21 +37,34 @@ from caducee.core.errors import Forbidden, NotFound
 from caducee.people.models import User
 from caducee.structures.models import Structure
 
-
-def external_of(user: User | None) -> ExternalAccount | None:
-    """The external partner account of this person, if they are one."""
-    if user is None or user.pk is None:
-        return None
-    return (
-        ExternalAccount.objects.select_related("profile", "home_structure")
-        .filter(user=user)
-        .first()
-    )
+_IS_EXTERNAL = "_caducee_is_external"
 
 
 def is_external(user: User | None) -> bool:
-    """True for an external partner: other apps use it to answer 404 to such accounts."""
-    return user is not None and ExternalAccount.objects.filter(user_id=user.pk).exists()
+    """True for an external partner: other apps use it to answer 404 to such accounts.
+
+    Whether a person is an external partner never changes (an external account is created
+    with its own person), so the answer is remembered on this user object, which lives for
+    one request. Rights and partnerships are never remembered: they are read each time.
+    """
+    if user is None or user.pk is None:
+        return False
+    known = user.__dict__.get(_IS_EXTERNAL)
+    if known is None:
+        known = ExternalAccount.objects.filter(user_id=user.pk).exists()
+        user.__dict__[_IS_EXTERNAL] = known
+    return bool(known)
+
+
+def external_of(user: User | None) -> ExternalAccount | None:
+    """The external partner account of this person (read afresh), if they are one."""
+    if user is None or not is_external(user):
+        return None
+    return (
+        ExternalAccount.objects.select_related("profile", "home_structure", "user")
+        .filter(user=user)
+        .first()
+    )
 
 
 def _usable(user: User | None) -> bool:

@@ -246,6 +246,12 @@ def test_suspended_account_is_logged_out(world: World, camille: User) -> None:
 
 
 def test_no_limit_on_the_number_of_records(world: World, structure_a: Structure) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = fcorre_client(world.external.user)
+    with CaptureQueriesContext(connection) as one_record:
+        client.get(reverse("coordination:home"))
     contact = world.partner_a.contact
     extra = [
         operations.create_record(
@@ -253,12 +259,17 @@ def test_no_limit_on_the_number_of_records(world: World, structure_a: Structure)
             structure_a,
             operations.RecordInput(last_name=f"Usager{i}", first_name="X", birth_date="01/01/1950"),
         )
-        for i in range(30)
+        for i in range(60)
     ]
     for record in extra:
         operations.attach_partner(cli_context(), record, contact, "medecin_traitant")
-    page = fcorre_client(world.external.user).get(reverse("coordination:home")).content.decode()
-    assert all(r.last_name in page for r in extra)
+    with CaptureQueriesContext(connection) as many_records:
+        first = client.get(reverse("coordination:home")).content.decode()
+    assert len(many_records) == len(one_record)  # no query per record
+    second = client.get(reverse("coordination:home"), {"page": 2}).content.decode()
+    assert "61 dossiers" in first
+    assert all(r.last_name in first + second for r in extra)
+    assert "DURAND" not in first + second
 
 
 def test_attached_to_a_regular_structure_sees_its_records(

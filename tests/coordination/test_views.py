@@ -325,3 +325,32 @@ def test_identifier_login_backend(fcorre_credentials: operations.Credentials, va
     assert authenticate(username=value, password=fcorre_credentials.password) == user
     assert authenticate(username=value, password="mauvais mot de passe") is None
     assert authenticate(username="inconnu", password=fcorre_credentials.password) is None
+
+
+def test_partners_tab_query_count_does_not_grow(
+    camille: User, record_a: Record, structure_a: Structure
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(camille)
+    url = reverse("coordination:partners", args=[record_a.pk])
+
+    def add(n: int) -> None:
+        contact = operations.create_contact(
+            cli_context(),
+            structure_a,
+            operations.ContactInput(last_name=f"Partenaire{n}", email=f"p{n}@x.fr"),
+        )
+        operations.attach_partner(cli_context(), record_a, contact, "autre")
+
+    add(0)
+    client.get(url)  # warm-up: session and caches
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    for n in range(1, 12):
+        add(n)
+    with CaptureQueriesContext(connection) as many:
+        page = client.get(url).content.decode()
+    assert "PARTENAIRE11" in page
+    assert len(many) == len(few)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
@@ -27,6 +28,7 @@ from caducee.coordination.views.common import (
 from caducee.core.errors import Invalid, Problem
 from caducee.identity.views import web_context
 
+PAGE_SIZE = 50
 RECORD_FIELDS = (
     "last_name",
     "birth_name",
@@ -68,7 +70,9 @@ def home(request: HttpRequest) -> HttpResponse:
     """« Dossiers usagers »: the records this person may open, with a search box."""
     user = person(request)
     query = request.GET.get("q", "").strip()[:100]
-    records = list(operations.search_records(web_context(request), query)[:200])
+    paginator = Paginator(operations.search_records(web_context(request), query), PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    records = list(page.object_list)
     creatable = access.structures_with(user, RECORD_CREATE)
     return render(
         request,
@@ -76,6 +80,7 @@ def home(request: HttpRequest) -> HttpResponse:
         {
             **menu(request, "records"),
             "records": records,
+            "page": page,
             "query": query,
             "can_create": bool(creatable),
             "show_structure": len({r.structure_id for r in records}) > 1,
