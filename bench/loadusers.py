@@ -15,8 +15,11 @@ PostgreSQL database dropped and created again):
 2. export the structure as CSV, then as XLSX;
 3. import the exported XLSX again (every line unchanged: the re-import path).
 
-Each step runs in its own process (`--step`), which reports its wall time and its peak
-resident memory (getrusage ru_maxrss: the process's whole footprint, Python included).
+Each step runs in its own process (`--step`), which reports its wall time, its CPU time
+(user + system, of the Python process only: PostgreSQL's own work is not in it) and its
+peak resident memory (getrusage ru_maxrss: the process's whole footprint). The machine's
+load is printed before and after, with the time of a fixed CPU loop: on a shared machine
+the wall time can be several times the CPU time.
 """
 
 from __future__ import annotations
@@ -151,6 +154,15 @@ def machine() -> str:
     return f"{os.cpu_count()} CPU ({cpu}), {ram}, Python {platform.python_version()}"
 
 
+def load() -> str:
+    """Load average and a fixed CPU loop, to read the figures against the machine's state."""
+    started = time.perf_counter()
+    sum(range(20_000_000))
+    loop = time.perf_counter() - started
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.1f} (1 min) {five:.1f} (5 min); sum(range(2e7)) in {loop:.2f} s"
+
+
 # --- Steps, each in its own process --------------------------------------------------
 
 
@@ -183,6 +195,7 @@ def step(name: str, path: str) -> dict[str, Any]:
         return {}
     structure = find_structure(STRUCTURE)
     started = time.perf_counter()
+    before = resource.getrusage(resource.RUSAGE_SELF)
     answer: dict[str, Any] = {}
     if name == "import":
         from caducee.loadusers.importing import import_loadusers
@@ -203,6 +216,8 @@ def step(name: str, path: str) -> dict[str, Any]:
             while block := data.read(1 << 20):
                 out.write(block)
     answer["seconds"] = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    answer["cpu"] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     answer["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return answer
 
@@ -251,13 +266,14 @@ def bench_database(label: str, database_url: str, source: Path, lines: int) -> N
         again = _run_step(env, "import", exported_xlsx)
         _report("re-import of the XLSX export (all unchanged)", imported["created"], again)
         print(f"   unchanged={again['unchanged']} updated={again['updated']}")
+        print(f"Load: {load()}")
 
 
 def _report(what: str, lines: int, figures: dict[str, Any]) -> None:
     seconds = figures["seconds"]
     print(
         f"{what:<46} {seconds:7.1f} s  {lines / seconds:8.0f} lines/s  "
-        f"peak {figures['peak_mb']:6.0f} MB"
+        f"CPU {figures['cpu']:6.1f} s  peak {figures['peak_mb']:6.0f} MB"
     )
 
 
@@ -274,6 +290,7 @@ def main() -> int:
         print(json.dumps(step(args.step, args.file)))
         return 0
     print(f"Machine: {machine()}")
+    print(f"Load: {load()}")
     with tempfile.TemporaryDirectory(prefix="caducee-bench-file-") as folder:
         source = Path(folder) / "loaduser.csv"
         started = time.perf_counter()

@@ -76,9 +76,10 @@ AuditItem = tuple[str, "Structure | int | None", "models.Model | TargetRef | Non
 def record_many(ctx: Context, events: list[AuditItem], *, batch_size: int = 1000) -> int:
     """Append many events (action, structure, target, detail) to the chain in one go.
 
-    Same events and hashes as calling `record` for each, in order, but with one lock of the
-    chain head and multi-row inserts (no model instance per event: bulk paths such as the
-    loaduser import write thousands). Must run inside the operation's transaction.
+    Same events and hashes as calling `record` for each, in order (with one timestamp for
+    the whole call), but with one lock of the chain head and multi-row inserts (no model
+    instance per event: bulk paths such as the loaduser import write thousands). Must run
+    inside the operation's transaction.
     """
     if not events:
         return 0
@@ -92,6 +93,7 @@ def record_many(ctx: Context, events: list[AuditItem], *, batch_size: int = 1000
         seq, prev = head.seq, head.hash
         actor_id = ctx.user.pk if ctx.user is not None else None
         acting_as = ctx.acting_as.email if ctx.acting_as is not None else ""
+        now = datetime.now(UTC)
         rows: list[tuple[Any, ...]] = []
         for action, structure, target, detail in events:
             seq += 1
@@ -106,7 +108,7 @@ def record_many(ctx: Context, events: list[AuditItem], *, batch_size: int = 1000
             )
             fields = {
                 "seq": seq,
-                "created_at": datetime.now(UTC),
+                "created_at": now,
                 "actor_id": actor_id,
                 "actor_label": ctx.actor_label,
                 "acting_as": acting_as,
@@ -151,9 +153,13 @@ def _insert_events(columns: list[str], rows: list[tuple[Any, ...]]) -> None:
     marks = ", ".join(["%s"] * len(fields))
     created, detail = columns.index("created_at"), columns.index("detail")
     adapted = []
+    stamps: dict[datetime, Any] = {}
     for row in rows:
         values = list(row)
-        values[created] = connection.ops.adapt_datetimefield_value(values[created])
+        stamp = values[created]
+        if stamp not in stamps:
+            stamps[stamp] = connection.ops.adapt_datetimefield_value(stamp)
+        values[created] = stamps[stamp]
         values[detail] = connection.ops.adapt_json_value(values[detail], None)
         adapted.append(values)
     with connection.cursor() as cursor:

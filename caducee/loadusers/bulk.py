@@ -51,8 +51,15 @@ def insert_rows(
         cursor.executemany(sql, list(rows))
 
 
-def _adapt(adapter: Adapt | None, value: Any) -> Any:
-    return value if adapter is None or value is None else adapter(value)
+def _adapt(adapter: Adapt | None, value: Any, index: int, cache: dict[tuple[int, Any], Any]) -> Any:
+    if adapter is None or value is None:
+        return value
+    if isinstance(value, dict | list):
+        return adapter(value)
+    key = (index, value)
+    if key not in cache:
+        cache[key] = adapter(value)
+    return cache[key]
 
 
 def ids_by(model: type[models.Model], key: str, values: Sequence[str]) -> dict[str, int]:
