@@ -418,3 +418,19 @@ def test_import_update_matches_update_account(structure_a: Structure) -> None:
     two.refresh_from_db()
     for key in ("city", "department", "region", "phone1"):
         assert getattr(one, key) == getattr(two, key)
+
+
+@pytest.mark.parametrize(
+    ("kind", "overrides", "column"),
+    [
+        ("PER", {"rpps": "", "adeli": ""}, "RPPS"),
+        ("INT", {"profession": "93"}, "Diplôme"),  # médico-social profession
+        ("INT", {"profession": "10", "civility": ""}, "Civilité exercice"),
+        ("MED", {"apicrypt_address": "jdupont", "apicrypt_specialty": ""}, "Apicrypt spécialité"),
+    ],
+)
+def test_conditional_obligations(
+    structure_a: Structure, kind: str, overrides: dict[str, str], column: str
+) -> None:
+    result = run(structure_a, csv_bytes([line(kind, "x@ch-a.fr", **overrides)]), dry_run=True)
+    assert (2, column, "required_if") in errors_of(result)
