@@ -32,7 +32,7 @@ def _match(words: list[str]) -> RawSQL:
         expr = " & ".join(f"{w}:*" for w in words)
         return RawSQL(
             "SELECT account_id FROM directory_directoryentry "
-            "WHERE to_tsvector('simple', keywords) @@ to_tsquery('simple', %s)",
+            "WHERE search_vector @@ to_tsquery('simple', %s)",
             [expr],
         )
     if connection.vendor == "sqlite":
@@ -86,6 +86,8 @@ def search_page(
     words = terms(query)
     if words and connection.vendor == "sqlite":
         return _sqlite_page(words, page, size, type, department)
+    if words and connection.vendor == "postgresql":
+        return _postgres_page(words, page, size, type, department)
     queryset = search_entries(query, type=type, department=department)
     total = queryset.count()
     number = _clamp(page, total, size)
@@ -137,6 +139,51 @@ def _sqlite_page(words: list[str], page: int, size: int, type: str, department: 
             f"WHERE 1 = 1{filters} ORDER BY m.rowid LIMIT %s OFFSET %s",
             [*params, size, (number - 1) * size],
         )
+        ids = [row[0] for row in cursor.fetchall()]
+    found = DirectoryEntry.objects.in_bulk(ids)
+    return Page([found[i] for i in ids if i in found], total, number, size)
+
+
+SORT_IN_MEMORY = 20000  # PostgreSQL: up to this many matches, fetch them and sort
+
+
+def _postgres_page(words: list[str], page: int, size: int, type: str, department: str) -> Page:
+    """PostgreSQL: count through the GIN index, then the cheaper plan for the page.
+
+    Up to SORT_IN_MEMORY matches they are fetched (bitmap scan) and sorted; beyond, the
+    name index is walked and each row checked against its stored tsvector, which stops
+    after one page. Constant SQL fragments only; every value is a parameter.
+    """
+    expr = " & ".join(f"{w}:*" for w in words)
+    where, params = "e.search_vector @@ to_tsquery('simple', %s)", [expr]
+    if type:
+        where += " AND e.type = %s"
+        params.append(type)
+    if department:
+        where += " AND e.department = %s"
+        params.append(department)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM directory_directoryentry e WHERE " + where,  # noqa: S608
+            params,
+        )
+        total = int(cursor.fetchone()[0])
+        number = _clamp(page, total, size)
+        if total == 0:
+            return Page([], 0, number, size)
+        if total <= SORT_IN_MEMORY:
+            sql = (
+                "WITH m AS MATERIALIZED (SELECT e.account_id, e.sort_key "  # noqa: S608
+                "FROM directory_directoryentry e WHERE " + where + ") "
+                "SELECT account_id FROM m ORDER BY sort_key LIMIT %s OFFSET %s"
+            )
+        else:
+            sql = (
+                "SELECT e.account_id FROM directory_directoryentry e WHERE "  # noqa: S608
+                + where
+                + " ORDER BY e.sort_key LIMIT %s OFFSET %s"
+            )
+        cursor.execute(sql, [*params, size, (number - 1) * size])
         ids = [row[0] for row in cursor.fetchall()]
     found = DirectoryEntry.objects.in_bulk(ids)
     return Page([found[i] for i in ids if i in found], total, number, size)

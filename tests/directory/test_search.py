@@ -197,3 +197,17 @@ def test_rowids_follow_name_order_through_changes(structure_a: Structure) -> Non
             entries.GAP = before
         expected = sorted(DirectoryEntry.objects.values_list("sort_key", flat=True))
         assert [e.sort_key for e in search_page("jeanne", size=100).entries] == expected
+
+
+def test_plan_for_many_matches_keeps_order(
+    structure_a: Structure, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from caducee.directory import search
+
+    for name in ("VIDAL", "AUGER", "MEYER"):
+        listed_account(structure_a, last_name=name, first_name="Luc")
+    listed_account(structure_a, "MED", last_name="BLIN", first_name="Luc")
+    monkeypatch.setattr(search, "SORT_IN_MEMORY", 1)  # PostgreSQL: walk the name index
+    assert names(search_page("luc")) == ["AUGER Luc", "BLIN Luc", "MEYER Luc", "VIDAL Luc"]
+    assert names(search_page("luc", type="MED")) == ["BLIN Luc"]
+    assert names(search_page("luc", page=2, size=3)) == ["VIDAL Luc"]
