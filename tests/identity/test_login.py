@@ -228,3 +228,30 @@ def test_lockout_after_repeated_failures(
     assert "bloquée temporairement" in response.content.decode()
     assert "identity.lockout" in _actions()
     assert "_auth_user_id" not in client.session
+
+
+def test_the_session_cookie_is_httponly_and_samesite(
+    client: Client, pierre: Account, smtp_sink: SmtpSink, django_capture_on_commit_callbacks: Cap
+) -> None:
+    response = full_login(client, django_capture_on_commit_callbacks, smtp_sink, pierre.email)
+    cookie = response.cookies["sessionid"]
+    assert cookie["httponly"] and cookie["samesite"] == "Lax"
+
+
+def test_a_deactivated_account_is_told_after_the_right_password(
+    client: Client, pierre: Account, django_capture_on_commit_callbacks: Cap
+) -> None:
+    Account.objects.filter(pk=pierre.pk).update(state="desactive")
+    response = password_step(client, django_capture_on_commit_callbacks, pierre.email)
+    assert "Votre compte est désactivé" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_the_code_page_without_a_pending_login_goes_back(client: Client, db: None) -> None:
+    assert client.get("/connexion/code/")["Location"] == "/connexion/"
+    assert client.post("/connexion/code/", {"code": "123456"})["Location"] == "/connexion/"
+
+
+def test_the_login_page_says_why_a_session_ended(client: Client, db: None) -> None:
+    page = client.get("/connexion/?fin=idle").content.decode()
+    assert "période d&#x27;inactivité" in page or "période d'inactivité" in page
