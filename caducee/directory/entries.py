@@ -186,16 +186,23 @@ def refresh_structure(structure: Structure) -> None:
 
 
 def refresh_accounts(account_ids: Iterable[int]) -> None:
-    """Recompute the rows of these accounts (after bulk writes that bypass `save`)."""
+    """Recompute the rows of these accounts (after bulk writes that bypass `save`).
+
+    Accounts that are not listed (e.g. imported, not yet finalised) cost one query per
+    thousand; listed ones are placed one by one.
+    """
     ids = list(account_ids)
     with transaction.atomic():
         for start in range(0, len(ids), 1000):
             chunk = ids[start : start + 1000]
             accounts = Account.objects.filter(pk__in=chunk).select_related("structure", "listing")
-            for account in accounts:
+            listed = [a for a in accounts if is_listed(a)]
+            keep = {a.pk for a in listed}
+            DirectoryEntry.objects.filter(account_id__in=chunk).exclude(
+                account_id__in=keep
+            ).delete()
+            for account in listed:
                 refresh_entry(account)
-            gone = set(chunk) - {a.pk for a in accounts}
-            DirectoryEntry.objects.filter(account_id__in=gone).delete()
 
 
 def rebuild_entries(batch: int = 2000) -> int:

@@ -136,9 +136,9 @@ def fhir_bundle(structure: Structure, records: Iterable[Record]) -> dict[str, An
     organizations: dict[str, dict[str, Any]] = {}
     entries: list[dict[str, Any]] = []
 
-    def organization(value: str) -> dict[str, Any]:
+    def organization(value: str, name: str) -> dict[str, Any]:
         if value not in organizations:
-            res = _organization(f"org-{value}", structure.name, value, structure)
+            res = _organization(f"org-{value}", name or structure.name, value, structure)
             organizations[value] = res
         return organizations[value]
 
@@ -172,12 +172,14 @@ def fhir_bundle(structure: Structure, records: Iterable[Record]) -> dict[str, An
                     }
                 ]
             if rec.structure_id is not None:
-                org = organization(rec.structure_id.value)
+                org = organization(rec.structure_id.value, account.company_name)
                 role["organization"] = {"reference": f"Organization/{org['id']}"}
             entries.append(practitioner)
             entries.append(role)
         elif rec.structure_id is not None:
-            organization(rec.structure_id.value)["telecom"].append(contact_point(rec))
+            organization(rec.structure_id.value, account.company_name)["telecom"].append(
+                contact_point(rec)
+            )
     resources = list(organizations.values()) + entries
     seen: set[str] = set()
     unique: list[dict[str, Any]] = []

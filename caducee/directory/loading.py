@@ -1,0 +1,45 @@
+"""What the loaduser import asks of the directory: quotas, MSSanté addresses, search rows."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+
+from caducee.accounts.models import Account
+from caducee.core.context import Context
+from caducee.core.errors import Invalid
+from caducee.directory.entries import refresh_accounts
+from caducee.directory.operations import assign_mssante_address, remove_mssante_address
+from caducee.directory.quotas import check_capacity
+from caducee.structures.models import Structure
+
+
+def check_file_quotas(
+    structures: Mapping[int, Structure], new_by_type: Mapping[int, Counter[str]]
+) -> None:
+    """Refuse the whole file when its new accounts would exceed a structure's quota."""
+    for structure_id, counter in new_by_type.items():
+        structure = structures.get(structure_id)
+        if structure is None:
+            structure = Structure.objects.get(pk=structure_id)
+        check_capacity(structure, counter)
+
+
+def apply_particles(ctx: Context, rows: Iterable[tuple[int, Account, str]]) -> None:
+    """Set each line's « MSSanté adresse » through `assign_mssante_address`.
+
+    An empty particle on a line that has one removes the correspondence; a refused
+    particle refuses the import, naming the line.
+    """
+    for line, account, particle in rows:
+        try:
+            if particle:
+                assign_mssante_address(ctx, account, particle)
+            elif account.mssante_particle:
+                remove_mssante_address(ctx, account)
+        except Invalid as exc:
+            raise Invalid(f"Ligne {line} : {exc.message}", exc.problems) from None
+
+
+def refresh_loaded(account_ids: Iterable[int]) -> None:
+    refresh_accounts(account_ids)
