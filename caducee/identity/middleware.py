@@ -27,8 +27,10 @@ class SessionLimitsMiddleware:
             reason = sessions.verdict(request.session, user)
             if reason is not None:
                 logout(request)
+                if request.path.startswith("/api/"):
+                    return self.get_response(request)  # now anonymous: the API answers 401
                 query = {"fin": reason}
-                if request.method == "GET" and not request.path.startswith("/api/"):
+                if request.method == "GET":
                     query["next"] = request.get_full_path()
                 url = f"{reverse('identity:login')}?{urlencode(query)}"
                 if request.headers.get("HX-Request"):

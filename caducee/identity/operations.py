@@ -338,6 +338,13 @@ def login_failed(ctx: Context, email: str, *, stage: str, user: User | None = No
                 target_label=address,
                 detail={"keys": locked},
             )
+            owner = user or User.objects.filter(email=address, is_active=True).first()
+            if owner is not None and throttle.account_key(address) in locked:
+                send_on_commit(
+                    owner.email,
+                    "lockout",
+                    {"user": owner, "minutes": settings.LOCKOUT_MINUTES, "ip": ctx.ip or ""},
+                )
 
 
 def account_refusal(user: User) -> str:

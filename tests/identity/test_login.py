@@ -217,7 +217,11 @@ def test_logout_is_audited(client: Client, charlie: User) -> None:
 
 
 def test_lockout_after_repeated_failures(
-    client: Client, pierre: Account, settings: Any, django_capture_on_commit_callbacks: Cap
+    client: Client,
+    pierre: Account,
+    settings: Any,
+    smtp_sink: SmtpSink,
+    django_capture_on_commit_callbacks: Cap,
 ) -> None:
     settings.LOCKOUT_THRESHOLD = 3
     settings.LOCKOUT_FREE_FAILURES = 5
@@ -228,6 +232,9 @@ def test_lockout_after_repeated_failures(
     assert "bloquée temporairement" in response.content.decode()
     assert "identity.lockout" in _actions()
     assert "_auth_user_id" not in client.session
+    warning = smtp_sink.wait_for(pierre.email)
+    assert warning.subject == "Connexion à Caducée bloquée temporairement"
+    assert "bloquée pendant 15 minutes" in warning.text
 
 
 def test_the_session_cookie_is_httponly_and_samesite(
