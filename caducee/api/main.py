@@ -54,6 +54,9 @@ def _register_routers() -> None:
     from caducee.mail import api as mail_api
 
     api.add_router("/", mail_api.router)
+    from caducee.identity import api as identity_api
+
+    api.add_router("/", identity_api.router)
 
 
 _register_routers()
