@@ -107,11 +107,15 @@ def _external_permissions(external: ExternalAccount) -> frozenset[str]:
     return external.profile.permission_set & EXTERNAL_ALLOWED
 
 
-def _external_record_condition(external: ExternalAccount) -> Q:
-    condition = Q(partners__contact__external_account=external, partners__access_enabled=True)
-    if not external.home_structure.is_external:
-        condition |= Q(structure=external.home_structure)
-    return condition
+def _external_sees(external: ExternalAccount, record: Record) -> bool:
+    if (
+        not external.home_structure.is_external
+        and record.structure_id == external.home_structure_id
+    ):
+        return True
+    return Partner.objects.filter(
+        record=record, contact__external_account=external, access_enabled=True
+    ).exists()
 
 
 def records_for(user: User | None, permission: str = RECORD_READ) -> QuerySet[Record]:
@@ -123,8 +127,14 @@ def records_for(user: User | None, permission: str = RECORD_READ) -> QuerySet[Re
         perms = _external_permissions(external)
         if RECORD_READ not in perms or permission not in perms:
             return Record.objects.none()
-        ids = Record.objects.filter(_external_record_condition(external)).values("pk")
-        return Record.objects.filter(pk__in=ids)
+        # Start from the account's contacts (indexed), not from every record.
+        partner_of = Partner.objects.filter(
+            contact__external_account=external, access_enabled=True
+        ).values("record_id")
+        condition = Q(pk__in=partner_of)
+        if not external.home_structure.is_external:
+            condition |= Q(structure=external.home_structure)
+        return Record.objects.filter(condition)
     structures = structures_with(user, RECORD_READ)
     if permission != RECORD_READ:
         allowed = {s.pk for s in structures_with(user, permission)}
@@ -141,11 +151,7 @@ def permissions_on(user: User | None, record: Record) -> frozenset[str]:
         perms = _external_permissions(external)
         if not perms:
             return frozenset()
-        sees = (
-            Record.objects.filter(pk=record.pk)
-            .filter(_external_record_condition(external))
-            .exists()
-        )
+        sees = _external_sees(external, record)
         return perms if sees and RECORD_READ in perms else frozenset()
     perms = structure_permissions(user, record.structure)
     return perms if RECORD_READ in perms else frozenset()
