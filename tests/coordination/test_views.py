@@ -354,3 +354,44 @@ def test_partners_tab_query_count_does_not_grow(
         page = client.get(url).content.decode()
     assert "PARTENAIRE11" in page
     assert len(many) == len(few)
+
+
+def test_every_page_renders_for_a_coordinating_admin(
+    alice: User, fcorre_account: ExternalAccount, record_a: Record, structure_a: Structure
+) -> None:
+    """Alice administers A and coordinates there: each GET page of the module answers 200."""
+    from caducee.coordination.models import Membership
+
+    Membership.objects.create(
+        user=alice, structure=structure_a, profile=profile(structure_a, "Coordinateur interne")
+    )
+    partner = Partner.objects.get()
+    client = client_for(alice)
+    pages = [
+        reverse("coordination:home"),
+        reverse("coordination:record_create"),
+        reverse("coordination:record", args=[record_a.pk]),
+        reverse("coordination:record_edit", args=[record_a.pk]),
+        reverse("coordination:liaison", args=[record_a.pk]),
+        reverse("coordination:documents", args=[record_a.pk]),
+        reverse("coordination:partners", args=[record_a.pk]),
+        reverse("coordination:partner_attach", args=[record_a.pk]) + "?q=co",
+        reverse("coordination:partner_attach", args=[record_a.pk])
+        + f"?contact={partner.contact_id}",
+        reverse("coordination:contacts") + "?q=co",
+        reverse("coordination:contact_create"),
+        reverse("coordination:contact_edit", args=[partner.contact_id]),
+        reverse("coordination:profiles"),
+        reverse("coordination:profile_create") + "?kind=externe",
+        reverse("coordination:profile_edit", args=[fcorre_account.profile_id]),
+        reverse("coordination:members"),
+        reverse("coordination:externals"),
+        reverse("coordination:external_create") + "?q=co",
+        reverse("coordination:external_edit", args=[fcorre_account.pk]),
+    ]
+    for url in pages:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert response["Cache-Control"] == "no-store", url
+    edit = client.get(reverse("coordination:external_edit", args=[fcorre_account.pk]))
+    assert "demande le droit" not in edit.content.decode()  # Alice now holds external.modify
