@@ -121,9 +121,9 @@ def build_entry(account: Account) -> DirectoryEntry:
 # On SQLite the FTS5 index is keyed by `search_rowid`, a number that follows the name order
 # (`sort_key`). FTS5 returns matches in rowid order, so « first page sorted by name » reads
 # only that page whatever the number of matches. Rowids are spread with wide gaps; a new row
-# takes the middle of the gap between its neighbours, and a full renumbering (rebuild) runs
-# in the rare case a gap is exhausted. SQLite serialises writers, so two rows never race for
-# the same gap. PostgreSQL does not use these numbers (they stay NULL there).
+# takes the middle of the gap between its neighbours; when a gap is exhausted the rows
+# around it are spread again (`_make_room`). SQLite serialises writers, so two rows never
+# race for the same gap. PostgreSQL does not use these numbers (they stay NULL there).
 
 GAP = 1 << 40
 MAX_ROWID = (1 << 63) - 1
@@ -155,6 +155,43 @@ def _place(entry: DirectoryEntry) -> bool:
     return True
 
 
+def _make_room(sort_key: str, account_id: int) -> bool:
+    """Spread the rows around `sort_key` evenly (a window that doubles until it has room).
+
+    Amortised cost stays small even for names always inserted at the same place (an
+    alphabetical import, many homonyms). False only if the whole table is too dense.
+    """
+    rows = DirectoryEntry.objects.exclude(account_id=account_id).exclude(search_rowid=None)
+    total = rows.count()
+    window = 16
+    while True:
+        before = list(
+            rows.filter(sort_key__lt=sort_key)
+            .order_by("-sort_key")
+            .values_list("account_id", "search_rowid")[: window + 1]
+        )
+        after = list(
+            rows.filter(sort_key__gt=sort_key)
+            .order_by("sort_key")
+            .values_list("account_id", "search_rowid")[: window + 1]
+        )
+        low = int(before[window][1] or 0) if len(before) > window else 0
+        high = int(after[window][1] or 0) if len(after) > window else MAX_ROWID
+        members: list[int | None] = [a for a, _ in reversed(before[:window])]
+        members += [None, *(a for a, _ in after[:window])]
+        step = min(GAP, (high - low) // (len(members) + 1))
+        if step >= 4:
+            moves = {a: low + (i + 1) * step for i, a in enumerate(members) if a is not None}
+            for account in moves:  # out of the way first: the unique index holds throughout
+                DirectoryEntry.objects.filter(account_id=account).update(search_rowid=-account)
+            for account, rowid in moves.items():
+                DirectoryEntry.objects.filter(account_id=account).update(search_rowid=rowid)
+            return True
+        if window > total:
+            return False
+        window *= 2
+
+
 def refresh_entry(account: Account) -> None:
     """Insert, update or remove the account's row so the search table follows it."""
     if account.pk is None:
@@ -169,7 +206,9 @@ def refresh_entry(account: Account) -> None:
         if ordered_rowids():
             if current is not None and current.sort_key == entry.sort_key:
                 entry.search_rowid = current.search_rowid
-            elif not _place(entry):
+            elif not _place(entry) and not (
+                _make_room(entry.sort_key, account.pk) and _place(entry)
+            ):
                 rebuild_entries()
                 return
         if current is None:

@@ -211,3 +211,36 @@ def test_plan_for_many_matches_keeps_order(
     assert names(search_page("luc")) == ["AUGER Luc", "BLIN Luc", "MEYER Luc", "VIDAL Luc"]
     assert names(search_page("luc", type="MED")) == ["BLIN Luc"]
     assert names(search_page("luc", page=2, size=3)) == ["VIDAL Luc"]
+
+
+@pytest.mark.parametrize("order", ["ascending", "descending"])
+def test_many_rows_at_the_same_place_keep_order_without_rebuild(
+    structure_a: Structure, monkeypatch: pytest.MonkeyPatch, order: str
+) -> None:
+    from caducee.directory import entries
+
+    monkeypatch.setattr(entries, "GAP", 64)  # small gaps: windows must be spread often
+    listed_account(structure_a, last_name="AAA")
+    listed_account(structure_a, last_name="ZZZ")
+    calls: list[str] = []
+    real_make_room = entries._make_room
+
+    def counting(sort_key: str, account_id: int) -> bool:
+        calls.append(sort_key)
+        return real_make_room(sort_key, account_id)
+
+    monkeypatch.setattr(entries, "_make_room", counting)
+
+    def no_rebuild(batch: int = 0) -> int:
+        raise AssertionError("full rebuild")
+
+    monkeypatch.setattr(entries, "rebuild_entries", no_rebuild)
+    numbers = list(range(40)) if order == "ascending" else list(reversed(range(40)))
+    for n in numbers:
+        listed_account(structure_a, last_name=f"MMM{n:02d}")
+    expected = sorted(DirectoryEntry.objects.values_list("sort_key", flat=True))
+    assert [e.sort_key for e in search_page("jeanne", size=100).entries] == expected
+    assert search_page("mmm", size=100).total == 40
+    from django.db import connection
+
+    assert calls or connection.vendor != "sqlite"  # the windows were really spread
