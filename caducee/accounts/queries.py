@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 
 from caducee.accounts.models import Account, AccountState, EmailChangeRequest
 from caducee.core.errors import Invalid, NotFound
@@ -49,17 +49,33 @@ def search_accounts(
 
 
 def counters(structure: Structure) -> dict[str, int]:
-    """The list counters of seed 004 §3.2, in one query (plus one for email changes)."""
-    totals = Account.objects.filter(structure=structure).aggregate(
-        valid=Count("pk", filter=Q(state=AccountState.VALID)),
-        to_validate=Count("pk", filter=Q(state=AccountState.TO_VALIDATE)),
-        preregistered=Count("pk", filter=Q(state=AccountState.PREREGISTERED)),
-        rejected=Count("pk", filter=Q(state=AccountState.REJECTED)),
-        deactivated=Count("pk", filter=Q(state=AccountState.DEACTIVATED)),
+    """The list counters of seed 004 §3.2, in two queries whatever the number of accounts.
+
+    States are counted with one GROUP BY that reads only the (structure, state, email)
+    index. Pending email changes are few: the query starts from them and reaches each
+    account by primary key (`structure_id + 0` keeps the planner from walking every
+    account of the structure through its structure index instead).
+    """
+    by_state = dict(
+        Account.objects.filter(structure=structure)
+        .order_by()
+        .values_list("state")
+        .annotate(n=Count("pk"))
+        .values_list("state", "n")
     )
-    totals["email_changes"] = EmailChangeRequest.objects.filter(
-        account__structure=structure, status=EmailChangeRequest.Status.PENDING
-    ).count()
+    totals = {
+        "valid": by_state.get(AccountState.VALID, 0),
+        "to_validate": by_state.get(AccountState.TO_VALIDATE, 0),
+        "preregistered": by_state.get(AccountState.PREREGISTERED, 0),
+        "rejected": by_state.get(AccountState.REJECTED, 0),
+        "deactivated": by_state.get(AccountState.DEACTIVATED, 0),
+    }
+    totals["email_changes"] = (
+        EmailChangeRequest.objects.filter(status=EmailChangeRequest.Status.PENDING)
+        .alias(structure_key=F("account__structure_id") + 0)
+        .filter(structure_key=structure.pk)
+        .count()
+    )
     return totals
 
 
