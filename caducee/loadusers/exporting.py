@@ -11,9 +11,7 @@ import io
 import os
 import tempfile
 from collections.abc import Iterator
-from typing import Any, BinaryIO
-
-import xlsxwriter
+from typing import BinaryIO
 
 from caducee.accounts.export import cell_text
 from caducee.accounts.fields import FIELDS, STORED
@@ -21,6 +19,7 @@ from caducee.accounts.models import Account, ConnectionLink
 from caducee.audit.log import record
 from caducee.core.context import Context
 from caducee.loadusers.cells import GUARD, guard
+from caducee.loadusers.xlsx_stream import write_sheet
 from caducee.structures.access import require_admin
 from caducee.structures.models import Structure
 
@@ -85,8 +84,8 @@ def _csv_chunks(structure: Structure) -> Iterator[bytes]:
 def export_xlsx(ctx: Context, structure: Structure) -> BinaryIO:
     """An XLSX file (every cell a string, never a formula) in a temporary file, rewound.
 
-    XlsxWriter's constant-memory mode writes rows to disk as they come, so memory stays
-    flat whatever the number of accounts. The caller closes the returned file.
+    Rows are written into the zip as they come (xlsx_stream), so memory stays flat
+    whatever the number of accounts. The caller closes the returned file.
     """
     require_admin(ctx, structure)
     _audit(ctx, structure, "xlsx")
@@ -101,22 +100,10 @@ def export_xlsx(ctx: Context, structure: Structure) -> BinaryIO:
 
 
 def write_xlsx(structure: Structure, path: str) -> None:
-    options: dict[str, Any] = {
-        "constant_memory": True,
-        "strings_to_formulas": False,
-        "strings_to_numbers": False,
-        "strings_to_urls": False,
-        "tmpdir": tempfile.gettempdir(),
-    }
-    book = xlsxwriter.Workbook(path, options)
-    bold = book.add_format({"bold": True})
-    sheet = book.add_worksheet("Comptes")
-    for col, spec in enumerate(FIELDS):
-        sheet.write_string(0, col, spec.header, bold)
-    for r, row in enumerate(export_rows(structure), start=1):
-        for col, text in enumerate(row):
-            if text:
-                # Strings are never formulas in XLSX; only a leading apostrophe needs the
-                # guard, so that the import's unguard gives the value back unchanged.
-                sheet.write_string(r, col, guard(text) if text[0] == GUARD else text)
-    book.close()
+    """Every cell a string cell, never a formula: only a leading apostrophe needs the guard,
+    so that the import's unguard gives the value back unchanged."""
+    rows = (
+        [guard(text) if text[:1] == GUARD else text for text in row]
+        for row in export_rows(structure)
+    )
+    write_sheet(path, [spec.header for spec in FIELDS], rows)

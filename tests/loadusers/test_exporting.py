@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date
+from pathlib import Path
 
 import pytest
 from python_calamine import CalamineWorkbook
@@ -120,3 +121,24 @@ def test_export_is_audited_and_scoped(structure_a: Structure, structure_b: Struc
     assert len(rows) == 6
     assert "other@b.fr" not in "".join(rows)
     assert AuditEvent.objects.filter(action="loadusers.export", structure=structure_a).exists()
+
+
+def test_streamed_xlsx_opens_in_openpyxl_with_text_cells(tmp_path: Path) -> None:
+    import openpyxl
+
+    from caducee.loadusers.xlsx_stream import column_letters, write_sheet
+
+    assert [column_letters(i) for i in (0, 25, 26, 51, 52, 701, 702)] == [
+        "A", "Z", "AA", "AZ", "BA", "ZZ", "AAA",
+    ]  # fmt: skip
+    target = tmp_path / "t.xlsx"
+    rows = [["=1+1", " espace ", 'a & b <c> "d"', "ctl\x01char", "", "0612345678"]]
+    write_sheet(str(target), ["A", "B", "C", "D", "E", "F"], rows)
+    book = openpyxl.load_workbook(target)
+    sheet = book.active
+    assert sheet["A1"].font.b
+    assert [c.value for c in sheet[2]] == [
+        "=1+1", " espace ", "a & b <c> \"d\"", "ctlchar", None, "0612345678",
+    ]  # fmt: skip
+    assert all(c.data_type == "s" for c in sheet[2] if c.value is not None)
+    assert _sheet(target.read_bytes())[1][0] == "=1+1"
