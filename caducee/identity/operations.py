@@ -382,7 +382,7 @@ def verify_second_factor(ctx: Context, user: User, code: str, method: str) -> co
     else:
         verdict = codes.verify(user, code)
     if not verdict.ok:
-        login_failed(_as_person(ctx, user), user.email, stage=f"code_{method}", user=user)
+        login_failed(ctx, user.email, stage=f"code_{method}", user=user)
     return verdict
 
 

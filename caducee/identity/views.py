@@ -162,7 +162,7 @@ def code_view(request: HttpRequest) -> HttpResponse:
     error = ""
     status = 200
     if request.method == "POST":
-        ctx = Context(user=None, ip=client_ip(request), channel="web", label="anonyme")
+        ctx = _anonymous_context(request, user.email)  # not logged in until the code is right
         refusal = ops.login_refusal(user.email, ctx.ip)
         if refusal is not None:
             error, status = throttle.french_wait(refusal), 429

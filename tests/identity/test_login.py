@@ -109,6 +109,7 @@ def test_a_wrong_code_says_how_many_tries_remain(
     assert "_auth_user_id" not in client.session
     failure = AuditEvent.objects.get(action="identity.login_failed")
     assert failure.detail["stage"] == "code_email"
+    assert failure.actor_id is None and failure.target_id == str(pierre.user_id)
 
 
 def test_a_new_code_at_most_once_a_minute(
