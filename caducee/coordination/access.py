@@ -3,8 +3,8 @@
 Checked from the database on every request (never cached in the session), so that a
 detachment or an access removal takes effect at once, even for an open session.
 
-- An internal person holds, in each structure, the permissions of their membership profile;
-  a structure administrator also holds every permission but `external.modify`.
+- An internal person holds, in each structure, the permissions of their membership profile
+  (administrators too: their role alone opens no record).
 - An external partner account sees only the records where it is a partner with access
   enabled (plus, when an administrator attached it to a regular structure, that structure's
   records), with its profile's permissions capped to what an outsider may ever hold. It
@@ -28,7 +28,6 @@ from caducee.coordination.models import (
     RightsProfile,
 )
 from caducee.coordination.permissions import (
-    ADMIN_IMPLICIT,
     EXTERNAL_ALLOWED,
     RECORD_READ,
 )
@@ -82,8 +81,6 @@ def structure_permissions(user: User | None, structure: Structure) -> frozenset[
     )
     if membership is not None:
         perms |= membership.profile.permission_set
-    if structure.admins.filter(user=user).exists():
-        perms |= ADMIN_IMPLICIT
     return frozenset(perms)
 
 
@@ -96,8 +93,6 @@ def structures_with(user: User | None, permission: str) -> list[Structure]:
     for membership in Membership.objects.select_related("profile").filter(user=user):
         if permission in membership.profile.permission_set:
             ids.add(membership.structure_id)
-    if permission in ADMIN_IMPLICIT:
-        ids |= set(user.admin_roles.values_list("structure_id", flat=True))
     return list(Structure.objects.filter(pk__in=ids).order_by("name"))
 
 

@@ -1210,7 +1210,6 @@ def create_external_account_manual(
     Returns the password, to be shown once and handed over by the administrator.
     """
     access.require_structure_admin(ctx, contact.structure)
-    access.require_structure_permission(ctx, contact.structure, EXTERNAL_CREATE)
     _check_contact_for_account(contact)
     chosen = _check_external_profile(profile, contact.structure)
     value = _check_identifier(identifier)
@@ -1300,10 +1299,16 @@ def activate_external_account(
 
 
 def _require_external_right(ctx: Context, external: ExternalAccount, permission: str) -> None:
+    """The actor sees this account and holds the right in the structure that created it
+    (its administrators may also resend the activation link)."""
     if access.is_server(ctx):
         return
     if not access.external_accounts_for(ctx.user).filter(pk=external.pk).exists():
         raise NotFound("Compte externe introuvable.")
+    if permission == EXTERNAL_CREATE and external.owner_structure.admins.filter(
+        user=ctx.user
+    ).exists():
+        return
     if permission not in access.structure_permissions(ctx.user, external.owner_structure):
         if permission == EXTERNAL_MODIFY:
             raise Forbidden(

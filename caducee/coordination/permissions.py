@@ -32,9 +32,10 @@ EXTERNAL_ALLOWED: frozenset[str] = frozenset(
     {RECORD_READ, LIAISON_READ, LIAISON_WRITE, DOCUMENT_ADD}
 )
 
-# What a structure administrator holds without a profile. Modifying an external account
-# needs the right explicitly in the administrator's own profile (seed 000 §4.1).
-ADMIN_IMPLICIT: frozenset[str] = frozenset(PERMISSIONS) - {EXTERNAL_MODIFY}
+# A structure administrator holds no coordination permission by their role alone: like
+# everyone, they act on records with the profile they hold in the structure (seed 000 §3.1
+# "administrateur ou non disposant des droits", §4.1 the right to modify). Their role lets
+# them manage profiles and rights, and create external accounts manually (§4.1).
 
 
 class ProfileKind:

@@ -97,7 +97,12 @@ def test_internal_coordinator_and_other_structure(
     assert bad.status_code == 422 and bad.json()["problems"][0]["field"] == "text"
     other = bearer_client(bob)
     assert other.get(f"/api/v1/coordination/records/{record_a.pk}").status_code == 404
-    assert [r["id"] for r in other.get("/api/v1/coordination/records").json()] == [record_c.pk]
+    # Bob administers B, but his role alone opens no record: he needs a profile.
+    assert other.get("/api/v1/coordination/records").json() == []
+    from tests.coordination.conftest import member
+
+    coord_b = bearer_client(member(record_c.structure, "coord.b@clinique-b.fr", "Lecteur interne"))
+    assert [r["id"] for r in coord_b.get("/api/v1/coordination/records").json()] == [record_c.pk]
 
 
 def test_reader_may_not_write(lucas: User, record_a: Record) -> None:

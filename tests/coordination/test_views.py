@@ -395,3 +395,15 @@ def test_every_page_renders_for_a_coordinating_admin(
         assert response["Cache-Control"] == "no-store", url
     edit = client.get(reverse("coordination:external_edit", args=[fcorre_account.pk]))
     assert "demande le droit" not in edit.content.decode()  # Alice now holds external.modify
+
+
+def test_admin_role_alone_opens_no_record(
+    alice: User, record_a: Record, structure_a: Structure
+) -> None:
+    client = client_for(alice)
+    record = reverse("coordination:record", args=[record_a.pk])
+    assert client.get(record).status_code == 404
+    assert "MARTIN" not in client.get(reverse("coordination:home")).content.decode()
+    coordinator = profile(structure_a, "Coordinateur interne")
+    client.post(reverse("coordination:members"), {"email": alice.email, "profile": coordinator.pk})
+    assert client.get(record).status_code == 200

@@ -189,7 +189,10 @@ def external_edit(request: HttpRequest, external_id: int) -> HttpResponse:
             "homes": homes,
             "can_modify": can_modify,
             "can_resend": external.status == "en_attente"
-            and EXTERNAL_CREATE in access.structure_permissions(user, external.owner_structure),
+            and (
+                EXTERNAL_CREATE in access.structure_permissions(user, external.owner_structure)
+                or external.owner_structure.admins.filter(user=user).exists()
+            ),
             "problems": problems,
         },
         status=422 if problems else 200,
