@@ -167,6 +167,21 @@ class AccountForm(forms.Form):
             values[key] = self.cleaned_data.get(key, "")
         return values
 
+    def suggest_connection_accounts(self, candidates_url: str) -> None:
+        """Search as you type on « Compte(s) de connexion », when the type has that field."""
+        field = self.fields.get("connection_accounts")
+        if field is None:
+            return
+        field.widget.attrs.update(
+            {
+                "autocomplete": "off",
+                "hx-get": f"{candidates_url}?cible=id_connection_accounts&plusieurs=1",
+                "hx-trigger": "input changed delay:250ms",
+                "hx-target": "#suggestions-connection_accounts",
+            }
+        )
+        field.help_text += " La recherche en cours de frappe est limitée à 50 réponses."
+
     def add_problems(self, problems: Iterable[Problem]) -> None:
         """Put each error beside its field; errors about other keys go on top of the form."""
         for problem in problems:

@@ -206,3 +206,19 @@ def test_a_shared_mailbox_cannot_be_a_delegate(
     response = client.post(_url("delegate_add", per_a), {"email": org_a.email}, follow=True)
     assert "un délégué doit être un compte nominatif" in response.content.decode()
     assert not Delegation.objects.exists()
+
+
+def test_the_creation_form_suggests_connection_accounts(
+    client: Client, alice: User, structure_a: Structure, med_a: Account
+) -> None:
+    client.force_login(alice)
+    url = reverse("console:account_create", args=[structure_a.pk, "ORG"])
+    page = client.get(url).content.decode()
+    field = page.split('name="connection_accounts"')[0].rsplit("<input", 1)[1]
+    field += page.split('name="connection_accounts"')[1].split(">")[0]
+    assert "hx-get" in field and "cible=id_connection_accounts" in field
+    assert 'id="suggestions-connection_accounts"' in page
+    answer = _candidates(
+        client, structure_a, connection_accounts="secr", cible="id_connection_accounts"
+    )
+    assert med_a.email in answer and "id_connection_accounts" in answer

@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from caducee.accounts.access import access_account
@@ -135,6 +136,7 @@ def account_create(request: HttpRequest, structure_id: int, kind: str) -> HttpRe
     if kind not in TYPES:
         raise NotFound("Type de BAL inconnu.")
     form = AccountForm(kind, request.POST or None, mode="create")
+    form.suggest_connection_accounts(reverse("console:candidates", args=[structure.pk]))
     options = {
         "is_test": request.POST.get("is_test", "non") == "oui",
         "visible": request.POST.get("visible") == "on",
@@ -287,6 +289,7 @@ def account_change_type(request: HttpRequest, structure_id: int, account_id: int
     if kind not in TYPES or kind == account.type:
         return render(request, "console/accounts/change_type.html", context)
     form = _change_type_form(account, kind, request.POST if request.method == "POST" else None)
+    form.suggest_connection_accounts(reverse("console:candidates", args=[account.structure_id]))
     problems: list[Problem] = []
     if request.method == "POST" and form.is_valid():
         try:

@@ -28,7 +28,7 @@ from caducee.identity.views import web_context
 from caducee.structures.access import access_structure, structures_for_admin
 
 SUGGESTIONS = 50
-_INPUT_ID = re.compile(r"^[a-z][a-z0-9-]{0,40}$")
+_INPUT_ID = re.compile(r"^[a-z][a-z0-9_-]{0,40}$")
 
 
 def connection_context(account: Account) -> dict[str, Any]:
@@ -80,8 +80,16 @@ def candidates(request: HttpRequest, structure_id: int) -> HttpResponse:
     """Search as you type: nominative accounts of the structures the person administers."""
     user = person(request)
     access_structure(user, structure_id)
-    # The input's own name is sent by htmx: "emails" (connection accounts), "email" (delegate).
-    text = request.GET.get("q") or request.GET.get("emails") or request.GET.get("email") or ""
+    # htmx sends the input under its own name: "emails" or "connection_accounts" (connection
+    # accounts), "email" (delegate).
+    text = next(
+        (
+            request.GET[name]
+            for name in ("q", "emails", "email", "connection_accounts")
+            if request.GET.get(name)
+        ),
+        "",
+    )
     term = text.replace(";", ",").split(",")[-1].strip()[:100]
     target = request.GET.get("cible", "")
     if not _INPUT_ID.match(target):
