@@ -67,6 +67,12 @@ def peak_memory_mib(pid: int) -> float:
     return 0.0
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time consumed so far by the process."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def message(n: int, to: str) -> bytes:
     body = "Compte rendu de consultation, ligne de texte pour le volume.\r\n" * 160
     return (
@@ -184,7 +190,9 @@ def main() -> int:
     )
     try:
         wait_ready(server)
+        cpu_before = cpu_seconds(server.pid)
         elapsed = load(port, recipients, args.messages, args.connections)
+        cpu = cpu_seconds(server.pid) - cpu_before
         peak = peak_memory_mib(server.pid)
     finally:
         server.terminate()
@@ -193,7 +201,8 @@ def main() -> int:
     rate = args.messages / elapsed
     print(
         f"Caducée : {rate:.0f} messages/s ({elapsed:.1f} s), mémoire maximale du serveur "
-        f"{peak:.0f} Mio, {stored} fichiers stockés"
+        f"{peak:.0f} Mio, CPU du serveur {cpu / args.messages * 1000:.1f} ms par message, "
+        f"{stored} fichiers stockés"
     )
     if stored != args.messages:
         print(f"ATTENTION : {stored} fichiers pour {args.messages} messages envoyés")
@@ -211,7 +220,9 @@ def main() -> int:
     )
     try:
         wait_ready(sink)
+        sink_cpu_before = cpu_seconds(sink.pid)
         sink_elapsed = load(port, recipients, args.messages, args.connections)
+        sink_cpu = cpu_seconds(sink.pid) - sink_cpu_before
         sink_peak = peak_memory_mib(sink.pid)
     finally:
         sink.terminate()
@@ -219,9 +230,11 @@ def main() -> int:
     sink_rate = args.messages / sink_elapsed
     print(
         f"Puits aiosmtpd nu : {sink_rate:.0f} messages/s ({sink_elapsed:.1f} s), "
-        f"mémoire maximale {sink_peak:.0f} Mio"
+        f"mémoire maximale {sink_peak:.0f} Mio, "
+        f"CPU {sink_cpu / args.messages * 1000:.1f} ms par message"
     )
     print(f"Rapport Caducée / puits : {rate / sink_rate:.0%}")
+    print(f"Charge de la machine (load average 1 min) : {os.getloadavg()[0]:.1f}")
     return 0
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from email.utils import parseaddr
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Q
 
 from caducee.accounts.models import Account, AccountState
@@ -64,6 +65,27 @@ def local_by_mssante(address: str) -> Account | None:
         .exclude(state=AccountState.DEACTIVATED)
         .first()
     )
+
+
+def inbound_mailbox(address: str) -> tuple[int, str] | None:
+    """`local_by_mssante` for the SMTP hot path: (mailbox id, type), one SQL statement.
+
+    Written in SQL because compiling the ORM query costs more than running it, on every
+    RCPT of every message; same conditions as `local_by_mssante`.
+    """
+    local, _, domain = address.lower().partition("@")
+    if not local or not domain:
+        return None
+    accounts, structures = Account._meta.db_table, Structure._meta.db_table
+    sql = (
+        f"SELECT a.id, a.type FROM {accounts} a JOIN {structures} s ON s.id = a.structure_id "  # noqa: S608 - table names from the models
+        "WHERE LOWER(s.domain) = %s AND LOWER(a.mssante_particle) = %s AND a.state <> %s "
+        "LIMIT 1"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [domain, local, AccountState.DEACTIVATED.value])
+        row = cursor.fetchone()
+    return (int(row[0]), str(row[1])) if row else None
 
 
 def local_account(address: str) -> Account | None:

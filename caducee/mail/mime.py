@@ -7,6 +7,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from email import policy
+from email.errors import HeaderParseError
+from email.header import decode_header, make_header
 from email.headerregistry import Address
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
@@ -128,6 +130,60 @@ def parse(data: bytes) -> Parsed:
             result.text = _payload_text(part)
         elif ctype == "text/html" and not result.html:
             result.html = _payload_text(part)
+    return result
+
+
+def _decoded(value: object) -> str:
+    if value is None:
+        return ""
+    try:
+        text = str(make_header(decode_header(str(value))))
+    except (LookupError, ValueError, UnicodeError, HeaderParseError):
+        text = str(value)
+    return " ".join(text.split())
+
+
+def summary(data: bytes) -> Parsed:
+    """What the message list needs (headers, start of the text, attachment flag), read with
+    the fast compat32 parser; the reading view uses `parse`."""
+    msg = BytesParser(policy=policy.compat32).parsebytes(data)
+    result = Parsed(
+        message_id=_decoded(msg.get("Message-ID"))[:255],
+        sender=_decoded(msg.get("From"))[:320],
+        to=_decoded(msg.get("To")),
+        cc=_decoded(msg.get("Cc")),
+        subject=_decoded(msg.get("Subject"))[:500],
+        date=_date(msg),
+    )
+    html = ""
+    for part in msg.walk():
+        if part.is_multipart():
+            continue
+        ctype = part.get_content_type()
+        if (
+            part.get_filename()
+            or part.get("Content-Disposition", "").lower().startswith("attachment")
+            or ctype not in ("text/plain", "text/html")
+        ):
+            result.attachments.append(
+                Attachment(sanitise_filename(part.get_filename()), ctype, b"")
+            )
+            continue
+        if result.text and html:
+            continue
+        payload = part.get_payload(decode=True)
+        if not isinstance(payload, bytes):
+            continue
+        charset = part.get_content_charset() or "utf-8"
+        try:
+            content = payload.decode(charset, "replace")
+        except LookupError:
+            content = payload.decode("utf-8", "replace")
+        if ctype == "text/plain" and not result.text:
+            result.text = content
+        elif ctype == "text/html" and not html:
+            html = content
+    result.html = html
     return result
 
 

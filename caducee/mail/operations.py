@@ -98,7 +98,7 @@ def space_for(correspondents: Iterable[str]) -> str:
 
 
 def prepare_message(
-    mailbox: Account,
+    mailbox_id: int,
     data: bytes,
     *,
     folder: str = SystemFolder.INBOX,
@@ -114,9 +114,9 @@ def prepare_message(
             [info.sender] if folder == SystemFolder.INBOX else mime.address_list(info.to)
         )
         space = space_for(correspondents)
-    path = store.write(str(mailbox.pk), data)
+    path = store.write(str(mailbox_id), data)
     return Message(
-        mailbox=mailbox,
+        mailbox_id=mailbox_id,
         space=space,
         folder=folder,
         message_id=info.message_id,
@@ -137,17 +137,18 @@ def prepare_message(
 
 def store_message(mailbox: Account, data: bytes, **options: Any) -> Message:
     """Write the file durably, then the row; the caller commits before answering."""
-    row = prepare_message(mailbox, data, **options)
+    row = prepare_message(mailbox.pk, data, **options)
     row.save(force_insert=True)
     return row
 
 
-def commit_inbound(rows: list[Message]) -> list[Message]:
-    """Save prepared inbox rows in one transaction (group commit for the SMTP service)."""
+def commit_inbound(rows: list[Message], notify: set[int]) -> list[Message]:
+    """Save prepared inbox rows in one transaction (group commit for the SMTP service);
+    `notify` holds the ORG mailboxes among them."""
     with transaction.atomic():
         Message.objects.bulk_create(rows)
-        for mailbox in {r.mailbox_id: r.mailbox for r in rows}.values():
-            if mailbox.type == "ORG":
+        if notify:
+            for mailbox in Account.objects.filter(pk__in=notify, type="ORG"):
                 _notify_receipt(mailbox)
     return rows
 

@@ -43,22 +43,53 @@ TEMP_FAILURE = "451 4.3.0 Erreur temporaire, réessayez plus tard"
 # --- decisions (no sockets) -----------------------------------------------------------
 
 
-def inbound_rcpt(address: str) -> tuple[str, Account | None]:
-    """From another server: only MSSanté addresses of this platform's domains."""
+def received_header(session: Session, recipient: str = "") -> bytes:
+    """The RFC 5321 trace line prepended to each message this server accepts."""
+    from email.utils import format_datetime
+
+    from django.utils import timezone
+
+    peer = session.peer[0] if isinstance(session.peer, tuple) else str(session.peer or "")
+    helo = (session.host_name or "inconnu").replace("\r", "").replace("\n", "")[:100]
+    protocol = "ESMTPS" if session.ssl is not None else "ESMTP"
+    if session.authenticated:
+        protocol += "A"
+    line = (
+        f"Received: from {helo} ([{peer}])\r\n\tby {settings.SMTP_HOSTNAME} (Caducee) "
+        f"with {protocol}{f' for <{recipient}>' if recipient else ''};\r\n"
+        f"\t{format_datetime(timezone.now())}\r\n"
+    )
+    return line.encode("ascii", "replace")
+
+
+def inbound_rcpt(address: str) -> tuple[str, tuple[int, str] | None]:
+    """From another server: only MSSanté addresses of this platform's domains.
+
+    Returns the answer and, when accepted, the mailbox (id, type)."""
     normal = addresses.normalise(address)
     if not normal:
         return BAD_ADDRESS, None
-    account = addresses.local_by_mssante(normal)
-    if account is not None:
-        return OK, account
+    mailbox = addresses.inbound_mailbox(normal)
+    if mailbox is not None:
+        return OK, mailbox
     if not addresses.is_platform_domain(addresses.domain_of(normal)):
         return RELAY_DENIED, None
     return UNKNOWN_USER, None
 
 
-def inbound_data(data: bytes, mailboxes: list[Account]) -> str:
-    stored = operations.deliver_inbound(data, mailboxes)
-    return f"250 2.0.0 Message enregistré ({stored[0].pk if stored else 0})"
+def inbound_data(data: bytes, mailboxes: list[tuple[int, str]]) -> str:
+    """Store one received message for these mailboxes (id, type); 250 once durable."""
+    parsed = mime.summary(data)
+    rows = [operations.prepare_message(pk, data, parsed=parsed) for pk, _ in mailboxes]
+    _committer.submit(rows, {pk for pk, kind in mailboxes if kind == "ORG"})
+    return "250 2.0.0 Message enregistré"
+
+
+@dataclass
+class _Job:
+    rows: list[Message]
+    notify: set[int]  # ORG mailboxes whose connection accounts may want a notification
+    done: Future[None] = field(default_factory=Future)
 
 
 class GroupCommit:
@@ -68,56 +99,61 @@ class GroupCommit:
 
     def __init__(self, max_batch: int = 64) -> None:
         self.max_batch = max_batch
-        self.pending: queue.Queue[tuple[list[Message] | None, Future[None]]] = queue.Queue()
+        self.pending: queue.Queue[_Job | Future[None]] = queue.Queue()
         self.thread: threading.Thread | None = None
         self.lock = threading.Lock()
 
-    def submit(self, rows: list[Message]) -> None:
+    def _ensure_thread(self) -> None:
         with self.lock:
             if self.thread is None or not self.thread.is_alive():
                 self.thread = threading.Thread(target=self._run, name="caducee-commit", daemon=True)
                 self.thread.start()
-        done: Future[None] = Future()
-        self.pending.put((rows, done))
-        done.result(timeout=120)
+
+    def submit(self, rows: list[Message], notify: set[int]) -> None:
+        self._ensure_thread()
+        job = _Job(rows, notify)
+        self.pending.put(job)
+        job.done.result(timeout=120)
+
+    def release(self) -> None:
+        """Let the committing thread close its database connection."""
+        if self.thread is not None and self.thread.is_alive():
+            closed: Future[None] = Future()
+            self.pending.put(closed)
+            closed.result(timeout=10)
 
     def _run(self) -> None:
         while True:
             first = self.pending.get()
-            if first[0] is None:  # asked to let go of its database connection
+            if isinstance(first, Future):
                 connection.close()
-                first[1].set_result(None)
+                first.set_result(None)
                 continue
-            batch: list[tuple[list[Message], Future[None]]] = [(first[0], first[1])]
+            batch = [first]
             while len(batch) < self.max_batch:
                 try:
-                    rows, done = self.pending.get_nowait()
+                    item = self.pending.get_nowait()
                 except queue.Empty:
                     break
-                if rows is None:
-                    self.pending.put((rows, done))
+                if isinstance(item, Future):
+                    self.pending.put(item)
                     break
-                batch.append((rows, done))
+                batch.append(item)
             try:
-                operations.commit_inbound([row for rows, _ in batch for row in rows])
+                operations.commit_inbound(
+                    [row for job in batch for row in job.rows],
+                    set().union(*(job.notify for job in batch)),
+                )
             except Exception as exc:  # every waiting sender gets a 451
                 connection.close()
-                for _, done in batch:
-                    done.set_exception(exc)
+                for job in batch:
+                    job.done.set_exception(exc)
             else:
-                for _, done in batch:
-                    done.set_result(None)
+                for job in batch:
+                    job.done.set_result(None)
 
 
 _committer = GroupCommit()
-
-
-def inbound_data_grouped(data: bytes, mailboxes: list[Account]) -> str:
-    """The SMTP path: files written in parallel, rows committed by the group committer."""
-    parsed = mime.parse(data)
-    rows = [operations.prepare_message(m, data, parsed=parsed) for m in mailboxes]
-    _committer.submit(rows)
-    return "250 2.0.0 Message enregistré"
 
 
 def submission_auth(login: str, password: str) -> User | None:
@@ -180,10 +216,7 @@ def release_connections() -> None:
 
     for future in [_pool.submit(close) for _ in range(workers)]:
         future.result(timeout=10)
-    if _committer.thread is not None and _committer.thread.is_alive():
-        closed: Future[None] = Future()
-        _committer.pending.put((None, closed))
-        closed.result(timeout=10)
+    _committer.release()
 
 
 def _call(fn: Any, *args: Any) -> Any:
@@ -205,7 +238,7 @@ async def _in_thread(fn: Any, *args: Any) -> Any:
 class _State:
     user: User | None = None
     mailbox: Account | None = None
-    accounts: list[Account] = field(default_factory=list)
+    mailboxes: list[tuple[int, str]] = field(default_factory=list)
 
 
 def _state(envelope: Envelope) -> _State:
@@ -227,16 +260,18 @@ class InboundHandler:
             return TEMP_FAILURE
         if account is not None:
             envelope.rcpt_tos.append(address)
-            _state(envelope).accounts.append(account)
+            _state(envelope).mailboxes.append(account)
         return str(answer)
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        accounts = _state(envelope).accounts
-        if not accounts:
+        mailboxes = _state(envelope).mailboxes
+        if not mailboxes:
             return "554 5.5.1 Aucun destinataire valide"
-        unique = list({a.pk: a for a in accounts}.values())
+        unique = list(dict.fromkeys(mailboxes))
         try:
-            return str(await _in_thread(inbound_data_grouped, envelope.original_content, unique))
+            data = received_header(session, str(envelope.rcpt_tos[0]) if len(unique) == 1 else "")
+            data += envelope.original_content or b""
+            return str(await _in_thread(inbound_data, data, unique))
         except Exception:
             log.exception("DATA failed")
             return TEMP_FAILURE
@@ -279,7 +314,7 @@ class SubmissionHandler:
                     state.user,
                     state.mailbox,
                     list(envelope.rcpt_tos),
-                    envelope.original_content,
+                    received_header(session) + (envelope.original_content or b""),
                 )
             )
         except Exception:

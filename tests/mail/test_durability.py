@@ -40,8 +40,9 @@ def test_a_message_acknowledged_with_250_survives_kill_9(tmp_path: Path) -> None
         assert len(rows) == 1
         path, subject, size = rows[0]
         assert subject == "Ne pas perdre"
-        assert (home / "mail" / path).read_bytes() == RAW
-        assert size == len(RAW)
+        stored = (home / "mail" / path).read_bytes()
+        assert stored.startswith(b"Received: ") and stored.endswith(RAW)
+        assert size == len(stored)
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=20)

@@ -46,3 +46,20 @@ def test_hostile_attachment_name_in_a_received_message() -> None:
 def test_safe_html_removes_active_content() -> None:
     html = mime.safe_html('<a href="javascript:x()" onclick="y()">l</a><img src="http://t/x">')
     assert "javascript" not in html and "onclick" not in html and "http://t" not in html
+
+
+def test_the_fast_summary_agrees_with_the_full_parse() -> None:
+    draft = mime.Draft(
+        sender="martine.dubois@ch-a.mssante.fr",
+        sender_name="DUBOIS Martine",
+        to=["Dr Élodie Paul <paul.martin@ch-a.mssante.fr>"],
+        cc=["x@ch-a.mssante.fr"],
+        subject="Résultats d'analyse — urgent",
+        body="Bonjour é à ç,\nci-joint.",
+        attachments=[mime.Attachment("résultat.pdf", "application/pdf", b"%PDF")],
+    )
+    data = mime.compose(draft, domain="ch-a.mssante.fr")
+    full, fast = mime.parse(data), mime.summary(data)
+    for name in ("message_id", "sender", "to", "cc", "subject", "date", "text"):
+        assert getattr(fast, name) == getattr(full, name), name
+    assert fast.has_attachments and [a.filename for a in fast.attachments] == ["résultat.pdf"]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from caducee.accounts.models import Account
 from caducee.core.context import cli_context
 from caducee.mail import operations, smtp_server
@@ -14,7 +16,7 @@ from tests.mail.conftest import user_of
 def test_it_accepts_a_local_mssante_address(martine: Account) -> None:
     answer, account = smtp_server.inbound_rcpt("<martine.dubois@ch-a.mssante.fr>")
     assert answer.startswith("250")
-    assert account == martine
+    assert account == (martine.pk, "PER")
 
 
 def test_it_refuses_an_unknown_local_user_with_5_1_1(martine: Account) -> None:
@@ -33,9 +35,10 @@ def test_it_refuses_a_malformed_address(martine: Account) -> None:
     assert smtp_server.inbound_rcpt("pas une adresse")[0].startswith("501")
 
 
+@pytest.mark.django_db(transaction=True)
 def test_inbound_data_stores_before_answering(martine: Account) -> None:
     answer = smtp_server.inbound_data(
-        b"From: a@b.mssante.fr\r\nSubject: Bonjour\r\n\r\nx\r\n", [martine]
+        b"From: a@b.mssante.fr\r\nSubject: Bonjour\r\n\r\nx\r\n", [(martine.pk, "PER")]
     )
     assert answer.startswith("250")
     row = Message.objects.get(mailbox=martine)

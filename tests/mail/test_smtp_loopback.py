@@ -60,7 +60,9 @@ def test_it_receives_over_starttls_and_stores_before_250(inbound: int, martine: 
         client.sendmail("dr@medimail.mssante.fr", ["martine.dubois@ch-a.mssante.fr"], RAW)
     row = Message.objects.get(mailbox=martine)
     assert row.subject == "Compte rendu"
-    assert store.read(row.path) == RAW
+    stored = store.read(row.path)
+    assert stored.endswith(RAW)
+    assert stored.startswith(b"Received: from ") and b"with ESMTPS for <martine" in stored
 
 
 def test_it_is_not_an_open_relay(inbound: int, martine: Account) -> None:
@@ -144,3 +146,14 @@ def test_submission_sends_inside_and_queues_outside(
     assert sent.sender_person == user_of(martine)
     queued = Outbound.objects.get()
     assert queued.recipient == "z@autre.mssante.fr" and b"Bcc" not in store.read(queued.path)
+
+
+def test_an_org_mailbox_receiving_by_smtp_notifies_its_connection_accounts(
+    inbound: int, martine: Account, secretariat: Account, smtp_sink: Any
+) -> None:
+    with smtplib.SMTP("127.0.0.1", inbound, timeout=10) as client:
+        client.sendmail("dr@medimail.mssante.fr", ["secretariat@ch-a.mssante.fr"], RAW)
+    assert Message.objects.filter(mailbox=secretariat, folder="inbox").count() == 1
+    notice = smtp_sink.wait_for(martine.email)
+    assert "secretariat@ch-a.mssante.fr" in notice.subject
+    assert "Compte rendu" not in notice.text
