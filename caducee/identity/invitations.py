@@ -10,24 +10,26 @@ from caducee.audit.log import record
 from caducee.core.context import Context
 from caducee.core.email import send_on_commit
 from caducee.identity import links
+from caducee.identity.mailer import send_in_background_on_commit
 from caducee.identity.models import LinkPurpose
 
 
-def send_invitation(ctx: Context, account: Account) -> None:
+def send_invitation(ctx: Context, account: Account, *, background: bool = False) -> None:
     """Issue a fresh single-use finalisation link (older ones stop working), email it on commit.
 
-    Must run inside the caller's transaction; permission is the caller's business.
+    Must run inside the caller's transaction; permission is the caller's business. With
+    `background`, the email leaves from another thread (see identity/mailer.py).
     """
     if account.user is None:
         return
     days = int(settings.FINALISATION_DAYS)
     token = links.issue(LinkPurpose.FINALISE, account.user, days=days)
     url = links.base_url() + reverse("identity:finalise", args=[token])
-    send_on_commit(
-        account.email,
-        "finalisation",
-        {"account": account, "structure": account.structure, "url": url, "days": days},
-    )
+    context = {"account": account, "structure": account.structure, "url": url, "days": days}
+    if background:
+        send_in_background_on_commit(account.email, "finalisation", context)
+    else:
+        send_on_commit(account.email, "finalisation", context)
     record(
         ctx,
         "identity.invitation_sent",

@@ -28,6 +28,7 @@ from caducee.core.errors import Invalid, NotFound, Problem
 from caducee.identity import browsers, cgu, codes, links, throttle, totp
 from caducee.identity.invitations import send_invitation
 from caducee.identity.mailboxes import may_open
+from caducee.identity.mailer import send_in_background_on_commit
 from caducee.identity.models import ActionLink, LinkPurpose, Reminder, Security, TrustedBrowser
 from caducee.people.models import User
 from caducee.structures.access import require_admin
@@ -529,14 +530,16 @@ def request_password_reset(ctx: Context, email: str) -> None:
         ).exists():
             return  # one email a minute at most
         if account is not None and account.state == AccountState.PREREGISTERED:
-            send_invitation(ctx, account)
+            send_invitation(ctx, account, background=True)
             return
         if account is not None and account.state == AccountState.DEACTIVATED:
             return
         minutes = int(settings.RESET_LINK_MINUTES)
         token = links.issue(LinkPurpose.RESET, user, lifetime=timedelta(minutes=minutes))
         url = links.base_url() + reverse("identity:reset", args=[token])
-        send_on_commit(user.email, "password_reset", {"user": user, "url": url, "minutes": minutes})
+        send_in_background_on_commit(
+            user.email, "password_reset", {"user": user, "url": url, "minutes": minutes}
+        )
 
 
 def reset_password(ctx: Context, token: str, password: str, confirm: str) -> User:
