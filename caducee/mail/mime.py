@@ -34,6 +34,7 @@ class Parsed:
     sender: str = ""
     to: str = ""
     cc: str = ""
+    bcc: str = ""
     subject: str = ""
     date: datetime | None = None
     in_reply_to: str = ""
@@ -102,6 +103,7 @@ def parse(data: bytes) -> Parsed:
         sender=_header(msg, "From")[:320],
         to=_header(msg, "To"),
         cc=_header(msg, "Cc"),
+        bcc=_header(msg, "Bcc"),
         subject=_header(msg, "Subject")[:500],
         date=_date(msg),
         in_reply_to=_header(msg, "In-Reply-To"),

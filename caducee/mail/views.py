@@ -258,6 +258,7 @@ def _prefill(mailbox: Account, request: HttpRequest) -> tuple[dict[str, str], in
         "body": "",
         "in_reply_to": "",
         "references": "",
+        "forward_of": "",
     }
     draft_id: int | None = None
     source_id = request.GET.get("reply") or request.GET.get("forward") or request.GET.get("draft")
@@ -267,7 +268,9 @@ def _prefill(mailbox: Account, request: HttpRequest) -> tuple[dict[str, str], in
     own = addresses.sender_address(mailbox)
     if request.GET.get("draft"):
         draft_id = message.pk
-        values.update(to=parsed.to, cc=parsed.cc, subject=parsed.subject, body=parsed.text)
+        values.update(
+            to=parsed.to, cc=parsed.cc, bcc=parsed.bcc, subject=parsed.subject, body=parsed.text
+        )
         return values, draft_id
     header = (
         f"Le {parsed.date:%d/%m/%Y à %H:%M}, {parsed.sender} a écrit :"
@@ -295,6 +298,7 @@ def _prefill(mailbox: Account, request: HttpRequest) -> tuple[dict[str, str], in
         )
     else:
         values.update(
+            forward_of=str(message.pk),
             subject=f"Tr : {parsed.subject}",
             body=(
                 f"\n\n-------- Message transféré --------\nDe : {parsed.sender}\n"
@@ -302,6 +306,11 @@ def _prefill(mailbox: Account, request: HttpRequest) -> tuple[dict[str, str], in
             ),
         )
     return values, None
+
+
+def _forwarded(request: HttpRequest, mailbox: Account, message_id: int) -> list[mime.Attachment]:
+    _, data = operations.raw_message(_ctx(request, mailbox), mailbox, message_id)
+    return mime.parse(data).attachments
 
 
 @require_http_methods(["GET", "POST"])
@@ -312,7 +321,16 @@ def compose_view(request: HttpRequest, mailbox: Account, space: str) -> HttpResp
     if request.method == "POST":
         values = {
             k: request.POST.get(k, "")
-            for k in ("to", "cc", "bcc", "subject", "body", "in_reply_to", "references")
+            for k in (
+                "to",
+                "cc",
+                "bcc",
+                "subject",
+                "body",
+                "in_reply_to",
+                "references",
+                "forward_of",
+            )
         }
         draft_id_raw = request.POST.get("draft_id", "")
         draft_id = int(draft_id_raw) if draft_id_raw.isdigit() else None
@@ -320,6 +338,8 @@ def compose_view(request: HttpRequest, mailbox: Account, space: str) -> HttpResp
             mime.Attachment(f.name or "piece-jointe", f.content_type or "", f.read())
             for f in request.FILES.getlist("attachments")
         ]
+        if values["forward_of"].isdigit():  # a forward carries the original's attachments
+            attachments = _forwarded(request, mailbox, int(values["forward_of"])) + attachments
         draft = mime.Draft(
             sender="",
             to=mime.address_list(values["to"]),
@@ -358,8 +378,17 @@ def compose_view(request: HttpRequest, mailbox: Account, space: str) -> HttpResp
     except NoReverseMatch:
         autocomplete_url = reverse("mail:autocomplete")
     context = _nav(mailbox, space, "")
+    forwarded = (
+        _forwarded(request, mailbox, int(values["forward_of"]))
+        if values.get("forward_of", "").isdigit()
+        else []
+    )
     context.update(
-        values=values, draft_id=draft_id or "", error=error, autocomplete_url=autocomplete_url
+        values=values,
+        draft_id=draft_id or "",
+        error=error,
+        autocomplete_url=autocomplete_url,
+        forwarded=[a.filename for a in forwarded],
     )
     return render(request, "mail/compose.html", context, status=422 if error else 200)
 

@@ -123,3 +123,49 @@ def test_shared_mailbox_in_use_sends_as_the_org(
     sent = Message.objects.get(mailbox=secretariat, folder="sent")
     assert sent.sender_person == user_of(martine)
     assert "secretariat@ch-a.mssante.fr" in Message.objects.get(mailbox=paul).sender
+
+
+def test_forward_carries_the_attachments(client_for: Any, martine: Account, paul: Account) -> None:
+    from caducee.core.context import Context
+    from caducee.mail import mime, store
+
+    ctx = Context(user=user_of(paul), acting_as=paul)
+    draft = mime.Draft(
+        sender="",
+        to=["martine.dubois@ch-a.mssante.fr"],
+        subject="Radio",
+        attachments=[mime.Attachment("radio.pdf", "application/pdf", b"%PDF radio")],
+    )
+    operations.send_message(ctx, paul, draft, space="pro")
+    received = Message.objects.get(mailbox=martine, folder="inbox")
+    web = client_for(martine)
+    page = web.get(f"/messagerie/pro/nouveau/?forward={received.pk}").content.decode()
+    assert "Pièces jointes transférées : radio.pdf" in page and "Tr : Radio" in page
+    web.post(
+        "/messagerie/pro/nouveau/",
+        {
+            "to": "paul.martin@ch-a.mssante.fr",
+            "subject": "Tr : Radio",
+            "body": "Pour avis",
+            "forward_of": received.pk,
+        },
+    )
+    forwarded = Message.objects.get(mailbox=paul, folder="inbox")
+    parsed = mime.parse(store.read(forwarded.path))
+    assert [(a.filename, a.data) for a in parsed.attachments] == [("radio.pdf", b"%PDF radio")]
+
+
+def test_a_draft_keeps_its_bcc(client_for: Any, martine: Account, paul: Account) -> None:
+    web = client_for(martine)
+    web.post(
+        "/messagerie/pro/nouveau/",
+        {
+            "to": "paul.martin@ch-a.mssante.fr",
+            "bcc": martine.email,
+            "subject": "Plus tard",
+            "save_draft": "1",
+        },
+    )
+    draft = Message.objects.get(mailbox=martine, folder="drafts")
+    page = web.get(f"/messagerie/pro/nouveau/?draft={draft.pk}").content.decode()
+    assert f'value="{martine.email}"' in page and "Plus tard" in page
