@@ -136,7 +136,8 @@ def _second_factor(request: HttpRequest, user: User, next_url: str) -> HttpRespo
         try:
             ops.send_login_code(web_context(request), user)
         except codes.TooSoon:
-            pass  # the code sent less than a minute ago is still valid
+            # The code sent less than a minute ago is still valid: say so, send no other.
+            request.session[PENDING] = {**request.session[PENDING], "reused": True}
     return redirect("identity:code")
 
 
@@ -195,6 +196,7 @@ def code_view(request: HttpRequest) -> HttpResponse:
             "email": user.email,
             "minutes": settings.LOGIN_CODE_MINUTES,
             "trusted_days": settings.TRUSTED_BROWSER_DAYS,
+            "reused": bool(data.get("reused")),
         },
         status=status,
     )
@@ -208,6 +210,7 @@ def code_resend_view(request: HttpRequest) -> HttpResponse:
     user, data = pending
     data["method"] = "email"
     data["at"] = time.time()
+    data.pop("reused", None)
     request.session[PENDING] = data
     try:
         ops.send_login_code(web_context(request), user)

@@ -55,7 +55,12 @@ def login(page: Any, base_url: str, email: str, password: str) -> None:
         page.click("button[type=submit]")
     if page.locator("#code").count() == 0:
         return
-    received = sink.wait_for(email, since=mark, match=lambda m: "code" in m.subject.lower())
+    is_code = lambda m: "code de connexion" in m.subject.lower()  # noqa: E731
+    if page.locator("#code-reused").count():
+        # A code went out less than a minute ago and is still valid: it is the newest one.
+        received = [m for m in sink.to(email) if is_code(m)][-1]
+    else:
+        received = sink.wait_for(email, since=mark, match=is_code)
     page.fill("#code", code_in(received))
     with page.expect_navigation():
         page.click("#code-submit")

@@ -263,3 +263,16 @@ def test_the_code_page_without_a_pending_login_goes_back(client: Client, db: Non
 def test_the_login_page_says_why_a_session_ended(client: Client, db: None) -> None:
     page = client.get("/connexion/?fin=idle").content.decode()
     assert "période d&#x27;inactivité" in page or "période d'inactivité" in page
+
+
+def test_a_second_attempt_within_the_minute_reuses_the_code(
+    client: Client, pierre: Account, smtp_sink: SmtpSink, django_capture_on_commit_callbacks: Cap
+) -> None:
+    password_step(client, django_capture_on_commit_callbacks, pierre.email)
+    first = code_in(smtp_sink.wait_for(pierre.email))
+    other = Client()
+    password_step(other, django_capture_on_commit_callbacks, pierre.email)
+    page = other.get("/connexion/code/").content.decode()
+    assert 'id="code-reused"' in page
+    assert len(smtp_sink.to(pierre.email)) == 1
+    assert other.post("/connexion/code/", {"code": first})["Location"] == "/ma-boite/"
