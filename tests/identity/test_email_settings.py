@@ -1,4 +1,5 @@
-"""Outgoing email settings: a relay when CADUCEE_EMAIL_HOST is set, else the outbox folder."""
+"""Settings from the environment: outgoing email (a relay when CADUCEE_EMAIL_HOST is set,
+else the outbox folder), cookies and the identity variables."""
 
 from __future__ import annotations
 
@@ -23,6 +24,11 @@ print(json.dumps({
     "user": settings.EMAIL_HOST_USER, "password": settings.EMAIL_HOST_PASSWORD,
     "tls": settings.EMAIL_USE_TLS, "ssl": settings.EMAIL_USE_SSL,
     "from": settings.DEFAULT_FROM_EMAIL, "path": str(settings.EMAIL_FILE_PATH), "sent": sent,
+    "secure": settings.SESSION_COOKIE_SECURE, "httponly": settings.SESSION_COOKIE_HTTPONLY,
+    "samesite": settings.SESSION_COOKIE_SAMESITE, "idle": settings.SESSION_IDLE_MINUTES,
+    "max_age": settings.SESSION_COOKIE_AGE, "days": settings.FINALISATION_DAYS,
+    "threshold": settings.LOCKOUT_THRESHOLD, "trusted": settings.TRUSTED_BROWSER_DAYS,
+    "middleware": "caducee.identity.middleware.SessionLimitsMiddleware" in settings.MIDDLEWARE,
 }))
 """
 
@@ -71,3 +77,24 @@ def test_the_relay_settings_are_read_from_the_environment(tmp_path: Path) -> Non
     assert found["password"] == "s3cret"
     assert found["tls"] is True and found["ssl"] is False
     assert found["from"] == "Caducée <noreply@ght.example.org>"
+
+
+def test_cookies_and_identity_variables(tmp_path: Path) -> None:
+    defaults = _settings(tmp_path)
+    assert defaults["secure"] is False and defaults["httponly"] is True
+    assert defaults["samesite"] == "Lax" and defaults["middleware"] is True
+    assert (defaults["idle"], defaults["max_age"]) == (30, 12 * 3600)
+    assert (defaults["days"], defaults["threshold"], defaults["trusted"]) == (30, 10, 90)
+    found = _settings(
+        tmp_path,
+        CADUCEE_BASE_URL="https://caducee.example.fr",
+        CADUCEE_ALLOWED_HOSTS="caducee.example.fr",
+        CADUCEE_SESSION_IDLE_MINUTES="5",
+        CADUCEE_SESSION_MAX_AGE="3600",
+        CADUCEE_FINALISATION_DAYS="7",
+        CADUCEE_LOCKOUT_THRESHOLD="4",
+        CADUCEE_TRUSTED_BROWSER_DAYS="30",
+    )
+    assert found["secure"] is True
+    assert (found["idle"], found["max_age"]) == (5, 3600)
+    assert (found["days"], found["threshold"], found["trusted"]) == (7, 4, 30)
