@@ -173,7 +173,16 @@ def finalise_account(
     problems = [p for p in cleaned.problems if p.is_error and p.field in FINALISE_FIELDS]
     problems += check_password_rules(password, confirm, user)
     current = cgu.current_version()
-    if cgu_version != current:
+    if not cgu.text(current):
+        problems.append(
+            Problem(
+                "cgu",
+                "missing_text",
+                f"Le texte des conditions générales d'utilisation (version {current}) est "
+                "introuvable sur le serveur : prévenez l'opérateur de la plateforme.",
+            )
+        )
+    elif cgu_version != current:
         problems.append(
             Problem(
                 "cgu",

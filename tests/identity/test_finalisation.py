@@ -217,3 +217,17 @@ def test_a_new_cgu_version_is_accepted_at_next_login(
     assert Security.objects.get(user__email="v@ch-a.fr").cgu_version == "test-2"
     event = AuditEvent.objects.get(action="identity.cgu_accepted")
     assert event.detail == {"version": "test-2", "previous": "1.0"}
+
+
+def test_a_missing_cgu_text_blocks_finalisation_with_a_clear_message(
+    structure_a: Structure, settings: Any
+) -> None:
+    from caducee.identity import links
+
+    account = factories.make_account(structure_a, "PER", email="n@ch-a.fr")
+    assert account.user is not None
+    token = links.issue(LinkPurpose.FINALISE, account.user)
+    settings.CGU_VERSION = "absente"
+    with pytest.raises(Invalid) as caught:
+        finalise_account(Context(user=None), token, {}, NEW_PASSWORD, NEW_PASSWORD, "absente")
+    assert "introuvable sur le serveur" in caught.value.problems[0].message
