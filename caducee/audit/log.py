@@ -163,7 +163,12 @@ def _insert_events(columns: list[str], rows: list[tuple[Any, ...]]) -> None:
         values[detail] = connection.ops.adapt_json_value(values[detail], None)
         adapted.append(values)
     with connection.cursor() as cursor:
-        cursor.executemany(
-            f"INSERT INTO {quote(meta.db_table)} ({names}) VALUES ({marks})",  # noqa: S608
-            adapted,
-        )
+        if connection.vendor == "postgresql":
+            with cursor.copy(f"COPY {quote(meta.db_table)} ({names}) FROM STDIN") as copy:
+                for values in adapted:
+                    copy.write_row(values)
+        else:
+            cursor.executemany(
+                f"INSERT INTO {quote(meta.db_table)} ({names}) VALUES ({marks})",  # noqa: S608
+                adapted,
+            )

@@ -3,7 +3,8 @@
 Django's bulk_create builds a model instance and prepares every value through the field
 machinery: for 100,000 accounts of 40 columns that is most of the import time. Here the
 values are already clean (they come from `clean_account`), so only dates, times and JSON
-need the backend's adaptation; everything else is passed as is to `executemany`.
+need the backend's adaptation; everything else is passed as is to `executemany` (SQLite)
+or to `COPY … FROM STDIN` (PostgreSQL).
 """
 
 from __future__ import annotations
@@ -48,7 +49,13 @@ def insert_rows(
             for row in rows
         ]
     with connection.cursor() as cursor:
-        cursor.executemany(sql, list(rows))
+        if connection.vendor == "postgresql":
+            # COPY: the fastest path into PostgreSQL, inside the same transaction.
+            with cursor.copy(f"COPY {quote(meta.db_table)} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            cursor.executemany(sql, list(rows))
 
 
 def _adapt(adapter: Adapt | None, value: Any, index: int, cache: dict[tuple[int, Any], Any]) -> Any:
