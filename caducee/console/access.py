@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, Concatenate, ParamSpec, TypeAlias
+from typing import Any, Concatenate, ParamSpec
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -20,7 +20,6 @@ from caducee.core.errors import Forbidden, NotFound
 from caducee.people.models import User
 
 P = ParamSpec("P")
-View: TypeAlias = Callable[Concatenate[HttpRequest, P], HttpResponse]
 
 
 def console_view(view: Callable[Concatenate[HttpRequest, P], HttpResponse]) -> Any:
