@@ -442,8 +442,9 @@ def _clean_record(structure: Structure, data: RecordInput) -> dict[str, object]:
         )
     phone = _clean_phone(data.phone, problems)
     allowed = set(team_candidates(structure).values_list("pk", flat=True))
-    team = [pk for pk in data.team if pk in allowed]
-    if len(team) != len(set(data.team)):
+    wanted_team = list(dict.fromkeys(data.team))
+    team = [pk for pk in wanted_team if pk in allowed]
+    if len(team) != len(wanted_team):
         problems.append(
             Problem(
                 "team",
