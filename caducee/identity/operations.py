@@ -521,14 +521,19 @@ def request_password_reset(ctx: Context, email: str) -> None:
     address = email.strip().lower()
     user = User.objects.filter(email=address, is_active=True).first()
     with transaction.atomic():
+        limited = (
+            throttle.over_limit(f"reset-ip:{ctx.ip}", int(settings.RESET_REQUESTS_PER_IP))
+            if ctx.ip
+            else False
+        )
         record(
             ctx,
             "identity.password_reset_requested",
             target=user,
             target_label=address,
-            detail={"known": user is not None},
+            detail={"known": user is not None, "limited": limited},
         )
-        if user is None:
+        if user is None or limited:
             return
         account = Account.objects.filter(user=user).select_related("structure").first()
         recent = timezone.now() - timedelta(seconds=60)

@@ -85,6 +85,20 @@ def fail(keys: list[str], now: datetime | None = None) -> list[str]:
     return locked
 
 
+def over_limit(key: str, limit: int, now: datetime | None = None) -> bool:
+    """Count one request on `key`; True once more than `limit` came within the window."""
+    now = now or timezone.now()
+    window = timedelta(minutes=settings.LOCKOUT_MINUTES)
+    with transaction.atomic():
+        row, _ = Throttle.objects.select_for_update().get_or_create(key=key)
+        if row.last_failure_at is None or now - row.last_failure_at > window:
+            row.failures = 0
+            row.last_failure_at = now  # the window starts at the first request
+        row.failures += 1
+        row.save(update_fields=["failures", "last_failure_at"])
+    return row.failures > limit
+
+
 def succeed(email: str) -> None:
     """A successful login clears the account's counter (not the IP's: shared by many)."""
     Throttle.objects.filter(key=account_key(email)).delete()

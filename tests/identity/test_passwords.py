@@ -101,3 +101,20 @@ def test_change_password_from_the_security_page(client: Client, charlie: User) -
     charlie.refresh_from_db()
     assert charlie.check_password(NEW)
     assert client.get("/securite/").status_code == 200  # still logged in
+
+
+def test_requests_from_one_ip_are_capped(
+    client: Client,
+    pierre: Account,
+    settings: object,
+    smtp_sink: SmtpSink,
+    django_capture_on_commit_callbacks: Capture,
+) -> None:
+    settings.RESET_REQUESTS_PER_IP = 2  # type: ignore[attr-defined]
+    for n in range(2):
+        _ask(client, django_capture_on_commit_callbacks, f"x{n}@ch-a.fr")
+    page = _ask(client, django_capture_on_commit_callbacks, pierre.email)
+    assert "Si un compte correspond" in page  # same answer
+    assert not ActionLink.objects.filter(purpose=LinkPurpose.RESET).exists()
+    event = AuditEvent.objects.filter(action="identity.password_reset_requested").last()
+    assert event is not None and event.detail == {"known": True, "limited": True}
