@@ -30,6 +30,7 @@ class EntryOut(Schema):
 
 class SearchOut(Schema):
     total: int
+    exact: bool
     page: int
     pages: int
     results: list[EntryOut]
@@ -87,6 +88,7 @@ def search(
     result = search_page(q[:200], page=page, size=25, type=type[:3], department=department[:3])
     return {
         "total": result.total,
+        "exact": result.exact,
         "page": result.number,
         "pages": result.pages,
         "results": [

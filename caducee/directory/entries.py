@@ -59,7 +59,7 @@ def is_listed(account: Account) -> bool:
 
 def keyword_text(*values: str) -> str:
     """Folded words: lower case, no accents, punctuation as spaces."""
-    return " ".join(fold(v.translate(_FOLD_EXTRA)) for v in values if v).strip()
+    return fold(" ".join(v for v in values if v).translate(_FOLD_EXTRA))
 
 
 def display_value(spec: FieldSpec, value: Any) -> str:

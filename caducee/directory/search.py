@@ -59,10 +59,13 @@ def search_entries(
 
 @dataclass(frozen=True)
 class Page:
+    """One page of results; `total` is exact up to COUNT_LIMIT, else `exact` is False."""
+
     entries: list[DirectoryEntry]
     total: int
     number: int
     size: int
+    exact: bool = True
 
     @property
     def pages(self) -> int:
@@ -77,22 +80,44 @@ class Page:
         return self.number < self.pages
 
 
+COUNT_LIMIT = 1000  # beyond, the page says « plus de 1 000 résultats »: refine the search
+
+
 def search_page(
-    query: str = "", *, page: int = 1, size: int = 25, type: str = "", department: str = ""
+    query: str = "",
+    *,
+    page: int = 1,
+    size: int = 25,
+    type: str = "",
+    department: str = "",
+    count: bool = True,
 ) -> Page:
-    """One page of results and the total, ordered by name."""
+    """One page of results ordered by name, and their number (up to COUNT_LIMIT).
+
+    `count=False` (autocomplete) skips counting and returns the first page.
+    """
     size = max(1, min(size, 100))
     type, department = type.upper(), department.upper()
     words = terms(query)
     if words and connection.vendor == "sqlite":
-        return _sqlite_page(words, page, size, type, department)
+        return _sqlite_page(words, page, size, type, department, count)
     if words and connection.vendor == "postgresql":
-        return _postgres_page(words, page, size, type, department)
+        return _postgres_page(words, page, size, type, department, count)
     queryset = search_entries(query, type=type, department=department)
-    total = queryset.count()
+    if not count:
+        return _uncounted(list(queryset[:size]), size)
+    total, exact = _capped(queryset[: COUNT_LIMIT + 1].count())
     number = _clamp(page, total, size)
     start = (number - 1) * size
-    return Page(list(queryset[start : start + size]), total, number, size)
+    return Page(list(queryset[start : start + size]), total, number, size, exact)
+
+
+def _capped(total: int) -> tuple[int, bool]:
+    return (COUNT_LIMIT, False) if total > COUNT_LIMIT else (total, True)
+
+
+def _uncounted(entries: list[DirectoryEntry], size: int) -> Page:
+    return Page(entries, len(entries), 1, size, len(entries) < size)
 
 
 def _clamp(page: int, total: int, size: int) -> int:
@@ -102,7 +127,9 @@ def _clamp(page: int, total: int, size: int) -> int:
 _FTS = "SELECT rowid FROM directory_entry_fts WHERE directory_entry_fts MATCH %s"
 
 
-def _sqlite_page(words: list[str], page: int, size: int, type: str, department: str) -> Page:
+def _sqlite_page(
+    words: list[str], page: int, size: int, type: str, department: str, count: bool
+) -> Page:
     """SQLite: FTS5 yields matches in rowid order, which is the name order (entries.py).
 
     The page is read straight from the index (LIMIT/OFFSET on the FTS5 scan), so its cost
@@ -118,21 +145,18 @@ def _sqlite_page(words: list[str], page: int, size: int, type: str, department: 
         filters += " AND e.department = %s"
         params.append(department)
     with connection.cursor() as cursor:
-        if filters:
+        total, exact, number = 0, True, 1
+        if count:
             cursor.execute(
-                "SELECT count(*) FROM directory_directoryentry e "  # noqa: S608 constants only
-                f"WHERE e.search_rowid IN ({_FTS}){filters}",
-                params,
+                "SELECT count(*) FROM (SELECT 1 FROM (" + _FTS + " ORDER BY rowid) m "  # noqa: S608
+                "JOIN directory_directoryentry e ON e.search_rowid = m.rowid "
+                f"WHERE 1 = 1{filters} LIMIT %s)",
+                [*params, COUNT_LIMIT + 1],
             )
-        else:
-            cursor.execute(
-                "SELECT count(*) FROM directory_entry_fts WHERE directory_entry_fts MATCH %s",
-                [expr],
-            )
-        total = int(cursor.fetchone()[0])
-        number = _clamp(page, total, size)
-        if total == 0:
-            return Page([], 0, number, size)
+            total, exact = _capped(int(cursor.fetchone()[0]))
+            number = _clamp(page, total, size)
+            if total == 0:
+                return Page([], 0, number, size)
         cursor.execute(
             "SELECT e.account_id FROM (" + _FTS + " ORDER BY rowid) m "  # noqa: S608
             "JOIN directory_directoryentry e ON e.search_rowid = m.rowid "
@@ -140,14 +164,25 @@ def _sqlite_page(words: list[str], page: int, size: int, type: str, department: 
             [*params, size, (number - 1) * size],
         )
         ids = [row[0] for row in cursor.fetchall()]
+    return _page_of(ids, total, number, size, exact, count)
+
+
+def _page_of(
+    ids: list[int], total: int, number: int, size: int, exact: bool, counted: bool
+) -> Page:
     found = DirectoryEntry.objects.in_bulk(ids)
-    return Page([found[i] for i in ids if i in found], total, number, size)
+    entries = [found[i] for i in ids if i in found]
+    if not counted:
+        return _uncounted(entries, size)
+    return Page(entries, total, number, size, exact)
 
 
 SORT_IN_MEMORY = 20000  # PostgreSQL: up to this many matches, fetch them and sort
 
 
-def _postgres_page(words: list[str], page: int, size: int, type: str, department: str) -> Page:
+def _postgres_page(
+    words: list[str], page: int, size: int, type: str, department: str, count: bool
+) -> Page:
     """PostgreSQL: count through the GIN index, then the cheaper plan for the page.
 
     Up to SORT_IN_MEMORY matches they are fetched (bitmap scan) and sorted; beyond, the
@@ -164,14 +199,16 @@ def _postgres_page(words: list[str], page: int, size: int, type: str, department
         params.append(department)
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT count(*) FROM directory_directoryentry e WHERE " + where,  # noqa: S608
-            params,
+            "SELECT count(*) FROM (SELECT 1 FROM directory_directoryentry e "  # noqa: S608
+            "WHERE " + where + " LIMIT %s) s",
+            [*params, max(SORT_IN_MEMORY, COUNT_LIMIT) + 1],
         )
-        total = int(cursor.fetchone()[0])
-        number = _clamp(page, total, size)
-        if total == 0:
+        matches = int(cursor.fetchone()[0])
+        total, exact = _capped(matches)
+        number = _clamp(page, total, size) if count else 1
+        if matches == 0:
             return Page([], 0, number, size)
-        if total <= SORT_IN_MEMORY:
+        if matches <= SORT_IN_MEMORY:
             sql = (
                 "WITH m AS MATERIALIZED (SELECT e.account_id, e.sort_key "  # noqa: S608
                 "FROM directory_directoryentry e WHERE " + where + ") "
@@ -185,15 +222,14 @@ def _postgres_page(words: list[str], page: int, size: int, type: str, department
             )
         cursor.execute(sql, [*params, size, (number - 1) * size])
         ids = [row[0] for row in cursor.fetchall()]
-    found = DirectoryEntry.objects.in_bulk(ids)
-    return Page([found[i] for i in ids if i in found], total, number, size)
+    return _page_of(ids, total, number, size, exact, count)
 
 
 def autocomplete(query: str, limit: int = 20) -> list[DirectoryEntry]:
     """At most `limit` entries for search-as-you-type (nothing below 2 characters)."""
     if len(query.strip()) < 2 or not terms(query):
         return []
-    return search_page(query, size=max(1, min(limit, 20))).entries
+    return search_page(query, size=max(1, min(limit, 20)), count=False).entries
 
 
 def search(query: str, limit: int = 20) -> list[Account]:

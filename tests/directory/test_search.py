@@ -244,3 +244,18 @@ def test_many_rows_at_the_same_place_keep_order_without_rebuild(
     from django.db import connection
 
     assert calls or connection.vendor != "sqlite"  # the windows were really spread
+
+
+def test_counts_stop_at_the_limit(structure_a: Structure, monkeypatch: pytest.MonkeyPatch) -> None:
+    from caducee.directory import search
+
+    monkeypatch.setattr(search, "COUNT_LIMIT", 3)
+    for name in ("DURAND", "BLANC", "ARNAUD", "COLIN", "ETIENNE"):
+        listed_account(structure_a, last_name=name, first_name="Rose")
+    page = search_page("rose", size=2)
+    assert (page.total, page.exact, page.pages) == (3, False, 2)
+    assert names(search_page("rose", size=2, page=2)) == ["COLIN Rose", "DURAND Rose"]
+    assert search_page("").exact is False
+    exact = search_page("blanc")
+    assert (exact.total, exact.exact) == (1, True)
+    assert len(search_page("rose", size=2, count=False).entries) == 2
