@@ -78,3 +78,33 @@ def test_address_command_and_errors(
     assert code == 1 and "CADUCEE_DIRECTORY_PUSH_URL" in err
     code, _, err = run(capsys, "directory", "report", "--structure", "inconnue")
     assert code == 1 and "introuvable" in err
+
+
+def test_push_command_against_a_local_server(
+    capsys: pytest.CaptureFixture[str], structure_a: Structure
+) -> None:
+    import threading
+    from http.server import HTTPServer
+
+    from django.test import override_settings
+
+    from tests.directory.test_publication import Sink
+
+    Sink.received, Sink.status = [], 200
+    server = HTTPServer(("127.0.0.1", 0), Sink)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        account = listed_account(structure_a)
+        assign_mssante_address(cli_context(), account, None)
+        url = f"http://127.0.0.1:{server.server_address[1]}/fhir"
+        with override_settings(DIRECTORY_PUSH_URL=url):
+            code, out, _ = run(capsys, "directory", "push", "--structure", structure_a.name)
+            assert code == 0 and "1 ajout(s)" in out
+            code, out, _ = run(capsys, "directory", "push", "--structure", structure_a.name)
+            assert code == 0 and "Rien à publier" in out
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+    assert len(Sink.received) == 1
