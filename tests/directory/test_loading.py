@@ -47,3 +47,12 @@ def test_refresh_loaded_after_bulk_insert(structure_a: Structure) -> None:
     assert not DirectoryEntry.objects.filter(account_id=account.pk).exists()
     refresh_loaded([account.pk])
     assert DirectoryEntry.objects.filter(account_id=account.pk).exists()
+
+
+def test_apply_particle_ids(structure_a: Structure) -> None:
+    from caducee.directory.loading import apply_particle_ids
+
+    account = factories.make_account(structure_a, "ORG")
+    apply_particle_ids(cli_context(), [(4, account.pk, "accueil")])
+    account.refresh_from_db()
+    assert account.mssante_particle == "accueil"
