@@ -87,10 +87,11 @@ def main() -> int:
         f"{args.messages} messages créés en {time.perf_counter() - start:.1f} s "
         f"({'PostgreSQL' if args.database_url else 'SQLite'})"
     )
-    client = Client()
+    client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(user)
     last_page = args.messages // 50
     cases = {
+        "dossier vide (référence)": "/messagerie/pro/drafts/",
         "première page": "/messagerie/pro/inbox/",
         f"page {last_page // 2} (milieu)": f"/messagerie/pro/inbox/?page={last_page // 2}",
         f"page {last_page} (fin)": f"/messagerie/pro/inbox/?page={last_page}",

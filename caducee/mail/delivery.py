@@ -147,9 +147,7 @@ def attempt(row: Outbound) -> str:
                 error = ""
                 break
             except TemporaryFailure as exc:
-                error = str(exc)
-        else:
-            pass
+                error = str(exc)  # try the next MX host, if any
     except PermanentFailure as exc:
         error, permanent = str(exc), True
     except TemporaryFailure as exc:

@@ -71,6 +71,11 @@ class Message(models.Model):
                 fields=["mailbox", "space", "folder", "-received_at", "-id"], name="mail_list"
             ),
             models.Index(fields=["mailbox", "message_id"], name="mail_msgid"),
+            models.Index(
+                fields=["mailbox", "space", "folder"],
+                condition=models.Q(seen=False),
+                name="mail_unread",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -466,7 +466,12 @@ def _delete_rows(rows: QuerySet[Message]) -> int:
     paths = list(rows.values_list("path", flat=True))
     count, _ = rows.delete()
     if paths:
-        transaction.on_commit(lambda: [store.delete(p) for p in paths])  # type: ignore[func-returns-value]
+
+        def remove_files() -> None:
+            for path in paths:
+                store.delete(path)
+
+        transaction.on_commit(remove_files)
     return count
 
 

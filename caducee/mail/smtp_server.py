@@ -12,6 +12,7 @@ import asyncio
 import logging
 import queue
 import threading
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -249,15 +250,44 @@ def _state(envelope: Envelope) -> _State:
     return state
 
 
+class RcptCache:
+    """RCPT answers remembered for a few seconds (as Postfix's proxymap does): a busy
+    mailbox is looked up once per TTL instead of once per message. A mailbox deactivated
+    or created is seen after at most `ttl` seconds."""
+
+    def __init__(self, ttl: float = 5.0, size: int = 10_000) -> None:
+        self.ttl, self.size = ttl, size
+        self.entries: dict[str, tuple[float, str, tuple[int, str] | None]] = {}
+
+    def get(self, address: str) -> tuple[str, tuple[int, str] | None] | None:
+        entry = self.entries.get(address.lower())
+        if entry is None or entry[0] <= time.monotonic():
+            return None
+        return entry[1], entry[2]
+
+    def put(self, address: str, answer: str, mailbox: tuple[int, str] | None) -> None:
+        if len(self.entries) >= self.size:
+            self.entries.clear()
+        self.entries[address.lower()] = (time.monotonic() + self.ttl, answer, mailbox)
+
+
 class InboundHandler:
+    def __init__(self, cache_ttl: float = 5.0) -> None:
+        self.cache = RcptCache(cache_ttl)
+
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
     ) -> str:
-        try:
-            answer, account = await _in_thread(inbound_rcpt, address)
-        except Exception:
-            log.exception("RCPT failed")
-            return TEMP_FAILURE
+        known = self.cache.get(address)
+        if known is not None:
+            answer, account = known
+        else:
+            try:
+                answer, account = await _in_thread(inbound_rcpt, address)
+            except Exception:
+                log.exception("RCPT failed")
+                return TEMP_FAILURE
+            self.cache.put(address, answer, account)
         if account is not None:
             envelope.rcpt_tos.append(address)
             _state(envelope).mailboxes.append(account)
@@ -344,7 +374,7 @@ def _authenticator(
 
 def inbound_controller(host: str, port: int) -> Controller:
     return Controller(
-        InboundHandler(),
+        InboundHandler(settings.SMTP_RCPT_CACHE_SECONDS),
         hostname=host,
         port=port,
         server_hostname=settings.SMTP_HOSTNAME,

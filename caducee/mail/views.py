@@ -24,6 +24,7 @@ from caducee.mail.models import AppPassword, Folder, Message, Space, SystemFolde
 from caducee.people.models import User
 
 View = Callable[..., HttpResponse]
+UNREAD_CAP = 1000
 CSP = (
     "default-src 'self'; script-src 'self'; img-src 'self' data:; style-src 'self' "
     "'unsafe-inline'; object-src 'none'; frame-src 'none'; base-uri 'none'; form-action 'self'"
@@ -79,22 +80,23 @@ def _folder_label(mailbox: Account, space: str, key: str) -> str:
 
 
 def _nav(mailbox: Account, space: str, folder: str) -> dict[str, Any]:
-    unread = dict(
-        (s, n)
-        for s, n in (
-            (
-                s,
-                Message.objects.filter(
-                    mailbox=mailbox, space=s, folder="inbox", seen=False
-                ).count(),
-            )
-            for s in Space.values
-        )
-    )
+    unread = {  # counted up to 1,000 ("999+"), so a huge inbox costs no more
+        space_key: Message.objects.filter(
+            mailbox=mailbox, space=space_key, folder="inbox", seen=False
+        )[:UNREAD_CAP].count()
+        for space_key in Space.values
+    }
     return {
         "mailbox": mailbox,
         "mailbox_address": addresses.sender_address(mailbox),
-        "spaces": [{"key": s.value, "label": s.label, "unread": unread[s.value]} for s in Space],
+        "spaces": [
+            {
+                "key": s.value,
+                "label": s.label,
+                "unread": "999+" if unread[s.value] >= UNREAD_CAP else unread[s.value],
+            }
+            for s in Space
+        ],
         "system_folders": list(SystemFolder),
         "user_folders": _folders(mailbox),
         "space": space,

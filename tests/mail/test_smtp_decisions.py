@@ -73,3 +73,17 @@ def test_app_passwords_authenticate_and_revoke(martine: Account) -> None:
     row = user.app_passwords.get()
     operations.revoke_app_password(cli_context(), user, row.pk)
     assert smtp_server.submission_auth(martine.email, secret) is None
+
+
+def test_rcpt_answers_are_remembered_for_a_few_seconds_only() -> None:
+    cache = smtp_server.RcptCache(ttl=60)
+    cache.put("Martine.Dubois@ch-a.mssante.fr", "250 ok", (1, "PER"))
+    assert cache.get("martine.dubois@ch-a.mssante.fr") == ("250 ok", (1, "PER"))
+    assert cache.get("paul@ch-a.mssante.fr") is None
+    expired = smtp_server.RcptCache(ttl=0)
+    expired.put("a@b.fr", "250 ok", (1, "PER"))
+    assert expired.get("a@b.fr") is None
+    small = smtp_server.RcptCache(ttl=60, size=2)
+    for n in range(3):
+        small.put(f"{n}@b.fr", "250 ok", (n, "PER"))
+    assert len(small.entries) <= 2
