@@ -186,3 +186,20 @@ TEMPLATES[0]["OPTIONS"]["context_processors"].append(  # type: ignore[index]
 
 # Loaduser import/export (docs/LOADUSERS.md, section Configuration).
 CADUCEE_UPLOAD_MAX_MB = env_int("CADUCEE_UPLOAD_MAX_MB", 20)
+
+# Messaging (docs/MESSAGING.md, section Configuration).
+MAIL_ROOT = HOME / "mail"
+SMTP_MAX_BYTES = env_int("CADUCEE_SMTP_MAX_BYTES", 25 * 1024 * 1024)
+SMTP_TLS_CERT = env_str("CADUCEE_SMTP_TLS_CERT", "")
+SMTP_TLS_KEY = env_str("CADUCEE_SMTP_TLS_KEY", "")
+SMTP_HOSTNAME = env_str("CADUCEE_SMTP_HOSTNAME", "localhost")
+SMTP_REQUIRE_TLS = env_bool("CADUCEE_SMTP_REQUIRE_TLS", True)
+SMTP_TLS_VERIFY = env_bool("CADUCEE_SMTP_TLS_VERIFY", True)
+SMTP_TLS_CA_FILE = env_str("CADUCEE_SMTP_TLS_CA_FILE", "")
+SMTP_ROUTES = env_str("CADUCEE_SMTP_ROUTES", "")
+SMTP_TIMEOUT = env_int("CADUCEE_SMTP_TIMEOUT", 30)
+MSSANTE_WHITELIST = env_str("CADUCEE_MSSANTE_WHITELIST", "")
+PATIENT_DOMAIN = env_str("CADUCEE_PATIENT_DOMAIN", "patient.mssante.fr").lower()
+DELIVERY_MAX_DAYS = env_int("CADUCEE_DELIVERY_MAX_DAYS", 5)
+MAIL_PAGE_SIZE = env_int("CADUCEE_MAIL_PAGE_SIZE", 50)
+SMTP_RCPT_CACHE_SECONDS = env_int("CADUCEE_SMTP_RCPT_CACHE_SECONDS", 5)
