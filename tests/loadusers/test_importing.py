@@ -6,6 +6,8 @@ from datetime import date, datetime
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from caducee.accounts.fields import FIELDS, TYPES, Rule
 from caducee.accounts.models import Account, AccountState, ConnectionLink
@@ -434,3 +436,34 @@ def test_conditional_obligations(
 ) -> None:
     result = run(structure_a, csv_bytes([line(kind, "x@ch-a.fr", **overrides)]), dry_run=True)
     assert (2, column, "required_if") in errors_of(result)
+
+
+CELL = st.one_of(
+    st.text(max_size=30),
+    st.sampled_from(["PER", "INT", "ORG", "MED", "APP", "OUI", "N", "75", "=1+1", "'+3"]),
+)
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(st.lists(st.lists(CELL, min_size=len(ALL), max_size=len(ALL)), max_size=5))
+def test_arbitrary_cells_give_a_report(structure_a: Structure, rows: list[list[str]]) -> None:
+    """Any cell values under the real headers: counts and a report, never a crash."""
+    lines = [dict(zip(ALL, row, strict=True)) for row in rows]
+    try:
+        data = csv_bytes(lines)
+    except UnicodeEncodeError:
+        return  # surrogates cannot even be written to a file
+    try:
+        result = run(structure_a, data, dry_run=True)
+    except FileRefused as exc:  # e.g. a NUL character: not a text file
+        assert exc.message
+        return
+    total = result.created + result.updated + result.unchanged + result.rejected
+    filled = [row for row in rows if any(c.strip() for c in row)]
+    assert total == len(filled)
+    for problem in result.problems:
+        assert problem.message and problem.line >= 1
