@@ -92,7 +92,7 @@ def test_external_partner_lifecycle(
     assert row.locator(".mark.ok").count() == 1
 
     # The partner logs in (password + one-time code) and sees record A only.
-    login(partner, base, "francois.corre@cabinet-centre.fr", password)
+    login(partner, base, "fcorre", password)
     partner.goto(f"{base}/coordination/")
     listing = partner.inner_text("table.records")
     assert "MARTIN" in listing and "DURAND" not in listing
