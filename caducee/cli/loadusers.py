@@ -49,14 +49,18 @@ def register(commands: Any) -> None:
     export.set_defaults(func=export_file)
 
 
-def _write(path: str, data: bytes) -> None:
-    Path(path).write_bytes(data)
+def _cannot_write(path: str, exc: OSError) -> int:
+    sys.stderr.write(f"Erreur : impossible d'écrire {path} ({exc.strerror or exc}).\n")
+    return 1
 
 
 def write_template(args: argparse.Namespace) -> int:
     from caducee.loadusers.template import template_bytes
 
-    _write(args.output, template_bytes(args.format))
+    try:
+        Path(args.output).write_bytes(template_bytes(args.format))
+    except OSError as exc:
+        return _cannot_write(args.output, exc)
     print(f"Modèle loaduser écrit dans {args.output}.", file=sys.stderr)
     return 0
 
@@ -114,13 +118,17 @@ def export_file(args: argparse.Namespace) -> int:
 
     structure = find_structure(args.structure)
     ctx = cli_context()
-    if args.format == "csv":
-        with open(args.output, "wb") as out:
+    try:
+        out = open(args.output, "wb")  # noqa: SIM115 - closed below
+    except OSError as exc:
+        return _cannot_write(args.output, exc)
+    with out:
+        if args.format == "csv":
             for chunk in export_csv(ctx, structure):
                 out.write(chunk)
-    else:
-        with export_xlsx(ctx, structure) as data, open(args.output, "wb") as out:
-            while block := data.read(1024 * 1024):
-                out.write(block)
+        else:
+            with export_xlsx(ctx, structure) as data:
+                while block := data.read(1024 * 1024):
+                    out.write(block)
     print(f"Comptes de {structure.name} exportés dans {args.output}.", file=sys.stderr)
     return 0

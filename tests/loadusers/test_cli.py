@@ -126,3 +126,16 @@ def test_export_then_reimport(
         capsys, "loadusers", "import", str(target), "--structure", structure_a.name, "--json"
     )
     assert code == 0 and json.loads(out)["unchanged"] == 2
+
+
+def test_unwritable_output_is_a_clear_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, structure_a: Structure
+) -> None:
+    target = str(tmp_path / "absent" / "f.csv")
+    code, _, err = run(capsys, "loadusers", "template", "--format", "csv", "--output", target)
+    assert code == 1 and "impossible d'écrire" in err
+    code, _, err = run(
+        capsys, "loadusers", "export", "--structure", structure_a.name, "--format", "xlsx",
+        "--output", target,
+    )  # fmt: skip
+    assert code == 1 and "impossible d'écrire" in err
