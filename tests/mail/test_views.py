@@ -169,3 +169,15 @@ def test_a_draft_keeps_its_bcc(client_for: Any, martine: Account, paul: Account)
     draft = Message.objects.get(mailbox=martine, folder="drafts")
     page = web.get(f"/messagerie/pro/nouveau/?draft={draft.pk}").content.decode()
     assert f'value="{martine.email}"' in page and "Plus tard" in page
+
+
+def test_compose_uses_the_directory_autocomplete_and_the_fallback_answers(
+    client_for: Any, martine: Account, paul: Account
+) -> None:
+    from django.urls import reverse
+
+    web = client_for(martine)
+    page = web.get("/messagerie/pro/nouveau/").content.decode()
+    assert f'data-autocomplete="{reverse("directory:autocomplete")}"' in page
+    found = web.get("/messagerie/autocompletion/?q=paul").json()["results"]
+    assert [r["address"] for r in found] == ["paul.martin@ch-a.mssante.fr"]
