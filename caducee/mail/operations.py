@@ -284,7 +284,7 @@ def send_message(
             detail={
                 "mailbox": mailbox.email,
                 "message_id": sent.message_id,
-                "recipients": len(recipients),
+                "recipients": [r.address for r in recipients][:50],
                 "local": local,
                 "queued": queued,
             },
@@ -321,7 +321,7 @@ def submit_raw(
             detail={
                 "mailbox": mailbox.email,
                 "message_id": sent.message_id,
-                "recipients": len(recipients),
+                "recipients": [r.address for r in recipients][:50],
                 "local": local,
                 "queued": queued,
             },

@@ -40,6 +40,7 @@ def test_it_sends_inside_by_mssante_address_and_by_account_email(
     assert sent.count() == 2 and all(m.sender_person == user_of(martine) for m in sent)
     event = AuditEvent.objects.filter(action="mail.send").last()
     assert event is not None and event.actor == user_of(martine)
+    assert event.detail["recipients"] == [paul.email]  # who wrote to whom, never the content
 
 
 def test_it_refuses_outside_recipients_and_nothing_is_stored(martine: Account) -> None:
