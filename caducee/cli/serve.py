@@ -40,6 +40,9 @@ def run(args: argparse.Namespace) -> int:
     if args.http:
         os.environ["CADUCEE_HTTP"] = args.http  # so printed links use the address served
     host, port = parse_host_port(env_str("CADUCEE_HTTP", "127.0.0.1:8000"), 8000)
+    from caducee.loadusers.jobs import recover_interrupted
+
+    recover_interrupted()  # imports cut short by a previous stop: marked failed, nothing applied
     token = issue_setup_link()
     print(f"Caducée écoute sur http://{host}:{port}/", flush=True)
     if token is not None:
