@@ -299,6 +299,7 @@ def submit_raw(
     require_mailbox(ctx, mailbox)
     recipients = addresses.check_recipients(mailbox, envelope_rcpts)
     parsed = mime.parse(data)
+    _check_header_from(mailbox, parsed.sender)
     public = _without_bcc(data)
     space = space_for([r.address for r in recipients])
     with transaction.atomic():
@@ -327,6 +328,17 @@ def submit_raw(
             },
         )
     return SendResult(sent, local, queued)
+
+
+def _check_header_from(mailbox: Account, header: str) -> None:
+    """The From: header must name the mailbox sending (no spoofing behind a valid login)."""
+    senders = mime.address_list(header)
+    own = {addresses.sender_address(mailbox), mailbox.email.lower()}
+    if not senders or any(addresses.normalise(a) not in own for a in senders):
+        raise Invalid(
+            f"L'en-tête From ({header or 'absent'}) doit être l'adresse de la boîte "
+            f"qui envoie : {addresses.sender_address(mailbox)}."
+        )
 
 
 def _without_bcc(data: bytes) -> bytes:

@@ -13,6 +13,7 @@ import logging
 import queue
 import threading
 import time
+import unicodedata
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -196,6 +197,13 @@ def submission_data(user: User, mailbox: Account, rcpts: list[str], data: bytes)
 # --- aiosmtpd handlers ----------------------------------------------------------------
 
 
+def ascii_reply(answer: str) -> str:
+    """SMTP replies are ASCII (RFC 5321 §4.2): French text without its accents."""
+    decomposed = unicodedata.normalize("NFKD", answer)
+    text = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return text.encode("ascii", "replace").decode("ascii").replace("\r", " ").replace("\n", " ")
+
+
 _pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="caducee-smtp")
 
 
@@ -286,12 +294,12 @@ class InboundHandler:
                 answer, account = await _in_thread(inbound_rcpt, address)
             except Exception:
                 log.exception("RCPT failed")
-                return TEMP_FAILURE
+                return ascii_reply(TEMP_FAILURE)
             self.cache.put(address, answer, account)
         if account is not None:
             envelope.rcpt_tos.append(address)
             _state(envelope).mailboxes.append(account)
-        return str(answer)
+        return ascii_reply(str(answer))
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         mailboxes = _state(envelope).mailboxes
@@ -301,10 +309,10 @@ class InboundHandler:
         try:
             data = received_header(session, str(envelope.rcpt_tos[0]) if len(unique) == 1 else "")
             data += envelope.original_content or b""
-            return str(await _in_thread(inbound_data, data, unique))
+            return ascii_reply(str(await _in_thread(inbound_data, data, unique)))
         except Exception:
             log.exception("DATA failed")
-            return TEMP_FAILURE
+            return ascii_reply(TEMP_FAILURE)
 
 
 class SubmissionHandler:
@@ -320,7 +328,7 @@ class SubmissionHandler:
             envelope.mail_options.extend(options)
             state = _state(envelope)
             state.user, state.mailbox = user, mailbox
-        return str(answer)
+        return ascii_reply(str(answer))
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
@@ -331,14 +339,14 @@ class SubmissionHandler:
         answer = await _in_thread(submission_rcpt, mailbox, address)
         if str(answer).startswith("250"):
             envelope.rcpt_tos.append(address)
-        return str(answer)
+        return ascii_reply(str(answer))
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         state = _state(envelope)
         if state.user is None or state.mailbox is None or not envelope.rcpt_tos:
-            return "503 5.5.1 Séquence de commandes incorrecte"
+            return "503 5.5.1 Sequence de commandes incorrecte"
         try:
-            return str(
+            return ascii_reply(
                 await _in_thread(
                     submission_data,
                     state.user,
@@ -349,7 +357,7 @@ class SubmissionHandler:
             )
         except Exception:
             log.exception("submission DATA failed")
-            return TEMP_FAILURE
+            return ascii_reply(TEMP_FAILURE)
 
 
 def _authenticator(

@@ -87,3 +87,10 @@ def test_rcpt_answers_are_remembered_for_a_few_seconds_only() -> None:
     for n in range(3):
         small.put(f"{n}@b.fr", "250 ok", (n, "PER"))
     assert len(small.entries) <= 2
+
+
+def test_smtp_replies_are_ascii() -> None:
+    assert smtp_server.ascii_reply(smtp_server.RELAY_DENIED) == (
+        "550 5.7.1 Relais refuse : ce serveur ne recoit que pour ses propres domaines"
+    )
+    assert smtp_server.ascii_reply("550 a\r\nb") == "550 a  b"

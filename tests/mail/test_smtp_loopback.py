@@ -157,3 +157,22 @@ def test_an_org_mailbox_receiving_by_smtp_notifies_its_connection_accounts(
     notice = smtp_sink.wait_for(martine.email)
     assert "secretariat@ch-a.mssante.fr" in notice.subject
     assert "Compte rendu" not in notice.text
+
+
+def test_submission_refuses_a_spoofed_from_header(submission: int, martine: Account) -> None:
+    secret = operations.create_app_password(cli_context(), user_of(martine), "client")
+    spoofed = (
+        b"From: Directeur <directeur@ch-a.mssante.fr>\r\nTo: martine.dubois@ch-a.mssante.fr\r\n"
+        b"Subject: x\r\n\r\ny\r\n"
+    )
+    with smtplib.SMTP("127.0.0.1", submission, timeout=10) as client:
+        client.starttls(context=_client_tls())
+        client.login(martine.email, secret)
+        with pytest.raises(smtplib.SMTPDataError) as info:
+            client.sendmail(
+                "martine.dubois@ch-a.mssante.fr", ["martine.dubois@ch-a.mssante.fr"], spoofed
+            )
+        reply = info.value.smtp_error
+        assert info.value.smtp_code == 550 and b"L'en-tete From (Directeur" in reply
+        assert reply.isascii()
+    assert Message.objects.count() == 0
