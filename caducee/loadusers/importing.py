@@ -36,6 +36,12 @@ from caducee.accounts.validation import as_text, clean_account
 from caducee.audit.log import AuditItem, TargetRef, record, record_many
 from caducee.core.context import Context
 from caducee.core.errors import Problem
+from caducee.directory.loading import (
+    apply_particle_ids,
+    apply_particles,
+    check_file_quotas,
+    refresh_loaded,
+)
 from caducee.loadusers.bulk import ids_by, insert_rows
 from caducee.loadusers.reading import FileRefused, Header, Table, open_table
 from caducee.loadusers.report import ReportRow
@@ -139,6 +145,9 @@ class _State:
         )
 
 
+PARTICLE_INDEX = STORED_KEYS.index("mssante_particle")
+
+
 def import_loadusers(
     ctx: Context,
     structure: Structure,
@@ -178,6 +187,7 @@ def import_loadusers(
     _validate(state, table, progress)
     _check_links(state)
     by_type = new_accounts_by_type(state)
+    check_file_quotas(state.scope, by_type)  # directory quotas: before anything is written
     result = state.result
     result.created = len(state.creates)
     result.updated = len(state.updates)
@@ -586,6 +596,7 @@ def _write(
             progress("writing", 0, total)
         ids = dict(state.existing_ids)
         created_links: list[tuple[int, list[str]]] = []
+        written = [u.pk for u in state.updates]
         for start in range(0, len(state.creates), CHUNK):
             batch = state.creates[start : start + CHUNK]
             new_ids = _create_batch(state, batch, visible=visible)
@@ -614,6 +625,15 @@ def _write(
                     )
                 )
             record_many(ctx, events)
+            written.extend(new_ids.values())
+            apply_particle_ids(  # « MSSanté adresse »: the directory's address operation
+                ctx,
+                [
+                    (c.line, new_ids[str(c.values[email_index])], str(c.values[PARTICLE_INDEX]))
+                    for c in batch
+                    if c.values[PARTICLE_INDEX]
+                ],
+            )
             if notify:
                 nominative = [
                     new_ids[str(c.values[email_index])]
@@ -631,6 +651,7 @@ def _write(
             done += len(batch_u)
             if progress is not None:
                 progress("writing", done, total)
+        refresh_loaded(written)  # the regional directory's search rows
         record(
             ctx,
             "loadusers.import",
@@ -700,12 +721,12 @@ def _create_batch(state: _State, batch: list[_Create], *, visible: bool) -> dict
         kind = create.values[type_index]
         email = str(create.values[email_index])
         user_id = (create.user_id or user_ids[email]) if kind in NOMINATIVE else None
+        values = list(create.values)
+        values[PARTICLE_INDEX] = ""  # set after the insert, by the directory's operation
         rows.append(
             (create.structure_id, user_id, _initial_state(str(kind)), visible, False, now, now)
-            + create.values
+            + tuple(values)
         )
-    # Accounts are inserted with the particle of the « MSSanté adresse » column (stored by
-    # the field spec); per-account MSSanté address assignment belongs right after this.
     insert_rows(Account, ACCOUNT_COLUMNS, rows)
     return ids_by(Account, "email", [str(c.values[email_index]) for c in batch])
 
@@ -731,14 +752,19 @@ def _update_batch(
     events: list[AuditItem] = []
     removals: dict[int, set[int]] = {}
     additions: list[tuple[int, list[str]]] = []
+    particles: list[tuple[int, Account, str]] = []
     for update in batch:
         account = accounts[update.pk]
         detail: dict[str, Any] = {"changes": update.changes, "line": update.line, **base_detail}
         if update.changes:
-            for key, value in update.values.items():
+            values = dict(update.values)
+            if "mssante_particle" in values:  # set by the directory's operation, below
+                account.structure = state.scope[update.structure_id]
+                particles.append((update.line, account, str(values.pop("mssante_particle"))))
+            for key, value in values.items():
                 setattr(account, key, value)
             account.updated_at = now
-            fields.update(update.values)
+            fields.update(values)
             changed.append(account)
         if update.links is not None:
             wanted = set(update.links)
@@ -757,6 +783,7 @@ def _update_batch(
         Account.objects.bulk_update(changed, [*sorted(fields), "updated_at"], batch_size=CHUNK)
     _write_links(additions, ids, removals)
     record_many(state.ctx, events)
+    apply_particles(state.ctx, particles)
 
 
 def _write_links(

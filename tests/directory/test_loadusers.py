@@ -1,0 +1,80 @@
+"""The loaduser import goes through the directory's quota check and address operation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from caducee.accounts.models import Account
+from caducee.audit.models import AuditEvent
+from caducee.core.context import cli_context
+from caducee.core.errors import Invalid
+from caducee.directory.addresses import mssante_address
+from caducee.directory.models import DirectoryEntry
+from caducee.directory.operations import assign_mssante_address, set_quota
+from caducee.loadusers.importing import import_loadusers
+from caducee.structures.models import Structure
+from tests import factories
+from tests.loadusers.builders import csv_bytes, line
+
+pytestmark = pytest.mark.django_db
+
+
+def run(structure: Structure, data: bytes, **options: Any) -> Any:
+    return import_loadusers(cli_context(), structure, data, file_name="test.csv", **options)
+
+
+def test_quota_refuses_a_file_creating_too_many_accounts(structure_a: Structure) -> None:
+    set_quota(cli_context(), structure_a, "PER_INT", 2)
+    factories.make_account(structure_a, "PER")
+    lines = [line("PER", "p1@ch-a.fr"), line("INT", "i1@ch-a.fr"), line("MED", "m1@ch-a.fr")]
+    for dry_run in (True, False):
+        with pytest.raises(Invalid, match="Quota « Personnel et personnel interne » atteint"):
+            run(structure_a, csv_bytes(lines), dry_run=dry_run)
+    assert not Account.objects.filter(email__in=["p1@ch-a.fr", "m1@ch-a.fr"]).exists()
+    run(structure_a, csv_bytes(lines[1:]))  # one more fits
+    assert Account.objects.filter(email="i1@ch-a.fr").exists()
+
+
+def test_updates_do_not_count_against_the_quota(structure_a: Structure) -> None:
+    existing = factories.make_account(structure_a, "PER", email="p@ch-a.fr")
+    set_quota(cli_context(), structure_a, "PER_INT", 1)
+    result = run(structure_a, csv_bytes([line("PER", existing.email, rpps=existing.rpps)]))
+    assert result.rejected == 0
+
+
+def test_particle_column_goes_through_the_address_operation(structure_a: Structure) -> None:
+    lines = [
+        line("PER", "p@ch-a.fr", mssante_particle="Jeanne.Dupont"),
+        line("MED", "m@ch-a.fr"),
+    ]
+    result = run(structure_a, csv_bytes(lines), visible=True)
+    assert result.created == 2
+    account = Account.objects.select_related("structure").get(email="p@ch-a.fr")
+    assert mssante_address(account) == "jeanne.dupont@ch-a.mssante.fr"
+    assert AuditEvent.objects.filter(
+        action="directory.address_assign", target_id=str(account.pk)
+    ).exists()
+    entry = DirectoryEntry.objects.get(account_id=account.pk)  # listed: imported visible
+    assert entry.mssante_address == "jeanne.dupont@ch-a.mssante.fr"
+
+
+def test_particle_already_used_refuses_the_import(structure_a: Structure) -> None:
+    other = factories.make_account(structure_a, "PER")
+    assign_mssante_address(cli_context(), other, "jeanne.dupont")
+    lines = [line("PER", "p@ch-a.fr", mssante_particle="jeanne.dupont")]
+    with pytest.raises(Invalid, match="Ligne 2 .*déjà utilisée"):
+        run(structure_a, csv_bytes(lines))
+    assert not Account.objects.filter(email="p@ch-a.fr").exists()
+
+
+def test_particle_change_on_update(structure_a: Structure) -> None:
+    account = factories.make_account(structure_a, "PER", email="p@ch-a.fr")
+    data = line("PER", account.email, rpps=account.rpps, mssante_particle="nouvelle.adresse")
+    run(structure_a, csv_bytes([data]))
+    account.refresh_from_db()
+    assert account.mssante_particle == "nouvelle.adresse"
+    assert AuditEvent.objects.filter(
+        action="directory.address_assign", target_id=str(account.pk)
+    ).exists()
