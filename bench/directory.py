@@ -124,10 +124,12 @@ def machine() -> str:
     return f"nproc={os.cpu_count()} cpu={cpu} ram={ram} python={platform.python_version()}"
 
 
-def prepare_database(kind: str, pg_url: str) -> None:
+def prepare_database(kind: str, pg_url: str, reuse: bool = False) -> None:
     home = tempfile.mkdtemp(prefix="caducee-bench-directory-")
     os.environ["CADUCEE_HOME"] = home
-    if kind == "postgresql":
+    if kind == "postgresql" and reuse:
+        os.environ["CADUCEE_DATABASE_URL"] = pg_url
+    elif kind == "postgresql":
         import psycopg
 
         base, _, name = pg_url.rpartition("/")
@@ -222,19 +224,22 @@ def timed(call: Callable[[], Any], repeat: int) -> list[float]:
     return out
 
 
-def run(kind: str, entries: int, pg_url: str, repeat: int) -> None:
+def run(kind: str, entries: int, pg_url: str, repeat: int, reuse: bool = False) -> None:
     rng = random.Random(42)
-    prepare_database(kind, pg_url)
+    prepare_database(kind, pg_url, reuse)
     from django.db import connection
 
     from caducee.directory.search import autocomplete, search_page
 
     print(f"Base : {kind} ({connection.vendor}) — {machine()}")
-    seconds, rebuild = fill(entries, rng)
-    print(
-        f"Remplissage : {entries} comptes en {seconds:.1f} s, "
-        f"table de recherche (caducee directory rebuild) en {rebuild:.1f} s"
-    )
+    if reuse:
+        print("Base existante réutilisée (--reuse) : pas de remplissage.")
+    else:
+        seconds, rebuild = fill(entries, rng)
+        print(
+            f"Remplissage : {entries} comptes en {seconds:.1f} s, "
+            f"table de recherche (caducee directory rebuild) en {rebuild:.1f} s"
+        )
     if connection.vendor == "postgresql":
         # What autovacuum does after a bulk load: statistics and the visibility map.
         connection.ensure_connection()
@@ -316,8 +321,19 @@ def main() -> int:
         "--pg-url", default="postgresql://postgres@127.0.0.1:5432/caducee_directory_bench"
     )
     parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="PostgreSQL : réutiliser la base d'une exécution précédente (requêtes seulement)",
+    )
     args = parser.parse_args()
-    run(args.database, args.entries, args.pg_url, args.repeat)
+    run(
+        args.database,
+        args.entries,
+        args.pg_url,
+        args.repeat,
+        args.reuse and args.database == "postgresql",
+    )
     return 0
 
 

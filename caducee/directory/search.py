@@ -177,7 +177,7 @@ def _page_of(
     return Page(entries, total, number, size, exact)
 
 
-SORT_IN_MEMORY = 20000  # PostgreSQL: up to this many matches, fetch them and sort
+SORT_IN_MEMORY = 1000  # PostgreSQL: up to this many matches, fetch them and sort
 
 
 def _postgres_page(
