@@ -227,21 +227,53 @@ def refresh_structure(structure: Structure) -> None:
 def refresh_accounts(account_ids: Iterable[int]) -> None:
     """Recompute the rows of these accounts (after bulk writes that bypass `save`).
 
-    Accounts that are not listed (e.g. imported, not yet finalised) cost one query per
-    thousand; listed ones are placed one by one.
+    Rows are rebuilt in bulk: the new rows are sorted by name and each run of them that
+    falls in the same gap between existing rows shares that gap (one neighbour lookup per
+    gap, not per row), then inserted with `bulk_create`.
     """
     ids = list(account_ids)
     with transaction.atomic():
-        for start in range(0, len(ids), 1000):
-            chunk = ids[start : start + 1000]
+        for start in range(0, len(ids), 2000):
+            chunk = ids[start : start + 2000]
+            DirectoryEntry.objects.filter(account_id__in=chunk).delete()
             accounts = Account.objects.filter(pk__in=chunk).select_related("structure", "listing")
-            listed = [a for a in accounts if is_listed(a)]
-            keep = {a.pk for a in listed}
-            DirectoryEntry.objects.filter(account_id__in=chunk).exclude(
-                account_id__in=keep
-            ).delete()
-            for account in listed:
-                refresh_entry(account)
+            rows = [build_entry(a) for a in accounts if is_listed(a)]
+            if ordered_rowids() and not _place_batch(rows):
+                rebuild_entries()
+                return
+            DirectoryEntry.objects.bulk_create(rows)
+
+
+def _neighbour(sort_key: str, before: bool) -> tuple[int, str] | None:
+    rows = DirectoryEntry.objects.exclude(search_rowid=None)
+    if before:
+        rows = rows.filter(sort_key__lt=sort_key).order_by("-sort_key")
+    else:
+        rows = rows.filter(sort_key__gt=sort_key).order_by("sort_key")
+    found = rows.values_list("search_rowid", "sort_key").first()
+    return (int(found[0] or 0), str(found[1])) if found else None
+
+
+def _place_batch(rows: list[DirectoryEntry]) -> bool:
+    """Give new rows (not yet in the table) rowids in name order; False if a gap is full."""
+    rows.sort(key=lambda r: r.sort_key)
+    i = 0
+    while i < len(rows):
+        low_row = _neighbour(rows[i].sort_key, before=True)
+        high_row = _neighbour(rows[i].sort_key, before=False)
+        j = i + 1
+        while j < len(rows) and (high_row is None or rows[j].sort_key < high_row[1]):
+            j += 1
+        low = low_row[0] if low_row else 0
+        count = j - i
+        high = high_row[0] if high_row else min(low + (count + 1) * GAP, MAX_ROWID)
+        step = min(GAP, (high - low) // (count + 1))
+        if step < 1:
+            return False
+        for k, row in enumerate(rows[i:j]):
+            row.search_rowid = low + (k + 1) * step
+        i = j
+    return True
 
 
 def rebuild_entries(batch: int = 2000) -> int:

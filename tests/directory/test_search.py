@@ -259,3 +259,28 @@ def test_counts_stop_at_the_limit(structure_a: Structure, monkeypatch: pytest.Mo
     exact = search_page("blanc")
     assert (exact.total, exact.exact) == (1, True)
     assert len(search_page("rose", size=2, count=False).entries) == 2
+
+
+def test_bulk_refresh_interleaves_new_rows_in_name_order(structure_a: Structure) -> None:
+    from caducee.accounts.models import Account
+    from caducee.directory.entries import refresh_accounts
+
+    for name in ("BBB", "DDD", "FFF"):
+        listed_account(structure_a, last_name=name)
+    new = [listed_account(structure_a, last_name=n) for n in ("AAA", "CCC", "CCD", "EEE", "GGG")]
+    ids = [a.pk for a in new]
+    DirectoryEntry.objects.filter(account_id__in=ids).delete()  # as after a bulk insert
+    Account.objects.filter(pk=new[1].pk).update(last_name="CCB")
+    refresh_accounts(ids)
+    expected = sorted(DirectoryEntry.objects.values_list("sort_key", flat=True))
+    assert [e.sort_key.split()[0] for e in search_page("jeanne", size=100).entries] == [
+        "aaa",
+        "bbb",
+        "ccb",
+        "ccd",
+        "ddd",
+        "eee",
+        "fff",
+        "ggg",
+    ]
+    assert [e.sort_key for e in search_page("jeanne", size=100).entries] == expected
