@@ -7,9 +7,8 @@ from collections.abc import Iterable, Mapping
 
 from caducee.accounts.models import Account
 from caducee.core.context import Context
-from caducee.core.errors import Invalid
 from caducee.directory.entries import refresh_accounts
-from caducee.directory.operations import assign_mssante_address, remove_mssante_address
+from caducee.directory.operations import assign_mssante_addresses
 from caducee.directory.quotas import check_capacity
 from caducee.structures.models import Structure
 
@@ -26,19 +25,12 @@ def check_file_quotas(
 
 
 def apply_particles(ctx: Context, rows: Iterable[tuple[int, Account, str]]) -> None:
-    """Set each line's « MSSanté adresse » through `assign_mssante_address`.
+    """Set each line's « MSSanté adresse » with the rules of `assign_mssante_address`.
 
-    An empty particle on a line that has one removes the correspondence; a refused
-    particle refuses the import, naming the line.
+    An empty particle on a line removes the correspondence; a refused particle refuses the
+    import, naming the line. The directory rows are refreshed by the import afterwards.
     """
-    for line, account, particle in rows:
-        try:
-            if particle:
-                assign_mssante_address(ctx, account, particle)
-            elif account.mssante_particle:
-                remove_mssante_address(ctx, account)
-        except Invalid as exc:
-            raise Invalid(f"Ligne {line} : {exc.message}", exc.problems) from None
+    assign_mssante_addresses(ctx, list(rows))
 
 
 def apply_particle_ids(ctx: Context, rows: Iterable[tuple[int, int, str]]) -> None:

@@ -6,6 +6,7 @@ Each checks permission (404 for another structure), validates, writes atomically
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils import timezone
 
 from caducee.accounts.models import Account, AccountType
 from caducee.audit.log import record
@@ -196,3 +197,93 @@ def set_quota(ctx: Context, structure: Structure, group: str, limit: int | None)
             target=structure,
             detail={"group": group, "before": before, "after": limit},
         )
+
+
+def assign_mssante_addresses(
+    ctx: Context, rows: list[tuple[int, Account, str]], *, label: str = "Ligne"
+) -> int:
+    """`assign_mssante_address` for many accounts at once (the loaduser import).
+
+    Same rules and the same audit events, with a few queries for the whole batch: every
+    particle is checked first, and one refused particle refuses them all, naming its line
+    (`label` + number). An empty particle removes the account's correspondence. Returns
+    the number of accounts changed.
+    """
+    from caducee.audit.log import record_many
+
+    checked: list[tuple[int, Account, str, str]] = []
+    for line, account, particle in rows:
+        require_admin(ctx, account.structure)
+        try:
+            if not particle.strip():
+                checked.append((line, account, "", ""))
+                continue
+            domain = _check_eligible(account)
+            value = check_particle(particle)
+            if account.is_test and not is_test_particle(value):
+                value = TEST_PREFIX + value
+            elif not account.is_test and is_test_particle(value):
+                raise _refuse(
+                    f"« {value} » : une particule commençant par « {TEST_PREFIX} » est "
+                    "réservée aux comptes de test. Choisissez une autre particule."
+                )
+            if len(value) > MAX_PARTICLE:
+                raise _refuse(f"La particule dépasse {MAX_PARTICLE} caractères.")
+        except Invalid as exc:
+            raise Invalid(f"{label} {line} : {exc.message}", exc.problems) from None
+        checked.append((line, account, value, f"{value}@{domain}"))
+    wanted = [(line, a, v, addr) for line, a, v, addr in checked if v]
+    seen: dict[str, int] = {}
+    for line, _a, _v, address in wanted:
+        if address in seen:
+            raise _refuse(
+                f"{label} {line} : l'adresse {address} est déjà demandée {label.lower()} "
+                f"{seen[address]} : choisissez une autre particule."
+            )
+        seen[address] = line
+    ids = [a.pk for _l, a, _v, _addr in checked]
+    particles = {v for _l, _a, v, _addr in wanted}
+    taken = {
+        f"{p}@{d}"
+        for p, d in Account.objects.exclude(pk__in=ids)
+        .filter(mssante_particle__in=particles)
+        .values_list("mssante_particle", "structure__domain")
+    }
+    taken |= set(
+        Account.objects.exclude(pk__in=ids).filter(email__in=seen).values_list("email", flat=True)
+    )
+    for line, _a, _v, address in wanted:
+        if address in taken:
+            raise _refuse(
+                f"{label} {line} : l'adresse {address} est déjà utilisée sur la plateforme : "
+                "choisissez une autre particule (par exemple en ajoutant un chiffre)."
+            )
+    changed = [(a, v, addr) for _l, a, v, addr in checked if a.mssante_particle != v]
+    if not changed:
+        return 0
+    with transaction.atomic():
+        events = []
+        for account, value, address in changed:
+            before = mssante_address(account)
+            account.mssante_particle = value
+            if value:
+                events.append(
+                    (
+                        "directory.address_assign",
+                        account.structure,
+                        account,
+                        {"before": before, "after": address, "generated": False},
+                    )
+                )
+            else:
+                events.append(
+                    ("directory.address_remove", account.structure, account, {"before": before})
+                )
+        now = timezone.now()
+        for account, _v, _addr in changed:
+            account.updated_at = now
+        Account.objects.bulk_update(
+            [a for a, _v, _addr in changed], ["mssante_particle", "updated_at"]
+        )
+        record_many(ctx, events)  # type: ignore[arg-type]
+    return len(changed)

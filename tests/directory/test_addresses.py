@@ -127,3 +127,27 @@ def test_remove_clears_the_correspondence(structure_a: Structure, alice: User) -
     account.refresh_from_db()
     assert mssante_address(account) is None
     assert AuditEvent.objects.filter(action="directory.address_remove", actor=alice).exists()
+
+
+def test_batch_assignment_checks_everything_first(structure_a: Structure) -> None:
+    from caducee.directory.operations import assign_mssante_addresses
+
+    a = factories.make_account(structure_a, "PER")
+    b = factories.make_account(structure_a, "PER")
+    c = factories.make_account(structure_a, "PER")
+    assign_mssante_address(ctx(), c, "pris")
+    with pytest.raises(Invalid, match="^Ligne 3 : l'adresse pris@ch-a.mssante.fr est déjà"):
+        assign_mssante_addresses(ctx(), [(2, a, "libre"), (3, b, "pris")])
+    with pytest.raises(Invalid, match="^Ligne 5 : .*déjà demandée ligne 4"):
+        assign_mssante_addresses(ctx(), [(4, a, "meme"), (5, b, "meme")])
+    with pytest.raises(Invalid, match="^Ligne 6 : Adresse MSSanté refusée"):
+        assign_mssante_addresses(ctx(), [(6, a, "<b>")])
+    a.refresh_from_db()
+    assert a.mssante_particle == ""
+    assert assign_mssante_addresses(ctx(), [(2, a, "Libre"), (3, b, "autre"), (4, c, "")]) == 3
+    a.refresh_from_db()
+    c.refresh_from_db()
+    assert (a.mssante_particle, c.mssante_particle) == ("libre", "")
+    events = AuditEvent.objects.filter(action__startswith="directory.address_")
+    assert events.filter(target_id=str(a.pk), action="directory.address_assign").exists()
+    assert events.filter(target_id=str(c.pk), action="directory.address_remove").exists()
