@@ -55,11 +55,25 @@ def default_mailbox(user: User) -> Account | None:
 
 
 def current_mailbox(request: HttpRequest) -> Account | None:
+    """The mailbox in use, checked once per request (the header and the view share it)."""
     user = request.user
     if not user.is_authenticated:
         return None
     assert isinstance(user, User)
     mailbox_id = request.session.get(SESSION_KEY)
+    cached = getattr(request, _CACHE, None)
+    if cached is not None and cached[0] == mailbox_id:
+        result: Account | None = cached[1]
+        return result
+    result = _resolve(request, user, mailbox_id)
+    setattr(request, _CACHE, (request.session.get(SESSION_KEY), result))
+    return result
+
+
+_CACHE = "_caducee_current_mailbox"
+
+
+def _resolve(request: HttpRequest, user: User, mailbox_id: int | None) -> Account | None:
     if mailbox_id is not None:
         mailbox = Account.objects.filter(pk=mailbox_id).first()
         if mailbox is not None and may_open(user, mailbox):
