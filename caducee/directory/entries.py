@@ -12,10 +12,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import Q
 
 from caducee.accounts.export import cell_text
 from caducee.accounts.fields import FIELDS, FieldSpec, Kind
-from caducee.accounts.models import Account, AccountState
+from caducee.accounts.models import Account, AccountState, AccountType
 from caducee.directory.addresses import mssante_address
 from caducee.directory.models import DirectoryEntry, MailboxListing
 from caducee.referentials import lists
@@ -23,6 +24,12 @@ from caducee.referentials.text import fold
 from caducee.structures.models import Structure
 
 _GONE = (AccountState.DEACTIVATED, AccountState.REJECTED)
+# A superset of `is_listed` in SQL (is_listed still decides, row by row).
+_MAYBE_LISTED = ~Q(state__in=_GONE) & (
+    Q(type__in=AccountType.shared(), state=AccountState.VALID)
+    | Q(type__in=AccountType.nominative(), visible=True)
+    | Q(type__in=AccountType.nominative(), finalised_at__isnull=False)
+)
 DIRECTORY_FIELDS: tuple[FieldSpec, ...] = tuple(f for f in FIELDS if f.in_directory)
 _FOLD_EXTRA = str.maketrans({c: " " for c in '@+#&*"<>;:!?%$=~^`|[]{}\\'})
 
@@ -236,7 +243,11 @@ def refresh_accounts(account_ids: Iterable[int]) -> None:
         for start in range(0, len(ids), 2000):
             chunk = ids[start : start + 2000]
             DirectoryEntry.objects.filter(account_id__in=chunk).delete()
-            accounts = Account.objects.filter(pk__in=chunk).select_related("structure", "listing")
+            accounts = (
+                Account.objects.filter(pk__in=chunk)
+                .filter(_MAYBE_LISTED)  # the rest cannot be listed: not even loaded
+                .select_related("structure", "listing")
+            )
             rows = [build_entry(a) for a in accounts if is_listed(a)]
             if ordered_rowids() and not _place_batch(rows):
                 rebuild_entries()

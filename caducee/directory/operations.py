@@ -5,7 +5,7 @@ Each checks permission (404 for another structure), validates, writes atomically
 
 from __future__ import annotations
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from caducee.accounts.models import Account, AccountType
@@ -282,8 +282,11 @@ def assign_mssante_addresses(
         now = timezone.now()
         for account, _v, _addr in changed:
             account.updated_at = now
-        Account.objects.bulk_update(
-            [a for a, _v, _addr in changed], ["mssante_particle", "updated_at"]
-        )
+        table = Account._meta.db_table
+        with connection.cursor() as cursor:  # one statement, many rows (no CASE WHEN)
+            cursor.executemany(
+                f"UPDATE {table} SET mssante_particle = %s, updated_at = %s WHERE id = %s",  # noqa: S608
+                [(a.mssante_particle, now, a.pk) for a, _v, _addr in changed],
+            )
         record_many(ctx, events)  # type: ignore[arg-type]
     return len(changed)
