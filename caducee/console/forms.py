@@ -61,7 +61,9 @@ _MARKS = {
 }
 # Keys the account form never shows: the type is chosen on its own page, the structure is
 # the one being administered.
-_NOT_IN_FORM = {"type", "structure"}
+# The MSSanté address is managed by the directory's correspondence operation (the blue
+# « + » of the list), which checks uniqueness, test prefixes and audits the address.
+_NOT_IN_FORM = {"type", "structure", "mssante_particle"}
 
 
 def referential_choices(name: str) -> list[Any]:

@@ -1,12 +1,13 @@
-"""Real-browser fixtures: Playwright driving Debian's Chromium against the live server."""
+"""Real-browser helpers: Playwright driving Debian's Chromium against the live server.
+
+The `browser` and `page` fixtures live in tests/conftest.py so that one Chromium serves
+every test directory (two sync Playwright instances cannot run at once).
+"""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from typing import Any
-
-import pytest
 
 CHROMIUM = os.environ.get("CADUCEE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -20,23 +21,6 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(locale="fr-FR")
-    context.set_default_timeout(15_000)
-    tab = context.new_page()
-    yield tab
-    context.close()
 
 
 def _email_of_identifier(identifier: str) -> str:

@@ -1,3 +1,1 @@
-"""Directory tests reuse the real-browser fixtures of tests/browser."""
-
-from tests.browser.conftest import browser, page  # noqa: F401
+"""Directory tests use the real-browser fixtures of tests/conftest.py."""
