@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Any, Concatenate, ParamSpec
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -16,8 +12,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from caducee.accounts.access import access_account
 from caducee.accounts.models import Account, AccountType
-from caducee.console.errors import not_found
-from caducee.core.errors import Forbidden, Invalid, NotFound, OperationError
+from caducee.console.access import console_view, person
+from caducee.core.errors import Invalid, OperationError
 from caducee.directory import feed, publication, quotas
 from caducee.directory.addresses import may_have_address, mssante_address
 from caducee.directory.entries import DIRECTORY_FIELDS, is_listed, listing_of
@@ -32,31 +28,10 @@ from caducee.directory.operations import (
 from caducee.directory.search import autocomplete as autocomplete_entries
 from caducee.directory.search import search_page
 from caducee.identity.views import web_context
-from caducee.people.models import User
 from caducee.referentials import lists
 from caducee.structures.access import access_structure
 
 TYPES = [(t.value, t.label) for t in AccountType]
-P = ParamSpec("P")
-
-
-def console_view(view: Callable[Concatenate[HttpRequest, P], HttpResponse]) -> Any:
-    """Login required; NotFound or Forbidden from access helpers or operations → 404."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
-        try:
-            return view(request, *args, **kwargs)
-        except (NotFound, Forbidden) as exc:
-            return not_found(request, exc)
-
-    return login_required(wrapper)
-
-
-def person(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def _int(value: str | None, default: int = 1) -> int:
