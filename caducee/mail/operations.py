@@ -275,20 +275,7 @@ def send_message(
         local, queued = _dispatch(mailbox, public, recipients)
         if draft_id is not None:
             _delete_rows(Message.objects.filter(mailbox=mailbox, pk=draft_id, folder="drafts"))
-        record(
-            ctx,
-            "mail.send",
-            structure=mailbox.structure,
-            target=sent,
-            target_label=mailbox.email,
-            detail={
-                "mailbox": mailbox.email,
-                "message_id": sent.message_id,
-                "recipients": [r.address for r in recipients][:50],
-                "local": local,
-                "queued": queued,
-            },
-        )
+        _record_send(ctx, mailbox, sent, recipients, local, queued)
     return SendResult(sent, local, queued)
 
 
@@ -313,21 +300,33 @@ def submit_raw(
             parsed=parsed,
         )
         local, queued = _dispatch(mailbox, public, recipients)
-        record(
-            ctx,
-            "mail.send",
-            structure=mailbox.structure,
-            target=sent,
-            target_label=mailbox.email,
-            detail={
-                "mailbox": mailbox.email,
-                "message_id": sent.message_id,
-                "recipients": [r.address for r in recipients][:50],
-                "local": local,
-                "queued": queued,
-            },
-        )
+        _record_send(ctx, mailbox, sent, recipients, local, queued)
     return SendResult(sent, local, queued)
+
+
+def _record_send(
+    ctx: Context,
+    mailbox: Account,
+    sent: Message,
+    recipients: list[addresses.Recipient],
+    local: int,
+    queued: int,
+) -> None:
+    """The audit event of a send: who, from which mailbox, to whom (never the content)."""
+    record(
+        ctx,
+        "mail.send",
+        structure=mailbox.structure,
+        target=sent,
+        target_label=mailbox.email,
+        detail={
+            "mailbox": mailbox.email,
+            "message_id": sent.message_id,
+            "recipients": [r.address for r in recipients][:50],
+            "local": local,
+            "queued": queued,
+        },
+    )
 
 
 def _check_header_from(mailbox: Account, header: str) -> None:
