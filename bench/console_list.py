@@ -17,18 +17,18 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import random
 import shutil
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.harness import fresh_database, machine  # noqa: E402
 
 NAMES = ["MARTIN", "BERNARD", "DURAND", "PETIT", "LEROY", "MOREAU", "SIMON", "LAURENT"]
 FIRST = ["Jeanne", "Paul", "Marie", "Louis", "Lucie", "Pierre", "Anne", "Jacques"]
@@ -37,38 +37,10 @@ STATES = ["valide"] * 80 + ["preinscrit"] * 12 + ["a_valider"] * 2 + ["rejete"] 
 STATES += ["desactive"] * 4
 
 
-def machine() -> str:
-    cpu = "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"nproc={os.cpu_count()} cpu={cpu} python={platform.python_version()}"
-
-
 def prepare_database(kind: str, pg_url: str) -> None:
-    os.environ["CADUCEE_HOME"] = tempfile.mkdtemp(prefix="caducee-bench-console-")
-    if kind == "postgresql":
-        import psycopg
-
-        base, _, name = pg_url.rpartition("/")
-        with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            conn.execute(f'CREATE DATABASE "{name}"')
-        os.environ["CADUCEE_DATABASE_URL"] = pg_url
-    else:
-        os.environ.pop("CADUCEE_DATABASE_URL", None)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "caducee.settings")
-    import django
-
-    django.setup()
+    fresh_database(kind, pg_url, "console")
     from django.conf import settings
-    from django.core.management import call_command
 
-    call_command("migrate", interactive=False, verbosity=0)
     # The test client's host; no template instrumentation (that would slow rendering).
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

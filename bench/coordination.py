@@ -20,12 +20,9 @@ page of the module does, and prints p50/p95/p99 in milliseconds:
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import random
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import date
@@ -35,41 +32,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.harness import fresh_database, machine  # noqa: E402
+
 NAMES = ["MARTIN", "BERNARD", "DURAND", "PETIT", "LEROY", "MOREAU", "SIMON", "LAURENT"]
 FIRST = ["Jeanne", "Paul", "Marie", "Louis", "Lucie", "Pierre", "Anne", "Jacques"]
 
 
-def machine() -> str:
-    cpu = "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"nproc={os.cpu_count()} cpu={cpu} python={platform.python_version()}"
-
-
 def prepare_database(kind: str, pg_url: str) -> None:
-    os.environ["CADUCEE_HOME"] = tempfile.mkdtemp(prefix="caducee-bench-coordination-")
-    if kind == "postgresql":
-        import psycopg
-
-        base, _, name = pg_url.rpartition("/")
-        with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            conn.execute(f'CREATE DATABASE "{name}"')
-        os.environ["CADUCEE_DATABASE_URL"] = pg_url
-    else:
-        os.environ.pop("CADUCEE_DATABASE_URL", None)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "caducee.settings")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", interactive=False, verbosity=0)
+    fresh_database(kind, pg_url, "coordination")
 
 
 def fill(records: int, partners: int, rng: random.Random) -> tuple[Any, Any, Any, Any, float]:

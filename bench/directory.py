@@ -14,12 +14,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import random
 import shutil
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -27,6 +25,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.harness import fresh_database, machine  # noqa: E402
 
 SYLLABLES = [
     "ber",
@@ -106,46 +106,8 @@ CITIES = [
 KINDS = ["PER"] * 70 + ["INT"] * 5 + ["MED"] * 15 + ["ORG"] * 8 + ["APP"] * 2
 
 
-def machine() -> str:
-    cpu = "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-        mem_kb = next(
-            int(line.split()[1])
-            for line in Path("/proc/meminfo").read_text().splitlines()
-            if line.startswith("MemTotal")
-        )
-        ram = f"{mem_kb / 1024 / 1024:.1f} GiB"
-    except (OSError, StopIteration, ValueError):
-        ram = "?"
-    return f"nproc={os.cpu_count()} cpu={cpu} ram={ram} python={platform.python_version()}"
-
-
 def prepare_database(kind: str, pg_url: str, reuse: bool = False) -> None:
-    home = tempfile.mkdtemp(prefix="caducee-bench-directory-")
-    os.environ["CADUCEE_HOME"] = home
-    if kind == "postgresql" and reuse:
-        os.environ["CADUCEE_DATABASE_URL"] = pg_url
-    elif kind == "postgresql":
-        import psycopg
-
-        base, _, name = pg_url.rpartition("/")
-        with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            conn.execute(f'CREATE DATABASE "{name}"')
-        os.environ["CADUCEE_DATABASE_URL"] = pg_url
-    else:
-        os.environ.pop("CADUCEE_DATABASE_URL", None)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "caducee.settings")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", interactive=False, verbosity=0)
+    fresh_database(kind, pg_url, "directory", reuse)
 
 
 def fill(entries: int, rng: random.Random) -> tuple[float, float]:
