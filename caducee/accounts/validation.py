@@ -45,6 +45,8 @@ class Cleaned:
 
 def as_text(value: object) -> str:
     """A cell or form value as text; integral floats (spreadsheets) lose their '.0'."""
+    if type(value) is str:  # the common case (CSV cells, form fields), exact type only
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -78,26 +80,28 @@ def clean_account(raw: Mapping[str, object]) -> Cleaned:
             else f"Type de BAL « {given} » inconnu : indiquez PER, INT, ORG, MED ou APP.",
         )
     out.values["type"] = kind or ""
-    for spec in FIELDS:
-        if spec.key == "type":
-            continue
-        text = as_text(raw.get(spec.key))
-        if len(text) > 10 * spec.max_length + 100:  # do not even parse absurd input
-            value: Any = empty_value(spec)
+    for column in _COLUMNS:
+        spec = column.spec
+        original = raw.get(column.key)
+        text = original.strip() if type(original) is str else as_text(original)
+        if not text and not isinstance(original, date):  # empty cell: nothing to parse
+            value: Any = [] if column.empty_is_list else column.empty
+        elif len(text) > column.parse_limit:  # do not even parse absurd input
+            value = empty_value(spec)
             out.error(spec, "too_long", f"« {spec.header} » dépasse {spec.max_length} caractères.")
         else:
-            value = _parse(spec, raw.get(spec.key), text, out)
+            value = column.parser(spec, original, text, out)
             if (
                 isinstance(value, str)
                 and len(value) > spec.max_length
-                and not _has_error(out, spec.key)
+                and not _has_error(out, column.key)
             ):
                 out.error(
                     spec,
                     "too_long",
                     f"« {spec.header} » dépasse {spec.max_length} caractères : raccourcissez-le.",
                 )
-        out.values[spec.key] = value
+        out.values[column.key] = value
     _fill_region(out)
     if kind is not None:
         _apply_rules(kind, out)
@@ -118,13 +122,6 @@ def empty_value(spec: FieldSpec) -> Any:
 
 def is_empty(value: Any) -> bool:
     return value is None or value == "" or value == []
-
-
-def _parse(spec: FieldSpec, original: object, text: str, out: Cleaned) -> Any:
-    if text == "" and not isinstance(original, date | datetime):
-        return empty_value(spec)
-    parser = _PARSERS.get(spec.kind, _parse_text)
-    return parser(spec, original, text, out)
 
 
 def _parse_text(spec: FieldSpec, original: object, text: str, out: Cleaned) -> Any:
@@ -348,6 +345,50 @@ _PARSERS: dict[Kind, Callable[[FieldSpec, object, str, Cleaned], Any]] = {
 }
 
 
+@dataclass(frozen=True)
+class _Column:
+    """What clean_account needs of one field, looked up once when the module loads."""
+
+    spec: FieldSpec
+    key: str
+    parser: Callable[[FieldSpec, object, str, Cleaned], Any]
+    empty: Any  # empty_value(spec); a fresh list instead when empty_is_list
+    empty_is_list: bool
+    parse_limit: int  # longer text is refused without being parsed
+
+
+_COLUMNS: tuple[_Column, ...] = tuple(
+    _Column(
+        spec=spec,
+        key=spec.key,
+        parser=_PARSERS.get(spec.kind, _parse_text),
+        empty=empty_value(spec),
+        empty_is_list=isinstance(empty_value(spec), list),
+        parse_limit=10 * spec.max_length + 100,
+    )
+    for spec in FIELDS
+    if spec.key != "type"
+)
+
+
+def _reporting_rules(kind: str) -> tuple[tuple[FieldSpec, Rule], ...]:
+    """The fields whose rule can report something for this mailbox type, in table order.
+
+    O, NC and OSC with a condition; R and F never report anything.
+    """
+    ruled: list[tuple[FieldSpec, Rule]] = []
+    for spec in FIELDS:
+        rule = spec.rule(kind)
+        if rule in (Rule.O, Rule.NC) or (rule is Rule.OSC and spec.condition):
+            ruled.append((spec, rule))
+    return tuple(ruled)
+
+
+_RULES_BY_TYPE: dict[str, tuple[tuple[FieldSpec, Rule], ...]] = {
+    kind: _reporting_rules(kind) for kind in TYPES
+}
+
+
 # Conditions of OSC fields: given the cleaned values, is the field mandatory?
 CONDITIONS: dict[str, Callable[[dict[str, Any]], bool]] = {
     "rpps_or_adeli": lambda v: is_empty(v.get("rpps")) and is_empty(v.get("adeli")),
@@ -370,24 +411,26 @@ CONDITION_MESSAGES = {
 def _apply_rules(kind: str, out: Cleaned) -> None:
     values = out.values
     reported_conditions: set[str] = set()
-    for spec in FIELDS:
-        rule = spec.rule(kind)
-        value = values.get(spec.key)
-        if rule is Rule.O and is_empty(value) and not _has_error(out, spec.key):
-            out.error(
-                spec,
-                "required",
-                f"« {spec.header} » est obligatoire pour une BAL {TYPE_NAMES[kind]}"
-                + (f" : {spec.help}" if spec.help else "."),
-            )
-        elif rule is Rule.NC and not is_empty(value):
-            out.error(
-                spec,
-                "not_concerned",
-                f"« {spec.header} » doit rester vide pour une BAL {TYPE_NAMES[kind]} : "
-                "effacez cette valeur.",
-            )
-        elif rule is Rule.OSC and spec.condition and is_empty(value):
+    for spec, rule in _RULES_BY_TYPE[kind]:  # only O, NC and OSC with a condition
+        empty = is_empty(values.get(spec.key))
+        if rule is Rule.O:
+            if empty and not _has_error(out, spec.key):
+                out.error(
+                    spec,
+                    "required",
+                    f"« {spec.header} » est obligatoire pour une BAL {TYPE_NAMES[kind]}"
+                    + (f" : {spec.help}" if spec.help else "."),
+                )
+        elif rule is Rule.NC:
+            if not empty:
+                out.error(
+                    spec,
+                    "not_concerned",
+                    f"« {spec.header} » doit rester vide pour une BAL {TYPE_NAMES[kind]} : "
+                    "effacez cette valeur.",
+                )
+        elif empty:  # OSC: mandatory when its condition holds
+            assert spec.condition is not None
             if spec.condition in reported_conditions or _has_error(out, spec.key):
                 continue
             if CONDITIONS[spec.condition](values):

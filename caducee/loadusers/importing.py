@@ -391,7 +391,7 @@ def _validate_line(
     given_links = "connection_accounts" in raw and kind in SHARED
     state.file_types[email] = kind
     if account is None:
-        db = [_db_value(BY_KEY[key], values.get(key)) for key in STORED_KEYS]
+        db = [_db_value(spec, values.get(spec.key)) for spec in STORED]  # STORED_KEYS order
         state.creates.append(
             _Create(
                 line,

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
 import pytest
 
 from caducee.accounts.fields import FIELDS, TYPES, Rule
-from caducee.accounts.validation import clean_account
+from caducee.accounts.validation import as_text, clean_account
 from tests.factories import account_data, finess, rpps
 
 SAMPLE: dict[str, Any] = {
@@ -188,3 +189,115 @@ def test_structure_id_type_codes() -> None:
     assert errors(account_data("INT", resp_structure_id_type="3")) == {
         "resp_structure_id": "identifier"
     }
+
+
+class _Shouting(str):
+    """A str subclass whose text is not its value: as_text must use str(), not the value."""
+
+    def __str__(self) -> str:
+        return self.upper()
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, ""),
+        ("  Jeanne \t", "Jeanne"),
+        ("", ""),
+        (612345678.0, "612345678"),
+        (612345678, "612345678"),
+        (6.5, "6.5"),
+        (True, "OUI"),
+        (False, "NON"),
+        (date(2027, 12, 31), "2027-12-31"),
+        (datetime(2027, 12, 31, 10, 5), "2027-12-31"),  # noqa: DTZ001 - naive like XLSX cells
+        (_Shouting(" dupont "), "DUPONT"),
+    ],
+)
+def test_as_text_of_cell_values(value: object, expected: str) -> None:
+    assert as_text(value) == expected
+
+
+def test_spreadsheet_cells_clean_like_their_text() -> None:
+    cleaned = clean_account(
+        account_data(
+            "MED",
+            email=" Jeanne.Dupont@Example.org ",
+            first_name="  Jeanne   Marie ",
+            city="  paris \t",
+            postal_code=1000.0,
+            department=13.0,
+            region="  ",
+            phone1=612345678.0,  # the original number, not only its text, reaches the parser
+            phone2=612345679,
+            liberal=None,
+            expiry_date=datetime(2027, 12, 31, 10, 5),  # noqa: DTZ001 - naive like XLSX cells
+        )
+    )
+    values = cleaned.values
+    assert values["email"] == "jeanne.dupont@example.org"
+    assert values["first_name"] == "Jeanne Marie"
+    assert values["city"] == "PARIS"
+    assert values["postal_code"] == "01000"
+    assert (values["department"], values["region"]) == ("13", "93")
+    assert (values["phone1"], values["phone2"]) == ("0612345678", "0612345679")
+    assert values["liberal"] is None
+    assert values["expiry_date"] == date(2027, 12, 31)
+    assert type(values["expiry_date"]) is date
+    assert [(p.field, p.code, p.severity) for p in cleaned.problems] == [
+        ("email", "lowercased", "warning"),
+        ("postal_code", "zero_padded", "warning"),
+        ("city", "uppercased", "warning"),
+        ("phone1", "compacted", "warning"),
+        ("phone2", "compacted", "warning"),
+        ("region", "derived", "warning"),
+        ("liberal", "required", "error"),
+    ]
+
+
+def test_problems_come_in_table_order_after_the_parse_problems() -> None:
+    cleaned = clean_account(
+        {
+            "type": "INT",
+            "email": "",
+            "rpps": "12345678901",
+            "adeli": " ",
+            "last_name": "x" * 2101,  # beyond 10 × 150 + 100: not even parsed
+            "first_name": "y" * 151,
+            "profession": "10",
+            "expiry_date": "31/02/2027",
+            "connection_accounts": "a@example.org",
+            "mssante_particle": "\t",
+        }
+    )
+    assert [(p.field, p.code) for p in cleaned.problems] == [
+        ("last_name", "too_long"),
+        ("first_name", "too_long"),
+        ("rpps", "identifier"),
+        ("expiry_date", "date"),
+        ("email", "required"),
+        ("rpps", "not_concerned"),
+        ("postal_code", "required"),
+        ("city", "required"),
+        ("department", "required"),
+        ("region", "required"),
+        ("liberal", "required"),
+        ("resp_structure_id_type", "required"),
+        ("resp_structure_id", "required"),
+        ("civility", "required_if"),
+        ("connection_accounts", "not_concerned"),
+    ]
+    assert cleaned.problems[0].message == "« NOM » dépasse 150 caractères."
+    assert cleaned.problems[1].message == "« Prénom » dépasse 150 caractères : raccourcissez-le."
+    assert cleaned.values["last_name"] == ""
+
+
+def test_blank_cells_take_the_empty_value_of_their_kind() -> None:
+    blank = {spec.key: " \t " for spec in FIELDS}
+    first, second = clean_account(blank), clean_account(dict(blank))
+    for spec in FIELDS:
+        expected = {"liberal": None, "expiry_date": None, "connection_accounts": []}
+        assert first.values[spec.key] == expected.get(spec.key, ""), spec.key
+    assert [(p.field, p.code) for p in first.problems] == [("type", "required")]
+    first.values["connection_accounts"].append("x@example.org")
+    assert second.values["connection_accounts"] == []  # each line gets its own list
