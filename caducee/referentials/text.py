@@ -10,8 +10,11 @@ _SEPARATORS = re.compile(r"[\s\-_'’.,()/]+")
 
 def fold(value: str) -> str:
     """Lower case, no accents, separators collapsed: 'Bouches-du-Rhône' -> 'bouches du rhone'."""
-    decomposed = unicodedata.normalize("NFKD", value)
-    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    if value.isascii():  # nothing to decompose: ASCII has no accents nor compatibility forms
+        stripped = value
+    else:
+        decomposed = unicodedata.normalize("NFKD", value)
+        stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
     return _SEPARATORS.sub(" ", stripped.casefold()).strip()
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from caducee.referentials import lists
+from caducee.referentials.text import fold
 
 
 def test_departments_and_regions_are_complete() -> None:
@@ -50,3 +51,17 @@ def test_non_health_professions_for_med_accounts() -> None:
 
 def test_unknown_value() -> None:
     assert lists.professions().lookup("astronaute") is None
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("Bouches-du-Rhône", "bouches du rhone"),
+        ("  SAINT_DENIS (93) ", "saint denis 93"),
+        ("Côtes-d’Armor", "cotes d armor"),
+        ("ﬁnistère", "finistere"),  # a compatibility ligature
+        ("Straße", "strasse"),
+    ],
+)
+def test_fold_ignores_case_accents_and_separators(value: str, expected: str) -> None:
+    assert fold(value) == expected
