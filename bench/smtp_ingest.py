@@ -6,6 +6,10 @@ memory (VmHWM); then the same load against a bare aiosmtpd sink that stores noth
 
     .venv/bin/python bench/smtp_ingest.py                      # SQLite
     .venv/bin/python bench/smtp_ingest.py --database-url postgresql://postgres@127.0.0.1:5432/caducee_bench_mail
+    .venv/bin/python bench/smtp_ingest.py --processes 2       # `caducee smtp --processes 2`
+
+With `--processes N` the CPU time and peak memory printed are the sums over the N
+server processes.
 """
 
 from __future__ import annotations
@@ -65,6 +69,19 @@ def peak_memory_mib(pid: int) -> float:
         if line.startswith("VmHWM"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+def family(pid: int) -> list[int]:
+    """The process and its direct children (the extra `caducee smtp --processes` ones)."""
+    pids = [pid]
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            pids.append(int(stat.parent.name))
+    return pids
 
 
 def cpu_seconds(pid: int) -> float:
@@ -152,6 +169,9 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--mailboxes", type=int, default=50)
     parser.add_argument("--database-url", default="", help="PostgreSQL URL (default: SQLite)")
+    parser.add_argument(
+        "--processes", type=int, default=1, help="processus `caducee smtp` sur le même port"
+    )
     parser.add_argument("--skip-sink", action="store_true")
     args = parser.parse_args()
 
@@ -166,7 +186,7 @@ def main() -> int:
     print(f"Machine : {machine()}")
     print(
         f"Charge : {args.messages} messages de ~10 ko, {args.connections} connexions, "
-        f"{args.mailboxes} boîtes ; base {database}"
+        f"{args.mailboxes} boîtes ; base {database} ; {args.processes} processus serveur"
     )
 
     port = free_port()
@@ -181,6 +201,8 @@ def main() -> int:
             "--submission",
             f"127.0.0.1:{free_port()}",
             "--no-delivery",
+            "--processes",
+            str(args.processes),
         ],
         cwd=ROOT,
         env=env,
@@ -190,10 +212,11 @@ def main() -> int:
     )
     try:
         wait_ready(server)
-        cpu_before = cpu_seconds(server.pid)
+        servers = family(server.pid)
+        cpu_before = sum(cpu_seconds(pid) for pid in servers)
         elapsed = load(port, recipients, args.messages, args.connections)
-        cpu = cpu_seconds(server.pid) - cpu_before
-        peak = peak_memory_mib(server.pid)
+        cpu = sum(cpu_seconds(pid) for pid in servers) - cpu_before
+        peak = sum(peak_memory_mib(pid) for pid in servers)
     finally:
         server.terminate()
         server.wait(timeout=30)

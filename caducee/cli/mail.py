@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
+import subprocess
+import sys
 import threading
-from typing import Any
+from typing import IO, Any
 
 
 def register(commands: Any) -> None:
@@ -17,6 +20,13 @@ def register(commands: Any) -> None:
         "--submission", default="", help="soumission hôte:port (défaut : CADUCEE_SUBMISSION)"
     )
     smtp.add_argument("--no-delivery", action="store_true", help="ne pas lancer la file d'envoi")
+    smtp.add_argument(
+        "--processes",
+        type=int,
+        default=0,
+        help="processus qui se partagent les ports SMTP (défaut : CADUCEE_SMTP_PROCESSES ou 1)",
+    )
+    smtp.add_argument("--shared-port", action="store_true", help=argparse.SUPPRESS)
     smtp.set_defaults(func=run_smtp)
 
     mail = commands.add_parser("mail", help="messagerie : liste blanche, file d'envoi")
@@ -38,7 +48,14 @@ def smtp_addresses(smtp: str = "", submission: str = "") -> tuple[tuple[str, int
     return inbound, submit
 
 
-def start_services(smtp: str = "", submission: str = "", delivery: bool = True) -> list[Any]:
+def start_services(
+    smtp: str = "",
+    submission: str = "",
+    delivery: bool = True,
+    *,
+    shared_port: bool = False,
+    announce: bool = True,
+) -> list[Any]:
     """Start the SMTP listeners (and the delivery worker); return what to stop."""
     from caducee.mail.delivery import Worker
     from caducee.mail.smtp_server import inbound_controller, submission_controller
@@ -46,16 +63,17 @@ def start_services(smtp: str = "", submission: str = "", delivery: bool = True) 
     (in_host, in_port), (sub_host, sub_port) = smtp_addresses(smtp, submission)
     _load_whitelist()
     started: list[Any] = []
-    inbound = inbound_controller(in_host, in_port)
+    inbound = inbound_controller(in_host, in_port, shared_port=shared_port)
     inbound.start()
     started.append(inbound)
-    submit = submission_controller(sub_host, sub_port)
+    submit = submission_controller(sub_host, sub_port, shared_port=shared_port)
     submit.start()
     started.append(submit)
-    print(
-        f"SMTP (réception) sur {in_host}:{in_port}, soumission sur {sub_host}:{sub_port}",
-        flush=True,
-    )
+    if announce:
+        print(
+            f"SMTP (réception) sur {in_host}:{in_port}, soumission sur {sub_host}:{sub_port}",
+            flush=True,
+        )
     if delivery:
         worker = Worker()
         worker.start()
@@ -89,16 +107,99 @@ def stop_services(started: list[Any]) -> None:
 
 
 def run_smtp(args: argparse.Namespace) -> int:
-    started = start_services(args.smtp, args.submission, not args.no_delivery)
+    from caducee.config import ConfigError, env_int
+
+    processes = args.processes or env_int("CADUCEE_SMTP_PROCESSES", 1)
+    if not 1 <= processes <= 64:
+        raise ConfigError(
+            f"Nombre de processus SMTP invalide ({processes}) : indiquez un entier de 1 à 64."
+        )
+    shared = args.shared_port or processes > 1
+    started = start_services(
+        args.smtp, args.submission, not args.no_delivery, shared_port=shared, announce=False
+    )
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
+    helpers: list[subprocess.Popen[str]] = []
+    status = 0
     try:
+        helpers = [_start_helper(args.smtp, args.submission) for _ in range(processes - 1)]
+        (in_host, in_port), (sub_host, sub_port) = smtp_addresses(args.smtp, args.submission)
+        print(
+            f"SMTP (réception) sur {in_host}:{in_port}, soumission sur {sub_host}:{sub_port}"
+            + (f" ({processes} processus)" if processes > 1 else ""),
+            flush=True,
+        )
+        parent = os.getppid()
         while not done.wait(1.0):
-            pass
+            if args.shared_port and os.getppid() != parent:
+                break  # the process that started this one is gone: stop with it
+            if any(helper.poll() is not None for helper in helpers):
+                sys.stderr.write(
+                    "Un processus SMTP s'est arrêté de façon inattendue : arrêt du service "
+                    "(relancez-le ; les messages acceptés sont déjà enregistrés).\n"
+                )
+                status = 1
+                break
     except KeyboardInterrupt:
         pass
-    stop_services(started)
-    return 0
+    finally:
+        _stop_helpers(helpers)
+        stop_services(started)
+    return status
+
+
+def _start_helper(smtp: str, submission: str) -> subprocess.Popen[str]:
+    """One more `caducee smtp` process on the same ports; returns once it listens."""
+    (in_host, in_port), (sub_host, sub_port) = smtp_addresses(smtp, submission)
+    process = subprocess.Popen(  # noqa: S603 - this interpreter, addresses already parsed
+        [
+            sys.executable,
+            "-m",
+            "caducee.cli.main",
+            "smtp",
+            "--smtp",
+            _host_port(in_host, in_port),
+            "--submission",
+            _host_port(sub_host, sub_port),
+            "--no-delivery",
+            "--processes",
+            "1",
+            "--shared-port",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    ready = process.stdout.readline()
+    if "SMTP" not in ready:
+        process.kill()
+        process.wait(timeout=30)
+        raise OSError(f"un processus SMTP supplémentaire n'a pas démarré ({ready.strip()})")
+    threading.Thread(target=_relay, args=(process.stdout,), daemon=True).start()
+    return process
+
+
+def _host_port(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _relay(stream: IO[str]) -> None:
+    for line in stream:
+        sys.stdout.write(line)
+        sys.stdout.flush()
+
+
+def _stop_helpers(helpers: list[subprocess.Popen[str]]) -> None:
+    for helper in helpers:
+        if helper.poll() is None:
+            helper.terminate()
+    for helper in helpers:
+        try:
+            helper.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            helper.kill()
+            helper.wait(timeout=10)
 
 
 def whitelist_refresh(args: argparse.Namespace) -> int:

@@ -380,8 +380,34 @@ def _authenticator(
 # --- servers --------------------------------------------------------------------------
 
 
-def inbound_controller(host: str, port: int) -> Controller:
-    return Controller(
+class SharedPortController(Controller):
+    """A listener that shares its port with the other `caducee smtp` processes
+    (SO_REUSEPORT): the kernel spreads new connections among them, so each process, with
+    its own interpreter, uses its own core.
+
+    aiosmtpd checks a fresh listener by opening a test connection to it; on a shared port
+    that connection may reach another process, so the protocol factory is checked here
+    directly, in the listener's event loop, instead."""
+
+    def _create_server(self) -> Any:
+        return self.loop.create_server(
+            self._factory_invoker,
+            host=self.hostname,
+            port=self.port,
+            ssl=self.ssl_context,
+            reuse_port=True,
+        )
+
+    def _trigger_server(self) -> None:
+        self.loop.call_soon_threadsafe(self._factory_invoker)
+
+
+def _controller_class(shared_port: bool) -> type[Controller]:
+    return SharedPortController if shared_port else Controller
+
+
+def inbound_controller(host: str, port: int, *, shared_port: bool = False) -> Controller:
+    return _controller_class(shared_port)(
         InboundHandler(settings.SMTP_RCPT_CACHE_SECONDS),
         hostname=host,
         port=port,
@@ -394,8 +420,8 @@ def inbound_controller(host: str, port: int) -> Controller:
     )
 
 
-def submission_controller(host: str, port: int) -> Controller:
-    return Controller(
+def submission_controller(host: str, port: int, *, shared_port: bool = False) -> Controller:
+    return _controller_class(shared_port)(
         SubmissionHandler(),
         hostname=host,
         port=port,
