@@ -96,6 +96,7 @@ class Account(models.Model):
             models.Index(fields=["structure", "last_name"]),
             models.Index(fields=["rpps"]),
             models.Index(fields=["adeli"]),
+            models.Index(fields=["mssante_particle"]),  # uniqueness of MSSanté addresses
         ]
 
     def __str__(self) -> str:

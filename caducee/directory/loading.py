@@ -33,12 +33,5 @@ def apply_particles(ctx: Context, rows: Iterable[tuple[int, Account, str]]) -> N
     assign_mssante_addresses(ctx, list(rows))
 
 
-def apply_particle_ids(ctx: Context, rows: Iterable[tuple[int, int, str]]) -> None:
-    """`apply_particles` for accounts known by id (rows just inserted in bulk)."""
-    wanted = list(rows)
-    accounts = Account.objects.select_related("structure").in_bulk([pk for _l, pk, _p in wanted])
-    apply_particles(ctx, [(line, accounts[pk], particle) for line, pk, particle in wanted])
-
-
 def refresh_loaded(account_ids: Iterable[int]) -> None:
     refresh_accounts(account_ids)

@@ -9,7 +9,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from caducee.accounts.models import Account, AccountType
-from caducee.audit.log import record
+from caducee.audit.log import AuditItem, TargetRef, record
 from caducee.core.context import Context
 from caducee.core.errors import Forbidden, Invalid, Problem
 from caducee.directory.addresses import (
@@ -199,19 +199,21 @@ def set_quota(ctx: Context, structure: Structure, group: str, limit: int | None)
         )
 
 
-def assign_mssante_addresses(
+CheckedAddress = tuple[int, Account, str, str]  # line, account, particle, full address
+AuditTarget = Account | TargetRef
+
+
+def check_mssante_addresses(
     ctx: Context, rows: list[tuple[int, Account, str]], *, label: str = "Ligne"
-) -> int:
-    """`assign_mssante_address` for many accounts at once (the loaduser import).
+) -> list[CheckedAddress]:
+    """Every check of `assign_mssante_addresses`, nothing written.
 
-    Same rules and the same audit events, with a few queries for the whole batch: every
-    particle is checked first, and one refused particle refuses them all, naming its line
-    (`label` + number). An empty particle removes the account's correspondence. Returns
-    the number of accounts changed.
+    Returns (line, account, particle, address) per row, with the particle as it will be
+    stored ("" and "" for an empty one: no correspondence). The accounts may be unsaved
+    (no pk): the loaduser import checks its new accounts before inserting them with
+    their particle, then records `address_events` for them.
     """
-    from caducee.audit.log import record_many
-
-    checked: list[tuple[int, Account, str, str]] = []
+    checked: list[CheckedAddress] = []
     for line, account, particle in rows:
         require_admin(ctx, account.structure)
         try:
@@ -241,7 +243,7 @@ def assign_mssante_addresses(
                 f"{seen[address]} : choisissez une autre particule."
             )
         seen[address] = line
-    ids = [a.pk for _l, a, _v, _addr in checked]
+    ids = [a.pk for _l, a, _v, _addr in checked if a.pk is not None]
     particles = {v for _l, _a, v, _addr in wanted}
     taken = {
         f"{p}@{d}"
@@ -258,27 +260,48 @@ def assign_mssante_addresses(
                 f"{label} {line} : l'adresse {address} est déjà utilisée sur la plateforme : "
                 "choisissez une autre particule (par exemple en ajoutant un chiffre)."
             )
+    return checked
+
+
+def address_events(
+    changes: list[tuple[Account, AuditTarget, str | None, str]],
+) -> list[AuditItem]:
+    """The audit events of `assign_mssante_addresses`: (account, target, address before,
+    address after; "" when the correspondence is removed) for each changed account."""
+    events: list[AuditItem] = []
+    for account, target, before, address in changes:
+        if address:
+            detail = {"before": before, "after": address, "generated": False}
+            events.append(("directory.address_assign", account.structure, target, detail))
+        else:
+            events.append(
+                ("directory.address_remove", account.structure, target, {"before": before})
+            )
+    return events
+
+
+def assign_mssante_addresses(
+    ctx: Context, rows: list[tuple[int, Account, str]], *, label: str = "Ligne"
+) -> int:
+    """`assign_mssante_address` for many accounts at once (the loaduser import).
+
+    Same rules and the same audit events, with a few queries for the whole batch: every
+    particle is checked first, and one refused particle refuses them all, naming its line
+    (`label` + number). An empty particle removes the account's correspondence. Returns
+    the number of accounts changed.
+    """
+    from caducee.audit.log import record_many
+
+    checked = check_mssante_addresses(ctx, rows, label=label)
     changed = [(a, v, addr) for _l, a, v, addr in checked if a.mssante_particle != v]
     if not changed:
         return 0
     with transaction.atomic():
-        events = []
+        changes: list[tuple[Account, AuditTarget, str | None, str]] = []
         for account, value, address in changed:
-            before = mssante_address(account)
+            changes.append((account, account, mssante_address(account), address if value else ""))
             account.mssante_particle = value
-            if value:
-                events.append(
-                    (
-                        "directory.address_assign",
-                        account.structure,
-                        account,
-                        {"before": before, "after": address, "generated": False},
-                    )
-                )
-            else:
-                events.append(
-                    ("directory.address_remove", account.structure, account, {"before": before})
-                )
+        events = address_events(changes)
         now = timezone.now()
         for account, _v, _addr in changed:
             account.updated_at = now
@@ -288,5 +311,5 @@ def assign_mssante_addresses(
                 f"UPDATE {table} SET mssante_particle = %s, updated_at = %s WHERE id = %s",  # noqa: S608
                 [(a.mssante_particle, now, a.pk) for a, _v, _addr in changed],
             )
-        record_many(ctx, events)  # type: ignore[arg-type]
+        record_many(ctx, events)
     return len(changed)

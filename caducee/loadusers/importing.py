@@ -36,12 +36,8 @@ from caducee.accounts.validation import as_text, clean_account
 from caducee.audit.log import AuditItem, TargetRef, record, record_many
 from caducee.core.context import Context
 from caducee.core.errors import Problem
-from caducee.directory.loading import (
-    apply_particle_ids,
-    apply_particles,
-    check_file_quotas,
-    refresh_loaded,
-)
+from caducee.directory.loading import apply_particles, check_file_quotas, refresh_loaded
+from caducee.directory.operations import address_events, check_mssante_addresses
 from caducee.loadusers.bulk import ids_by, insert_rows
 from caducee.loadusers.reading import FileRefused, Header, Table, open_table
 from caducee.loadusers.report import ReportRow
@@ -599,7 +595,9 @@ def _write(
         written = [u.pk for u in state.updates]
         for start in range(0, len(state.creates), CHUNK):
             batch = state.creates[start : start + CHUNK]
-            new_ids = _create_batch(state, batch, visible=visible)
+            # « MSSanté adresse »: checked by the directory's rules, stored with the row.
+            addresses = _check_new_particles(state, batch)
+            new_ids = _create_batch(state, batch, addresses, visible=visible)
             ids.update(new_ids)
             events: list[AuditItem] = []
             email_index = STORED_KEYS.index("email")
@@ -624,16 +622,14 @@ def _write(
                         },
                     )
                 )
+            events += address_events(
+                [
+                    (account, TargetRef("account", str(new_ids[email]), email), None, address)
+                    for email, (account, _particle, address) in addresses.items()
+                ]
+            )
             record_many(ctx, events)
             written.extend(new_ids.values())
-            apply_particle_ids(  # « MSSanté adresse »: the directory's address operation
-                ctx,
-                [
-                    (c.line, new_ids[str(c.values[email_index])], str(c.values[PARTICLE_INDEX]))
-                    for c in batch
-                    if c.values[PARTICLE_INDEX]
-                ],
-            )
             if notify:
                 nominative = [
                     new_ids[str(c.values[email_index])]
@@ -689,12 +685,46 @@ USER_COLUMNS = (
 )
 
 
-def _create_batch(state: _State, batch: list[_Create], *, visible: bool) -> dict[str, int]:
+NewAddresses = dict[str, tuple[Account, str, str]]  # email -> (unsaved account, particle, address)
+
+
+def _check_new_particles(state: _State, batch: list[_Create]) -> NewAddresses:
+    """The batch's « MSSanté adresse » values, checked by the directory's rules before the
+    accounts exist: email -> (unsaved account, particle to store, full address), in line
+    order. A refused particle refuses the import (Invalid naming the line)."""
+    email_index = STORED_KEYS.index("email")
+    type_index = STORED_KEYS.index("type")
+    rows = [
+        (
+            c.line,
+            Account(
+                email=str(c.values[email_index]),
+                type=str(c.values[type_index]),
+                structure=state.scope[c.structure_id],
+                is_test=False,
+            ),
+            str(c.values[PARTICLE_INDEX]),
+        )
+        for c in batch
+        if c.values[PARTICLE_INDEX]
+    ]
+    checked = check_mssante_addresses(state.ctx, rows)
+    return {a.email: (a, particle, address) for _l, a, particle, address in checked if particle}
+
+
+def _create_batch(
+    state: _State,
+    batch: list[_Create],
+    addresses: NewAddresses,
+    *,
+    visible: bool,
+) -> dict[str, int]:
     """Insert the persons and accounts of a batch; returns email -> new account id.
 
     Same rows as create_account: nominative accounts pre-registered with their person
     (an existing person with that email is reused, others get an unusable password),
-    shared accounts valid and without person.
+    shared accounts valid and without person; the particle is the one the directory's
+    check accepted (`addresses`).
     """
     email_index = STORED_KEYS.index("email")
     type_index = STORED_KEYS.index("type")
@@ -722,7 +752,7 @@ def _create_batch(state: _State, batch: list[_Create], *, visible: bool) -> dict
         email = str(create.values[email_index])
         user_id = (create.user_id or user_ids[email]) if kind in NOMINATIVE else None
         values = list(create.values)
-        values[PARTICLE_INDEX] = ""  # set after the insert, by the directory's operation
+        values[PARTICLE_INDEX] = addresses[email][1] if email in addresses else ""
         rows.append(
             (create.structure_id, user_id, _initial_state(str(kind)), visible, False, now, now)
             + tuple(values)

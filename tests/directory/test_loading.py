@@ -49,10 +49,18 @@ def test_refresh_loaded_after_bulk_insert(structure_a: Structure) -> None:
     assert DirectoryEntry.objects.filter(account_id=account.pk).exists()
 
 
-def test_apply_particle_ids(structure_a: Structure) -> None:
-    from caducee.directory.loading import apply_particle_ids
+def test_check_mssante_addresses_writes_nothing_and_takes_unsaved_accounts(
+    structure_a: Structure,
+) -> None:
+    from caducee.directory.operations import check_mssante_addresses
 
-    account = factories.make_account(structure_a, "ORG")
-    apply_particle_ids(cli_context(), [(4, account.pk, "accueil")])
-    account.refresh_from_db()
-    assert account.mssante_particle == "accueil"
+    new = Account(email="new@ch-a.fr", type="ORG", structure=structure_a, is_test=False)
+    checked = check_mssante_addresses(cli_context(), [(4, new, "Accueil"), (5, new, "")])
+    assert checked == [
+        (4, new, "accueil", "accueil@ch-a.mssante.fr"),
+        (5, new, "", ""),
+    ]
+    assert not Account.objects.filter(email="new@ch-a.fr").exists()
+    med = Account(email="m@ch-a.fr", type="MED", structure=structure_a, is_test=False)
+    with pytest.raises(Invalid, match="^Ligne 6 : .*BAL MED"):
+        check_mssante_addresses(cli_context(), [(6, med, "medecin")])

@@ -60,6 +60,52 @@ def test_particle_column_goes_through_the_address_operation(structure_a: Structu
     assert entry.mssante_address == "jeanne.dupont@ch-a.mssante.fr"
 
 
+def test_new_accounts_are_inserted_with_their_address_and_its_event(
+    structure_a: Structure,
+) -> None:
+    lines = [
+        line("PER", "p@ch-a.fr", mssante_particle="jeanne.dupont"),
+        line("INT", "i@ch-a.fr"),
+        line("ORG", "o@ch-a.fr", mssante_particle="accueil", connection_accounts="p@ch-a.fr"),
+    ]
+    assert run(structure_a, csv_bytes(lines)).created == 3
+    per, org = (Account.objects.get(email=e) for e in ("p@ch-a.fr", "o@ch-a.fr"))
+    events = list(AuditEvent.objects.filter(action="directory.address_assign").order_by("seq"))
+    assert [(e.target_id, e.target_label, e.detail) for e in events] == [
+        (
+            str(per.pk),
+            "p@ch-a.fr",
+            {"before": None, "after": "jeanne.dupont@ch-a.mssante.fr", "generated": False},
+        ),
+        (
+            str(org.pk),
+            "o@ch-a.fr",
+            {"before": None, "after": "accueil@ch-a.mssante.fr", "generated": False},
+        ),
+    ]
+    assert all(e.structure_id == structure_a.pk for e in events)
+    created = AuditEvent.objects.filter(action="account.create").order_by("seq")
+    assert max(e.seq for e in created) < events[0].seq  # created first, then addressed
+    assert Account.objects.get(email="i@ch-a.fr").mssante_particle == ""
+
+
+def test_same_address_twice_in_a_file_refuses_the_import(structure_a: Structure) -> None:
+    lines = [
+        line("PER", "p1@ch-a.fr", mssante_particle="accueil"),
+        line("ORG", "o@ch-a.fr", mssante_particle="Accueil", connection_accounts="p1@ch-a.fr"),
+    ]
+    with pytest.raises(Invalid, match="Ligne 3 : l'adresse accueil@ch-a.mssante.fr est déjà "):
+        run(structure_a, csv_bytes(lines))
+    assert not Account.objects.filter(email__in=["p1@ch-a.fr", "o@ch-a.fr"]).exists()
+
+
+def test_a_test_particle_on_a_new_account_refuses_the_import(structure_a: Structure) -> None:
+    lines = [line("PER", "p@ch-a.fr", mssante_particle="test.jeanne")]
+    with pytest.raises(Invalid, match="Ligne 2 : .*réservée aux comptes de test"):
+        run(structure_a, csv_bytes(lines))
+    assert not Account.objects.filter(email="p@ch-a.fr").exists()
+
+
 def test_particle_already_used_refuses_the_import(structure_a: Structure) -> None:
     other = factories.make_account(structure_a, "PER")
     assign_mssante_address(cli_context(), other, "jeanne.dupont")
