@@ -58,17 +58,36 @@ def insert_rows(
             cursor.executemany(sql, list(rows))
 
 
-def _adapt(adapter: Adapt | None, value: Any, index: int, cache: dict[tuple[int, Any], Any]) -> Any:
-    if adapter is None or value is None:
-        return value
-    if isinstance(value, dict | list):
-        return adapter(value)
-    key = (index, value)
-    if key not in cache:
-        cache[key] = adapter(value)
-    return cache[key]
-
-
 def ids_by(model: type[models.Model], key: str, values: Sequence[str]) -> dict[str, int]:
     """Primary keys of the rows just inserted, by a unique column (one query)."""
     return dict(model._default_manager.filter(**{f"{key}__in": values}).values_list(key, "pk"))
+
+
+def insert_keyed(
+    model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence[Any]], key: str
+) -> dict[str, int]:
+    """`insert_rows`, returning the new primary keys by a unique column (`key`, one of
+    `columns`).
+
+    PostgreSQL: the keys are drawn from the table's sequence first and copied with the
+    rows (COPY returns nothing), so no query reads them back. SQLite: one query after
+    the insert (`ids_by`).
+    """
+    if connection.vendor != "postgresql":
+        insert_rows(model, columns, rows)
+        return ids_by(model, key, [str(row[columns.index(key)]) for row in rows])
+    meta = model._meta
+    pk_column = str(meta.pk.column)  # type: ignore[union-attr]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [connection.ops.quote_name(meta.db_table), pk_column, len(rows)],
+        )
+        pks = [int(row[0]) for row in cursor.fetchall()]
+    insert_rows(
+        model,
+        [str(meta.pk.attname), *columns],  # type: ignore[union-attr]
+        [(pk, *row) for pk, row in zip(pks, rows, strict=True)],
+    )
+    index = columns.index(key)
+    return {str(row[index]): pk for pk, row in zip(pks, rows, strict=True)}

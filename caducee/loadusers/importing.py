@@ -38,7 +38,7 @@ from caducee.core.context import Context
 from caducee.core.errors import Problem
 from caducee.directory.loading import apply_particles, check_file_quotas, refresh_loaded
 from caducee.directory.operations import address_events, check_mssante_addresses
-from caducee.loadusers.bulk import ids_by, insert_rows
+from caducee.loadusers.bulk import insert_keyed, insert_rows
 from caducee.loadusers.reading import FileRefused, Header, Table, open_table
 from caducee.loadusers.report import ReportRow
 from caducee.people.models import User
@@ -744,8 +744,7 @@ def _create_batch(
     ]
     user_ids: dict[str, int] = {}
     if people:
-        insert_rows(User, USER_COLUMNS, people)
-        user_ids = ids_by(User, "email", [p[0] for p in people])
+        user_ids = insert_keyed(User, USER_COLUMNS, people, "email")
     rows = []
     for create in batch:
         kind = create.values[type_index]
@@ -757,8 +756,7 @@ def _create_batch(
             (create.structure_id, user_id, _initial_state(str(kind)), visible, False, now, now)
             + tuple(values)
         )
-    insert_rows(Account, ACCOUNT_COLUMNS, rows)
-    return ids_by(Account, "email", [str(c.values[email_index]) for c in batch])
+    return insert_keyed(Account, ACCOUNT_COLUMNS, rows, "email")
 
 
 def _initial_state(kind: str) -> str:

@@ -1,0 +1,38 @@
+"""Multi-row inserts of the import, on the database the suite runs on."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import timezone
+
+from caducee.loadusers.bulk import insert_keyed, insert_rows
+from caducee.people.models import User
+
+pytestmark = pytest.mark.django_db
+
+COLUMNS = ("email", "first_name", "last_name", "password", "is_active", "is_operator")
+
+
+def person(email: str) -> tuple[str, str, str, str, bool, bool]:
+    return (email, "Jeanne", "DUPONT", "!", True, False)
+
+
+def test_insert_keyed_returns_the_key_of_each_new_row() -> None:
+    User.objects.create_user("avant@example.org", "Mot-de-passe-assez-long")
+    rows = [person(f"p{i}@example.org") for i in range(5)]
+    ids = insert_keyed(
+        User, (*COLUMNS, "date_joined"), [(*r, timezone.now()) for r in rows], "email"
+    )
+    assert ids == dict(User.objects.filter(email__startswith="p").values_list("email", "pk"))
+    assert len(set(ids.values())) == 5
+
+
+def test_rows_created_afterwards_get_new_keys() -> None:
+    """On PostgreSQL the keys come from the table's sequence: later inserts go on from it."""
+    ids = insert_keyed(
+        User, (*COLUMNS, "date_joined"), [(*person("a@example.org"), timezone.now())], "email"
+    )
+    later = User.objects.create_user("b@example.org", "Mot-de-passe-assez-long")
+    assert later.pk not in ids.values()
+    insert_rows(User, (*COLUMNS, "date_joined"), [(*person("c@example.org"), timezone.now())])
+    assert User.objects.count() == 3
