@@ -123,6 +123,11 @@ def sqlite_database(path: Path) -> dict[str, Any]:
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": str(path),
+        # Tests use a file too, not Django's shared-cache in-memory database: there a
+        # second writer fails at once ("table is locked") where a file waits its turn, as
+        # in production (the browser tests run the web server and background jobs in
+        # threads with their own connections).
+        "TEST": {"NAME": str(path.with_name(f"test_{path.name}"))},
         "OPTIONS": {
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,

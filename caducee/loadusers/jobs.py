@@ -26,7 +26,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from caducee.core.context import Context
@@ -117,9 +117,13 @@ def _run(job_id: int, ctx: Context, *, dry_run: bool) -> None:
         def progress(phase: str, done: int, total: int) -> None:
             LIVE[job_id] = (phase, done, total)
             if phase == "validation":
-                ImportJob.objects.filter(pk=job_id).update(
-                    phase=PHASES[phase], lines_done=done, lines_total=max(total, done)
-                )
+                try:
+                    with transaction.atomic():
+                        ImportJob.objects.filter(pk=job_id).update(
+                            phase=PHASES[phase], lines_done=done, lines_total=max(total, done)
+                        )
+                except OperationalError:  # e.g. SQLite still locked after its timeout
+                    log.warning("progress of import job %s not saved", job_id)  # best effort
 
         try:
             result = import_loadusers(
