@@ -61,7 +61,8 @@ def local_by_mssante(address: str) -> Account | None:
         return None
     return (
         Account.objects.select_related("structure")
-        .filter(structure__domain__iexact=domain, mssante_particle__iexact=local)
+        # Particles are stored lower-case (field spec): an exact match uses their index.
+        .filter(structure__domain__iexact=domain, mssante_particle=local)
         .exclude(state=AccountState.DEACTIVATED)
         .first()
     )
@@ -79,7 +80,7 @@ def inbound_mailbox(address: str) -> tuple[int, str] | None:
     accounts, structures = Account._meta.db_table, Structure._meta.db_table
     sql = (
         f"SELECT a.id, a.type FROM {accounts} a JOIN {structures} s ON s.id = a.structure_id "  # noqa: S608 - table names from the models
-        "WHERE LOWER(s.domain) = %s AND LOWER(a.mssante_particle) = %s AND a.state <> %s "
+        "WHERE LOWER(s.domain) = %s AND a.mssante_particle = %s AND a.state <> %s "
         "LIMIT 1"
     )
     with connection.cursor() as cursor:

@@ -34,6 +34,15 @@ def test_it_resolves_inside_by_mssante_address_or_account_email(martine: Account
     assert addresses.local_by_mssante(martine.email) is None
 
 
+def test_the_smtp_lookup_ignores_the_case_of_the_address(martine: Account) -> None:
+    """Particles are stored lower-case; the address written by a sender may not be."""
+    assert martine.mssante_particle == "martine.dubois"
+    found = (martine.pk, "PER")
+    assert addresses.inbound_mailbox("Martine.DUBOIS@CH-A.MSSante.fr") == found
+    assert addresses.local_by_mssante("MARTINE.DUBOIS@ch-a.mssante.fr") == martine
+    assert addresses.inbound_mailbox("martine.dupont@ch-a.mssante.fr") is None
+
+
 def test_it_loads_the_whitelist(tmp_path: Path, martine: Account) -> None:
     path = tmp_path / "listeblanchemssante.xml"
     path.write_bytes(XML)
