@@ -34,11 +34,11 @@ from caducee.accounts.models import Account, AccountState, AccountType, Connecti
 from caducee.accounts.operations import _db_value, _diff
 from caducee.accounts.validation import as_text, clean_account
 from caducee.audit.log import AuditItem, TargetRef, record, record_many
+from caducee.core.bulk import insert_keyed, insert_rows
 from caducee.core.context import Context
 from caducee.core.errors import Problem
 from caducee.directory.loading import apply_particles, check_file_quotas, refresh_loaded
 from caducee.directory.operations import address_events, check_mssante_addresses
-from caducee.loadusers.bulk import insert_keyed, insert_rows
 from caducee.loadusers.reading import FileRefused, Header, Table, open_table
 from caducee.loadusers.report import ReportRow
 from caducee.people.models import User

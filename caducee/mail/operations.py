@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from caducee.accounts.models import Account, ConnectionLink
 from caducee.audit.log import record
+from caducee.core.bulk import insert_rows
 from caducee.core.context import Context
 from caducee.core.errors import Invalid, NotFound, Problem
 from caducee.identity.mailboxes import may_open
@@ -142,15 +143,17 @@ def store_message(mailbox: Account, data: bytes, **options: Any) -> Message:
     return row
 
 
-def commit_inbound(rows: list[Message], notify: set[int]) -> list[Message]:
+_ROW_COLUMNS = tuple(str(f.attname) for f in Message._meta.concrete_fields if not f.primary_key)
+
+
+def commit_inbound(rows: list[Message], notify: set[int]) -> None:
     """Save prepared inbox rows in one transaction (group commit for the SMTP service);
-    `notify` holds the ORG mailboxes among them."""
+    `notify` holds the ORG mailboxes among them. The rows get no primary key back."""
     with transaction.atomic():
-        Message.objects.bulk_create(rows)
+        insert_rows(Message, _ROW_COLUMNS, [[getattr(r, c) for c in _ROW_COLUMNS] for r in rows])
         if notify:
             for mailbox in Account.objects.filter(pk__in=notify, type="ORG"):
                 _notify_receipt(mailbox)
-    return rows
 
 
 def deliver_inbound(data: bytes, mailboxes: list[Account]) -> list[Message]:

@@ -16,6 +16,8 @@ import time
 import unicodedata
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from email._header_value_parser import AddrSpec, AngleAddr, get_addr_spec, get_angle_addr
+from email.errors import HeaderParseError
 from typing import Any
 
 from aiosmtpd.controller import Controller
@@ -380,7 +382,40 @@ def _authenticator(
 # --- servers --------------------------------------------------------------------------
 
 
-class SharedPortController(Controller):
+class CaduceeSMTP(SMTP):
+    """aiosmtpd's protocol, with its address parsing made cheaper.
+
+    aiosmtpd 1.4's `_getaddr` defines a `typing.Protocol` class on every call, that is for
+    every MAIL FROM and RCPT TO: several per cent of the service's CPU per message. This is
+    the same parsing (the standard library's RFC 5322 address parser, the same errors and
+    local-part limit) without that class."""
+
+    def _getaddr(self, arg: str) -> tuple[str | None, str | None]:
+        if not arg:
+            return "", ""
+        address: AngleAddr | AddrSpec
+        try:
+            if arg.lstrip().startswith("<"):
+                address, rest = get_angle_addr(arg)
+            else:
+                address, rest = get_addr_spec(arg)
+        except HeaderParseError:
+            return None, None
+        addr = str(address.addr_spec)
+        local_part = addr.rpartition("@")[0]
+        if self.local_part_limit and len(local_part) > self.local_part_limit:
+            return None, None
+        return addr, str(rest)
+
+
+class CaduceeController(Controller):
+    """A listener whose connections are served by `CaduceeSMTP`."""
+
+    def factory(self) -> SMTP:
+        return CaduceeSMTP(self.handler, **self.SMTP_kwargs)
+
+
+class SharedPortController(CaduceeController):
     """A listener that shares its port with the other `caducee smtp` processes
     (SO_REUSEPORT): the kernel spreads new connections among them, so each process, with
     its own interpreter, uses its own core.
@@ -403,7 +438,7 @@ class SharedPortController(Controller):
 
 
 def _controller_class(shared_port: bool) -> type[Controller]:
-    return SharedPortController if shared_port else Controller
+    return SharedPortController if shared_port else CaduceeController
 
 
 def inbound_controller(host: str, port: int, *, shared_port: bool = False) -> Controller:

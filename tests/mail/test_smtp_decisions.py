@@ -94,3 +94,31 @@ def test_smtp_replies_are_ascii() -> None:
         "550 5.7.1 Relais refuse : ce serveur ne recoit que pour ses propres domaines"
     )
     assert smtp_server.ascii_reply("550 a\r\nb") == "550 a  b"
+
+
+@pytest.mark.parametrize("limit", [64, 0])
+@pytest.mark.parametrize(
+    "arg",
+    [
+        "",
+        "<martine.dubois@ch-a.mssante.fr>",
+        "<martine.dubois@ch-a.mssante.fr> SIZE=1000 BODY=8BITMIME",
+        "martine.dubois@ch-a.mssante.fr",
+        "<>",
+        '<"jean dupont"@ch-a.mssante.fr>',
+        "<@relais.fr:martine@ch-a.mssante.fr>",
+        "<" + "x" * 70 + "@ch-a.mssante.fr>",
+        "<pas une adresse",
+        "<a@b@c>",
+        "   <espace@ch-a.mssante.fr>",
+        "<é@ch-a.mssante.fr>",
+    ],
+)
+def test_the_address_parsing_is_aiosmtpd_s_own(arg: str, limit: int) -> None:
+    from types import SimpleNamespace
+
+    from aiosmtpd.smtp import SMTP
+
+    server = SimpleNamespace(local_part_limit=limit)
+    expected = SMTP._getaddr(server, arg)  # type: ignore[arg-type]
+    assert smtp_server.CaduceeSMTP._getaddr(server, arg) == expected  # type: ignore[arg-type]

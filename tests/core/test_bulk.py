@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
-from caducee.loadusers.bulk import insert_keyed, insert_rows
+from caducee.core.bulk import insert_keyed, insert_rows
 from caducee.people.models import User
 
 pytestmark = pytest.mark.django_db
