@@ -123,7 +123,8 @@ def run_smtp(args: argparse.Namespace) -> int:
     helpers: list[subprocess.Popen[str]] = []
     status = 0
     try:
-        helpers = [_start_helper(args.smtp, args.submission) for _ in range(processes - 1)]
+        for _ in range(processes - 1):  # one by one: those started are stopped on failure
+            helpers.append(_start_helper(args.smtp, args.submission))
         (in_host, in_port), (sub_host, sub_port) = smtp_addresses(args.smtp, args.submission)
         print(
             f"SMTP (réception) sur {in_host}:{in_port}, soumission sur {sub_host}:{sub_port}"
