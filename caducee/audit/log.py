@@ -10,6 +10,7 @@ from django.db import models, transaction
 
 from caducee.audit.chain import event_hash, hashed_fields
 from caducee.audit.models import AuditEvent, AuditHead
+from caducee.core.bulk import insert_rows
 from caducee.core.context import Context
 
 if TYPE_CHECKING:
@@ -143,32 +144,4 @@ class _Fields:
 
 
 def _insert_events(columns: list[str], rows: list[tuple[Any, ...]]) -> None:
-    from django.db import connection
-
-    meta = AuditEvent._meta
-    by_attname = {f.attname: f for f in meta.concrete_fields}
-    fields = [by_attname[c] for c in columns]
-    quote = connection.ops.quote_name
-    names = ", ".join(quote(str(f.column)) for f in fields)  # type: ignore[union-attr]
-    marks = ", ".join(["%s"] * len(fields))
-    created, detail = columns.index("created_at"), columns.index("detail")
-    adapted = []
-    stamps: dict[datetime, Any] = {}
-    for row in rows:
-        values = list(row)
-        stamp = values[created]
-        if stamp not in stamps:
-            stamps[stamp] = connection.ops.adapt_datetimefield_value(stamp)
-        values[created] = stamps[stamp]
-        values[detail] = connection.ops.adapt_json_value(values[detail], None)
-        adapted.append(values)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.copy(f"COPY {quote(meta.db_table)} ({names}) FROM STDIN") as copy:
-                for values in adapted:
-                    copy.write_row(values)
-        else:
-            cursor.executemany(
-                f"INSERT INTO {quote(meta.db_table)} ({names}) VALUES ({marks})",  # noqa: S608
-                adapted,
-            )
+    insert_rows(AuditEvent, columns, rows)
