@@ -57,18 +57,25 @@ def start_services(
     announce: bool = True,
 ) -> list[Any]:
     """Start the SMTP listeners (and the delivery worker); return what to stop."""
+    from caducee.cli.listening import bind_error
     from caducee.mail.delivery import Worker
     from caducee.mail.smtp_server import inbound_controller, submission_controller
 
     (in_host, in_port), (sub_host, sub_port) = smtp_addresses(smtp, submission)
     _load_whitelist()
     started: list[Any] = []
-    inbound = inbound_controller(in_host, in_port, shared_port=shared_port)
-    inbound.start()
-    started.append(inbound)
-    submit = submission_controller(sub_host, sub_port, shared_port=shared_port)
-    submit.start()
-    started.append(submit)
+    listeners = (
+        (inbound_controller, in_host, in_port, "--smtp / CADUCEE_SMTP"),
+        (submission_controller, sub_host, sub_port, "--submission / CADUCEE_SUBMISSION"),
+    )
+    for make, host, port, setting in listeners:
+        controller = make(host, port, shared_port=shared_port)
+        try:
+            controller.start()
+        except OSError as exc:
+            stop_services(started)
+            raise bind_error(exc, host, port, setting) from None
+        started.append(controller)
     if announce:
         print(
             f"SMTP (réception) sur {in_host}:{in_port}, soumission sur {sub_host}:{sub_port}",

@@ -31,8 +31,9 @@ def register(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from django.urls import reverse
-    from waitress import serve
+    from waitress.server import create_server
 
+    from caducee.cli.listening import bind_error
     from caducee.config import env_str, parse_host_port
     from caducee.identity.links import base_url, issue_setup_link
     from caducee.wsgi import application
@@ -43,6 +44,12 @@ def run(args: argparse.Namespace) -> int:
     from caducee.loadusers.jobs import recover_interrupted
 
     recover_interrupted()  # imports cut short by a previous stop: marked failed, nothing applied
+    try:  # bind first: nothing is announced for an address that cannot be served
+        server = create_server(
+            application, host=host, port=port, threads=args.threads, ident="Caducee"
+        )
+    except OSError as exc:
+        raise bind_error(exc, host, port, "--http / CADUCEE_HTTP") from None
     token = issue_setup_link()
     print(f"Caducée écoute sur http://{host}:{port}/", flush=True)
     if token is not None:
@@ -53,10 +60,14 @@ def run(args: argparse.Namespace) -> int:
         )
     from caducee.cli.mail import start_services, stop_services
 
-    mail_services = start_services(args.smtp, args.submission)
+    try:
+        mail_services = start_services(args.smtp, args.submission)
+    except Exception:
+        server.close()
+        raise
     sys.stdout.flush()
     try:
-        serve(application, host=host, port=port, threads=args.threads, ident="Caducee")
+        server.run()
     finally:
         stop_services(mail_services)
     return 0
