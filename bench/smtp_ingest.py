@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import smtplib
 import socket
 import subprocess
@@ -27,6 +26,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.harness import machine  # noqa: E402
+
 SINK = """
 import asyncio, sys
 from aiosmtpd.controller import Controller
@@ -44,24 +47,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def machine() -> str:
-    cpu = "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-        mem = next(
-            line
-            for line in Path("/proc/meminfo").read_text().splitlines()
-            if line.startswith("MemTotal")
-        )
-        ram = f"{int(mem.split()[1]) // 1024 // 1024} GiB"
-    except (OSError, StopIteration):
-        ram = "?"
-    return f"nproc={os.cpu_count()}, CPU={cpu}, RAM={ram}, Python {platform.python_version()}"
 
 
 def peak_memory_mib(pid: int) -> float:
