@@ -46,6 +46,22 @@ def _check_eligible(account: Account) -> str:
     return domain
 
 
+def _typed_particle(account: Account, particle: str) -> str:
+    """A particle typed by a person, as it will be stored for this account (a test account
+    gets the `test.` prefix), or Invalid; its uniqueness is checked by the caller."""
+    value = check_particle(particle)
+    if account.is_test and not is_test_particle(value):
+        value = TEST_PREFIX + value
+    elif not account.is_test and is_test_particle(value):
+        raise _refuse(
+            f"« {value} » : une particule commençant par « {TEST_PREFIX} » est réservée aux "
+            "comptes de test. Choisissez une autre particule."
+        )
+    if len(value) > MAX_PARTICLE:
+        raise _refuse(f"La particule dépasse {MAX_PARTICLE} caractères : raccourcissez-la.")
+    return value
+
+
 def assign_mssante_address(ctx: Context, account: Account, particle: str | None) -> str:
     """Create or change the account's MSSanté correspondence; returns the full address.
 
@@ -56,16 +72,7 @@ def assign_mssante_address(ctx: Context, account: Account, particle: str | None)
     require_admin(ctx, account.structure)
     domain = _check_eligible(account)
     if particle is not None and particle.strip():
-        value = check_particle(particle)
-        if account.is_test and not is_test_particle(value):
-            value = TEST_PREFIX + value
-        elif not account.is_test and is_test_particle(value):
-            raise _refuse(
-                f"« {value} » : une particule commençant par « {TEST_PREFIX} » est réservée aux "
-                "comptes de test. Choisissez une autre particule."
-            )
-        if len(value) > MAX_PARTICLE:
-            raise _refuse(f"La particule dépasse {MAX_PARTICLE} caractères : raccourcissez-la.")
+        value = _typed_particle(account, particle)
         address = f"{value}@{domain}"
         clash = (
             Account.objects.exclude(pk=account.pk)
@@ -221,16 +228,7 @@ def check_mssante_addresses(
                 checked.append((line, account, "", ""))
                 continue
             domain = _check_eligible(account)
-            value = check_particle(particle)
-            if account.is_test and not is_test_particle(value):
-                value = TEST_PREFIX + value
-            elif not account.is_test and is_test_particle(value):
-                raise _refuse(
-                    f"« {value} » : une particule commençant par « {TEST_PREFIX} » est "
-                    "réservée aux comptes de test. Choisissez une autre particule."
-                )
-            if len(value) > MAX_PARTICLE:
-                raise _refuse(f"La particule dépasse {MAX_PARTICLE} caractères.")
+            value = _typed_particle(account, particle)
         except Invalid as exc:
             raise Invalid(f"{label} {line} : {exc.message}", exc.problems) from None
         checked.append((line, account, value, f"{value}@{domain}"))
