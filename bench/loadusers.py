@@ -29,7 +29,6 @@ import csv
 import io
 import json
 import os
-import platform
 import random
 import resource
 import subprocess
@@ -42,6 +41,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.harness import machine  # noqa: E402
 
 STRUCTURE = "Centre hospitalier du banc d'essai"
 PLACES = [("75012", "PARIS", "75", "11"), ("13005", "MARSEILLE", "13", "93")]
@@ -134,24 +135,6 @@ def _spoil(row: dict[str, Any], rng: random.Random, i: int) -> None:
         row["connection_accounts"] = "inconnu@bench.example.org"
     else:
         row["phone1"] = "06 12 AB"
-
-
-def machine() -> str:
-    cpu = platform.processor() or "?"
-    try:
-        for text in Path("/proc/cpuinfo").read_text().splitlines():
-            if text.startswith("model name"):
-                cpu = text.split(":", 1)[1].strip()
-                break
-        mem_kb = next(
-            int(t.split()[1])
-            for t in Path("/proc/meminfo").read_text().splitlines()
-            if t.startswith("MemTotal")
-        )
-        ram = f"{mem_kb / 1024 / 1024:.1f} GiB RAM"
-    except (OSError, StopIteration):
-        ram = "? RAM"
-    return f"{os.cpu_count()} CPU ({cpu}), {ram}, Python {platform.python_version()}"
 
 
 def load() -> str:
