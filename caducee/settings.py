@@ -42,10 +42,12 @@ INSTALLED_APPS = [
     "caducee.mail",
     "caducee.coordination",
     "caducee.api",
+    "ninja",  # serves the API docs' Swagger UI from the platform, not a CDN (CSP)
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "caducee.core.headers.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

@@ -22,6 +22,7 @@ from caducee.accounts.validation import TYPE_NAMES, Cleaned, as_text, clean_acco
 from caducee.audit.log import record
 from caducee.core.context import Context
 from caducee.core.errors import Invalid, NotFound, Problem
+from caducee.identity.revocation import revoke_account_access
 from caducee.people.models import User
 from caducee.structures.access import admin_scope, require_admin
 from caducee.structures.models import Structure
@@ -388,6 +389,7 @@ def deactivate_account(ctx: Context, account: Account) -> Account:
         previous = account.state
         account.state = AccountState.DEACTIVATED
         account.save(update_fields=["state", "updated_at"])
+        revoke_account_access(ctx, account, "account_deactivated")
         record(
             ctx,
             "account.deactivate",

@@ -7,18 +7,37 @@ from typing import Any
 from django.http import HttpRequest
 from ninja.security import APIKeyCookie, HttpBearer
 
-from caducee.api.tokens import user_for_token
+from caducee.api import tokens
 from caducee.core.context import Context
+from caducee.core.errors import Forbidden
+from caducee.identity import throttle
 from caducee.identity.views import client_ip
 from caducee.people.models import User
 
 
+class Throttled(Exception):
+    """Too many bad tokens from this address: answer 429 with a French message."""
+
+    def __init__(self, refusal: throttle.Refusal) -> None:
+        super().__init__(throttle.french_wait(refusal))
+        self.message = throttle.french_wait(refusal)
+        self.seconds = refusal.seconds
+
+
 class BearerToken(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> User | None:
-        user = user_for_token(token)
-        if user is not None:
-            request.user = user
-        return user
+        ip = client_ip(request)
+        refusal = tokens.refusal_for(ip)
+        if refusal is not None:
+            raise Throttled(refusal)
+        row = tokens.token_row(token)
+        if row is None:
+            tokens.token_failed(ip, token)
+            return None
+        if row.read_only and request.method not in tokens.SAFE_METHODS:
+            raise Forbidden(tokens.READ_ONLY_REFUSAL)
+        request.user = row.user
+        return row.user
 
 
 class ConsoleSession(APIKeyCookie):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 
-from caducee.api.auth import BearerToken, ConsoleSession
+from caducee.api.auth import BearerToken, ConsoleSession, Throttled
 from caducee.core.errors import Forbidden, Invalid, NotFound
 
 api = NinjaAPI(
@@ -26,6 +26,13 @@ def not_found(request: HttpRequest, exc: NotFound) -> HttpResponse:
 @api.exception_handler(Forbidden)
 def forbidden(request: HttpRequest, exc: Forbidden) -> HttpResponse:
     return api.create_response(request, {"detail": exc.message}, status=403)
+
+
+@api.exception_handler(Throttled)
+def throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
+    response = api.create_response(request, {"detail": exc.message}, status=429)
+    response["Retry-After"] = str(exc.seconds)
+    return response
 
 
 @api.exception_handler(Invalid)

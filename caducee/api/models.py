@@ -1,4 +1,5 @@
-"""API tokens: revocable bearer secrets; only their SHA-256 is stored."""
+"""API tokens: revocable bearer secrets, optionally expiring or read-only; only their
+SHA-256 is stored."""
 
 from __future__ import annotations
 
@@ -16,3 +17,5 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField("expire le", null=True, blank=True)
+    read_only = models.BooleanField("lecture seule", default=False)

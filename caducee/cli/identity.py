@@ -26,6 +26,14 @@ def register(commands: Any) -> None:
     everywhere.add_argument("--email", required=True)
     everywhere.set_defaults(func=logout_everywhere)
 
+    second = sub.add_parser(
+        "reset-second-factor",
+        help="retirer l'application d'authentification d'une personne qui l'a perdue "
+        "(ses accès en cours sont révoqués)",
+    )
+    second.add_argument("--email", required=True)
+    second.set_defaults(func=reset_second_factor)
+
     remind = sub.add_parser(
         "remind", help="renvoyer un lien de finalisation à tous les préinscrits d'une structure"
     )
@@ -67,6 +75,21 @@ def logout_everywhere(args: argparse.Namespace) -> int:
     user = person_by_email(args.email)
     close_all(cli_context(), user)
     print(f"Toutes les sessions de {user.email} sont fermées.")
+    return 0
+
+
+def reset_second_factor(args: argparse.Namespace) -> int:
+    from caducee.core.context import cli_context
+    from caducee.identity.operations import person_by_email
+    from caducee.identity.operations import reset_second_factor as reset
+
+    user = person_by_email(args.email)
+    reset(cli_context(), user)
+    print(
+        f"L'application d'authentification de {user.email} est retirée : ses codes de "
+        "connexion lui seront envoyés par mail. Ses sessions, mots de passe d'application "
+        "et jetons d'API sont révoqués."
+    )
     return 0
 
 

@@ -12,6 +12,17 @@ def register(commands: Any) -> None:
     create = sub.add_parser("create", help="créer un jeton pour une personne (affiché une fois)")
     create.add_argument("--email", required=True)
     create.add_argument("--label", default="API")
+    create.add_argument(
+        "--days",
+        type=int,
+        default=None,
+        help="durée de validité en jours (sans : jusqu'à révocation)",
+    )
+    create.add_argument(
+        "--read-only",
+        action="store_true",
+        help="jeton en lecture seule : toute requête autre que GET est refusée (403)",
+    )
     create.set_defaults(func=create_token)
     revoke = sub.add_parser("revoke", help="révoquer un jeton")
     revoke.add_argument("--email", required=True)
@@ -33,7 +44,9 @@ def create_token(args: argparse.Namespace) -> int:
     from caducee.api.tokens import issue_token
     from caducee.core.context import cli_context
 
-    token = issue_token(cli_context(), _user(args.email), args.label)
+    token = issue_token(
+        cli_context(), _user(args.email), args.label, days=args.days, read_only=args.read_only
+    )
     print(token)
     return 0
 

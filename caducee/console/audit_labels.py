@@ -33,11 +33,16 @@ ACTION_LABELS: dict[str, str] = {
     "identity.invitation_sent": "Envoi du mail de finalisation d'inscription",
     "api.token_create": "Création d'un jeton d'API",
     "api.token_revoke": "Révocation d'un jeton d'API",
+    "api.token_failed": "Jeton d'API refusé (premier échec de la période)",
+    "api.token_lockout": "Blocage d'une adresse IP après des jetons d'API refusés",
     # Identity: logins, codes, passwords, browsers, mailbox switches.
     "identity.login": "Connexion",
     "identity.login_failed": "Échec de connexion",
     "identity.logout": "Déconnexion",
     "identity.logout_everywhere": "Déconnexion de tous les appareils",
+    "identity.access_revoked": "Révocation des accès (sessions, mots de passe d'application, "
+    "jetons d'API, navigateurs)",
+    "identity.totp_reset": "Réinitialisation du second facteur",
     "identity.lockout": "Blocage de l'identifiant après des échecs",
     "identity.unlock": "Déblocage de l'identifiant",
     "identity.code_sent": "Envoi d'un code à usage unique",
@@ -134,6 +139,10 @@ _DETAIL_LABELS = {
     "created_person": "personne créée",
     "new_email": "nouvelle adresse",
     "old_email": "ancienne adresse",
+    "reason": "motif",
+    "app_passwords": "mots de passe d'application révoqués",
+    "api_tokens": "jetons d'API révoqués",
+    "browsers": "navigateurs oubliés",
 }
 
 

@@ -93,10 +93,17 @@ def verify(user: User, code: str, now: datetime | None = None) -> Verdict:
     )
     if current is None:
         return Verdict(ok=False, dead=True)
+    # Claim one try atomically before comparing (UPDATE … WHERE attempts < tries): parallel
+    # guesses cannot evaluate more than `tries` codes, whatever they read before.
+    claimed = LoginCode.objects.filter(
+        pk=current.pk, used_at__isnull=True, expires_at__gt=now, attempts__lt=tries
+    ).update(attempts=F("attempts") + 1)
+    if not claimed:
+        return Verdict(ok=False, dead=True)
     typed = "".join(ch for ch in code if ch.isdigit())
     if len(typed) == 6 and _matches(current.code_hash, typed):
         used = LoginCode.objects.filter(pk=current.pk, used_at__isnull=True).update(used_at=now)
         return Verdict(ok=used == 1, dead=used != 1)
-    LoginCode.objects.filter(pk=current.pk).update(attempts=F("attempts") + 1)
-    remaining = tries - current.attempts - 1
+    attempts = LoginCode.objects.filter(pk=current.pk).values_list("attempts", flat=True).first()
+    remaining = tries - int(attempts or tries)
     return Verdict(ok=False, remaining=max(0, remaining), dead=remaining <= 0)

@@ -16,7 +16,12 @@ SESSION_KEY = "caducee_mailbox_id"
 
 
 def own_account(user: User) -> Account | None:
-    return Account.objects.filter(user=user).first()
+    """The person's own mailbox, unless it is deactivated (then they have no mailbox).
+
+    A deactivated account opens nothing: neither its own mailbox nor the shared ones it
+    was the connection account of (an admin keeps the console, which needs no mailbox).
+    """
+    return Account.objects.filter(user=user).exclude(state=AccountState.DEACTIVATED).first()
 
 
 def openable(user: User) -> list[Account]:

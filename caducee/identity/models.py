@@ -1,6 +1,7 @@
 """Identity data: single-use links, login codes, remembered browsers, throttles, reminders.
 
 Secrets (link tokens, login codes, browser keys) are never stored in clear: only a hash.
+TOTP secrets, which the server must read back, are encrypted (secret_box.py).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ class Security(models.Model):
     )
     cgu_version = models.CharField("version des CGU acceptée", max_length=32, blank=True)
     cgu_accepted_at = models.DateTimeField("CGU acceptées le", null=True, blank=True)
-    totp_secret = models.CharField(max_length=64, blank=True)
+    totp_secret = models.CharField(max_length=255, blank=True)  # encrypted: secret_box.py
     totp_confirmed_at = models.DateTimeField(null=True, blank=True)
     totp_last_step = models.BigIntegerField(default=0)  # refuses replay of a used code
     session_generation = models.PositiveIntegerField(default=0)

@@ -14,7 +14,6 @@ from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
@@ -24,14 +23,15 @@ from caducee.accounts.validation import clean_account
 from caducee.audit.log import record
 from caducee.core.context import Context
 from caducee.core.email import send_on_commit
-from caducee.core.errors import Invalid, NotFound, Problem
-from caducee.identity import browsers, cgu, codes, links, throttle, totp
+from caducee.core.errors import Forbidden, Invalid, NotFound, Problem
+from caducee.identity import browsers, cgu, codes, links, secret_box, throttle, totp
 from caducee.identity.invitations import send_invitation
 from caducee.identity.mailboxes import may_open
 from caducee.identity.mailer import send_in_background_on_commit
 from caducee.identity.models import ActionLink, LinkPurpose, Reminder, Security, TrustedBrowser
+from caducee.identity.revocation import revoke_access
 from caducee.people.models import User
-from caducee.structures.access import require_admin
+from caducee.structures.access import admin_scope, require_admin
 from caducee.structures.models import Structure
 
 # The account fields a person may check and correct on the finalisation page; their rules
@@ -400,7 +400,8 @@ def _verify_totp(user: User, code: str) -> codes.Verdict:
     security = security_of(user)
     if not security.totp_enabled:
         return codes.Verdict(ok=False, dead=True)
-    step = totp.matching_step(security.totp_secret, code, security.totp_last_step)
+    secret = secret_box.unseal(security.totp_secret)
+    step = totp.matching_step(secret, code, security.totp_last_step)
     if step is None:
         return codes.Verdict(ok=False, remaining=1)
     updated = Security.objects.filter(pk=security.pk, totp_last_step__lt=step).update(
@@ -436,13 +437,14 @@ def record_logout(ctx: Context) -> None:
 
 
 def logout_everywhere(ctx: Context, user: User) -> None:
-    """End every open session of this person (the middleware checks the generation)."""
+    """End every open session of this person and revoke the credentials they left behind.
+
+    Application passwords, API tokens and remembered browsers are revoked too: « Se
+    déconnecter partout » is what a person does after losing a device (revocation.py).
+    """
     with transaction.atomic():
-        security = security_of(user)
-        Security.objects.filter(pk=security.pk).update(
-            session_generation=F("session_generation") + 1
-        )
         record(_as_person(ctx, user), "identity.logout_everywhere", target=user)
+        revoke_access(ctx, user, "logout_everywhere")
 
 
 # --- remembered browsers -------------------------------------------------------------------
@@ -487,7 +489,7 @@ def enable_totp(ctx: Context, user: User, secret: str, code: str) -> None:
         )
     with transaction.atomic():
         security = security_of(user)
-        security.totp_secret = secret
+        security.totp_secret = secret_box.seal(secret)
         security.totp_confirmed_at = timezone.now()
         security.totp_last_step = step
         security.save(update_fields=["totp_secret", "totp_confirmed_at", "totp_last_step"])
@@ -496,7 +498,8 @@ def enable_totp(ctx: Context, user: User, secret: str, code: str) -> None:
 
 def disable_totp(ctx: Context, user: User, code: str) -> None:
     security = security_of(user)
-    step = totp.matching_step(security.totp_secret, code, security.totp_last_step)
+    secret = secret_box.unseal(security.totp_secret)
+    step = totp.matching_step(secret, code, security.totp_last_step)
     if not security.totp_enabled or step is None:
         raise Invalid(
             "Code incorrect : saisissez le code actuel de votre application pour la retirer.",
@@ -510,6 +513,42 @@ def disable_totp(ctx: Context, user: User, code: str) -> None:
         record(_as_person(ctx, user), "identity.totp_disabled", target=user)
 
 
+def reset_second_factor(ctx: Context, user: User) -> None:
+    """Remove the authenticator app of a person who lost it; they log in with emailed codes.
+
+    The emailed code never replaces an enrolled app at login (L1), so this is the way back
+    in. Allowed to the server (CLI), the operator, and an admin of the structure of the
+    person's mailbox, unless the person is the operator or administers another structure
+    (then only the operator or the server). Every access of the person is revoked too: the
+    app may have been lost with a phone that held sessions or app passwords.
+    """
+    account = Account.objects.filter(user=user).select_related("structure").first()
+    server = ctx.user is None and ctx.channel in {"cli", "system"}
+    if not server and not ctx.is_operator:
+        if account is None:
+            raise NotFound("Compte introuvable.")
+        require_admin(ctx, account.structure)
+        foreign_roles = user.admin_roles.exclude(structure__in=admin_scope(ctx))
+        if user.is_operator or foreign_roles.exists():
+            raise Forbidden(
+                "Seul l'opérateur de la plateforme peut réinitialiser le second facteur de "
+                "cette personne : elle a des droits d'administration hors de vos structures."
+            )
+    security = security_of(user)
+    if not security.totp_enabled:
+        raise Invalid(
+            f"{user.email} n'utilise pas d'application d'authentification : ses codes de "
+            "connexion lui sont déjà envoyés par mail."
+        )
+    structure = account.structure if account is not None else None
+    with transaction.atomic():
+        security.totp_secret = ""
+        security.totp_confirmed_at = None
+        security.save(update_fields=["totp_secret", "totp_confirmed_at"])
+        record(ctx, "identity.totp_reset", structure=structure, target=user)
+        revoke_access(ctx, user, "second_factor_reset", structure=structure)
+
+
 # --- forgotten and changed passwords -----------------------------------------------------------
 
 
@@ -517,22 +556,25 @@ def request_password_reset(ctx: Context, email: str) -> None:
     """Email a reset link (or, to a pre-registered user, a fresh finalisation link).
 
     The caller shows the same answer whatever happens: it never reveals if the address exists.
+    Requests are limited per IP address (RESET_REQUESTS_PER_IP in the throttle window).
+    Audit stays bounded: each request within the limit is audited, then only the first
+    refused one of the window (detail `limited: true`); later refused requests from that
+    address write nothing until the window ends.
     """
     address = email.strip().lower()
     user = User.objects.filter(email=address, is_active=True).first()
+    limit = int(settings.RESET_REQUESTS_PER_IP)
     with transaction.atomic():
-        limited = (
-            throttle.over_limit(f"reset-ip:{ctx.ip}", int(settings.RESET_REQUESTS_PER_IP))
-            if ctx.ip
-            else False
-        )
-        record(
-            ctx,
-            "identity.password_reset_requested",
-            target=user,
-            target_label=address,
-            detail={"known": user is not None, "limited": limited},
-        )
+        count = throttle.count_request(f"reset-ip:{ctx.ip}") if ctx.ip else 0
+        limited = count > limit
+        if not limited or count == limit + 1:
+            record(
+                ctx,
+                "identity.password_reset_requested",
+                target=user,
+                target_label=address,
+                detail={"known": user is not None, "limited": limited},
+            )
         if user is None or limited:
             return
         account = Account.objects.filter(user=user).select_related("structure").first()
@@ -571,7 +613,7 @@ def reset_password(ctx: Context, token: str, password: str, confirm: str) -> Use
         user.save(update_fields=["password"])
         throttle.succeed(user.email)
         record(_as_person(ctx, user), "identity.password_reset", target=user)
-        logout_everywhere(ctx, user)
+        revoke_access(_as_person(ctx, user), user, "password_reset")
     return user
 
 

@@ -87,6 +87,11 @@ def fail(keys: list[str], now: datetime | None = None) -> list[str]:
 
 def over_limit(key: str, limit: int, now: datetime | None = None) -> bool:
     """Count one request on `key`; True once more than `limit` came within the window."""
+    return count_request(key, now) > limit
+
+
+def count_request(key: str, now: datetime | None = None) -> int:
+    """Count one request on `key`; returns how many came within the current window."""
     now = now or timezone.now()
     window = timedelta(minutes=settings.LOCKOUT_MINUTES)
     with transaction.atomic():
@@ -96,7 +101,7 @@ def over_limit(key: str, limit: int, now: datetime | None = None) -> bool:
             row.last_failure_at = now  # the window starts at the first request
         row.failures += 1
         row.save(update_fields=["failures", "last_failure_at"])
-    return row.failures > limit
+    return int(row.failures)
 
 
 def succeed(email: str) -> None:

@@ -31,6 +31,11 @@ urlpatterns = [
         name="last_reminder",
     ),
     path("console/comptes/<int:account_id>/renvoyer-lien/", views.resend_view, name="resend"),
+    path(
+        "console/comptes/<int:account_id>/second-facteur/reinitialiser/",
+        views.second_factor_reset_view,
+        name="second_factor_reset",
+    ),
     path("installation/<str:token>/", views.setup_view, name="setup"),
     path("mot-de-passe/<str:token>/", views.set_password_view, name="set_password"),
 ]

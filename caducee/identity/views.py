@@ -17,9 +17,11 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
+from caducee.accounts.access import access_account
 from caducee.accounts.models import Account
 from caducee.core.context import Context
-from caducee.core.errors import Invalid, NotFound
+from caducee.core.errors import Forbidden, Invalid, NotFound
+from caducee.core.headers import no_store
 from caducee.identity import browsers, cgu, codes, links, sessions, throttle, totp
 from caducee.identity import operations as ops
 from caducee.identity.mailboxes import SESSION_KEY, current_mailbox, default_mailbox, openable
@@ -32,6 +34,11 @@ PENDING = "caducee_pending_login"
 CGU_PENDING = "caducee_cgu_pending"  # set at login when a newer CGU version awaits acceptance
 TOTP_SETUP = "caducee_totp_setup"
 GENERIC_LOGIN_ERROR = "Adresse mail ou mot de passe incorrect."
+TOTP_NO_EMAIL = (
+    "Votre compte est protégé par une application d'authentification : le code par mail ne "
+    "la remplace pas. Saisissez le code affiché par l'application ; si vous l'avez perdue, "
+    "demandez à l'administrateur de votre structure de réinitialiser votre second facteur."
+)
 SESSION_END = {
     "idle": "Votre session a été fermée après une période d'inactivité. Reconnectez-vous.",
     "max_age": "Votre session a atteint sa durée maximale. Reconnectez-vous.",
@@ -208,6 +215,11 @@ def code_resend_view(request: HttpRequest) -> HttpResponse:
     if pending is None:
         return redirect("identity:login")
     user, data = pending
+    if ops.security_of(user).totp_enabled:
+        # The emailed code never replaces the authenticator app (it would add nothing
+        # against someone who holds the mailbox); a lost app is reset by an admin.
+        messages.error(request, TOTP_NO_EMAIL)
+        return redirect("identity:code")
     data["method"] = "email"
     data["at"] = time.time()
     data.pop("reused", None)
@@ -345,6 +357,7 @@ def logout_everywhere_view(request: HttpRequest) -> HttpResponse:
     return redirect("identity:login")
 
 
+@no_store
 @login_required
 @require_http_methods(["GET", "POST"])
 def totp_view(request: HttpRequest) -> HttpResponse:
@@ -427,6 +440,7 @@ def forgot_view(request: HttpRequest) -> HttpResponse:
     )
 
 
+@no_store
 @require_http_methods(["GET", "POST"])
 def reset_view(request: HttpRequest, token: str) -> HttpResponse:
     link = links.find_valid(LinkPurpose.RESET, token)
@@ -458,6 +472,7 @@ def reset_view(request: HttpRequest, token: str) -> HttpResponse:
 # --- finalisation ----------------------------------------------------------------------------
 
 
+@no_store
 @require_http_methods(["GET", "POST"])
 def finalise_view(request: HttpRequest, token: str) -> HttpResponse:
     account = ops.finalisation_account(token)
@@ -592,9 +607,35 @@ def resend_view(request: HttpRequest, account_id: int) -> HttpResponse:
     return _back(request, reverse("console:home"))
 
 
+@login_required
+@require_POST
+def second_factor_reset_view(request: HttpRequest, account_id: int) -> HttpResponse:
+    try:
+        account = access_account(_person(request), account_id)
+    except NotFound:
+        raise Http404("Compte introuvable.") from None
+    if account.user is None:
+        raise Http404("Compte introuvable.")
+    try:
+        ops.reset_second_factor(web_context(request), account.user)
+    except NotFound:
+        raise Http404("Compte introuvable.") from None
+    except (Invalid, Forbidden) as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            f"Le second facteur de {account.email} est réinitialisé : ses codes de connexion "
+            "lui seront envoyés par mail, et ses sessions, mots de passe d'application et "
+            "jetons d'API sont révoqués.",
+        )
+    return _back(request, reverse("console:home"))
+
+
 # --- first-run setup and admin password links (foundation) -------------------------------------
 
 
+@no_store
 @require_http_methods(["GET", "POST"])
 def setup_view(request: HttpRequest, token: str) -> HttpResponse:
     if not _is_loopback(request):
@@ -632,6 +673,7 @@ def setup_view(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "identity/setup.html", {"form": form, "problems": problems})
 
 
+@no_store
 @require_http_methods(["GET", "POST"])
 def set_password_view(request: HttpRequest, token: str) -> HttpResponse:
     link = links.find_valid(LinkPurpose.SET_PASSWORD, token)

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from caducee.accounts.models import Account
 from caducee.core.context import Context
 from caducee.core.errors import Invalid, NotFound
+from caducee.core.headers import no_store
 from caducee.identity.mailboxes import current_mailbox
 from caducee.identity.views import client_ip
 from caducee.mail import addresses, mime, operations
@@ -408,6 +409,7 @@ def autocomplete_view(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"results": results})
 
 
+@no_store
 @require_http_methods(["GET", "POST"])
 @login_required
 def app_passwords_view(request: HttpRequest) -> HttpResponse:

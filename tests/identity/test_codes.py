@@ -80,3 +80,30 @@ def test_exhausted_tries_still_wait_for_the_minute(charlie: User) -> None:
         codes.verify(charlie, wrong, now=start)
     with pytest.raises(codes.TooSoon):
         codes.issue(charlie, now=start + timedelta(seconds=5))
+
+
+def test_parallel_guesses_cannot_exceed_the_tries(charlie: User) -> None:
+    """A guess that read the code before parallel guesses used its last try is not
+    evaluated (the try is claimed with UPDATE … WHERE attempts < 5, review L10)."""
+    from typing import Any
+
+    from django.db import connection
+
+    code = codes.issue(charlie)
+    row = LoginCode.objects.get(user=charlie)
+    LoginCode.objects.filter(pk=row.pk).update(attempts=4)
+    fired: list[bool] = []
+
+    def parallel_guess(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        result = execute(sql, params, many, context)
+        if not fired and sql.lstrip().upper().startswith("SELECT") and "logincode" in sql:
+            fired.append(True)  # right after this request read the code (attempts = 4)…
+            with connection.cursor() as cursor:  # …another wrong guess used the last try
+                cursor.execute("UPDATE identity_logincode SET attempts = 5 WHERE id = %s", [row.pk])
+        return result
+
+    with connection.execute_wrapper(parallel_guess):
+        verdict = codes.verify(charlie, code)
+    assert fired
+    assert not verdict.ok and verdict.dead
+    assert LoginCode.objects.get(pk=row.pk).attempts == 5

@@ -118,3 +118,19 @@ def test_requests_from_one_ip_are_capped(
     assert not ActionLink.objects.filter(purpose=LinkPurpose.RESET).exists()
     event = AuditEvent.objects.filter(action="identity.password_reset_requested").last()
     assert event is not None and event.detail == {"known": True, "limited": True}
+
+
+def test_refused_requests_do_not_flood_the_audit(
+    db: None,
+    client: Client,
+    settings: object,
+    django_capture_on_commit_callbacks: Capture,
+) -> None:
+    """Within the limit each request is audited; beyond it only the first refused one."""
+    settings.RESET_REQUESTS_PER_IP = 3  # type: ignore[attr-defined]
+    for n in range(25):
+        page = _ask(client, django_capture_on_commit_callbacks, f"flood{n}@x.test")
+        assert "Si un compte correspond" in page
+    events = AuditEvent.objects.filter(action="identity.password_reset_requested")
+    assert events.count() == 4
+    assert [e.detail["limited"] for e in events.order_by("seq")] == [False] * 3 + [True]
