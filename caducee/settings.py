@@ -19,6 +19,7 @@ HOME = home_dir()
 
 DEBUG = env_bool("CADUCEE_DEBUG", False)
 SECRET_KEY = env_secret("CADUCEE_SECRET_KEY") or local_secret_key(HOME)
+SECRET_KEY_FALLBACKS = [k for k in env_secret("CADUCEE_SECRET_KEY_FALLBACKS").split(",") if k]
 ALLOWED_HOSTS = [
     h.strip() for h in env_str("CADUCEE_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",")
 ]

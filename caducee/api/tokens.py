@@ -104,14 +104,14 @@ def user_for_token(token: str) -> User | None:
     return row.user if row is not None else None
 
 
-def ip_key(ip: str) -> str:
+def ip_key(ip: str | None) -> str:
     """The throttle key of bad API tokens from one address (follows the IP rules)."""
-    return f"ip:api:{ip}"
+    return f"ip:api:{ip or 'inconnue'}"
 
 
 def refusal_for(ip: str | None) -> throttle.Refusal | None:
     """A refusal while this address must wait after bad tokens, else None."""
-    return throttle.check([ip_key(ip)]) if ip else None
+    return throttle.check([ip_key(ip)])
 
 
 def token_failed(ip: str | None, token: str) -> None:
@@ -122,11 +122,8 @@ def token_failed(ip: str | None, token: str) -> None:
     """
     ctx = Context(user=None, ip=ip, channel="api", label="anonyme (jeton d'API)")
     prefix = token[:10]
+    key = ip_key(ip)
     with transaction.atomic():
-        if not ip:
-            record(ctx, "api.token_failed", detail={"token": prefix, "failures": 1})
-            return
-        key = ip_key(ip)
         locked = throttle.fail([key])
         failures = Throttle.objects.filter(key=key).values_list("failures", flat=True).first()
         if failures == 1:
