@@ -19,6 +19,8 @@ HOME = home_dir()
 
 DEBUG = env_bool("CADUCEE_DEBUG", False)
 SECRET_KEY = env_secret("CADUCEE_SECRET_KEY") or local_secret_key(HOME)
+# Audit chain HMAC key (docs/CONFIGURATION.md); empty: derived from SECRET_KEY.
+AUDIT_KEY = env_secret("CADUCEE_AUDIT_KEY")
 ALLOWED_HOSTS = [
     h.strip() for h in env_str("CADUCEE_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",")
 ]
