@@ -44,8 +44,14 @@ def audit_key() -> bytes:
             )
         return configured.encode()
     # HKDF-Extract-like derivation with a fixed label: a key of its own, so that the
-    # audit MAC never equals another use of the secret key.
-    return hmac.new(str(settings.SECRET_KEY).encode(), KEY_LABEL, hashlib.sha256).digest()
+    # audit MAC never equals another use of the secret key. In hex, so that it can be
+    # pinned as CADUCEE_AUDIT_KEY before the secret key changes (docs/CONFIGURATION.md).
+    return derived_key(str(settings.SECRET_KEY)).encode()
+
+
+def derived_key(secret_key: str) -> str:
+    """The audit key used when CADUCEE_AUDIT_KEY is not set: hex HMAC of a fixed label."""
+    return hmac.new(secret_key.encode(), KEY_LABEL, hashlib.sha256).hexdigest()
 
 
 def _payload(prev_hash: str, fields: dict[str, Any]) -> bytes:

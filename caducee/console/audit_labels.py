@@ -33,6 +33,7 @@ ACTION_LABELS: dict[str, str] = {
     "identity.invitation_sent": "Envoi du mail de finalisation d'inscription",
     "api.token_create": "Création d'un jeton d'API",
     "api.token_revoke": "Révocation d'un jeton d'API",
+    "audit.chain_keyed": "Passage au journal signé (clé d'audit)",
     # Identity: logins, codes, passwords, browsers, mailbox switches.
     "identity.login": "Connexion",
     "identity.login_failed": "Échec de connexion",

@@ -5,10 +5,11 @@ import json
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.db import connection, transaction
 from django.test import override_settings
 
-from caducee.audit.chain import GENESIS, KEYED, audit_key, hashed_fields
+from caducee.audit.chain import GENESIS, KEYED, audit_key, derived_key, hashed_fields
 from caducee.audit.models import AppendOnlyError, AuditEvent, AuditHead
 from caducee.audit.sealing import seal_legacy_chain
 from caducee.audit.verify import verify_chain
@@ -199,3 +200,13 @@ def test_the_key_comes_from_the_environment_setting(events: list[AuditEvent]) ->
         assert any("CADUCEE_AUDIT_KEY" in p for p in report.problems)
     with override_settings(AUDIT_KEY="court"), pytest.raises(ConfigError):
         audit_key()
+
+
+def test_the_derived_key_can_be_pinned_before_the_secret_key_changes(
+    events: list[AuditEvent],
+) -> None:
+    pinned = derived_key(str(settings.SECRET_KEY))
+    with override_settings(SECRET_KEY="une-autre-cle-secrete-" * 3, AUDIT_KEY=pinned):
+        assert verify_chain().ok
+    with override_settings(SECRET_KEY="une-autre-cle-secrete-" * 3):
+        assert not verify_chain().ok
