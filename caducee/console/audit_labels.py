@@ -28,6 +28,7 @@ ACTION_LABELS: dict[str, str] = {
     "account.email_change_request": "Demande de changement de mail",
     "account.email_change_cancel": "Annulation d'une demande de changement de mail",
     "account.email_change_apply": "Changement de mail appliqué",
+    "account.list_read": "Lecture en masse des comptes (API)",
     "identity.password_link": "Envoi d'un lien de choix du mot de passe",
     "identity.password_set": "Choix du mot de passe",
     "identity.invitation_sent": "Envoi du mail de finalisation d'inscription",
@@ -135,6 +136,8 @@ _DETAIL_LABELS = {
     "created_person": "personne créée",
     "new_email": "nouvelle adresse",
     "old_email": "ancienne adresse",
+    "count": "nombre",
+    "q": "recherche",
 }
 
 
