@@ -20,6 +20,8 @@ HOME = home_dir()
 DEBUG = env_bool("CADUCEE_DEBUG", False)
 SECRET_KEY = env_secret("CADUCEE_SECRET_KEY") or local_secret_key(HOME)
 SECRET_KEY_FALLBACKS = [k for k in env_secret("CADUCEE_SECRET_KEY_FALLBACKS").split(",") if k]
+# Audit chain HMAC key (docs/CONFIGURATION.md); empty: derived from SECRET_KEY.
+AUDIT_KEY = env_secret("CADUCEE_AUDIT_KEY")
 ALLOWED_HOSTS = [
     h.strip() for h in env_str("CADUCEE_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",")
 ]
@@ -194,6 +196,11 @@ CADUCEE_UPLOAD_MAX_MB = env_int("CADUCEE_UPLOAD_MAX_MB", 20)
 # Messaging (docs/MESSAGING.md, section Configuration).
 MAIL_ROOT = HOME / "mail"
 SMTP_MAX_BYTES = env_int("CADUCEE_SMTP_MAX_BYTES", 25 * 1024 * 1024)
+# Webmail/API sends are held to SMTP_MAX_BYTES (caducee/mail/mime.py). Uploaded files above
+# FILE_UPLOAD_MAX_MEMORY_SIZE (Django's 2.5 MB) are spooled to disk and refused on their
+# size before being read; a request body read into memory (the API's JSON, base64
+# attachments included) may hold one such message plus JSON escaping, no more.
+DATA_UPLOAD_MAX_MEMORY_SIZE = SMTP_MAX_BYTES + SMTP_MAX_BYTES // 2
 SMTP_TLS_CERT = env_str("CADUCEE_SMTP_TLS_CERT", "")
 SMTP_TLS_KEY = env_str("CADUCEE_SMTP_TLS_KEY", "")
 SMTP_HOSTNAME = env_str("CADUCEE_SMTP_HOSTNAME", "localhost")

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.db.models import Count, F, Q, QuerySet
 
 from caducee.accounts.models import Account, AccountState, EmailChangeRequest
+from caducee.audit.log import record
+from caducee.core.context import Context
 from caducee.core.errors import Invalid, NotFound
 from caducee.referentials.text import fold
+from caducee.structures.access import require_admin
 from caducee.structures.models import Structure
+
+BULK_READ_LIMIT = 1000
 
 
 def state_from_text(value: str) -> str:
@@ -46,6 +52,36 @@ def search_accounts(
     if kind:
         queryset = queryset.filter(type=kind)
     return queryset.order_by("email")
+
+
+def read_accounts(
+    ctx: Context,
+    structure: Structure,
+    query: str = "",
+    state: str = "",
+    kind: str = "",
+    limit: int = BULK_READ_LIMIT,
+) -> list[Account]:
+    """A bulk read of a structure's accounts with every field (API list), audited.
+
+    One audit event per call (`account.list_read`) with the filters and the number of
+    accounts returned, never one per account.
+    """
+    require_admin(ctx, structure)
+    accounts = list(
+        search_accounts(structure, query, state, kind)
+        .select_related("structure")
+        .prefetch_related("connection_links__account")[:limit]
+    )
+    with transaction.atomic():
+        record(
+            ctx,
+            "account.list_read",
+            structure=structure,
+            target=structure,
+            detail={"count": len(accounts), "q": query, "state": state, "type": kind},
+        )
+    return accounts
 
 
 def counters(structure: Structure) -> dict[str, int]:

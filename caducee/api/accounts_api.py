@@ -12,7 +12,8 @@ from caducee.accounts.access import access_account
 from caducee.accounts.export import keyed_values
 from caducee.accounts.fields import FIELDS
 from caducee.accounts.models import Account
-from caducee.accounts.queries import search_accounts
+from caducee.accounts.queries import read_accounts
+from caducee.api.auth import api_context
 from caducee.structures.access import access_structure, structures_for_admin
 
 router = Router(tags=["comptes"])
@@ -71,10 +72,8 @@ def list_accounts(
     request: HttpRequest, structure_id: int, q: str = "", state: str = "", type: str = ""
 ) -> Any:
     structure = access_structure(request.auth, structure_id)  # type: ignore[attr-defined]
-    accounts = search_accounts(structure, q, state, type).prefetch_related(
-        "connection_links__account"
-    )[:1000]
-    return [account_out(a) for a in accounts.select_related("structure")]
+    accounts = read_accounts(api_context(request), structure, q, state, type)
+    return [account_out(a) for a in accounts]
 
 
 @router.get("/accounts/{account_id}", response=AccountOut, summary="Un compte")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 
@@ -42,6 +44,17 @@ def invalid(request: HttpRequest, exc: Invalid) -> HttpResponse:
         for p in exc.problems
     ]
     return api.create_response(request, {"detail": exc.message, "problems": problems}, status=422)
+
+
+@api.exception_handler(RequestDataTooBig)
+def too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    limit = f"{settings.DATA_UPLOAD_MAX_MEMORY_SIZE / (1024 * 1024):.1f}".replace(".", ",")
+    detail = (
+        f"La requête dépasse la taille maximale acceptée ({limit} Mo) : un message, pièces "
+        "jointes comprises, ne peut pas dépasser la taille maximale d'un message de la "
+        "plateforme."
+    )
+    return api.create_response(request, {"detail": detail}, status=413)
 
 
 def _register_routers() -> None:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import models, transaction
 
-from caducee.audit.chain import event_hash, hashed_fields
+from caducee.audit.chain import KEYED, audit_key, event_hash, hashed_fields
 from caducee.audit.models import AuditEvent, AuditHead
 from caducee.core.bulk import insert_rows
 from caducee.core.context import Context
@@ -44,6 +44,7 @@ def record(
             target_label=target_label or (str(target) if target is not None else ""),
             detail=detail or {},
             prev_hash=head.hash,
+            key_version=KEYED,
         )
         # Round-trip the detail through JSON so the hash matches what is read back.
         event.detail = _json_roundtrip(event.detail)
@@ -87,7 +88,7 @@ def record_many(ctx: Context, events: list[AuditItem], *, batch_size: int = 1000
     columns = [
         "seq", "created_at", "actor_id", "actor_label", "acting_as", "channel", "ip",
         "structure_id", "action", "target_type", "target_id", "target_label", "detail",
-        "prev_hash", "hash",
+        "prev_hash", "hash", "key_version",
     ]  # fmt: skip
     with transaction.atomic():
         head, _ = AuditHead.objects.select_for_update().get_or_create(id=1)
@@ -95,6 +96,7 @@ def record_many(ctx: Context, events: list[AuditItem], *, batch_size: int = 1000
         actor_id = ctx.user.pk if ctx.user is not None else None
         acting_as = ctx.acting_as.email if ctx.acting_as is not None else ""
         now = datetime.now(UTC)
+        key = audit_key()
         rows: list[tuple[Any, ...]] = []
         for action, structure, target, detail in events:
             seq += 1
@@ -122,8 +124,8 @@ def record_many(ctx: Context, events: list[AuditItem], *, batch_size: int = 1000
                 "target_label": ref.label[:254],
                 "detail": _json_roundtrip(detail),
             }
-            digest = event_hash(prev, hashed_fields(_Fields(fields)))
-            rows.append((*fields.values(), prev, digest))
+            digest = event_hash(prev, hashed_fields(_Fields(fields)), key)
+            rows.append((*fields.values(), prev, digest, KEYED))
             prev = digest
             if len(rows) >= batch_size:
                 _insert_events(columns, rows)

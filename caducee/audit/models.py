@@ -31,6 +31,9 @@ class AuditEvent(models.Model):
     detail = models.JSONField(default=dict)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
+    # How `hash` was computed (caducee/audit/chain.py): NULL for the plain SHA-256 of events
+    # written before the chain was keyed, 1 for HMAC-SHA256 with the audit key.
+    key_version = models.PositiveSmallIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["seq"]

@@ -20,6 +20,9 @@ def verify_chain(args: argparse.Namespace) -> int:
     report = verify()
     if report.ok:
         print(f"Journal d'audit intègre : {report.checked} événement(s) vérifié(s).")
+        # Kept outside the database (syslog, ticket), the head also reveals a later
+        # truncation of the newest events, which the chain alone cannot.
+        print(f"Dernier événement : n° {report.head_seq}, empreinte {report.head_hash}.")
         return 0
     for problem in report.problems:
         sys.stderr.write(f"{problem}\n")

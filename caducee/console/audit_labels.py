@@ -28,6 +28,7 @@ ACTION_LABELS: dict[str, str] = {
     "account.email_change_request": "Demande de changement de mail",
     "account.email_change_cancel": "Annulation d'une demande de changement de mail",
     "account.email_change_apply": "Changement de mail appliqué",
+    "account.list_read": "Lecture en masse des comptes (API)",
     "identity.password_link": "Envoi d'un lien de choix du mot de passe",
     "identity.password_set": "Choix du mot de passe",
     "identity.invitation_sent": "Envoi du mail de finalisation d'inscription",
@@ -35,6 +36,7 @@ ACTION_LABELS: dict[str, str] = {
     "api.token_revoke": "Révocation d'un jeton d'API",
     "api.token_failed": "Jeton d'API refusé (premier échec de la période)",
     "api.token_lockout": "Blocage d'une adresse IP après des jetons d'API refusés",
+    "audit.chain_keyed": "Passage au journal signé (clé d'audit)",
     # Identity: logins, codes, passwords, browsers, mailbox switches.
     "identity.login": "Connexion",
     "identity.login_failed": "Échec de connexion",
@@ -143,6 +145,8 @@ _DETAIL_LABELS = {
     "app_passwords": "mots de passe d'application révoqués",
     "api_tokens": "jetons d'API révoqués",
     "browsers": "navigateurs oubliés",
+    "count": "nombre",
+    "q": "recherche",
 }
 
 

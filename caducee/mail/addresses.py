@@ -13,7 +13,6 @@ from email.utils import parseaddr
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Q
 
 from caducee.accounts.models import Account, AccountState
 from caducee.config import ConfigError
@@ -198,18 +197,17 @@ def may_send_as(user_accounts: list[Account], address: str) -> Account | None:
 
 
 def accounts_matching(query: str, limit: int = 10) -> list[Account]:
-    """Simple directory fallback for autocomplete: name or address starts with the query."""
-    query = query.strip()
-    if len(query) < 2:
+    """Address suggestions: the regional directory's own search, nothing more.
+
+    Only accounts listed in the directory are suggested (never liste rouge, unlisted,
+    preregistered-and-hidden, deactivated or external ones): the rule lives in
+    `caducee.directory.entries.is_listed` and its search rows, not here. Without the
+    directory app there are no suggestions. A full address typed by hand still reaches
+    any active mailbox (`local_account`): the liste rouge is an opposition to publication,
+    not to receiving mail (docs/MESSAGING.md).
+    """
+    try:
+        from caducee.directory.search import search
+    except ImportError:
         return []
-    return list(
-        Account.objects.select_related("structure")
-        .exclude(state=AccountState.DEACTIVATED)
-        .filter(
-            Q(last_name__istartswith=query)
-            | Q(first_name__istartswith=query)
-            | Q(email__istartswith=query)
-            | Q(mssante_particle__istartswith=query)
-        )
-        .order_by("last_name", "first_name")[:limit]
-    )
+    return search(query, limit)

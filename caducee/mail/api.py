@@ -183,6 +183,11 @@ def raw(request: HttpRequest, message_id: int, mailbox: str) -> HttpResponse:
 @router.post("/mail/messages", response={201: SendOut}, summary="Envoyer un message")
 def send(request: HttpRequest, payload: SendIn) -> Status[dict[str, object]]:
     ctx, box = _mailbox(request, payload.mailbox)
+    # Sizes checked on the base64 text, before anything is decoded (CADUCEE_SMTP_MAX_BYTES).
+    mime.check_sizes(
+        [(item.filename, len(item.content_base64) * 3 // 4) for item in payload.attachments],
+        body=payload.body,
+    )
     attachments: list[mime.Attachment] = []
     for item in payload.attachments:
         try:

@@ -15,10 +15,18 @@ from email.parser import BytesParser
 from email.utils import format_datetime, getaddresses, make_msgid, parsedate_to_datetime
 
 import nh3
+from django.conf import settings
 from django.utils import timezone
+
+from caducee.core.errors import Invalid, Problem
 
 MAX_FILENAME = 120
 SEARCH_TEXT_CHARS = 20_000
+# What `str.splitlines` (hence the email package's header check) treats as a line break.
+_LINE_BREAK = re.compile("[\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+_CONTENT_TYPE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*$")
+# Room for the headers and MIME boundaries around the encoded parts.
+HEADERS_ROOM = 16 * 1024
 
 
 @dataclass(frozen=True)
@@ -240,7 +248,105 @@ class Draft:
     extra_headers: dict[str, str] = field(default_factory=dict)
 
 
-def compose(draft: Draft, *, include_bcc: bool = False, domain: str = "localhost") -> bytes:
+def encoded_size(raw_bytes: int) -> int:
+    """Size of `raw_bytes` in base64 with 76-character lines and CRLF (the worst case)."""
+    return -(-raw_bytes // 57) * 78
+
+
+def megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f}".replace(".", ",") + " Mo"
+
+
+def check_sizes(
+    files: list[tuple[str, int]], *, body: str = "", max_bytes: int | None = None
+) -> None:
+    """Refuse, before anything is read or built, attachments that cannot fit in a message.
+
+    `files` are (name, size in bytes) pairs; the limit is the platform's largest message
+    (CADUCEE_SMTP_MAX_BYTES), the attachments counted once encoded in base64.
+    """
+    limit = int(settings.SMTP_MAX_BYTES if max_bytes is None else max_bytes)
+    total = HEADERS_ROOM + encoded_size(len(body.encode("utf-8", "replace")))
+    problems: list[Problem] = []
+    for name, size in files:
+        if HEADERS_ROOM + encoded_size(size) > limit:
+            problems.append(
+                Problem(
+                    "attachments",
+                    "too_large",
+                    f"La pièce jointe « {sanitise_filename(name)} » ({megabytes(size)}) dépasse "
+                    f"la taille maximale d'un message ({megabytes(limit)} une fois encodé, soit "
+                    f"environ {megabytes((limit - HEADERS_ROOM) * 57 // 78)} de fichiers) : "
+                    "réduisez-la ou envoyez-la par un autre moyen.",
+                )
+            )
+        total += encoded_size(size)
+    if not problems and total > limit:
+        problems.append(
+            Problem(
+                "attachments",
+                "too_large",
+                f"Les pièces jointes font ensemble {megabytes(sum(s for _, s in files))} : un "
+                f"message ne peut pas dépasser {megabytes(limit)} une fois encodé. Retirez-en "
+                "ou répartissez-les sur plusieurs messages.",
+            )
+        )
+    if problems:
+        raise Invalid(problems[0].message, problems)
+
+
+def check_headers(draft: Draft) -> None:
+    """Header fields are one line each: a line break is a form error, never a 500."""
+    problems: list[Problem] = []
+    if _LINE_BREAK.search(draft.subject):
+        problems.append(
+            Problem(
+                "subject",
+                "line_break",
+                "L'objet ne doit pas contenir de retour à la ligne : écrivez-le sur une seule "
+                "ligne.",
+            )
+        )
+    for name, addresses in (("to", draft.to), ("cc", draft.cc), ("bcc", draft.bcc)):
+        for address in addresses:
+            if _LINE_BREAK.search(address):
+                problems.append(
+                    Problem(
+                        name,
+                        "line_break",
+                        f"Destinataire « {' '.join(address.split())} » : une adresse ne doit pas "
+                        "contenir de retour à la ligne.",
+                    )
+                )
+    for name, label in (("in_reply_to", "In-Reply-To"), ("references", "References")):
+        if _LINE_BREAK.search(getattr(draft, name)):
+            problems.append(
+                Problem(
+                    name,
+                    "line_break",
+                    f"L'en-tête {label} (message auquel vous répondez) ne doit pas contenir de "
+                    "retour à la ligne : rouvrez la réponse depuis le message reçu.",
+                )
+            )
+    if problems:
+        raise Invalid(problems[0].message, problems)
+
+
+def compose(
+    draft: Draft,
+    *,
+    include_bcc: bool = False,
+    domain: str = "localhost",
+    max_bytes: int | None = None,
+) -> bytes:
+    """The RFC 5322 message of a draft; Invalid (French) for a header with a line break or a
+    message over the platform's largest size (CADUCEE_SMTP_MAX_BYTES), checked on the
+    attachments' sizes before the message is built, then on the result."""
+    limit = int(settings.SMTP_MAX_BYTES if max_bytes is None else max_bytes)
+    check_headers(draft)
+    check_sizes(
+        [(a.filename, len(a.data)) for a in draft.attachments], body=draft.body, max_bytes=limit
+    )
     msg = EmailMessage(policy=policy.SMTP)
     msg["From"] = Address(display_name=draft.sender_name, addr_spec=draft.sender)
     if draft.to:
@@ -259,8 +365,11 @@ def compose(draft: Draft, *, include_bcc: bool = False, domain: str = "localhost
         msg[name] = value
     msg.set_content(draft.body or "")
     for attachment in draft.attachments:
-        maintype, _, subtype = attachment.content_type.partition("/")
-        if not subtype or maintype in {"text", "multipart"}:
+        content_type = attachment.content_type.strip().lower()
+        if not _CONTENT_TYPE.match(content_type):
+            content_type = "application/octet-stream"
+        maintype, _, subtype = content_type.partition("/")
+        if maintype in {"text", "multipart"}:
             maintype, subtype = "application", "octet-stream"
         msg.add_attachment(
             attachment.data,
@@ -268,7 +377,14 @@ def compose(draft: Draft, *, include_bcc: bool = False, domain: str = "localhost
             subtype=subtype,
             filename=sanitise_filename(attachment.filename),
         )
-    return msg.as_bytes()
+    data = msg.as_bytes()
+    if len(data) > limit:
+        raise Invalid(
+            f"Le message fait {megabytes(len(data))} une fois encodé : la taille maximale est "
+            f"{megabytes(limit)}. Retirez des pièces jointes ou raccourcissez le texte.",
+            [Problem("attachments", "too_large", "Message trop volumineux.")],
+        )
+    return data
 
 
 def quote(text: str) -> str:

@@ -316,6 +316,35 @@ def _forwarded(request: HttpRequest, mailbox: Account, message_id: int) -> list[
     return mime.parse(data).attachments
 
 
+def _draft(request: HttpRequest, mailbox: Account, values: dict[str, str]) -> mime.Draft:
+    """The draft of a compose form. Uploaded files are checked on their size (Django has
+    spooled the large ones to disk) before any is read into memory."""
+    uploads = request.FILES.getlist("attachments")
+    forwarded: list[mime.Attachment] = []
+    if values["forward_of"].isdigit():  # a forward carries the original's attachments
+        forwarded = _forwarded(request, mailbox, int(values["forward_of"]))
+    mime.check_sizes(
+        [(a.filename, len(a.data)) for a in forwarded]
+        + [(f.name or "piece-jointe", f.size or 0) for f in uploads],
+        body=values["body"],
+    )
+    return mime.Draft(
+        sender="",
+        to=mime.address_list(values["to"]),
+        cc=mime.address_list(values["cc"]),
+        bcc=mime.address_list(values["bcc"]),
+        subject=values["subject"].strip(),
+        body=values["body"],
+        attachments=forwarded
+        + [
+            mime.Attachment(f.name or "piece-jointe", f.content_type or "", f.read())
+            for f in uploads
+        ],
+        in_reply_to=values["in_reply_to"],
+        references=values["references"],
+    )
+
+
 @require_http_methods(["GET", "POST"])
 @mailbox_view
 def compose_view(request: HttpRequest, mailbox: Account, space: str) -> HttpResponse:
@@ -337,25 +366,9 @@ def compose_view(request: HttpRequest, mailbox: Account, space: str) -> HttpResp
         }
         draft_id_raw = request.POST.get("draft_id", "")
         draft_id = int(draft_id_raw) if draft_id_raw.isdigit() else None
-        attachments = [
-            mime.Attachment(f.name or "piece-jointe", f.content_type or "", f.read())
-            for f in request.FILES.getlist("attachments")
-        ]
-        if values["forward_of"].isdigit():  # a forward carries the original's attachments
-            attachments = _forwarded(request, mailbox, int(values["forward_of"])) + attachments
-        draft = mime.Draft(
-            sender="",
-            to=mime.address_list(values["to"]),
-            cc=mime.address_list(values["cc"]),
-            bcc=mime.address_list(values["bcc"]),
-            subject=values["subject"].strip(),
-            body=values["body"],
-            attachments=attachments,
-            in_reply_to=values["in_reply_to"],
-            references=values["references"],
-        )
         ctx = _ctx(request, mailbox)
         try:
+            draft = _draft(request, mailbox, values)
             if request.POST.get("save_draft"):
                 operations.save_draft(ctx, mailbox, draft, space=space, draft_id=draft_id)
                 messages.success(request, "Brouillon enregistré.")
@@ -392,13 +405,15 @@ def compose_view(request: HttpRequest, mailbox: Account, space: str) -> HttpResp
         error=error,
         autocomplete_url=autocomplete_url,
         forwarded=[a.filename for a in forwarded],
+        max_message=mime.megabytes(settings.SMTP_MAX_BYTES),
     )
     return render(request, "mail/compose.html", context, status=422 if error else 200)
 
 
 @login_required
 def autocomplete_view(request: HttpRequest) -> JsonResponse:
-    """Fallback address search (name or address), used when the directory's is absent."""
+    """Address suggestions in the webmail's format, from the directory's search only
+    (liste rouge and unlisted accounts are never suggested)."""
     results = [
         {
             "label": f"{a.display_name} <{addresses.sender_address(a)}>",

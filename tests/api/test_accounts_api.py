@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.test import Client
 
 from caducee.api.tokens import issue_token, revoke_token, user_for_token
+from caducee.audit.models import AuditEvent
 from caducee.core.context import cli_context
 from caducee.people.models import User
 from caducee.structures.models import Structure
@@ -52,3 +53,34 @@ def test_openapi_schema_documents_the_field_table(client: Client) -> None:
     properties = schema["components"]["schemas"]["AccountFields"]["properties"]
     assert properties["rpps"]["title"] == "RPPS"
     assert "Compte(s) de connexion" in {p["title"] for p in properties.values()}
+
+
+def test_a_bulk_read_is_one_audit_event_with_its_filters(
+    client: Client, alice: User, structure_a: Structure
+) -> None:
+    for _ in range(3):
+        make_account(structure_a, "PER")
+    headers = bearer(alice)
+    before = AuditEvent.objects.count()
+    response = client.get(
+        f"/api/v1/structures/{structure_a.pk}/accounts", {"type": "PER"}, **headers
+    )
+    assert len(response.json()) == 3
+    [event] = AuditEvent.objects.filter(seq__gt=before)  # one event, not one per account
+    assert event.action == "account.list_read" and event.channel == "api"
+    assert event.actor == alice and event.structure_id == structure_a.pk
+    assert event.detail == {"count": 3, "q": "", "state": "", "type": "PER"}
+    client.get(f"/api/v1/structures/{structure_a.pk}/accounts", {"q": "zzz"}, **headers)
+    last = AuditEvent.objects.order_by("-seq").first()
+    assert last is not None and last.detail["count"] == 0 and last.detail["q"] == "zzz"
+
+
+def test_a_refused_bulk_read_records_nothing(
+    client: Client, bob: User, structure_a: Structure
+) -> None:
+    make_account(structure_a, "PER")
+    before = AuditEvent.objects.count()
+    response = client.get(f"/api/v1/structures/{structure_a.pk}/accounts", **bearer(bob))
+    assert response.status_code == 404
+    assert not AuditEvent.objects.filter(action="account.list_read").exists()
+    assert AuditEvent.objects.count() == before + 1  # the token's creation only

@@ -107,3 +107,81 @@ def test_outside_recipients_are_refused_in_french(
     )
     assert response.status_code == 422
     assert "espace de confiance MSSanté" in response.json()["detail"]
+
+
+def _send(client: Client, token: str, **fields: Any) -> Any:
+    payload = {"mailbox": "labo@ch-a.mssante.fr", "to": ["paul.martin@ch-a.mssante.fr"]}
+    payload.update(fields)
+    return client.post(
+        "/api/v1/mail/messages", payload, content_type="application/json", **auth(token)
+    )
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"subject": "a\r\nBcc: x@y.fr"}, "subject"),
+        ({"subject": "a\nb"}, "subject"),
+        ({"to": ["paul.martin@ch-a.mssante.fr\r\nBcc: x@y.fr"]}, "to"),
+        ({"cc": ["paul.martin@ch-a.mssante.fr\nX: y"]}, "cc"),
+    ],
+)
+def test_a_line_break_in_a_header_is_a_422(
+    client: Client,
+    app_box: Account,
+    martine: Account,
+    paul: Account,
+    fields: dict[str, Any],
+    field: str,
+) -> None:
+    token = issue_token(cli_context(), user_of(martine), "x")
+    response = _send(client, token, **fields)
+    assert response.status_code == 422, response.content
+    body = response.json()
+    assert "retour à la ligne" in body["detail"] or "adresse mail valide" in body["detail"]
+    assert field in {p["field"] for p in body["problems"]}
+    assert not Message.objects.filter(mailbox=paul).exists()
+
+
+def test_an_attachment_over_the_message_size_is_refused_before_decoding(
+    client: Client, app_box: Account, martine: Account, settings: Any
+) -> None:
+    settings.SMTP_MAX_BYTES = 200_000
+    token = issue_token(cli_context(), user_of(martine), "x")
+    big = base64.b64encode(b"x" * 300_000).decode()
+    response = _send(
+        client,
+        token,
+        subject="Scan",
+        attachments=[{"filename": "scan.pdf", "content_base64": big}],
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"].startswith("La pièce jointe « scan.pdf » (0,3 Mo) dépasse")
+    assert not Message.objects.exists()
+
+
+def test_a_message_of_several_megabytes_goes_through_the_json_api(
+    client: Client, app_box: Account, martine: Account, paul: Account
+) -> None:
+    # Over Django's default 2.5 MB in-memory body: the limit follows the message size.
+    token = issue_token(cli_context(), user_of(martine), "x")
+    pdf = base64.b64encode(b"%PDF" * 1_000_000).decode()
+    response = _send(
+        client,
+        token,
+        subject="Imagerie",
+        attachments=[{"filename": "irm.pdf", "content_base64": pdf}],
+    )
+    assert response.status_code == 201, response.content[:300]
+    assert Message.objects.get(mailbox=paul).has_attachments
+
+
+def test_a_request_over_the_body_limit_is_a_413_in_french(
+    client: Client, app_box: Account, martine: Account, settings: Any
+) -> None:
+    token = issue_token(cli_context(), user_of(martine), "x")
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+    big = base64.b64encode(b"x" * 20_000).decode()
+    response = _send(client, token, attachments=[{"filename": "a", "content_base64": big}])
+    assert response.status_code == 413
+    assert response.json()["detail"].startswith("La requête dépasse la taille maximale")

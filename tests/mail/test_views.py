@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from caducee.accounts.models import Account
@@ -179,5 +181,132 @@ def test_compose_uses_the_directory_autocomplete_and_the_fallback_answers(
     web = client_for(martine)
     page = web.get("/messagerie/pro/nouveau/").content.decode()
     assert f'data-autocomplete="{reverse("directory:autocomplete")}"' in page
+    _list(paul)
     found = web.get("/messagerie/autocompletion/?q=paul").json()["results"]
     assert [r["address"] for r in found] == ["paul.martin@ch-a.mssante.fr"]
+
+
+def _list(account: Account) -> None:
+    """Listed in the directory: visible (saving refreshes its search row)."""
+    account.visible = True
+    account.save()
+
+
+def _suggested(web: Client, query: str) -> list[str]:
+    found = web.get("/messagerie/autocompletion/", {"q": query}).json()["results"]
+    return [r["address"] for r in found]
+
+
+def test_autocomplete_never_suggests_the_liste_rouge(
+    client_for: Any, martine: Account, paul: Account, secretariat: Account
+) -> None:
+    from caducee.core.context import cli_context
+    from caducee.directory.operations import set_red_list
+
+    _list(paul)
+    web = client_for(martine)
+    assert _suggested(web, "paul") == ["paul.martin@ch-a.mssante.fr"]
+    assert _suggested(web, "secretariat") == ["secretariat@ch-a.mssante.fr"]
+    set_red_list(cli_context(), paul, True)
+    set_red_list(cli_context(), secretariat, True)
+    assert _suggested(web, "paul") == []
+    assert _suggested(web, "paul.martin@") == []
+    assert _suggested(web, "secretariat") == []
+    # Same answer as the directory's own autocomplete: one rule, one place.
+    directory = web.get("/annuaire/autocompletion/", {"q": "paul"}).json()["results"]
+    assert directory == []
+
+
+def test_autocomplete_never_suggests_unlisted_accounts(
+    client_for: Any, martine: Account, paul: Account, outsider: Account
+) -> None:
+    # Preregistered and created hidden: not in the directory, so not suggested either,
+    # by name, by MSSanté address nor by personal email.
+    web = client_for(martine)
+    for query in ("paul", "martin", "paul.martin@ch-a", "paul.martin@perso", "charles"):
+        assert _suggested(web, query) == [], query
+
+
+def test_a_liste_rouge_address_typed_by_hand_is_delivered(
+    client_for: Any, martine: Account, paul: Account
+) -> None:
+    from caducee.core.context import cli_context
+    from caducee.directory.operations import set_red_list
+
+    set_red_list(cli_context(), paul, True)
+    response = client_for(martine).post(
+        "/messagerie/pro/nouveau/",
+        {"to": "paul.martin@ch-a.mssante.fr", "subject": "Avis", "body": "x"},
+    )
+    assert response.status_code == 302
+    assert Message.objects.filter(mailbox=paul, folder="inbox").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "expected"),
+    [
+        ("subject", "a\r\nBcc: x@y.fr", "L'objet ne doit pas contenir de retour à la ligne"),
+        ("in_reply_to", "<a@b.fr>\r\nBcc: x@y.fr", "L'en-tête In-Reply-To"),
+        ("references", "<a@b.fr>\n<c@d.fr>", "L'en-tête References"),
+    ],
+)
+def test_a_line_break_in_a_header_is_a_form_error(
+    client_for: Any, martine: Account, paul: Account, field: str, value: str, expected: str
+) -> None:
+    data = {"to": "paul.martin@ch-a.mssante.fr", "subject": "Objet", "body": "b"}
+    data[field] = value
+    if field == "references":
+        data["in_reply_to"] = "<x@y.fr>"
+    response = client_for(martine).post("/messagerie/pro/nouveau/", data)
+    assert response.status_code == 422
+    assert expected in html.unescape(response.content.decode())
+    assert not Message.objects.filter(mailbox=paul).exists()
+
+
+def test_an_attachment_over_the_message_size_is_refused_unread(
+    client_for: Any, martine: Account, paul: Account, settings: Any
+) -> None:
+    settings.SMTP_MAX_BYTES = 200_000
+    big = SimpleUploadedFile("scanner complet.pdf", b"x" * 300_000, "application/pdf")
+    response = client_for(martine).post(
+        "/messagerie/pro/nouveau/",
+        {"to": "paul.martin@ch-a.mssante.fr", "subject": "Scan", "body": "b", "attachments": big},
+    )
+    assert response.status_code == 422
+    page = html.unescape(response.content.decode())
+    assert "La pièce jointe « scanner complet.pdf » (0,3 Mo) dépasse la taille maximale" in page
+    assert "(message complet : 0,2 Mo au plus)" in page
+    assert not Message.objects.exists()  # neither sent nor kept
+
+
+def test_attachments_over_the_message_size_together_are_refused(
+    client_for: Any, martine: Account, settings: Any
+) -> None:
+    settings.SMTP_MAX_BYTES = 200_000
+    files = [SimpleUploadedFile(f"p{n}.pdf", b"x" * 60_000) for n in range(3)]
+    response = client_for(martine).post(
+        "/messagerie/pro/nouveau/",
+        {
+            "to": "paul.martin@ch-a.mssante.fr",
+            "subject": "S",
+            "attachments": files,
+            "save_draft": "1",
+        },
+    )
+    assert response.status_code == 422
+    assert "Les pièces jointes font ensemble" in html.unescape(response.content.decode())
+    assert not Message.objects.exists()
+
+
+def test_attachments_under_the_message_size_are_sent(
+    client_for: Any, martine: Account, paul: Account, settings: Any
+) -> None:
+    settings.SMTP_MAX_BYTES = 200_000
+    files = [SimpleUploadedFile(f"p{n}.pdf", b"%PDF" * 10_000) for n in range(2)]
+    response = client_for(martine).post(
+        "/messagerie/pro/nouveau/",
+        {"to": "paul.martin@ch-a.mssante.fr", "subject": "S", "attachments": files},
+    )
+    assert response.status_code == 302
+    received = Message.objects.get(mailbox=paul)
+    assert received.has_attachments and received.size <= 200_000
