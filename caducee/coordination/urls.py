@@ -37,6 +37,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="partner_access",
     ),
     path(
+        "dossiers/<int:record_id>/partenaires/<int:partner_id>/suspendre/",
+        partners.partner_suspend,
+        name="partner_suspend",
+    ),
+    path(
         "dossiers/<int:record_id>/partenaires/<int:partner_id>/compte-externe/",
         partners.partner_external,
         name="partner_external",
@@ -60,4 +65,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="external_resend",
     ),
     path("activation/<str:token>/", externals.activate, name="activate"),
+    path(
+        "invitations/<int:grant_id>/accepter/",
+        externals.invitation_accept,
+        name="invitation_accept",
+    ),
 ]

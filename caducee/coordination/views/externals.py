@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from caducee.coordination import access, operations
 from caducee.coordination.models import Contact, ExternalAccount, RightsProfile
 from caducee.coordination.permissions import EXTERNAL_CREATE, EXTERNAL_MODIFY, ProfileKind
-from caducee.coordination.views.common import internal_only, menu, person
+from caducee.coordination.views.common import internal_only, menu, not_found, person
 from caducee.coordination.views.rights import administered
 from caducee.core.errors import Forbidden, Invalid, NotFound, Problem
 from caducee.identity import links
@@ -210,6 +210,23 @@ def external_resend(request: HttpRequest, external_id: int) -> HttpResponse:
     else:
         messages.success(request, f"Nouveau lien d'activation envoyé à {external.user.email}.")
     return redirect("coordination:external_edit", external_id=external_id)
+
+
+@require_POST
+def invitation_accept(request: HttpRequest, grant_id: int) -> HttpResponse:
+    """The logged-in external partner accepts a structure's invitation (home page)."""
+    if not request.user.is_authenticated:
+        return redirect("identity:login")
+    try:
+        grant = operations.accept_invitation(web_context(request), grant_id)
+    except NotFound:
+        return not_found(request)
+    messages.success(
+        request,
+        f"Invitation de {grant.structure.name} acceptée : ses dossiers dont vous êtes "
+        "partenaire vous sont ouverts.",
+    )
+    return redirect("coordination:home")
 
 
 @require_http_methods(["GET", "POST"])
