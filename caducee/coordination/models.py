@@ -190,6 +190,21 @@ class Contact(models.Model):
     def display_name(self) -> str:
         return str(self)
 
+    @property
+    def shared_external(self) -> ExternalAccount | None:
+        """The linked external account, if this contact's structure created it or accepted it
+        (the partner took its invitation). Otherwise None: pages of the structure must not
+        tell that the address has an account elsewhere."""
+        external = self.external_account
+        if external is None:
+            return None
+        if external.owner_structure_id == self.structure_id:
+            return external
+        accepted = ExternalGrant.objects.filter(
+            structure_id=self.structure_id, external=external, accepted_at__isnull=False
+        ).exists()
+        return external if accepted else None
+
 
 class ContactType(models.TextChoices):
     GP = "medecin_traitant", "Médecin traitant"

@@ -60,6 +60,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("comptes-externes/nouveau/", externals.external_create, name="external_create"),
     path("comptes-externes/<int:external_id>/", externals.external_edit, name="external_edit"),
     path(
+        "comptes-externes/<int:external_id>/suspendre/",
+        externals.external_suspend,
+        name="external_suspend",
+    ),
+    path(
         "comptes-externes/<int:external_id>/relancer/",
         externals.external_resend,
         name="external_resend",

@@ -130,6 +130,7 @@ SEALED: dict[str, tuple[Args, Args]] = {
     "external_create": (lambda w: [], lambda w: []),
     "external_edit": (lambda w: [w.external.pk], lambda w: [w.external.pk]),
     "external_resend": (lambda w: [w.external.pk], lambda w: [w.external.pk]),
+    "external_suspend": (lambda w: [w.external.pk], lambda w: [w.external.pk]),
 }
 # Pages an external partner uses on record A; on record B they answer 404.
 OPEN_ON_A: dict[str, tuple[Args, Args]] = {

@@ -503,3 +503,49 @@ class TestExternalSealPages:
         assert partner_client.get(url).status_code == 200
         assert AuditEvent.objects.filter(action="coordination.external_suspend").count() == 1
         assert AuditEvent.objects.filter(action="coordination.external_restore").count() == 1
+
+    def test_administrator_suspends_from_the_account_page(
+        self, alice: User, bob: User, fcorre_account: ExternalAccount, record_a: Record
+    ) -> None:
+        from caducee.coordination import access
+
+        edit = reverse("coordination:external_edit", args=[fcorre_account.pk])
+        page = client_for(alice).get(edit).content.decode()
+        assert "Accès aux dossiers de vos structures" in page
+        suspend = reverse("coordination:external_suspend", args=[fcorre_account.pk])
+        structure = record_a.structure
+        assert client_for(bob).post(suspend, {"structure": structure.pk}).status_code == 404
+        client_for(alice).post(suspend, {"structure": structure.pk, "suspended": "1"})
+        assert not access.records_for(fcorre_account.user).exists()
+        assert "accès suspendu" in client_for(alice).get(edit).content.decode()
+        client_for(alice).post(suspend, {"structure": structure.pk, "suspended": "0"})
+        assert list(access.records_for(fcorre_account.user)) == [record_a]
+
+    def test_a_link_by_email_alone_is_not_shown(
+        self, camille: User, bob: User, record_a: Record, structure_b: Structure
+    ) -> None:
+        """Old data: A's contact linked by email to B's account shows nothing of it."""
+        gp_b = operations.create_contact(
+            cli_context(),
+            structure_b,
+            operations.ContactInput(last_name="Generaliste", email="gp@cabinet.test"),
+        )
+        pgen = operations.create_external_account_manual(
+            ctx_for(bob), gp_b, "pgen", profile(structure_b, "Partenaire externe contributeur")
+        ).external
+        gp_a = operations.create_contact(
+            cli_context(),
+            record_a.structure,
+            operations.ContactInput(last_name="Generaliste", email="gp@cabinet.test"),
+        )
+        Contact.objects.filter(pk=gp_a.pk).update(external_account=pgen)
+        operations.attach_partner(cli_context(), record_a, gp_a, "medecin_traitant")
+        client = client_for(camille)
+        for url in (
+            reverse("coordination:contacts"),
+            reverse("coordination:partners", args=[record_a.pk]),
+        ):
+            page = client.get(url).content.decode()
+            assert "gp@cabinet.test" in page and "pgen" not in page, url
+        row = re.search(r'<tr id="partner-.*?</tr>', page, re.S)
+        assert row is not None and "Pas de compte externe" in row.group(0)
