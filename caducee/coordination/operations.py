@@ -792,7 +792,8 @@ def create_contact(ctx: Context, structure: Structure, data: ContactInput) -> Co
 def update_contact(ctx: Context, contact: Contact, data: ContactInput) -> Contact:
     access.require_structure_permission(ctx, contact.structure, CONTACT_MANAGE)
     values = _clean_contact(data)
-    if contact.external_account_id is not None and values["email"] != contact.email:
+    shared = contact.shared_external
+    if shared is not None and values["email"] != contact.email:
         raise _fail(
             "Ce contact a un compte externe : son adresse mail ne se change pas ici.",
             "email",
@@ -805,7 +806,9 @@ def update_contact(ctx: Context, contact: Contact, data: ContactInput) -> Contac
         for key, value in values.items():
             setattr(contact, key, value)
         if "email" in changes:
+            # A pending invitation (or an old link by email) follows the old address.
             contact.invited_at = None
+            contact.external_account = None
         contact.save()
         _link_existing_external(contact)
         audit(

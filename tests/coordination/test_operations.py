@@ -831,3 +831,29 @@ class TestListeRouge:
         with pytest.raises(NotFound):
             operations.import_directory_contact(ctx_for(camille), structure_a, account.pk)
         assert not Contact.objects.filter(email=account.email).exists()
+
+
+def test_a_new_address_replaces_a_pending_invitation(
+    camille: User, bob: User, record_a: Record, structure_a: Structure, structure_b: Structure
+) -> None:
+    gp_b = operations.create_contact(
+        cli_context(), structure_b, operations.ContactInput(last_name="Gp", email="gp@cabinet.test")
+    )
+    operations.create_external_account_manual(
+        ctx_for(bob), gp_b, "pgen", profile(structure_b, "Partenaire externe contributeur")
+    )
+    gp_a = operations.create_contact(
+        cli_context(), structure_a, operations.ContactInput(last_name="Gp", email="gp@cabinet.test")
+    )
+    partner = operations.attach_partner(cli_context(), record_a, gp_a, "medecin_traitant")
+    reader = profile(structure_a, "Partenaire externe lecture seule")
+    operations.create_external_account(ctx_for(camille), partner, "gpa", reader)
+    gp_a.refresh_from_db()
+    changed = operations.update_contact(
+        ctx_for(camille),
+        gp_a,
+        operations.ContactInput(last_name="Gp", email="gp.perso@cabinet.test"),
+    )
+    assert changed.external_account is None and changed.invited_at is None
+    partner.refresh_from_db()
+    assert operations.create_external_account(ctx_for(camille), partner, "gpa", reader) is not None
