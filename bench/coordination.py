@@ -43,10 +43,11 @@ def prepare_database(kind: str, pg_url: str) -> None:
 
 
 def fill(records: int, partners: int, rng: random.Random) -> tuple[Any, Any, Any, Any, float]:
+    from django.utils import timezone
     from stdnum import luhn
 
     from caducee.coordination import operations
-    from caducee.coordination.models import Contact, Membership, Partner, Record
+    from caducee.coordination.models import Contact, ExternalGrant, Membership, Partner, Record
     from caducee.core.context import cli_context
     from caducee.people.models import User
     from caducee.structures.models import Structure
@@ -94,12 +95,19 @@ def fill(records: int, partners: int, rng: random.Random) -> tuple[Any, Any, Any
         "fcorre",
         operations.find_profile(home, "Partenaire externe contributeur"),
     ).external
-    # The partner follows people of every structure: one contact per structure, same email.
+    # The partner follows people of every structure: one contact per structure, same email,
+    # each structure having invited the account and the partner having accepted.
     contacts = {home.pk: contact}
     for structure in structures[1:]:
         contacts[structure.pk] = Contact.objects.create(
             structure=structure, last_name="CORRE", email="fc@bench.fr", external_account=external
         )
+    ExternalGrant.objects.bulk_create(
+        [
+            ExternalGrant(structure=structure, external=external, accepted_at=timezone.now())
+            for structure in structures[1:]
+        ]
+    )
     chosen = rng.sample(list(Record.objects.values_list("pk", "structure_id")), partners)
     Partner.objects.bulk_create(
         [

@@ -61,6 +61,18 @@ def register(commands: Any) -> None:
     listing.add_argument("--json", action="store_true", help="sortie JSON")
     listing.set_defaults(func=list_externals)
 
+    suspend = external_sub.add_parser(
+        "suspend",
+        help="suspendre (ou rétablir avec --restore) l'accès d'un compte externe à tous les "
+        "dossiers d'une structure",
+    )
+    suspend.add_argument(
+        "--structure", required=True, help="structure dont les dossiers se ferment"
+    )
+    suspend.add_argument("--identifier", required=True, help="identifiant du compte externe")
+    suspend.add_argument("--restore", action="store_true", help="rétablir l'accès")
+    suspend.set_defaults(func=suspend_external)
+
 
 def list_profiles(args: argparse.Namespace) -> int:
     from caducee.coordination.operations import ensure_default_profiles
@@ -193,4 +205,23 @@ def list_externals(args: argparse.Namespace) -> int:
             f"{row['identifier']}\t{row['email']}\t{row['status']}\t{row['home_structure']}\t"
             f"{row['profile']}"
         )
+    return 0
+
+
+def suspend_external(args: argparse.Namespace) -> int:
+    from caducee.coordination.models import ExternalAccount
+    from caducee.coordination.operations import set_structure_suspension
+    from caducee.core.context import cli_context
+    from caducee.core.errors import NotFound
+    from caducee.structures.access import find_structure
+
+    structure = find_structure(args.structure)
+    external = ExternalAccount.objects.filter(identifier=args.identifier.strip().lower()).first()
+    if external is None:
+        raise NotFound(f"Compte externe « {args.identifier} » introuvable.")
+    set_structure_suspension(cli_context(), structure, external, not args.restore)
+    if args.restore:
+        print(f"Accès de « {external.identifier} » aux dossiers de {structure.name} rétabli.")
+    else:
+        print(f"Accès de « {external.identifier} » aux dossiers de {structure.name} suspendu.")
     return 0

@@ -109,6 +109,11 @@ ACTION_LABELS: dict[str, str] = {
     "coordination.external_modify": "Modification d'un compte externe",
     "coordination.external_activate": "Activation d'un compte externe",
     "coordination.external_activation_resent": "Renvoi du lien d'activation d'un compte externe",
+    "coordination.records_list": "Consultation d'une liste de dossiers usagers",
+    "coordination.external_invite": "Invitation d'un partenaire externe",
+    "coordination.external_share_accept": "Invitation acceptée par un partenaire externe",
+    "coordination.external_suspend": "Suspension de l'accès d'un partenaire externe",
+    "coordination.external_restore": "Rétablissement de l'accès d'un partenaire externe",
 }
 
 CHANNEL_LABELS = {

@@ -9,6 +9,9 @@ detachment or an access removal takes effect at once, even for an open session.
   enabled (plus, when an administrator attached it to a regular structure, that structure's
   records), with its profile's permissions capped to what an outsider may ever hold. It
   sees nothing else: unknown and forbidden both answer 404.
+- A structure's records open to an external account only when that structure created the
+  account or accepted it (an `ExternalGrant`, with the structure's own profile), and has not
+  suspended it for its records (`external_structures`).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from django.db.models import Q, QuerySet
 from caducee.coordination.models import (
     Contact,
     ExternalAccount,
+    ExternalGrant,
     ExternalStatus,
     Membership,
     Partner,
@@ -96,20 +100,57 @@ def structures_with(user: User | None, permission: str) -> list[Structure]:
     return list(Structure.objects.filter(pk__in=ids).order_by("name"))
 
 
-def _external_permissions(external: ExternalAccount) -> frozenset[str]:
+def _capped(profile: RightsProfile) -> frozenset[str]:
+    return profile.permission_set & EXTERNAL_ALLOWED
+
+
+def external_structures(external: ExternalAccount) -> dict[int, frozenset[str]]:
+    """Structure id → permissions, for every structure whose records may open to this
+    external account (read afresh from the database).
+
+    - The structure that created the account, unless it suspended the account for its
+      records: the account's own profile.
+    - Any other structure only through an accepted `ExternalGrant` that it has not
+      suspended: the profile that structure chose (the account's own when none).
+
+    A contact linked to the account by some other path (an email match, old data) opens
+    nothing by itself.
+    """
     if external.status != ExternalStatus.ACTIVE or not external.user.is_active:
-        return frozenset()
-    return external.profile.permission_set & EXTERNAL_ALLOWED
+        return {}
+    grants = {
+        g.structure_id: g
+        for g in ExternalGrant.objects.select_related("profile").filter(external=external)
+    }
+    result: dict[int, frozenset[str]] = {}
+    owner = external.owner_structure_id
+    own = grants.get(owner)
+    if own is None or not own.is_suspended:
+        result[owner] = _capped(external.profile)
+    for structure_id, grant in grants.items():
+        if structure_id == owner or grant.accepted_at is None or grant.is_suspended:
+            continue
+        result[structure_id] = _capped(grant.profile or external.profile)
+    return result
 
 
-def _external_sees(external: ExternalAccount, record: Record) -> bool:
-    if (
-        not external.home_structure.is_external
-        and record.structure_id == external.home_structure_id
-    ):
+def _home_opens(external: ExternalAccount, allowed: dict[int, frozenset[str]]) -> bool:
+    home = external.home_structure
+    return not home.is_external and home.pk in allowed
+
+
+def _external_sees(
+    external: ExternalAccount, record: Record, allowed: dict[int, frozenset[str]]
+) -> bool:
+    if record.structure_id not in allowed:
+        return False
+    if _home_opens(external, allowed) and record.structure_id == external.home_structure_id:
         return True
     return Partner.objects.filter(
-        record=record, contact__external_account=external, access_enabled=True
+        record=record,
+        contact__external_account=external,
+        contact__structure_id=record.structure_id,
+        access_enabled=True,
     ).exists()
 
 
@@ -119,21 +160,26 @@ def records_for(user: User | None, permission: str = RECORD_READ) -> QuerySet[Re
         return Record.objects.none()
     external = external_of(user)
     if external is not None:
-        perms = _external_permissions(external)
-        if RECORD_READ not in perms or permission not in perms:
+        allowed = external_structures(external)
+        ids = [
+            sid for sid, perms in allowed.items() if RECORD_READ in perms and permission in perms
+        ]
+        if not ids:
             return Record.objects.none()
         # Start from the account's contacts (indexed), not from every record.
         partner_of = Partner.objects.filter(
-            contact__external_account=external, access_enabled=True
+            contact__external_account=external,
+            contact__structure_id__in=ids,
+            access_enabled=True,
         ).values("record_id")
         condition = Q(pk__in=partner_of)
-        if not external.home_structure.is_external:
-            condition |= Q(structure=external.home_structure)
-        return Record.objects.filter(condition)
+        if _home_opens(external, allowed) and external.home_structure_id in ids:
+            condition |= Q(structure_id=external.home_structure_id)
+        return Record.objects.filter(condition, structure_id__in=ids)
     structures = structures_with(user, RECORD_READ)
     if permission != RECORD_READ:
-        allowed = {s.pk for s in structures_with(user, permission)}
-        structures = [s for s in structures if s.pk in allowed]
+        allowed_ids = {s.pk for s in structures_with(user, permission)}
+        structures = [s for s in structures if s.pk in allowed_ids]
     return Record.objects.filter(structure__in=structures)
 
 
@@ -143,11 +189,11 @@ def permissions_on(user: User | None, record: Record) -> frozenset[str]:
         return frozenset()
     external = external_of(user)
     if external is not None:
-        perms = _external_permissions(external)
-        if not perms:
+        allowed = external_structures(external)
+        perms = allowed.get(record.structure_id, frozenset())
+        if RECORD_READ not in perms:
             return frozenset()
-        sees = _external_sees(external, record)
-        return perms if sees and RECORD_READ in perms else frozenset()
+        return perms if _external_sees(external, record, allowed) else frozenset()
     perms = structure_permissions(user, record.structure)
     return perms if RECORD_READ in perms else frozenset()
 

@@ -84,7 +84,9 @@ def _entry_out(entry: Any) -> dict[str, Any]:
 @router.get("/coordination/records", response=list[RecordOut], summary="Dossiers usagers")
 def list_records(request: HttpRequest, q: str = "") -> Any:
     ctx = api_context(request)
-    return [_record_out(r) for r in operations.search_records(ctx, q[:100])[:500]]
+    records = list(operations.search_records(ctx, q[:100])[:500])
+    operations.read_record_list(ctx, records, "api", q[:100])  # one event, not one per row
+    return [_record_out(r) for r in records]
 
 
 @router.get("/coordination/records/{record_id}", response=RecordDetailOut, summary="Un dossier")

@@ -173,6 +173,10 @@ class Contact(models.Model):
         on_delete=models.SET_NULL,
         related_name="contacts",
     )
+    # When an external account was requested for this contact and its address could not
+    # receive one (it is another person's login): the partner row reads "not yet logged in"
+    # as for any invitation, and the address owner is told by email (no cross-tenant oracle).
+    invited_at = models.DateTimeField("invitation envoyée le", null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -185,6 +189,21 @@ class Contact(models.Model):
     @property
     def display_name(self) -> str:
         return str(self)
+
+    @property
+    def shared_external(self) -> ExternalAccount | None:
+        """The linked external account, if this contact's structure created it or accepted it
+        (the partner took its invitation). Otherwise None: pages of the structure must not
+        tell that the address has an account elsewhere."""
+        external = self.external_account
+        if external is None:
+            return None
+        if external.owner_structure_id == self.structure_id:
+            return external
+        accepted = ExternalGrant.objects.filter(
+            structure_id=self.structure_id, external=external, accepted_at__isnull=False
+        ).exists()
+        return external if accepted else None
 
 
 class ContactType(models.TextChoices):
@@ -260,3 +279,48 @@ class ExternalAccount(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status == ExternalStatus.ACTIVE
+
+
+class ExternalGrant(models.Model):
+    """What one structure decided about an external account, for its own records only.
+
+    The structure that created the account needs no row to open its records to it: a row
+    for it only records a suspension. Any other structure opens its records to the account
+    only through an accepted row: its coordinator invited the existing account from one of
+    its contacts, choosing the profile that applies to its records, and the partner accepted
+    (or its administrator chose it as the account's home structure). A structure suspends the
+    account for its own records with `suspended_at`; nothing else of the account changes.
+    """
+
+    structure = models.ForeignKey(
+        "structures.Structure", on_delete=models.CASCADE, related_name="external_grants"
+    )
+    external = models.ForeignKey(ExternalAccount, on_delete=models.CASCADE, related_name="grants")
+    # The structure's own external profile for its records; None: the account's profile.
+    profile = models.ForeignKey(
+        RightsProfile,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="external_grants",
+    )
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    invited_at = models.DateTimeField(auto_now_add=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    suspended_at = models.DateTimeField(null=True, blank=True)
+    suspended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["structure", "external"], name="one_grant_per_structure"
+            )
+        ]
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.suspended_at is not None

@@ -28,6 +28,7 @@ from caducee.coordination.models import (
     Contact,
     ContactType,
     ExternalAccount,
+    ExternalGrant,
     ExternalStatus,
     LiaisonEntry,
     Membership,
@@ -54,6 +55,7 @@ from caducee.coordination.permissions import (
 from caducee.core.context import Context, system_context
 from caducee.core.email import send_on_commit
 from caducee.core.errors import Forbidden, Invalid, NotFound, Problem
+from caducee.directory.entries import is_listed
 from caducee.identity import links
 from caducee.people.models import User
 from caducee.referentials.text import fold, strip_accents
@@ -255,7 +257,11 @@ def update_profile(
 
 def delete_profile(ctx: Context, profile: RightsProfile) -> None:
     access.require_structure_admin(ctx, profile.structure)
-    used = profile.members.count() + profile.external_accounts.count()
+    used = (
+        profile.members.count()
+        + profile.external_accounts.count()
+        + profile.external_grants.count()
+    )
     if used:
         raise Invalid(
             f"Le profil « {profile.name} » est attribué à {used} personne(s) : attribuez-leur "
@@ -538,18 +544,40 @@ def search_records(ctx: Context, text: str = "") -> QuerySet[Record]:
 
 
 def read_record(ctx: Context, record: Record, what: str = "record") -> None:
-    """Trace a read of a record by an external partner (internal reads are not logged)."""
-    detail = _external_detail(ctx)
-    if not detail:
-        return
+    """Trace one read of a record (identity, liaison log, documents list…), by anyone."""
     with transaction.atomic():
         audit(
             ctx,
             "coordination.record_read",
             structure=record.structure,
             target=record,
-            detail={**detail, "page": what},
+            detail={**_external_detail(ctx), "page": what},
         )
+
+
+def read_record_list(ctx: Context, records: Iterable[Record], where: str, query: str = "") -> None:
+    """Trace one list of records shown or returned: one event per structure listed (its
+    journal sees it), with the count and ids; never one event per row. Nothing shown,
+    nothing read: no event."""
+    by_structure: dict[int, list[Record]] = {}
+    for record in records:
+        by_structure.setdefault(record.structure_id, []).append(record)
+    if not by_structure:
+        return
+    with transaction.atomic():
+        for rows in by_structure.values():
+            audit(
+                ctx,
+                "coordination.records_list",
+                structure=rows[0].structure,
+                detail={
+                    **_external_detail(ctx),
+                    "page": where,
+                    "query": query,
+                    "count": len(rows),
+                    "records": [r.pk for r in rows],
+                },
+            )
 
 
 # --- Liaison log -------------------------------------------------------------------------------
@@ -698,16 +726,14 @@ def open_document(ctx: Context, document: RecordDocument) -> Path:
     path = document_path(document)
     if not path.is_file():
         raise NotFound("Le fichier de ce document est introuvable sur le serveur.")
-    detail = _external_detail(ctx)
-    if detail:
-        with transaction.atomic():
-            audit(
-                ctx,
-                "coordination.document_read",
-                structure=document.record.structure,
-                target=document.record,
-                detail={**detail, "document": document.pk},
-            )
+    with transaction.atomic():
+        audit(
+            ctx,
+            "coordination.document_read",
+            structure=document.record.structure,
+            target=document.record,
+            detail={**_external_detail(ctx), "document": document.pk},
+        )
     return path
 
 
@@ -766,7 +792,8 @@ def create_contact(ctx: Context, structure: Structure, data: ContactInput) -> Co
 def update_contact(ctx: Context, contact: Contact, data: ContactInput) -> Contact:
     access.require_structure_permission(ctx, contact.structure, CONTACT_MANAGE)
     values = _clean_contact(data)
-    if contact.external_account_id is not None and values["email"] != contact.email:
+    shared = contact.shared_external
+    if shared is not None and values["email"] != contact.email:
         raise _fail(
             "Ce contact a un compte externe : son adresse mail ne se change pas ici.",
             "email",
@@ -778,6 +805,10 @@ def update_contact(ctx: Context, contact: Contact, data: ContactInput) -> Contac
     with transaction.atomic():
         for key, value in values.items():
             setattr(contact, key, value)
+        if "email" in changes:
+            # A pending invitation (or an old link by email) follows the old address.
+            contact.invited_at = None
+            contact.external_account = None
         contact.save()
         _link_existing_external(contact)
         audit(
@@ -790,11 +821,21 @@ def update_contact(ctx: Context, contact: Contact, data: ContactInput) -> Contac
     return contact
 
 
+def _known_to(external: ExternalAccount, structure: Structure) -> bool:
+    """The structure created this external account, or invited or accepted it already."""
+    return (
+        external.owner_structure_id == structure.pk
+        or ExternalGrant.objects.filter(external=external, structure=structure).exists()
+    )
+
+
 def _link_existing_external(contact: Contact) -> None:
-    """A contact whose email is an existing external account's is that account's contact."""
+    """A contact whose email is that of an external account the contact's structure created
+    (or invited) is that account's contact. An account of another structure is never linked
+    by email alone: the structure must invite it (`create_external_account`)."""
     if contact.external_account_id is None and contact.email:
         existing = ExternalAccount.objects.filter(user__email=contact.email).first()
-        if existing is not None:
+        if existing is not None and _known_to(existing, contact.structure):
             contact.external_account = existing
             contact.save(update_fields=["external_account"])
 
@@ -814,7 +855,8 @@ def _directory_search() -> Callable[[str], Iterable[object]] | None:
 def directory_candidates(text: str, limit: int = 20) -> list[Account]:
     """Entries of the platform's regional directory matching the first letters typed.
 
-    Uses the directory app's search when it exists, else the visible valid accounts.
+    Uses the directory app's search when it exists, else the visible valid accounts that
+    the directory lists (`is_listed`: never the liste rouge, never unlisted accounts).
     """
     term = text.strip()
     if len(term) < 2:
@@ -824,16 +866,18 @@ def directory_candidates(text: str, limit: int = 20) -> list[Account]:
         found = [a for a in finder(term) if isinstance(a, Account)]
         if found:
             return found[:limit]
-    return list(
+    candidates = (
         Account.objects.filter(visible=True, state=AccountState.VALID)
         .filter(
             Q(last_name__istartswith=term)
             | Q(first_name__istartswith=term)
             | Q(email__istartswith=term.lower())
         )
-        .select_related("structure")
-        .order_by("last_name", "first_name")[:limit]
+        .select_related("structure", "listing")
+        .order_by("last_name", "first_name")
     )
+    # The directory's own rule decides who is listed; bounded scan.
+    return [a for a in candidates[: limit * 5] if is_listed(a)][:limit]
 
 
 def import_directory_contact(ctx: Context, structure: Structure, account_id: int) -> Contact:
@@ -844,7 +888,7 @@ def import_directory_contact(ctx: Context, structure: Structure, account_id: int
         .select_related("structure")
         .first()
     )
-    if account is None:
+    if account is None or not is_listed(account):
         raise NotFound("Fiche de l'annuaire introuvable.")
     existing = Contact.objects.filter(structure=structure, directory_account=account).first()
     if existing is not None:
@@ -1025,6 +1069,11 @@ def _check_identifier(identifier: str, exclude: int | None = None) -> str:
 
 
 def _check_contact_for_account(contact: Contact) -> None:
+    """What the structure itself knows stops a creation; nothing about other structures.
+
+    Whether the address is already someone's login elsewhere is never said here: see
+    `create_external_account` (an invitation) and `create_external_account_manual`.
+    """
     if not contact.email:
         raise _fail(
             f"{contact.display_name} n'a pas d'adresse mail dans l'annuaire : complétez sa fiche "
@@ -1032,29 +1081,30 @@ def _check_contact_for_account(contact: Contact) -> None:
             "email",
             "required",
         )
-    if contact.external_account is not None:
+    linked = contact.external_account
+    if linked is not None and _accepted_by(linked, contact.structure):
         raise _fail(
-            f"{contact.display_name} a déjà un compte externe "
-            f"(identifiant {contact.external_account.identifier}).",
+            f"{contact.display_name} a déjà un compte externe (identifiant {linked.identifier}).",
             "contact",
             "exists",
         )
-    person = User.objects.filter(email=contact.email).first()
-    if person is not None:
-        existing = ExternalAccount.objects.filter(user=person).first()
-        if existing is not None:
-            raise _fail(
-                f"L'adresse {contact.email} a déjà un compte externe (identifiant "
-                f"{existing.identifier}).",
-                "email",
-                "exists",
-            )
+    if contact.invited_at is not None:
         raise _fail(
-            f"{contact.email} est déjà l'adresse d'une personne ayant un compte Caducée : un "
-            "compte externe doit avoir sa propre adresse mail.",
-            "email",
-            "person",
+            f"Une invitation a déjà été envoyée à {contact.email} : le partenaire aura accès "
+            "au dossier dès qu'il l'aura acceptée.",
+            "contact",
+            "invited",
         )
+
+
+def _accepted_by(external: ExternalAccount, structure: Structure) -> bool:
+    """The structure created this external account, or accepted it (invitation taken)."""
+    return (
+        external.owner_structure_id == structure.pk
+        or ExternalGrant.objects.filter(
+            external=external, structure=structure, accepted_at__isnull=False
+        ).exists()
+    )
 
 
 def _check_external_profile(profile: RightsProfile | None, owner: Structure) -> RightsProfile:
@@ -1102,10 +1152,18 @@ def _new_external(
             "identifier",
             "unique",
         ) from None
-    Contact.objects.filter(email=contact.email, external_account__isnull=True).update(
-        external_account=external
-    )
+    # Only the creating structure's contacts: another structure decides for itself.
+    Contact.objects.filter(
+        structure=contact.structure, email=contact.email, external_account__isnull=True
+    ).update(external_account=external)
     contact.external_account = external
+    if not home.is_external and home.pk != contact.structure_id:
+        # Its administrator chose it as the home structure (checked by the caller).
+        ExternalGrant.objects.update_or_create(
+            structure=home,
+            external=external,
+            defaults={"accepted_at": timezone.now(), "invited_by": ctx.user},
+        )
     return external
 
 
@@ -1128,14 +1186,25 @@ def create_external_account(
     partner: Partner,
     identifier: str,
     profile: RightsProfile | None,
-) -> ExternalAccount:
-    """Automatic creation (seed 000 §3.1) from a record's partner; mails the activation link."""
+) -> ExternalAccount | None:
+    """Automatic creation (seed 000 §3.1) from a record's partner; mails the activation link.
+
+    When the address is already a login on the platform, no account is created: an
+    invitation is mailed to that address instead and None is returned. The caller shows
+    the same answer in both cases, so that a structure never learns whether the address
+    has an account elsewhere. If it is an external account, it opens this structure's
+    records only once its person accepts, with the profile chosen here.
+    """
     record = partner.record
     access.require_record_permission(ctx, record, EXTERNAL_CREATE)
     contact = partner.contact
     _check_contact_for_account(contact)
     chosen = _check_external_profile(profile, contact.structure)
     value = _check_identifier(identifier)
+    person = User.objects.filter(email=contact.email).first()
+    if person is not None:
+        _invite_existing(ctx, contact, person, chosen, record)
+        return None
     home = external_home_structure()
     with transaction.atomic():
         external = _new_external(
@@ -1157,6 +1226,129 @@ def create_external_account(
             },
         )
     return external
+
+
+def _invite_existing(
+    ctx: Context, contact: Contact, person: User, profile: RightsProfile, record: Record
+) -> None:
+    """The contact's address is already a login: invite it, never link it by email alone."""
+    structure = contact.structure
+    existing = ExternalAccount.objects.filter(user=person).first()
+    with transaction.atomic():
+        if existing is not None:
+            grant, created = ExternalGrant.objects.get_or_create(
+                structure=structure,
+                external=existing,
+                defaults={"profile": profile, "invited_by": ctx.user},
+            )
+            if not created and grant.accepted_at is None:
+                grant.profile = profile
+                grant.invited_by = ctx.user
+                grant.save(update_fields=["profile", "invited_by"])
+            contact.external_account = existing
+            template = "external_share"
+        else:
+            # An internal person's login cannot become an external account.
+            template = "external_address_taken"
+        contact.invited_at = timezone.now()
+        contact.save(update_fields=["external_account", "invited_at"])
+        send_on_commit(
+            person.email,
+            template,
+            {
+                "person": person,
+                "structure": structure,
+                "inviter": _who(ctx),
+                "login_url": login_url(),
+            },
+        )
+        audit(
+            ctx,
+            "coordination.external_invite",
+            structure=structure,
+            target=contact,
+            detail={"email": contact.email, "profile": profile.name, "record": record.pk},
+        )
+
+
+def pending_invitations(user: User | None) -> QuerySet[ExternalGrant]:
+    """The structures waiting for this external partner to accept sharing their records."""
+    external = access.external_of(user)
+    if external is None:
+        return ExternalGrant.objects.none()
+    return (
+        ExternalGrant.objects.filter(
+            external=external, accepted_at__isnull=True, suspended_at__isnull=True
+        )
+        .exclude(structure_id=external.owner_structure_id)
+        .select_related("structure", "invited_by")
+        .order_by("invited_at")
+    )
+
+
+def accept_invitation(ctx: Context, grant_id: int) -> ExternalGrant:
+    """The partner, logged in with their external account, accepts a structure's invitation:
+    from now on the structure's records where they are a partner open to them."""
+    grant = pending_invitations(ctx.user).filter(pk=grant_id).first()
+    if grant is None:
+        raise NotFound("Invitation introuvable.")
+    with transaction.atomic():
+        grant.accepted_at = timezone.now()
+        grant.save(update_fields=["accepted_at"])
+        audit(
+            ctx,
+            "coordination.external_share_accept",
+            structure=grant.structure,
+            target=grant.external,
+            detail={
+                **_external_detail(ctx),
+                "profile": grant.profile.name if grant.profile else grant.external.profile.name,
+            },
+        )
+    return grant
+
+
+def _require_partner_manager(ctx: Context, structure: Structure) -> None:
+    """An administrator of the structure, or a holder of `partner.manage` there."""
+    if access.is_server(ctx):
+        return
+    if ctx.user is not None and structure.admins.filter(user=ctx.user).exists():
+        return
+    access.require_structure_permission(ctx, structure, PARTNER_MANAGE)
+
+
+def set_structure_suspension(
+    ctx: Context, structure: Structure, external: ExternalAccount, suspended: bool
+) -> ExternalGrant:
+    """« Suspendre l'accès » / « Rétablir l'accès »: close (or reopen) every record of this
+    structure to this external account at once. The account and its access to other
+    structures' records do not change."""
+    _require_partner_manager(ctx, structure)
+    known = (
+        external.owner_structure_id == structure.pk
+        or ExternalGrant.objects.filter(external=external, structure=structure).exists()
+    )
+    if not known:
+        raise NotFound("Compte externe introuvable.")
+    with transaction.atomic():
+        grant, _ = ExternalGrant.objects.select_for_update().get_or_create(
+            structure=structure,
+            external=external,
+            defaults={"invited_by": ctx.user},
+        )
+        if grant.is_suspended == suspended:
+            return grant
+        grant.suspended_at = timezone.now() if suspended else None
+        grant.suspended_by = ctx.user if suspended else None
+        grant.save(update_fields=["suspended_at", "suspended_by"])
+        audit(
+            ctx,
+            "coordination.external_suspend" if suspended else "coordination.external_restore",
+            structure=structure,
+            target=external,
+            detail={"identifier": external.identifier},
+        )
+    return grant
 
 
 def _send_activation(ctx: Context, external: ExternalAccount, record: Record | None) -> None:
@@ -1214,6 +1406,15 @@ def create_external_account_manual(
     _check_contact_for_account(contact)
     chosen = _check_external_profile(profile, contact.structure)
     value = _check_identifier(identifier)
+    if User.objects.filter(email=contact.email).exists():
+        # One answer whatever the address is elsewhere (external account, internal login).
+        raise _fail(
+            f"Aucun compte avec mot de passe ne peut être créé pour {contact.email}. "
+            "Rattachez le contact à un dossier puis, dans l'onglet « Partenaires », "
+            "choisissez « Créer un compte externe » : une invitation partira à cette adresse.",
+            "email",
+            "unavailable",
+        )
     home = home_structure or external_home_structure()
     if not home.is_external:
         # Attaching to a regular structure opens its data: only its administrator may.
@@ -1364,6 +1565,17 @@ def modify_external_account(
         person.is_active = not changes.suspended
         person.save(update_fields=["first_name", "last_name", "is_active"])
         external.profile = profile
+        if (
+            home.pk != external.home_structure_id
+            and not home.is_external
+            and home.pk != external.owner_structure_id
+        ):
+            # Choosing a regular home structure is its administrator's acceptance.
+            ExternalGrant.objects.update_or_create(
+                structure=home,
+                external=external,
+                defaults={"accepted_at": timezone.now(), "invited_by": ctx.user},
+            )
         external.home_structure = home
         if changes.suspended:
             external.status = ExternalStatus.SUSPENDED

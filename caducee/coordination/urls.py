@@ -37,6 +37,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="partner_access",
     ),
     path(
+        "dossiers/<int:record_id>/partenaires/<int:partner_id>/suspendre/",
+        partners.partner_suspend,
+        name="partner_suspend",
+    ),
+    path(
         "dossiers/<int:record_id>/partenaires/<int:partner_id>/compte-externe/",
         partners.partner_external,
         name="partner_external",
@@ -55,9 +60,19 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("comptes-externes/nouveau/", externals.external_create, name="external_create"),
     path("comptes-externes/<int:external_id>/", externals.external_edit, name="external_edit"),
     path(
+        "comptes-externes/<int:external_id>/suspendre/",
+        externals.external_suspend,
+        name="external_suspend",
+    ),
+    path(
         "comptes-externes/<int:external_id>/relancer/",
         externals.external_resend,
         name="external_resend",
     ),
     path("activation/<str:token>/", externals.activate, name="activate"),
+    path(
+        "invitations/<int:grant_id>/accepter/",
+        externals.invitation_accept,
+        name="invitation_accept",
+    ),
 ]

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from caducee.coordination import access, operations
-from caducee.coordination.models import ExternalAccount, ExternalStatus, Partner, Record
+from caducee.coordination.models import (
+    Contact,
+    ExternalAccount,
+    ExternalStatus,
+    Partner,
+    Record,
+)
 from caducee.coordination.permissions import EXTERNAL_ALLOWED
 from caducee.core.context import cli_context
 from caducee.people.models import User
 from caducee.structures.models import Structure
-from tests.coordination.conftest import profile
+from tests.coordination.conftest import ctx_for, profile
 
 
 def test_internal_people(
@@ -74,3 +80,109 @@ def test_partner_of_another_structure_record_needs_its_own_partnership(
     )
     Partner.objects.create(record=record_c, contact=contact, contact_type="autre")
     assert record_c not in access.records_for(fcorre_account.user)
+
+
+# --- Security review M2: an external account belongs to the structure that created it ----
+
+
+def _gp_scenario(
+    structure_a: Structure, structure_b: Structure, bob: User
+) -> tuple[Record, Contact, ExternalAccount]:
+    """Review probe M2: A attaches a GP without an account to its record; later B creates an
+    external account for the same email (B's own contact, manual creation)."""
+    record = operations.create_record(
+        cli_context(),
+        structure_a,
+        operations.RecordInput(last_name="Dupont", first_name="Jean", birth_date="01/01/1940"),
+    )
+    gp_a = operations.create_contact(
+        cli_context(),
+        structure_a,
+        operations.ContactInput(
+            last_name="Generaliste", first_name="Paul", email="gp@cabinet.test"
+        ),
+    )
+    operations.attach_partner(cli_context(), record, gp_a, "medecin_traitant")
+    gp_b = operations.create_contact(
+        cli_context(),
+        structure_b,
+        operations.ContactInput(last_name="Generaliste", email="gp@cabinet.test"),
+    )
+    credentials = operations.create_external_account_manual(
+        ctx_for(bob), gp_b, "pgen", profile(structure_b, "Partenaire externe contributeur")
+    )
+    return record, gp_a, credentials.external
+
+
+def test_another_structures_account_does_not_open_a_record(
+    structure_a: Structure, structure_b: Structure, bob: User
+) -> None:
+    record, gp_a, pgen = _gp_scenario(structure_a, structure_b, bob)
+    gp_a.refresh_from_db()
+    assert gp_a.external_account is None  # not linked by email
+    assert record not in access.records_for(pgen.user)
+    assert access.permissions_on(pgen.user, record) == frozenset()
+    # A contact added to A's directory later is not linked either.
+    again = operations.create_contact(
+        cli_context(), structure_a, operations.ContactInput(last_name="Gp", email="gp@cabinet.test")
+    )
+    assert again.external_account is None
+
+
+def test_a_link_made_by_email_alone_opens_nothing(
+    structure_a: Structure, structure_b: Structure, bob: User
+) -> None:
+    """Data linked by the old email match (before this fix) stays closed until A accepts."""
+    record, gp_a, pgen = _gp_scenario(structure_a, structure_b, bob)
+    Contact.objects.filter(pk=gp_a.pk).update(external_account=pgen)
+    assert record not in access.records_for(pgen.user)
+    assert access.permissions_on(pgen.user, record) == frozenset()
+
+
+def test_acceptance_opens_with_the_accepting_structures_profile(
+    structure_a: Structure, structure_b: Structure, bob: User, camille: User
+) -> None:
+    record, gp_a, pgen = _gp_scenario(structure_a, structure_b, bob)
+    partner = Partner.objects.get(record=record, contact=gp_a)
+    reader = profile(structure_a, "Partenaire externe lecture seule")
+    assert operations.create_external_account(ctx_for(camille), partner, "pgen2", reader) is None
+    assert not ExternalAccount.objects.filter(identifier="pgen2").exists()
+    assert record not in access.records_for(pgen.user)  # the partner has not accepted
+    grant = operations.pending_invitations(pgen.user).get()
+    assert grant.structure == structure_a
+    operations.accept_invitation(ctx_for(pgen.user), grant.pk)
+    assert list(access.records_for(pgen.user)) == [record]
+    assert access.permissions_on(pgen.user, record) == {"record.read", "liaison.read"}
+
+
+def test_suspension_closes_the_structures_records_only(
+    fcorre_account: ExternalAccount, record_a: Record, camille: User, structure_a: Structure
+) -> None:
+    user = fcorre_account.user
+    assert list(access.records_for(user)) == [record_a]
+    operations.set_structure_suspension(ctx_for(camille), structure_a, fcorre_account, True)
+    assert list(access.records_for(User.objects.get(pk=user.pk))) == []
+    assert access.permissions_on(user, record_a) == frozenset()
+    fcorre_account.refresh_from_db()
+    assert fcorre_account.status == ExternalStatus.ACTIVE  # the account itself is unchanged
+    operations.set_structure_suspension(ctx_for(camille), structure_a, fcorre_account, False)
+    assert list(access.records_for(user)) == [record_a]
+
+
+def test_home_structure_suspends_home_access(
+    alice: User, record_a: Record, record_b: Record, structure_a: Structure
+) -> None:
+    contact = operations.create_contact(
+        cli_context(), structure_a, operations.ContactInput(last_name="Interim", email="i@x.fr")
+    )
+    credentials = operations.create_external_account_manual(
+        ctx_for(alice),
+        contact,
+        "interim",
+        profile(structure_a, "Partenaire externe lecture seule"),
+        structure_a,
+    )
+    user = credentials.external.user
+    assert set(access.records_for(user)) == {record_a, record_b}
+    operations.set_structure_suspension(ctx_for(alice), structure_a, credentials.external, True)
+    assert list(access.records_for(user)) == []

@@ -138,3 +138,24 @@ class TestOuterSeal:
 
     def test_internal_people_are_not_affected(self, alice: User) -> None:
         assert session_client(alice).get("/annuaire/").status_code == 200
+
+
+def test_list_and_reads_are_audited_for_internal_people(
+    camille: User, record_a: Record, record_b: Record
+) -> None:
+    """Security review M5: one event per list request (count and ids), and each read."""
+    from caducee.audit.models import AuditEvent
+
+    client = bearer_client(camille)
+    before = AuditEvent.objects.count()
+    listed = client.get("/api/v1/coordination/records").json()
+    assert AuditEvent.objects.count() == before + 1
+    event = AuditEvent.objects.order_by("-seq").first()
+    assert event is not None and event.action == "coordination.records_list"
+    assert event.actor == camille and event.channel == "api"
+    assert event.detail["count"] == len(listed) == 2
+    assert sorted(event.detail["records"]) == sorted(r["id"] for r in listed)
+    for suffix in ("", "/liaison", "/documents"):
+        client.get(f"/api/v1/coordination/records/{record_a.pk}{suffix}")
+    reads = AuditEvent.objects.filter(action="coordination.record_read", actor=camille)
+    assert sorted(e.detail["page"] for e in reads) == ["api", "api:documents", "api:liaison"]

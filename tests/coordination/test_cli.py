@@ -124,3 +124,47 @@ def test_errors_are_one_french_line(
         "pas-un-mail",
     )
     assert code == 1 and "n'est pas une adresse mail valide" in err
+
+
+def test_external_suspend_and_restore(
+    capsys: pytest.CaptureFixture[str], fcorre_account: ExternalAccount, structure_a: Structure
+) -> None:
+    from caducee.coordination import access
+    from caducee.coordination.models import Record
+
+    code, out, _ = run(
+        capsys,
+        "coordination",
+        "external",
+        "suspend",
+        "--structure",
+        structure_a.name,
+        "--identifier",
+        "fcorre",
+    )
+    assert code == 0 and "suspendu" in out
+    assert not access.records_for(fcorre_account.user).exists()
+    code, out, _ = run(
+        capsys,
+        "coordination",
+        "external",
+        "suspend",
+        "--structure",
+        structure_a.name,
+        "--identifier",
+        "fcorre",
+        "--restore",
+    )
+    assert code == 0 and "rétabli" in out
+    assert list(access.records_for(fcorre_account.user)) == list(Record.objects.all())
+    code, _, err = run(
+        capsys,
+        "coordination",
+        "external",
+        "suspend",
+        "--structure",
+        structure_a.name,
+        "--identifier",
+        "inconnu",
+    )
+    assert code == 1 and "introuvable" in err

@@ -496,23 +496,35 @@ class TestAutomaticCreation:
                 profile(structure_a, "Partenaire externe lecture seule"),
             )
 
-    def test_internal_persons_email_is_refused(
-        self, camille: User, record_a: Record, structure_a: Structure
+    def test_internal_persons_email_gets_a_notice_not_an_account(
+        self,
+        camille: User,
+        record_a: Record,
+        structure_a: Structure,
+        smtp_sink: SmtpSink,
+        django_capture_on_commit_callbacks: object,
     ) -> None:
+        """No error tells the coordinator that the address is someone's login: the address
+        owner is told by email, and no external account is made of their login."""
         contact = operations.create_contact(
             cli_context(),
             structure_a,
             operations.ContactInput(last_name="Coord", email=camille.email),
         )
         partner = operations.attach_partner(cli_context(), record_a, contact, "autre")
-        with pytest.raises(Invalid) as exc:
-            operations.create_external_account(
+        with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
+            result = operations.create_external_account(
                 ctx_for(camille),
                 partner,
                 "ccoord",
                 profile(structure_a, "Partenaire externe lecture seule"),
             )
-        assert exc.value.problems[0].code == "person"
+        assert result is None and not ExternalAccount.objects.exists()
+        contact.refresh_from_db()
+        assert contact.invited_at is not None and contact.external_account is None
+        assert last_event().action == "coordination.external_invite"
+        mail = smtp_sink.wait_for(camille.email)
+        assert "propre adresse" in mail.text
 
 
 class TestActivation:
@@ -671,3 +683,177 @@ class TestModification:
                 fcorre_account,
                 operations.ExternalChanges("F", "C", fcorre_account.profile, None, False),
             )
+
+
+class TestExternalSeal:
+    """Security review M2 / L3: invitations, per-structure suspension, no existence oracle."""
+
+    def _pgen_of_b(self, bob: User, structure_b: Structure) -> ExternalAccount:
+        gp_b = operations.create_contact(
+            cli_context(),
+            structure_b,
+            operations.ContactInput(last_name="Generaliste", email="gp@cabinet.test"),
+        )
+        return operations.create_external_account_manual(
+            ctx_for(bob), gp_b, "pgen", profile(structure_b, "Partenaire externe contributeur")
+        ).external
+
+    def test_manual_creation_says_nothing_about_other_structures(
+        self, alice: User, bob: User, structure_a: Structure, structure_b: Structure
+    ) -> None:
+        self._pgen_of_b(bob, structure_b)
+        from tests.factories import make_account
+
+        staff_b = make_account(structure_b, "PER", "staff@clinique-b.fr")
+        reader = profile(structure_a, "Partenaire externe lecture seule")
+        answers = []
+        for email in ("gp@cabinet.test", staff_b.email):
+            contact = operations.create_contact(
+                cli_context(), structure_a, operations.ContactInput(last_name="X", email=email)
+            )
+            with pytest.raises(Invalid) as exc:
+                operations.create_external_account_manual(ctx_for(alice), contact, "xx", reader)
+            text = exc.value.problems[0].message.replace(email, "<email>")
+            assert "pgen" not in text and "compte Caducée" not in text
+            assert "déjà un compte externe" not in text
+            answers.append((exc.value.problems[0].code, text))
+        assert answers[0] == answers[1]  # an external account or a login: the same answer
+
+    def test_invitation_of_an_existing_account(
+        self,
+        camille: User,
+        bob: User,
+        record_a: Record,
+        structure_a: Structure,
+        structure_b: Structure,
+        smtp_sink: SmtpSink,
+        django_capture_on_commit_callbacks: object,
+    ) -> None:
+        pgen = self._pgen_of_b(bob, structure_b)
+        gp_a = operations.create_contact(
+            cli_context(),
+            structure_a,
+            operations.ContactInput(last_name="Generaliste", email="gp@cabinet.test"),
+        )
+        partner = operations.attach_partner(cli_context(), record_a, gp_a, "medecin_traitant")
+        reader = profile(structure_a, "Partenaire externe lecture seule")
+        with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
+            assert (
+                operations.create_external_account(ctx_for(camille), partner, "gp", reader) is None
+            )
+        event = last_event("coordination.external_invite")
+        assert event.structure == structure_a and "pgen" not in str(event.detail)
+        assert "pgen" not in event.target_label
+        mail = smtp_sink.wait_for("gp@cabinet.test")
+        assert structure_a.name in mail.text and "Accepter" in mail.text
+        with pytest.raises(Invalid) as exc:  # asked twice: waiting, still no identifier
+            operations.create_external_account(ctx_for(camille), partner, "gp", reader)
+        assert exc.value.problems[0].code == "invited" and "pgen" not in exc.value.message
+        grant = operations.pending_invitations(pgen.user).get()
+        with pytest.raises(NotFound):  # only the partner accepts
+            operations.accept_invitation(ctx_for(camille), grant.pk)
+        operations.accept_invitation(ctx_for(pgen.user), grant.pk)
+        accepted = last_event("coordination.external_share_accept")
+        assert accepted.actor == pgen.user and accepted.structure == structure_a
+        assert not operations.pending_invitations(pgen.user).exists()
+
+    def test_suspension_rights_and_audit(
+        self,
+        camille: User,
+        lucas: User,
+        bob: User,
+        fcorre_account: ExternalAccount,
+        structure_a: Structure,
+        structure_b: Structure,
+    ) -> None:
+        with pytest.raises(Forbidden):  # a reader of A
+            operations.set_structure_suspension(ctx_for(lucas), structure_a, fcorre_account, True)
+        with pytest.raises(NotFound):  # B has nothing to do with fcorre
+            operations.set_structure_suspension(ctx_for(bob), structure_b, fcorre_account, True)
+        with pytest.raises(NotFound):  # nor with A
+            operations.set_structure_suspension(ctx_for(bob), structure_a, fcorre_account, True)
+        operations.set_structure_suspension(ctx_for(camille), structure_a, fcorre_account, True)
+        event = last_event()
+        assert event.action == "coordination.external_suspend" and event.actor == camille
+        assert event.structure == structure_a
+        operations.set_structure_suspension(ctx_for(camille), structure_a, fcorre_account, False)
+        assert last_event().action == "coordination.external_restore"
+
+
+class TestReadsAreAudited:
+    """Security review M5: internal reads are traced too; lists in one event."""
+
+    def test_internal_read_of_a_record_and_a_document(
+        self, camille: User, record_a: Record
+    ) -> None:
+        operations.read_record(ctx_for(camille), record_a, "liaison")
+        event = last_event("coordination.record_read")
+        assert event.actor == camille and event.detail["page"] == "liaison"
+        document = operations.attach_document(
+            cli_context(), record_a, "Bilan", "bilan.pdf", io.BytesIO(b"%PDF")
+        )
+        operations.open_document(ctx_for(camille), document)
+        read = last_event("coordination.document_read")
+        assert read.actor == camille and read.detail["document"] == document.pk
+
+    def test_a_list_is_one_event_per_structure(
+        self, camille: User, record_a: Record, record_b: Record, structure_a: Structure
+    ) -> None:
+        before = AuditEvent.objects.count()
+        operations.read_record_list(ctx_for(camille), [record_a, record_b], "api", "")
+        assert AuditEvent.objects.count() == before + 1
+        event = last_event()
+        assert event.action == "coordination.records_list" and event.structure == structure_a
+        assert event.detail["count"] == 2
+        assert sorted(event.detail["records"]) == sorted([record_a.pk, record_b.pk])
+        operations.read_record_list(ctx_for(camille), [], "api", "zzz")
+        assert AuditEvent.objects.count() == before + 1
+
+
+class TestListeRouge:
+    """Security review M4: the coordination directory follows the directory's rule."""
+
+    def test_red_listed_account_is_neither_found_nor_imported(
+        self, camille: User, structure_a: Structure, structure_b: Structure
+    ) -> None:
+        from caducee.accounts.models import AccountState
+        from caducee.directory.operations import set_red_list
+        from tests.factories import make_account
+
+        account = make_account(structure_b, "PER", "p.lefevre@clinique-b.fr", last_name="LEFEVRE")
+        account.visible = True
+        account.state = AccountState.VALID
+        account.save()
+        assert account in operations.directory_candidates("lef")
+        set_red_list(cli_context(), account, True)
+        assert account not in operations.directory_candidates("lef")
+        assert account not in operations.directory_candidates("p.lefevre")
+        with pytest.raises(NotFound):
+            operations.import_directory_contact(ctx_for(camille), structure_a, account.pk)
+        assert not Contact.objects.filter(email=account.email).exists()
+
+
+def test_a_new_address_replaces_a_pending_invitation(
+    camille: User, bob: User, record_a: Record, structure_a: Structure, structure_b: Structure
+) -> None:
+    gp_b = operations.create_contact(
+        cli_context(), structure_b, operations.ContactInput(last_name="Gp", email="gp@cabinet.test")
+    )
+    operations.create_external_account_manual(
+        ctx_for(bob), gp_b, "pgen", profile(structure_b, "Partenaire externe contributeur")
+    )
+    gp_a = operations.create_contact(
+        cli_context(), structure_a, operations.ContactInput(last_name="Gp", email="gp@cabinet.test")
+    )
+    partner = operations.attach_partner(cli_context(), record_a, gp_a, "medecin_traitant")
+    reader = profile(structure_a, "Partenaire externe lecture seule")
+    operations.create_external_account(ctx_for(camille), partner, "gpa", reader)
+    gp_a.refresh_from_db()
+    changed = operations.update_contact(
+        ctx_for(camille),
+        gp_a,
+        operations.ContactInput(last_name="Gp", email="gp.perso@cabinet.test"),
+    )
+    assert changed.external_account is None and changed.invited_at is None
+    partner.refresh_from_db()
+    assert operations.create_external_account(ctx_for(camille), partner, "gpa", reader) is not None

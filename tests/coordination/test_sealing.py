@@ -19,6 +19,7 @@ from caducee.audit.models import AuditEvent
 from caducee.coordination import operations
 from caducee.coordination.models import (
     ExternalAccount,
+    ExternalGrant,
     Membership,
     Partner,
     Record,
@@ -28,7 +29,7 @@ from caducee.coordination.urls import urlpatterns
 from caducee.core.context import cli_context
 from caducee.people.models import User
 from caducee.structures.models import Structure
-from tests.coordination.conftest import ctx_for, profile
+from tests.coordination.conftest import ctx_for, member, profile
 
 BACKEND = "caducee.coordination.auth.ExternalIdentifierBackend"
 
@@ -102,6 +103,10 @@ SEALED: dict[str, tuple[Args, Args]] = {
         lambda w: [w.record_a.pk, w.partner_a.pk],
         lambda w: [w.record_b.pk, w.partner_b.pk],
     ),
+    "partner_suspend": (
+        lambda w: [w.record_a.pk, w.partner_a.pk],
+        lambda w: [w.record_b.pk, w.partner_b.pk],
+    ),
     "contacts": (lambda w: [], lambda w: []),
     "contact_create": (lambda w: [], lambda w: []),
     "contact_import": (lambda w: [], lambda w: []),
@@ -125,6 +130,7 @@ SEALED: dict[str, tuple[Args, Args]] = {
     "external_create": (lambda w: [], lambda w: []),
     "external_edit": (lambda w: [w.external.pk], lambda w: [w.external.pk]),
     "external_resend": (lambda w: [w.external.pk], lambda w: [w.external.pk]),
+    "external_suspend": (lambda w: [w.external.pk], lambda w: [w.external.pk]),
 }
 # Pages an external partner uses on record A; on record B they answer 404.
 OPEN_ON_A: dict[str, tuple[Args, Args]] = {
@@ -136,8 +142,9 @@ OPEN_ON_A: dict[str, tuple[Args, Args]] = {
         lambda w: [w.record_b.pk, w.doc_b.pk],
     ),
 }
-# Not about a record: the list (checked below) and the public activation page.
-OTHERS = {"home", "activate"}
+# Not about a record: the list (checked below), the public activation page and the
+# partner's acceptance of an invitation (its own only: test_invitations_are_the_partners_own).
+OTHERS = {"home", "activate", "invitation_accept"}
 
 
 def test_the_table_names_every_page_of_the_module() -> None:
@@ -154,6 +161,7 @@ def test_internal_pages_answer_404_to_an_external_account(world: World, name: st
         assert client.get(url).status_code in {404, 405}, url
         assert client.post(url, {"enabled": "1", "account": "1"}).status_code == 404, url
     assert (Partner.objects.count(), Membership.objects.count(), Record.objects.count()) == before
+    assert not ExternalGrant.objects.exists()
     world.partner_a.refresh_from_db()
     assert world.partner_a.access_enabled
 
@@ -299,20 +307,66 @@ def test_no_structure_list_nor_account_through_the_api(world: World) -> None:
     assert client.get(f"/api/v1/accounts/{staff.pk}").status_code == 404
 
 
-def test_one_account_for_every_structure_sharing_records(
-    world: World, structure_b: Structure
+def test_one_account_for_every_structure_that_invites_it(
+    world: World, structure_b: Structure, bob: User, camille: User
 ) -> None:
-    """Structure B adds the same person to its directory: the contact is linked to fcorre,
-    and attaching it to record C opens record C to the same account."""
+    """Structure B adds the same person to its directory: nothing links it to fcorre by
+    email (M2). B invites the address; fcorre accepts; then B's record opens to the same
+    account, with B's profile, and B alone can suspend it for B's records."""
     contact_b = operations.create_contact(
         cli_context(),
         structure_b,
         operations.ContactInput(last_name="Corre", email="francois.corre@cabinet-centre.fr"),
     )
-    assert contact_b.external_account == world.external
+    assert contact_b.external_account is None
+    partner_c = operations.attach_partner(cli_context(), world.record_c, contact_b, "autre")
     client = fcorre_client(world.external.user)
     record_c = reverse("coordination:record", args=[world.record_c.pk])
     assert client.get(record_c).status_code == 404
-    operations.attach_partner(cli_context(), world.record_c, contact_b, "medecin_traitant")
+    coord_b = member(structure_b, "coord.b@clinique-b.fr", "Coordinateur interne")
+    reader_b = profile(structure_b, "Partenaire externe lecture seule")
+    assert (
+        operations.create_external_account(ctx_for(coord_b), partner_c, "fcorreb", reader_b) is None
+    )
+    assert client.get(record_c).status_code == 404  # invited, not accepted yet
+    home = client.get(reverse("coordination:home")).content.decode()
+    assert structure_b.name in home and "Accepter" in home
+    grant = ExternalGrant.objects.get(structure=structure_b)
+    accepted = client.post(reverse("coordination:invitation_accept", args=[grant.pk]))
+    assert accepted.status_code == 302
+    assert client.get(record_c).status_code == 200
+    liaison_c = reverse("coordination:liaison", args=[world.record_c.pk])
+    assert client.post(liaison_c, {"text": "x"}).status_code == 404  # B's read-only profile
+    record_a = reverse("coordination:record", args=[world.record_a.pk])
+    operations.set_structure_suspension(ctx_for(coord_b), structure_b, world.external, True)
+    assert client.get(record_c).status_code == 404
+    assert client.get(record_a).status_code == 200  # A's records do not depend on B
+    operations.set_structure_suspension(ctx_for(coord_b), structure_b, world.external, False)
     assert client.get(record_c).status_code == 200
     assert client.get(reverse("coordination:record", args=[world.record_b.pk])).status_code == 404
+
+
+def test_invitations_are_the_partners_own(
+    world: World, structure_b: Structure, camille: User
+) -> None:
+    stranger = operations.create_contact(
+        cli_context(),
+        structure_b,
+        operations.ContactInput(last_name="Corre", email="francois.corre@cabinet-centre.fr"),
+    )
+    partner_c = operations.attach_partner(cli_context(), world.record_c, stranger, "autre")
+    coord_b = member(structure_b, "coord.b@clinique-b.fr", "Coordinateur interne")
+    operations.create_external_account(
+        ctx_for(coord_b),
+        partner_c,
+        "fcorreb",
+        profile(structure_b, "Partenaire externe lecture seule"),
+    )
+    grant = ExternalGrant.objects.get(structure=structure_b)
+    url = reverse("coordination:invitation_accept", args=[grant.pk])
+    internal = Client()
+    internal.force_login(camille)
+    assert internal.post(url).status_code == 404
+    grant.refresh_from_db()
+    assert grant.accepted_at is None
+    assert fcorre_client(world.external.user).get(url).status_code == 405

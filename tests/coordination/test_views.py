@@ -14,7 +14,7 @@ from caducee.coordination.models import Contact, ExternalAccount, Partner, Recor
 from caducee.core.context import cli_context
 from caducee.people.models import User
 from caducee.structures.models import Structure
-from tests.coordination.conftest import profile
+from tests.coordination.conftest import ctx_for, profile
 from tests.smtp_sink import SmtpSink, url_in
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
@@ -407,3 +407,145 @@ def test_admin_role_alone_opens_no_record(
     coordinator = profile(structure_a, "Coordinateur interne")
     client.post(reverse("coordination:members"), {"email": alice.email, "profile": coordinator.pk})
     assert client.get(record).status_code == 200
+
+
+class TestInternalReadsAreAudited:
+    """Security review M5: a coordinator's reads are in the journal, like a partner's."""
+
+    def test_record_liaison_document_and_list(
+        self, camille: User, record_a: Record, record_b: Record
+    ) -> None:
+        import io
+
+        document = operations.attach_document(
+            cli_context(), record_a, "Bilan", "bilan.pdf", io.BytesIO(b"%PDF")
+        )
+        client = client_for(camille)
+        for name in ("record", "liaison", "documents", "partners"):
+            assert (
+                client.get(reverse(f"coordination:{name}", args=[record_a.pk])).status_code == 200
+            )
+        download = reverse("coordination:document", args=[record_a.pk, document.pk])
+        assert client.get(download).status_code == 200
+        reads = AuditEvent.objects.filter(action="coordination.record_read", actor=camille)
+        assert sorted(e.detail["page"] for e in reads) == [
+            "documents",
+            "identity",
+            "liaison",
+            "partners",
+        ]
+        downloaded = AuditEvent.objects.get(action="coordination.document_read")
+        assert downloaded.actor == camille and downloaded.detail["document"] == document.pk
+        before = AuditEvent.objects.count()
+        client.get(reverse("coordination:home"))
+        assert AuditEvent.objects.count() == before + 1
+        listed = AuditEvent.objects.order_by("-seq").first()
+        assert listed is not None and listed.action == "coordination.records_list"
+        assert listed.detail["count"] == 2
+
+
+class TestExternalSealPages:
+    """Security review M2 / L3 through the partners tab."""
+
+    def test_invitation_answer_and_row_say_nothing_of_another_structure(
+        self, camille: User, bob: User, record_a: Record, structure_b: Structure
+    ) -> None:
+        gp_b = operations.create_contact(
+            cli_context(),
+            structure_b,
+            operations.ContactInput(last_name="Generaliste", email="gp@cabinet.test"),
+        )
+        operations.create_external_account_manual(
+            ctx_for(bob), gp_b, "pgen", profile(structure_b, "Partenaire externe contributeur")
+        )
+        client = client_for(camille)
+        answers = {}
+        for email, name in (("gp@cabinet.test", "Generaliste"), ("neuf@cabinet.test", "Neuf")):
+            contact = operations.create_contact(
+                cli_context(),
+                record_a.structure,
+                operations.ContactInput(last_name=name, email=email),
+            )
+            partner = operations.attach_partner(cli_context(), record_a, contact, "autre")
+            form = reverse("coordination:partner_external", args=[record_a.pk, partner.pk])
+            reader = profile(record_a.structure, "Partenaire externe lecture seule")
+            done = client.post(
+                form, {"identifier": f"x{name.lower()}", "profile": reader.pk}, follow=True
+            )
+            page = done.content.decode().replace(email, "<email>")
+            answers[name] = re.findall(r"Invitation envoyée[^<]*", page)
+            assert "pgen" not in page
+            row = re.search(rf'id="partner-{partner.pk}".*?</tr>', page, re.S)
+            assert row is not None and "Pas encore connecté" in row.group(0)
+            assert "identifiant" not in row.group(0)
+        assert answers["Generaliste"] == answers["Neuf"] != []
+
+    def test_suspend_and_restore_from_the_partners_tab(
+        self, camille: User, fcorre_account: ExternalAccount
+    ) -> None:
+        partner = Partner.objects.get()
+        record = partner.record
+        partner_client = Client()
+        partner_client.force_login(
+            fcorre_account.user, backend="caducee.coordination.auth.ExternalIdentifierBackend"
+        )
+        url = reverse("coordination:record", args=[record.pk])
+        assert partner_client.get(url).status_code == 200
+        client = client_for(camille)
+        suspend = reverse("coordination:partner_suspend", args=[record.pk, partner.pk])
+        listing = reverse("coordination:partners", args=[record.pk])
+        assert "Suspendre l'accès" in client.get(listing).content.decode()
+        client.post(suspend, {"suspended": "1"})
+        assert partner_client.get(url).status_code == 404  # at once, same session
+        page = client.get(listing).content.decode()
+        assert "Accès suspendu à nos dossiers" in page and "Rétablir l'accès</button>" in page
+        client.post(suspend, {"suspended": "0"})
+        assert partner_client.get(url).status_code == 200
+        assert AuditEvent.objects.filter(action="coordination.external_suspend").count() == 1
+        assert AuditEvent.objects.filter(action="coordination.external_restore").count() == 1
+
+    def test_administrator_suspends_from_the_account_page(
+        self, alice: User, bob: User, fcorre_account: ExternalAccount, record_a: Record
+    ) -> None:
+        from caducee.coordination import access
+
+        edit = reverse("coordination:external_edit", args=[fcorre_account.pk])
+        page = client_for(alice).get(edit).content.decode()
+        assert "Accès aux dossiers de vos structures" in page
+        suspend = reverse("coordination:external_suspend", args=[fcorre_account.pk])
+        structure = record_a.structure
+        assert client_for(bob).post(suspend, {"structure": structure.pk}).status_code == 404
+        client_for(alice).post(suspend, {"structure": structure.pk, "suspended": "1"})
+        assert not access.records_for(fcorre_account.user).exists()
+        assert "accès suspendu" in client_for(alice).get(edit).content.decode()
+        client_for(alice).post(suspend, {"structure": structure.pk, "suspended": "0"})
+        assert list(access.records_for(fcorre_account.user)) == [record_a]
+
+    def test_a_link_by_email_alone_is_not_shown(
+        self, camille: User, bob: User, record_a: Record, structure_b: Structure
+    ) -> None:
+        """Old data: A's contact linked by email to B's account shows nothing of it."""
+        gp_b = operations.create_contact(
+            cli_context(),
+            structure_b,
+            operations.ContactInput(last_name="Generaliste", email="gp@cabinet.test"),
+        )
+        pgen = operations.create_external_account_manual(
+            ctx_for(bob), gp_b, "pgen", profile(structure_b, "Partenaire externe contributeur")
+        ).external
+        gp_a = operations.create_contact(
+            cli_context(),
+            record_a.structure,
+            operations.ContactInput(last_name="Generaliste", email="gp@cabinet.test"),
+        )
+        Contact.objects.filter(pk=gp_a.pk).update(external_account=pgen)
+        operations.attach_partner(cli_context(), record_a, gp_a, "medecin_traitant")
+        client = client_for(camille)
+        for url in (
+            reverse("coordination:contacts"),
+            reverse("coordination:partners", args=[record_a.pk]),
+        ):
+            page = client.get(url).content.decode()
+            assert "gp@cabinet.test" in page and "pgen" not in page, url
+        row = re.search(r'<tr id="partner-.*?</tr>', page, re.S)
+        assert row is not None and "Pas de compte externe" in row.group(0)

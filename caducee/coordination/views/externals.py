@@ -9,9 +9,14 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from caducee.coordination import access, operations
-from caducee.coordination.models import Contact, ExternalAccount, RightsProfile
-from caducee.coordination.permissions import EXTERNAL_CREATE, EXTERNAL_MODIFY, ProfileKind
-from caducee.coordination.views.common import internal_only, menu, person
+from caducee.coordination.models import Contact, ExternalAccount, ExternalGrant, RightsProfile
+from caducee.coordination.permissions import (
+    EXTERNAL_CREATE,
+    EXTERNAL_MODIFY,
+    PARTNER_MANAGE,
+    ProfileKind,
+)
+from caducee.coordination.views.common import internal_only, menu, not_found, person
 from caducee.coordination.views.rights import administered
 from caducee.core.errors import Forbidden, Invalid, NotFound, Problem
 from caducee.identity import links
@@ -194,9 +199,47 @@ def external_edit(request: HttpRequest, external_id: int) -> HttpResponse:
                 or external.owner_structure.admins.filter(user=user).exists()
             ),
             "problems": problems,
+            "suspensions": _suspendable(request, external),
         },
         status=422 if problems else 200,
     )
+
+
+def _suspendable(request: HttpRequest, external: ExternalAccount) -> list[tuple[Structure, bool]]:
+    """The structures whose records this person may close to the account (« Suspendre
+    l'accès »): those they administer or hold `partner.manage` in, among the account's
+    owner, its home and the structures that accepted it; with the current state."""
+    user = person(request)
+    mine = {s.pk for s in administered(request)} | {
+        s.pk for s in access.structures_with(user, PARTNER_MANAGE)
+    }
+    grants = {g.structure_id: g for g in ExternalGrant.objects.filter(external=external)}
+    related = {external.owner_structure_id, external.home_structure_id} | {
+        sid for sid, g in grants.items() if g.accepted_at is not None
+    }
+    structures = Structure.objects.filter(pk__in=mine & related, is_external=False)
+    return [
+        (s, s.pk in grants and grants[s.pk].is_suspended) for s in structures.order_by("name")
+    ]
+
+
+@internal_only
+@require_POST
+def external_suspend(request: HttpRequest, external_id: int) -> HttpResponse:
+    """« Suspendre l'accès » / « Rétablir l'accès » to one structure's records."""
+    external = _external(request, external_id)
+    wanted = request.POST.get("structure", "")
+    structure = next((s for s, _ in _suspendable(request, external) if str(s.pk) == wanted), None)
+    if structure is None:
+        raise NotFound("Structure introuvable.")
+    suspended = request.POST.get("suspended") == "1"
+    operations.set_structure_suspension(web_context(request), structure, external, suspended)
+    messages.success(
+        request,
+        f"Accès de « {external.identifier} » aux dossiers de {structure.name} "
+        + ("suspendu." if suspended else "rétabli."),
+    )
+    return redirect("coordination:external_edit", external_id=external_id)
 
 
 @internal_only
@@ -210,6 +253,23 @@ def external_resend(request: HttpRequest, external_id: int) -> HttpResponse:
     else:
         messages.success(request, f"Nouveau lien d'activation envoyé à {external.user.email}.")
     return redirect("coordination:external_edit", external_id=external_id)
+
+
+@require_POST
+def invitation_accept(request: HttpRequest, grant_id: int) -> HttpResponse:
+    """The logged-in external partner accepts a structure's invitation (home page)."""
+    if not request.user.is_authenticated:
+        return redirect("identity:login")
+    try:
+        grant = operations.accept_invitation(web_context(request), grant_id)
+    except NotFound:
+        return not_found(request)
+    messages.success(
+        request,
+        f"Invitation de {grant.structure.name} acceptée : ses dossiers dont vous êtes "
+        "partenaire vous sont ouverts.",
+    )
+    return redirect("coordination:home")
 
 
 @require_http_methods(["GET", "POST"])

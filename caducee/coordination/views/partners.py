@@ -15,6 +15,7 @@ from caducee.coordination import access, operations
 from caducee.coordination.models import (
     Contact,
     ContactType,
+    ExternalGrant,
     ExternalStatus,
     Partner,
     RightsProfile,
@@ -22,7 +23,7 @@ from caducee.coordination.models import (
 from caducee.coordination.permissions import EXTERNAL_CREATE, PARTNER_MANAGE, ProfileKind
 from caducee.coordination.views.common import internal_only, person
 from caducee.coordination.views.records import record_context
-from caducee.core.errors import Invalid, Problem
+from caducee.core.errors import Invalid, NotFound, Problem
 from caducee.identity.views import web_context
 
 
@@ -32,20 +33,48 @@ class PartnerRow:
     status_class: str  # css class of the mark: ok (green), off (red), wait, none
     status_label: str
     can_create_account: bool
+    # The account is this structure's own or accepted: its identifier and the access
+    # actions may be shown. Otherwise nothing tells whether an account exists elsewhere.
+    known: bool = False
+    suspended: bool = False  # suspended by this structure for its records
+
+    @property
+    def shows_identifier(self) -> bool:
+        """Only once the account is in use: until then an invitation to an address that
+        already has an account elsewhere looks like any other (no identifier either)."""
+        return self.known and self.status_class != "wait"
 
 
-def partner_row(partner: Partner, can_create: bool) -> PartnerRow:
-    external = partner.contact.external_account
-    if external is None:
-        creatable = can_create and bool(partner.contact.email)
+def _grants_of(structure_id: int) -> dict[int, ExternalGrant]:
+    return {g.external_id: g for g in ExternalGrant.objects.filter(structure_id=structure_id)}
+
+
+def partner_row(
+    partner: Partner, can_create: bool, grants: dict[int, ExternalGrant] | None = None
+) -> PartnerRow:
+    contact = partner.contact
+    external = contact.external_account
+    if grants is None:
+        grants = _grants_of(partner.record.structure_id)
+    grant = grants.get(external.pk) if external is not None else None
+    own = external is not None and external.owner_structure_id == contact.structure_id
+    accepted = own or (grant is not None and grant.accepted_at is not None)
+    if external is None or not accepted:
+        if contact.invited_at is not None:  # invited, not yet accepted (or impossible)
+            return PartnerRow(partner, "wait", "Pas encore connecté", False)
+        creatable = can_create and bool(contact.email)
         return PartnerRow(partner, "none", "Pas de compte externe", creatable)
+    if grant is not None and grant.is_suspended:
+        return PartnerRow(
+            partner, "off", "Accès suspendu à nos dossiers", False, True, suspended=True
+        )
     if external.status == ExternalStatus.SUSPENDED:
-        return PartnerRow(partner, "off", "Compte désactivé", False)
+        return PartnerRow(partner, "off", "Compte désactivé", False, True)
     if not partner.access_enabled:
-        return PartnerRow(partner, "off", "Accès au dossier retiré", False)
+        return PartnerRow(partner, "off", "Accès au dossier retiré", False, True)
     if external.status == ExternalStatus.PENDING:
-        return PartnerRow(partner, "wait", "Pas encore connecté", False)
-    return PartnerRow(partner, "ok", "Compte actif", False)
+        return PartnerRow(partner, "wait", "Pas encore connecté", False, True)
+    return PartnerRow(partner, "ok", "Compte actif", False, True)
 
 
 @internal_only
@@ -53,9 +82,11 @@ def partner_row(partner: Partner, can_create: bool) -> PartnerRow:
 def partners(request: HttpRequest, record_id: int) -> HttpResponse:
     found = access.access_record(person(request), record_id)
     record = found.record
+    operations.read_record(web_context(request), record, "partners")
     can_create = found.can(EXTERNAL_CREATE)
+    grants = _grants_of(record.structure_id)
     rows = [
-        partner_row(p, can_create)
+        partner_row(p, can_create, grants)
         for p in record.partners.select_related("contact", "contact__external_account")
     ]
     proposal = None
@@ -168,6 +199,29 @@ def partner_access(request: HttpRequest, record_id: int, partner_id: int) -> Htt
     return redirect("coordination:partners", record_id=record_id)
 
 
+@internal_only
+@require_POST
+def partner_suspend(request: HttpRequest, record_id: int, partner_id: int) -> HttpResponse:
+    """« Suspendre l'accès à nos dossiers » / « Rétablir »: every record of the structure."""
+    partner = access.access_partner(person(request), record_id, partner_id, PARTNER_MANAGE)
+    contact = partner.contact
+    row = partner_row(partner, False)
+    if contact.external_account is None or not row.known:
+        raise NotFound("Partenaire introuvable.")
+    suspended = request.POST.get("suspended") == "1"
+    operations.set_structure_suspension(
+        web_context(request), contact.structure, contact.external_account, suspended
+    )
+    name = contact.display_name
+    messages.success(
+        request,
+        f"Accès de {name} suspendu pour tous les dossiers de la structure."
+        if suspended
+        else f"Accès de {name} aux dossiers de la structure rétabli.",
+    )
+    return redirect("coordination:partners", record_id=record_id)
+
+
 def external_profiles(structure_id: int) -> list[RightsProfile]:
     return list(RightsProfile.objects.filter(structure_id=structure_id, kind=ProfileKind.EXTERNAL))
 
@@ -189,16 +243,16 @@ def partner_external(request: HttpRequest, record_id: int, partner_id: int) -> H
     if request.method == "POST":
         profile = next((p for p in profiles if str(p.pk) == chosen), None)
         try:
-            external = operations.create_external_account(
-                web_context(request), partner, identifier, profile
-            )
+            operations.create_external_account(web_context(request), partner, identifier, profile)
         except Invalid as exc:
             problems = exc.problems
         else:
+            # The same answer whether an account was created or an invitation sent to an
+            # address already used elsewhere (nothing tells the latter).
             messages.success(
                 request,
-                f"Compte externe « {external.identifier} » créé : un mail d'activation est parti "
-                f"à {external.user.email}.",
+                f"Invitation envoyée : un mail est parti à {contact.email}. Le partenaire "
+                "aura accès au dossier dès qu'il l'aura acceptée.",
             )
             return redirect("coordination:partners", record_id=record_id)
     return render(

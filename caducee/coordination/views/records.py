@@ -73,6 +73,7 @@ def home(request: HttpRequest) -> HttpResponse:
     paginator = Paginator(operations.search_records(web_context(request), query), PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     records = list(page.object_list)
+    operations.read_record_list(web_context(request), records, f"home:{page.number}", query)
     creatable = access.structures_with(user, RECORD_CREATE)
     return render(
         request,
@@ -84,6 +85,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "query": query,
             "can_create": bool(creatable),
             "show_structure": len({r.structure_id for r in records}) > 1,
+            "invitations": operations.pending_invitations(user),
         },
     )
 
@@ -148,6 +150,7 @@ def record_edit(request: HttpRequest, record_id: int) -> HttpResponse:
             messages.success(request, "Dossier enregistré.")
             return redirect("coordination:record", record_id=record.pk)
     else:
+        operations.read_record(web_context(request), record, "edit")
         form = {key: getattr(record, key) or "" for key in RECORD_FIELDS}
         form["birth_date"] = record.birth_date.strftime("%d/%m/%Y")
         chosen_team = list(record.team.values_list("pk", flat=True))

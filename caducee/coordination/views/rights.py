@@ -132,7 +132,9 @@ def profile_edit(request: HttpRequest, profile_id: int) -> HttpResponse:
             "choices": _permission_choices(profile.kind, chosen),
             "problems": problems,
             "title": f"Modifier le profil « {profile.name} »",
-            "used_by": profile.members.count() + profile.external_accounts.count(),
+            "used_by": profile.members.count()
+            + profile.external_accounts.count()
+            + profile.external_grants.count(),
         },
         status=422 if problems else 200,
     )
