@@ -9,11 +9,12 @@
   directory is checked: total uncompressed size and compression ratio are bounded, so a
   zip bomb is refused without being inflated. Calamine's XML parser (quick-xml) never
   expands DTD entities (no "billion laughs", no external entities): a tested property.
-- Calamine never runs in this process: a child process (`sheet_process.py`, under a
-  memory and a time limit) measures every sheet (`sheet_bounds.py`: rows, columns and
-  cells, from the declared dimension and the cells' positions), refuses one beyond
-  the limits, parses the first sheet and hands its rows back. A child that dies is a
-  refusal of the file, never a crash of the server.
+- A workbook is never parsed in this process (only its zip directory, or its compound
+  file header, is checked here): a child process (`sheet_process.py`, under a memory and
+  a time limit) measures every sheet (`sheet_bounds.py`: rows, columns and cells, from
+  the declared dimension and the cells' positions), refuses one beyond the limits, lets
+  calamine parse the first sheet and hands its rows back. A child that dies is a refusal
+  of the file, never a crash of the server.
 - Size limit: CADUCEE_UPLOAD_MAX_MB (20 MB by default) for the file as uploaded.
 
 Every failure to use the file raises `FileRefused` with a French message saying what
@@ -35,7 +36,7 @@ from django.conf import settings
 from caducee.accounts.fields import FIELDS, FieldSpec
 from caducee.core.errors import OperationError
 from caducee.loadusers.cells import unguard
-from caducee.loadusers.sheet_bounds import MAX_COLUMNS, SheetRefused, measure
+from caducee.loadusers.sheet_bounds import CFB_MAGIC, MAX_COLUMNS, looks_like_compound
 from caducee.loadusers.sheet_process import Budget, ParseFailed, read_sheet
 from caducee.referentials.text import fold
 
@@ -261,11 +262,13 @@ def parse_budget() -> Budget:
 
 
 def _sheet_rows(data: bytes) -> tuple[Iterator[tuple[int, list[object]]], int]:
+    if data.startswith(CFB_MAGIC) and not looks_like_compound(data):
+        raise FileRefused(
+            "Classeur XLS endommagé ou illisible : ouvrez-le et enregistrez-le de nouveau "
+            "depuis votre tableur (XLSX ou CSV)."
+        )
     try:
-        measure(data)  # here: pure Python, bounded; calamine only runs in the child
-        rows, height = read_sheet(data, parse_budget())
-    except SheetRefused as exc:
-        raise FileRefused(exc.message) from exc
+        rows, height = read_sheet(data, parse_budget())  # measured, then parsed, in a child
     except ParseFailed as exc:
         raise FileRefused(exc.message) from exc
 

@@ -417,23 +417,30 @@ def check_ods(archive: zipfile.ZipFile, limits: Limits = LIMITS) -> None:
 
 # --- XLS -------------------------------------------------------------------------------
 
-_CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _END = 0xFFFFFFFE
 _FREE = 0xFFFFFFFF
 _ONE_CELL = {0x0203, 0x00FD, 0x027E, 0x0204, 0x0006, 0x0205, 0x00D6, 0x0201}
 _MULRK, _MULBLANK, _DIMENSIONS, _BOF, _BOUNDSHEET = 0x00BD, 0x00BE, 0x0200, 0x0809, 0x0085
 
 
+def looks_like_compound(data: bytes) -> bool:
+    """A compound file (XLS) header that could be read: a cheap check of the first 512 bytes."""
+    if len(data) < 1024 or not data.startswith(CFB_MAGIC):
+        return False
+    shift, mini_shift = struct.unpack_from("<HH", data, 0x1E)
+    byte_order = data[0x1C:0x1E]
+    return byte_order == b"\xfe\xff" and shift in (9, 12) and mini_shift == 6
+
+
 class _Compound:
     """Just enough of the compound file format (MS-CFB) to read one stream, bounded."""
 
     def __init__(self, data: bytes) -> None:
-        if len(data) < 512 or not data.startswith(_CFB_MAGIC):
+        if not looks_like_compound(data):
             raise _unreadable("XLS")
         self.data = data
-        shift, mini_shift = struct.unpack_from("<HH", data, 0x1E)
-        if shift not in (9, 12) or mini_shift != 6:
-            raise _unreadable("XLS")
+        shift = struct.unpack_from("<H", data, 0x1E)[0]
         self.size = 1 << shift
         self.sectors = max(0, (len(data) - 512) // self.size)
         fat_count, directory, _, self.cutoff, mini_fat, mini_count, difat, difat_count = (

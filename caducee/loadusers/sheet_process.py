@@ -7,7 +7,8 @@ by `python -m caducee.loadusers.sheet_process`, a short-lived child that:
 
 1. limits its own address space (RLIMIT_AS, CADUCEE_UPLOAD_PARSE_MEMORY_MB) and CPU time
    (RLIMIT_CPU) before importing calamine;
-2. reads the workbook from its stdin (already measured by the parent: `sheet_bounds`);
+2. reads the workbook from its stdin and measures its sheets (`sheet_bounds`): one beyond
+   the limits is refused with a French message, before calamine is even imported;
 3. lets calamine read the first sheet and writes its rows to its stdout, an unlinked
    temporary file of the parent, as pickled frames of ROWS_PER_FRAME rows.
 
@@ -35,6 +36,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
+
+from caducee.loadusers.sheet_bounds import LIMITS, Limits, SheetRefused, measure
 
 log = logging.getLogger("caducee.loadusers")
 
@@ -86,14 +89,19 @@ class _Frames(pickle.Unpickler):
 
 
 def read_sheet(
-    data: bytes, budget: Budget = Budget()
+    data: bytes, budget: Budget = Budget(), limits: Limits | None = LIMITS
 ) -> tuple[Iterator[tuple[int, list[object]]], int]:
-    """(rows of the first sheet, numbered from 1; its height). Raises ParseFailed."""
+    """(rows of the first sheet, numbered from 1; its height). Raises ParseFailed.
+
+    The child measures the sheets against `limits` before calamine reads anything;
+    `limits=None` hands the file straight to calamine (its memory limit still holds).
+    """
+    bounds = [] if limits is None else [str(limits.rows), str(limits.columns), str(limits.cells)]
     output = tempfile.TemporaryFile()  # unlinked at once; closed when the rows are read
     try:
         done = subprocess.run(  # noqa: S603 - this interpreter, fixed arguments
             [sys.executable, "-m", "caducee.loadusers.sheet_process"]
-            + [str(budget.memory_mb), str(budget.seconds)],
+            + [str(budget.memory_mb), str(budget.seconds), *bounds],
             input=data,
             stdout=output,
             stderr=subprocess.PIPE,
@@ -111,10 +119,11 @@ def read_sheet(
         output.close()
         raise
     output.seek(0)
+    first: object = None
     try:
         first = _Frames(output).load() if done.returncode == 0 else None
-    except (pickle.UnpicklingError, EOFError, ValueError, TypeError):
-        first = None
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError) as exc:
+        first = exc
     if not (isinstance(first, tuple) and first and first[0] == "sheet"):
         output.close()
         raise ParseFailed(_failure(first, done.returncode, done.stderr, budget))
@@ -126,7 +135,10 @@ def _failure(first: object, code: int, stderr: bytes, budget: Budget) -> str:
     if isinstance(first, tuple) and len(first) == 2 and first[0] in ("refused", "error"):
         return str(first[1])
     log.warning(
-        "spreadsheet parser exited with %s: %s", code, stderr[-2000:].decode("utf-8", "replace")
+        "spreadsheet parser exited with %s (%r): %s",
+        code,
+        first,
+        stderr[-2000:].decode("utf-8", "replace"),
     )
     return TOO_BIG.format(memory_mb=budget.memory_mb)
 
@@ -148,10 +160,12 @@ def _rows(output: IO[bytes]) -> Iterator[tuple[int, list[object]]]:
 
 
 def _child_environment() -> dict[str, str]:
+    """Only what the child needs: none of the server's secrets (database URL, keys)."""
     package_root = str(Path(__file__).resolve().parents[2])
     path = os.environ.get("PYTHONPATH", "")
     return {
-        **os.environ,
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "LANG": "C.UTF-8",
         "PYTHONPATH": package_root + (os.pathsep + path if path else ""),
         "PYTHONDONTWRITEBYTECODE": "1",
         "RUST_BACKTRACE": "0",  # an allocation failure logs one line, not a backtrace
@@ -162,15 +176,30 @@ def _child_environment() -> dict[str, str]:
 
 
 def _limit_self(memory_mb: int, seconds: int) -> None:
-    memory = memory_mb * 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-    resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds + 5))
+    """Lower this process's own limits (never above a hard limit already set)."""
+    for which, soft in (
+        (resource.RLIMIT_AS, memory_mb * 1024 * 1024),
+        (resource.RLIMIT_CPU, max(seconds, 1)),
+    ):
+        hard = resource.getrlimit(which)[1]
+        if hard != resource.RLIM_INFINITY:
+            soft = min(soft, hard)
+        resource.setrlimit(which, (soft, soft if hard == resource.RLIM_INFINITY else hard))
 
 
-def _child(out: IO[bytes], data: bytes, memory_mb: int) -> None:
+def _child(out: IO[bytes], data: bytes, memory_mb: int, limits: Limits | None) -> None:
     def send(frame: tuple[object, ...]) -> None:
         pickle.dump(frame, out, protocol=pickle.HIGHEST_PROTOCOL)
 
+    if limits is not None:
+        try:
+            measure(data, limits)
+        except SheetRefused as exc:
+            send(("refused", exc.message))
+            return
+        except MemoryError:
+            send(("error", TOO_BIG.format(memory_mb=memory_mb)))
+            return
     from python_calamine import CalamineWorkbook
 
     try:
@@ -196,11 +225,13 @@ def _child(out: IO[bytes], data: bytes, memory_mb: int) -> None:
 
 
 def main(arguments: list[str]) -> int:
-    memory_mb, seconds = (int(a) for a in arguments)
+    numbers = [int(a) for a in arguments]
+    memory_mb, seconds = numbers[:2]
+    limits = Limits(*numbers[2:5]) if len(numbers) == 5 else None
     _limit_self(memory_mb, seconds)
     data = sys.stdin.buffer.read()
     out = sys.stdout.buffer
-    _child(out, data, memory_mb)
+    _child(out, data, memory_mb, limits)
     out.flush()
     return 0
 

@@ -64,12 +64,18 @@ ODS_BOMB = ods_table(
     ids=["xlsx", "ods"],
 )
 def test_a_parser_that_runs_out_of_memory_is_a_refusal(bomb: bytes, words: str) -> None:
-    """Given straight to the child (no measuring first): calamine fails there, not here."""
+    """Given straight to calamine (no measuring first): it fails in the child, not here."""
     with pytest.raises(ParseFailed) as caught:
-        read_sheet(bomb, Budget(memory_mb=512, seconds=120))
+        read_sheet(bomb, Budget(memory_mb=512, seconds=120), limits=None)
     assert caught.value.message.startswith(words)
     rows, _ = read_sheet(xls_cells([(0, 0, "Adresse mail")]))  # this process still works
     assert list(rows) == [(1, ["Adresse mail"])]
+
+
+def test_the_child_measures_before_calamine_reads() -> None:
+    with pytest.raises(ParseFailed) as caught:
+        read_sheet(xlsx_corners(), Budget(memory_mb=512, seconds=120))
+    assert "« Comptes » de 1\u202f048\u202f576 lignes" in caught.value.message
 
 
 def test_a_parse_that_takes_too_long_is_a_refusal() -> None:
