@@ -179,6 +179,7 @@ def step(name: str, path: str) -> dict[str, Any]:
     structure = find_structure(STRUCTURE)
     started = time.perf_counter()
     before = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)  # the workbook parser
     answer: dict[str, Any] = {}
     if name == "import":
         from caducee.loadusers.importing import import_loadusers
@@ -202,6 +203,11 @@ def step(name: str, path: str) -> dict[str, Any]:
     after = resource.getrusage(resource.RUSAGE_SELF)
     answer["cpu"] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     answer["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    child = resource.getrusage(resource.RUSAGE_CHILDREN)
+    answer["child_cpu"] = (child.ru_utime - children.ru_utime) + (
+        child.ru_stime - children.ru_stime
+    )
+    answer["child_peak_mb"] = child.ru_maxrss / 1024
     return answer
 
 
@@ -257,6 +263,12 @@ def _report(what: str, lines: int, figures: dict[str, Any]) -> None:
     print(
         f"{what:<46} {seconds:7.1f} s  {lines / seconds:8.0f} lines/s  "
         f"CPU {figures['cpu']:6.1f} s  peak {figures['peak_mb']:6.0f} MB"
+        + (
+            f"  (parse child: CPU {figures['child_cpu']:.1f} s, "
+            f"peak {figures['child_peak_mb']:.0f} MB)"
+            if figures.get("child_cpu")
+            else ""
+        )
     )
 
 

@@ -192,6 +192,9 @@ TEMPLATES[0]["OPTIONS"]["context_processors"].append(  # type: ignore[index]
 
 # Loaduser import/export (docs/LOADUSERS.md, section Configuration).
 CADUCEE_UPLOAD_MAX_MB = env_int("CADUCEE_UPLOAD_MAX_MB", 20)
+# Workbooks are parsed in a child process under these limits (security issue #11, H2).
+CADUCEE_UPLOAD_PARSE_MEMORY_MB = env_int("CADUCEE_UPLOAD_PARSE_MEMORY_MB", 2048)
+CADUCEE_UPLOAD_PARSE_SECONDS = env_int("CADUCEE_UPLOAD_PARSE_SECONDS", 300)
 
 # Messaging (docs/MESSAGING.md, section Configuration).
 MAIL_ROOT = HOME / "mail"

@@ -9,6 +9,12 @@
   directory is checked: total uncompressed size and compression ratio are bounded, so a
   zip bomb is refused without being inflated. Calamine's XML parser (quick-xml) never
   expands DTD entities (no "billion laughs", no external entities): a tested property.
+- A workbook is never parsed in this process (only its zip directory, or its compound
+  file header, is checked here): a child process (`sheet_process.py`, under a memory and
+  a time limit) measures every sheet (`sheet_bounds.py`: rows, columns and cells, from
+  the declared dimension and the cells' positions), refuses one beyond the limits, lets
+  calamine parse the first sheet and hands its rows back. A child that dies is a refusal
+  of the file, never a crash of the server.
 - Size limit: CADUCEE_UPLOAD_MAX_MB (20 MB by default) for the file as uploaded.
 
 Every failure to use the file raises `FileRefused` with a French message saying what
@@ -30,12 +36,13 @@ from django.conf import settings
 from caducee.accounts.fields import FIELDS, FieldSpec
 from caducee.core.errors import OperationError
 from caducee.loadusers.cells import unguard
+from caducee.loadusers.sheet_bounds import CFB_MAGIC, MAX_COLUMNS, looks_like_compound
+from caducee.loadusers.sheet_process import Budget, ParseFailed, read_sheet
 from caducee.referentials.text import fold
 
 # An XLSX of 20 MB expands to a few hundred MB at most for genuine data.
 MAX_UNCOMPRESSED = 400 * 1024 * 1024
 MAX_RATIO = 200
-MAX_COLUMNS = 200
 csv.field_size_limit(1024 * 1024)
 
 
@@ -246,31 +253,29 @@ def _check_zip(data: bytes) -> None:
         ) from exc
 
 
+def parse_budget() -> Budget:
+    """Memory and time of the child process that parses a workbook (settings)."""
+    return Budget(
+        memory_mb=int(getattr(settings, "CADUCEE_UPLOAD_PARSE_MEMORY_MB", 2048)),
+        seconds=int(getattr(settings, "CADUCEE_UPLOAD_PARSE_SECONDS", 300)),
+    )
+
+
 def _sheet_rows(data: bytes) -> tuple[Iterator[tuple[int, list[object]]], int]:
-    from python_calamine import CalamineWorkbook
-
-    try:
-        book = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        names = book.sheet_names
-        if not names:
-            raise FileRefused("Le classeur ne contient aucune feuille.")
-        sheet = book.get_sheet_by_index(0)
-        iterator = sheet.iter_rows()
-    except FileRefused:
-        raise
-    except Exception as exc:  # calamine raises its own and plain errors on bad input
+    if data.startswith(CFB_MAGIC) and not looks_like_compound(data):
         raise FileRefused(
-            "Classeur illisible (" + type(exc).__name__ + ") : ouvrez-le et enregistrez-le de "
-            "nouveau au format XLSX, ou exportez-le en CSV."
-        ) from exc
+            "Classeur XLS endommagé ou illisible : ouvrez-le et enregistrez-le de nouveau "
+            "depuis votre tableur (XLSX ou CSV)."
+        )
+    try:
+        rows, height = read_sheet(data, parse_budget())  # measured, then parsed, in a child
+    except ParseFailed as exc:
+        raise FileRefused(exc.message) from exc
 
-    def rows() -> Iterator[tuple[int, list[object]]]:
-        # Calamine yields rows from the sheet's first row (leading empty columns are
-        # dropped, which does not matter: columns are found by name).
+    def refused() -> Iterator[tuple[int, list[object]]]:
         try:
-            for line, cells in enumerate(iterator, start=1):
-                yield line, list(cells)
-        except Exception as exc:
-            raise FileRefused(f"Classeur illisible ({type(exc).__name__}).") from exc
+            yield from rows
+        except ParseFailed as exc:
+            raise FileRefused(exc.message) from exc
 
-    return rows(), int(sheet.height or 0)
+    return refused(), height

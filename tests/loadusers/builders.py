@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -69,4 +70,103 @@ def xlsx_bytes(
             else:
                 sheet.write_string(r, col, str(value))
     book.close()
+    return buffer.getvalue()
+
+
+# --- Hand-built workbooks (hostile ones included) ---------------------------------------
+
+NS = "http://schemas.openxmlformats.org"
+
+
+def xlsx_sheet(sheet_xml: str, *, name: str = "Comptes", doctype: str = "") -> bytes:
+    """A minimal XLSX whose only sheet holds `sheet_xml` (inside <worksheet>)."""
+    parts = {
+        "[Content_Types].xml": f'<?xml version="1.0"?><Types xmlns="{NS}/package/2006/content-'
+        'types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+        'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+        '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-'
+        'officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/'
+        'sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.'
+        'worksheet+xml"/></Types>',
+        "_rels/.rels": f'<?xml version="1.0"?><Relationships xmlns="{NS}/package/2006/'
+        f'relationships"><Relationship Id="rId1" Type="{NS}/officeDocument/2006/relationships/'
+        'officeDocument" Target="xl/workbook.xml"/></Relationships>',
+        "xl/workbook.xml": f'<?xml version="1.0"?><workbook xmlns="{NS}/spreadsheetml/2006/main" '
+        f'xmlns:r="{NS}/officeDocument/2006/relationships"><sheets><sheet name="{name}" '
+        'sheetId="1" r:id="rId1"/></sheets></workbook>',
+        "xl/_rels/workbook.xml.rels": f'<?xml version="1.0"?><Relationships xmlns="{NS}/package/'
+        f'2006/relationships"><Relationship Id="rId1" Type="{NS}/officeDocument/2006/'
+        'relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>',
+        "xl/worksheets/sheet1.xml": f'<?xml version="1.0"?>{doctype}<worksheet xmlns="{NS}/'
+        f'spreadsheetml/2006/main">{sheet_xml}</worksheet>',
+    }
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for member, text in parts.items():
+            archive.writestr(member, text)
+    return buffer.getvalue()
+
+
+HEADER_CELL = '<c r="A1" t="inlineStr"><is><t>Adresse mail</t></is></c>'
+
+
+def xlsx_corners(far: str = "XFD1048576", *, dimension: bool = True) -> bytes:
+    """The bomb of security issue #11: two cells, A1 and `far` (1.5 KB)."""
+    row = "".join(ch for ch in far if ch.isdigit())
+    declared = f'<dimension ref="A1:{far}"/>' if dimension else ""
+    return xlsx_sheet(
+        f'{declared}<sheetData><row r="1">{HEADER_CELL}</row>'
+        f'<row r="{row}"><c r="{far}"><v>2</v></c></row></sheetData>'
+    )
+
+
+def ods_table(rows_xml: str, *, name: str = "Comptes") -> bytes:
+    """A minimal ODS whose only table holds `rows_xml` (table:table-row elements)."""
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?><office:document-content '
+        'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
+        f'<office:body><office:spreadsheet><table:table table:name="{name}">{rows_xml}'
+        "</table:table></office:spreadsheet></office:body></office:document-content>"
+    )
+    manifest = (
+        '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:'
+        'names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2"><manifest:file-entry '
+        'manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.'
+        'spreadsheet"/><manifest:file-entry manifest:full-path="content.xml" '
+        'manifest:media-type="text/xml"/></manifest:manifest>'
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("META-INF/manifest.xml", manifest, zipfile.ZIP_DEFLATED)
+        archive.writestr("content.xml", content, zipfile.ZIP_DEFLATED)
+    return buffer.getvalue()
+
+
+def ods_cell(text: str, *, repeat: int = 1) -> str:
+    repeated = f' table:number-columns-repeated="{repeat}"' if repeat > 1 else ""
+    return (
+        f'<table:table-cell office:value-type="string"{repeated}><text:p>{text}</text:p>'
+        "</table:table-cell>"
+    )
+
+
+def ods_row(cells: str, *, repeat: int = 1) -> str:
+    repeated = f' table:number-rows-repeated="{repeat}"' if repeat > 1 else ""
+    return f"<table:table-row{repeated}>{cells}</table:table-row>"
+
+
+def xls_cells(cells: Iterable[tuple[int, int, object]], *, name: str = "Comptes") -> bytes:
+    """An XLS (BIFF8, written by xlwt) with these (row, column, value) cells."""
+    import xlwt  # type: ignore[import-untyped]
+
+    book = xlwt.Workbook()
+    sheet = book.add_sheet(name)
+    for row, column, value in cells:
+        sheet.write(row, column, value)
+    book.add_sheet("Règles").write(0, 0, "règle")
+    buffer = io.BytesIO()
+    book.save(buffer)
     return buffer.getvalue()
