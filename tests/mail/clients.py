@@ -28,11 +28,11 @@ def tool(name: str) -> str:
     return found
 
 
-def setup_instance(home: Path, mode: str, domain: str) -> dict[str, str]:
+def setup_instance(home: Path, mode: str, domain: str, **env: str) -> dict[str, str]:
     done = subprocess.run(
         [sys.executable, "-m", "tests.mail.submission_setup", mode, domain],
         cwd=ROOT,
-        env=peer_env(home),
+        env=peer_env(home, **env),
         capture_output=True,
         text=True,
         timeout=120,
