@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/caducee
 export CADUCEE_HOME ?= $(CURDIR)/var
 
-.PHONY: run test install install-test lint typecheck test-sqlite test-postgres browser bench clean
+.PHONY: run test install install-test lint typecheck test-sqlite test-postgres browser mailtools bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,7 @@ run: install
 	$(BIN)/caducee serve
 
 ## make test: lint, type checks, then the whole suite on SQLite and on PostgreSQL.
-test: install-test browser lint typecheck test-sqlite test-postgres
+test: install-test browser mailtools lint typecheck test-sqlite test-postgres
 
 lint:
 	$(BIN)/ruff check caducee tests bench
@@ -57,6 +57,16 @@ browser:
 			(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null; \
 		else \
 			echo "Chromium manque : sudo apt-get install chromium" >&2; exit 1; \
+		fi; \
+	fi
+
+# The SMTP tests drive Debian's mail clients msmtp and swaks; installed when missing (root).
+mailtools:
+	@if [ ! -x /usr/bin/msmtp ] || [ ! -x /usr/bin/swaks ]; then \
+		if [ "$$(id -u)" = "0" ]; then \
+			(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq msmtp swaks) >/dev/null; \
+		else \
+			echo "msmtp ou swaks manque : sudo apt-get install msmtp swaks" >&2; exit 1; \
 		fi; \
 	fi
 

@@ -17,10 +17,8 @@ from caducee.structures.models import Structure
 from tests import factories
 from tests.smtp_sink import SmtpSink, install
 
-# Playwright's sync API keeps an event loop in the test thread.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 PASSWORD = "correct horse battery staple 42"
+ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"  # see the `browser` fixture
 
 
 @pytest.fixture
@@ -138,16 +136,33 @@ def _sqlite_audit_triggers(*, create: bool) -> None:
                 cursor.execute(statement)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """One Chromium per test module that uses it.
+
+    Playwright's sync API runs its event loop in a greenlet of the test thread: while it
+    lives, asyncio reports a running loop in that thread, and Django would refuse every
+    database call of the test itself (SynchronousOnlyOperation), although nothing runs
+    concurrently. DJANGO_ALLOW_ASYNC_UNSAFE is therefore set for the lifetime of this
+    fixture only, and removed with it: the other tests, the SMTP services and the `caducee`
+    subprocesses run without it, as in production (tests/mail/test_smtp_auth.py checks).
+    """
     from playwright.sync_api import sync_playwright
 
     from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
+    previous = os.environ.get(ASYNC_UNSAFE)
+    os.environ[ASYNC_UNSAFE] = "true"
+    try:
+        with sync_playwright() as playwright:
+            instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            yield instance
+            instance.close()
+    finally:
+        if previous is None:
+            os.environ.pop(ASYNC_UNSAFE, None)
+        else:
+            os.environ[ASYNC_UNSAFE] = previous
 
 
 @pytest.fixture

@@ -40,6 +40,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.http:
         os.environ["CADUCEE_HTTP"] = args.http  # so printed links use the address served
+    if args.submission:  # so the application-password page shows the port served
+        os.environ["CADUCEE_SUBMISSION"] = args.submission
     host, port = parse_host_port(env_str("CADUCEE_HTTP", "127.0.0.1:8000"), 8000)
     from caducee.loadusers.jobs import recover_interrupted
 

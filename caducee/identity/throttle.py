@@ -37,7 +37,9 @@ def keys_for(email: str, ip: str | None) -> list[str]:
 
 def _threshold(key: str) -> int:
     return int(
-        settings.LOCKOUT_IP_THRESHOLD if key.startswith("ip:") else settings.LOCKOUT_THRESHOLD
+        settings.LOCKOUT_IP_THRESHOLD
+        if key.startswith(("ip:", "smtp-ip:"))  # smtp-ip: caducee.mail.smtp_auth
+        else settings.LOCKOUT_THRESHOLD
     )
 
 

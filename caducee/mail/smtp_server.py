@@ -29,7 +29,7 @@ from caducee.accounts.models import Account
 from caducee.core.context import Context
 from caducee.core.errors import OperationError
 from caducee.identity.mailboxes import openable
-from caducee.mail import addresses, mime, operations, tls
+from caducee.mail import addresses, mime, operations, smtp_auth, tls
 from caducee.mail.models import Message
 from caducee.people.models import User
 
@@ -160,12 +160,10 @@ class GroupCommit:
 _committer = GroupCommit()
 
 
-def submission_auth(login: str, password: str) -> User | None:
-    return operations.check_app_password(login, password)
-
-
 def submission_mail_from(user: User, address: str) -> tuple[str, Account | None]:
     """The sender must be a mailbox the person may send as (own or linked ORG/APP)."""
+    if smtp_auth.is_deactivated(user):  # deactivated after this session's AUTH
+        return smtp_auth.SENDING_DEACTIVATED, None
     normal = addresses.normalise(address)
     if not normal:
         return BAD_ADDRESS, None
@@ -318,6 +316,13 @@ class InboundHandler:
 
 
 class SubmissionHandler:
+    # aiosmtpd uses a handler's auth_<MECHANISM> coroutines instead of its own ones.
+    async def auth_PLAIN(self, server: SMTP, args: list[str]) -> AuthResult:
+        return await _auth(server, "PLAIN", await smtp_auth.read_plain(server, args))
+
+    async def auth_LOGIN(self, server: SMTP, args: list[str]) -> AuthResult:
+        return await _auth(server, "LOGIN", await smtp_auth.read_login(server, args))
+
     async def handle_MAIL(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
     ) -> str:
@@ -362,21 +367,23 @@ class SubmissionHandler:
             return ascii_reply(TEMP_FAILURE)
 
 
-def _authenticator(
-    server: SMTP, session: Session, envelope: Envelope, mechanism: str, auth_data: Any
-) -> AuthResult:
-    if not isinstance(auth_data, LoginPassword):
-        return AuthResult(success=False, handled=False)
+async def _auth(server: SMTP, mechanism: str, credentials: LoginPassword | None) -> AuthResult:
+    """Check credentials read on the event loop in a worker thread (database work)."""
+    if credentials is None:
+        return smtp_auth.handled_failure()
+    assert server.session is not None
     try:
-        user = submission_auth(
-            auth_data.login.decode("utf-8", "replace"),
-            auth_data.password.decode("utf-8", "replace"),
+        verdict = await _in_thread(
+            smtp_auth.authenticate,
+            credentials.login.decode("utf-8", "replace"),
+            credentials.password.decode("utf-8", "replace"),
+            smtp_auth.peer_ip(server.session),
+            mechanism,
         )
-    finally:
-        connection.close()  # this runs in the event loop's thread: hold no connection there
-    if user is None:
-        return AuthResult(success=False, handled=False)
-    return AuthResult(success=True, auth_data=user)
+    except Exception:
+        log.exception("submission AUTH failed")
+        return AuthResult(success=False, handled=False, message=smtp_auth.TEMPORARY)
+    return smtp_auth.result(verdict)
 
 
 # --- servers --------------------------------------------------------------------------
@@ -468,5 +475,5 @@ def submission_controller(host: str, port: int, *, shared_port: bool = False) ->
         auth_required=True,
         auth_require_tls=True,
         auth_exclude_mechanism=["CRAM-MD5"],
-        authenticator=_authenticator,
+        authenticator=smtp_auth.other_mechanisms,
     )

@@ -18,9 +18,10 @@ from caducee.accounts.models import Account
 from caducee.core.context import Context
 from caducee.core.errors import Invalid, NotFound
 from caducee.core.headers import no_store
-from caducee.identity.mailboxes import current_mailbox
+from caducee.identity.mailboxes import current_mailbox, openable
 from caducee.identity.views import client_ip
 from caducee.mail import addresses, mime, operations
+from caducee.mail.client_settings import submission_server
 from caducee.mail.models import AppPassword, Folder, Message, Space, SystemFolder
 from caducee.people.models import User
 
@@ -449,6 +450,7 @@ def app_passwords_view(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "created": created,
             "login": user.email,
-            "smtp_host": settings.SMTP_HOSTNAME,
+            "server": submission_server(),
+            "senders": [addresses.sender_address(a) for a in openable(user)],
         },
     )

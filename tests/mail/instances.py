@@ -15,7 +15,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def peer_env(home: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CADUCEE_")}
+    """The environment of a separate instance: production's, so no Django async escape."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("CADUCEE_") and k != "DJANGO_ALLOW_ASYNC_UNSAFE"
+    }
     env.update(CADUCEE_HOME=str(home), DJANGO_SETTINGS_MODULE="caducee.settings", **extra)
     return env
 

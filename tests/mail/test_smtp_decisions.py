@@ -7,8 +7,7 @@ from typing import Any
 import pytest
 
 from caducee.accounts.models import Account
-from caducee.core.context import cli_context
-from caducee.mail import operations, smtp_server
+from caducee.mail import smtp_server
 from caducee.mail.models import Message
 from tests.mail.conftest import user_of
 
@@ -63,16 +62,6 @@ def test_submission_recipients(martine: Account, paul: Account, settings: Any) -
     assert smtp_server.submission_rcpt(martine, "nobody@ch-a.mssante.fr").startswith("550 5.1.1")
     settings.SMTP_ROUTES = "autre.mssante.fr=127.0.0.1:2526"
     assert smtp_server.submission_rcpt(martine, "z@autre.mssante.fr").startswith("250")
-
-
-def test_app_passwords_authenticate_and_revoke(martine: Account) -> None:
-    user = user_of(martine)
-    secret = operations.create_app_password(cli_context(), user, "Thunderbird")
-    assert smtp_server.submission_auth(martine.email, secret) == user
-    assert smtp_server.submission_auth(martine.email, "correct horse battery staple 42") is None
-    row = user.app_passwords.get()
-    operations.revoke_app_password(cli_context(), user, row.pk)
-    assert smtp_server.submission_auth(martine.email, secret) is None
 
 
 def test_rcpt_answers_are_remembered_for_a_few_seconds_only() -> None:

@@ -6,10 +6,12 @@ import os
 import signal
 import smtplib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from caducee.cli.main import main
+from tests.mail.clients import msmtp, setup_instance, smtplib_auth, swaks
 from tests.mail.conftest import free_port
 from tests.mail.instances import query, setup_peer, start_smtp, wait_for
 
@@ -84,3 +86,124 @@ def test_an_invalid_number_of_processes_is_refused(
     err = capsys.readouterr().err
     assert "Nombre de processus SMTP invalide (100)" in err
     assert "Traceback" not in err
+
+
+def _sent(home: Path, subject: str) -> list[tuple[Any, ...]]:
+    """(mailbox email, folder, sender person's email) of the rows of one message."""
+    return query(
+        home,
+        "SELECT a.email, m.folder, u.email FROM mail_message m "
+        "JOIN accounts_account a ON a.id = m.mailbox_id "
+        "LEFT JOIN people_user u ON u.id = m.sender_person_id "
+        "WHERE m.subject = ? ORDER BY a.email, m.folder",
+        subject,
+    )
+
+
+def test_mail_clients_authenticate_and_send_through_caducee_smtp(tmp_path: Path) -> None:
+    """`caducee smtp` as run in production (no Django async escape), real clients."""
+    home = tmp_path / "instance"
+    who = setup_instance(home, "clients", "ch-a.mssante.fr")
+    smtp, submission = free_port(), free_port()
+    process = start_smtp(
+        home,
+        smtp,
+        submission,
+        "--no-delivery",
+        CADUCEE_SMTP_ROUTES="autre.mssante.fr=127.0.0.1:9",  # whitelisted remote domain
+        CADUCEE_LOCKOUT_FREE_FAILURES="2",
+        CADUCEE_LOCKOUT_THRESHOLD="5",
+    )
+    martine, secret = who["martine"], who["martine_secret"]
+    own = "martine.dubois@ch-a.mssante.fr"
+    try:
+        for mechanism in ("PLAIN", "LOGIN"):
+            for initial in (True, False):
+                code, text = smtplib_auth(home, submission, martine, secret, mechanism, initial)
+                assert code == 235, (mechanism, initial, text)
+
+        for auth in ("PLAIN", "LOGIN"):
+            sent = swaks(
+                home,
+                submission,
+                martine,
+                secret,
+                own,
+                "paul.martin@ch-a.mssante.fr",
+                f"swaks {auth}",
+                auth=auth,
+            )
+            assert sent.returncode == 0, sent.output
+            assert _sent(home, f"swaks {auth}") == [
+                (martine, "sent", martine),
+                (who["paul"], "inbox", None),
+            ]
+
+        # msmtp: a local and a whitelisted remote recipient in one message.
+        sent = msmtp(
+            home,
+            submission,
+            martine,
+            secret,
+            own,
+            ["paul.martin@ch-a.mssante.fr", "dr.loin@autre.mssante.fr"],
+            "msmtp local et distant",
+            auth="login",
+        )
+        assert sent.returncode == 0, sent.output
+        assert _sent(home, "msmtp local et distant") == [
+            (martine, "sent", martine),
+            (who["paul"], "inbox", None),
+        ]
+        assert query(home, "SELECT recipient FROM mail_outbound") == [("dr.loin@autre.mssante.fr",)]
+
+        # The ORG mailbox's connection account sends as the ORG: traced to the person.
+        org = "secretariat@ch-a.mssante.fr"
+        sent = msmtp(
+            home,
+            submission,
+            martine,
+            secret,
+            org,
+            ["paul.martin@ch-a.mssante.fr"],
+            "au nom du secretariat",
+        )
+        assert sent.returncode == 0, sent.output
+        assert _sent(home, "au nom du secretariat") == [
+            (who["paul"], "inbox", None),
+            ("secretariat@perso.example.org", "sent", martine),
+        ]
+        assert query(
+            home,
+            "SELECT actor_label, acting_as, channel FROM audit_auditevent "
+            "WHERE action = 'mail.send' ORDER BY seq DESC LIMIT 1",
+        ) == [(martine, "secretariat@perso.example.org", "smtp")]
+
+        # A deactivated account is refused at once, with its right password.
+        sent = msmtp(
+            home,
+            submission,
+            who["retired"],
+            who["retired_secret"],
+            "retired@ch-a.mssante.fr",
+            ["paul.martin@ch-a.mssante.fr"],
+            "jamais",
+        )
+        assert sent.returncode != 0 and "Compte desactive" in sent.output, sent.output
+
+        # Wrong passwords: 535, then 454 once throttled; one audit event for the person.
+        answers = [
+            smtplib_auth(home, submission, martine, "mauvais", "PLAIN", True)[0] for _ in range(3)
+        ]
+        assert answers == [535, 535, 454]
+        sent = msmtp(home, submission, martine, "mauvais", own, [own], "refuse")
+        assert sent.returncode != 0 and "454" in sent.output, sent.output
+        assert query(
+            home,
+            "SELECT target_label, channel FROM audit_auditevent "
+            "WHERE action = 'mail.smtp_login_failed' ORDER BY seq",
+        ) == [(who["retired"], "smtp"), (martine, "smtp")]
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output = process.communicate(timeout=40)[0]
+    assert "SynchronousOnlyOperation" not in output and "Traceback" not in output, output

@@ -112,6 +112,22 @@ def test_app_passwords_page_creates_and_revokes(client_for: Any, martine: Accoun
     assert row.revoked_at is not None
 
 
+def test_app_passwords_page_gives_the_real_sending_settings(
+    client_for: Any, martine: Account, secretariat: Account, settings: Any, monkeypatch: Any
+) -> None:
+    settings.SMTP_HOSTNAME = "mail.ch-a.fr"
+    monkeypatch.setenv("CADUCEE_SUBMISSION", "0.0.0.0:587")
+    page = client_for(martine).get("/messagerie/mots-de-passe-application/").content.decode()
+    assert "<code>mail.ch-a.fr</code>" in page and "<code>587</code>" in page
+    assert "STARTTLS" in page and f"<code>{martine.email}</code>" in page
+    assert "<code>martine.dubois@ch-a.mssante.fr</code>" in page
+    assert "<code>secretariat@ch-a.mssante.fr</code>" in page
+    assert "localhost" not in page
+    # Sending only, until IMAP exists: the page says mail is read in the webmail.
+    assert "relever le courrier depuis un logiciel" in page
+    assert "peut <strong>envoyer</strong>" in page
+
+
 def test_shared_mailbox_in_use_sends_as_the_org(
     client_for: Any, martine: Account, paul: Account, secretariat: Account
 ) -> None:
