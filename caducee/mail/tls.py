@@ -10,6 +10,8 @@ from pathlib import Path
 
 from django.conf import settings
 
+from caducee.config import ConfigError
+
 
 def _generate(cert: Path, key: Path, hostname: str) -> None:
     from cryptography import x509
@@ -76,7 +78,13 @@ def inbound_context() -> ssl.SSLContext:
     Without anchors, no certificate is asked for, and inter-operator mail is refused."""
     context = server_context()
     if settings.SMTP_TRUST_ANCHORS:
-        context.load_verify_locations(cafile=str(settings.SMTP_TRUST_ANCHORS))
+        try:
+            context.load_verify_locations(cafile=str(settings.SMTP_TRUST_ANCHORS))
+        except (OSError, ssl.SSLError) as exc:
+            raise ConfigError(
+                f"CADUCEE_SMTP_TRUST_ANCHORS : fichier {settings.SMTP_TRUST_ANCHORS} illisible "
+                f"ou sans certificat PEM ({exc}). Indiquez la chaîne IGC-Santé au format PEM."
+            ) from None
         context.verify_mode = ssl.CERT_OPTIONAL
     return context
 
@@ -104,5 +112,11 @@ def client_context() -> ssl.SSLContext:
         context = ssl.create_default_context()
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     cert, key = client_certificate_paths()
-    context.load_cert_chain(str(cert), str(key))
+    try:
+        context.load_cert_chain(str(cert), str(key))
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError(
+            f"Certificat client SMTP illisible ({cert}, {key}) : {exc}. Vérifiez "
+            "CADUCEE_SMTP_CLIENT_CERT et CADUCEE_SMTP_CLIENT_KEY (PEM)."
+        ) from None
     return context

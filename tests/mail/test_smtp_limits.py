@@ -77,6 +77,25 @@ def test_sessions_per_client_address_are_limited(
     assert answer.startswith(b"220")
 
 
+def test_a_failed_tls_handshake_gives_its_slot_back(
+    settings: Any, listener: Callable[..., int], pki: Pki
+) -> None:
+    settings.SMTP_MAX_SESSIONS_PER_IP = 1
+    port = listener()
+    client = smtplib.SMTP("127.0.0.1", port, timeout=10)
+    client.ehlo()
+    assert client.docmd("STARTTLS")[0] == 220
+    assert client.sock is not None
+    client.sock.sendall(b"not a TLS handshake\r\n" * 10)
+    client.close()
+    deadline = time.monotonic() + 5
+    answer = b""
+    while time.monotonic() < deadline and not answer.startswith(b"220"):
+        again, answer = greeting(port)
+        again.close()
+    assert answer.startswith(b"220")
+
+
 def test_sessions_in_total_are_limited_on_submission_too(
     settings: Any, listener: Callable[..., int]
 ) -> None:

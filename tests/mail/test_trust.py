@@ -17,6 +17,7 @@ import pytest
 from django.utils import timezone
 
 from caducee.accounts.models import Account
+from caducee.config import ConfigError
 from caducee.core.context import cli_context
 from caducee.mail import smtp_server, trust, whitelist
 from caducee.mail.models import Message, WhitelistDomain
@@ -253,3 +254,11 @@ def test_escaped_and_unreadable_distinguished_names() -> None:
     assert trust.dn_key(r"CN=a\,b,O=X") == trust.dn_key('O=x,CN="a,b"')
     assert trust.dn_key("pas un DN") is None
     assert trust.dn_key("XYZ=1") is None
+
+
+def test_unreadable_trust_anchors_stop_the_start_with_a_french_message(
+    settings: Any, tmp_path: Path
+) -> None:
+    settings.SMTP_TRUST_ANCHORS = str(tmp_path / "absent.pem")
+    with pytest.raises(ConfigError, match="CADUCEE_SMTP_TRUST_ANCHORS : fichier .* illisible"):
+        smtp_server.inbound_controller("127.0.0.1", free_port())
