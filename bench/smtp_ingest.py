@@ -10,6 +10,10 @@ memory (VmHWM); then the same load against a bare aiosmtpd sink that stores noth
 
 With `--processes N` the CPU time and peak memory printed are the sums over the N
 server processes.
+
+The client is a whitelisted operator of the MSSanté trust space, as the inbound MTA
+requires: STARTTLS with a client certificate from a test CA the server trusts
+(tests/mail/certificates.py); the bare sink is also reached over STARTTLS.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import argparse
 import os
 import smtplib
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -29,14 +34,17 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.harness import machine  # noqa: E402
+from tests.mail.certificates import TestCA, whitelist_xml  # noqa: E402
 
 SINK = """
-import asyncio, sys
+import asyncio, ssl, sys
 from aiosmtpd.controller import Controller
 class Sink:
     async def handle_DATA(self, server, session, envelope):
         return "250 OK"
-c = Controller(Sink(), hostname="127.0.0.1", port=int(sys.argv[1]))
+tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+tls.load_cert_chain(sys.argv[2], sys.argv[3])
+c = Controller(Sink(), hostname="127.0.0.1", port=int(sys.argv[1]), tls_context=tls)
 c.start()
 print("SMTP sink ready", flush=True)
 import threading; threading.Event().wait()
@@ -84,7 +92,9 @@ def message(n: int, to: str) -> bytes:
     ).encode()
 
 
-def load(port: int, recipients: list[str], total: int, connections: int) -> float:
+def load(
+    port: int, recipients: list[str], total: int, connections: int, tls: ssl.SSLContext
+) -> float:
     """Send `total` messages over `connections` threads; return the elapsed seconds."""
     errors: list[str] = []
 
@@ -92,6 +102,7 @@ def load(port: int, recipients: list[str], total: int, connections: int) -> floa
         count = total // connections + (1 if index < total % connections else 0)
         try:
             with smtplib.SMTP("127.0.0.1", port, timeout=60) as client:
+                client.starttls(context=tls)
                 client.ehlo()
                 for i in range(count):
                     to = recipients[(index + i) % len(recipients)]
@@ -118,6 +129,10 @@ def load(port: int, recipients: list[str], total: int, connections: int) -> floa
 def wait_ready(process: subprocess.Popen[str]) -> None:
     assert process.stdout is not None
     line = process.stdout.readline()
+    for _ in range(3):  # the whitelist's line comes first
+        if "SMTP" in line or not line:
+            break
+        line = process.stdout.readline()
     if "SMTP" not in line:
         process.kill()
         raise SystemExit("le serveur n'a pas démarré : " + line + process.stdout.read())
@@ -166,6 +181,17 @@ def main() -> int:
     if args.database_url:
         reset_postgres(args.database_url)
         env["CADUCEE_DATABASE_URL"] = args.database_url
+    ca = TestCA(home / "pki")
+    operator = ca.issue("medimail", "medimail-bench.mipih.fr", org="GIP MIPIH")
+    whitelist = home / "listeblanchemssante.xml"
+    whitelist.write_bytes(whitelist_xml({"medimail.mssante.fr": operator.dn}))
+    env.update(
+        CADUCEE_SMTP_TRUST_ANCHORS=str(ca.cert),
+        CADUCEE_MSSANTE_WHITELIST=str(whitelist),
+        # one long session per connection, as the bench has always measured
+        CADUCEE_SMTP_COMMAND_LIMIT=str(max(1000, args.messages)),
+    )
+    tls = operator.client_context()
     recipients = prepare(env, args.mailboxes)
     database = "PostgreSQL" if args.database_url else "SQLite (WAL)"
     print(f"Machine : {machine()}")
@@ -199,7 +225,7 @@ def main() -> int:
         wait_ready(server)
         servers = family(server.pid)
         cpu_before = sum(cpu_seconds(pid) for pid in servers)
-        elapsed = load(port, recipients, args.messages, args.connections)
+        elapsed = load(port, recipients, args.messages, args.connections, tls)
         cpu = sum(cpu_seconds(pid) for pid in servers) - cpu_before
         peak = sum(peak_memory_mib(pid) for pid in servers)
     finally:
@@ -219,7 +245,7 @@ def main() -> int:
         return 0
     port = free_port()
     sink = subprocess.Popen(
-        [sys.executable, "-c", SINK, str(port)],
+        [sys.executable, "-c", SINK, str(port), str(operator.cert), str(operator.key)],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -229,7 +255,7 @@ def main() -> int:
     try:
         wait_ready(sink)
         sink_cpu_before = cpu_seconds(sink.pid)
-        sink_elapsed = load(port, recipients, args.messages, args.connections)
+        sink_elapsed = load(port, recipients, args.messages, args.connections, tls)
         sink_cpu = cpu_seconds(sink.pid) - sink_cpu_before
         sink_peak = peak_memory_mib(sink.pid)
     finally:

@@ -180,6 +180,10 @@ def _start_helper(smtp: str, submission: str) -> subprocess.Popen[str]:
     )
     assert process.stdout is not None
     ready = process.stdout.readline()
+    for _ in range(3):  # the whitelist line may come first
+        if "SMTP" in ready or not ready:
+            break
+        ready = process.stdout.readline()
     if "SMTP" not in ready:
         process.kill()
         process.wait(timeout=30)

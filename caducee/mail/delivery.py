@@ -23,6 +23,7 @@ from django.db import close_old_connections, transaction
 from django.utils import timezone
 
 from caducee.accounts.models import Account
+from caducee.config import ConfigError
 from caducee.mail import addresses, store, tls
 from caducee.mail.models import Outbound, QueueState
 
@@ -92,6 +93,8 @@ def smtp_send(host: str, port: int, sender: str, recipient: str, data: bytes) ->
         _raise_for(exc.smtp_code, exc.smtp_error)
     except (ssl.SSLError, ssl.CertificateError) as exc:
         raise TemporaryFailure(f"échec TLS avec {host}:{port} ({exc})") from None
+    except ConfigError as exc:  # the client certificate cannot be read: fix and it retries
+        raise TemporaryFailure(str(exc)) from None
     except (OSError, smtplib.SMTPException) as exc:
         raise TemporaryFailure(f"connexion impossible à {host}:{port} ({exc})") from None
 

@@ -139,7 +139,8 @@ class WhitelistDomain(models.Model):
 
     name = models.CharField(max_length=253, unique=True)
     description = models.CharField(max_length=500, blank=True)
-    operator_dn = models.CharField(max_length=500, blank=True)
+    # DNCertificatOperateur, one per line (a domain may be served by several certificates).
+    operator_dn = models.TextField(blank=True)
     loaded_at = models.DateTimeField()
 
     class Meta:

@@ -13,6 +13,9 @@ import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
+from email.parser import BytesHeaderParser
+from email.policy import compat32
+from email.utils import getaddresses
 from typing import Any
 
 from django.conf import settings
@@ -25,7 +28,7 @@ from caducee.audit.log import record
 from caducee.core.bulk import insert_rows
 from caducee.core.context import Context
 from caducee.core.errors import Invalid, NotFound, Problem
-from caducee.identity.mailboxes import may_open
+from caducee.identity.mailboxes import may_open, openable
 from caducee.mail import addresses, mime, store
 from caducee.mail.models import (
     AppPassword,
@@ -289,7 +292,7 @@ def submit_raw(
     require_mailbox(ctx, mailbox)
     recipients = addresses.check_recipients(mailbox, envelope_rcpts)
     parsed = mime.parse(data)
-    _check_header_from(mailbox, parsed.sender)
+    _check_sender_headers(ctx, mailbox, data, parsed.sender)
     public = _without_bcc(data)
     space = space_for([r.address for r in recipients])
     with transaction.atomic():
@@ -330,6 +333,30 @@ def _record_send(
             "queued": queued,
         },
     )
+
+
+def _check_sender_headers(ctx: Context, mailbox: Account, data: bytes, first_from: str) -> None:
+    """One `From:`, naming the mailbox sending; a `Sender:` must be an address the person
+    may send as (their own mailbox, or an ORG/APP mailbox they are linked to)."""
+    headers = BytesHeaderParser(policy=compat32).parsebytes(data)
+    if len(headers.get_all("From") or []) > 1:
+        raise Invalid(
+            "Le message porte plusieurs en-têtes From : un seul est admis, l'adresse de la "
+            f"boîte qui envoie ({addresses.sender_address(mailbox)})."
+        )
+    _check_header_from(mailbox, first_from)
+    values = [" ".join(str(v).split()) for v in headers.get_all("Sender") or []]
+    if not values:
+        return
+    found = [addresses.normalise(addr) for _, addr in getaddresses(values)]
+    allowed = openable(ctx.user) if ctx.user is not None else []
+    if len(values) > 1 or len(found) != 1 or not found[0]:
+        raise Invalid("L'en-tête Sender doit apparaître une fois au plus et porter une adresse.")
+    if addresses.may_send_as(allowed, found[0]) is None:
+        raise Invalid(
+            f"L'en-tête Sender ({values[0]}) doit être une adresse avec laquelle vous pouvez "
+            "envoyer : votre boîte ou une boîte partagée à laquelle vous êtes rattaché."
+        )
 
 
 def _check_header_from(mailbox: Account, header: str) -> None:

@@ -21,7 +21,14 @@ from email.errors import HeaderParseError
 from typing import Any
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+from aiosmtpd.smtp import (
+    SMTP,
+    AuthResult,
+    Envelope,
+    LoginPassword,
+    Session,
+    TLSSetupException,
+)
 from django.conf import settings
 from django.db import close_old_connections, connection
 
@@ -29,7 +36,7 @@ from caducee.accounts.models import Account
 from caducee.core.context import Context
 from caducee.core.errors import OperationError
 from caducee.identity.mailboxes import openable
-from caducee.mail import addresses, mime, operations, smtp_auth, tls
+from caducee.mail import addresses, mime, operations, smtp_auth, smtp_limits, tls, trust
 from caducee.mail.models import Message
 from caducee.people.models import User
 
@@ -79,6 +86,18 @@ def inbound_rcpt(address: str) -> tuple[str, tuple[int, str] | None]:
     if not addresses.is_platform_domain(addresses.domain_of(normal)):
         return RELAY_DENIED, None
     return UNKNOWN_USER, None
+
+
+def inbound_mail_from(peer: trust.Peer, address: str) -> str:
+    """From another server: TLS, a trusted operator certificate, a whitelisted sender."""
+    refusal = trust.check_sender(peer, addresses.normalise(address) if address else "")
+    return refusal or "250 2.1.0 Expéditeur accepté"
+
+
+def inbound_checked_data(peer: trust.Peer, data: bytes, mailboxes: list[tuple[int, str]]) -> str:
+    """The `From:` / `Sender:` headers checked (`trust.check_headers`), then stored."""
+    refusal = trust.check_headers(peer, data)
+    return refusal or inbound_data(data, mailboxes)
 
 
 def inbound_data(data: bytes, mailboxes: list[tuple[int, str]]) -> str:
@@ -279,13 +298,53 @@ class RcptCache:
         self.entries[address.lower()] = (time.monotonic() + self.ttl, answer, mailbox)
 
 
+def _peer(session: Session) -> trust.Peer:
+    peer = getattr(session, "caducee_peer", None)
+    if not isinstance(peer, trust.Peer):  # a new session after STARTTLS: read it again
+        peer = trust.peer_of(session.ssl)
+        session.caducee_peer = peer  # type: ignore[attr-defined]
+    return peer
+
+
+def _refused(session: Session, stage: str, answer: str, address: str = "") -> str:
+    """Log a refusal of the trust checks (not audited: anyone may cause one)."""
+    peer = _peer(session)
+    log.warning(
+        "inbound %s refused: %s (client %s, TLS %s, certificate %s, sender %r)",
+        stage,
+        answer,
+        session.peer[0] if isinstance(session.peer, tuple) else session.peer,
+        peer.tls_version or "none",
+        peer.subject_text or "none",
+        address,
+    )
+    return ascii_reply(answer)
+
+
 class InboundHandler:
     def __init__(self, cache_ttl: float = 5.0) -> None:
         self.cache = RcptCache(cache_ttl)
 
+    async def handle_MAIL(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        peer = _peer(session)
+        try:
+            answer = str(await _in_thread(inbound_mail_from, peer, address))
+        except Exception:
+            log.exception("MAIL failed")
+            return ascii_reply(TEMP_FAILURE)
+        if not answer.startswith("250"):
+            return _refused(session, "MAIL", answer, address)
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return ascii_reply(answer)
+
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
     ) -> str:
+        if smtp_limits.too_many_recipients(len(envelope.rcpt_tos)):
+            return ascii_reply(smtp_limits.TOO_MANY_RECIPIENTS)
         known = self.cache.get(address)
         if known is not None:
             answer, account = known
@@ -309,7 +368,10 @@ class InboundHandler:
         try:
             data = received_header(session, str(envelope.rcpt_tos[0]) if len(unique) == 1 else "")
             data += envelope.original_content or b""
-            return ascii_reply(str(await _in_thread(inbound_data, data, unique)))
+            answer = str(await _in_thread(inbound_checked_data, _peer(session), data, unique))
+            if answer.startswith("5"):
+                return _refused(session, "DATA", answer, str(envelope.mail_from or ""))
+            return ascii_reply(answer)
         except Exception:
             log.exception("DATA failed")
             return ascii_reply(TEMP_FAILURE)
@@ -343,6 +405,8 @@ class SubmissionHandler:
         mailbox = _state(envelope).mailbox
         if mailbox is None:
             return "503 5.5.1 MAIL FROM d'abord"
+        if smtp_limits.too_many_recipients(len(envelope.rcpt_tos)):
+            return ascii_reply(smtp_limits.TOO_MANY_RECIPIENTS)
         answer = await _in_thread(submission_rcpt, mailbox, address)
         if str(answer).startswith("250"):
             envelope.rcpt_tos.append(address)
@@ -395,7 +459,49 @@ class CaduceeSMTP(SMTP):
     aiosmtpd 1.4's `_getaddr` defines a `typing.Protocol` class on every call, that is for
     every MAIL FROM and RCPT TO: several per cent of the service's CPU per message. This is
     the same parsing (the standard library's RFC 5322 address parser, the same errors and
-    local-part limit) without that class."""
+    local-part limit) without that class.
+
+    It also applies the session limits (`smtp_limits`): beyond them a new connection gets
+    421 and is closed before the greeting; and it logs failed TLS handshakes (for the
+    inbound MTA, a client certificate that does not chain to the trust anchors)."""
+
+    def __init__(
+        self, handler: Any, *, limiter: smtp_limits.SessionLimiter | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(handler, **kwargs)
+        self.limiter = limiter
+        self.slot: str | None = None  # the client address counted by the limiter
+        self.turned_away = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        if self.limiter is not None and self._original_transport is None:  # not STARTTLS
+            peer = transport.get_extra_info("peername")
+            ip = str(peer[0]) if isinstance(peer, tuple) else str(peer)
+            if not self.limiter.acquire(ip):
+                log.warning("SMTP session refused: too many sessions (client %s)", ip)
+                self.turned_away = True
+                assert isinstance(transport, asyncio.WriteTransport)
+                transport.write(smtp_limits.TOO_MANY_SESSIONS.encode("ascii", "replace") + b"\r\n")
+                transport.close()
+                return
+            self.slot = ip
+        super().connection_made(transport)
+
+    def connection_lost(self, error: Exception | None) -> None:
+        if self.turned_away:
+            return
+        if self.slot is not None and self.limiter is not None:
+            self.limiter.release(self.slot)
+            self.slot = None
+        super().connection_lost(error)
+
+    async def smtp_STARTTLS(self, arg: str) -> None:
+        try:
+            await super().smtp_STARTTLS(arg)
+        except TLSSetupException as exc:
+            peer = self.session.peer if self.session is not None else None
+            log.warning("STARTTLS failed (client %s): %s", peer, exc.__cause__)
+            raise
 
     def _getaddr(self, arg: str) -> tuple[str | None, str | None]:
         if not arg:
@@ -455,10 +561,11 @@ def inbound_controller(host: str, port: int, *, shared_port: bool = False) -> Co
         port=port,
         server_hostname=settings.SMTP_HOSTNAME,
         ident="Caducee ESMTP",
-        tls_context=tls.server_context(),
+        tls_context=tls.inbound_context(),
         data_size_limit=settings.SMTP_MAX_BYTES,
-        require_starttls=False,
+        require_starttls=False,  # refused at MAIL FROM instead, with 5.7.0, and logged
         auth_require_tls=True,
+        **smtp_limits.server_kwargs(),
     )
 
 
@@ -476,4 +583,5 @@ def submission_controller(host: str, port: int, *, shared_port: bool = False) ->
         auth_require_tls=True,
         auth_exclude_mechanism=["CRAM-MD5"],
         authenticator=smtp_auth.other_mechanisms,
+        **smtp_limits.server_kwargs(),
     )

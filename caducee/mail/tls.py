@@ -10,6 +10,8 @@ from pathlib import Path
 
 from django.conf import settings
 
+from caducee.config import ConfigError
+
 
 def _generate(cert: Path, key: Path, hostname: str) -> None:
     from cryptography import x509
@@ -59,6 +61,7 @@ def certificate_paths() -> tuple[Path, Path]:
 
 
 def server_context() -> ssl.SSLContext:
+    """Submission: the service certificate, no client certificate asked, TLS 1.2 at least."""
     cert, key = certificate_paths()
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
@@ -66,15 +69,54 @@ def server_context() -> ssl.SSLContext:
     return context
 
 
+def inbound_context() -> ssl.SSLContext:
+    """The inbound MTA: as `server_context`, and asks the peer for its certificate.
+
+    With trust anchors (CADUCEE_SMTP_TRUST_ANCHORS, IGC-Santé in production) a presented
+    certificate must chain to them, or the handshake fails; a peer presenting none still
+    completes TLS and is refused at MAIL FROM with a 5.7.x answer (`trust.check_sender`).
+    Without anchors, no certificate is asked for, and inter-operator mail is refused."""
+    context = server_context()
+    if settings.SMTP_TRUST_ANCHORS:
+        try:
+            context.load_verify_locations(cafile=str(settings.SMTP_TRUST_ANCHORS))
+        except (OSError, ssl.SSLError) as exc:
+            raise ConfigError(
+                f"CADUCEE_SMTP_TRUST_ANCHORS : fichier {settings.SMTP_TRUST_ANCHORS} illisible "
+                f"ou sans certificat PEM ({exc}). Indiquez la chaîne IGC-Santé au format PEM."
+            ) from None
+        context.verify_mode = ssl.CERT_OPTIONAL
+    return context
+
+
+def client_certificate_paths() -> tuple[Path, Path]:
+    """What outgoing delivery presents: CADUCEE_SMTP_CLIENT_CERT/KEY, else the service's
+    certificate (an IGC-Santé "SERV SSL" certificate serves both roles)."""
+    if settings.SMTP_CLIENT_CERT and settings.SMTP_CLIENT_KEY:
+        return Path(settings.SMTP_CLIENT_CERT), Path(settings.SMTP_CLIENT_KEY)
+    return certificate_paths()
+
+
 def client_context() -> ssl.SSLContext:
-    """For outgoing delivery: verify the peer unless told not to (CADUCEE_SMTP_TLS_VERIFY)."""
+    """For outgoing delivery: verify the peer unless told not to (CADUCEE_SMTP_TLS_VERIFY),
+    against CADUCEE_SMTP_TLS_CA_FILE, else the trust anchors, else the system CAs; present
+    the platform's client certificate (peers check it against the MSSanté whitelist)."""
+    cafile = settings.SMTP_TLS_CA_FILE or settings.SMTP_TRUST_ANCHORS
     if not settings.SMTP_TLS_VERIFY:
         context = ssl.create_default_context()
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
-    elif settings.SMTP_TLS_CA_FILE:
-        context = ssl.create_default_context(cafile=str(settings.SMTP_TLS_CA_FILE))
+    elif cafile:
+        context = ssl.create_default_context(cafile=str(cafile))
     else:
         context = ssl.create_default_context()
     context.minimum_version = ssl.TLSVersion.TLSv1_2
+    cert, key = client_certificate_paths()
+    try:
+        context.load_cert_chain(str(cert), str(key))
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError(
+            f"Certificat client SMTP illisible ({cert}, {key}) : {exc}. Vérifiez "
+            "CADUCEE_SMTP_CLIENT_CERT et CADUCEE_SMTP_CLIENT_KEY (PEM)."
+        ) from None
     return context

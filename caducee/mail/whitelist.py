@@ -22,7 +22,7 @@ NS = "{https://listeblanche.mssante.fr/schema}"
 class Entry:
     name: str
     description: str
-    operator_dn: str
+    operator_dn: str  # one DN per line: a domain may be listed once per operator server
 
 
 def parse(data: bytes) -> list[Entry]:
@@ -38,11 +38,14 @@ def parse(data: bytes) -> list[Entry]:
         name = (node.findtext(f"{NS}Nom") or "").strip().lower()
         if not name:
             continue
-        entries[name] = Entry(
-            name,
-            (node.findtext(f"{NS}Description") or "").strip()[:500],
-            (node.findtext(f"{NS}DNCertificatOperateur") or "").strip()[:500],
-        )
+        dn = " ".join((node.findtext(f"{NS}DNCertificatOperateur") or "").split())[:500]
+        known = entries.get(name)
+        if known is not None:  # the same domain again, for another certificate of its operator
+            dns = known.operator_dn.splitlines()
+            if dn and dn not in dns:
+                entries[name] = Entry(name, known.description, "\n".join([*dns, dn]))
+            continue
+        entries[name] = Entry(name, (node.findtext(f"{NS}Description") or "").strip()[:500], dn)
     if not entries:
         raise Invalid(
             "Liste blanche vide : aucun élément Domaine/Nom dans l'espace de noms "

@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import socket
+import ssl
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from caducee.accounts.models import Account, ConnectionLink
+from caducee.mail.models import WhitelistDomain
 from caducee.people.models import User
 from caducee.structures.models import Structure
 from tests import factories
 from tests.conftest import PASSWORD
+from tests.mail.certificates import Issued, TestCA
+
+PEER_DOMAIN = "medimail.mssante.fr"
 
 
 def free_port() -> int:
@@ -29,6 +36,9 @@ def mail_home(settings: Any, tmp_path: Path) -> Iterator[Path]:
     settings.SMTP_ROUTES = ""
     settings.SMTP_TLS_CERT = ""
     settings.SMTP_TLS_KEY = ""
+    settings.SMTP_TRUST_ANCHORS = ""
+    settings.SMTP_CLIENT_CERT = ""
+    settings.SMTP_CLIENT_KEY = ""
     from caducee.mail import store
 
     store._made.clear()
@@ -80,3 +90,26 @@ def secretariat(structure_a: Structure, martine: Account) -> Account:
 def user_of(account: Account) -> User:
     assert account.user is not None
     return account.user
+
+
+@dataclass
+class Pki:
+    """A test CA as the trust anchors, and a peer operator it certified for PEER_DOMAIN."""
+
+    ca: TestCA
+    peer: Issued
+
+    def client(self) -> ssl.SSLContext:
+        """The peer operator's TLS client (its certificate; our server is not verified)."""
+        return self.peer.client_context()
+
+
+@pytest.fixture
+def pki(settings: Any, tmp_path: Path) -> Pki:
+    ca = TestCA(tmp_path / "pki")
+    peer = ca.issue("medimail", "medimail-test.mipih.fr", ou="318310021300028", org="GIP MIPIH")
+    settings.SMTP_TRUST_ANCHORS = str(ca.cert)
+    WhitelistDomain.objects.create(
+        name=PEER_DOMAIN, description="Medimail", operator_dn=peer.dn, loaded_at=timezone.now()
+    )
+    return Pki(ca, peer)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import ssl
 import subprocess
 import sys
 import time
@@ -11,7 +12,21 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from tests.mail.certificates import TestCA, whitelist_xml
+
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def trusted_sender(folder: Path, domain: str = "medimail.mssante.fr") -> tuple[dict[str, str], Any]:
+    """Settings for an instance that trusts a test CA and whitelists `domain` for the
+    operator certificate it signed; and that operator's TLS client context."""
+    ca = TestCA(folder)
+    peer = ca.issue("sender", "medimail-test.mipih.fr", org="GIP MIPIH")
+    xml = folder / "listeblanchemssante.xml"
+    xml.write_bytes(whitelist_xml({domain: peer.dn}))
+    env = {"CADUCEE_SMTP_TRUST_ANCHORS": str(ca.cert), "CADUCEE_MSSANTE_WHITELIST": str(xml)}
+    context: ssl.SSLContext = peer.client_context()
+    return env, context
 
 
 def peer_env(home: Path, **extra: str) -> dict[str, str]:
@@ -59,6 +74,10 @@ def start_smtp(home: Path, smtp: int, submission: int, *args: str, **env: str) -
     )
     assert process.stdout is not None
     line = process.stdout.readline()  # printed once both listeners are up
+    for _ in range(3):  # after the whitelist's line, when one is configured
+        if "SMTP" in line or not line:
+            break
+        line = process.stdout.readline()
     assert "SMTP" in line, line + process.stdout.read()
     return process
 

@@ -156,3 +156,39 @@ def test_two_workers_never_send_the_same_row(sink: tuple[Sink, int], martine: Ac
     first = delivery.claim()
     second = delivery.claim()
     assert len(first) == 1 and second == []
+
+
+def test_delivery_presents_the_client_certificate_and_trusts_the_anchors(
+    settings: Any, tmp_path: Any, martine: Account
+) -> None:
+    """Review L9: peers check the platform's certificate against the MSSanté whitelist."""
+    import ssl
+
+    from tests.mail.certificates import TestCA
+
+    ca = TestCA(tmp_path / "pki")
+    server, client = ca.issue("server", "mx.autre.test"), ca.issue("client", "mx.ch-a.test")
+    seen: list[Any] = []
+
+    class Recorder(Sink):
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            seen.append(session.ssl["ssl_object"].getpeercert())
+            return "250 OK"
+
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH, cafile=str(ca.cert))
+    context.load_cert_chain(str(server.cert), str(server.key))
+    context.verify_mode = ssl.CERT_REQUIRED
+    port = free_port()
+    controller = Controller(Recorder(), hostname="127.0.0.1", port=port, tls_context=context)
+    controller.start()
+    try:
+        settings.SMTP_ROUTES = f"autre.mssante.fr=127.0.0.1:{port}"
+        settings.SMTP_TRUST_ANCHORS = str(ca.cert)  # verifies the server: no CA file needed
+        settings.SMTP_TLS_CA_FILE = ""
+        settings.SMTP_CLIENT_CERT, settings.SMTP_CLIENT_KEY = str(client.cert), str(client.key)
+        _send(martine)
+        assert delivery.run_once().sent == 1
+    finally:
+        controller.stop()
+    [peer] = seen
+    assert ("commonName", "mx.ch-a.test") in [pair for rdn in peer["subject"] for pair in rdn]

@@ -8,7 +8,7 @@ import smtplib
 from pathlib import Path
 
 from tests.mail.conftest import free_port
-from tests.mail.instances import query, setup_peer, start_smtp
+from tests.mail.instances import query, setup_peer, start_smtp, trusted_sender
 
 RAW = (
     b"From: dr@medimail.mssante.fr\r\nTo: jean.durable@durable.mssante.fr\r\n"
@@ -22,9 +22,11 @@ def test_a_message_acknowledged_with_250_survives_kill_9(tmp_path: Path) -> None
     home = tmp_path / "instance"
     setup_peer(home, "durable.mssante.fr", "jean.durable")
     smtp, submission = free_port(), free_port()
-    process = start_smtp(home, smtp, submission, "--no-delivery")
+    trust, context = trusted_sender(tmp_path / "pki")
+    process = start_smtp(home, smtp, submission, "--no-delivery", **trust)
     try:
         with smtplib.SMTP("127.0.0.1", smtp, timeout=20) as client:
+            client.starttls(context=context)
             client.ehlo()
             client.mail("dr@medimail.mssante.fr")
             client.rcpt("jean.durable@durable.mssante.fr")
@@ -34,7 +36,7 @@ def test_a_message_acknowledged_with_250_survives_kill_9(tmp_path: Path) -> None
     finally:
         process.kill()
         process.wait(timeout=20)
-    process = start_smtp(home, smtp, submission, "--no-delivery")
+    process = start_smtp(home, smtp, submission, "--no-delivery", **trust)
     try:
         rows = query(home, "SELECT path, subject, size FROM mail_message")
         assert len(rows) == 1

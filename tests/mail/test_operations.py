@@ -139,3 +139,31 @@ def test_drafts_are_saved_and_replaced_on_send(martine: Account, paul: Account) 
     assert saved.folder == "drafts"
     operations.send_message(ctx, martine, draft, space="pro", draft_id=saved.pk)
     assert not Message.objects.filter(mailbox=martine, folder="drafts").exists()
+
+
+def test_submission_checks_every_from_header_and_the_sender_header(
+    martine: Account, paul: Account, secretariat: Account
+) -> None:
+    """Review L4: a second From: or a Sender: could show another address in mail clients."""
+
+    def submit(head: str, mailbox: Account = martine) -> None:
+        data = f"{head}To: paul.martin@ch-a.mssante.fr\r\nSubject: x\r\n\r\nx\r\n".encode()
+        operations.submit_raw(ctx_for(martine, mailbox), mailbox, [paul.email], data)
+
+    own, org = "martine.dubois@ch-a.mssante.fr", "secretariat@ch-a.mssante.fr"
+    probe = f"From: {martine.email}\r\nFrom: Direction <direction@ch-a.mssante.fr>\r\n"
+    with pytest.raises(Invalid, match="plusieurs en-têtes From"):
+        submit(probe + "Sender: direction@ch-a.mssante.fr\r\n")
+    with pytest.raises(Invalid, match="plusieurs en-têtes From"):
+        submit(f"From: {own}\r\nFrom: {own}\r\n")
+    with pytest.raises(Invalid, match=r"L'en-tête Sender \(direction@ch-a.mssante.fr\)"):
+        submit(f"From: {own}\r\nSender: direction@ch-a.mssante.fr\r\n")
+    with pytest.raises(Invalid, match="L'en-tête Sender"):
+        submit(f"From: {own}\r\nSender: paul.martin@ch-a.mssante.fr\r\n")
+    with pytest.raises(Invalid, match="une fois au plus"):
+        submit(f"From: {own}\r\nSender: {own}\r\nSender: {own}\r\n")
+    assert Message.objects.count() == 0
+    submit(f"From: {own}\r\nSender: {own}\r\n")
+    # The usual delegation: From the shared mailbox, Sender the person writing for it.
+    submit(f"From: Secrétariat <{org}>\r\nSender: Martine <{own}>\r\n", secretariat)
+    assert Message.objects.filter(mailbox=paul, folder="inbox").count() == 2

@@ -13,7 +13,7 @@ from caducee.accounts.models import Account
 from caducee.core.context import cli_context
 from caducee.mail import operations, smtp_server, store
 from caducee.mail.models import Message, Outbound
-from tests.mail.conftest import free_port, user_of
+from tests.mail.conftest import Pki, free_port, user_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -34,7 +34,8 @@ def _client_tls() -> ssl.SSLContext:
 
 
 @pytest.fixture
-def inbound(settings: Any) -> Iterator[int]:
+def inbound(settings: Any, pki: Pki) -> Iterator[int]:
+    """The inbound MTA, trusting the test CA; `pki.client()` is a whitelisted operator."""
     port = free_port()
     controller = smtp_server.inbound_controller("127.0.0.1", port)
     controller.start()
@@ -51,11 +52,13 @@ def submission(settings: Any) -> Iterator[int]:
     controller.stop()
 
 
-def test_it_receives_over_starttls_and_stores_before_250(inbound: int, martine: Account) -> None:
+def test_it_receives_over_starttls_and_stores_before_250(
+    inbound: int, pki: Pki, martine: Account
+) -> None:
     with smtplib.SMTP("127.0.0.1", inbound, timeout=10) as client:
         client.ehlo()
         assert client.has_extn("starttls")
-        client.starttls(context=_client_tls())
+        client.starttls(context=pki.client())
         client.ehlo()
         client.sendmail("dr@medimail.mssante.fr", ["martine.dubois@ch-a.mssante.fr"], RAW)
     row = Message.objects.get(mailbox=martine)
@@ -65,10 +68,11 @@ def test_it_receives_over_starttls_and_stores_before_250(inbound: int, martine: 
     assert stored.startswith(b"Received: from ") and b"with ESMTPS for <martine" in stored
 
 
-def test_it_is_not_an_open_relay(inbound: int, martine: Account) -> None:
+def test_it_is_not_an_open_relay(inbound: int, pki: Pki, martine: Account) -> None:
     with smtplib.SMTP("127.0.0.1", inbound, timeout=10) as client:
+        client.starttls(context=pki.client())
         client.ehlo()
-        client.mail("spammer@example.com")
+        client.mail("dr@medimail.mssante.fr")
         code, text = client.rcpt("victim@gmail.com")
         assert code == 550 and b"5.7.1" in text
         code, text = client.rcpt("nobody@ch-a.mssante.fr")
@@ -78,13 +82,14 @@ def test_it_is_not_an_open_relay(inbound: int, martine: Account) -> None:
     assert Message.objects.count() == 0
 
 
-def test_it_enforces_the_size_limit(settings: Any, martine: Account) -> None:
+def test_it_enforces_the_size_limit(settings: Any, pki: Pki, martine: Account) -> None:
     settings.SMTP_MAX_BYTES = 2000
     port = free_port()
     controller = smtp_server.inbound_controller("127.0.0.1", port)
     controller.start()
     try:
         with smtplib.SMTP("127.0.0.1", port, timeout=10) as client:
+            client.starttls(context=pki.client())
             with pytest.raises(smtplib.SMTPResponseException) as info:
                 client.sendmail(
                     "dr@medimail.mssante.fr",
@@ -149,9 +154,10 @@ def test_submission_sends_inside_and_queues_outside(
 
 
 def test_an_org_mailbox_receiving_by_smtp_notifies_its_connection_accounts(
-    inbound: int, martine: Account, secretariat: Account, smtp_sink: Any
+    inbound: int, pki: Pki, martine: Account, secretariat: Account, smtp_sink: Any
 ) -> None:
     with smtplib.SMTP("127.0.0.1", inbound, timeout=10) as client:
+        client.starttls(context=pki.client())
         client.sendmail("dr@medimail.mssante.fr", ["secretariat@ch-a.mssante.fr"], RAW)
     assert Message.objects.filter(mailbox=secretariat, folder="inbox").count() == 1
     notice = smtp_sink.wait_for(martine.email)
@@ -175,4 +181,23 @@ def test_submission_refuses_a_spoofed_from_header(submission: int, martine: Acco
         reply = info.value.smtp_error
         assert info.value.smtp_code == 550 and b"L'en-tete From (Directeur" in reply
         assert reply.isascii()
+    assert Message.objects.count() == 0
+
+
+def test_submission_refuses_a_second_from_header(submission: int, martine: Account) -> None:
+    """Review L4's probe: clients that show the last From: would display the spoofed one."""
+    secret = operations.create_app_password(cli_context(), user_of(martine), "client")
+    probe = (
+        b"From: martine.dubois@perso.example.org\r\n"
+        b"From: Direction <direction@ch-a.mssante.fr>\r\n"
+        b"Sender: direction@ch-a.mssante.fr\r\nTo: paul.martin@ch-a.mssante.fr\r\n"
+        b"Subject: x\r\n\r\nx"
+    )
+    with smtplib.SMTP("127.0.0.1", submission, timeout=10) as client:
+        client.starttls(context=_client_tls())
+        client.login(martine.email, secret)
+        with pytest.raises(smtplib.SMTPDataError) as info:
+            client.sendmail(martine.email, ["martine.dubois@ch-a.mssante.fr"], probe)
+    assert info.value.smtp_code == 550 and b"5.7.1" in info.value.smtp_error
+    assert b"plusieurs en-tetes From" in info.value.smtp_error
     assert Message.objects.count() == 0

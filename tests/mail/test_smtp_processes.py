@@ -13,7 +13,7 @@ import pytest
 from caducee.cli.main import main
 from tests.mail.clients import msmtp, setup_instance, smtplib_auth, swaks
 from tests.mail.conftest import free_port
-from tests.mail.instances import query, setup_peer, start_smtp, wait_for
+from tests.mail.instances import query, setup_peer, start_smtp, trusted_sender, wait_for
 
 RAW = (
     b"From: dr@medimail.mssante.fr\r\nTo: jean.multi@multi.mssante.fr\r\n"
@@ -46,12 +46,14 @@ def test_two_processes_share_the_port_and_both_store_messages(tmp_path: Path) ->
     home = tmp_path / "instance"
     setup_peer(home, "multi.mssante.fr", "jean.multi")
     smtp, submission = free_port(), free_port()
-    process = start_smtp(home, smtp, submission, "--no-delivery", "--processes", "2")
+    trust, context = trusted_sender(tmp_path / "pki")
+    process = start_smtp(home, smtp, submission, "--no-delivery", "--processes", "2", **trust)
     helpers = children(process.pid)
     try:
         assert len(helpers) == 1
         for _ in range(40):  # one connection each: the kernel spreads them over both
             with smtplib.SMTP("127.0.0.1", smtp, timeout=20) as client:
+                client.starttls(context=context)
                 client.sendmail("dr@medimail.mssante.fr", ["jean.multi@multi.mssante.fr"], RAW)
         paths = [row[0] for row in query(home, "SELECT path FROM mail_message")]
         assert len(paths) == 40
