@@ -8,6 +8,7 @@ from caducee.api.main import api
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="console:home", permanent=False)),
     path("", include("caducee.identity.urls")),
+    path("", include("caducee.accounts.urls")),
     path("console/", include("caducee.console.urls")),
     path("console/", include("caducee.loadusers.urls")),
     path("annuaire/", include("caducee.directory.urls")),

@@ -125,3 +125,73 @@ def make_account(
         person = make_account(structure, "MED", ctx=context)
         overrides["connection_accounts"] = person.email
     return create_account(context, structure, account_data(kind, email, **overrides)).account
+
+
+def make_external(owner: Structure, email: str, identifier: str = "partenaire") -> User:
+    """An outside coordination partner of `owner` (sealed account, no mailbox)."""
+    from caducee.coordination.models import ExternalAccount, ExternalStatus, RightsProfile
+    from caducee.coordination.operations import ensure_default_profiles, external_home_structure
+
+    ensure_default_profiles(owner)
+    profile = RightsProfile.objects.filter(structure=owner).first()
+    assert profile is not None
+    user = User.objects.create_user(email, first_name="Gaspard", last_name="PARTENAIRE")
+    ExternalAccount.objects.create(
+        user=user,
+        identifier=identifier,
+        home_structure=external_home_structure(),
+        owner_structure=owner,
+        profile=profile,
+        status=ExternalStatus.ACTIVE,
+    )
+    return user
+
+
+# The logins an admin of structure A must never take over: rights outside A.
+VICTIM_KINDS = ("operator", "admin_elsewhere", "external", "mailbox_elsewhere")
+
+
+def make_victim(kind: str, elsewhere: Structure) -> User:
+    """A login with rights outside structure A, of one of the VICTIM_KINDS."""
+    if kind == "operator":
+        return make_operator("op@plateforme.test")
+    if kind == "admin_elsewhere":
+        return make_admin(elsewhere, "adminb@clinique-b.test")
+    if kind == "external":
+        return make_external(elsewhere, "gp@cabinet.test")
+    account = make_account(elsewhere, "MED", "med@clinique-b.test")
+    assert account.user is not None
+    return account.user
+
+
+def give_rights_elsewhere(kind: str, person: User, elsewhere: Structure) -> None:
+    """Give a person who has a mailbox in A a right outside A, of one of the VICTIM_KINDS.
+
+    A person has one nominative mailbox at most: for "mailbox_elsewhere", the right
+    elsewhere is a coordination membership in `elsewhere`.
+    """
+    from caducee.coordination.models import ExternalAccount, Membership, RightsProfile
+    from caducee.coordination.operations import ensure_default_profiles, external_home_structure
+    from caducee.structures.models import StructureAdmin
+
+    if kind == "operator":
+        person.is_operator = True
+        person.save(update_fields=["is_operator"])
+        return
+    if kind == "admin_elsewhere":
+        StructureAdmin.objects.create(user=person, structure=elsewhere)
+        return
+    ensure_default_profiles(elsewhere)
+    profile = RightsProfile.objects.filter(structure=elsewhere).first()
+    assert profile is not None
+    if kind == "external":
+        ExternalAccount.objects.create(
+            user=person,
+            identifier="partenaire",
+            home_structure=external_home_structure(),
+            owner_structure=elsewhere,
+            profile=profile,
+            status="actif",
+        )
+        return
+    Membership.objects.create(user=person, structure=elsewhere, profile=profile)

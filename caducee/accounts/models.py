@@ -145,12 +145,27 @@ class Delegation(models.Model):
 
 
 class EmailChangeRequest(models.Model):
+    """A change of a mailbox's address, applied when the new address confirms it."""
+
     class Status(models.TextChoices):
-        PENDING = "pending", "En attente"
-        DONE = "done", "Appliquée"
+        PENDING = "pending", "En attente de confirmation"
+        DONE = "done", "Confirmée"
         CANCELLED = "cancelled", "Annulée"
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="email_changes")
     new_email = models.EmailField(max_length=254)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     requested_at = models.DateTimeField(auto_now_add=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The confirmation link sent to the new address: only its hash is kept.
+    token_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    @property
+    def is_expired(self) -> bool:
+        from django.utils import timezone
+
+        return self.expires_at is not None and self.expires_at <= timezone.now()

@@ -16,8 +16,8 @@ from caducee.accounts.models import (
     AccountType,
     ConnectionLink,
     Delegation,
-    EmailChangeRequest,
 )
+from caducee.accounts.persons import binding_problems, has_any_right, unusable_address
 from caducee.accounts.validation import TYPE_NAMES, Cleaned, as_text, clean_account
 from caducee.audit.log import record
 from caducee.core.context import Context
@@ -67,20 +67,24 @@ def _raise_if_errors(cleaned: Cleaned, message: str) -> None:
         raise Invalid(message, cleaned.problems)
 
 
-def _check_email_free(email: str, exclude: Account | None = None) -> list[Problem]:
+def _check_email_free(ctx: Context, email: str, exclude: Account | None = None) -> list[Problem]:
+    """No other mailbox may use `email`; one outside the actor's structures is not named."""
     existing = Account.objects.filter(email=email)
     if exclude is not None:
         existing = existing.exclude(pk=exclude.pk)
-    if existing.exists():
-        return [
-            Problem(
-                "email",
-                "unique",
-                f"Un compte utilise déjà l'adresse {email} : une adresse mail ne peut "
-                "servir qu'à un seul compte sur la plateforme.",
-            )
-        ]
-    return []
+    other = existing.values_list("structure_id", flat=True).first()
+    if other is None:
+        return []
+    if ctx.user is not None and not admin_scope(ctx).filter(pk=other).exists():
+        return [unusable_address(email)]
+    return [
+        Problem(
+            "email",
+            "unique",
+            f"Un compte de vos structures utilise déjà l'adresse {email} : une adresse mail ne "
+            "peut servir qu'à un seul compte sur la plateforme.",
+        )
+    ]
 
 
 def resolve_connection_accounts(
@@ -139,6 +143,11 @@ def _not_nominative(email: str, kind: str) -> Problem:
 
 
 def _person_for(account: Account) -> User:
+    """The login of a new nominative mailbox: the person with that email, or a new one.
+
+    Callers have checked `binding_problems` first: an existing person is only reused when
+    all their rights lie in the actor's structures.
+    """
     user = User.objects.filter(email=account.email).first()
     if user is None:
         user = User.objects.create_user(
@@ -169,16 +178,8 @@ def create_account(
     problems = list(cleaned.problems)
     email = values.get("email", "")
     if email:
-        problems += _check_email_free(email)
-        if values.get("type") in AccountType.shared() and User.objects.filter(email=email).exists():
-            problems.append(
-                Problem(
-                    "email",
-                    "person_email",
-                    f"{email} est l'adresse de connexion d'une personne : une "
-                    "boîte partagée doit avoir une adresse générique.",
-                )
-            )
+        taken = _check_email_free(ctx, email)
+        problems += taken or binding_problems(ctx, structure, email, str(values.get("type", "")))
     links, link_problems = resolve_connection_accounts(
         ctx, values.get("connection_accounts", []), mailbox_email=email
     )
@@ -344,6 +345,8 @@ def change_type(
                 "Ce compte est délégué d'autres comptes : retirez ces délégations.",
             )
         )
+    if not becomes_shared and account.user_id is None:
+        problems += binding_problems(ctx, account.structure, account.email, target)
     links, link_problems = resolve_connection_accounts(
         ctx, cleaned.values.get("connection_accounts", []), mailbox_email=account.email
     )
@@ -362,7 +365,8 @@ def change_type(
             person = account.user
             account.user = None
             account.default_mailbox = None
-            if person is not None and not person.admin_roles.exists():
+            account.save()  # unbound first: the person's rights no longer include it
+            if person is not None and not has_any_right(person):
                 person.is_active = False
                 person.save(update_fields=["is_active"])
         if not becomes_shared and account.user_id is None:
@@ -571,99 +575,3 @@ def mark_finalised(account: Account) -> None:
     account.state = AccountState.VALID
     account.finalised_at = timezone.now()
     account.save(update_fields=["state", "finalised_at", "updated_at"])
-
-
-def _email_change_problem(message: str) -> Invalid:
-    return Invalid(message, [Problem("new_email", "email_change", message)])
-
-
-def _check_new_email(account: Account, address: str) -> None:
-    from django.core.exceptions import ValidationError
-    from django.core.validators import validate_email
-
-    try:
-        validate_email(address)
-    except ValidationError:
-        raise _email_change_problem(
-            f"« {address} » n'est pas une adresse mail valide (attendu : prenom.nom@domaine.fr)."
-        ) from None
-    if address == account.email:
-        raise _email_change_problem("La nouvelle adresse est identique à l'adresse actuelle.")
-    people = User.objects.filter(email=address)
-    if account.user_id is not None:
-        people = people.exclude(pk=account.user_id)
-    taken = Account.objects.filter(email=address).exists() or people.exists()
-    if taken:
-        raise _email_change_problem(
-            f"L'adresse {address} est déjà utilisée sur la plateforme : choisissez-en une autre."
-        )
-
-
-def request_email_change(ctx: Context, account: Account, new_email: str) -> EmailChangeRequest:
-    """Ask for an account's email (its identifier) to change; applied later by an admin."""
-    require_admin(ctx, account.structure)
-    address = new_email.strip().lower()
-    _check_new_email(account, address)
-    pending = EmailChangeRequest.objects.filter(status=EmailChangeRequest.Status.PENDING)
-    if pending.filter(account=account).exists():
-        raise _email_change_problem(
-            "Une demande de changement de mail est déjà en attente pour ce compte : "
-            "appliquez-la ou annulez-la d'abord."
-        )
-    if pending.filter(new_email=address).exists():
-        raise _email_change_problem(
-            f"Une autre demande en attente porte déjà sur l'adresse {address}."
-        )
-    with transaction.atomic():
-        change = EmailChangeRequest.objects.create(account=account, new_email=address)
-        record(
-            ctx,
-            "account.email_change_request",
-            structure=account.structure,
-            target=account,
-            detail={"new_email": address},
-        )
-    return change
-
-
-def cancel_email_change(ctx: Context, change: EmailChangeRequest) -> None:
-    account = change.account
-    require_admin(ctx, account.structure)
-    if change.status != EmailChangeRequest.Status.PENDING:
-        raise Invalid("Cette demande de changement de mail n'est plus en attente.")
-    with transaction.atomic():
-        change.status = EmailChangeRequest.Status.CANCELLED
-        change.save(update_fields=["status"])
-        record(
-            ctx,
-            "account.email_change_cancel",
-            structure=account.structure,
-            target=account,
-            detail={"new_email": change.new_email},
-        )
-
-
-def apply_email_change(ctx: Context, change: EmailChangeRequest) -> Account:
-    """The account (and the person who logs in with it) now uses the new address."""
-    account = change.account
-    require_admin(ctx, account.structure)
-    if change.status != EmailChangeRequest.Status.PENDING:
-        raise Invalid("Cette demande de changement de mail n'est plus en attente.")
-    _check_new_email(account, change.new_email)
-    with transaction.atomic():
-        old = account.email
-        account.email = change.new_email
-        account.save(update_fields=["email", "updated_at"])
-        if account.user is not None and account.user.email == old:
-            account.user.email = change.new_email
-            account.user.save(update_fields=["email"])
-        change.status = EmailChangeRequest.Status.DONE
-        change.save(update_fields=["status"])
-        record(
-            ctx,
-            "account.email_change_apply",
-            structure=account.structure,
-            target=account,
-            detail={"old_email": old, "new_email": change.new_email},
-        )
-    return account

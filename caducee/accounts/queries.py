@@ -133,8 +133,18 @@ def pending_email_changes(structure: Structure) -> QuerySet[EmailChangeRequest]:
         EmailChangeRequest.objects.filter(
             account__structure=structure, status=EmailChangeRequest.Status.PENDING
         )
-        .select_related("account")
+        .select_related("account", "requested_by")
         .order_by("requested_at", "pk")
+    )
+
+
+def email_change_history(structure: Structure, limit: int = 100) -> list[EmailChangeRequest]:
+    """The latest confirmed or cancelled requests of a structure, newest first."""
+    return list(
+        EmailChangeRequest.objects.filter(account__structure=structure)
+        .exclude(status=EmailChangeRequest.Status.PENDING)
+        .select_related("account", "requested_by")
+        .order_by("-requested_at", "-pk")[:limit]
     )
 
 

@@ -29,6 +29,8 @@ ACTION_LABELS: dict[str, str] = {
     "account.email_change_cancel": "Annulation d'une demande de changement de mail",
     "account.email_change_apply": "Changement de mail appliqué",
     "account.list_read": "Lecture en masse des comptes (API)",
+    "account.email_change_resend": "Renvoi du lien de confirmation d'un changement de mail",
+    "account.email_change_confirm": "Changement de mail confirmé depuis la nouvelle adresse",
     "identity.password_link": "Envoi d'un lien de choix du mot de passe",
     "identity.password_set": "Choix du mot de passe",
     "identity.invitation_sent": "Envoi du mail de finalisation d'inscription",

@@ -27,9 +27,9 @@ urlpatterns = [
     path(_S + "candidats/", connections.candidates, name="candidates"),
     path(_S + "changements-mail/", accounts.email_change_list, name="email_changes"),
     path(
-        _S + "changements-mail/<int:change_id>/appliquer/",
-        accounts.email_change_apply,
-        name="email_change_apply",
+        _S + "changements-mail/<int:change_id>/renvoyer-lien/",
+        accounts.email_change_resend,
+        name="email_change_resend",
     ),
     path(
         _S + "changements-mail/<int:change_id>/annuler/",

@@ -17,6 +17,9 @@ from caducee.identity.models import LinkPurpose
 def send_invitation(ctx: Context, account: Account, *, background: bool = False) -> None:
     """Issue a fresh single-use finalisation link (older ones stop working), email it on commit.
 
+    The audit event names who issued it (the context's person) and the account's structure;
+    the finalisation event quotes it (identity.operations._link_issuer).
+
     Must run inside the caller's transaction; permission is the caller's business. With
     `background`, the email leaves from another thread (see identity/mailer.py).
     """
@@ -35,5 +38,5 @@ def send_invitation(ctx: Context, account: Account, *, background: bool = False)
         "identity.invitation_sent",
         structure=account.structure,
         target=account,
-        detail={"expires_in_days": days},
+        detail={"expires_in_days": days, "sent_to": account.email},
     )

@@ -21,6 +21,7 @@ from caducee.accounts.models import Account, AccountState, AccountType
 from caducee.accounts.operations import mark_finalised, stored_values
 from caducee.accounts.validation import clean_account
 from caducee.audit.log import record
+from caducee.audit.models import AuditEvent
 from caducee.core.context import Context
 from caducee.core.email import send_on_commit
 from caducee.core.errors import Forbidden, Invalid, NotFound, Problem
@@ -222,9 +223,38 @@ def finalise_account(
             "identity.finalise",
             structure=account.structure,
             target=account,
-            detail={"cgu_version": current, "changes": changes, "made_visible": became_visible},
+            detail={
+                "cgu_version": current,
+                "changes": changes,
+                "made_visible": became_visible,
+                "link_issued_by": _link_issuer(account),
+            },
         )
     return account
+
+
+def _link_issuer(account: Account) -> dict[str, object]:
+    """Who sent the finalisation link being used: the latest invitation event of the account.
+
+    Each new link replaces the previous ones, so the latest « identity.invitation_sent »
+    event is the one of the link in hand.
+    """
+    event = (
+        AuditEvent.objects.filter(
+            action="identity.invitation_sent", target_type="account", target_id=str(account.pk)
+        )
+        .order_by("-seq")
+        .values("actor_label", "channel", "structure_id", "created_at")
+        .first()
+    )
+    if event is None:
+        return {}
+    return {
+        "actor": event["actor_label"],
+        "channel": event["channel"],
+        "structure_id": event["structure_id"],
+        "at": event["created_at"].isoformat(),
+    }
 
 
 def cgu_to_accept_again(user: User) -> bool:
@@ -563,6 +593,11 @@ def request_password_reset(ctx: Context, email: str) -> None:
     """
     address = email.strip().lower()
     user = User.objects.filter(email=address, is_active=True).first()
+    account = (
+        Account.objects.filter(user=user).select_related("structure").first()
+        if user is not None
+        else None
+    )
     limit = int(settings.RESET_REQUESTS_PER_IP)
     with transaction.atomic():
         count = throttle.count_request(f"reset-ip:{ctx.ip}") if ctx.ip else 0
@@ -571,13 +606,13 @@ def request_password_reset(ctx: Context, email: str) -> None:
             record(
                 ctx,
                 "identity.password_reset_requested",
+                structure=account.structure if account is not None else None,
                 target=user,
                 target_label=address,
                 detail={"known": user is not None, "limited": limited},
             )
         if user is None or limited:
             return
-        account = Account.objects.filter(user=user).select_related("structure").first()
         recent = timezone.now() - timedelta(seconds=60)
         if ActionLink.objects.filter(
             user=user,
@@ -663,7 +698,14 @@ def issue_reset_link(ctx: Context, user: User) -> str:
     minutes = int(settings.RESET_LINK_MINUTES)
     with transaction.atomic():
         token = links.issue(LinkPurpose.RESET, user, lifetime=timedelta(minutes=minutes))
-        record(ctx, "identity.reset_link", target=user, detail={"minutes": minutes})
+        account = Account.objects.filter(user=user).select_related("structure").first()
+        record(
+            ctx,
+            "identity.reset_link",
+            structure=account.structure if account is not None else None,
+            target=user,
+            detail={"minutes": minutes, "account": account.email if account else ""},
+        )
     return links.base_url() + reverse("identity:reset", args=[token])
 
 

@@ -32,6 +32,14 @@ from django.utils import timezone
 from caducee.accounts.fields import BY_KEY, FIELDS, STORED, Rule
 from caducee.accounts.models import Account, AccountState, AccountType, ConnectionLink
 from caducee.accounts.operations import _db_value, _diff
+from caducee.accounts.persons import (
+    PersonRights,
+    acting_scope,
+    in_scope_person_problems,
+    person_rights,
+    rights_outside,
+    unusable_address,
+)
 from caducee.accounts.validation import as_text, clean_account
 from caducee.audit.log import AuditItem, TargetRef, record, record_many
 from caducee.core.bulk import insert_keyed, insert_rows
@@ -298,8 +306,9 @@ def _validate(state: _State, table: Table, progress: Progress | None) -> None:
         persons = dict(
             User.objects.filter(email__in=emails - set(existing)).values_list("email", "pk")
         )
+        rights = person_rights(persons.values())
         for line, raw in chunk:
-            _validate_line(state, line, raw, existing, links, persons)
+            _validate_line(state, line, raw, existing, links, persons, rights)
         done += len(chunk)
         if progress is not None:
             progress("validation", done, table.size_hint)
@@ -331,6 +340,7 @@ def _validate_line(
     existing: dict[str, Account],
     links: dict[int, set[str]],
     persons: dict[str, int],
+    rights: dict[int, PersonRights],
 ) -> None:
     email = _email_of(raw)
     errors: list[Problem] = []
@@ -367,15 +377,14 @@ def _validate_line(
     cleaned = clean_account(merged)
     values = cleaned.values
     kind = values.get("type", "")
-    if account is None and email and kind in SHARED and email in persons:
-        errors.append(
-            Problem(
-                "email",
-                "person_email",
-                f"{email} est l'adresse de connexion d'une personne : une boîte partagée "
-                "doit avoir une adresse générique.",
-            )
-        )
+    person = persons.get(email) if account is None and email else None
+    if person is not None and target is not None:
+        # An existing login: bound only if all its rights lie in the importer's structures.
+        scope = acting_scope(state.ctx, target, state.scope)
+        if rights_outside(person, rights[person], scope, state.ctx.user):
+            errors.append(unusable_address(email))
+        else:
+            errors += in_scope_person_problems(email, str(kind), rights[person])
     for problem in cleaned.problems:
         state.report(line, email, problem)
     for problem in errors:
@@ -455,14 +464,7 @@ def _existing_problems(
 ) -> list[Problem]:
     problems: list[Problem] = []
     if account.structure_id not in state.scope:
-        problems.append(
-            Problem(
-                "email",
-                "unique",
-                f"Un compte utilise déjà l'adresse {account.email} : une adresse mail ne peut "
-                "servir qu'à un seul compte sur la plateforme.",
-            )
-        )
+        problems.append(unusable_address(account.email))  # says nothing of where it is used
         return problems
     if target is not None and account.structure_id != target.pk:
         problems.append(

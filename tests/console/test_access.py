@@ -9,8 +9,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from caducee.accounts.email_changes import request_email_change
 from caducee.accounts.models import Account, AccountState, ConnectionLink, Delegation
-from caducee.accounts.operations import add_delegate, request_email_change
+from caducee.accounts.operations import add_delegate
 from caducee.audit.models import AuditEvent
 from caducee.core.context import cli_context
 from caducee.people.models import User
@@ -75,7 +76,7 @@ POSTS: list[tuple[str, Callable[[World], list[int]], Callable[[World], dict[str,
         lambda w: [w.structure.pk, w.med.pk],
         lambda w: {"new_email": "x@ch-a.fr"},
     ),
-    ("email_change_apply", lambda w: [w.structure.pk, w.change_id], lambda w: {}),
+    ("email_change_resend", lambda w: [w.structure.pk, w.change_id], lambda w: {}),
     ("email_change_cancel", lambda w: [w.structure.pk, w.change_id], lambda w: {}),
     (
         "connection_add",

@@ -216,7 +216,18 @@ def test_an_email_already_used_is_refused(
 ) -> None:
     client.force_login(alice)
     page = client.post(_url(structure_a, "PER"), _post_data("PER", per_b.email)).content.decode()
-    assert "Un compte utilise déjà l&#x27;adresse" in _error_beside(page, "email")
+    error = _error_beside(page, "email")
+    # Another structure's account: refused without saying where the address is used.
+    assert "ne peut pas être utilisée pour ce compte" in error
+    assert "Clinique B" not in page and "Un compte" not in error
+
+
+def test_an_email_used_in_the_admins_own_structure_is_named(
+    client: Client, alice: User, structure_a: Structure, per_a: Account
+) -> None:
+    client.force_login(alice)
+    page = client.post(_url(structure_a, "MED"), _post_data("MED", per_a.email)).content.decode()
+    assert "Un compte de vos structures utilise déjà" in _error_beside(page, "email")
 
 
 def test_unknown_type_is_not_found(client: Client, alice: User, structure_a: Structure) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -11,6 +13,7 @@ from caducee.audit.models import AuditEvent
 from caducee.people.models import User
 from caducee.structures.models import Structure
 from tests import factories
+from tests.smtp_sink import SmtpSink, url_in
 
 pytestmark = pytest.mark.django_db
 
@@ -122,19 +125,34 @@ def test_change_type_page_offers_the_other_types(
         assert f'value="{kind}"' in page
 
 
-def test_email_change_request_apply_and_cancel(
-    client: Client, alice: User, per_a: Account, med_a: Account
+def test_email_change_request_confirm_and_cancel(
+    client: Client,
+    alice: User,
+    per_a: Account,
+    med_a: Account,
+    smtp_sink: SmtpSink,
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
     client.force_login(alice)
-    client.post(_url("email_change_request", per_a), {"new_email": "Jeanne.D@ch-a.fr"})
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(_url("email_change_request", per_a), {"new_email": "Jeanne.D@ch-a.fr"})
     change = EmailChangeRequest.objects.get(account=per_a)
     assert change.new_email == "jeanne.d@ch-a.fr"
     listing = reverse("console:email_changes", args=[per_a.structure_id])
-    assert "jeanne.d@ch-a.fr" in client.get(listing).content.decode()
-    client.post(reverse("console:email_change_apply", args=[per_a.structure_id, change.pk]))
+    page = client.get(listing).content.decode()
+    assert "jeanne.d@ch-a.fr" in page and "En attente de confirmation" in page
+    assert "Appliquer" not in page and "Renvoyer le lien" in page
+    per_a.refresh_from_db()
+    assert per_a.email == "jeanne.dupont@ch-a.fr"  # nothing changes before confirmation
+    link = url_in(smtp_sink.wait_for("jeanne.d@ch-a.fr"))
+    smtp_sink.wait_for("jeanne.dupont@ch-a.fr")  # the old address is told
+    public = Client()
+    assert public.get(link).status_code == 200
+    public.post(link)
     per_a.refresh_from_db()
     assert per_a.email == "jeanne.d@ch-a.fr"
     assert per_a.user is not None and per_a.user.email == "jeanne.d@ch-a.fr"
+    assert "Confirmée" in client.get(listing).content.decode()
     client.post(_url("email_change_request", med_a), {"new_email": "autre@ch-a.fr"})
     other = EmailChangeRequest.objects.get(account=med_a)
     client.post(reverse("console:email_change_cancel", args=[med_a.structure_id, other.pk]))
@@ -142,8 +160,9 @@ def test_email_change_request_apply_and_cancel(
     med_a.refresh_from_db()
     assert other.status == EmailChangeRequest.Status.CANCELLED
     assert med_a.email == "secretaire@ch-a.fr"
+    assert "Annulée" in client.get(listing).content.decode()
     actions = set(AuditEvent.objects.values_list("action", flat=True))
-    assert {"account.email_change_request", "account.email_change_apply"} <= actions
+    assert {"account.email_change_request", "account.email_change_confirm"} <= actions
     assert "account.email_change_cancel" in actions
 
 
@@ -154,7 +173,7 @@ def test_email_change_to_a_used_address_is_refused(
     response = client.post(
         _url("email_change_request", per_a), {"new_email": med_a.email}, follow=True
     )
-    assert "déjà utilisée" in response.content.decode()
+    assert "Un compte de vos structures utilise déjà l" in response.content.decode()
     assert not EmailChangeRequest.objects.exists()
 
 

@@ -8,8 +8,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from caducee.accounts.email_changes import request_email_change
 from caducee.accounts.models import Account, AccountState
-from caducee.accounts.operations import deactivate_account, request_email_change
+from caducee.accounts.operations import deactivate_account
 from caducee.core.context import cli_context
 from caducee.people.models import User
 from caducee.structures.models import Structure

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
@@ -11,6 +12,7 @@ from caducee.api.tokens import issue_token
 from caducee.core.context import cli_context
 from caducee.people.models import User
 from caducee.structures.models import Structure
+from tests import factories
 from tests.loadusers.builders import csv_bytes, line
 
 
@@ -82,3 +84,20 @@ def test_openapi_documents_the_loaduser(client: Client) -> None:
     assert "/api/v1/structures/{structure_id}/loadusers/export.{fmt}" in paths
     assert "/api/v1/loadusers/template.{fmt}" in paths
     assert "ImportOut" in schema["components"]["schemas"]
+
+
+@pytest.mark.parametrize("kind", factories.VICTIM_KINDS)
+def test_an_api_import_never_binds_a_login_with_rights_elsewhere(
+    client: Client, alice: User, structure_a: Structure, structure_b: Structure, kind: str
+) -> None:
+    victim = factories.make_victim(kind, structure_b)
+    url = f"/api/v1/structures/{structure_a.pk}/loadusers/import"
+    data = csv_bytes([line("MED", victim.email)])
+    response = client.post(url, {"file": upload(data)}, **bearer(alice))
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert (body["created"], body["rejected"]) == (0, 1)
+    problem = body["problems"][0]
+    assert (problem["column"], problem["code"]) == ("Adresse mail", "unavailable")
+    assert "Clinique B" not in problem["message"]
+    assert not Account.objects.filter(email=victim.email).exclude(structure=structure_b).exists()

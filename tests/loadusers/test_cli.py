@@ -12,6 +12,7 @@ from caducee.accounts.fields import HEADERS
 from caducee.accounts.models import Account
 from caducee.cli.main import main
 from caducee.structures.models import Structure
+from tests import factories
 from tests.loadusers.builders import csv_bytes, line
 
 pytestmark = pytest.mark.django_db
@@ -139,3 +140,28 @@ def test_unwritable_output_is_a_clear_error(
         "--output", target,
     )  # fmt: skip
     assert code == 1 and "impossible d'écrire" in err
+
+
+@pytest.mark.parametrize("kind", factories.VICTIM_KINDS)
+def test_a_cli_import_never_binds_a_login_with_rights_elsewhere(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    structure_a: Structure,
+    structure_b: Structure,
+    kind: str,
+) -> None:
+    victim = factories.make_victim(kind, structure_b)
+    source = tmp_path / "comptes.csv"
+    source.write_bytes(csv_bytes([line("MED", victim.email)]))
+    code, out, _ = run(
+        capsys, "loadusers", "import", str(source), "--structure", structure_a.name, "--json"
+    )
+    answer = json.loads(out)
+    assert answer["created"] == 0 and answer["rejected"] == 1
+    problem = answer["problems"][0]
+    if kind == "mailbox_elsewhere":
+        # The server sees every structure: that mailbox is named, and stays where it is.
+        assert (problem["column"], problem["code"]) == ("Structure", "other_structure")
+    else:
+        assert (problem["column"], problem["code"]) == ("Adresse mail", "unavailable")
+    assert not Account.objects.filter(structure=structure_a, email=victim.email).exists()

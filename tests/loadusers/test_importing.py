@@ -219,7 +219,8 @@ def test_accounts_of_other_structures_are_not_touched(
 ) -> None:
     other = factories.make_account(structure_b, "MED", "m@b.fr", city="LYON")
     result = run(structure_a, csv_bytes([line("MED", "m@b.fr", city="NICE")]), Context(user=alice))
-    assert errors_of(result) == [(2, "Adresse mail", "unique")]
+    assert errors_of(result) == [(2, "Adresse mail", "unavailable")]
+    assert "Clinique B" not in result.problems[0].message
     other.refresh_from_db()
     assert other.city == "LYON"
 
@@ -467,3 +468,43 @@ def test_arbitrary_cells_give_a_report(structure_a: Structure, rows: list[list[s
     assert total == len(filled)
     for problem in result.problems:
         assert problem.message and problem.line >= 1
+
+
+# --- security review C1: lines never bind a login with rights outside the importer's scope ---
+
+
+@pytest.mark.parametrize("kind", factories.VICTIM_KINDS)
+@pytest.mark.parametrize("mailbox_type", ["MED", "APP"])
+def test_a_line_never_binds_a_login_with_rights_elsewhere(
+    structure_a: Structure, structure_b: Structure, alice: User, kind: str, mailbox_type: str
+) -> None:
+    victim = factories.make_victim(kind, structure_b)
+    lines = [line(mailbox_type, victim.email), line("MED", "ok@ch-a.fr")]
+    result = run(structure_a, csv_bytes(lines), Context(user=alice), notify=True)
+    assert errors_of(result) == [(2, "Adresse mail", "unavailable")]
+    message = next(p.message for p in result.problems if p.is_error)
+    assert "ne peut pas être utilisée pour ce compte" in message
+    assert "Clinique B" not in message and "adresse de connexion" not in message
+    assert result.created == 1
+    assert not Account.objects.filter(structure=structure_a, email=victim.email).exists()
+    victim.refresh_from_db()
+    assert victim.is_active
+
+
+def test_a_line_binds_a_login_whose_rights_are_in_scope(
+    structure_a: Structure, alice: User
+) -> None:
+    colleague = factories.make_admin(structure_a, "co-admin@ch-a.fr")
+    result = run(structure_a, csv_bytes([line("MED", colleague.email)]), Context(user=alice))
+    assert errors_of(result) == []
+    assert Account.objects.get(email=colleague.email).user == colleague
+
+
+def test_a_line_gives_no_second_mailbox_to_a_person(structure_a: Structure, alice: User) -> None:
+    first = factories.make_account(structure_a, "MED", "un@ch-a.fr")
+    assert first.user is not None
+    first.user.email = "login@ch-a.fr"
+    first.user.save()
+    result = run(structure_a, csv_bytes([line("PER", "login@ch-a.fr")]), Context(user=alice))
+    assert errors_of(result) == [(2, "Adresse mail", "has_mailbox")]
+    assert not Account.objects.filter(email="login@ch-a.fr").exists()

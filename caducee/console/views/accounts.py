@@ -11,23 +11,26 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from caducee.accounts.access import access_account
+from caducee.accounts.email_changes import (
+    cancel_email_change,
+    request_email_change,
+    resend_email_change_link,
+)
 from caducee.accounts.fields import TYPES
 from caducee.accounts.models import Account, AccountState
 from caducee.accounts.operations import (
     Outcome,
     account_values,
-    apply_email_change,
-    cancel_email_change,
     change_type,
     create_account,
     deactivate_account,
     reactivate_account,
-    request_email_change,
     update_account,
     validate_for,
 )
 from caducee.accounts.queries import (
     counters,
+    email_change_history,
     email_change_of,
     pending_email_changes,
     search_accounts,
@@ -327,14 +330,16 @@ def email_change_request(request: HttpRequest, structure_id: int, account_id: in
     else:
         messages.success(
             request,
-            f"Demande de changement de mail enregistrée : {account.email} → {change.new_email}.",
+            f"Demande de changement de mail enregistrée : {account.email} → {change.new_email}. "
+            f"Un lien de confirmation est envoyé à {change.new_email} ; l'adresse change quand "
+            "son titulaire l'ouvre. L'adresse actuelle est prévenue.",
         )
     return redirect("console:account", account.structure_id, account.pk)
 
 
 @console_view
 def email_change_list(request: HttpRequest, structure_id: int) -> HttpResponse:
-    """« Demandes de changement de mail »."""
+    """« Demandes de changement de mail »: pending ones, then the latest ones settled."""
     structure = access_structure(person(request), structure_id)
     return render(
         request,
@@ -342,6 +347,7 @@ def email_change_list(request: HttpRequest, structure_id: int) -> HttpResponse:
         {
             "structure": structure,
             "changes": pending_email_changes(structure),
+            "history": email_change_history(structure),
             "active": "users",
         },
     )
@@ -349,15 +355,18 @@ def email_change_list(request: HttpRequest, structure_id: int) -> HttpResponse:
 
 @console_view
 @require_POST
-def email_change_apply(request: HttpRequest, structure_id: int, change_id: int) -> HttpResponse:
+def email_change_resend(request: HttpRequest, structure_id: int, change_id: int) -> HttpResponse:
+    """« Renvoyer le lien »: a fresh confirmation link to the new address."""
     structure = access_structure(person(request), structure_id)
     change = email_change_of(structure, change_id)
     try:
-        account = apply_email_change(web_context(request), change)
+        resend_email_change_link(web_context(request), change)
     except Invalid as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, f"Le compte utilise maintenant l'adresse {account.email}.")
+        messages.success(
+            request, f"Un nouveau lien de confirmation a été envoyé à {change.new_email}."
+        )
     return redirect("console:email_changes", structure.pk)
 
 

@@ -1,0 +1,246 @@
+"""Changing a mailbox's address (its identifier): requested, then confirmed from the new address.
+
+An admin's request emails a single-use confirmation link to the new address and a notice
+to the current one. Nothing changes until the link is opened and confirmed: whoever
+requested it, the new address must be reachable by its owner. A mailbox whose person holds
+rights outside the requesting admin's structures (`accounts.persons`) cannot be changed
+from the console at all: that would hand over a login the admin does not answer for.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from caducee.accounts.models import Account, EmailChangeRequest
+from caducee.accounts.persons import has_rights_outside, unusable_address
+from caducee.audit.log import record
+from caducee.core.context import Context
+from caducee.core.email import send_on_commit
+from caducee.core.errors import Invalid, NotFound, Problem
+from caducee.people.models import User
+from caducee.structures.access import admin_scope, require_admin
+
+LINK_DAYS = 7
+Status = EmailChangeRequest.Status
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _problem(message: str) -> Invalid:
+    return Invalid(message, [Problem("new_email", "email_change", message)])
+
+
+def _refused_for_person() -> Invalid:
+    return _problem(
+        "L'adresse de ce compte ne peut pas être changée depuis votre console : son "
+        "titulaire doit s'adresser à l'opérateur de la plateforme."
+    )
+
+
+def _in_scope(ctx: Context, structure_id: int) -> bool:
+    return ctx.user is None or admin_scope(ctx).filter(pk=structure_id).exists()
+
+
+def _check_new_email(ctx: Context, account: Account, address: str) -> None:
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+
+    try:
+        validate_email(address)
+    except ValidationError:
+        raise _problem(
+            f"« {address} » n'est pas une adresse mail valide (attendu : prenom.nom@domaine.fr)."
+        ) from None
+    if address == account.email:
+        raise _problem("La nouvelle adresse est identique à l'adresse actuelle.")
+    other = Account.objects.filter(email=address).values_list("structure_id", flat=True).first()
+    if other is not None and _in_scope(ctx, other):
+        raise _problem(
+            f"Un compte de vos structures utilise déjà l'adresse {address} : choisissez-en une "
+            "autre."
+        )
+    people = User.objects.filter(email=address)
+    if account.user_id is not None:
+        people = people.exclude(pk=account.user_id)
+    if other is not None or people.exists():
+        problem = unusable_address(address, "new_email")
+        raise Invalid(problem.message, [problem])
+
+
+def _check_person(ctx: Context, account: Account) -> None:
+    if account.user is not None and has_rights_outside(ctx, account.structure, account.user):
+        raise _refused_for_person()
+
+
+def _send_link(ctx: Context, change: EmailChangeRequest) -> None:
+    """A fresh confirmation link to the new address (the previous one stops working)."""
+    from caducee.identity.links import base_url
+
+    token = secrets.token_urlsafe(32)
+    change.token_hash = _hash(token)
+    change.expires_at = timezone.now() + timedelta(days=LINK_DAYS)
+    change.save(update_fields=["token_hash", "expires_at"])
+    account = change.account
+    send_on_commit(
+        change.new_email,
+        "email_change_confirm",
+        {
+            "account": account,
+            "structure": account.structure,
+            "new_email": change.new_email,
+            "url": base_url() + reverse("accounts:email_change_confirm", args=[token]),
+            "days": LINK_DAYS,
+        },
+    )
+
+
+def request_email_change(ctx: Context, account: Account, new_email: str) -> EmailChangeRequest:
+    """Ask for an account's email to change; it changes once the new address confirms it."""
+    require_admin(ctx, account.structure)
+    address = new_email.strip().lower()
+    _check_new_email(ctx, account, address)
+    _check_person(ctx, account)
+    pending = EmailChangeRequest.objects.filter(status=Status.PENDING)
+    if pending.filter(account=account).exists():
+        raise _problem(
+            "Une demande de changement de mail est déjà en attente pour ce compte : renvoyez "
+            "son lien de confirmation ou annulez-la d'abord."
+        )
+    other = pending.filter(new_email=address).values_list("account__structure_id", flat=True)
+    if other.exists():
+        if not _in_scope(ctx, other[0]):
+            problem = unusable_address(address, "new_email")
+            raise Invalid(problem.message, [problem])
+        raise _problem(f"Une autre demande en attente porte déjà sur l'adresse {address}.")
+    with transaction.atomic():
+        change = EmailChangeRequest.objects.create(
+            account=account, new_email=address, requested_by=ctx.user
+        )
+        _send_link(ctx, change)
+        send_on_commit(
+            account.email,
+            "email_change_notice",
+            {"account": account, "structure": account.structure, "new_email": address},
+        )
+        record(
+            ctx,
+            "account.email_change_request",
+            structure=account.structure,
+            target=account,
+            detail={"new_email": address, "expires_in_days": LINK_DAYS},
+        )
+    return change
+
+
+def resend_email_change_link(ctx: Context, change: EmailChangeRequest) -> None:
+    """« Renvoyer le lien »: a fresh confirmation link to the new address."""
+    account = change.account
+    require_admin(ctx, account.structure)
+    if change.status != Status.PENDING:
+        raise Invalid("Cette demande de changement de mail n'est plus en attente.")
+    _check_person(ctx, account)
+    with transaction.atomic():
+        _send_link(ctx, change)
+        record(
+            ctx,
+            "account.email_change_resend",
+            structure=account.structure,
+            target=account,
+            detail={"new_email": change.new_email, "expires_in_days": LINK_DAYS},
+        )
+
+
+def cancel_email_change(ctx: Context, change: EmailChangeRequest) -> None:
+    account = change.account
+    require_admin(ctx, account.structure)
+    if change.status != Status.PENDING:
+        raise Invalid("Cette demande de changement de mail n'est plus en attente.")
+    with transaction.atomic():
+        change.status = Status.CANCELLED
+        change.token_hash = ""
+        change.save(update_fields=["status", "token_hash"])
+        record(
+            ctx,
+            "account.email_change_cancel",
+            structure=account.structure,
+            target=account,
+            detail={"new_email": change.new_email},
+        )
+
+
+def change_for_token(token: str) -> EmailChangeRequest | None:
+    """The pending request a valid, unexpired confirmation link opens, or None."""
+    if not token:
+        return None
+    change = (
+        EmailChangeRequest.objects.filter(token_hash=_hash(token), status=Status.PENDING)
+        .select_related("account__structure", "account__user", "requested_by")
+        .first()
+    )
+    if change is None or change.expires_at is None or change.expires_at <= timezone.now():
+        return None
+    return change
+
+
+def confirm_email_change(ctx: Context, token: str) -> Account:
+    """The owner of the new address confirms: the account (and its login) now use it.
+
+    Checked again now, on behalf of the admin who asked: the address must still be free
+    and the person must still hold no right outside that admin's structures.
+    """
+    change = change_for_token(token)
+    if change is None:
+        raise NotFound("Ce lien de confirmation n'est plus valable.")
+    account = change.account
+    requester = Context(user=change.requested_by, channel="system")
+    try:
+        _check_new_email(requester, account, change.new_email)
+        _check_person(requester, account)
+    except Invalid:
+        # Whoever opens the link learns nothing more than that it cannot be used now.
+        raise Invalid(
+            "Ce changement d'adresse ne peut plus être appliqué : demandez à "
+            "l'administrateur de votre structure de refaire la demande."
+        ) from None
+    with transaction.atomic():
+        done = EmailChangeRequest.objects.filter(
+            pk=change.pk, status=Status.PENDING, token_hash=change.token_hash
+        ).update(status=Status.DONE, confirmed_at=timezone.now(), token_hash="")
+        if not done:
+            raise NotFound("Ce lien de confirmation a déjà servi.")
+        old = account.email
+        account.email = change.new_email
+        account.save(update_fields=["email", "updated_at"])
+        if account.user is not None and account.user.email == old:
+            account.user.email = change.new_email
+            account.user.save(update_fields=["email"])
+        send_on_commit(
+            old,
+            "email_change_notice",
+            {
+                "account": account,
+                "structure": account.structure,
+                "new_email": change.new_email,
+                "done": True,
+            },
+        )
+        record(
+            ctx,
+            "account.email_change_confirm",
+            structure=account.structure,
+            target=account,
+            detail={
+                "old_email": old,
+                "new_email": change.new_email,
+                "requested_by": change.requested_by.email if change.requested_by else "",
+            },
+        )
+    return account
