@@ -87,6 +87,8 @@ ACTION_LABELS: dict[str, str] = {
     "mail.folder_delete": "Suppression d'un dossier",
     "mail.app_password_create": "Création d'un mot de passe d'application",
     "mail.app_password_revoke": "Révocation d'un mot de passe d'application",
+    "mail.smtp_login_failed": "Échec de connexion d'un logiciel de messagerie (SMTP)",
+    "mail.smtp_lockout": "Blocage SMTP après des échecs de connexion",
     "mail.whitelist_refresh": "Mise à jour de la liste blanche MSSanté",
     # Care coordination.
     "coordination.record_create": "Création d'un dossier usager",

@@ -1,7 +1,9 @@
 """Real-browser helpers: Playwright driving Debian's Chromium against the live server.
 
-The `browser` and `page` fixtures live in tests/conftest.py so that one Chromium serves
-every test directory (two sync Playwright instances cannot run at once).
+The `browser` and `page` fixtures live in tests/conftest.py so that every test directory
+can use them: one Chromium per test module, closed before the next module starts (two sync
+Playwright instances cannot run at once, and Django's async guard is lifted only while one
+runs: see the `browser` fixture).
 """
 
 from __future__ import annotations

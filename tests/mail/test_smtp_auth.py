@@ -19,6 +19,7 @@ import pytest
 from caducee.accounts.models import Account
 from caducee.accounts.operations import deactivate_account
 from caducee.audit.models import AuditEvent
+from caducee.console.audit_labels import action_label
 from caducee.core.context import cli_context
 from caducee.identity import operations as identity_ops
 from caducee.mail import operations, smtp_auth, smtp_server
@@ -81,6 +82,8 @@ def test_wrong_passwords_lock_the_login_with_one_audit_event_per_window(
     assert failed[0].detail["mechanism"] == "LOGIN"
     lockouts = _events("mail.smtp_lockout")
     assert len(lockouts) == 1 and lockouts[0].detail["keys"] == [f"smtp-account:{martine.email}"]
+    assert action_label("mail.smtp_login_failed") != "mail.smtp_login_failed"
+    assert action_label("mail.smtp_lockout") != "mail.smtp_lockout"
     logged = [r for r in caplog.records if "SMTP AUTH" in r.getMessage()]
     assert len(logged) == 8  # every attempt is logged, failed or refused
     assert all("devine" not in r.getMessage() for r in logged)
