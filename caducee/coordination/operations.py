@@ -1234,6 +1234,19 @@ def _invite_existing(
     """The contact's address is already a login: invite it, never link it by email alone."""
     structure = contact.structure
     existing = ExternalAccount.objects.filter(user=person).first()
+    if existing is not None and _accepted_by(existing, structure):
+        # The structure's own (or accepted) account: the contact is simply its contact.
+        with transaction.atomic():
+            contact.external_account = existing
+            contact.save(update_fields=["external_account"])
+            audit(
+                ctx,
+                "coordination.contact_update",
+                structure=structure,
+                target=contact,
+                detail={"external_account": existing.identifier, "record": record.pk},
+            )
+        return
     with transaction.atomic():
         if existing is not None:
             grant, created = ExternalGrant.objects.get_or_create(

@@ -857,3 +857,19 @@ def test_a_new_address_replaces_a_pending_invitation(
     assert changed.external_account is None and changed.invited_at is None
     partner.refresh_from_db()
     assert operations.create_external_account(ctx_for(camille), partner, "gpa", reader) is not None
+
+
+def test_the_structures_own_account_is_linked_without_invitation(
+    camille: User, fcorre_account: ExternalAccount, record_b: Record, structure_a: Structure
+) -> None:
+    twin = Contact.objects.create(
+        structure=structure_a, last_name="CORRE", email=fcorre_account.user.email
+    )
+    partner = operations.attach_partner(cli_context(), record_b, twin, "medecin_traitant")
+    reader = profile(structure_a, "Partenaire externe lecture seule")
+    assert operations.create_external_account(ctx_for(camille), partner, "fc", reader) is None
+    twin.refresh_from_db()
+    assert twin.external_account == fcorre_account and twin.invited_at is None
+    from caducee.coordination.models import ExternalGrant
+
+    assert not ExternalGrant.objects.exists()
