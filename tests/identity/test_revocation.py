@@ -214,3 +214,17 @@ def test_deactivating_a_shared_mailbox_ends_its_use_at_once(
     # his own credentials are untouched: only the shared mailbox went away
     assert client.get("/securite/").status_code == 200
     assert not AuditEvent.objects.filter(action="identity.access_revoked").exists()
+
+
+def test_a_disabled_login_is_refused_by_every_check(
+    pierre: Account, smtp_sink: SmtpSink, django_capture_on_commit_callbacks: Capture
+) -> None:
+    """`User.is_active` false (suspended external partner, mailbox turned ORG/APP)."""
+    armed = _arm(pierre, smtp_sink, django_capture_on_commit_callbacks)
+    User.objects.filter(pk=pierre.user_id).update(is_active=False)
+    assert armed.session.get("/securite/").status_code == 302
+    assert check_app_password(pierre.email, armed.app_password) is None
+    assert _api(armed.token).status_code == 401  # type: ignore[attr-defined]
+    refused = password_step(armed.session, django_capture_on_commit_callbacks, pierre.email)
+    assert refused.status_code == 200  # the password step itself fails: no code step
+    assert armed.session.get("/securite/").status_code == 302
