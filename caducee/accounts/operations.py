@@ -22,7 +22,7 @@ from caducee.accounts.validation import TYPE_NAMES, Cleaned, as_text, clean_acco
 from caducee.audit.log import record
 from caducee.core.context import Context
 from caducee.core.errors import Invalid, NotFound, Problem
-from caducee.identity.revocation import revoke_account_access
+from caducee.identity.revocation import revoke_access, revoke_account_access
 from caducee.people.models import User
 from caducee.structures.access import admin_scope, require_admin
 from caducee.structures.models import Structure
@@ -369,6 +369,7 @@ def change_type(
             if person is not None and not has_any_right(person):
                 person.is_active = False
                 person.save(update_fields=["is_active"])
+                revoke_access(ctx, person, "login_disabled", structure=account.structure)
         if not becomes_shared and account.user_id is None:
             account.user = _person_for(account)
             if account.state == AccountState.VALID and account.finalised_at is None:

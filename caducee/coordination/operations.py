@@ -57,6 +57,7 @@ from caducee.core.email import send_on_commit
 from caducee.core.errors import Forbidden, Invalid, NotFound, Problem
 from caducee.directory.entries import is_listed
 from caducee.identity import links
+from caducee.identity.revocation import revoke_access
 from caducee.people.models import User
 from caducee.referentials.text import fold, strip_accents
 from caducee.structures.models import Structure, StructureIdType
@@ -1577,6 +1578,8 @@ def modify_external_account(
         person.last_name = last
         person.is_active = not changes.suspended
         person.save(update_fields=["first_name", "last_name", "is_active"])
+        if changes.suspended and not before["suspended"]:
+            revoke_access(ctx, person, "external_suspended", structure=external.owner_structure)
         external.profile = profile
         if (
             home.pk != external.home_structure_id

@@ -36,6 +36,8 @@ REASONS = {
     "password_reset": "mot de passe réinitialisé",
     "logout_everywhere": "déconnexion de tous les appareils",
     "second_factor_reset": "second facteur réinitialisé",
+    "login_disabled": "connexion désactivée (plus aucun droit)",
+    "external_suspended": "compte externe suspendu",
 }
 
 

@@ -15,6 +15,8 @@ from caducee.accounts.email_changes import request_email_change
 from caducee.accounts.models import Account, EmailChangeRequest
 from caducee.accounts.operations import change_type, create_account
 from caducee.accounts.persons import has_rights_outside, person_rights, rights_outside
+from caducee.api.models import ApiToken
+from caducee.api.tokens import issue_token
 from caducee.audit.models import AuditEvent
 from caducee.core.context import Context, cli_context
 from caducee.core.errors import Invalid
@@ -174,9 +176,14 @@ def test_a_type_change_still_deactivates_a_login_left_without_rights(
     account = factories.make_account(structure_a, "MED", "bascule@ch-a.fr")
     person = account.user
     assert person is not None
+    issue_token(cli_context(), person, "script")
     change_type(cli_context(), account, "ORG", _org_data(structure_a))
     person.refresh_from_db()
     assert not person.is_active
+    # the login switched off also loses its tokens, so re-enabling it brings none back
+    assert not ApiToken.objects.filter(user=person, revoked_at__isnull=True).exists()
+    event = AuditEvent.objects.filter(action="identity.access_revoked").latest("seq")
+    assert event.detail["reason"] == "connexion désactivée (plus aucun droit)"
 
 
 @pytest.mark.parametrize("kind", VICTIM_KINDS)

@@ -673,6 +673,20 @@ class TestModification:
         operations.modify_external_account(ctx_for(camille), external, changes)
         assert authenticate(username="fcorre", password=fcorre_credentials.password) is None
 
+    def test_suspension_revokes_api_tokens_and_app_passwords(
+        self, camille: User, fcorre_credentials: operations.Credentials
+    ) -> None:
+        from caducee.api.models import ApiToken
+        from caducee.api.tokens import issue_token
+
+        external = fcorre_credentials.external
+        issue_token(cli_context(), external.user, "script")
+        changes = operations.ExternalChanges("François", "Corre", external.profile, None, True)
+        operations.modify_external_account(ctx_for(camille), external, changes)
+        assert not ApiToken.objects.filter(user=external.user, revoked_at__isnull=True).exists()
+        event = AuditEvent.objects.filter(action="identity.access_revoked").latest("seq")
+        assert event.detail["reason"] == "compte externe suspendu"
+
     def test_other_structure_does_not_see_it(
         self, bob: User, fcorre_account: ExternalAccount, structure_b: Structure
     ) -> None:
