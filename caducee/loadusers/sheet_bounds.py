@@ -507,20 +507,28 @@ class _Compound:
             entries.append((name, kind, start, size))
         return entries
 
-    def stream(self, names: tuple[str, ...]) -> bytes:
+    def streams(self, names: tuple[str, ...]) -> list[bytes]:
+        """Every stream of one of these names (case ignored, as readers do)."""
+        found = []
         for name, kind, start, size in self._entries():
-            if kind == 2 and name in names:
+            if kind == 2 and name.lower() in names:
                 if size < self.cutoff:
                     data = self._chain_bytes(start, self.mini_fat, self._mini_sector)
                 else:
                     data = self._chain_bytes(start, self.fat, self._sector)
-                return data[:size]
-        raise _unreadable("XLS")
+                found.append(data[:size])
+        if not found:
+            raise _unreadable("XLS")
+        return found
 
 
 def check_xls(data: bytes, limits: Limits = LIMITS) -> None:
-    """Every sheet of the BIFF Workbook stream: its DIMENSIONS and its cells' positions."""
-    stream = _Compound(data).stream(("Workbook", "Book"))
+    """Every sheet of the BIFF Workbook stream(s): DIMENSIONS and the cells' positions."""
+    for stream in _Compound(data).streams(("workbook", "book")):
+        _check_biff(stream, limits)
+
+
+def _check_biff(stream: bytes, limits: Limits) -> None:
     names: dict[int, str] = {}
     sheet, rows, columns = "", 0, 0
     position = 0

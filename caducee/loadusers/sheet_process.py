@@ -150,6 +150,8 @@ def _rows(output: IO[bytes]) -> Iterator[tuple[int, list[object]]]:
             frame = _Frames(output).load()  # one unpickler a frame: each has its own memo
             if frame[0] == "end":
                 return
+            if frame[0] != "rows":  # the child failed after the first rows
+                raise ParseFailed(str(frame[1]) if len(frame) == 2 else UNREADABLE)
             for cells in frame[1]:
                 line += 1
                 yield line, cells

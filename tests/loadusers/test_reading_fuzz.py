@@ -33,7 +33,7 @@ from tests.loadusers.builders import (
 )
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
-SLOW_FUZZ = settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+SLOW_FUZZ = settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
 SMALL_BUDGET = override_settings(
     CADUCEE_UPLOAD_PARSE_MEMORY_MB=768, CADUCEE_UPLOAD_PARSE_SECONDS=60
 )

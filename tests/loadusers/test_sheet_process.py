@@ -10,6 +10,7 @@ import pickle
 import smtplib
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -19,7 +20,7 @@ from pathlib import Path
 import pytest
 import xlsxwriter
 
-from caducee.loadusers.sheet_process import Budget, ParseFailed, _Frames, read_sheet
+from caducee.loadusers.sheet_process import Budget, ParseFailed, _Frames, _rows, read_sheet
 from tests.factories import finess
 from tests.loadusers.builders import ods_cell, ods_row, ods_table, xls_cells, xlsx_corners
 
@@ -82,6 +83,20 @@ def test_a_parse_that_takes_too_long_is_a_refusal() -> None:
     with pytest.raises(ParseFailed) as caught:
         read_sheet(xls_cells([(0, 0, "Adresse mail")]), Budget(seconds=0))
     assert "en 0 secondes" in caught.value.message
+
+
+def test_a_failure_after_the_first_rows_is_a_refusal() -> None:
+    output = tempfile.TemporaryFile()
+    for frame in [("rows", [["Adresse mail"], ["a@b.fr"]]), ("error", "Classeur illisible (X).")]:
+        pickle.dump(frame, output)
+    output.seek(0)
+    rows = _rows(output)
+    assert next(rows) == (1, ["Adresse mail"])
+    assert next(rows) == (2, ["a@b.fr"])
+    with pytest.raises(ParseFailed) as caught:
+        next(rows)
+    assert caught.value.message == "Classeur illisible (X)."
+    assert output.closed
 
 
 def test_only_datetime_types_can_come_back() -> None:

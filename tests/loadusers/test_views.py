@@ -17,7 +17,7 @@ from caducee.loadusers import jobs
 from caducee.loadusers.models import ImportJob, JobStatus
 from caducee.people.models import User
 from caducee.structures.models import Structure
-from tests.loadusers.builders import csv_bytes, line
+from tests.loadusers.builders import csv_bytes, line, xlsx_corners
 
 
 @pytest.fixture(autouse=True)
@@ -196,3 +196,17 @@ def test_actions_partial_links(alice: User, structure_a: Structure) -> None:
         "Télécharger le modèle loaduser",
     ):
         assert text in html
+
+
+def test_a_sheet_bomb_is_a_refused_job(client: Client, alice: User, structure_a: Structure) -> None:
+    """Security issue #11: the two-cell XLSX is refused with its size; nothing aborts."""
+    logged(client, alice)
+    url = reverse("loadusers:import", args=[structure_a.pk])
+    bomb = SimpleUploadedFile("coins.xlsx", xlsx_corners())
+    assert client.post(url, {"fichier": bomb}, follow=True).status_code == 200
+    job = ImportJob.objects.latest("pk")
+    assert job.status == JobStatus.REFUSED
+    assert "« Comptes » de 1\u202f048\u202f576 lignes × 16\u202f384 colonnes" in job.error
+    page = client.get(reverse("loadusers:job", args=[structure_a.pk, job.pk])).content.decode()
+    assert "la limite est de 500\u202f001 lignes" in page
+    assert not Path(job.file_path).exists()
