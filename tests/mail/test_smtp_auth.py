@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from caducee.accounts.models import Account
+from caducee.accounts.models import Account, AccountState
 from caducee.accounts.operations import deactivate_account
 from caducee.audit.models import AuditEvent
 from caducee.console.audit_labels import action_label
@@ -129,6 +129,19 @@ def test_a_deactivated_account_is_refused_at_once(martine: Account, structure_a:
     user = user_of(martine)
     secret = operations.create_app_password(cli_context(), user, "client")
     deactivate_account(cli_context(), martine)
+    # Deactivation revokes the application passwords (identity.revocation): plain 535.
+    verdict = smtp_auth.authenticate(martine.email, secret, "10.0.0.1", "PLAIN")
+    assert verdict.user is None and verdict.reply.startswith("535 5.7.8")
+    assert not user.app_passwords.filter(revoked_at__isnull=True).exists()
+
+
+def test_an_account_deactivated_without_revocation_is_still_refused(
+    martine: Account, structure_a: Any
+) -> None:
+    """Accounts deactivated before revocation existed keep valid app passwords: refused too."""
+    user = user_of(martine)
+    secret = operations.create_app_password(cli_context(), user, "client")
+    Account.objects.filter(pk=martine.pk).update(state=AccountState.DEACTIVATED)
     verdict = smtp_auth.authenticate(martine.email, secret, "10.0.0.1", "PLAIN")
     assert verdict.user is None
     assert verdict.reply == (

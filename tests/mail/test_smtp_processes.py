@@ -191,7 +191,8 @@ def test_mail_clients_authenticate_and_send_through_caducee_smtp(tmp_path: Path)
             ["paul.martin@ch-a.mssante.fr"],
             "jamais",
         )
-        assert sent.returncode != 0 and "Compte desactive" in sent.output, sent.output
+        # (deactivation revoked its application password: the plain 535 of a wrong one)
+        assert sent.returncode != 0 and "535 5.7.8" in sent.output, sent.output
 
         # Wrong passwords: 535, then 454 once throttled; one audit event for the person.
         answers = [
