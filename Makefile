@@ -25,6 +25,7 @@ install-test: $(VENV)/.test-deps
 
 ## make run: install, migrate and serve the whole platform (SQLite and files under var/).
 run: install
+	$(BIN)/caducee migrate
 	$(BIN)/caducee serve
 
 ## make test: lint, type checks, then the whole suite on SQLite and on PostgreSQL.

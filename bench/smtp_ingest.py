@@ -150,6 +150,8 @@ Account.objects.bulk_create([Account(structure=s, state="valide", type="PER",
     email=f"p{{i}}@bench.example.org", last_name="P", first_name=str(i),
     mssante_particle=f"p{{i}}") for i in range({mailboxes})])
 """
+    migrate = [sys.executable, "-m", "caducee.cli.main", "migrate"]  # the only one that migrates
+    subprocess.run(migrate, cwd=ROOT, env=env, check=True, timeout=300)
     subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, check=True, timeout=300)
     return [f"p{i}@bench.mssante.fr" for i in range(mailboxes)]
 

@@ -34,8 +34,10 @@ def main() -> int:
         os.environ["CADUCEE_DATABASE_URL"] = args.database_url
     sys.path.insert(0, str(ROOT))
     from caducee.cli.main import setup_django
+    from caducee.cli.schema import apply_migrations
 
-    setup_django()
+    setup_django(check_schema=False)
+    apply_migrations()  # a fresh database of its own: what `caducee migrate` does
     from datetime import timedelta
 
     from django.test import Client

@@ -19,7 +19,7 @@ class FrenchParser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from caducee.cli import accounts, audit, demo, serve, structures
+    from caducee.cli import accounts, audit, demo, migrate, serve, structures, web
 
     parser = FrenchParser(
         prog="caducee",
@@ -28,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(
         title="commandes", metavar="COMMANDE", parser_class=FrenchParser
     )
-    for module in (serve, demo, structures, accounts, audit):
+    for module in (migrate, serve, web, demo, structures, accounts, audit):
         module.register(commands)
     _register_optional(commands)
     return parser
@@ -59,22 +59,17 @@ def _register_optional(commands: argparse._SubParsersAction[FrenchParser]) -> No
         module.register(commands)
 
 
-def setup_django() -> None:
+def setup_django(*, check_schema: bool = True) -> None:
+    """Set Django up; unless told otherwise, refuse an outdated schema (only
+    `caducee migrate` migrates, see caducee/cli/schema.py)."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "caducee.settings")
     import django
 
     django.setup()
-    migrate_if_needed()
+    if check_schema:
+        from caducee.cli.schema import require_current_schema
 
-
-def migrate_if_needed() -> None:
-    from django.core.management import call_command
-    from django.db import connection
-    from django.db.migrations.executor import MigrationExecutor
-
-    executor = MigrationExecutor(connection)
-    if executor.migration_plan(executor.loader.graph.leaf_nodes()):
-        call_command("migrate", interactive=False, verbosity=0)
+        require_current_schema()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -85,17 +80,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     if handler is None:
         parser.print_help()
         return 0
+    from caducee.cli.schema import SchemaOutdated
     from caducee.config import ConfigError
     from caducee.core.errors import Invalid, OperationError
 
     try:
-        setup_django()
+        setup_django(check_schema=not getattr(args, "migrates", False))
         return handler(args)
     except Invalid as exc:
         details = "; ".join(p.message for p in exc.errors()) if exc.errors() else ""
         sys.stderr.write(f"Erreur : {exc.message}{' ' + details if details else ''}\n")
         return 1
-    except (OperationError, ConfigError) as exc:
+    except (OperationError, ConfigError, SchemaOutdated) as exc:
         sys.stderr.write(f"Erreur : {exc}\n")
         return 1
     except BrokenPipeError:  # output piped into `head`, for instance

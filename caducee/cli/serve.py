@@ -30,36 +30,13 @@ def register(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from django.urls import reverse
-    from waitress.server import create_server
-
-    from caducee.cli.listening import bind_error
-    from caducee.config import env_str, parse_host_port
-    from caducee.identity.links import base_url, issue_setup_link
-    from caducee.wsgi import application
-
-    if args.http:
-        os.environ["CADUCEE_HTTP"] = args.http  # so printed links use the address served
-    if args.submission:  # so the application-password page shows the port served
-        os.environ["CADUCEE_SUBMISSION"] = args.submission
-    host, port = parse_host_port(env_str("CADUCEE_HTTP", "127.0.0.1:8000"), 8000)
     from caducee.loadusers.jobs import recover_interrupted
 
+    if args.submission:  # so the application-password page shows the port served
+        os.environ["CADUCEE_SUBMISSION"] = args.submission
     recover_interrupted()  # imports cut short by a previous stop: marked failed, nothing applied
-    try:  # bind first: nothing is announced for an address that cannot be served
-        server = create_server(
-            application, host=host, port=port, threads=args.threads, ident="Caducee"
-        )
-    except OSError as exc:
-        raise bind_error(exc, host, port, "--http / CADUCEE_HTTP") from None
-    token = issue_setup_link()
-    print(f"Caducée écoute sur http://{host}:{port}/", flush=True)
-    if token is not None:
-        print(
-            "Aucun opérateur n'existe encore. Créez-le avec ce lien à usage unique, ouvert "
-            f"depuis cette machine :\n  {base_url()}{reverse('identity:setup', args=[token])}",
-            flush=True,
-        )
+    server, host, port = embedded_server(args.http, args.threads)  # bind before announcing
+    announce(host, port)
     from caducee.cli.mail import start_services, stop_services
 
     try:
@@ -73,3 +50,43 @@ def run(args: argparse.Namespace) -> int:
     finally:
         stop_services(mail_services)
     return 0
+
+
+def http_address(http: str) -> tuple[str, int]:
+    """The address to serve the web app on (`--http`, else CADUCEE_HTTP)."""
+    from caducee.config import env_str, parse_host_port
+
+    if http:
+        os.environ["CADUCEE_HTTP"] = http  # so printed links use the address served
+    return parse_host_port(env_str("CADUCEE_HTTP", "127.0.0.1:8000"), 8000)
+
+
+def embedded_server(http: str, threads: int) -> tuple[Any, str, int]:
+    """The waitress server for the web app, already bound (a taken address said in French)."""
+    from waitress.server import create_server
+
+    from caducee.cli.listening import bind_error
+    from caducee.wsgi import application
+
+    host, port = http_address(http)
+    try:
+        server = create_server(application, host=host, port=port, threads=threads, ident="Caducee")
+    except OSError as exc:
+        raise bind_error(exc, host, port, "--http / CADUCEE_HTTP") from None
+    return server, host, port
+
+
+def announce(host: str, port: int, how: str = "") -> None:
+    """Say where the web app listens, and the one-time setup link while no operator exists."""
+    from django.urls import reverse
+
+    from caducee.identity.links import base_url, issue_setup_link
+
+    token = issue_setup_link()
+    print(f"Caducée écoute sur http://{host}:{port}/{how}", flush=True)
+    if token is not None:
+        print(
+            "Aucun opérateur n'existe encore. Créez-le avec ce lien à usage unique, ouvert "
+            f"depuis cette machine :\n  {base_url()}{reverse('identity:setup', args=[token])}",
+            flush=True,
+        )

@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -113,14 +109,3 @@ def test_demo_fills_an_empty_database(capsys: pytest.CaptureFixture[str]) -> Non
     }
     code, _, err = run(capsys, "demo")
     assert code == 1 and "déjà" in err
-
-
-def test_a_fresh_home_is_migrated_by_any_command(tmp_path: Path) -> None:
-    env = {**os.environ, "CADUCEE_HOME": str(tmp_path / "home"), "CADUCEE_DATABASE_URL": ""}
-    result = subprocess.run(
-        [sys.executable, "-m", "caducee.cli.main", "structure", "list"],
-        env=env, capture_output=True, text=True, timeout=120, check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    assert "Aucune structure" in result.stdout
-    assert (tmp_path / "home" / "caducee.sqlite3").exists()

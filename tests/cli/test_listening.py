@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.mail.conftest import free_port
-from tests.mail.instances import ROOT, peer_env
+from tests.mail.instances import ROOT, migrate, peer_env
 
 
 @pytest.fixture
@@ -23,6 +23,7 @@ def taken() -> Iterator[int]:
 
 
 def caducee(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    migrate(tmp_path)
     return subprocess.run(
         [sys.executable, "-m", "caducee.cli.main", *args],
         cwd=ROOT,

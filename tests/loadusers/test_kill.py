@@ -90,6 +90,7 @@ def test_killed_import_changes_nothing(tmp_path: Path) -> None:
         "CADUCEE_DATABASE_URL": _database_url(home),
         "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
     }
+    assert _cli(env, "migrate").returncode == 0
     created = _cli(env, "structure", "create", "--name", "CH Kill", "--finess", finess(901))
     assert created.returncode == 0, created.stderr
     first = tmp_path / "first.csv"

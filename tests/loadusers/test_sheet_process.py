@@ -164,6 +164,7 @@ def test_caducee_serve_survives_the_bomb_uploads(tmp_path: Path) -> None:
     env = _env(
         tmp_path, CADUCEE_SMTP=f"127.0.0.1:{smtp}", CADUCEE_SUBMISSION=f"127.0.0.1:{submission}"
     )
+    _cli(env, "migrate")
     _cli(env, "structure", "create", "--name", "CH Bombe", "--finess", finess(911))
     _cli(env, "admin", "create", "--email", "admin@ch-bombe.fr", "--structure", "CH Bombe")
     token = _cli(env, "token", "create", "--email", "admin@ch-bombe.fr").strip().split()[-1]

@@ -40,6 +40,20 @@ def peer_env(home: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+def migrate(home: Path, **env: str) -> None:
+    """`caducee migrate` for a separate instance: the other commands refuse a fresh database."""
+    done = subprocess.run(
+        [sys.executable, "-m", "caducee.cli.main", "migrate"],
+        cwd=ROOT,
+        env=peer_env(home, **env),
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
 def setup_peer(home: Path, domain: str, particle: str) -> str:
     done = subprocess.run(
         [sys.executable, "-m", "tests.mail.peer_setup", domain, particle],

@@ -11,8 +11,10 @@ import sys
 
 def main() -> None:
     from caducee.cli.main import setup_django
+    from caducee.cli.schema import apply_migrations
 
-    setup_django()
+    setup_django(check_schema=False)
+    apply_migrations()  # a fresh instance: what `caducee migrate` does
     from caducee.core.context import cli_context
     from caducee.mail.operations import create_app_password
     from tests import factories

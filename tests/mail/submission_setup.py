@@ -17,8 +17,10 @@ import sys
 
 def main() -> None:
     from caducee.cli.main import setup_django
+    from caducee.cli.schema import apply_migrations
 
-    setup_django()
+    setup_django(check_schema=False)
+    apply_migrations()  # a fresh instance: what `caducee migrate` does
     from caducee.accounts.models import Account
     from caducee.accounts.operations import create_account, deactivate_account, mark_finalised
     from caducee.core.context import cli_context

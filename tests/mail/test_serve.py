@@ -16,7 +16,7 @@ import pytest
 from tests.conftest import PASSWORD
 from tests.mail.clients import msmtp, setup_instance, smtplib_auth
 from tests.mail.conftest import free_port
-from tests.mail.instances import ROOT, peer_env
+from tests.mail.instances import ROOT, migrate, peer_env
 from tests.smtp_sink import SmtpSink, code_in, url_in
 from tests.web_client import Page, WebClient, text_of
 
@@ -25,6 +25,7 @@ NEW = "une phrase de passe pour Caducée"
 
 def test_serve_runs_http_smtp_and_submission(tmp_path: Path) -> None:
     http, smtp, submission = free_port(), free_port(), free_port()
+    migrate(tmp_path)
     process = subprocess.Popen(
         [sys.executable, "-m", "caducee.cli.main", "serve", "--http", f"127.0.0.1:{http}"],
         cwd=ROOT,
