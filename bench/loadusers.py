@@ -242,7 +242,10 @@ def bench_database(label: str, database_url: str, source: Path, lines: int) -> N
         # 100,000 filled lines weigh about 21 MB: above the 20 MB default upload limit.
         env["CADUCEE_UPLOAD_MAX_MB"] = str(max(20, int(source.stat().st_size / 2**20) + 5))
         subprocess.run(  # the only command that migrates; the steps refuse a fresh database
-            [sys.executable, "-m", "caducee.cli.main", "migrate"], env=env, check=True
+            [sys.executable, "-m", "caducee.cli.main", "migrate"],
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
         )
         _run_step(env, "setup", source)
         print(f"\n== {label} ==")

@@ -151,7 +151,7 @@ Account.objects.bulk_create([Account(structure=s, state="valide", type="PER",
     mssante_particle=f"p{{i}}") for i in range({mailboxes})])
 """
     migrate = [sys.executable, "-m", "caducee.cli.main", "migrate"]  # the only one that migrates
-    subprocess.run(migrate, cwd=ROOT, env=env, check=True, timeout=300)
+    subprocess.run(migrate, cwd=ROOT, env=env, check=True, timeout=300, stdout=subprocess.DEVNULL)
     subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, check=True, timeout=300)
     return [f"p{i}@bench.mssante.fr" for i in range(mailboxes)]
 
