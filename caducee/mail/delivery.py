@@ -1,11 +1,15 @@
 """The outgoing queue: SMTP to the recipient's domain, retries with back-off, bounces.
 
-Workers claim rows with a conditional UPDATE, so several may run at once (in
-`caducee serve`, in `caducee smtp` processes, or `caducee mail deliver` from cron).
+Workers claim rows with `SELECT … FOR UPDATE SKIP LOCKED` (PostgreSQL) then a conditional
+UPDATE (every backend), so several may run at once, on one machine or several (in
+`caducee serve`, in `caducee smtp` processes, or `caducee mail deliver` from cron). The
+bytes of a queued message are in the database (`OutboundBody`), so any worker can send any
+row; a row whose bytes cannot be found is retried and reported, never bounced.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import smtplib
@@ -19,13 +23,13 @@ from email.utils import format_datetime, make_msgid
 import dns.exception
 import dns.resolver
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 
 from caducee.accounts.models import Account
 from caducee.config import ConfigError
 from caducee.mail import addresses, store, tls
-from caducee.mail.models import Outbound, QueueState
+from caducee.mail.models import Outbound, OutboundBody, QueueState
 
 log = logging.getLogger("caducee.mail.delivery")
 
@@ -39,6 +43,16 @@ class TemporaryFailure(Exception):
 
 class PermanentFailure(Exception):
     """5xx: the recipient's server refuses for good."""
+
+
+class MissingBody(Exception):
+    """The bytes of a queued message cannot be found: an operator problem, never a bounce."""
+
+
+MISSING_BODY = (
+    "le contenu du message à envoyer est introuvable (ni en base, ni dans le stockage) : "
+    "nouvel essai plus tard ; vérifiez la base de données et le dossier des messages"
+)
 
 
 @dataclass(frozen=True)
@@ -108,39 +122,70 @@ def _raise_for(code: int, text: bytes | str) -> None:
 
 
 def claim(limit: int = BATCH, now: datetime | None = None) -> list[Outbound]:
-    """Take due rows; a row stuck in 'sending' (worker died) is due again after a while."""
+    """Take due rows; a row stuck in 'sending' (worker died) is due again after a while.
+
+    On PostgreSQL the candidates are read with FOR UPDATE SKIP LOCKED: concurrent workers
+    get disjoint rows without waiting for each other. The conditional UPDATE below keeps
+    the claim exclusive on every backend (SQLite has no row locks)."""
     now = now or timezone.now()
-    due = list(
-        Outbound.objects.filter(state=QueueState.PENDING, next_attempt_at__lte=now)
-        .order_by("next_attempt_at")
-        .values_list("pk", flat=True)[:limit]
-    )
-    stale = list(
-        Outbound.objects.filter(
-            state=QueueState.SENDING, claimed_at__lt=now - CLAIM_TIMEOUT
-        ).values_list("pk", flat=True)[:limit]
-    )
+    stale_before = now - CLAIM_TIMEOUT
+    skip_locked = connection.features.has_select_for_update_skip_locked
     mine: list[int] = []
-    for pk in due:
-        if Outbound.objects.filter(pk=pk, state=QueueState.PENDING).update(
-            state=QueueState.SENDING, claimed_at=now
-        ):
-            mine.append(pk)
-    for pk in stale:
-        if Outbound.objects.filter(
-            pk=pk, state=QueueState.SENDING, claimed_at__lt=now - CLAIM_TIMEOUT
-        ).update(claimed_at=now):
-            mine.append(pk)
+    # The row locks last until the claim commits; on SQLite each UPDATE commits alone.
+    with transaction.atomic() if skip_locked else contextlib.nullcontext():
+        due_rows = Outbound.objects.filter(
+            state=QueueState.PENDING, next_attempt_at__lte=now
+        ).order_by("next_attempt_at")
+        stale_rows = Outbound.objects.filter(
+            state=QueueState.SENDING, claimed_at__lt=stale_before
+        ).order_by("claimed_at")
+        if skip_locked:
+            due_rows = due_rows.select_for_update(skip_locked=True)
+            stale_rows = stale_rows.select_for_update(skip_locked=True)
+        due = list(due_rows.values_list("pk", flat=True)[:limit])
+        stale = list(stale_rows.values_list("pk", flat=True)[:limit])
+        for pk in due:
+            if Outbound.objects.filter(pk=pk, state=QueueState.PENDING).update(
+                state=QueueState.SENDING, claimed_at=now
+            ):
+                mine.append(pk)
+        for pk in stale:
+            if Outbound.objects.filter(
+                pk=pk, state=QueueState.SENDING, claimed_at__lt=stale_before
+            ).update(claimed_at=now):
+                mine.append(pk)
     return list(Outbound.objects.filter(pk__in=mine).select_related("mailbox"))
+
+
+def message_bytes(row: Outbound) -> bytes:
+    """The bytes to send: from the database, else (a row queued before the bytes moved
+    to the database) from the mail store; raises MissingBody."""
+    if row.body_id is not None:
+        data = OutboundBody.objects.filter(pk=row.body_id).values_list("data", flat=True).first()
+        if data is not None:
+            return bytes(data)
+    if row.path:
+        try:
+            return store.read(row.path)
+        except (OSError, ValueError):
+            pass
+    raise MissingBody(MISSING_BODY)
 
 
 def attempt(row: Outbound) -> str:
     """Try one row; return its new state."""
     now = timezone.now()
     try:
-        data = store.read(row.path)
-    except OSError:
-        return _bounce_and_close(row, "le message à envoyer est introuvable dans le stockage")
+        data = message_bytes(row)
+    except MissingBody as exc:
+        log.error(
+            "queued message %s for %s has no body (pid %s, host %s): retried later",
+            row.pk,
+            row.recipient,
+            os.getpid(),
+            socket.gethostname(),
+        )
+        return _retry_later(row, now, str(exc))
     error = ""
     permanent = False
     try:
@@ -160,7 +205,7 @@ def attempt(row: Outbound) -> str:
             Outbound.objects.filter(pk=row.pk).update(
                 state=QueueState.SENT, done_at=now, last_error="", attempts=row.attempts + 1
             )
-            _release_file(row.path)
+            _release_body(row)
         return QueueState.SENT
     expired = now - row.created_at >= timedelta(days=settings.DELIVERY_MAX_DAYS)
     if permanent or expired:
@@ -172,7 +217,11 @@ def attempt(row: Outbound) -> str:
                 f"{settings.DELIVERY_MAX_DAYS} jours sans succès"
             )
         )
-        return _bounce_and_close(row, reason)
+        return _bounce_and_close(row, reason, data)
+    return _retry_later(row, now, error)
+
+
+def _retry_later(row: Outbound, now: datetime, error: str) -> str:
     Outbound.objects.filter(pk=row.pk).update(
         state=QueueState.PENDING,
         attempts=row.attempts + 1,
@@ -183,14 +232,24 @@ def attempt(row: Outbound) -> str:
     return QueueState.PENDING
 
 
-def _release_file(path: str) -> None:
-    if not Outbound.objects.filter(
-        path=path, state__in=[QueueState.PENDING, QueueState.SENDING]
-    ).exists():
+_WAITING = [QueueState.PENDING, QueueState.SENDING]
+
+
+def _release_body(row: Outbound) -> None:
+    """Drop the bytes once no row of the message waits any more (inside the caller's
+    transaction). Two workers finishing the last two rows at once may both keep them:
+    `operations.purge_delivered` removes such leftovers."""
+    if (
+        row.body_id is not None
+        and not Outbound.objects.filter(body_id=row.body_id, state__in=_WAITING).exists()
+    ):
+        OutboundBody.objects.filter(pk=row.body_id).only("pk").delete()
+    path = row.path
+    if path and not Outbound.objects.filter(path=path, state__in=_WAITING).exists():
         transaction.on_commit(lambda: store.delete(path))
 
 
-def _bounce_and_close(row: Outbound, reason: str) -> str:
+def _bounce_and_close(row: Outbound, reason: str, original: bytes) -> str:
     with transaction.atomic():
         Outbound.objects.filter(pk=row.pk).update(
             state=QueueState.BOUNCED,
@@ -199,12 +258,8 @@ def _bounce_and_close(row: Outbound, reason: str) -> str:
             last_error=reason[:2000],
         )
         if row.sender and row.mailbox is not None:
-            try:
-                original = store.read(row.path)
-            except OSError:
-                original = b""
             bounce(row.mailbox, row.sender, row.recipient, reason, original)
-        _release_file(row.path)
+        _release_body(row)
     return QueueState.BOUNCED
 
 

@@ -1,5 +1,6 @@
-"""Message metadata (bodies live in the store), user folders, the delivery queue,
-application passwords and the MSSanté whitelist."""
+"""Message metadata (bodies live in the store), user folders, the delivery queue (with the
+bytes of the messages it holds, so that any worker can send them), application passwords
+and the MSSanté whitelist."""
 
 from __future__ import annotations
 
@@ -89,13 +90,31 @@ class QueueState(models.TextChoices):
     BOUNCED = "bounced", "Non distribuable"
 
 
+class OutboundBody(models.Model):
+    """The bytes of one outgoing message, shared by its queue rows (one per recipient).
+
+    In the database so that every delivery worker, on any machine, can send any row;
+    deleted once no row of the message is waiting any more."""
+
+    data = models.BinaryField()
+    size = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.size} octets"
+
+
 class Outbound(models.Model):
     """One recipient of one outgoing message, waiting for (or done with) SMTP delivery."""
 
     sender = models.CharField(max_length=320, blank=True)  # envelope sender; "" = a bounce
     recipient = models.CharField(max_length=320)
     domain = models.CharField(max_length=253)
-    path = models.CharField(max_length=300)
+    # The message bytes; null once delivered/bounced, or for a row queued before 0004.
+    body = models.ForeignKey(
+        OutboundBody, null=True, blank=True, on_delete=models.SET_NULL, related_name="rows"
+    )
+    path = models.CharField(max_length=300, blank=True)  # legacy: a file in the mail store
     mailbox = models.ForeignKey(
         "accounts.Account", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

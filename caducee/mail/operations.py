@@ -20,7 +20,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from caducee.accounts.models import Account, ConnectionLink
@@ -35,6 +35,7 @@ from caducee.mail.models import (
     Folder,
     Message,
     Outbound,
+    OutboundBody,
     QueueState,
     Space,
     SystemFolder,
@@ -228,15 +229,17 @@ def _dispatch(
         deliver_inbound(data, unique_local)
     remote = [r for r in recipients if r.account is None]
     if remote:
-        path = store.write("queue", data)
+        # The bytes go in the database with the rows (same transaction): any delivery
+        # worker, on any machine, can send them; committed before the caller answers.
         now = timezone.now()
+        body = OutboundBody.objects.create(data=data, size=len(data), created_at=now)
         Outbound.objects.bulk_create(
             [
                 Outbound(
                     sender=addresses.sender_address(mailbox),
                     recipient=r.address,
                     domain=addresses.domain_of(r.address),
-                    path=path,
+                    body=body,
                     mailbox=mailbox,
                     next_attempt_at=now,
                     created_at=now,
@@ -668,9 +671,17 @@ def check_app_password(login: str, secret: str) -> User | None:
 
 
 def purge_delivered(older_than: timedelta = timedelta(days=30)) -> int:
-    """Forget queue rows long done (their files are already gone)."""
+    """Forget queue rows done (sent or bounced) for longer than `older_than`, and every
+    message body no waiting row needs any more; return the number of rows deleted.
+
+    For the scheduler's purge job; safe to run from several processes at once."""
     cutoff = timezone.now() - older_than
-    count, _ = Outbound.objects.filter(
-        state__in=[QueueState.SENT, QueueState.BOUNCED], done_at__lt=cutoff
-    ).delete()
+    with transaction.atomic():
+        count, _ = Outbound.objects.filter(
+            state__in=[QueueState.SENT, QueueState.BOUNCED], done_at__lt=cutoff
+        ).delete()
+        waiting = Outbound.objects.filter(
+            body=OuterRef("pk"), state__in=[QueueState.PENDING, QueueState.SENDING]
+        )
+        OutboundBody.objects.filter(~Exists(waiting)).only("pk").delete()
     return count

@@ -1,7 +1,8 @@
 """Message bodies on disk: one RFC 5322 file per message, Maildir-compatible.
 
-Layout under CADUCEE_HOME/mail: `<mailbox id>/{tmp,new,cur}/<unique name>`, plus
-`queue/{tmp,new,cur}` for outgoing copies waiting for SMTP delivery. A file is written in
+Layout under CADUCEE_HOME/mail: `<mailbox id>/{tmp,new,cur}/<unique name>`. (Outgoing
+copies waiting for SMTP delivery are in the database; `queue/{tmp,new,cur}` only holds
+those queued by older versions.) A file is written in
 `tmp/`, fsync'd, renamed into `cur/`, and the directory is fsync'd: once `write` returns,
 the message survives a crash of the process or of the machine.
 """

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import io
 import zipfile
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from caducee.accounts.models import Account
 from caducee.audit.models import AuditEvent
 from caducee.core.context import Context
 from caducee.core.errors import Invalid, NotFound
 from caducee.mail import mime, operations, store
-from caducee.mail.models import Message
+from caducee.mail.models import Message, Outbound, OutboundBody, QueueState
 from tests.mail.conftest import user_of
 
 
@@ -167,3 +169,58 @@ def test_submission_checks_every_from_header_and_the_sender_header(
     # The usual delegation: From the shared mailbox, Sender the person writing for it.
     submit(f"From: Secrétariat <{org}>\r\nSender: Martine <{own}>\r\n", secretariat)
     assert Message.objects.filter(mailbox=paul, folder="inbox").count() == 2
+
+
+def test_only_remote_recipients_put_the_bytes_in_the_queue(
+    settings: Any, martine: Account, paul: Account
+) -> None:
+    """Local delivery writes the mailbox file only; a remote recipient gets the bytes in
+    the database, shared by every queue row of the message."""
+    settings.SMTP_ROUTES = "autre.mssante.fr=127.0.0.1:2"  # a known peer (never contacted)
+    send(martine, ["paul.martin@ch-a.mssante.fr"])
+    assert OutboundBody.objects.count() == 0 and Outbound.objects.count() == 0
+    send(martine, [paul.email, "dr.x@autre.mssante.fr", "dr.y@autre.mssante.fr"], subject="Mix")
+    [body] = OutboundBody.objects.all()
+    rows = Outbound.objects.all()
+    assert {r.body_id for r in rows} == {body.pk} and {r.path for r in rows} == {""}
+    assert b"Subject: Mix" in bytes(body.data) and body.size == len(bytes(body.data))
+
+
+def _queued(state: str, done_days_ago: int | None, body: OutboundBody | None) -> Outbound:
+    now = timezone.now()
+    done = None if done_days_ago is None else now - timedelta(days=done_days_ago)
+    return Outbound.objects.create(
+        sender="martine.dubois@ch-a.mssante.fr",
+        recipient="dr.x@autre.mssante.fr",
+        domain="autre.mssante.fr",
+        body=body,
+        state=state,
+        next_attempt_at=now,
+        created_at=now - timedelta(days=60),
+        done_at=done,
+    )
+
+
+def test_purge_delivered_forgets_old_rows_and_bodies_no_row_waits_for(db: None) -> None:
+    def body() -> OutboundBody:
+        return OutboundBody.objects.create(data=b"x", size=1, created_at=timezone.now())
+
+    old_sent = _queued(QueueState.SENT, 40, None)
+    old_bounced = _queued(QueueState.BOUNCED, 31, None)
+    recent = _queued(QueueState.SENT, 2, None)
+    shared = body()  # one recipient done long ago, another still waiting
+    done_with_shared = _queued(QueueState.SENT, 40, shared)
+    waiting = _queued(QueueState.PENDING, None, shared)
+    sending = _queued(QueueState.SENDING, None, body())
+    leftover = body()  # two workers finished the last rows at once and both kept it
+    _queued(QueueState.SENT, 1, leftover)
+    assert operations.purge_delivered(timedelta(days=30)) == 3
+    remaining = set(Outbound.objects.values_list("pk", flat=True))
+    assert old_sent.pk not in remaining and old_bounced.pk not in remaining
+    assert done_with_shared.pk not in remaining
+    assert {recent.pk, waiting.pk, sending.pk} <= remaining
+    assert set(OutboundBody.objects.values_list("pk", flat=True)) == {
+        shared.pk,
+        Outbound.objects.get(pk=sending.pk).body_id,
+    }
+    assert operations.purge_delivered(timedelta(days=30)) == 0
