@@ -1,0 +1,139 @@
+"""`caducee scheduler` as real processes sharing one database: one works, the others wait."""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from tests.mail.instances import ROOT, peer_env
+
+PURGES = {"purge_sessions", "purge_identity", "purge_mail_queue"}
+
+
+def _migrated_home(tmp_path: Path) -> Path:
+    home = tmp_path / "home"
+    subprocess.run(
+        [sys.executable, "-m", "django", "migrate", "-v", "0"],
+        cwd=ROOT,
+        env=peer_env(home),
+        check=True,
+        timeout=180,
+        capture_output=True,
+    )
+    return home
+
+
+def _runs(home: Path) -> dict[str, int]:
+    with sqlite3.connect(home / "caducee.sqlite3") as db:
+        return dict(db.execute("SELECT name, runs FROM scheduler_jobstate").fetchall())
+
+
+def _holder(home: Path) -> str:
+    with sqlite3.connect(home / "caducee.sqlite3") as db:
+        row = db.execute("SELECT holder FROM scheduler_lease").fetchone()
+    return str(row[0]) if row else ""
+
+
+def _start(home: Path, *args: str) -> tuple[Any, queue.Queue[str]]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "caducee.cli.main", "scheduler", *args],
+        cwd=ROOT,
+        env=peer_env(home, CADUCEE_SCHEDULER_LEASE_SECONDS="3"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+
+    def read() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.put(line.rstrip("\n"))
+
+    threading.Thread(target=read, daemon=True).start()
+    return process, lines
+
+
+def _wait_for(lines: queue.Queue[str], text: str, seconds: float = 60) -> str:
+    deadline = time.monotonic() + seconds
+    seen: list[str] = []
+    while time.monotonic() < deadline:
+        try:
+            line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
+        except queue.Empty:
+            break
+        seen.append(line)
+        if text in line:
+            return line
+    raise AssertionError(f"{text!r} not printed; got {seen}")
+
+
+def test_help() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "caducee.cli.main", "scheduler", "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0 and "--once" in done.stdout and "bail" in done.stdout
+
+
+def test_two_once_at_the_same_time_run_each_job_once(tmp_path: Path) -> None:
+    home = _migrated_home(tmp_path)
+    env = peer_env(home)
+    command = [sys.executable, "-m", "caducee.cli.main", "scheduler", "--once"]
+    first, second = (
+        subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+        for _ in range(2)
+    )
+    outputs = [p.communicate(timeout=120)[0] for p in (first, second)]
+    assert first.returncode == 0 and second.returncode == 0, outputs
+    assert _runs(home) == dict.fromkeys(PURGES, 1)
+    assert sum("Tâche purge_sessions" in out for out in outputs) == 1
+    # Later, nothing is due: a third --once runs nothing.
+    third = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert "Aucune tâche due." in third.stdout
+    assert _runs(home) == dict.fromkeys(PURGES, 1)
+
+
+def test_second_scheduler_waits_then_takes_over_a_dead_holder(tmp_path: Path) -> None:
+    home = _migrated_home(tmp_path)
+    first, first_lines = _start(home)
+    second: Any = None
+    try:
+        _wait_for(first_lines, "Planificateur actif")
+        _wait_for(first_lines, "Tâche purge_mail_queue")
+        holder = _holder(home)
+        assert holder.split(":")[1] == str(first.pid)
+        second, second_lines = _start(home)
+        waiting = _wait_for(second_lines, "Planificateur en attente")
+        assert f"détenu par {holder}" in waiting
+        time.sleep(4)  # more than a lease: the first renews it, the second keeps waiting
+        assert _holder(home) == holder
+        assert _runs(home) == dict.fromkeys(PURGES, 1)
+        os.kill(first.pid, signal.SIGKILL)  # dies without releasing its lease
+        first.wait(timeout=10)
+        started = time.monotonic()
+        _wait_for(second_lines, "Planificateur actif", seconds=30)
+        assert time.monotonic() - started < 10  # lease of 3 s, renewal every second
+        assert _holder(home).split(":")[1] == str(second.pid)
+        # The jobs already ran and are not due yet: the new holder does not run them again.
+        assert _runs(home) == dict.fromkeys(PURGES, 1)
+        second.send_signal(signal.SIGTERM)
+        _wait_for(second_lines, "Planificateur arrêté", seconds=20)
+        assert second.wait(timeout=20) == 0
+    finally:
+        for process in (first, second):
+            if process is not None and process.poll() is None:
+                process.kill()
+                process.wait(timeout=10)
