@@ -12,18 +12,41 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from tests.mail.instances import ROOT, peer_env
 
 PURGES = {"purge_sessions", "purge_identity", "purge_mail_queue"}
 
 
+def _database_url(home: Path) -> str:
+    """SQLite in the home; on the PostgreSQL pass, a fresh database of its own."""
+    url = os.environ.get("CADUCEE_DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        return f"sqlite:///{home / 'caducee.sqlite3'}"
+    import psycopg
+
+    parts = urlsplit(url)
+    name = "caducee_scheduler_processes"
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {name}")
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def _env(home: Path, **extra: str) -> dict[str, str]:
+    return peer_env(home, CADUCEE_DATABASE_URL=(home / "url").read_text(), **extra)
+
+
 def _migrated_home(tmp_path: Path) -> Path:
     home = tmp_path / "home"
+    home.mkdir()
+    (home / "url").write_text(_database_url(home))
     subprocess.run(
         [sys.executable, "-m", "django", "migrate", "-v", "0"],
         cwd=ROOT,
-        env=peer_env(home),
+        env=_env(home),
         check=True,
         timeout=180,
         capture_output=True,
@@ -31,22 +54,31 @@ def _migrated_home(tmp_path: Path) -> Path:
     return home
 
 
+def _query(home: Path, sql: str) -> list[tuple[Any, ...]]:
+    url = (home / "url").read_text()
+    if url.startswith("sqlite:"):
+        with sqlite3.connect(home / "caducee.sqlite3") as db:
+            return db.execute(sql).fetchall()
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        return conn.execute(sql).fetchall()  # type: ignore[arg-type]
+
+
 def _runs(home: Path) -> dict[str, int]:
-    with sqlite3.connect(home / "caducee.sqlite3") as db:
-        return dict(db.execute("SELECT name, runs FROM scheduler_jobstate").fetchall())
+    return {name: runs for name, runs in _query(home, "SELECT name, runs FROM scheduler_jobstate")}
 
 
 def _holder(home: Path) -> str:
-    with sqlite3.connect(home / "caducee.sqlite3") as db:
-        row = db.execute("SELECT holder FROM scheduler_lease").fetchone()
-    return str(row[0]) if row else ""
+    rows = _query(home, "SELECT holder FROM scheduler_lease")
+    return str(rows[0][0]) if rows else ""
 
 
 def _start(home: Path, *args: str) -> tuple[Any, queue.Queue[str]]:
     process = subprocess.Popen(
         [sys.executable, "-m", "caducee.cli.main", "scheduler", *args],
         cwd=ROOT,
-        env=peer_env(home, CADUCEE_SCHEDULER_LEASE_SECONDS="3"),
+        env=_env(home, CADUCEE_SCHEDULER_LEASE_SECONDS="3"),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -90,7 +122,7 @@ def test_help() -> None:
 
 def test_two_once_at_the_same_time_run_each_job_once(tmp_path: Path) -> None:
     home = _migrated_home(tmp_path)
-    env = peer_env(home)
+    env = _env(home)
     command = [sys.executable, "-m", "caducee.cli.main", "scheduler", "--once"]
     first, second = (
         subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
