@@ -10,11 +10,17 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import pytest
+
+from caducee.core.errors import OperationError
+from caducee.scheduler import registry
 from tests.mail.instances import ROOT, peer_env
+from tests.scheduler.test_runner import only  # noqa: F401
 
 PURGES = {"purge_sessions", "purge_identity", "purge_mail_queue"}
 
@@ -169,3 +175,61 @@ def test_second_scheduler_waits_then_takes_over_a_dead_holder(tmp_path: Path) ->
             if process is not None and process.poll() is None:
                 process.kill()
                 process.wait(timeout=10)
+
+
+# --- In-process: `--once` and the heartbeat --------------------------------------------
+
+
+@pytest.mark.django_db
+def test_once_runs_nothing_while_another_holds_the_lease(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from caducee.cli.main import main
+    from caducee.scheduler import lease
+    from caducee.scheduler.models import JobState
+
+    assert lease.acquire("autre-serveur:7:beef")
+    assert main(["scheduler", "--once"]) == 0
+    out = capsys.readouterr().out
+    assert "le bail est détenu par autre-serveur:7:beef" in out
+    assert "Aucune tâche lancée." in out
+    assert not JobState.objects.exists()
+
+
+@pytest.mark.django_db
+def test_once_exits_1_when_a_job_failed_and_runs_the_others(
+    capsys: pytest.CaptureFixture[str],
+    only: dict[str, registry.Job],  # noqa: F811
+) -> None:
+    from caducee.cli.main import main
+
+    def boom() -> str:
+        raise OperationError("Annuaire injoignable.")
+
+    registry.register(registry.Job("a", "A", lambda: timedelta(hours=1), boom))
+    registry.register(registry.Job("b", "B", lambda: timedelta(hours=1), lambda: "fait"))
+    assert main(["scheduler", "--once"]) == 1
+    out = capsys.readouterr().out
+    assert "Tâche a : ÉCHEC — Annuaire injoignable." in out
+    assert "Tâche b : fait" in out
+
+
+@pytest.mark.django_db(transaction=True)
+def test_heartbeat_keeps_the_lease_during_a_long_job(
+    only: dict[str, registry.Job],  # noqa: F811
+    settings: Any,
+) -> None:
+    from caducee.cli.scheduler import run_once
+    from caducee.scheduler import lease
+    from caducee.scheduler.models import JobState
+
+    settings.SCHEDULER_LEASE_SECONDS = 1  # renewed every third of a second
+
+    def long_job() -> str:
+        time.sleep(2.5)  # more than two leases
+        return "refusé" if not lease.acquire("autre:1:x") else "pris"
+
+    registry.register(registry.Job("long", "Longue", lambda: timedelta(hours=1), long_job))
+    assert run_once("moi:1:y") == 0
+    assert JobState.objects.get(name="long").last_result == "refusé"
+    assert lease.acquire("autre:1:x")  # released at the end of --once
