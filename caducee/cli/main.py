@@ -42,6 +42,7 @@ OPTIONAL_COMMANDS = (
     "caducee.cli.directory",
     "caducee.cli.mail",
     "caducee.cli.coordination",
+    "caducee.cli.scheduler",
 )
 
 

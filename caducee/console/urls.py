@@ -1,6 +1,6 @@
 from django.urls import path
 
-from caducee.console.views import accounts, audit, connections, home, structures
+from caducee.console.views import accounts, audit, connections, home, scheduler, structures
 
 app_name = "console"
 
@@ -12,6 +12,7 @@ urlpatterns = [
     # Operator
     path("structures/", structures.structure_list, name="structures"),
     path("structures/nouvelle/", structures.structure_create, name="structure_create"),
+    path("taches-planifiees/", scheduler.scheduler_jobs, name="scheduler"),
     path(_S + "parametrage/", structures.structure_edit, name="structure_edit"),
     path(_S + "administrateurs/", structures.structure_admins, name="structure_admins"),
     path(

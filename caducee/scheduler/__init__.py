@@ -1,0 +1,1 @@
+"""The platform's scheduler: one lease in the database, a registry of periodic jobs."""

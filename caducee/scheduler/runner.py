@@ -1,0 +1,97 @@
+"""Run the jobs that are due, recording each one's start, end, outcome and next run.
+
+A job that raises is recorded (its error, in `JobState.last_error`) and the next jobs still
+run. The caller holds the lease; `still_holder` is asked before each job, so a scheduler
+that lost its lease stops at once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from django.db.models import F
+from django.utils import timezone
+
+from caducee.core.errors import Invalid, OperationError
+from caducee.scheduler.models import JobState
+from caducee.scheduler.registry import Job, jobs
+
+log = logging.getLogger("caducee.scheduler")
+
+
+def _state(job: Job) -> JobState:
+    state, _ = JobState.objects.get_or_create(name=job.name)
+    return state
+
+
+def is_due(job: Job, now: datetime) -> bool:
+    state = JobState.objects.filter(name=job.name).first()
+    return state is None or state.next_run_at is None or state.next_run_at <= now
+
+
+def error_text(exc: BaseException) -> str:
+    """The error as the operator reads it: our French messages as is, others named."""
+    if isinstance(exc, Invalid):
+        details = "; ".join(p.message for p in exc.errors()) if exc.errors() else ""
+        return f"{exc.message}{' ' + details if details else ''}"
+    if isinstance(exc, OperationError):
+        return str(exc)
+    return f"Erreur inattendue ({type(exc).__name__}) : {exc}"
+
+
+def run_job(job: Job, holder: str) -> bool:
+    """Run one job now; True when it succeeded."""
+    state = _state(job)
+    started = timezone.now()
+    JobState.objects.filter(pk=state.pk).update(last_started_at=started, last_holder=holder)
+    ok = True
+    result = ""
+    error = ""
+    try:
+        result = job.run()
+    except Exception as exc:  # one job's failure never stops the others
+        log.warning("scheduled job %s failed", job.name, exc_info=True)
+        ok = False
+        error = error_text(exc)[:4000]
+    finished = timezone.now()
+    fields: dict[str, object] = {
+        "last_finished_at": finished,
+        "next_run_at": finished + job.interval(),
+        "runs": F("runs") + 1,
+    }
+    if ok:
+        fields.update(last_result=(result or "Terminé.")[:500], last_error="")
+    else:
+        fields.update(last_error=error, last_error_at=finished)
+    JobState.objects.filter(pk=state.pk).update(**fields)
+    return ok
+
+
+def run_due(holder: str, still_holder: Callable[[], bool] = lambda: True) -> list[tuple[str, bool]]:
+    """Run every enabled job that is due; return (name, succeeded) for those that ran."""
+    ran: list[tuple[str, bool]] = []
+    for job in jobs():
+        if not still_holder():
+            break
+        now = timezone.now()
+        if job.disabled() or not is_due(job, now):
+            continue
+        ran.append((job.name, run_job(job, holder)))
+    return ran
+
+
+def seconds_until_next(now: datetime | None = None) -> float | None:
+    """Seconds before the next enabled job is due (0 if one is due now)."""
+    now = now or timezone.now()
+    best: float | None = None
+    for job in jobs():
+        if job.disabled():
+            continue
+        state = JobState.objects.filter(name=job.name).first()
+        if state is None or state.next_run_at is None:
+            return 0.0
+        wait = max(0.0, (state.next_run_at - now).total_seconds())
+        best = wait if best is None else min(best, wait)
+    return best
