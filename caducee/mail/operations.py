@@ -12,7 +12,7 @@ import secrets
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 from email.utils import getaddresses
@@ -670,12 +670,14 @@ def check_app_password(login: str, secret: str) -> User | None:
     return None
 
 
-def purge_delivered(older_than: timedelta = timedelta(days=30)) -> int:
+def purge_delivered(
+    older_than: timedelta = timedelta(days=30), now: datetime | None = None
+) -> int:
     """Forget queue rows done (sent or bounced) for longer than `older_than`, and every
     message body no waiting row needs any more; return the number of rows deleted.
 
     For the scheduler's purge job; safe to run from several processes at once."""
-    cutoff = timezone.now() - older_than
+    cutoff = (now or timezone.now()) - older_than
     with transaction.atomic():
         count, _ = Outbound.objects.filter(
             state__in=[QueueState.SENT, QueueState.BOUNCED], done_at__lt=cutoff

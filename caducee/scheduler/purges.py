@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from caducee.identity.models import ActionLink, LoginCode, Throttle
-from caducee.mail.models import Outbound, QueueState
+from caducee.mail.operations import purge_delivered
 
 
 def purge_sessions(now: datetime | None = None) -> str:
@@ -42,11 +42,8 @@ def purge_identity(now: datetime | None = None) -> str:
 
 
 def purge_mail_queue(now: datetime | None = None) -> str:
-    """Queue entries delivered (or bounced) more than CADUCEE_MAIL_QUEUE_KEEP_DAYS ago."""
-    now = now or timezone.now()
-    before = now - timedelta(days=int(getattr(settings, "MAIL_QUEUE_KEEP_DAYS", 30)))
-    finished = Outbound.objects.filter(
-        state__in=[QueueState.SENT, QueueState.BOUNCED], done_at__lt=before
-    )
-    deleted, _ = finished.delete()
+    """Queue entries delivered (or bounced) more than CADUCEE_MAIL_QUEUE_KEEP_DAYS ago, and
+    the message bodies no waiting entry needs (`mail.operations.purge_delivered`)."""
+    keep = timedelta(days=int(getattr(settings, "MAIL_QUEUE_KEEP_DAYS", 30)))
+    deleted = purge_delivered(keep, now)
     return f"{deleted} entrée(s) de file d'envoi terminée(s) supprimée(s)."
