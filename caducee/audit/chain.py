@@ -87,8 +87,13 @@ def _default(value: Any) -> str:
 
 
 def hashed_fields(event: Any) -> dict[str, Any]:
-    """The event's content covered by its hash (everything but the hashes themselves)."""
-    return {
+    """The event's content covered by its hash (everything but the hashes themselves).
+
+    The chain and the position in it are covered for events written in a per-structure
+    chain (since migration 0004): moving an event to another chain breaks its hash. Events
+    of the older global chain (chain NULL) keep the fields they were hashed with.
+    """
+    fields = {
         "seq": event.seq,
         "created_at": event.created_at.isoformat(timespec="microseconds"),
         "actor_id": event.actor_id,
@@ -103,3 +108,8 @@ def hashed_fields(event: Any) -> dict[str, Any]:
         "target_label": event.target_label,
         "detail": event.detail,
     }
+    chain = getattr(event, "chain", None)
+    if chain is not None:
+        fields["chain"] = chain
+        fields["chain_seq"] = getattr(event, "chain_seq", None)
+    return fields

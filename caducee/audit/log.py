@@ -1,4 +1,9 @@
-"""Recording audit events, inside the caller's transaction."""
+"""Recording audit events, inside the caller's transaction.
+
+Each event is appended to its structure's chain (or the platform's): only that chain's
+head is locked (caducee/audit/chains.py), and its global number comes from
+caducee/audit/numbering.py.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,9 @@ from typing import TYPE_CHECKING, Any
 from django.db import models, transaction
 
 from caducee.audit.chain import KEYED, audit_key, event_hash, hashed_fields
-from caducee.audit.models import AuditEvent, AuditHead
+from caducee.audit.chains import chain_of, lock_heads
+from caducee.audit.models import AuditEvent
+from caducee.audit.numbering import next_seqs
 from caducee.core.bulk import insert_rows
 from caducee.core.context import Context
 
@@ -26,11 +33,16 @@ def record(
     target_label: str = "",
     detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one event to the chain. Must run inside the operation's transaction."""
+    """Append one event to its chain. Must run inside the operation's transaction."""
     with transaction.atomic():
-        head, _ = AuditHead.objects.select_for_update().get_or_create(id=1)
+        chain = chain_of(structure.pk if structure is not None else None)
+        head = lock_heads([chain])[chain]
+        # Numbered after the head is locked: along a chain, `seq` increases too.
+        (seq,) = next_seqs(1)
         event = AuditEvent(
-            seq=head.seq + 1,
+            seq=seq,
+            chain=chain,
+            chain_seq=head.length + 1,
             created_at=datetime.now(UTC),
             actor=ctx.user,
             actor_label=ctx.actor_label,
@@ -50,9 +62,10 @@ def record(
         event.detail = _json_roundtrip(event.detail)
         event.hash = event_hash(event.prev_hash, hashed_fields(event))
         event.save()
+        head.length = event.chain_seq or 0
         head.seq = event.seq
         head.hash = event.hash
-        head.save(update_fields=["seq", "hash"])
+        head.save(update_fields=["length", "seq", "hash"])
         return event
 
 
@@ -76,39 +89,45 @@ AuditItem = tuple[str, "Structure | int | None", "models.Model | TargetRef | Non
 
 
 def record_many(ctx: Context, events: list[AuditItem], *, batch_size: int = 1000) -> int:
-    """Append many events (action, structure, target, detail) to the chain in one go.
+    """Append many events (action, structure, target, detail) to their chains in one go.
 
     Same events and hashes as calling `record` for each, in order (with one timestamp for
-    the whole call), but with one lock of the chain head and multi-row inserts (no model
-    instance per event: bulk paths such as the loaduser import write thousands). Must run
-    inside the operation's transaction.
+    the whole call), but with one lock per chain head (taken once, in ascending order) and
+    multi-row inserts (no model instance per event: bulk paths such as the loaduser import
+    write thousands). Must run inside the operation's transaction.
     """
     if not events:
         return 0
     columns = [
         "seq", "created_at", "actor_id", "actor_label", "acting_as", "channel", "ip",
         "structure_id", "action", "target_type", "target_id", "target_label", "detail",
-        "prev_hash", "hash", "key_version",
+        "chain", "chain_seq", "prev_hash", "hash", "key_version",
     ]  # fmt: skip
     with transaction.atomic():
-        head, _ = AuditHead.objects.select_for_update().get_or_create(id=1)
-        seq, prev = head.seq, head.hash
+        structure_ids = [
+            structure if structure is None or isinstance(structure, int) else structure.pk
+            for _, structure, _, _ in events
+        ]
+        heads = lock_heads(chain_of(structure_id) for structure_id in structure_ids)
+        tips = {chain: (head.length, head.hash) for chain, head in heads.items()}
+        seqs = next_seqs(len(events))
         actor_id = ctx.user.pk if ctx.user is not None else None
         acting_as = ctx.acting_as.email if ctx.acting_as is not None else ""
         now = datetime.now(UTC)
         key = audit_key()
         rows: list[tuple[Any, ...]] = []
-        for action, structure, target, detail in events:
-            seq += 1
+        last_seq: dict[int, int] = {}
+        for (action, _, target, detail), structure_id, seq in zip(
+            events, structure_ids, seqs, strict=True
+        ):
             if isinstance(target, TargetRef):
                 ref = target
             elif target is not None:
                 ref = TargetRef(target._meta.model_name or "", str(target.pk), str(target))
             else:
                 ref = TargetRef("", "", "")
-            structure_id = (
-                structure if structure is None or isinstance(structure, int) else structure.pk
-            )
+            chain = chain_of(structure_id)
+            length, prev = tips[chain]
             fields = {
                 "seq": seq,
                 "created_at": now,
@@ -123,18 +142,22 @@ def record_many(ctx: Context, events: list[AuditItem], *, batch_size: int = 1000
                 "target_id": ref.id,
                 "target_label": ref.label[:254],
                 "detail": _json_roundtrip(detail),
+                "chain": chain,
+                "chain_seq": length + 1,
             }
             digest = event_hash(prev, hashed_fields(_Fields(fields)), key)
             rows.append((*fields.values(), prev, digest, KEYED))
-            prev = digest
+            tips[chain] = (length + 1, digest)
+            last_seq[chain] = seq
             if len(rows) >= batch_size:
                 _insert_events(columns, rows)
                 rows = []
         if rows:
             _insert_events(columns, rows)
-        head.seq = seq
-        head.hash = prev
-        head.save(update_fields=["seq", "hash"])
+        for chain, head in heads.items():
+            head.length, head.hash = tips[chain]
+            head.seq = last_seq[chain]
+            head.save(update_fields=["length", "seq", "hash"])
     return len(events)
 
 

@@ -34,12 +34,26 @@ class AuditEvent(models.Model):
     # How `hash` was computed (caducee/audit/chain.py): NULL for the plain SHA-256 of events
     # written before the chain was keyed, 1 for HMAC-SHA256 with the audit key.
     key_version = models.PositiveSmallIntegerField(null=True, blank=True)
+    # Which chain the event belongs to (caducee/audit/chains.py): the structure's id, 0 for
+    # the platform chain, NULL for the single global chain of events written before
+    # migration 0004_rt_audit_chains. `chain_seq` is its position in that chain (1, 2, …).
+    chain = models.PositiveBigIntegerField(null=True, blank=True)
+    chain_seq = models.PositiveBigIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["seq"]
         indexes = [
             models.Index(fields=["structure", "-seq"]),
             models.Index(fields=["target_type", "target_id"]),
+        ]
+        constraints = [
+            # Partial, so that SQLite adds it as an index (no table rebuild: the
+            # append-only triggers stay) and the older events (chain NULL) are left out.
+            models.UniqueConstraint(
+                fields=["chain", "chain_seq"],
+                condition=models.Q(chain__isnull=False),
+                name="audit_event_chain_position",
+            ),
         ]
 
     def save(self, *args: Any, **kwargs: Any) -> None:
@@ -52,8 +66,22 @@ class AuditEvent(models.Model):
 
 
 class AuditHead(models.Model):
-    """The last event of the chain, so that deleting the newest events is detected too."""
+    """The last event of the single global chain written before migration 0004 (frozen
+    since: new events go to per-structure chains, whose heads are `AuditChainHead`)."""
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     seq = models.PositiveBigIntegerField(default=0)
+    hash = models.CharField(max_length=64, default="0" * 64)
+
+
+class AuditChainHead(models.Model):
+    """The last event of one chain, so that deleting its newest events is detected too.
+
+    One row per chain (structure id, 0 for the platform), created with the chain's first
+    event. Locking it serialises the audited actions of that chain only.
+    """
+
+    chain = models.PositiveBigIntegerField(primary_key=True)
+    length = models.PositiveBigIntegerField(default=0)  # chain_seq of the last event
+    seq = models.PositiveBigIntegerField(default=0)  # global seq of the last event
     hash = models.CharField(max_length=64, default="0" * 64)

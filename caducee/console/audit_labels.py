@@ -39,6 +39,7 @@ ACTION_LABELS: dict[str, str] = {
     "api.token_failed": "Jeton d'API refusé (premier échec de la période)",
     "api.token_lockout": "Blocage d'une adresse IP après des jetons d'API refusés",
     "audit.chain_keyed": "Passage au journal signé (clé d'audit)",
+    "audit.chains_split": "Passage à une chaîne d'audit par structure",
     # Identity: logins, codes, passwords, browsers, mailbox switches.
     "identity.login": "Connexion",
     "identity.login_failed": "Échec de connexion",

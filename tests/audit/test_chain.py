@@ -10,8 +10,8 @@ from django.db import connection, transaction
 from django.test import override_settings
 
 from caducee.audit.chain import GENESIS, KEYED, audit_key, derived_key, hashed_fields
-from caducee.audit.models import AppendOnlyError, AuditEvent, AuditHead
-from caducee.audit.sealing import seal_legacy_chain
+from caducee.audit.models import AppendOnlyError, AuditChainHead, AuditEvent, AuditHead
+from caducee.audit.sealing import seal_global_chain, seal_legacy_chain
 from caducee.audit.verify import verify_chain
 from caducee.cli.main import main
 from caducee.config import ConfigError
@@ -85,21 +85,28 @@ def _old_sha256(prev_hash: str, event: AuditEvent) -> str:
 
 def _rewrite(edit: dict[int, dict[str, Any]], *, unkeyed: bool = False) -> None:
     """Attacker with database write access: edit events, recompute every hash and the head
-    with plain SHA-256 (optionally marking the events as written before the key)."""
+    with plain SHA-256 (optionally marking the events as written before the key: then, as
+    the original code wrote them, in one global chain numbered 1, 2, 3…, without per-chain
+    heads)."""
     _disable_guards()
     prev = GENESIS
-    for event in AuditEvent.objects.order_by("seq"):
-        for name, value in edit.get(event.seq, {}).items():
+    for number, event in enumerate(AuditEvent.objects.order_by("seq"), start=1):
+        changes = edit.get(event.seq, {})
+        for name, value in changes.items():
             setattr(event, name, value)
-        values: dict[str, Any] = {
-            **edit.get(event.seq, {}),
-            "prev_hash": prev,
-            "hash": _old_sha256(prev, event),
-        }
+        values: dict[str, Any] = dict(changes)
         if unkeyed:
-            values["key_version"] = None
+            # Renumbered downwards in ascending order: never two events with one number.
+            event.seq, event.chain, event.chain_seq = number, None, None
+            values.update(key_version=None, seq=number, chain=None, chain_seq=None)
+        values.update(prev_hash=prev, hash=_old_sha256(prev, event))
         AuditEvent.objects.filter(pk=event.pk).update(**values)
         prev = values["hash"]
+    if unkeyed:
+        AuditChainHead.objects.all().delete()
+        AuditHead.objects.update_or_create(
+            id=1, defaults={"seq": AuditEvent.objects.count(), "hash": prev}
+        )
     AuditHead.objects.filter(id=1).update(hash=prev)
 
 
@@ -134,7 +141,7 @@ def test_rewrite_as_unkeyed_events_is_detected(
     _rewrite({events[0].seq: {"target_label": "autre@x.fr"}}, unkeyed=True)
     code, out = _cli_verify(capsys)
     assert code == 1
-    assert f"se termine par un événement non signé (n° {events[-1].seq})" in out
+    assert f"se termine par un événement non signé (n° {len(events)})" in out
 
 
 def test_unkeyed_event_after_keyed_ones_is_detected(events: list[AuditEvent]) -> None:
@@ -166,10 +173,14 @@ def test_events_written_before_the_key_are_sealed_and_still_verify(
     assert seal.action == "audit.chain_keyed" and seal.key_version == KEYED
     assert seal.prev_hash == legacy[-1].hash and seal.detail["legacy_events"] == len(legacy)
     assert seal_legacy_chain(AuditEvent, AuditHead) is None  # once only
+    # Migration 0004 then freezes the global chain and starts the platform chain.
+    split = seal_global_chain(AuditEvent, AuditHead, AuditChainHead)
+    assert split == seq + 1
+    assert seal_global_chain(AuditEvent, AuditHead, AuditChainHead) is None  # once only
     make_account(structure_a, "PER")
     report = verify_chain()
     assert report.ok, report.problems
-    assert report.checked == AuditEvent.objects.count() > len(legacy) + 1
+    assert report.checked == AuditEvent.objects.count() > len(legacy) + 2
 
 
 def test_sealed_old_events_cannot_be_rewritten(events: list[AuditEvent]) -> None:
