@@ -25,12 +25,12 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "caducee.settings")
 import django
 django.setup()
 from caducee.accounts.models import Account, ConnectionLink
-from caducee.audit.models import AuditEvent, AuditHead
+from caducee.audit.models import AuditChainHead, AuditEvent
 from caducee.people.models import User
 digest = hashlib.sha256()
 for row in Account.objects.order_by("pk").values_list().iterator():
     digest.update(repr(row).encode())
-head = AuditHead.objects.filter(id=1).values_list("seq", "hash").first()
+head = list(AuditChainHead.objects.order_by("chain").values_list("chain", "length", "hash"))
 print(json.dumps({
     "accounts": Account.objects.count(),
     "users": User.objects.count(),
