@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -9,6 +10,8 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
+
+logger = logging.getLogger("caducee.email")
 
 
 def build_email(to: str, template: str, context: Mapping[str, Any]) -> EmailMultiAlternatives:
@@ -22,7 +25,23 @@ def build_email(to: str, template: str, context: Mapping[str, Any]) -> EmailMult
     return message
 
 
-def send_on_commit(to: str, template: str, context: Mapping[str, Any]) -> None:
-    """Queue an email for when the surrounding transaction commits (never on rollback)."""
+def send_on_commit(
+    to: str, template: str, context: Mapping[str, Any], *, best_effort: bool = False
+) -> None:
+    """Queue an email for when the surrounding transaction commits (never on rollback).
+
+    With `best_effort`, a relay failure is logged and swallowed: for notices whose loss
+    must never undo or fail the action that asked for them (the action has committed).
+    """
     message = build_email(to, template, context)
-    transaction.on_commit(lambda: message.send(fail_silently=False))
+    if not best_effort:
+        transaction.on_commit(lambda: message.send(fail_silently=False))
+        return
+
+    def send() -> None:
+        try:
+            message.send(fail_silently=False)
+        except Exception:  # the action committed; the lost notice goes to the log
+            logger.exception("email %r to %s could not be sent", template, to)
+
+    transaction.on_commit(send)

@@ -166,6 +166,18 @@ def test_an_org_mailbox_receiving_by_smtp_notifies_its_connection_accounts(
     assert "Compte rendu" not in notice.text
 
 
+def test_a_failing_org_notification_never_turns_stored_mail_into_a_4xx(
+    inbound: int, pki: Pki, settings: Any, martine: Account, secretariat: Account
+) -> None:
+    """The relay is down: the message is stored and the sender gets 250, not 451."""
+    settings.EMAIL_PORT = free_port()  # nothing listens there: connection refused
+    with smtplib.SMTP("127.0.0.1", inbound, timeout=10) as client:
+        client.starttls(context=pki.client())
+        refused = client.sendmail("dr@medimail.mssante.fr", ["secretariat@ch-a.mssante.fr"], RAW)
+    assert refused == {}
+    assert Message.objects.filter(mailbox=secretariat, folder="inbox").count() == 1
+
+
 def test_submission_refuses_a_spoofed_from_header(submission: int, martine: Account) -> None:
     secret = operations.create_app_password(cli_context(), user_of(martine), "client")
     spoofed = (
