@@ -12,7 +12,8 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
+from tests.databases import fresh_database_url
 
 SCRIPT = """
 import json, os
@@ -107,18 +108,7 @@ print(json.dumps(result))
 
 
 def _database_url(home: Path) -> str:
-    url = os.environ.get("CADUCEE_DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        return f"sqlite:///{home / 'caducee.sqlite3'}"
-    import psycopg
-
-    parts = urlsplit(url)
-    name = "caducee_audit_chains_migration"
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name}")
-        conn.execute(f"CREATE DATABASE {name}")
-    return urlunsplit(parts._replace(path=f"/{name}"))
+    return fresh_database_url(home, "caducee_audit_chains_migration")
 
 
 def test_migration_freezes_the_global_chain_and_seals_it(tmp_path: Path) -> None:

@@ -13,12 +13,12 @@ import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
 from caducee.core.errors import OperationError
 from caducee.scheduler import registry
+from tests.databases import fresh_database_url
 from tests.mail.instances import ROOT, peer_env
 from tests.scheduler.test_runner import only  # noqa: F401
 
@@ -26,19 +26,7 @@ PURGES = {"purge_sessions", "purge_identity", "purge_mail_queue"}
 
 
 def _database_url(home: Path) -> str:
-    """SQLite in the home; on the PostgreSQL pass, a fresh database of its own."""
-    url = os.environ.get("CADUCEE_DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        return f"sqlite:///{home / 'caducee.sqlite3'}"
-    import psycopg
-
-    parts = urlsplit(url)
-    name = "caducee_scheduler_processes"
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {name}")
-    return urlunsplit(parts._replace(path=f"/{name}"))
+    return fresh_database_url(home, "caducee_scheduler_processes")
 
 
 def _env(home: Path, **extra: str) -> dict[str, str]:

@@ -14,8 +14,8 @@ import sys
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
+from tests.databases import fresh_database_url
 from tests.factories import finess
 from tests.loadusers.builders import csv_bytes, line
 
@@ -43,18 +43,7 @@ print(json.dumps({
 
 
 def _database_url(home: Path) -> str:
-    url = os.environ.get("CADUCEE_DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        return f"sqlite:///{home / 'caducee.sqlite3'}"
-    import psycopg
-
-    parts = urlsplit(url)
-    name = "caducee_loadusers_kill"
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name}")
-        conn.execute(f"CREATE DATABASE {name}")
-    return urlunsplit(parts._replace(path=f"/{name}"))
+    return fresh_database_url(home, "caducee_loadusers_kill")
 
 
 def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
