@@ -9,8 +9,6 @@ from the console at all: that would hand over a login the admin does not answer 
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from datetime import timedelta
 
 from django.db import transaction
@@ -23,15 +21,12 @@ from caducee.audit.log import record
 from caducee.core.context import Context
 from caducee.core.email import send_on_commit
 from caducee.core.errors import Invalid, NotFound, Problem
+from caducee.identity import links
 from caducee.people.models import User
 from caducee.structures.access import admin_scope, require_admin
 
 LINK_DAYS = 7
 Status = EmailChangeRequest.Status
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _problem(message: str) -> Invalid:
@@ -82,10 +77,8 @@ def _check_person(ctx: Context, account: Account) -> None:
 
 def _send_link(ctx: Context, change: EmailChangeRequest) -> None:
     """A fresh confirmation link to the new address (the previous one stops working)."""
-    from caducee.identity.links import base_url
-
-    token = secrets.token_urlsafe(32)
-    change.token_hash = _hash(token)
+    token = links.new_token()
+    change.token_hash = links.token_hash(token)
     change.expires_at = timezone.now() + timedelta(days=LINK_DAYS)
     change.save(update_fields=["token_hash", "expires_at"])
     account = change.account
@@ -96,7 +89,7 @@ def _send_link(ctx: Context, change: EmailChangeRequest) -> None:
             "account": account,
             "structure": account.structure,
             "new_email": change.new_email,
-            "url": base_url() + reverse("accounts:email_change_confirm", args=[token]),
+            "url": links.base_url() + reverse("accounts:email_change_confirm", args=[token]),
             "days": LINK_DAYS,
         },
     )
@@ -181,7 +174,7 @@ def change_for_token(token: str) -> EmailChangeRequest | None:
     if not token:
         return None
     change = (
-        EmailChangeRequest.objects.filter(token_hash=_hash(token), status=Status.PENDING)
+        EmailChangeRequest.objects.filter(token_hash=links.token_hash(token), status=Status.PENDING)
         .select_related("account__structure", "account__user", "requested_by")
         .first()
     )

@@ -14,7 +14,13 @@ from caducee.identity.models import ActionLink, LinkPurpose
 from caducee.people.models import User
 
 
-def _hash(token: str) -> str:
+def new_token() -> str:
+    """A fresh link token: 256 random bits, URL-safe."""
+    return secrets.token_urlsafe(32)
+
+
+def token_hash(token: str) -> str:
+    """What is stored of a link token (never the token itself)."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -22,7 +28,7 @@ def issue(
     purpose: str, user: User | None, days: int | None = None, *, lifetime: timedelta | None = None
 ) -> str:
     """Create a link and return its token (shown once, never stored in clear)."""
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     if lifetime is None:
         lifetime = timedelta(days=days if days is not None else settings.ACTION_LINK_DAYS)
     with transaction.atomic():
@@ -32,7 +38,7 @@ def issue(
         )
         ActionLink.objects.create(
             purpose=purpose,
-            token_hash=_hash(token),
+            token_hash=token_hash(token),
             user=user,
             expires_at=timezone.now() + lifetime,
         )
@@ -40,7 +46,7 @@ def issue(
 
 
 def find_valid(purpose: str, token: str) -> ActionLink | None:
-    link = ActionLink.objects.filter(purpose=purpose, token_hash=_hash(token)).first()
+    link = ActionLink.objects.filter(purpose=purpose, token_hash=token_hash(token)).first()
     if link is None or link.used_at is not None or link.expires_at <= timezone.now():
         return None
     return link
@@ -56,7 +62,7 @@ def consume(link: ActionLink) -> bool:
 
 def link_state(purpose: str, token: str) -> str:
     """'valid', 'used', 'expired' or 'unknown', to explain a dead link clearly."""
-    link = ActionLink.objects.filter(purpose=purpose, token_hash=_hash(token)).first()
+    link = ActionLink.objects.filter(purpose=purpose, token_hash=token_hash(token)).first()
     if link is None:
         return "unknown"
     if link.used_at is not None:
