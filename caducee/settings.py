@@ -13,6 +13,7 @@ from caducee.config import (
     home_dir,
     local_secret_key,
 )
+from caducee.tasks.config import task_settings
 
 BASE_DIR = Path(__file__).resolve().parent
 HOME = home_dir()
@@ -46,6 +47,9 @@ INSTALLED_APPS = [
     "caducee.coordination",
     "caducee.api",
     "caducee.scheduler",
+    "caducee.tasks",
+    "django_tasks",
+    "django_tasks_db",
     "ninja",  # serves the API docs' Swagger UI from the platform, not a CDN (CSP)
 ]
 
@@ -85,6 +89,13 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": database_from_url(env_str("CADUCEE_DATABASE_URL"), HOME)}
+
+# Background tasks (caducee/tasks): the database backend by default, Redis with
+# CADUCEE_TASKS_URL=redis://… (docs/CONFIGURATION.md, « Tâches en arrière-plan »).
+TASKS, RQ_QUEUES, _TASK_APPS = task_settings(env_str("CADUCEE_TASKS_URL"))
+INSTALLED_APPS += _TASK_APPS
+TASK_RETRY_SECONDS = env_int("CADUCEE_TASK_RETRY_SECONDS", 30)
+TASK_RETRY_ATTEMPTS = env_int("CADUCEE_TASK_RETRY_ATTEMPTS", 10)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 PASSWORD_HASHERS = [

@@ -16,6 +16,7 @@ from caducee.people.models import User
 from caducee.structures.models import Structure
 from tests import factories
 from tests.smtp_sink import SmtpSink, install
+from tests.task_queue import run_ready_tasks
 
 PASSWORD = "correct horse battery staple 42"
 ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"  # see the `browser` fixture
@@ -77,6 +78,7 @@ def _email_to_smtp_sink(django_test_environment: None, smtp_sink_server: SmtpSin
     settings.EMAIL_USE_TLS = False
     settings.EMAIL_USE_SSL = False
     settings.EMAIL_TIMEOUT = 10
+    smtp_sink_server.before_wait = run_ready_tasks
 
 
 @pytest.fixture

@@ -79,6 +79,9 @@ class SmtpSink:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._messages: list[Received] = []
+        # Called at each poll of `wait_for`: conftest runs the ready background tasks
+        # (platform emails are tasks), as a worker would.
+        self.before_wait: Callable[[], object] | None = None
         self._controller = _LoopbackController(_Collector(self))
         self.host = "127.0.0.1"
         self.port = self._controller.port
@@ -122,6 +125,8 @@ class SmtpSink:
         address = address.lower()
         deadline = time.monotonic() + timeout
         while True:
+            if self.before_wait is not None:
+                self.before_wait()
             for received in self.messages[since:]:
                 if address in received.recipients and (match is None or match(received)):
                     return received

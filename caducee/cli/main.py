@@ -43,6 +43,7 @@ OPTIONAL_COMMANDS = (
     "caducee.cli.mail",
     "caducee.cli.coordination",
     "caducee.cli.scheduler",
+    "caducee.cli.worker",
 )
 
 

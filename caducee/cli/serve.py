@@ -1,4 +1,5 @@
-"""`caducee serve`: the whole platform in one process."""
+"""`caducee serve`: the whole platform in one process: web, SMTP, mail delivery, task
+workers and the scheduler (the embedded default of `make run`)."""
 
 from __future__ import annotations
 
@@ -44,12 +45,58 @@ def run(args: argparse.Namespace) -> int:
     except Exception:
         server.close()
         raise
+    background = start_background()
     sys.stdout.flush()
     try:
         server.run()
     finally:
+        stop_background(background)
         stop_services(mail_services)
     return 0
+
+
+class Background:
+    """What `caducee serve` runs beside the web and SMTP servers: one task worker thread
+    per queue (so login codes never wait behind an import) and the scheduler, which
+    waits for the lease when another scheduler of the platform holds it."""
+
+    def __init__(self) -> None:
+        import threading
+
+        from caducee.scheduler.lease import new_holder_id
+        from caducee.tasks.worker import start_threads
+
+        self.workers = start_threads()
+        self.stop_scheduler = threading.Event()
+        self.scheduler = threading.Thread(
+            target=self._schedule, args=(new_holder_id(),), name="caducee-scheduler", daemon=True
+        )
+        self.scheduler.start()
+
+    def _schedule(self, holder: str) -> None:
+        from django.db import connection
+
+        from caducee.cli.scheduler import run_forever
+
+        try:
+            run_forever(holder, self.stop_scheduler)
+        finally:
+            connection.close()
+
+    def stop(self) -> None:
+        from caducee.tasks.worker import stop_threads
+
+        self.stop_scheduler.set()
+        stop_threads(self.workers)
+        self.scheduler.join(timeout=30)
+
+
+def start_background() -> Background:
+    return Background()
+
+
+def stop_background(background: Background) -> None:
+    background.stop()
 
 
 def http_address(http: str) -> tuple[str, int]:

@@ -1521,9 +1521,10 @@ def _require_external_right(ctx: Context, external: ExternalAccount, permission:
         return
     if not access.external_accounts_for(ctx.user).filter(pk=external.pk).exists():
         raise NotFound("Compte externe introuvable.")
-    if permission == EXTERNAL_CREATE and external.owner_structure.admins.filter(
-        user=ctx.user
-    ).exists():
+    if (
+        permission == EXTERNAL_CREATE
+        and external.owner_structure.admins.filter(user=ctx.user).exists()
+    ):
         return
     if permission not in access.structure_permissions(ctx.user, external.owner_structure):
         if permission == EXTERNAL_MODIFY:

@@ -673,9 +673,7 @@ def check_app_password(login: str, secret: str) -> User | None:
     return None
 
 
-def purge_delivered(
-    older_than: timedelta = timedelta(days=30), now: datetime | None = None
-) -> int:
+def purge_delivered(older_than: timedelta = timedelta(days=30), now: datetime | None = None) -> int:
     """Forget queue rows done (sent or bounced) for longer than `older_than`, and every
     message body no waiting row needs any more; return the number of rows deleted.
 

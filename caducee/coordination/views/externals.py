@@ -218,9 +218,7 @@ def _suspendable(request: HttpRequest, external: ExternalAccount) -> list[tuple[
         sid for sid, g in grants.items() if g.accepted_at is not None
     }
     structures = Structure.objects.filter(pk__in=mine & related, is_external=False)
-    return [
-        (s, s.pk in grants and grants[s.pk].is_suspended) for s in structures.order_by("name")
-    ]
+    return [(s, s.pk in grants and grants[s.pk].is_suspended) for s in structures.order_by("name")]
 
 
 @internal_only
