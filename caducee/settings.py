@@ -13,6 +13,7 @@ from caducee.config import (
     home_dir,
     local_secret_key,
 )
+from caducee.storage.config import default_storage_settings, mail_root
 from caducee.tasks.config import task_settings
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -121,13 +122,15 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = HOME / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-}
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
+# Files (documents, import uploads, exports) go through Django's `default` storage: under
+# MEDIA_ROOT, or an S3-compatible store with CADUCEE_STORAGE_URL (docs/STORAGE.md).
 MEDIA_ROOT = HOME / "files"
+STORAGES = {
+    "default": default_storage_settings(env_str("CADUCEE_STORAGE_URL")),
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -209,7 +212,7 @@ CADUCEE_UPLOAD_PARSE_MEMORY_MB = env_int("CADUCEE_UPLOAD_PARSE_MEMORY_MB", 2048)
 CADUCEE_UPLOAD_PARSE_SECONDS = env_int("CADUCEE_UPLOAD_PARSE_SECONDS", 300)
 
 # Messaging (docs/MESSAGING.md, section Configuration).
-MAIL_ROOT = HOME / "mail"
+MAIL_ROOT = mail_root(env_str("CADUCEE_MAIL_ROOT"), HOME)  # docs/STORAGE.md
 SMTP_MAX_BYTES = env_int("CADUCEE_SMTP_MAX_BYTES", 25 * 1024 * 1024)
 # Webmail/API sends are held to SMTP_MAX_BYTES (caducee/mail/mime.py). Uploaded files above
 # FILE_UPLOAD_MAX_MEMORY_SIZE (Django's 2.5 MB) are spooled to disk and refused on their

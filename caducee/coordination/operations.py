@@ -7,6 +7,7 @@ import importlib
 import os
 import re
 import secrets
+import tempfile
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -15,6 +16,8 @@ from pathlib import Path
 from typing import IO
 
 from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.urls import reverse
@@ -639,14 +642,47 @@ def max_upload_bytes() -> int:
     return int(settings.COORDINATION_MAX_UPLOAD_MB) * 1024 * 1024
 
 
-def document_path(document: RecordDocument) -> Path:
-    return Path(settings.MEDIA_ROOT) / "coordination" / document.stored_name
+DOCUMENTS_FOLDER = "coordination"
+
+
+def document_storage_name(document: RecordDocument) -> str:
+    """The document's name in the platform's file storage (Django's `default` storage)."""
+    return f"{DOCUMENTS_FOLDER}/{document.stored_name}"
 
 
 def _safe_original_name(name: str) -> str:
     base = os.path.basename(name.replace("\\", "/")).strip()
     cleaned = "".join(c for c in base if c.isprintable() and c not in '<>:"/\\|?*')
     return cleaned[:200] or "document"
+
+
+def _spool_upload(stream: IO[bytes]) -> tuple[IO[bytes], int, str]:
+    """Copy the upload aside (memory, then a temporary file), refusing it above the size
+    limit or empty, so that nothing partial ever reaches the storage; return the copy,
+    its size and its SHA-256."""
+    limit = max_upload_bytes()
+    digest = hashlib.sha256()
+    size = 0
+    spool = tempfile.SpooledTemporaryFile(max_size=1024 * 1024)  # noqa: SIM115
+    try:
+        while chunk := stream.read(64 * 1024):
+            size += len(chunk)
+            if size > limit:
+                raise _fail(
+                    f"Le fichier dépasse la taille maximale de "
+                    f"{settings.COORDINATION_MAX_UPLOAD_MB} Mo.",
+                    "file",
+                    "too_large",
+                )
+            digest.update(chunk)
+            spool.write(chunk)
+        if size == 0:
+            raise _fail("Le fichier est vide : choisissez un autre fichier.", "file", "empty")
+    except BaseException:
+        spool.close()
+        raise
+    spool.seek(0)
+    return spool, size, digest.hexdigest()
 
 
 def attach_document(
@@ -657,7 +693,12 @@ def attach_document(
     stream: IO[bytes],
     content_type: str = "application/octet-stream",
 ) -> RecordDocument:
-    """Store a file under CADUCEE_HOME/files/coordination with a generated name."""
+    """Store a file in the platform's storage under a generated name, then its row.
+
+    The storage is Django's `default` one (CADUCEE_HOME/files, or an object store, see
+    docs/STORAGE.md); the file is complete there before the row is written, and removed
+    again if the row cannot be.
+    """
     access.require_record_permission(ctx, record, DOCUMENT_ADD)
     name = _safe_original_name(original_name)
     label = " ".join(title.split()) or name
@@ -665,40 +706,20 @@ def attach_document(
         raise _fail("Le titre dépasse 200 caractères.", "title", "length")
     ext = Path(name).suffix.lower().lstrip(".")
     suffix = f".{ext}" if _SAFE_EXT.match(ext) else ""
-    stored = f"{record.structure_id}/{record.pk}/{uuid.uuid4().hex}{suffix}"
-    target = Path(settings.MEDIA_ROOT) / "coordination" / stored
-    target.parent.mkdir(parents=True, exist_ok=True)
-    limit = max_upload_bytes()
-    digest = hashlib.sha256()
-    size = 0
-    partial = target.with_name(target.name + ".part")
+    wanted = f"{DOCUMENTS_FOLDER}/{record.structure_id}/{record.pk}/{uuid.uuid4().hex}{suffix}"
+    spool, size, sha256 = _spool_upload(stream)
+    with spool:
+        saved = default_storage.save(wanted, File(spool, name=wanted))
     try:
-        with open(partial, "xb") as out:
-            while chunk := stream.read(64 * 1024):
-                size += len(chunk)
-                if size > limit:
-                    raise _fail(
-                        f"Le fichier dépasse la taille maximale de "
-                        f"{settings.COORDINATION_MAX_UPLOAD_MB} Mo.",
-                        "file",
-                        "too_large",
-                    )
-                digest.update(chunk)
-                out.write(chunk)
-            out.flush()
-            os.fsync(out.fileno())
-        if size == 0:
-            raise _fail("Le fichier est vide : choisissez un autre fichier.", "file", "empty")
-        os.replace(partial, target)
         with transaction.atomic():
             document = RecordDocument.objects.create(
                 record=record,
                 title=label,
                 original_name=name,
-                stored_name=stored,
+                stored_name=saved.removeprefix(f"{DOCUMENTS_FOLDER}/"),
                 content_type=(content_type or "application/octet-stream")[:100],
                 size=size,
-                sha256=digest.hexdigest(),
+                sha256=sha256,
                 uploaded_by=ctx.user,
                 uploaded_by_label=_who(ctx),
             )
@@ -711,31 +732,37 @@ def attach_document(
                     "document": document.pk,
                     "name": name,
                     "size": size,
-                    "sha256": document.sha256,
+                    "sha256": sha256,
                     **_external_detail(ctx),
                 },
             )
     except BaseException:
-        partial.unlink(missing_ok=True)
-        target.unlink(missing_ok=True)
+        default_storage.delete(saved)
         raise
     return document
 
 
-def open_document(ctx: Context, document: RecordDocument) -> Path:
+def open_document(ctx: Context, document: RecordDocument) -> File[bytes]:
+    """The document's file, opened for reading (the caller closes it); the read is
+    audited."""
     access.require_record_permission(ctx, document.record, RECORD_READ)
-    path = document_path(document)
-    if not path.is_file():
-        raise NotFound("Le fichier de ce document est introuvable sur le serveur.")
-    with transaction.atomic():
-        audit(
-            ctx,
-            "coordination.document_read",
-            structure=document.record.structure,
-            target=document.record,
-            detail={**_external_detail(ctx), "document": document.pk},
-        )
-    return path
+    try:
+        handle = default_storage.open(document_storage_name(document), "rb")
+    except FileNotFoundError:
+        raise NotFound("Le fichier de ce document est introuvable sur le serveur.") from None
+    try:
+        with transaction.atomic():
+            audit(
+                ctx,
+                "coordination.document_read",
+                structure=document.record.structure,
+                target=document.record,
+                detail={**_external_detail(ctx), "document": document.pk},
+            )
+    except BaseException:
+        handle.close()
+        raise
+    return handle
 
 
 # --- Contacts (the coordination directory) ----------------------------------------------------

@@ -265,9 +265,9 @@ def documents(request: HttpRequest, record_id: int) -> HttpResponse:
 @require_GET
 def document_download(request: HttpRequest, record_id: int, document_id: int) -> FileResponse:
     document = access.access_document(person(request), record_id, document_id)
-    path = operations.open_document(web_context(request), document)
+    handle = operations.open_document(web_context(request), document)
     response = FileResponse(
-        path.open("rb"),
+        handle,
         as_attachment=True,
         filename=document.original_name,
         content_type=document.content_type,
