@@ -128,6 +128,7 @@ def _s3_options(url: str) -> dict[str, Any]:
         "region_name": region or None,
         "addressing_style": None if addressing == "auto" else addressing,
         "verify": ca or None,
+        "signature_version": "s3v4",  # what AWS and every S3-compatible server accept
         # Private objects: no ACL is sent, so each object keeps the bucket's (private)
         # one; url() would only give signed, expiring links, and the platform never
         # hands any out: downloads go through its views, which check permissions.

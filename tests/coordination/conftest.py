@@ -28,6 +28,7 @@ from caducee.people.models import User
 from caducee.structures.models import Structure
 from tests.conftest import PASSWORD
 from tests.factories import make_account
+from tests.storage.s3 import s3_server, s3_storage  # noqa: F401  (fixtures)
 
 
 @pytest.fixture(autouse=True)
@@ -36,6 +37,15 @@ def _files_in_tmp(settings: Any, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = tmp_path / "files"
     # Password hashing is not under test here; Argon2 would make these tests slow.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(params=["files", "s3"])
+def document_storage(request: pytest.FixtureRequest) -> str:
+    """The document tests run on each storage: files under MEDIA_ROOT (the default), and
+    an S3-compatible server (moto, on loopback) as with CADUCEE_STORAGE_URL=s3://…"""
+    if request.param == "s3":
+        request.getfixturevalue("s3_storage")
+    return str(request.param)
 
 
 def ctx_for(user: User) -> Context:
