@@ -82,3 +82,21 @@ def test_storage_settings_are_checked_on_start(tmp_path: Path) -> None:
     done = caducee(home, "audit", "verify", CADUCEE_STORAGE_URL="s3://cle:secret@seau")
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert "ne mettez pas d'identifiants dans l'URL" in done.stderr
+
+
+def test_processes_with_their_own_homes_share_the_message_store(tmp_path: Path) -> None:
+    """CADUCEE_MAIL_ROOT: what one machine's process writes, another's reads (a shared
+    mount stands in as a common folder); nothing goes under either CADUCEE_HOME."""
+    shared = tmp_path / "partage-mail"
+    shared.mkdir()
+    first = migrated_home(tmp_path, "caducee_storage_mail_root")
+    second = tmp_path / "second-home"
+    second.mkdir()
+    (second / "url").write_text((first / "url").read_text())
+    write = "from caducee.mail import store; print(store.write('42', 'Bonjour'.encode()))"
+    path = django_code(first, write, CADUCEE_MAIL_ROOT=str(shared)).split()[-1]
+    assert (shared / path).read_bytes() == b"Bonjour"
+    read = f"from caducee.mail import store; print(store.read({path!r}).decode())"
+    assert django_code(second, read, CADUCEE_MAIL_ROOT=str(shared)).split()[-1] == "Bonjour"
+    # (first/mail was made by the migration, run without CADUCEE_MAIL_ROOT)
+    assert not (first / "mail" / "42").exists() and not (second / "mail").exists()
