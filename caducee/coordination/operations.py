@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import logging
 import os
 import re
 import secrets
@@ -71,6 +72,7 @@ from caducee.structures.operations import (
     external_structure,
 )
 
+log = logging.getLogger(__name__)
 ACTIVATION_PURPOSE = "external_activation"
 # The dedicated structure's identifier: a synthetic SIRET that no real company holds,
 # SIREN 99999999 + Luhn key, then establishment 0000 + Luhn key over the 14 digits.
@@ -708,8 +710,17 @@ def attach_document(
     suffix = f".{ext}" if _SAFE_EXT.match(ext) else ""
     wanted = f"{DOCUMENTS_FOLDER}/{record.structure_id}/{record.pk}/{uuid.uuid4().hex}{suffix}"
     spool, size, sha256 = _spool_upload(stream)
-    with spool:
-        saved = default_storage.save(wanted, File(spool, name=wanted))
+    try:
+        with spool:
+            saved = default_storage.save(wanted, File(spool, name=wanted))
+    except Exception:  # disk full, object store unreachable…: the operator's problem
+        log.exception("document storage failed for record %s", record.pk)
+        raise _fail(
+            "Le document n'a pas pu être enregistré : le stockage des fichiers ne répond pas. "
+            "Réessayez dans quelques minutes.",
+            "file",
+            "storage",
+        ) from None
     try:
         with transaction.atomic():
             document = RecordDocument.objects.create(

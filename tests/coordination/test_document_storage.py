@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import io
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -20,8 +21,9 @@ from caducee.coordination.models import Record, RecordDocument
 from caducee.core.context import cli_context
 from caducee.core.errors import Forbidden, Invalid
 from caducee.people.models import User
+from caducee.storage.config import default_storage_settings
 from tests.coordination.conftest import ctx_for
-from tests.storage.s3 import BUCKET, S3Server
+from tests.storage.s3 import BUCKET, KEY, SECRET, S3Server, free_port
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 CONTENT = "Compte rendu de sortie — Mme Martin".encode()
@@ -51,7 +53,7 @@ def attach(record: Record, data: bytes = CONTENT, name: str = "cr.txt") -> Recor
 
 def download(client: Client, document: RecordDocument) -> tuple[int, bytes]:
     response = client.get(reverse("coordination:document", args=[document.record_id, document.pk]))
-    body = b"".join(response.streaming_content) if response.status_code == 200 else b""  # type: ignore[attr-defined]
+    body = b"".join(response.streaming_content) if response.status_code == 200 else b""
     return response.status_code, body
 
 
@@ -159,3 +161,23 @@ def test_objects_are_private_on_s3(s3_server: S3Server, s3_storage: str, record_
     assert not [g for g in acl["Grants"] if g["Grantee"].get("URI") in public]
     url = default_storage.url(operations.document_storage_name(document))
     assert "X-Amz-Signature=" in url and "X-Amz-Expires=" in url
+
+
+def test_an_unreachable_storage_is_a_french_message(
+    settings: Any, monkeypatch: pytest.MonkeyPatch, camille: User, record_a: Record
+) -> None:
+    """An object store that does not answer (nothing listens on the port): the upload is
+    refused with a message, no row is written."""
+    monkeypatch.setenv("CADUCEE_STORAGE_KEY", KEY)
+    monkeypatch.setenv("CADUCEE_STORAGE_SECRET", SECRET)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    url = f"s3://{BUCKET}?endpoint=http://127.0.0.1:{free_port()}&region=us-east-1"
+    settings.STORAGES = {**settings.STORAGES, "default": default_storage_settings(url)}
+    client = client_for(camille)
+    upload = SimpleUploadedFile("cr.txt", CONTENT, "text/plain")
+    page = client.post(
+        reverse("coordination:documents", args=[record_a.pk]), {"title": "CR", "file": upload}
+    )
+    assert page.status_code == 422
+    assert "le stockage des fichiers ne répond pas" in page.content.decode()
+    assert record_a.documents.count() == 0
