@@ -363,6 +363,14 @@ def push_bundle(push: PushPlan) -> dict[str, Any]:
     return {"resourceType": "Bundle", "type": "batch", "entry": entries}
 
 
+class PushUnreachable(OperationError):
+    """A transient failure (no answer, timeout, HTTP 408/429/5xx): nothing was marked as
+    published, so the same push can be tried again later (the push task retries it)."""
+
+
+TRANSIENT_HTTP = frozenset({408, 425, 429, 500, 502, 503, 504})
+
+
 @dataclass(frozen=True)
 class PushResult:
     inserted: int
@@ -428,13 +436,18 @@ def _send(url: str, token: str, bundle: dict[str, Any]) -> int:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
             return int(response.status)
     except urllib.error.HTTPError as exc:
+        if exc.code in TRANSIENT_HTTP:
+            raise PushUnreachable(
+                f"L'annuaire national est indisponible (HTTP {exc.code}) : rien n'a été "
+                "marqué comme publié ; relancez plus tard."
+            ) from None
         raise OperationError(
             f"L'annuaire national a refusé la publication (HTTP {exc.code}) : rien n'a été "
             "marqué comme publié ; corrigez puis relancez."
         ) from None
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
-        raise OperationError(
+        raise PushUnreachable(
             f"Publication impossible, l'annuaire national ne répond pas ({reason}) : "
             "rien n'a été marqué comme publié ; relancez plus tard."
         ) from None

@@ -14,7 +14,7 @@ from caducee.accounts.access import access_account
 from caducee.accounts.models import Account, AccountType
 from caducee.console.access import console_view, person
 from caducee.core.errors import Invalid, OperationError
-from caducee.directory import feed, publication, quotas
+from caducee.directory import feed, publication, push_requests, quotas
 from caducee.directory.addresses import may_have_address, mssante_address
 from caducee.directory.entries import DIRECTORY_FIELDS, is_listed, listing_of
 from caducee.directory.models import QuotaGroup
@@ -304,3 +304,47 @@ def export(request: HttpRequest, structure_id: int, fmt: str) -> HttpResponse:
         f'attachment; filename="publication-{structure.pk}.{extension}"'
     )
     return response
+
+
+@console_view
+@require_http_methods(["GET", "POST"])
+def push_page(request: HttpRequest, structure_id: int) -> HttpResponse:
+    """« Publication nationale »: what would be sent, a button that queues the push (a
+    background task), and the recent pushes with their state and result."""
+    structure = access_structure(person(request), structure_id)
+    error = ""
+    if request.method == "POST":
+        try:
+            _request, created = push_requests.request_push(web_context(request), structure)
+        except OperationError as exc:
+            error = exc.message
+        else:
+            messages.success(
+                request,
+                "Publication mise en file d'attente : son résultat s'affiche ci-dessous."
+                if created
+                else "Une publication est déjà en attente : elle enverra tous les changements.",
+            )
+            return redirect("directory:push", structure.pk)
+    requests = push_requests.recent(structure)
+    context = {
+        "structure": structure,
+        "requests": requests,
+        "pending": any(r.pending for r in requests),
+    }
+    if request.headers.get("HX-Request"):
+        return render(request, "directory/_push_requests.html", context)
+    todo = publication.plan(structure)
+    return render(
+        request,
+        "directory/push.html",
+        context
+        | {
+            "console_url": console_structure_url(structure.pk),
+            "configured": bool(settings.DIRECTORY_PUSH_URL),
+            "todo": todo,
+            "error": error,
+            "active": "push",
+        },
+        status=422 if error else 200,
+    )
