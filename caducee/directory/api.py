@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from caducee.accounts.access import access_account
 from caducee.api.auth import api_context
@@ -223,7 +223,7 @@ def push_request_out(request: PushRequest) -> dict[str, Any]:
 def post_push(request: HttpRequest, structure_id: int) -> Any:
     structure = access_structure(request.auth, structure_id)  # type: ignore[attr-defined]
     push, _created = push_requests.request_push(api_context(request), structure)
-    return 202, push_request_out(push)
+    return Status(202, push_request_out(push))
 
 
 @router.get(

@@ -23,7 +23,7 @@ from django.db.models import Q
 
 from caducee.audit.log import record as audit
 from caducee.core.context import Context, context_args
-from caducee.core.errors import OperationError
+from caducee.core.errors import Invalid
 from caducee.directory.models import PENDING_PUSH_STATES, PushRequest, PushState
 from caducee.directory.publication import PushResult
 from caducee.structures.access import require_admin
@@ -44,7 +44,7 @@ def request_push(ctx: Context, structure: Structure) -> tuple[PushRequest, bool]
 
     require_admin(ctx, structure)
     if not settings.DIRECTORY_PUSH_URL:
-        raise OperationError(
+        raise Invalid(
             "Aucune adresse de publication configurée : renseignez CADUCEE_DIRECTORY_PUSH_URL."
         )
     with transaction.atomic():

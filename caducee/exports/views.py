@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from caducee.console.access import console_view, person
 from caducee.console.errors import not_found
-from caducee.core.errors import NotFound
+from caducee.core.errors import Invalid, NotFound
 from caducee.exports.access import access_export, exports_for
 from caducee.exports.operations import open_file
 from caducee.identity.views import web_context
@@ -46,8 +47,13 @@ def download(request: HttpRequest, export_id: int) -> HttpResponseBase:
         export = access_export(person(request), export_id)
     except NotFound as exc:
         return not_found(request, exc)
+    try:
+        data = open_file(web_context(request), export)
+    except Invalid as exc:
+        messages.error(request, exc.message)
+        return redirect("exports:mine")
     return FileResponse(
-        open_file(web_context(request), export),
+        data,
         as_attachment=True,
         filename=export.download_name,
         content_type=CONTENT_TYPES.get(export.format, "application/octet-stream"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
-from ninja import File, Form, Router, Schema
+from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from caducee.api.auth import api_context
@@ -117,7 +117,7 @@ def export(request: HttpRequest, structure_id: int, fmt: str) -> Any:
     structure = access_structure(request.auth, structure_id)  # type: ignore[attr-defined]
     ctx = api_context(request)
     if in_background(ACCOUNTS, structure):  # a long export: follow it at /exports/{id}
-        return 202, export_out(request_export(ctx, structure, ACCOUNTS.name, fmt))
+        return Status(202, export_out(request_export(ctx, structure, ACCOUNTS.name, fmt)))
     name = f"utilisateurs-{structure.pk}.{fmt}"
     if fmt == "csv":
         response = StreamingHttpResponse(export_csv(ctx, structure), content_type=CSV_CONTENT_TYPE)
