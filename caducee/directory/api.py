@@ -14,6 +14,9 @@ from caducee.directory import feed, publication, push_requests, quotas
 from caducee.directory.models import PushRequest
 from caducee.directory.operations import assign_mssante_address, set_quota, set_red_list
 from caducee.directory.search import search_page
+from caducee.exports.api import ExportOut, export_out
+from caducee.exports.kinds import PUBLICATION
+from caducee.exports.operations import in_background, request_export
 from caducee.structures.access import access_structure
 
 router = Router(tags=["annuaire"])
@@ -174,9 +177,13 @@ def put_quota(request: HttpRequest, structure_id: int, group: str, payload: Quot
 @router.get(
     "/structures/{structure_id}/publication",
     summary="Export de publication nationale (format=fhir ou pipe)",
+    response={200: Any, 202: ExportOut},
 )
 def get_publication(request: HttpRequest, structure_id: int, format: str = "fhir") -> Any:
     structure = access_structure(request.auth, structure_id)  # type: ignore[attr-defined]
+    if format in PUBLICATION.formats and in_background(PUBLICATION, structure):
+        ctx = api_context(request)  # a long export: follow it at /exports/{id}
+        return Status(202, export_out(request_export(ctx, structure, PUBLICATION.name, format)))
     text = publication.export(api_context(request), structure, format)
     if format == "fhir":
         return json.loads(text)

@@ -250,9 +250,8 @@ def pipe_text(records: Iterable[Record]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def export(ctx: Context, structure: Structure, fmt: str) -> str:
-    """The structure's publishable records as FHIR JSON or pipe text (UTF-8)."""
-    require_admin(ctx, structure)
+def _export_text(structure: Structure, fmt: str) -> tuple[str, int]:
+    """(text, number of records) of the publication export."""
     records = publishable(structure)
     if fmt == "fhir":
         text = json.dumps(fhir_bundle(structure, records), ensure_ascii=False, indent=2)
@@ -260,13 +259,26 @@ def export(ctx: Context, structure: Structure, fmt: str) -> str:
         text = pipe_text(records)
     else:
         raise Invalid(f"Format « {fmt} » inconnu : choisissez fhir ou pipe.")
+    return text, len(records)
+
+
+def publication_text(structure: Structure, fmt: str) -> str:
+    """The export's text, without check nor audit (a background export, caducee/exports,
+    whose request is checked and audited there)."""
+    return _export_text(structure, fmt)[0]
+
+
+def export(ctx: Context, structure: Structure, fmt: str) -> str:
+    """The structure's publishable records as FHIR JSON or pipe text (UTF-8)."""
+    require_admin(ctx, structure)
+    text, count = _export_text(structure, fmt)
     with transaction.atomic():
         audit(
             ctx,
             "directory.export",
             structure=structure,
             target=structure,
-            detail={"format": fmt, "records": len(records)},
+            detail={"format": fmt, "records": count},
         )
     return text
 

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from caducee.accounts.access import access_account
 from caducee.accounts.models import Account, AccountType
 from caducee.console.access import console_view, person
-from caducee.core.errors import Invalid, OperationError
+from caducee.core.errors import Invalid, NotFound, OperationError
 from caducee.directory import feed, publication, push_requests, quotas
 from caducee.directory.addresses import may_have_address, mssante_address
 from caducee.directory.entries import DIRECTORY_FIELDS, is_listed, listing_of
@@ -27,6 +27,8 @@ from caducee.directory.operations import (
 )
 from caducee.directory.search import autocomplete as autocomplete_entries
 from caducee.directory.search import search_page
+from caducee.exports.kinds import PUBLICATION
+from caducee.exports.operations import in_background, request_export
 from caducee.identity.views import web_context
 from caducee.referentials import lists
 from caducee.structures.access import access_structure
@@ -295,7 +297,15 @@ def report(request: HttpRequest, structure_id: int) -> HttpResponse:
 def export(request: HttpRequest, structure_id: int, fmt: str) -> HttpResponse:
     structure = access_structure(person(request), structure_id)
     if fmt not in ("fhir", "pipe"):
-        raise Invalid("Format inconnu.")
+        raise NotFound("Format inconnu : fhir ou pipe.")
+    if in_background(PUBLICATION, structure):  # a long export: a task, then « Mes exports »
+        request_export(web_context(request), structure, PUBLICATION.name, fmt)
+        messages.info(
+            request,
+            "L'export est volumineux : il est préparé en arrière-plan. Téléchargez-le ici "
+            "dès qu'il est prêt.",
+        )
+        return redirect("exports:mine")
     text = publication.export(web_context(request), structure, fmt)
     kind = "application/fhir+json" if fmt == "fhir" else "text/plain"
     extension = "json" if fmt == "fhir" else "txt"

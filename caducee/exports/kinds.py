@@ -46,7 +46,26 @@ ACCOUNTS = ExportKind(
     file_name=lambda structure, fmt: f"utilisateurs-{structure.pk}.{fmt}",
 )
 
-KINDS: dict[str, ExportKind] = {ACCOUNTS.name: ACCOUNTS}
+
+def _write_publication(structure: Structure, fmt: str, path: str) -> None:
+    from caducee.directory.publication import publication_text
+
+    with open(path, "w", encoding="utf-8") as out:
+        out.write(publication_text(structure, fmt))
+
+
+PUBLICATION = ExportKind(
+    name="publication",
+    label="Publication nationale (annuaire)",
+    formats=("fhir", "pipe"),
+    rows=_account_rows,
+    write=_write_publication,
+    file_name=lambda structure, fmt: (
+        f"publication-{structure.pk}.{'json' if fmt == 'fhir' else 'txt'}"
+    ),
+)
+
+KINDS: dict[str, ExportKind] = {kind.name: kind for kind in (ACCOUNTS, PUBLICATION)}
 
 
 def kind_of(name: str) -> ExportKind:

@@ -20,6 +20,8 @@ from caducee.identity.views import web_context
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "fhir": "application/fhir+json; charset=utf-8",
+    "pipe": "text/plain; charset=utf-8",
 }
 SHOWN = 50
 
