@@ -28,6 +28,7 @@ from caducee.directory.models import PENDING_PUSH_STATES, PushRequest, PushState
 from caducee.directory.publication import PushResult
 from caducee.structures.access import require_admin
 from caducee.structures.models import Structure
+from caducee.tasks.dispatch import MAX_DELAY_SECONDS, enqueue_on_commit
 
 RECENT = 10
 
@@ -39,8 +40,7 @@ def _now() -> datetime:
 def request_push(ctx: Context, structure: Structure) -> tuple[PushRequest, bool]:
     """Queue a push of the structure; (request, created). A push already waiting or running
     for the structure is returned instead of a second one (it will send every change)."""
-    from caducee.directory.tasks import push_structure
-    from caducee.tasks.dispatch import enqueue_on_commit
+    from caducee.directory.tasks import push_structure  # imports this module
 
     require_admin(ctx, structure)
     if not settings.DIRECTORY_PUSH_URL:
@@ -55,8 +55,10 @@ def request_push(ctx: Context, structure: Structure) -> tuple[PushRequest, bool]
             .order_by("-created_at")
             .first()
         )
-        if waiting is not None:
+        if waiting is not None and not _abandoned(waiting):
             return waiting, False
+        if waiting is not None:  # its task was lost (queue down when enqueued): start anew
+            fail(waiting, "Abandonnée : sa tâche n'a pas été exécutée.", final=True)
         request = PushRequest.objects.create(
             structure=structure,
             requested_by=ctx.user,
@@ -86,6 +88,13 @@ def recent(structure: Structure, limit: int = RECENT) -> list[PushRequest]:
 def stale_after() -> timedelta:
     """A request left `running` this long (its worker died) may be claimed again."""
     return timedelta(seconds=max(60, 4 * int(settings.DIRECTORY_PUSH_TIMEOUT)))
+
+
+def _abandoned(request: PushRequest) -> bool:
+    """No task touched the request for longer than the longest retry delay plus a run."""
+    last = max(request.created_at, request.started_at or request.created_at)
+    horizon = timedelta(seconds=MAX_DELAY_SECONDS) + stale_after() + timedelta(minutes=10)
+    return last < _now() - horizon
 
 
 def claim(request_id: int) -> PushRequest | None:

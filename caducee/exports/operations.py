@@ -130,7 +130,12 @@ def open_file(ctx: Context, export: ExportFile) -> File:  # type: ignore[type-ar
     """The stored file, for the person who asked (access.py checked it); audited."""
     if not export.ready or not export.file_name:
         raise Invalid("Cet export n'est pas encore prêt.")
-    data = default_storage.open(export.file_name, "rb")
+    try:
+        data = default_storage.open(export.file_name, "rb")
+    except OSError:
+        raise Invalid(
+            "Le fichier de cet export n'est plus disponible : demandez-le à nouveau."
+        ) from None
     with transaction.atomic():
         audit(
             ctx,

@@ -151,3 +151,19 @@ def test_someone_who_lost_the_right_pushes_nothing(
         run_ready_tasks()
     request.refresh_from_db()
     assert request.state == PushState.FAILED and not sink.received
+
+
+def test_a_request_whose_task_was_lost_does_not_block_the_next(
+    structure_a: Structure, alice: User
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    with override_settings(DIRECTORY_PUSH_URL="http://127.0.0.1:9/"):
+        lost, _ = push_requests.request_push(Context(user=alice), structure_a)  # never run
+        PushRequest.objects.filter(pk=lost.pk).update(
+            created_at=datetime.now(UTC) - timedelta(hours=3)
+        )
+        fresh, created = push_requests.request_push(Context(user=alice), structure_a)
+    assert created and fresh != lost
+    lost.refresh_from_db()
+    assert lost.state == PushState.FAILED and "Abandonnée" in lost.error

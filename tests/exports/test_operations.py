@@ -157,3 +157,12 @@ def test_expired_exports_are_purged_by_the_scheduler_job(
     assert list(ExportFile.objects.all()) == [fresh]
     assert purge_expired(datetime.now(UTC) + timedelta(days=8)) == 1
     assert not default_storage.exists(fresh.file_name)
+
+
+def test_a_file_gone_from_storage_is_a_clear_message(
+    structure_a: Structure, alice: User, django_capture_on_commit_callbacks: Capture
+) -> None:
+    export = built_export(django_capture_on_commit_callbacks, alice, structure_a)
+    default_storage.delete(export.file_name)
+    with pytest.raises(Invalid, match="plus disponible"):
+        open_file(Context(user=alice), export)
