@@ -63,7 +63,9 @@ class TestCreate:
 
     def test_org_needs_connection_account(self, alice: User, structure_a: Structure) -> None:
         with pytest.raises(Invalid) as exc:
-            create_account(ctx_for(alice), structure_a, account_data("ORG", connection_accounts=""))
+            create_account(
+                ctx_for(alice), structure_a, account_data("ORG", connection_accounts="")
+            )
         assert {p.field for p in exc.value.errors()} == {"connection_accounts"}
 
     def test_connection_account_must_exist_and_be_nominative(

@@ -25,7 +25,9 @@ def test_it_lists_accounts_with_every_field(
     assert row["fields"]["rpps"] == account.rpps
 
 
-def test_it_validates_ownership(client: Client, bob: User, structure_a: Structure) -> None:
+def test_it_validates_ownership(
+    client: Client, bob: User, structure_a: Structure
+) -> None:
     account = make_account(structure_a, "PER")
     headers = bearer(bob)
     assert client.get(f"/api/v1/structures/{structure_a.pk}/accounts", **headers).status_code == 404

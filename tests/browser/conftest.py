@@ -23,6 +23,8 @@ CHROMIUM_ARGS = [
 ]
 
 
+
+
 def _email_of_identifier(identifier: str) -> str:
     """Where the code of an external partner logging in with an identifier is sent."""
     from caducee.coordination.models import ExternalAccount

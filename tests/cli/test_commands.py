@@ -30,17 +30,8 @@ def test_help_lists_commands(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_structure_create_and_list(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(
-        capsys,
-        "structure",
-        "create",
-        "--name",
-        "CH Albi",
-        "--finess",
-        finess(),
-        "--domain",
-        "CH-Albi.mssante.fr",
-        "--department",
-        "tarn",
+        capsys, "structure", "create", "--name", "CH Albi", "--finess", finess(),
+        "--domain", "CH-Albi.mssante.fr", "--department", "tarn",
     )
     assert code == 0 and "CH Albi" in out
     structure = Structure.objects.get()
@@ -55,52 +46,24 @@ def test_structure_create_with_siren_or_siret(
     capsys: pytest.CaptureFixture[str], option: str
 ) -> None:
     number = siren() if option == "--siren" else siret()
-    code, _, err = run(
-        capsys,
-        "structure",
-        "create",
-        "--name",
-        "Pharmacie",
-        option,
-        number,
-        "--domain",
-        "pharma.mssante.fr",
-    )
+    code, _, err = run(capsys, "structure", "create", "--name", "Pharmacie", option, number,
+                       "--domain", "pharma.mssante.fr")
     assert code == 0, err
 
 
 def test_bad_check_digit_is_a_french_one_liner(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(
-        capsys,
-        "structure",
-        "create",
-        "--name",
-        "X",
-        "--finess",
-        "810000006",
-        "--domain",
-        "x.mssante.fr",
-    )
+    code, out, err = run(capsys, "structure", "create", "--name", "X", "--finess", "810000006",
+                         "--domain", "x.mssante.fr")
     assert code == 1
     assert "clé de contrôle" in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
 
 
 def test_admin_create_prints_a_link(capsys: pytest.CaptureFixture[str]) -> None:
-    run(
-        capsys,
-        "structure",
-        "create",
-        "--name",
-        "CH Albi",
-        "--finess",
-        finess(),
-        "--domain",
-        "albi.mssante.fr",
-    )
-    code, out, _ = run(
-        capsys, "admin", "create", "--email", "Boss@Albi.fr", "--structure", "CH Albi"
-    )
+    run(capsys, "structure", "create", "--name", "CH Albi", "--finess", finess(),
+        "--domain", "albi.mssante.fr")
+    code, out, _ = run(capsys, "admin", "create", "--email", "Boss@Albi.fr",
+                       "--structure", "CH Albi")
     assert code == 0
     assert "/mot-de-passe/" in out
     assert StructureAdmin.objects.get().user.email == "boss@albi.fr"
@@ -142,11 +105,7 @@ def test_demo_fills_an_empty_database(capsys: pytest.CaptureFixture[str]) -> Non
     assert code == 0 and "mot de passe" in out
     structure = Structure.objects.get()
     assert set(structure.accounts.values_list("type", flat=True)) == {
-        "PER",
-        "INT",
-        "MED",
-        "ORG",
-        "APP",
+        "PER", "INT", "MED", "ORG", "APP"
     }
     code, _, err = run(capsys, "demo")
     assert code == 1 and "déjà" in err

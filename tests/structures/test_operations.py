@@ -19,13 +19,8 @@ from tests.factories import finess, make_account, siren, siret
 
 
 def data(**overrides: str) -> StructureInput:
-    base = {
-        "name": "CH Albi",
-        "id_type": "FINESS_EJ",
-        "id_number": finess(),
-        "domain": "ch-albi.mssante.fr",
-        "department": "Tarn",
-    }
+    base = {"name": "CH Albi", "id_type": "FINESS_EJ", "id_number": finess(),
+            "domain": "ch-albi.mssante.fr", "department": "Tarn"}
     base.update(overrides)
     return StructureInput(**base)
 
@@ -37,9 +32,8 @@ def test_operator_creates_structure(operator: User) -> None:
     assert event.actor == operator
 
 
-@pytest.mark.parametrize(
-    ("kind", "number"), [("SIREN", siren()), ("SIRET", siret()), ("FINESS_EG", finess())]
-)
+@pytest.mark.parametrize(("kind", "number"), [("SIREN", siren()), ("SIRET", siret()),
+                                              ("FINESS_EG", finess())])
 def test_identifier_types(operator: User, kind: str, number: str) -> None:
     assert create_structure(Context(user=operator), data(id_type=kind, id_number=number))
 
@@ -71,11 +65,8 @@ def test_only_the_operator_manages_structures(alice: User, structure_a: Structur
 
 
 def test_update_is_audited(operator: User, structure_a: Structure) -> None:
-    update_structure(
-        Context(user=operator),
-        structure_a,
-        data(name="CH A renommé", id_number=structure_a.id_number, domain=structure_a.domain or ""),
-    )
+    update_structure(Context(user=operator), structure_a, data(
+        name="CH A renommé", id_number=structure_a.id_number, domain=structure_a.domain or ""))
     structure_a.refresh_from_db()
     assert structure_a.name == "CH A renommé"
     assert AuditEvent.objects.filter(action="structure.update").exists()
@@ -102,12 +93,8 @@ def test_shared_mailbox_cannot_be_admin(operator: User, structure_a: Structure) 
 
 
 def test_admin_sees_only_own_structures(
-    alice: User,
-    bob: User,
-    charlie: User,
-    operator: User,
-    structure_a: Structure,
-    structure_b: Structure,
+    alice: User, bob: User, charlie: User, operator: User,
+    structure_a: Structure, structure_b: Structure,
 ) -> None:
     assert list(structures_for_admin(alice)) == [structure_a]
     assert list(structures_for_admin(bob)) == [structure_b]
