@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Max
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -17,7 +18,7 @@ from caducee.core.errors import Invalid, NotFound, OperationError
 from caducee.directory import feed, publication, push_requests, quotas
 from caducee.directory.addresses import may_have_address, mssante_address
 from caducee.directory.entries import DIRECTORY_FIELDS, is_listed, listing_of
-from caducee.directory.models import QuotaGroup
+from caducee.directory.models import MailboxListing, QuotaGroup
 from caducee.directory.operations import (
     assign_mssante_address,
     remove_mssante_address,
@@ -345,6 +346,9 @@ def push_page(request: HttpRequest, structure_id: int) -> HttpResponse:
     if request.headers.get("HX-Request"):
         return render(request, "directory/_push_requests.html", context)
     todo = publication.plan(structure)
+    last = MailboxListing.objects.filter(account__structure=structure).aggregate(
+        last=Max("published_at")
+    )["last"]
     return render(
         request,
         "directory/push.html",
@@ -353,6 +357,7 @@ def push_page(request: HttpRequest, structure_id: int) -> HttpResponse:
             "console_url": console_structure_url(structure.pk),
             "configured": bool(settings.DIRECTORY_PUSH_URL),
             "todo": todo,
+            "last_published": last,
             "error": error,
             "active": "push",
         },

@@ -43,7 +43,8 @@ def test_the_page_queues_the_push_then_shows_its_result(
     with running_sink() as sink, override_settings(DIRECTORY_PUSH_URL=sink.url):
         page = client.get(url).content.decode()
         assert "1 ajout(s), 0 mise(s) à jour, 0 retrait(s)" in page
-        assert "Publier maintenant" in page
+        assert "Publier maintenant" in page and "enregistrée (console" in page
+        assert "tâche planifiée) :\naucune." in page
         with django_capture_on_commit_callbacks(execute=True):
             response = client.post(url, follow=True)
         text = response.content.decode()
@@ -54,6 +55,7 @@ def test_the_page_queues_the_push_then_shows_its_result(
     assert "<html" not in partial and "Terminée" in partial
     assert "Envoyée (HTTP 200) : 1 ajout(s)" in partial and "every 2s" not in partial
     assert "alice@ch-a.fr" in partial
+    assert "tâche planifiée) :\naucune." not in client.get(url).content.decode()
     assert len(sink.accepted) == 1
 
 
