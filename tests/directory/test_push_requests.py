@@ -167,3 +167,32 @@ def test_a_request_whose_task_was_lost_does_not_block_the_next(
     assert created and fresh != lost
     lost.refresh_from_db()
     assert lost.state == PushState.FAILED and "Abandonnée" in lost.error
+
+
+@override_settings(TASK_RETRY_SECONDS=60, TASK_RETRY_ATTEMPTS=5)
+def test_an_unreachable_directory_is_retried_later_with_backoff(
+    structure_a: Structure, alice: User, django_capture_on_commit_callbacks: Capture
+) -> None:
+    import socket
+    from datetime import UTC, datetime, timedelta
+
+    with_address(structure_a)
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    with override_settings(DIRECTORY_PUSH_URL=f"http://127.0.0.1:{port}/fhir"):
+        request = ask(django_capture_on_commit_callbacks, alice, structure_a)
+        assert run_ready_tasks() == 1
+    request.refresh_from_db()
+    assert request.state == PushState.RETRYING and "ne répond pas" in request.error
+    later = DBTaskResult.objects.get(status="READY")
+    assert later.run_after is not None
+    wait = later.run_after - datetime.now(UTC)
+    assert timedelta(seconds=50) < wait <= timedelta(seconds=60)
+    assert run_ready_tasks() == 0  # not due yet
+    with running_sink() as sink, override_settings(DIRECTORY_PUSH_URL=sink.url):
+        DBTaskResult.objects.filter(pk=later.pk).update(run_after=datetime.now(UTC))  # time passes
+        assert run_ready_tasks() == 1
+    request.refresh_from_db()
+    assert request.state == PushState.DONE and request.attempts == 2 and not request.error
+    assert len(sink.accepted) == 1
