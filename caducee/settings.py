@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "caducee.identity",
     "caducee.console",
     "caducee.loadusers",
+    "caducee.exports",
     "caducee.directory",
     "caducee.mail",
     "caducee.coordination",
@@ -210,6 +211,10 @@ CADUCEE_UPLOAD_MAX_MB = env_int("CADUCEE_UPLOAD_MAX_MB", 20)
 # Workbooks are parsed in a child process under these limits (security issue #11, H2).
 CADUCEE_UPLOAD_PARSE_MEMORY_MB = env_int("CADUCEE_UPLOAD_PARSE_MEMORY_MB", 2048)
 CADUCEE_UPLOAD_PARSE_SECONDS = env_int("CADUCEE_UPLOAD_PARSE_SECONDS", 300)
+# Long exports (caducee/exports, docs/LOADUSERS.md « Long exports »): above this many rows,
+# built by a background task and downloaded from « Mes exports » for this many days.
+EXPORT_BACKGROUND_ROWS = env_int("CADUCEE_EXPORT_BACKGROUND_ROWS", 5000)
+EXPORT_RETENTION_DAYS = env_int("CADUCEE_EXPORT_RETENTION_DAYS", 7)
 
 # Messaging (docs/MESSAGING.md, section Configuration).
 MAIL_ROOT = mail_root(env_str("CADUCEE_MAIL_ROOT"), HOME)  # docs/STORAGE.md

@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("caducee.accounts.urls")),
     path("console/", include("caducee.console.urls")),
     path("console/", include("caducee.loadusers.urls")),
+    path("console/", include("caducee.exports.urls")),
     path("annuaire/", include("caducee.directory.urls")),
     path("messagerie/", include("caducee.mail.urls")),
     path("coordination/", include("caducee.coordination.urls")),

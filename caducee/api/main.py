@@ -65,6 +65,9 @@ def _register_routers() -> None:
     from caducee.loadusers import api as loadusers_api
 
     api.add_router("/", loadusers_api.router)
+    from caducee.exports import api as exports_api
+
+    api.add_router("/", exports_api.router)
     from caducee.directory import api as directory_api
 
     api.add_router("/", directory_api.router)

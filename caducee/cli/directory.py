@@ -20,7 +20,10 @@ def register(commands: Any) -> None:
     export.add_argument("--output", default="-", help="fichier (défaut : sortie standard)")
     export.set_defaults(func=export_cmd)
 
-    push = sub.add_parser("push", help="envoyer les changements à l'annuaire national")
+    push = sub.add_parser(
+        "push",
+        help="envoyer les changements à l'annuaire national, tout de suite (sans file d'attente)",
+    )
     push.add_argument("--structure", required=True)
     push.set_defaults(func=push_cmd)
 

@@ -66,12 +66,15 @@ ACTION_LABELS: dict[str, str] = {
     # Loaduser import and export.
     "loadusers.import": "Import d'une liste d'utilisateurs",
     "loadusers.export": "Export de la liste d'utilisateurs",
+    "export.request": "Demande d'un export en arrière-plan",
+    "export.download": "Téléchargement d'un export préparé en arrière-plan",
     # Directory and MSSanté addresses.
     "directory.address_assign": "Attribution d'une adresse MSSanté",
     "directory.address_remove": "Retrait d'une adresse MSSanté",
     "directory.dematerialisation": "Changement de dématérialisation",
     "directory.export": "Export de l'annuaire",
     "directory.push": "Publication dans l'annuaire national",
+    "directory.push_request": "Demande de publication dans l'annuaire national",
     "directory.quota": "Changement des quotas de comptes",
     "directory.red_list": "Changement de liste rouge",
     # Webmail.

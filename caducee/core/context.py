@@ -5,7 +5,7 @@ from __future__ import annotations
 import getpass
 import socket
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from caducee.accounts.models import Account
@@ -42,3 +42,43 @@ def cli_context(user: User | None = None) -> Context:
 
 def system_context(reason: str) -> Context:
     return Context(user=None, channel="system", label=f"system:{reason}")
+
+
+# --- Carried to a background task -----------------------------------------------------------
+
+
+def context_args(ctx: Context) -> dict[str, Any]:
+    """The context as JSON-serialisable task arguments (ids and strings only)."""
+    return {
+        "user": ctx.user.pk if ctx.user is not None else None,
+        "acting_as": ctx.acting_as.pk if ctx.acting_as is not None else None,
+        "ip": ctx.ip,
+        "channel": ctx.channel,
+        "label": ctx.label,
+    }
+
+
+def context_from_args(data: dict[str, Any]) -> Context:
+    """The context a task acts with: the person who asked, read again from the database.
+
+    A person deleted since keeps no power: the user is then None with the original
+    channel (web or api), which `require_admin` refuses, unlike a genuine cli/system
+    context.
+    """
+    from caducee.accounts.models import Account
+    from caducee.people.models import User
+
+    user_id = data.get("user")
+    account_id = data.get("acting_as")
+    user = User.objects.filter(pk=user_id).first() if user_id is not None else None
+    acting_as = Account.objects.filter(pk=account_id).first() if account_id is not None else None
+    channel = str(data.get("channel") or "system")
+    if user_id is not None and user is None and channel in {"cli", "system"}:
+        channel = "web"
+    return Context(
+        user=user,
+        acting_as=acting_as,
+        ip=data.get("ip"),
+        channel=channel,
+        label=str(data.get("label") or ""),
+    )

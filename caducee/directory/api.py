@@ -6,13 +6,17 @@ import json
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from caducee.accounts.access import access_account
 from caducee.api.auth import api_context
-from caducee.directory import feed, publication, quotas
+from caducee.directory import feed, publication, push_requests, quotas
+from caducee.directory.models import PushRequest
 from caducee.directory.operations import assign_mssante_address, set_quota, set_red_list
 from caducee.directory.search import search_page
+from caducee.exports.api import ExportOut, export_out
+from caducee.exports.kinds import PUBLICATION
+from caducee.exports.operations import in_background, request_export
 from caducee.structures.access import access_structure
 
 router = Router(tags=["annuaire"])
@@ -173,10 +177,67 @@ def put_quota(request: HttpRequest, structure_id: int, group: str, payload: Quot
 @router.get(
     "/structures/{structure_id}/publication",
     summary="Export de publication nationale (format=fhir ou pipe)",
+    response={200: Any, 202: ExportOut},
 )
 def get_publication(request: HttpRequest, structure_id: int, format: str = "fhir") -> Any:
     structure = access_structure(request.auth, structure_id)  # type: ignore[attr-defined]
+    if format in PUBLICATION.formats and in_background(PUBLICATION, structure):
+        ctx = api_context(request)  # a long export: follow it at /exports/{id}
+        return Status(202, export_out(request_export(ctx, structure, PUBLICATION.name, format)))
     text = publication.export(api_context(request), structure, format)
     if format == "fhir":
         return json.loads(text)
     return HttpResponse(text.encode(), content_type="text/plain; charset=utf-8")
+
+
+class PushRequestOut(Schema):
+    id: int
+    state: str
+    state_label: str
+    requested_by: str
+    created_at: str
+    finished_at: str | None
+    attempts: int
+    http_status: int
+    inserted: int
+    replaced: int
+    deleted: int
+    error: str
+
+
+def push_request_out(request: PushRequest) -> dict[str, Any]:
+    return {
+        "id": request.pk,
+        "state": request.state,
+        "state_label": request.get_state_display(),
+        "requested_by": request.requested_label,
+        "created_at": request.created_at.isoformat(),
+        "finished_at": request.finished_at.isoformat() if request.finished_at else None,
+        "attempts": request.attempts,
+        "http_status": request.http_status,
+        "inserted": request.inserted,
+        "replaced": request.replaced,
+        "deleted": request.deleted,
+        "error": request.error,
+    }
+
+
+@router.post(
+    "/structures/{structure_id}/directory-push",
+    response={202: PushRequestOut},
+    summary="Demander la publication dans l'annuaire national (tâche en arrière-plan)",
+)
+def post_push(request: HttpRequest, structure_id: int) -> Any:
+    structure = access_structure(request.auth, structure_id)  # type: ignore[attr-defined]
+    push, _created = push_requests.request_push(api_context(request), structure)
+    return Status(202, push_request_out(push))
+
+
+@router.get(
+    "/structures/{structure_id}/directory-push",
+    response=list[PushRequestOut],
+    summary="Dernières publications demandées, avec leur état et leur résultat",
+)
+def get_pushes(request: HttpRequest, structure_id: int) -> Any:
+    structure = access_structure(request.auth, structure_id)  # type: ignore[attr-defined]
+    return [push_request_out(r) for r in push_requests.recent(structure)]

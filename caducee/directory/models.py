@@ -74,3 +74,45 @@ class Quota(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["structure", "group"], name="one_quota")]
+
+
+class PushState(models.TextChoices):
+    QUEUED = "queued", "En file d'attente"
+    RUNNING = "running", "En cours"
+    RETRYING = "retrying", "Nouvel essai prévu"
+    DONE = "done", "Terminée"
+    FAILED = "failed", "Échec"
+
+
+PENDING_PUSH_STATES = (PushState.QUEUED, PushState.RUNNING, PushState.RETRYING)
+
+
+class PushRequest(models.Model):
+    """A push to the national directory asked from the console or the API, run by a task
+    (caducee/directory/push_requests.py); the console shows its state and result."""
+
+    structure = models.ForeignKey(
+        "structures.Structure", on_delete=models.CASCADE, related_name="+"
+    )
+    requested_by = models.ForeignKey(
+        "people.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    requested_label = models.CharField(max_length=254)
+    channel = models.CharField(max_length=16)
+    state = models.CharField(max_length=16, choices=PushState.choices, default=PushState.QUEUED)
+    attempts = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    http_status = models.PositiveIntegerField(default=0)
+    inserted = models.PositiveIntegerField(default=0)
+    replaced = models.PositiveIntegerField(default=0)
+    deleted = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["structure", "-created_at"], name="push_request_recent")]
+
+    @property
+    def pending(self) -> bool:
+        return self.state in PENDING_PUSH_STATES

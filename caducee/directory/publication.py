@@ -250,9 +250,8 @@ def pipe_text(records: Iterable[Record]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def export(ctx: Context, structure: Structure, fmt: str) -> str:
-    """The structure's publishable records as FHIR JSON or pipe text (UTF-8)."""
-    require_admin(ctx, structure)
+def _export_text(structure: Structure, fmt: str) -> tuple[str, int]:
+    """(text, number of records) of the publication export."""
     records = publishable(structure)
     if fmt == "fhir":
         text = json.dumps(fhir_bundle(structure, records), ensure_ascii=False, indent=2)
@@ -260,13 +259,26 @@ def export(ctx: Context, structure: Structure, fmt: str) -> str:
         text = pipe_text(records)
     else:
         raise Invalid(f"Format « {fmt} » inconnu : choisissez fhir ou pipe.")
+    return text, len(records)
+
+
+def publication_text(structure: Structure, fmt: str) -> str:
+    """The export's text, without check nor audit (a background export, caducee/exports,
+    whose request is checked and audited there)."""
+    return _export_text(structure, fmt)[0]
+
+
+def export(ctx: Context, structure: Structure, fmt: str) -> str:
+    """The structure's publishable records as FHIR JSON or pipe text (UTF-8)."""
+    require_admin(ctx, structure)
+    text, count = _export_text(structure, fmt)
     with transaction.atomic():
         audit(
             ctx,
             "directory.export",
             structure=structure,
             target=structure,
-            detail={"format": fmt, "records": len(records)},
+            detail={"format": fmt, "records": count},
         )
     return text
 
@@ -363,6 +375,14 @@ def push_bundle(push: PushPlan) -> dict[str, Any]:
     return {"resourceType": "Bundle", "type": "batch", "entry": entries}
 
 
+class PushUnreachable(OperationError):
+    """A transient failure (no answer, timeout, HTTP 408/429/5xx): nothing was marked as
+    published, so the same push can be tried again later (the push task retries it)."""
+
+
+TRANSIENT_HTTP = frozenset({408, 425, 429, 500, 502, 503, 504})
+
+
 @dataclass(frozen=True)
 class PushResult:
     inserted: int
@@ -428,13 +448,18 @@ def _send(url: str, token: str, bundle: dict[str, Any]) -> int:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
             return int(response.status)
     except urllib.error.HTTPError as exc:
+        if exc.code in TRANSIENT_HTTP:
+            raise PushUnreachable(
+                f"L'annuaire national est indisponible (HTTP {exc.code}) : rien n'a été "
+                "marqué comme publié ; relancez plus tard."
+            ) from None
         raise OperationError(
             f"L'annuaire national a refusé la publication (HTTP {exc.code}) : rien n'a été "
             "marqué comme publié ; corrigez puis relancez."
         ) from None
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
-        raise OperationError(
+        raise PushUnreachable(
             f"Publication impossible, l'annuaire national ne répond pas ({reason}) : "
             "rien n'a été marqué comme publié ; relancez plus tard."
         ) from None

@@ -14,5 +14,6 @@ urlpatterns = [
     path(_S + "rapport-alimentation/", views.report, name="report"),
     path(_S + "correspondances/", views.correspondences, name="correspondences"),
     path(_S + "publication/<str:fmt>/", views.export, name="export"),
+    path(_S + "publication-nationale/", views.push_page, name="push"),
     path(_S + "comptes/<int:account_id>/mssante/", views.address, name="address"),
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Max
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -13,11 +14,11 @@ from django.views.decorators.http import require_GET, require_http_methods
 from caducee.accounts.access import access_account
 from caducee.accounts.models import Account, AccountType
 from caducee.console.access import console_view, person
-from caducee.core.errors import Invalid, OperationError
-from caducee.directory import feed, publication, quotas
+from caducee.core.errors import Invalid, NotFound, OperationError
+from caducee.directory import feed, publication, push_requests, quotas
 from caducee.directory.addresses import may_have_address, mssante_address
 from caducee.directory.entries import DIRECTORY_FIELDS, is_listed, listing_of
-from caducee.directory.models import QuotaGroup
+from caducee.directory.models import MailboxListing, QuotaGroup
 from caducee.directory.operations import (
     assign_mssante_address,
     remove_mssante_address,
@@ -27,6 +28,8 @@ from caducee.directory.operations import (
 )
 from caducee.directory.search import autocomplete as autocomplete_entries
 from caducee.directory.search import search_page
+from caducee.exports.kinds import PUBLICATION
+from caducee.exports.operations import in_background, request_export
 from caducee.identity.views import web_context
 from caducee.referentials import lists
 from caducee.structures.access import access_structure
@@ -295,7 +298,15 @@ def report(request: HttpRequest, structure_id: int) -> HttpResponse:
 def export(request: HttpRequest, structure_id: int, fmt: str) -> HttpResponse:
     structure = access_structure(person(request), structure_id)
     if fmt not in ("fhir", "pipe"):
-        raise Invalid("Format inconnu.")
+        raise NotFound("Format inconnu : fhir ou pipe.")
+    if in_background(PUBLICATION, structure):  # a long export: a task, then « Mes exports »
+        request_export(web_context(request), structure, PUBLICATION.name, fmt)
+        messages.info(
+            request,
+            "L'export est volumineux : il est préparé en arrière-plan. Téléchargez-le ici "
+            "dès qu'il est prêt.",
+        )
+        return redirect("exports:mine")
     text = publication.export(web_context(request), structure, fmt)
     kind = "application/fhir+json" if fmt == "fhir" else "text/plain"
     extension = "json" if fmt == "fhir" else "txt"
@@ -304,3 +315,51 @@ def export(request: HttpRequest, structure_id: int, fmt: str) -> HttpResponse:
         f'attachment; filename="publication-{structure.pk}.{extension}"'
     )
     return response
+
+
+@console_view
+@require_http_methods(["GET", "POST"])
+def push_page(request: HttpRequest, structure_id: int) -> HttpResponse:
+    """« Publication nationale »: what would be sent, a button that queues the push (a
+    background task), and the recent pushes with their state and result."""
+    structure = access_structure(person(request), structure_id)
+    error = ""
+    if request.method == "POST":
+        try:
+            _request, created = push_requests.request_push(web_context(request), structure)
+        except OperationError as exc:
+            error = exc.message
+        else:
+            messages.success(
+                request,
+                "Publication mise en file d'attente : son résultat s'affiche ci-dessous."
+                if created
+                else "Une publication est déjà en attente : elle enverra tous les changements.",
+            )
+            return redirect("directory:push", structure.pk)
+    requests = push_requests.recent(structure)
+    context = {
+        "structure": structure,
+        "requests": requests,
+        "pending": any(r.pending for r in requests),
+    }
+    if request.headers.get("HX-Request"):
+        return render(request, "directory/_push_requests.html", context)
+    todo = publication.plan(structure)
+    last = MailboxListing.objects.filter(account__structure=structure).aggregate(
+        last=Max("published_at")
+    )["last"]
+    return render(
+        request,
+        "directory/push.html",
+        context
+        | {
+            "console_url": console_structure_url(structure.pk),
+            "configured": bool(settings.DIRECTORY_PUSH_URL),
+            "todo": todo,
+            "last_published": last,
+            "error": error,
+            "active": "push",
+        },
+        status=422 if error else 200,
+    )

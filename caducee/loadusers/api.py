@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
-from ninja import File, Form, Router, Schema
+from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from caducee.api.auth import api_context
 from caducee.core.errors import Invalid, NotFound, Problem
+from caducee.exports.api import ExportOut, export_out
+from caducee.exports.kinds import ACCOUNTS
+from caducee.exports.operations import in_background, request_export
 from caducee.loadusers.exporting import export_csv, export_xlsx
 from caducee.loadusers.importing import import_loadusers
 from caducee.loadusers.reading import FileRefused, max_bytes
@@ -107,12 +110,14 @@ def import_file(
 @router.get(
     "/structures/{structure_id}/loadusers/export.{fmt}",
     summary="Exporter les comptes d'une structure au format du modèle (csv ou xlsx)",
-    response={200: None},
+    response={200: None, 202: ExportOut},
 )
 def export(request: HttpRequest, structure_id: int, fmt: str) -> Any:
     _fmt(fmt)
     structure = access_structure(request.auth, structure_id)  # type: ignore[attr-defined]
     ctx = api_context(request)
+    if in_background(ACCOUNTS, structure):  # a long export: follow it at /exports/{id}
+        return Status(202, export_out(request_export(ctx, structure, ACCOUNTS.name, fmt)))
     name = f"utilisateurs-{structure.pk}.{fmt}"
     if fmt == "csv":
         response = StreamingHttpResponse(export_csv(ctx, structure), content_type=CSV_CONTENT_TYPE)

@@ -81,6 +81,13 @@ def _csv_chunks(structure: Structure) -> Iterator[bytes]:
     yield buffer.getvalue().encode("utf-8")
 
 
+def write_csv(structure: Structure, path: str) -> None:
+    """The CSV export written to a file (background exports, caducee/exports)."""
+    with open(path, "wb") as out:
+        for chunk in _csv_chunks(structure):
+            out.write(chunk)
+
+
 def export_xlsx(ctx: Context, structure: Structure) -> BinaryIO:
     """An XLSX file (every cell a string, never a formula) in a temporary file, rewound.
 

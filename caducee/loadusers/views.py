@@ -10,6 +10,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
@@ -18,6 +19,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from caducee.console.errors import not_found
 from caducee.core.errors import Forbidden, NotFound
+from caducee.exports.kinds import ACCOUNTS
+from caducee.exports.operations import in_background, request_export
 from caducee.identity.views import web_context
 from caducee.loadusers import jobs
 from caducee.loadusers.exporting import export_csv, export_xlsx
@@ -88,6 +91,14 @@ def export_download(request: HttpRequest, structure_id: int, fmt: str) -> HttpRe
     _check_format(fmt)
     structure = _structure(request, structure_id)
     ctx = web_context(request)
+    if in_background(ACCOUNTS, structure):  # a long export: a task, then « Mes exports »
+        request_export(ctx, structure, ACCOUNTS.name, fmt)
+        messages.info(
+            request,
+            "L'export est volumineux : il est préparé en arrière-plan. Téléchargez-le ici "
+            "dès qu'il est prêt.",
+        )
+        return redirect("exports:mine")
     name = f"utilisateurs-{structure.pk}.{fmt}"
     if fmt == "csv":
         response = StreamingHttpResponse(export_csv(ctx, structure), content_type=CSV_CONTENT_TYPE)

@@ -52,3 +52,29 @@ def test_blue_plus_creates_the_correspondence(
     page.fill("#particle", "<script>")
     page.click("text=Modifier la correspondance")
     assert "Adresse MSSanté refusée" in page.inner_text("[role=alert]")
+
+
+@pytest.mark.browser
+def test_push_shows_queued_then_its_result(
+    live_server: Any,
+    page: Any,
+    structure_a: Structure,
+    alice: User,
+) -> None:
+    from django.test import override_settings
+
+    from caducee.core.context import cli_context
+    from caducee.directory.operations import assign_mssante_address
+    from tests.directory.fhir_sink import running_sink
+    from tests.task_queue import run_ready_tasks
+
+    assign_mssante_address(cli_context(), listed_account(structure_a), None)
+    with running_sink() as sink, override_settings(DIRECTORY_PUSH_URL=sink.url):
+        login(page, live_server.url, alice.email, PASSWORD)
+        page.goto(live_server.url + reverse("directory:push", args=[structure_a.pk]))
+        page.click("text=Publier maintenant")
+        expect(page.locator("#push-requests")).to_contain_text("En file d'attente")
+        assert run_ready_tasks() == 1  # what the worker thread of `caducee serve` does
+        # htmx polls the list while a push is pending: the result shows without a reload.
+        expect(page.locator("#push-requests")).to_contain_text("Envoyée (HTTP 200) : 1 ajout(s)")
+    assert len(sink.accepted) == 1

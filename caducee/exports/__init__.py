@@ -1,0 +1,1 @@
+"""Long exports: built by a background task into storage, downloaded from « Mes exports »."""

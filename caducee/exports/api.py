@@ -1,0 +1,76 @@
+"""Exports API: the person's own long exports, their state, and the file once ready."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import FileResponse, HttpRequest
+from ninja import Router, Schema
+
+from caducee.api.auth import api_context
+from caducee.exports.access import access_export, exports_for
+from caducee.exports.models import ExportFile
+from caducee.exports.operations import open_file
+from caducee.exports.views import CONTENT_TYPES, SHOWN
+
+router = Router(tags=["exports"])
+
+
+class ExportOut(Schema):
+    id: int
+    structure_id: int
+    kind: str
+    format: str
+    state: str
+    state_label: str
+    rows: int
+    size: int
+    file_name: str
+    error: str
+    created_at: str
+    expires_at: str
+    download_url: str | None
+
+
+def export_out(export: ExportFile) -> dict[str, Any]:
+    return {
+        "id": export.pk,
+        "structure_id": export.structure_id,
+        "kind": export.kind,
+        "format": export.format,
+        "state": export.state,
+        "state_label": export.get_state_display(),
+        "rows": export.rows,
+        "size": export.size,
+        "file_name": export.download_name,
+        "error": export.error,
+        "created_at": export.created_at.isoformat(),
+        "expires_at": export.expires_at.isoformat(),
+        "download_url": f"/api/v1/exports/{export.pk}/file" if export.ready else None,
+    }
+
+
+@router.get("/exports", response=list[ExportOut], summary="Mes exports en arrière-plan")
+def list_exports(request: HttpRequest) -> Any:
+    mine = exports_for(request.auth).order_by("-created_at", "-pk")[:SHOWN]  # type: ignore[attr-defined]
+    return [export_out(e) for e in mine]
+
+
+@router.get("/exports/{export_id}", response=ExportOut, summary="État d'un export")
+def get_export(request: HttpRequest, export_id: int) -> Any:
+    return export_out(access_export(request.auth, export_id))  # type: ignore[attr-defined]
+
+
+@router.get(
+    "/exports/{export_id}/file",
+    summary="Télécharger un export prêt (la personne qui l'a demandé, ou l'opérateur)",
+    response={200: None},
+)
+def get_file(request: HttpRequest, export_id: int) -> Any:
+    export = access_export(request.auth, export_id)  # type: ignore[attr-defined]
+    return FileResponse(
+        open_file(api_context(request), export),
+        as_attachment=True,
+        filename=export.download_name,
+        content_type=CONTENT_TYPES.get(export.format, "application/octet-stream"),
+    )
