@@ -73,3 +73,14 @@ def logging_config(log_format: str, level: str) -> dict[str, Any]:
             ACCESS_LOGGER: {"level": "INFO", "propagate": True},
         },
     }
+
+
+def gunicorn_logging(log_format: str, level: str) -> dict[str, Any]:
+    """gunicorn's `logconfig_dict`: its own lines (workers booting, timeouts) in the same
+    format as the platform's; its access log off (the platform writes its own)."""
+    config = logging_config(log_format, level)
+    config["loggers"] |= {
+        "gunicorn.error": {"level": "INFO", "handlers": [], "propagate": True},
+        "gunicorn.access": {"level": "WARNING", "handlers": [], "propagate": False},
+    }
+    return config

@@ -3,6 +3,7 @@ where one worker serves the counters of all."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -61,8 +62,10 @@ def _wait_for(url: str, deadline: float) -> None:
 
 
 def test_under_gunicorn_one_worker_serves_the_counters_of_all(tmp_path: Path) -> None:
+    """…and every log line, gunicorn's included, is JSON with CADUCEE_LOG_FORMAT=json."""
     home = migrated_home(tmp_path, "caducee_health_gunicorn")
     web, metrics = free_port(), free_port()
+    log = (tmp_path / "gunicorn.log").open("w")
     process = subprocess.Popen(
         [
             sys.executable,
@@ -78,9 +81,9 @@ def test_under_gunicorn_one_worker_serves_the_counters_of_all(tmp_path: Path) ->
             "caducee.wsgi:application",
         ],
         cwd=ROOT,
-        env=env(home, CADUCEE_METRICS_HTTP=f"127.0.0.1:{metrics}"),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        env=env(home, CADUCEE_METRICS_HTTP=f"127.0.0.1:{metrics}", CADUCEE_LOG_FORMAT="json"),
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     try:
         deadline = time.monotonic() + 60
@@ -95,3 +98,9 @@ def test_under_gunicorn_one_worker_serves_the_counters_of_all(tmp_path: Path) ->
     finally:
         process.terminate()
         process.wait(timeout=30)
+        log.close()
+    lines = [json.loads(line) for line in (tmp_path / "gunicorn.log").read_text().splitlines()]
+    loggers = {entry["logger"] for entry in lines}
+    assert {"gunicorn.error", "caducee.access"} <= loggers
+    access = [e for e in lines if e["logger"] == "caducee.access"]
+    assert len(access) == 20 and access[0]["path"] == "/connexion/"
