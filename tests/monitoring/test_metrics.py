@@ -122,3 +122,27 @@ def test_counters_of_every_process_of_the_host_add_up(
     subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=60)
     after = value(scrape(client), "caducee_login_failures_total", stage="code_totp")
     assert after == before + 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_smtp_sessions_turned_away_by_the_limits(
+    client: Client, settings: Any, metrics_token: str
+) -> None:
+    settings.SMTP_MAX_SESSIONS_PER_IP = 1
+    port = free_port()
+    controller = smtp_server.submission_controller("127.0.0.1", port)
+    controller.start()
+    try:
+        before = scrape(client)
+        with smtplib.SMTP("127.0.0.1", port, timeout=10) as first:
+            first.ehlo()
+            with pytest.raises(smtplib.SMTPConnectError) as refused:
+                smtplib.SMTP("127.0.0.1", port, timeout=10)
+            assert refused.value.smtp_code == 421
+        text = scrape(client)
+    finally:
+        controller.stop()
+    away = {"listener": "submission", "outcome": "turned_away"}
+    assert value(text, "caducee_smtp_sessions_total", **away) == (
+        value(before, "caducee_smtp_sessions_total", **away) + 1
+    )
