@@ -9,7 +9,7 @@ import os
 import secrets
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 
 class ConfigError(Exception):
@@ -89,13 +89,25 @@ def parse_host_port(value: str, default_port: int) -> tuple[str, int]:
         raise ConfigError(f"Adresse invalide {value!r} : attendu hôte:port.") from None
 
 
-def database_from_url(url: str, home: Path) -> dict[str, Any]:
-    """Django DATABASES entry from a URL; SQLite under the home folder by default."""
+def database_from_url(url: str, home: Path, pool: str = "") -> dict[str, Any]:
+    """Django DATABASES entry from a URL; SQLite under the home folder by default.
+
+    A PostgreSQL URL's query string gives libpq connection parameters (`sslmode`,
+    `connect_timeout`, `target_session_attrs`, `options`, …), passed on as OPTIONS;
+    `pool` (CADUCEE_DATABASE_POOL) turns on psycopg's connection pool."""
     if not url:
+        if pool.strip():
+            raise ConfigError(_POOL_NEEDS_POSTGRESQL)
         home.mkdir(parents=True, exist_ok=True)
         return sqlite_database(home / "caducee.sqlite3")
     parts = urlsplit(url)
     if parts.scheme in {"sqlite", "sqlite3"}:
+        if parts.query:
+            raise ConfigError(
+                f"CADUCEE_DATABASE_URL : une base SQLite ne prend pas d'options (?{parts.query})."
+            )
+        if pool.strip():
+            raise ConfigError(_POOL_NEEDS_POSTGRESQL)
         path = unquote(parts.path)
         if path.startswith("//"):
             path = path[1:]
@@ -103,6 +115,10 @@ def database_from_url(url: str, home: Path) -> dict[str, Any]:
             path = path[1:]
         return sqlite_database(Path(path or str(home / "caducee.sqlite3")))
     if parts.scheme in {"postgres", "postgresql"}:
+        options: dict[str, Any] = postgresql_options(parts.query)
+        pool_options = database_pool(pool)
+        if pool_options is not None:
+            options["pool"] = pool_options
         return {
             "ENGINE": "django.db.backends.postgresql",
             "NAME": unquote(parts.path.lstrip("/")) or "caducee",
@@ -110,12 +126,60 @@ def database_from_url(url: str, home: Path) -> dict[str, Any]:
             "PASSWORD": unquote(parts.password or ""),
             "HOST": parts.hostname or "",
             "PORT": str(parts.port or ""),
-            "CONN_MAX_AGE": 60,
-            "CONN_HEALTH_CHECKS": True,
+            # With a pool, connections go back to it after each request (Django refuses
+            # persistent connections there); without one, each thread keeps its own.
+            "CONN_MAX_AGE": 0 if pool_options is not None else 60,
+            "CONN_HEALTH_CHECKS": pool_options is None,
+            "OPTIONS": options,
         }
     raise ConfigError(
         f"CADUCEE_DATABASE_URL : schéma {parts.scheme!r} non pris en charge "
         "(utilisez sqlite:///chemin ou postgresql://utilisateur@hôte:port/base)."
+    )
+
+
+_POOL_NEEDS_POSTGRESQL = (
+    "CADUCEE_DATABASE_POOL ne s'applique qu'à PostgreSQL (CADUCEE_DATABASE_URL=postgresql://…)."
+)
+
+
+def postgresql_options(query: str) -> dict[str, str]:
+    """libpq connection parameters from a URL's query string, each name checked."""
+    if not query:
+        return {}
+    from psycopg import pq
+
+    known = {d.keyword.decode() for d in pq.Conninfo.get_defaults()}
+    options: dict[str, str] = {}
+    for name, value in parse_qsl(query, keep_blank_values=True, strict_parsing=False):
+        if name not in known:
+            raise ConfigError(
+                f"CADUCEE_DATABASE_URL : paramètre de connexion PostgreSQL inconnu {name!r} "
+                "(par exemple sslmode, connect_timeout, target_session_attrs)."
+            )
+        options[name] = value
+    return options
+
+
+def database_pool(value: str) -> dict[str, int] | None:
+    """psycopg pool sizes from CADUCEE_DATABASE_POOL: empty (no pool), `max` or `min:max`."""
+    value = value.strip()
+    if not value:
+        return None
+    low, sep, high = value.partition(":")
+    try:
+        min_size, max_size = (int(low), int(high)) if sep else (int(low), int(low))
+    except ValueError:
+        raise ConfigError(_pool_error(value)) from None
+    if not 0 <= min_size <= max_size or max_size < 1:
+        raise ConfigError(_pool_error(value))
+    return {"min_size": min_size, "max_size": max_size}
+
+
+def _pool_error(value: str) -> str:
+    return (
+        "CADUCEE_DATABASE_POOL doit être une taille (par exemple 10) ou min:max "
+        f"(par exemple 2:10), avec 1 ≤ max et min ≤ max (valeur lue : {value!r})."
     )
 
 

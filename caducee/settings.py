@@ -13,6 +13,8 @@ from caducee.config import (
     home_dir,
     local_secret_key,
 )
+from caducee.monitoring.logs import logging_config
+from caducee.monitoring.multiprocess import use_directory as use_metrics_directory
 from caducee.storage.config import default_storage_settings, mail_root
 from caducee.tasks.config import task_settings
 
@@ -90,7 +92,11 @@ TEMPLATES = [
     }
 ]
 
-DATABASES = {"default": database_from_url(env_str("CADUCEE_DATABASE_URL"), HOME)}
+DATABASES = {
+    "default": database_from_url(
+        env_str("CADUCEE_DATABASE_URL"), HOME, env_str("CADUCEE_DATABASE_POOL")
+    )
+}
 
 # Background tasks (caducee/tasks): the database backend by default, Redis with
 # CADUCEE_TASKS_URL=redis://… (docs/CONFIGURATION.md, « Tâches en arrière-plan »).
@@ -163,12 +169,19 @@ EMAIL_BACKEND = (
     else "django.core.mail.backends.filebased.EmailBackend"
 )
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("CADUCEE_LOG_LEVEL", "WARNING")},
-}
+# Supervision (docs/MONITORING.md): /healthz, /readyz, /metrics, access log, log format.
+# The counters of this host's processes are kept in METRICS_DIR (set before anything
+# imports prometheus_client).
+METRICS_DIR = use_metrics_directory(Path(env_str("CADUCEE_METRICS_DIR") or HOME / "metrics"))
+METRICS_TOKEN = env_secret("CADUCEE_METRICS_TOKEN")
+METRICS_HTTP = env_str("CADUCEE_METRICS_HTTP", "")
+ACCESS_LOG = env_bool("CADUCEE_ACCESS_LOG", True)
+LOGGING = logging_config(env_str("CADUCEE_LOG_FORMAT", "text"), env_str("CADUCEE_LOG_LEVEL"))
+MIDDLEWARE = [
+    "caducee.monitoring.access.AccessLogMiddleware",
+    "caducee.monitoring.endpoints.MonitoringMiddleware",
+    *MIDDLEWARE,
+]
 
 # Coordination (docs/COORDINATION.md, section Configuration).
 AUTHENTICATION_BACKENDS = [

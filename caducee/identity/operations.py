@@ -31,6 +31,7 @@ from caducee.identity.mailboxes import may_open
 from caducee.identity.mailer import send_in_background_on_commit
 from caducee.identity.models import ActionLink, LinkPurpose, Reminder, Security, TrustedBrowser
 from caducee.identity.revocation import revoke_access
+from caducee.monitoring import metrics
 from caducee.people.models import User
 from caducee.structures.access import admin_scope, require_admin
 from caducee.structures.models import Structure
@@ -361,6 +362,7 @@ def login_refusal(email: str, ip: str | None) -> throttle.Refusal | None:
 def login_failed(ctx: Context, email: str, *, stage: str, user: User | None = None) -> None:
     """Count a wrong password or code (per account and per IP) and audit it."""
     address = email.strip().lower()
+    metrics.login_failed(stage)
     with transaction.atomic():
         locked = throttle.fail(throttle.keys_for(address, ctx.ip))
         record(

@@ -31,6 +31,7 @@ from caducee.core.context import Context
 from caducee.identity import throttle
 from caducee.identity.models import Throttle
 from caducee.mail import operations
+from caducee.monitoring import metrics
 from caducee.people.models import User
 
 log = logging.getLogger("caducee.mail.smtp")
@@ -112,6 +113,7 @@ def authenticate(login: str, password: str, ip: str | None, mechanism: str) -> V
 def failed(login: str, ip: str | None, mechanism: str, stage: str) -> None:
     """Count one failure on the login and the address; audit it boundedly."""
     log.warning("SMTP AUTH failed: login=%r ip=%s mechanism=%s (%s)", login, ip, mechanism, stage)
+    metrics.login_failed("smtp")
     ctx = Context(user=None, ip=ip, channel="smtp", label="smtp")
     with transaction.atomic():
         locked = throttle.fail(keys_for(login, ip))

@@ -38,6 +38,7 @@ from caducee.core.errors import OperationError
 from caducee.identity.mailboxes import openable
 from caducee.mail import addresses, mime, operations, smtp_auth, smtp_limits, tls, trust
 from caducee.mail.models import Message
+from caducee.monitoring import metrics
 from caducee.people.models import User
 
 log = logging.getLogger("caducee.mail.smtp")
@@ -479,13 +480,24 @@ class CaduceeSMTP(SMTP):
             ip = str(peer[0]) if isinstance(peer, tuple) else str(peer)
             if not self.limiter.acquire(ip):
                 log.warning("SMTP session refused: too many sessions (client %s)", ip)
+                metrics.smtp_session(self.listener, accepted=False)
                 self.turned_away = True
                 assert isinstance(transport, asyncio.WriteTransport)
                 transport.write(smtp_limits.TOO_MANY_SESSIONS.encode("ascii", "replace") + b"\r\n")
                 transport.close()
                 return
             self.slot = ip
+        if self._original_transport is None:
+            metrics.smtp_session(self.listener, accepted=True)
         super().connection_made(transport)
+
+    @property
+    def listener(self) -> str:
+        return "inbound" if isinstance(self.event_handler, InboundHandler) else "submission"
+
+    async def push(self, status: Any) -> None:
+        metrics.smtp_reply(self.listener, status)  # counts the 4xx and 5xx replies
+        await super().push(status)
 
     def connection_lost(self, error: Exception | None) -> None:
         if self.turned_away:
