@@ -207,6 +207,13 @@ CADUCEE_UPLOAD_MAX_MB = env_int("CADUCEE_UPLOAD_MAX_MB", 20)
 # Workbooks are parsed in a child process under these limits (security issue #11, H2).
 CADUCEE_UPLOAD_PARSE_MEMORY_MB = env_int("CADUCEE_UPLOAD_PARSE_MEMORY_MB", 2048)
 CADUCEE_UPLOAD_PARSE_SECONDS = env_int("CADUCEE_UPLOAD_PARSE_SECONDS", 300)
+# Import jobs run as tasks (queue `imports`); a job whose worker gave no sign of life for
+# this long is run again, at most IMPORT_MAX_RUNS times in all.
+IMPORT_STALE_SECONDS = env_int("CADUCEE_IMPORT_STALE_SECONDS", 120)
+IMPORT_MAX_RUNS = env_int("CADUCEE_IMPORT_MAX_RUNS", 3)
+# Uploaded files kept in the default storage (imports) hold personal data: owner only.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 # Messaging (docs/MESSAGING.md, section Configuration).
 MAIL_ROOT = HOME / "mail"
