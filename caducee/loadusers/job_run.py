@@ -135,11 +135,16 @@ def _run_claimed(
     except OperationError as exc:
         return _end(job, claim, status, JobStatus.FAILED, exc.message)
     except Exception as exc:  # the job must end in a state the admin can read
-        log.exception("import job %s failed", job_id)
         # Conditioned on the job still running: an import that committed stays done.
-        return _end(
+        ended = _end(
             job, claim, status, JobStatus.FAILED, UNEXPECTED.format(name=type(exc).__name__)
         )
+        if ended == "lost" and _committed(job_id, claim):
+            log.exception("import job %s committed, then a step after its commit failed", job_id)
+            forget_file(job.pk, job.stored_name)
+            return "done"
+        log.exception("import job %s failed", job_id)
+        return ended
     if not dry_run:
         forget_file(job.pk, job.stored_name)
         return "done"
@@ -159,6 +164,11 @@ def _run_claimed(
         },
     )
     return "previewed"
+
+
+def _committed(job_id: int, claim: str) -> bool:
+    """This run's import committed (the job was marked done inside its transaction)."""
+    return ImportJob.objects.filter(pk=job_id, claim=claim, status=JobStatus.DONE).exists()
 
 
 def _end(job: ImportJob, claim: str, status: str, final: str, error: str) -> str:
