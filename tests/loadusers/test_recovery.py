@@ -28,9 +28,7 @@ Capture = Callable[..., Any]
 DEAD = f"{jobs.host()}:999999999"  # no such process on this machine
 
 
-def held(
-    capture: Capture, alice: User, structure: Structure, worker: str, **fields: Any
-) -> ImportJob:
+def held(alice: User, structure: Structure, worker: str, **fields: Any) -> ImportJob:
     """A confirmed job, claimed by `worker` as a run that never finished would leave it."""
     ctx = Context(user=alice, channel="web")
     data = csv_bytes([line("MED", "m@ch-a.fr"), line("MED", "n@ch-a.fr")])
@@ -77,9 +75,7 @@ def test_a_silent_worker_of_another_machine_is_judged_by_its_heartbeat(
     django_capture_on_commit_callbacks: Capture, alice: User, structure_a: Structure
 ) -> None:
     old = timezone.now() - timedelta(seconds=121)
-    job = held(
-        django_capture_on_commit_callbacks, alice, structure_a, "ailleurs:12", heartbeat_at=old
-    )
+    job = held(alice, structure_a, "ailleurs:12", heartbeat_at=old)
     recovered = jobs.recover_interrupted()
     job.refresh_from_db()
     if connection.vendor == "postgresql":  # heartbeats are written during the writing pass
