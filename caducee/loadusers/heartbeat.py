@@ -22,7 +22,8 @@ import logging
 import threading
 import time
 
-from django.db import DatabaseError, connection, transaction
+from django.db import Error as DatabaseFailure
+from django.db import connection, transaction
 from django.utils import timezone
 
 from caducee.loadusers.jobs import LIVE, PHASES
@@ -74,7 +75,7 @@ class Heartbeat:
             try:
                 with transaction.atomic():
                     self._write(self.state)
-            except DatabaseError:  # e.g. SQLite still locked after its timeout
+            except DatabaseFailure:  # e.g. SQLite still locked after its timeout
                 log.warning("progress of import job %s not saved", self.job_id)
 
     def _write(self, state: State) -> int:
@@ -110,7 +111,7 @@ class Heartbeat:
                 if not free.values_list("pk", flat=True):
                     return False
                 return self._write(state) == 1
-        except DatabaseError:
+        except DatabaseFailure:
             log.warning("progress of import job %s not saved", self.job_id, exc_info=True)
             connection.close()  # a fresh connection at the next beat
             return False

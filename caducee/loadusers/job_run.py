@@ -22,7 +22,8 @@ import uuid
 from typing import Any
 
 from django.core.files.storage import default_storage
-from django.db import DatabaseError, connection
+from django.db import Error as DatabaseFailure
+from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
@@ -192,7 +193,7 @@ def _update(job_id: int, claim: str, status: str, fields: dict[str, Any]) -> int
     rows = ImportJob.objects.filter(pk=job_id, claim=claim, status=status)
     try:
         return rows.update(**fields)
-    except DatabaseError:
+    except DatabaseFailure:  # InterfaceError included (connection closed)
         log.warning("import job %s: outcome not saved, retrying", job_id, exc_info=True)
         connection.close()
         return rows.update(**fields)
