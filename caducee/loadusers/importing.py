@@ -163,12 +163,18 @@ def import_loadusers(
     file_name: str = "",
     import_id: str = "",
     progress: Progress | None = None,
+    before_commit: Callable[[ImportResult], None] | None = None,
 ) -> ImportResult:
     """Create or update one account per line of a loaduser file (CSV, XLS, XLSX).
 
     Raises FileRefused when the file itself cannot be used (nothing is changed then).
     Otherwise returns the counts and the report; invalid lines are skipped, every valid
     line is applied in one transaction (or none, with `dry_run`).
+
+    `progress("writing", 0, total)` is called just before the writing transaction opens.
+    `before_commit(result)` is called last inside that transaction: what it writes commits
+    with the accounts or not at all, and an exception it raises rolls the import back (an
+    import job records its outcome there, so a committed import is never shown failed).
     """
     require_admin(ctx, structure)
     data, name = _read_source(source, file_name)
@@ -198,7 +204,14 @@ def import_loadusers(
     result.problems = sorted(state.problems, key=lambda p: p.line)
     result.rejected = len(state.rejected_lines)
     if not dry_run:
-        _write(state, by_type, notify=notify, visible=visible, progress=progress)
+        _write(
+            state,
+            by_type,
+            notify=notify,
+            visible=visible,
+            progress=progress,
+            before_commit=before_commit,
+        )
     return result
 
 
@@ -584,14 +597,15 @@ def _write(
     notify: bool,
     visible: bool,
     progress: Progress | None,
+    before_commit: Callable[[ImportResult], None] | None = None,
 ) -> None:
     ctx, result = state.ctx, state.result
     total = len(state.creates) + len(state.updates)
     done = 0
     base_detail = {"import": result.import_id, "file": result.file_name}
+    if progress is not None:
+        progress("writing", 0, total)  # before the transaction: visible to every process
     with transaction.atomic():
-        if progress is not None:
-            progress("writing", 0, total)
         ids = dict(state.existing_ids)
         created_links: list[tuple[int, list[str]]] = []
         written = [u.pk for u in state.updates]
@@ -664,6 +678,8 @@ def _write(
                 "visible": visible,
             },
         )
+        if before_commit is not None:
+            before_commit(result)
 
 
 ACCOUNT_COLUMNS = (

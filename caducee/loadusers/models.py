@@ -33,13 +33,23 @@ class ImportJob(models.Model):
         related_name="+",
     )
     actor_label = models.CharField("auteur", max_length=254)
+    # The rest of the acting person's context, to rebuild it in the task (core.context).
+    actor_channel = models.CharField("canal", max_length=10, default="web")
+    actor_ip = models.CharField("adresse IP", max_length=45, blank=True)
     file_name = models.CharField("nom du fichier", max_length=255)
-    file_path = models.CharField("fichier stocké", max_length=500)
+    # Name of the uploaded file in the default storage ("" once deleted).
+    stored_name = models.CharField("fichier stocké", max_length=500, blank=True)
     notify = models.BooleanField("envoyer une notification", default=False)
     visible = models.BooleanField("visibles dans l'annuaire", default=False)
     status = models.CharField(max_length=12, choices=JobStatus.choices)
     phase = models.CharField("étape", max_length=100, blank=True)
-    worker = models.CharField("processus", max_length=100, blank=True)
+    worker = models.CharField("processus", max_length=100, blank=True)  # host:pid
+    # The run that holds the job: set by the conditional UPDATE that claims it, "" while
+    # the job waits for a worker. Every later write of that run is conditioned on it.
+    claim = models.CharField("exécution", max_length=32, blank=True)
+    runs = models.PositiveSmallIntegerField("exécutions commencées", default=0)
+    queued_at = models.DateTimeField("mis en file", null=True, blank=True)
+    heartbeat_at = models.DateTimeField("dernier signe de vie", null=True, blank=True)
     lines_total = models.PositiveIntegerField(default=0)
     lines_done = models.PositiveIntegerField(default=0)
     created = models.PositiveIntegerField(default=0)

@@ -134,15 +134,11 @@ def import_start(request: HttpRequest, structure_id: int) -> HttpResponse:
         elif not upload.size:
             error = "Le fichier est vide : utilisez le modèle loaduser et remplissez-le."
         else:
+            ctx = web_context(request)
             job = jobs.create_job(
-                web_context(request),
-                structure,
-                upload.read(),
-                upload.name,
-                notify=notify,
-                visible=visible,
+                ctx, structure, upload.read(), upload.name, notify=notify, visible=visible
             )
-            jobs.start_validation(job, web_context(request))
+            jobs.start_validation(job, ctx)
             return redirect("loadusers:job", structure.pk, job.pk)
     recent = ImportJob.objects.filter(structure=structure).select_related("actor")[:20]
     return render(

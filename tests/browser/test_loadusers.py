@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,8 @@ from django.urls import reverse
 from caducee.accounts.models import Account
 from caducee.people.models import User
 from caducee.structures.models import Structure
+from caducee.tasks.queues import IMPORTS
+from caducee.tasks.worker import WorkerThread
 from tests.browser.conftest import login
 from tests.conftest import PASSWORD
 from tests.loadusers.builders import csv_bytes, line
@@ -18,9 +21,23 @@ from tests.loadusers.builders import csv_bytes, line
 LINES = 4000
 
 
+@pytest.fixture
+def imports_worker(live_server: Any) -> Iterator[WorkerThread]:
+    """A worker thread on the `imports` queue, as in `caducee serve`."""
+    worker = WorkerThread([IMPORTS], interval=0.2)
+    worker.start()
+    yield worker
+    worker.stop()
+
+
 @pytest.mark.browser
 def test_upload_preview_confirm_progress_report(
-    live_server: Any, page: Any, alice: User, structure_a: Structure, tmp_path: Path
+    live_server: Any,
+    imports_worker: WorkerThread,
+    page: Any,
+    alice: User,
+    structure_a: Structure,
+    tmp_path: Path,
 ) -> None:
     lines = [line("MED", f"m{i}@ch-a.fr") for i in range(LINES)]
     lines.append(line("PER", "faux@ch-a.fr", rpps="12345678901"))
@@ -37,9 +54,8 @@ def test_upload_preview_confirm_progress_report(
 
     # The check runs in the background: the progress bar polls until the preview is ready.
     page.wait_for_selector("#progress")
-    assert "lignes" in page.inner_text("#progress") or "Vérification" in page.inner_text(
-        "#progress"
-    )
+    shown = page.inner_text("#progress")
+    assert any(text in shown for text in ("lignes", "Vérification", "En attente de traitement"))
     page.wait_for_selector("text=Aperçu (rien n'a encore été enregistré)", timeout=120_000)
     assert page.inner_text("#count-created") == str(LINES)
     assert page.inner_text("#count-rejected") == "1"

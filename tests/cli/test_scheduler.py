@@ -60,7 +60,9 @@ def _query(home: Path, sql: str) -> list[tuple[Any, ...]]:
 
 
 def _runs(home: Path) -> dict[str, int]:
-    return {name: runs for name, runs in _query(home, "SELECT name, runs FROM scheduler_jobstate")}
+    """Runs of the purges (other apps register jobs of their own, e.g. imports_recovery)."""
+    rows = _query(home, "SELECT name, runs FROM scheduler_jobstate")
+    return {name: runs for name, runs in rows if name in PURGES}
 
 
 def _holder(home: Path) -> str:

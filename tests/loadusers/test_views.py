@@ -4,30 +4,52 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
+from typing import Any
 
 import pytest
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
 from caducee.accounts.models import Account
+from caducee.audit.models import AuditEvent
 from caducee.loadusers import jobs
 from caducee.loadusers.models import ImportJob, JobStatus
 from caducee.people.models import User
 from caducee.structures.models import Structure
+from caducee.tasks.queues import IMPORTS
+from caducee.tasks.worker import run_ready
 from tests.loadusers.builders import csv_bytes, line, xlsx_corners
 
+Capture = Callable[..., Any]
 
-@pytest.fixture(autouse=True)
-def inline_jobs(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Jobs run in the request's thread here (the browser test runs real threads)."""
 
-    def spawn(target: Callable[[], None]) -> None:
-        target()
+class Poster:
+    """POSTs whose tasks (enqueued on commit) then run here, as a worker would run them."""
 
-    monkeypatch.setattr(jobs, "spawn", spawn)
+    def __init__(self, client: Client, capture: Capture) -> None:
+        self.client = client
+        self.capture = capture
+
+    def post(self, url: str, data: dict[str, Any] | None = None) -> Any:
+        with self.capture(execute=True):
+            response = self.client.post(url, data or {})
+        run_ready([IMPORTS])
+        return response
+
+    def upload(self, structure: Structure, data: bytes, **options: str) -> ImportJob:
+        url = reverse("loadusers:import", args=[structure.pk])
+        upload = SimpleUploadedFile("comptes.csv", data)
+        response = self.post(url, {"fichier": upload, **options})
+        assert response.status_code == 302
+        return ImportJob.objects.latest("pk")
+
+
+@pytest.fixture
+def poster(client: Client, django_capture_on_commit_callbacks: Capture) -> Poster:
+    return Poster(client, django_capture_on_commit_callbacks)
 
 
 def logged(client: Client, user: User) -> Client:
@@ -35,31 +57,33 @@ def logged(client: Client, user: User) -> Client:
     return client
 
 
-def upload(client: Client, structure: Structure, data: bytes, **options: str) -> ImportJob:
-    url = reverse("loadusers:import", args=[structure.pk])
-    response = client.post(
-        url, {"fichier": SimpleUploadedFile("comptes.csv", data), **options}, follow=True
-    )
-    assert response.status_code == 200
-    return ImportJob.objects.latest("pk")
+def stored(job: ImportJob) -> bool:
+    return bool(job.stored_name) and default_storage.exists(job.stored_name)
 
 
-def test_upload_preview_confirm_report(client: Client, alice: User, structure_a: Structure) -> None:
+def test_upload_preview_confirm_report(
+    poster: Poster, client: Client, alice: User, structure_a: Structure
+) -> None:
     logged(client, alice)
     page = client.get(reverse("loadusers:import", args=[structure_a.pk]))
     assert "Envoyer une notification aux utilisateurs" in page.content.decode()
     data = csv_bytes([line("MED", "m@ch-a.fr"), line("MED", "x@ch-a.fr", postal_code="abc")])
-    job = upload(client, structure_a, data, visible="on")
+    job = poster.upload(structure_a, data, visible="on")
     assert job.status == JobStatus.PREVIEWED and job.visible and not job.notify
     assert (job.created, job.rejected) == (1, 1)
     assert not Account.objects.exists()
     page = client.get(reverse("loadusers:job", args=[structure_a.pk, job.pk])).content.decode()
     assert "Confirmer l'import" in page and "Code postal" in page
-    client.post(reverse("loadusers:job_confirm", args=[structure_a.pk, job.pk]))
+    name = job.stored_name
+    assert name.startswith("imports/") and default_storage.exists(name)
+    poster.post(reverse("loadusers:job_confirm", args=[structure_a.pk, job.pk]))
     job.refresh_from_db()
     assert job.status == JobStatus.DONE and job.created == 1
-    assert not Path(job.file_path).exists()  # kept only until the import is over
+    assert job.runs == 1 and job.worker == jobs.worker_id()
+    assert not default_storage.exists(name) and not job.stored_name  # kept until the end
     assert Account.objects.get().visible
+    event = AuditEvent.objects.get(action="loadusers.import")
+    assert (event.actor_label, event.channel) == (alice.email, "web")  # the physical person
     report = client.get(reverse("loadusers:job_report", args=[structure_a.pk, job.pk, "csv"]))
     assert "x@ch-a.fr" in report.content.decode("utf-8-sig")
     xlsx = client.get(reverse("loadusers:job_report", args=[structure_a.pk, job.pk, "xlsx"]))
@@ -71,9 +95,11 @@ def test_upload_preview_confirm_report(client: Client, alice: User, structure_a:
     assert "comptes.csv" in listing
 
 
-def test_refused_file_is_shown(client: Client, alice: User, structure_a: Structure) -> None:
+def test_refused_file_is_shown(
+    poster: Poster, client: Client, alice: User, structure_a: Structure
+) -> None:
     logged(client, alice)
-    job = upload(client, structure_a, b"NOM\r\nX\r\n")
+    job = poster.upload(structure_a, b"NOM\r\nX\r\n")
     assert job.status == JobStatus.REFUSED
     page = client.get(reverse("loadusers:job", args=[structure_a.pk, job.pk])).content.decode()
     assert "Adresse mail" in page and "Fichier refusé" in page
@@ -97,7 +123,6 @@ def test_progress_endpoint(client: Client, alice: User, structure_a: Structure) 
         actor=alice,
         actor_label=alice.email,
         file_name="f.csv",
-        file_path="/nonexistent",
         status=JobStatus.VALIDATING,
         lines_total=10,
         lines_done=5,
@@ -111,46 +136,25 @@ def test_progress_endpoint(client: Client, alice: User, structure_a: Structure) 
     assert client.get(url)["HX-Refresh"] == "true"
 
 
-def test_interrupted_jobs_are_marked_failed(alice: User, structure_a: Structure) -> None:
-    job = ImportJob.objects.create(
-        structure=structure_a,
-        actor_label="x",
-        file_name="f.csv",
-        file_path="/nonexistent",
-        status=JobStatus.RUNNING,
-        worker=f"{jobs.worker_id().rpartition(':')[0]}:999999999",
-    )
-    alive = ImportJob.objects.create(
-        structure=structure_a,
-        actor_label="x",
-        file_name="g.csv",
-        file_path="/nonexistent",
-        status=JobStatus.RUNNING,
-        worker=jobs.worker_id(),
-    )
-    assert jobs.recover_interrupted() == 1
-    job.refresh_from_db()
-    alive.refresh_from_db()
-    assert job.status == JobStatus.FAILED and "rien n'a été modifié" in job.error
-    assert alive.status == JobStatus.RUNNING
-
-
-def test_old_previews_are_cancelled(client: Client, alice: User, structure_a: Structure) -> None:
+def test_old_previews_are_cancelled(
+    poster: Poster, client: Client, alice: User, structure_a: Structure
+) -> None:
     logged(client, alice)
-    job = upload(client, structure_a, csv_bytes([line("MED")]))
-    assert Path(job.file_path).exists()
+    job = poster.upload(structure_a, csv_bytes([line("MED")]))
+    name = job.stored_name
+    assert stored(job)
     ImportJob.objects.filter(pk=job.pk).update(created_at=timezone.now() - timedelta(days=8))
     page = client.get(reverse("loadusers:job", args=[structure_a.pk, job.pk])).content.decode()
     job.refresh_from_db()
-    assert job.status == JobStatus.CANCELLED and not Path(job.file_path).exists()
+    assert job.status == JobStatus.CANCELLED and not default_storage.exists(name)
     assert "fichier supprimé" in page and "Confirmer" not in page
 
 
 def test_it_validates_ownership(
-    client: Client, bob: User, alice: User, structure_a: Structure
+    poster: Poster, client: Client, bob: User, alice: User, structure_a: Structure
 ) -> None:
     logged(client, alice)
-    job = upload(client, structure_a, csv_bytes([line("MED")]))
+    job = poster.upload(structure_a, csv_bytes([line("MED")]))
     client.logout()
     logged(client, bob)
     urls = [
@@ -198,15 +202,17 @@ def test_actions_partial_links(alice: User, structure_a: Structure) -> None:
         assert text in html
 
 
-def test_a_sheet_bomb_is_a_refused_job(client: Client, alice: User, structure_a: Structure) -> None:
+def test_a_sheet_bomb_is_a_refused_job(
+    poster: Poster, client: Client, alice: User, structure_a: Structure
+) -> None:
     """Security issue #11: the two-cell XLSX is refused with its size; nothing aborts."""
     logged(client, alice)
     url = reverse("loadusers:import", args=[structure_a.pk])
     bomb = SimpleUploadedFile("coins.xlsx", xlsx_corners())
-    assert client.post(url, {"fichier": bomb}, follow=True).status_code == 200
+    assert poster.post(url, {"fichier": bomb}).status_code == 302
     job = ImportJob.objects.latest("pk")
     assert job.status == JobStatus.REFUSED
     assert "« Comptes » de 1\u202f048\u202f576 lignes × 16\u202f384 colonnes" in job.error
     page = client.get(reverse("loadusers:job", args=[structure_a.pk, job.pk])).content.decode()
     assert "la limite est de 500\u202f001 lignes" in page
-    assert not Path(job.file_path).exists()
+    assert not job.stored_name  # deleted from the storage
