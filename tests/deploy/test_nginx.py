@@ -8,6 +8,7 @@ import email
 import http.client
 import ipaddress
 import re
+import shutil
 import socket
 import ssl
 import subprocess
@@ -317,3 +318,30 @@ def test_a_browser_logs_in_over_https_through_nginx(platform: Platform, browser:
         assert cookies["sessionid"]["secure"] and cookies["csrftoken"]["secure"]
     finally:
         context.close()
+
+
+def _documented_variables(template: Path) -> list[str]:
+    """The variables of the `envsubst '…'` command in the template's header comment."""
+    header = "\n".join(line for line in template.read_text().splitlines() if line.startswith("#"))
+    quoted = re.search(r"envsubst '([^']*)'", header)
+    assert quoted is not None
+    return re.findall(r"\$\{(CADUCEE_[A-Z_]+)\}", quoted.group(1))
+
+
+def test_the_documented_envsubst_names_every_variable_of_the_site() -> None:
+    documented = _documented_variables(SITE)
+    used = set(re.findall(r"\$\{(CADUCEE_[A-Z_]+)\}", _body(SITE.read_text())))
+    assert set(documented) == used
+    values = {name: f"/valeur/{name.lower()}" for name in documented}
+    envsubst = shutil.which("envsubst")
+    if envsubst is not None:  # gettext-base, on most Debian machines
+        done = subprocess.run(  # noqa: S603
+            [envsubst, " ".join(f"${{{name}}}" for name in documented)],
+            input=SITE.read_text(),
+            env=values,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        )
+        assert done.stdout == render(SITE, values)
