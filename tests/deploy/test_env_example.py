@@ -19,7 +19,10 @@ def read_env_file(path: Path) -> dict[str, str]:
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         name, _, value = line.partition("=")
-        values[name.strip()] = value.strip()
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] == '"':
+            value = value[1:-1]
+        values[name.strip()] = value
     return values
 
 
@@ -38,8 +41,8 @@ def test_the_settings_load_with_it(tmp_path: Path) -> None:
         secret = tmp_path / Path(values[name]).name
         secret.write_text("s" * 50, encoding="utf-8")
         values[name] = str(secret)
-    home = Path(values.pop("CADUCEE_HOME"))
-    assert home == Path("/var/lib/caducee")  # the units' StateDirectory
+    assert values.pop("CADUCEE_HOME") == "/var/lib/caducee"  # the units' StateDirectory
+    assert values.pop("CADUCEE_STATIC_ROOT") == "/var/cache/caducee/static"  # CacheDirectory
     code = (
         "import json, django; django.setup(); from django.conf import settings as s\n"
         "print(json.dumps([s.CSRF_TRUSTED_ORIGINS, s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS,"
@@ -61,3 +64,17 @@ def test_the_settings_load_with_it(tmp_path: Path) -> None:
     assert hsts == 31536000 and proxies == ["127.0.0.1/32", "::1/128"]
     assert engine == "django.db.backends.postgresql"
     assert tasks.startswith("django_tasks_db")
+
+
+def test_sh_reads_it_as_systemd_does(tmp_path: Path) -> None:
+    """docs/DEPLOY.md sources it from a shell for commands run by hand (`set -a; . …`)."""
+    done = subprocess.run(
+        ["/bin/sh", "-c", f"set -a; . {EXAMPLE}; env -0"],  # noqa: S603
+        env={"PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    seen = dict(item.split("=", 1) for item in done.stdout.split("\0") if "=" in item)
+    assert {k: v for k, v in seen.items() if k.startswith("CADUCEE_")} == read_env_file(EXAMPLE)

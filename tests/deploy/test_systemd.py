@@ -3,6 +3,7 @@ file, and passes `systemd-analyze verify` where systemd is installed."""
 
 from __future__ import annotations
 
+import re
 import shlex
 import shutil
 import subprocess
@@ -15,7 +16,8 @@ import pytest
 from tests.mail.instances import ROOT, peer_env
 
 UNITS = sorted((ROOT / "deploy" / "systemd").glob("*.service"))
-INSTALLED = "/opt/caducee/venv/bin/caducee"  # where docs/DEPLOY.md installs the platform
+VENV_BIN = "/opt/caducee/venv/bin"  # where docs/DEPLOY.md installs the platform
+INSTALLED = f"{VENV_BIN}/caducee"
 ENV_FILE = "/etc/caducee/caducee.env"
 ROLES = {
     "caducee-web.service": ["web"],
@@ -67,10 +69,32 @@ def test_systemd_accepts_the_units() -> None:
     )
     # The only complaint allowed: the platform is not installed at its path on this machine
     # (the command lines themselves are checked above).
-    missing = f"Command {INSTALLED} is not executable: No such file or directory"
+    missing = re.compile(
+        rf"Command {VENV_BIN}/(caducee|django-admin) is not executable: No such file or directory$"
+    )
     complaints = [
         line
         for line in (done.stdout + done.stderr).splitlines()
-        if line.strip() and not line.endswith(missing)
+        if line.strip() and not missing.search(line)
     ]
     assert complaints == []
+
+
+def test_the_web_unit_collects_the_static_files_for_nginx(tmp_path: Path) -> None:
+    service = _service(ROOT / "deploy" / "systemd" / "caducee-web.service")
+    program, *arguments = shlex.split(service["ExecStartPre"])
+    assert program == f"{VENV_BIN}/django-admin" and arguments[0] == "collectstatic"
+    assert service["Environment"] == "DJANGO_SETTINGS_MODULE=caducee.settings"  # as peer_env
+    static = tmp_path / "cache" / "static"
+    done = subprocess.run(  # noqa: S603 - django-admin of this interpreter, the unit's arguments
+        [sys.executable, "-m", "django", *arguments],
+        cwd=ROOT,
+        env=peer_env(tmp_path / "home", CADUCEE_STATIC_ROOT=str(static)),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert (static / "caducee" / "console.css").stat().st_mode & 0o004  # nginx may read it
+    assert service["CacheDirectory"] == "caducee" and service["UMask"] == "0022"
