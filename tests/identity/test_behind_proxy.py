@@ -16,6 +16,7 @@ from django.test import Client
 from caducee.accounts.models import Account
 from caducee.audit.models import AuditEvent
 from caducee.core.client_address import parse_networks
+from caducee.identity import links
 from tests.conftest import PASSWORD
 
 HOST = "caducee.ch-a.fr"
@@ -153,3 +154,48 @@ def test_the_embedded_defaults_stay_plain_http(tmp_path: Path) -> None:
     assert loaded["CSRF_TRUSTED_ORIGINS"] == [] and loaded["proxies"] == []
     assert not loaded["SECURE_SSL_REDIRECT"] and loaded["SECURE_HSTS_SECONDS"] == 0
     assert not loaded["SESSION_COOKIE_SECURE"]
+
+
+def _ask_reset(browser: Client, email: str) -> None:
+    page = browser.get("/mot-de-passe-oublie/")
+    assert page.status_code == 200
+    browser.post(
+        "/mot-de-passe-oublie/",
+        {"email": email, "csrfmiddlewaretoken": browser.cookies["csrftoken"].value},
+        HTTP_ORIGIN=ORIGIN,
+    )
+
+
+def test_password_resets_are_capped_per_client_not_per_proxy(
+    behind_proxy: SettingsWrapper, db: None
+) -> None:
+    behind_proxy.RESET_REQUESTS_PER_IP = 2
+    flooder = _browser(client_ip="203.0.113.66")
+    for n in range(4):
+        _ask_reset(flooder, f"flood{n}@x.test")
+    _ask_reset(_browser(client_ip="198.51.100.4"), "someone@x.test")
+    events = AuditEvent.objects.filter(action="identity.password_reset_requested")
+    by_ip = [(e.ip, e.detail["limited"]) for e in events.order_by("seq")]
+    assert by_ip == [
+        ("203.0.113.66", False),
+        ("203.0.113.66", False),
+        ("203.0.113.66", True),
+        ("198.51.100.4", False),  # the other client behind the same proxy is not limited
+    ]
+
+
+def test_the_first_run_page_opens_only_for_a_client_on_this_machine(
+    behind_proxy: SettingsWrapper, db: None
+) -> None:
+    token = links.issue_setup_link()
+    assert token is not None
+    remote = _browser(client_ip="203.0.113.9").get(f"/installation/{token}/")
+    assert remote.status_code == 403
+    assert "machine qui héberge Caducée" in remote.content.decode()
+    local = _browser(client_ip="127.0.0.1").get(f"/installation/{token}/")
+    assert local.status_code == 200
+    # A proxy nobody declared, on this machine: every client would look local, so none is.
+    behind_proxy.TRUSTED_PROXIES = ()
+    behind_proxy.SECURE_SSL_REDIRECT = False
+    undeclared = Client(HTTP_HOST=HOST, HTTP_X_FORWARDED_FOR="127.0.0.1")
+    assert undeclared.get(f"/installation/{token}/").status_code == 403
