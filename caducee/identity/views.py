@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from caducee.accounts.access import access_account
 from caducee.accounts.models import Account
-from caducee.core.client_address import client_address, client_is_local
+from caducee.core.client_address import client_address, client_certificate, client_is_local
 from caducee.core.context import Context
 from caducee.core.errors import Forbidden, Invalid, NotFound
 from caducee.core.headers import no_store
@@ -234,12 +234,14 @@ def _finish(request: HttpRequest, user: User, method: str, *, remember: bool) ->
     )
     sessions.stamp(request.session, user)
     ctx = web_context(request)
+    certificate = client_certificate(request)
     cookie = ops.complete_login(
         ctx,
         user,
         method,
         remember=remember,
         browser_label=browsers.describe(request.headers.get("User-Agent", "")),
+        certificate=certificate.subject if certificate else "",
     )
     mailbox = default_mailbox(user)
     request.session[SESSION_KEY] = mailbox.pk if mailbox is not None else None

@@ -7,6 +7,7 @@ import datetime
 import email
 import http.client
 import ipaddress
+import json
 import re
 import shutil
 import socket
@@ -32,6 +33,7 @@ NGINX = "/usr/sbin/nginx"
 SITE = ROOT / "deploy" / "nginx" / "caducee.conf"
 CLIENT_CERTIFICATES = ROOT / "deploy" / "nginx" / "client-certificates.conf"
 EMAIL = "pierre.martin@ch-a.fr"
+CERTIFIED_EMAIL = "paul.durand@ch-a.fr"  # logs in with a client certificate
 CODE = re.compile(r"\b(\d{6})\b")
 
 pytestmark = pytest.mark.skipif(
@@ -182,9 +184,11 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
         home,
         "from tests import factories\n"
         "from caducee.accounts.operations import mark_finalised\n"
-        "account = factories.make_account(factories.make_structure(domain='ch-a.fr'), 'PER',"
-        f" email={EMAIL!r})\n"
-        f"account.user.set_password({PASSWORD!r}); account.user.save(); mark_finalised(account)",
+        "structure = factories.make_structure(domain='ch-a.fr')\n"
+        f"for email in ({EMAIL!r}, {CERTIFIED_EMAIL!r}):\n"
+        "    account = factories.make_account(structure, 'PER', email=email)\n"
+        f"    account.user.set_password({PASSWORD!r}); account.user.save()\n"
+        "    mark_finalised(account)",
     )
     certificate(folder, "server", "localhost")
     static = folder / "static"
@@ -206,7 +210,9 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
         "CADUCEE_NGINX_SNIPPETS": str(snippets),
     }
     # Optional client-certificate verification, enabled as docs/DEPLOY.md says.
-    certificate(folder, "client-ca", "Autorité de test")
+    ca = certificate(folder, "client-ca", "Autorité de test")
+    certificate(folder, "paul", "Paul Durand", ca)
+    certificate(folder, "stranger", "Inconnu")  # self-signed: no trusted issuer
     values["CADUCEE_NGINX_CLIENT_CA"] = str(folder / "client-ca.pem")
     (snippets / "client-certificates.conf").write_text(
         render(CLIENT_CERTIFICATES, values), encoding="utf-8"
@@ -274,14 +280,8 @@ def test_a_body_above_the_platform_limit_is_refused_by_nginx(platform: Platform)
 
 
 def test_client_certificates_are_verified_by_nginx(platform: Platform) -> None:
-    ca = x509.load_pem_x509_certificate((platform.folder / "client-ca.pem").read_bytes())
-    ca_key = serialization.load_pem_private_key(
-        (platform.folder / "client-ca.key").read_bytes(), None
-    )
-    certificate(platform.folder, "pierre", "Pierre Martin", (ca, ca_key))
-    certificate(platform.folder, "stranger", "Inconnu")  # self-signed: no trusted issuer
     assert _get(platform, "/connexion/").status == 200  # optional: no certificate is fine
-    assert _get(platform, "/connexion/", client="pierre").status == 200
+    assert _get(platform, "/connexion/", client="paul").status == 200
     assert _get(platform, "/connexion/", client="stranger").status == 400
 
 
@@ -297,6 +297,28 @@ def _login_code(home: Path) -> str:
     raise AssertionError("aucun code de connexion dans la boîte d'envoi")
 
 
+def _browser_login(page: Any, platform: Platform, email: str) -> None:
+    page.goto(f"{platform.base_url}/connexion/")
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    assert page.url == f"{platform.base_url}/connexion/code/", page.content()
+    page.fill("#code", _login_code(platform.home))
+    with page.expect_navigation():
+        page.click("#code-submit")
+    assert not page.url.startswith(f"{platform.base_url}/connexion/"), page.content()
+
+
+def _last_login_detail(home: Path) -> Any:
+    out = django_code(
+        home,
+        "import json; from caducee.audit.models import AuditEvent\n"
+        "print(json.dumps(AuditEvent.objects.filter(action='identity.login').latest('seq').detail))",
+    )
+    return json.loads(out.strip().splitlines()[-1])
+
+
 def test_a_browser_logs_in_over_https_through_nginx(platform: Platform, browser: Any) -> None:
     context = browser.new_context(locale="fr-FR", ignore_https_errors=True)
     context.set_default_timeout(30_000)
@@ -305,19 +327,35 @@ def test_a_browser_logs_in_over_https_through_nginx(platform: Platform, browser:
         page.goto(f"{platform.base_url}/connexion/")
         protocol = page.evaluate("performance.getEntriesByType('navigation')[0].nextHopProtocol")
         assert protocol == "h2"
-        page.fill("#email", EMAIL)
-        page.fill("#password", PASSWORD)
-        with page.expect_navigation():
-            page.click("button[type=submit]")
-        assert page.url == f"{platform.base_url}/connexion/code/", page.content()
-        page.fill("#code", _login_code(platform.home))
-        with page.expect_navigation():
-            page.click("#code-submit")
-        assert not page.url.startswith(f"{platform.base_url}/connexion/"), page.content()
+        _browser_login(page, platform, EMAIL)
         cookies = {c["name"]: c for c in context.cookies()}
         assert cookies["sessionid"]["secure"] and cookies["csrftoken"]["secure"]
     finally:
         context.close()
+    assert _last_login_detail(platform.home) == {"method": "email"}
+
+
+def test_a_verified_client_certificate_reaches_the_platform(
+    platform: Platform, browser: Any
+) -> None:
+    folder = platform.folder
+    context = browser.new_context(
+        locale="fr-FR",
+        ignore_https_errors=True,
+        client_certificates=[
+            {
+                "origin": platform.base_url,
+                "certPath": str(folder / "paul.pem"),
+                "keyPath": str(folder / "paul.key"),
+            }
+        ],
+    )
+    context.set_default_timeout(30_000)
+    try:
+        _browser_login(context.new_page(), platform, CERTIFIED_EMAIL)
+    finally:
+        context.close()
+    assert _last_login_detail(platform.home) == {"method": "email", "certificate": "CN=Paul Durand"}
 
 
 def _documented_variables(template: Path) -> list[str]:

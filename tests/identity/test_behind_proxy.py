@@ -18,6 +18,8 @@ from caducee.audit.models import AuditEvent
 from caducee.core.client_address import parse_networks
 from caducee.identity import links
 from tests.conftest import PASSWORD
+from tests.identity.conftest import Capture, full_login
+from tests.smtp_sink import SmtpSink
 
 HOST = "caducee.ch-a.fr"
 ORIGIN = f"https://{HOST}"
@@ -199,3 +201,37 @@ def test_the_first_run_page_opens_only_for_a_client_on_this_machine(
     behind_proxy.SECURE_SSL_REDIRECT = False
     undeclared = Client(HTTP_HOST=HOST, HTTP_X_FORWARDED_FOR="127.0.0.1")
     assert undeclared.get(f"/installation/{token}/").status_code == 403
+
+
+CERTIFICATE = {"HTTP_X_CLIENT_VERIFY": "SUCCESS", "HTTP_X_CLIENT_DN": "CN=Pierre Martin,O=CH A"}
+
+
+def _login_detail(client: Client, capture: Capture, sink: SmtpSink, email: str) -> Any:
+    response = full_login(client, capture, sink, email)
+    assert response.status_code == 302 and not response["Location"].startswith("/connexion/")
+    return AuditEvent.objects.get(action="identity.login").detail
+
+
+def test_the_verified_client_certificate_is_kept_in_the_login_audit(
+    behind_proxy: SettingsWrapper,
+    pierre: Account,
+    smtp_sink: SmtpSink,
+    django_capture_on_commit_callbacks: Capture,
+) -> None:
+    client = Client(
+        REMOTE_ADDR=PROXY, HTTP_HOST=HOST, HTTP_X_FORWARDED_PROTO="https", **CERTIFICATE
+    )
+    detail = _login_detail(client, django_capture_on_commit_callbacks, smtp_sink, pierre.email)
+    assert detail == {"method": "email", "certificate": "CN=Pierre Martin,O=CH A"}
+
+
+def test_certificate_headers_from_an_untrusted_peer_are_ignored(
+    behind_proxy: SettingsWrapper,
+    pierre: Account,
+    smtp_sink: SmtpSink,
+    django_capture_on_commit_callbacks: Capture,
+) -> None:
+    behind_proxy.SECURE_SSL_REDIRECT = False
+    client = Client(REMOTE_ADDR="192.0.2.50", HTTP_HOST=HOST, **CERTIFICATE)
+    detail = _login_detail(client, django_capture_on_commit_callbacks, smtp_sink, pierre.email)
+    assert detail == {"method": "email"}
