@@ -36,10 +36,6 @@ EMAIL = "pierre.martin@ch-a.fr"
 CERTIFIED_EMAIL = "paul.durand@ch-a.fr"  # logs in with a client certificate
 CODE = re.compile(r"\b(\d{6})\b")
 
-pytestmark = pytest.mark.skipif(
-    not Path(NGINX).exists(), reason="nginx manque : make nginx (CI l'installe)"
-)
-
 
 def render(template: Path, values: dict[str, str]) -> str:
     """The documented substitution (envsubst with the listed variables), nothing more."""
@@ -178,6 +174,10 @@ def _stop(process: subprocess.Popen[str]) -> None:
 
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    # Never skipped: `make test` installs nginx first (`make nginx`), as CI does.
+    assert Path(NGINX).exists(), (
+        "nginx manque : lancez « make nginx » (root) ou apt-get install nginx"
+    )
     folder = tmp_path_factory.mktemp("nginx")
     home = migrated_home(folder, "caducee_proxy_nginx")
     django_code(
