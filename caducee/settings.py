@@ -134,7 +134,7 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 
-# Reverse proxy and HTTPS (docs/DEPLOY.md; docs/CONFIGURATION.md, « Proxy et HTTPS »).
+# Reverse proxy and HTTPS (docs/DEPLOY.md; docs/CONFIGURATION.md, "Reverse proxy and HTTPS").
 # Only peers in CADUCEE_TRUSTED_PROXIES have X-Forwarded-For/-Proto and the client
 # certificate headers honoured (caducee/core/client_address.py). An https base URL turns
 # on secure cookies, HSTS and the redirect to https; each can be set on its own.
@@ -145,7 +145,7 @@ CSRF_TRUSTED_ORIGINS = [base_origin(BASE_URL)] if BASE_URL else []
 SESSION_COOKIE_SECURE = env_bool("CADUCEE_SECURE_COOKIES", _HTTPS)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_SSL_REDIRECT = env_bool("CADUCEE_SSL_REDIRECT", _HTTPS)
-SECURE_REDIRECT_EXEMPT = [r"^(healthz|readyz|metrics)$"]  # probes that bypass the proxy
+SECURE_REDIRECT_EXEMPT = [r"^(healthz|readyz|metrics)/?$"]  # probes that bypass the proxy
 SECURE_HSTS_SECONDS = env_int("CADUCEE_HSTS_SECONDS", 365 * 24 * 3600 if _HTTPS else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("CADUCEE_HSTS_SUBDOMAINS", False)
 # End of reverse proxy and HTTPS settings.

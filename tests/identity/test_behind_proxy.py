@@ -235,3 +235,12 @@ def test_certificate_headers_from_an_untrusted_peer_are_ignored(
     client = Client(REMOTE_ADDR="192.0.2.50", HTTP_HOST=HOST, **CERTIFICATE)
     detail = _login_detail(client, django_capture_on_commit_callbacks, smtp_sink, pierre.email)
     assert detail == {"method": "email"}
+
+
+def test_probes_reaching_the_platform_directly_are_not_redirected(
+    behind_proxy: SettingsWrapper, db: None
+) -> None:
+    direct = Client(HTTP_HOST=HOST)  # a health probe on loopback, not through nginx
+    for path in ("/healthz", "/readyz", "/metrics"):
+        assert direct.get(path).status_code != 301
+    assert direct.get("/connexion/").status_code == 301
