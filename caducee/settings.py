@@ -13,6 +13,7 @@ from caducee.config import (
     home_dir,
     local_secret_key,
 )
+from caducee.core.client_address import base_origin, parse_networks
 from caducee.monitoring.logs import logging_config
 from caducee.monitoring.multiprocess import use_directory as use_metrics_directory
 from caducee.storage.config import default_storage_settings, mail_root
@@ -127,7 +128,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = HOME / "static"
+STATIC_ROOT = Path(env_str("CADUCEE_STATIC_ROOT", "") or HOME / "static")  # docs/DEPLOY.md
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
@@ -142,8 +143,23 @@ STORAGES = {
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = env_bool("CADUCEE_SECURE_COOKIES", BASE_URL.startswith("https://"))
+
+# Reverse proxy and HTTPS (docs/DEPLOY.md; docs/CONFIGURATION.md, "Reverse proxy and HTTPS").
+# Only peers in CADUCEE_TRUSTED_PROXIES have X-Forwarded-For/-Proto and the client
+# certificate headers honoured (caducee/core/client_address.py). An https base URL turns
+# on secure cookies, HSTS and the redirect to https; each can be set on its own.
+TRUSTED_PROXIES = parse_networks(env_str("CADUCEE_TRUSTED_PROXIES", ""))
+MIDDLEWARE = ["caducee.core.client_address.ProxyHeadersMiddleware", *MIDDLEWARE]
+_HTTPS = BASE_URL.startswith("https://")
+CSRF_TRUSTED_ORIGINS = [base_origin(BASE_URL)] if BASE_URL else []
+SESSION_COOKIE_SECURE = env_bool("CADUCEE_SECURE_COOKIES", _HTTPS)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = env_bool("CADUCEE_SSL_REDIRECT", _HTTPS)
+SECURE_REDIRECT_EXEMPT = [r"^(healthz|readyz|metrics)/?$"]  # probes that bypass the proxy
+SECURE_HSTS_SECONDS = env_int("CADUCEE_HSTS_SECONDS", 365 * 24 * 3600 if _HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("CADUCEE_HSTS_SUBDOMAINS", False)
+# End of reverse proxy and HTTPS settings.
+
 SESSION_COOKIE_AGE = env_int("CADUCEE_SESSION_MAX_AGE", 12 * 3600)
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True

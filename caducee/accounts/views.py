@@ -9,9 +9,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from caducee.accounts.email_changes import change_for_token, confirm_email_change
+from caducee.core.client_address import client_address
 from caducee.core.context import Context
 from caducee.core.errors import Invalid, NotFound
-from caducee.identity.views import client_ip
 
 
 def _dead(request: HttpRequest, reason: str) -> HttpResponse:
@@ -40,7 +40,7 @@ def email_change_confirm_view(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         ctx = Context(
             user=None,
-            ip=client_ip(request),
+            ip=client_address(request),
             channel="web",
             label=f"anonyme ({change.new_email})"[:254],
         )

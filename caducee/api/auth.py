@@ -8,10 +8,10 @@ from django.http import HttpRequest
 from ninja.security import APIKeyCookie, HttpBearer
 
 from caducee.api import tokens
+from caducee.core.client_address import client_address
 from caducee.core.context import Context
 from caducee.core.errors import Forbidden
 from caducee.identity import throttle
-from caducee.identity.views import client_ip
 from caducee.people.models import User
 
 
@@ -26,7 +26,7 @@ class Throttled(Exception):
 
 class BearerToken(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> User | None:
-        ip = client_ip(request)
+        ip = client_address(request)
         refusal = tokens.refusal_for(ip)
         if refusal is not None:
             raise Throttled(refusal)
@@ -54,4 +54,4 @@ class ConsoleSession(APIKeyCookie):
 
 def api_context(request: HttpRequest) -> Context:
     user = request.auth  # type: ignore[attr-defined]
-    return Context(user=user, ip=client_ip(request), channel="api")
+    return Context(user=user, ip=client_address(request), channel="api")

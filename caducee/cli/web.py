@@ -122,6 +122,9 @@ def _exec_gunicorn(http: str, workers: int, threads: int) -> int:
         "--name",
         "caducee-web",
         "--no-control-socket",  # one shared path per user would clash between instances
+        # gunicorn trusts no proxy header of its own: the platform alone decides, from
+        # CADUCEE_TRUSTED_PROXIES (caducee/core/client_address.py).
+        "--forwarded-allow-ips=",
         "caducee.wsgi:application",
     ]
     os.execv(sys.executable, argv)  # noqa: S606 - this interpreter, fixed arguments

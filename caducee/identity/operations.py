@@ -443,14 +443,25 @@ def _verify_totp(user: User, code: str) -> codes.Verdict:
 
 
 def complete_login(
-    ctx: Context, user: User, method: str, *, remember: bool = False, browser_label: str = ""
+    ctx: Context,
+    user: User,
+    method: str,
+    *,
+    remember: bool = False,
+    browser_label: str = "",
+    certificate: str = "",
 ) -> str | None:
-    """Record a successful login; with `remember`, returns the browser cookie value."""
+    """Record a successful login; with `remember`, returns the browser cookie value.
+
+    `certificate`: subject of the client certificate the trusted proxy verified, if any
+    (caducee/core/client_address.py), kept in the audit event.
+    """
     person = _as_person(ctx, user)
     cookie: str | None = None
+    detail = {"method": method} | ({"certificate": certificate} if certificate else {})
     with transaction.atomic():
         throttle.succeed(user.email)
-        record(person, "identity.login", target=user, detail={"method": method})
+        record(person, "identity.login", target=user, detail=detail)
         if remember:
             browser, cookie = browsers.create(user, browser_label, ctx.ip)
             record(

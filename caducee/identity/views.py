@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import time
 from typing import Any
 from urllib.parse import urlencode
@@ -19,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from caducee.accounts.access import access_account
 from caducee.accounts.models import Account
+from caducee.core.client_address import client_address, client_certificate, client_is_local
 from caducee.core.context import Context
 from caducee.core.errors import Forbidden, Invalid, NotFound
 from caducee.core.headers import no_store
@@ -46,26 +46,14 @@ SESSION_END = {
 }
 
 
-def client_ip(request: HttpRequest) -> str | None:
-    value = request.META.get("REMOTE_ADDR") or None
-    return str(value) if value else None
-
-
 def web_context(request: HttpRequest) -> Context:
     user = request.user if request.user.is_authenticated else None
-    return Context(user=user, ip=client_ip(request), channel="web")  # type: ignore[arg-type]
+    return Context(user=user, ip=client_address(request), channel="web")  # type: ignore[arg-type]
 
 
 def _anonymous_context(request: HttpRequest, email: str = "") -> Context:
     label = f"anonyme ({email})" if email else "anonyme"
-    return Context(user=None, ip=client_ip(request), channel="web", label=label[:254])
-
-
-def _is_loopback(request: HttpRequest) -> bool:
-    try:
-        return ipaddress.ip_address(request.META.get("REMOTE_ADDR", "")).is_loopback
-    except ValueError:
-        return False
+    return Context(user=None, ip=client_address(request), channel="web", label=label[:254])
 
 
 def _safe_next(request: HttpRequest, target: str) -> str:
@@ -246,12 +234,14 @@ def _finish(request: HttpRequest, user: User, method: str, *, remember: bool) ->
     )
     sessions.stamp(request.session, user)
     ctx = web_context(request)
+    certificate = client_certificate(request)
     cookie = ops.complete_login(
         ctx,
         user,
         method,
         remember=remember,
         browser_label=browsers.describe(request.headers.get("User-Agent", "")),
+        certificate=certificate.subject if certificate else "",
     )
     mailbox = default_mailbox(user)
     request.session[SESSION_KEY] = mailbox.pk if mailbox is not None else None
@@ -638,7 +628,7 @@ def second_factor_reset_view(request: HttpRequest, account_id: int) -> HttpRespo
 @no_store
 @require_http_methods(["GET", "POST"])
 def setup_view(request: HttpRequest, token: str) -> HttpResponse:
-    if not _is_loopback(request):
+    if not client_is_local(request):
         return render(
             request,
             "identity/link_invalid.html",

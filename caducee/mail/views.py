@@ -15,11 +15,11 @@ from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from caducee.accounts.models import Account
+from caducee.core.client_address import client_address
 from caducee.core.context import Context
 from caducee.core.errors import Invalid, NotFound
 from caducee.core.headers import no_store
 from caducee.identity.mailboxes import current_mailbox, openable
-from caducee.identity.views import client_ip
 from caducee.mail import addresses, mime, operations
 from caducee.mail.client_settings import submission_server
 from caducee.mail.models import AppPassword, Folder, Message, Space, SystemFolder
@@ -55,7 +55,7 @@ def mailbox_view(view: View) -> View:
 def _ctx(request: HttpRequest, mailbox: Account) -> Context:
     user = request.user
     assert isinstance(user, User)
-    return Context(user=user, acting_as=mailbox, ip=client_ip(request), channel="web")
+    return Context(user=user, acting_as=mailbox, ip=client_address(request), channel="web")
 
 
 def _space(space: str) -> str:
@@ -431,7 +431,7 @@ def autocomplete_view(request: HttpRequest) -> JsonResponse:
 def app_passwords_view(request: HttpRequest) -> HttpResponse:
     user = request.user
     assert isinstance(user, User)
-    ctx = Context(user=user, ip=client_ip(request), channel="web")
+    ctx = Context(user=user, ip=client_address(request), channel="web")
     created = ""
     if request.method == "POST":
         if request.POST.get("revoke", "").isdigit():

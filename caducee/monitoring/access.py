@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl, quote
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from caducee.identity.views import client_ip
+from caducee.core.client_address import client_address as client_ip
 from caducee.monitoring import metrics
 from caducee.monitoring.endpoints import PATHS as MONITORING_PATHS
 from caducee.monitoring.logs import ACCESS_LOGGER

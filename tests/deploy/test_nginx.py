@@ -1,0 +1,385 @@
+"""deploy/nginx: Debian's nginx runs the shipped site in front of `caducee web` (gunicorn),
+with a certificate made here, and a real browser logs in over https (HTTP/2)."""
+
+from __future__ import annotations
+
+import datetime
+import email
+import http.client
+import ipaddress
+import json
+import re
+import shutil
+import socket
+import ssl
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from tests.conftest import PASSWORD
+from tests.mail.instances import ROOT
+from tests.tasks.processes import caducee, django_code, migrated_home, start
+
+NGINX = "/usr/sbin/nginx"
+SITE = ROOT / "deploy" / "nginx" / "caducee.conf"
+CLIENT_CERTIFICATES = ROOT / "deploy" / "nginx" / "client-certificates.conf"
+EMAIL = "pierre.martin@ch-a.fr"
+CERTIFIED_EMAIL = "paul.durand@ch-a.fr"  # logs in with a client certificate
+CODE = re.compile(r"\b(\d{6})\b")
+
+
+def render(template: Path, values: dict[str, str]) -> str:
+    """The documented substitution (envsubst with the listed variables), nothing more."""
+    text = template.read_text(encoding="utf-8")
+    for name, value in values.items():
+        text = text.replace(f"${{{name}}}", value)
+    left = re.findall(r"\$\{CADUCEE_[A-Z_]+\}", _body(text))
+    assert left == [], f"variables sans valeur : {left}"
+    return text
+
+
+def _body(text: str) -> str:
+    """The configuration without its comments (which name the variables)."""
+    return "\n".join(line.split("#", 1)[0] for line in text.splitlines())
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_port(port: int, process: subprocess.Popen[str], seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.communicate()[0]
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError(f"port {port} still closed after {seconds} s")
+
+
+def _name(common_name: str) -> x509.Name:
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+
+
+def certificate(
+    folder: Path, name: str, common_name: str, issuer: tuple[x509.Certificate, Any] | None = None
+) -> tuple[x509.Certificate, Any]:
+    """A certificate and its key as PEM files NAME.pem / NAME.key (self-signed or issued)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.datetime.now(datetime.UTC)
+    signer_cert, signer_key = issuer if issuer else (None, key)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(_name(common_name))
+        .issuer_name(signer_cert.subject if signer_cert else _name(common_name))
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=issuer is None, path_length=None), critical=True)
+    )
+    if common_name == "localhost":
+        names = [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+        builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
+    cert = builder.sign(signer_key, hashes.SHA256())
+    (folder / f"{name}.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (folder / f"{name}.key").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert, key
+
+
+@dataclass
+class Platform:
+    home: Path
+    https: int
+    http: int
+    base_url: str
+    folder: Path
+
+
+def _main_conf(folder: Path, site: Path) -> Path:
+    """What Debian's /etc/nginx/nginx.conf does around a site, in a folder of this test."""
+    conf = folder / "nginx.conf"
+    temp = folder / "temp"
+    temp.mkdir()
+    conf.write_text(
+        f"""user root root;
+daemon off;
+worker_processes 1;
+pid {folder}/nginx.pid;
+error_log {folder}/error.log;
+events {{ worker_connections 64; }}
+http {{
+    include /etc/nginx/mime.types;
+    access_log {folder}/access.log;
+    client_body_temp_path {temp}/body;
+    proxy_temp_path {temp}/proxy;
+    fastcgi_temp_path {temp}/fastcgi;
+    uwsgi_temp_path {temp}/uwsgi;
+    scgi_temp_path {temp}/scgi;
+    include {site};
+}}
+""",
+        encoding="utf-8",
+    )
+    return conf
+
+
+def _start_nginx(folder: Path, values: dict[str, str]) -> subprocess.Popen[str]:
+    site = folder / "caducee.site"
+    site.write_text(render(SITE, values), encoding="utf-8")
+    conf = _main_conf(folder, site)
+    checked = subprocess.run(  # noqa: S603 - Debian's nginx, our files
+        [NGINX, "-t", "-p", str(folder), "-c", str(conf)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stderr
+    return subprocess.Popen(  # noqa: S603
+        [NGINX, "-p", str(folder), "-c", str(conf)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def _stop(process: subprocess.Popen[str]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    # Never skipped: `make test` installs nginx first (`make nginx`), as CI does.
+    assert Path(NGINX).exists(), (
+        "nginx manque : lancez « make nginx » (root) ou apt-get install nginx"
+    )
+    folder = tmp_path_factory.mktemp("nginx")
+    home = migrated_home(folder, "caducee_proxy_nginx")
+    django_code(
+        home,
+        "from tests import factories\n"
+        "from caducee.accounts.operations import mark_finalised\n"
+        "structure = factories.make_structure(domain='ch-a.fr')\n"
+        f"for email in ({EMAIL!r}, {CERTIFIED_EMAIL!r}):\n"
+        "    account = factories.make_account(structure, 'PER', email=email)\n"
+        f"    account.user.set_password({PASSWORD!r}); account.user.save()\n"
+        "    mark_finalised(account)",
+    )
+    certificate(folder, "server", "localhost")
+    static = folder / "static"
+    static.mkdir()
+    (static / "proof.txt").write_text("servi par nginx", encoding="utf-8")
+    snippets = folder / "caducee.d"
+    snippets.mkdir()
+    web_port, https, http_port = free_port(), free_port(), free_port()
+    base_url = f"https://localhost:{https}"
+    values = {
+        "CADUCEE_BASE_URL": base_url,
+        "CADUCEE_NGINX_SERVER_NAME": "localhost",
+        "CADUCEE_NGINX_HTTPS_LISTEN": f"127.0.0.1:{https}",
+        "CADUCEE_NGINX_HTTP_LISTEN": f"127.0.0.1:{http_port}",
+        "CADUCEE_NGINX_TLS_CERT": str(folder / "server.pem"),
+        "CADUCEE_NGINX_TLS_KEY": str(folder / "server.key"),
+        "CADUCEE_NGINX_UPSTREAM": f"127.0.0.1:{web_port}",
+        "CADUCEE_NGINX_STATIC_ROOT": str(static),
+        "CADUCEE_NGINX_SNIPPETS": str(snippets),
+    }
+    # Optional client-certificate verification, enabled as docs/DEPLOY.md says.
+    ca = certificate(folder, "client-ca", "Autorité de test")
+    certificate(folder, "paul", "Paul Durand", ca)
+    certificate(folder, "stranger", "Inconnu")  # self-signed: no trusted issuer
+    values["CADUCEE_NGINX_CLIENT_CA"] = str(folder / "client-ca.pem")
+    (snippets / "client-certificates.conf").write_text(
+        render(CLIENT_CERTIFICATES, values), encoding="utf-8"
+    )
+    web = start(
+        home,
+        "web",
+        "--http",
+        f"127.0.0.1:{web_port}",
+        "--workers",
+        "1",
+        CADUCEE_BASE_URL=base_url,
+        CADUCEE_ALLOWED_HOSTS="localhost",
+        CADUCEE_TRUSTED_PROXIES="127.0.0.1",
+    )
+    nginx = _start_nginx(folder, values)
+    try:
+        wait_port(web_port, web)
+        wait_port(https, nginx)
+        yield Platform(home, https, http_port, base_url, folder)
+    finally:
+        _stop(nginx)
+        _stop(web)
+
+
+def _connection(platform: Platform, client: str | None = None) -> http.client.HTTPSConnection:
+    """A TLS client that trusts the test's server certificate (and presents CLIENT's)."""
+    folder = platform.folder
+    context = ssl.create_default_context(cafile=folder / "server.pem")
+    if client:
+        context.load_cert_chain(folder / f"{client}.pem", folder / f"{client}.key")
+    return http.client.HTTPSConnection("localhost", platform.https, context=context, timeout=30)
+
+
+def _get(platform: Platform, path: str, client: str | None = None) -> http.client.HTTPResponse:
+    connection = _connection(platform, client)
+    connection.request("GET", path)
+    return connection.getresponse()
+
+
+def test_plain_http_is_sent_to_the_public_https_address(platform: Platform) -> None:
+    connection = http.client.HTTPConnection("127.0.0.1", platform.http, timeout=30)
+    connection.request("GET", "/connexion/?a=1", headers={"Host": "localhost"})
+    response = connection.getresponse()
+    assert response.status == 301
+    assert response.getheader("Location") == f"{platform.base_url}/connexion/?a=1"
+
+
+def test_static_files_come_from_disk_or_the_platform(platform: Platform) -> None:
+    from_disk = _get(platform, "/static/proof.txt")
+    assert from_disk.status == 200 and from_disk.read().decode() == "servi par nginx"
+    from_platform = _get(platform, "/static/caducee/console.css")
+    assert from_platform.status == 200 and from_platform.read()
+
+
+def test_a_body_above_the_platform_limit_is_refused_by_nginx(platform: Platform) -> None:
+    context = ssl.create_default_context(cafile=platform.folder / "server.pem")
+    connection = http.client.HTTPSConnection(
+        "localhost", platform.https, context=context, timeout=30
+    )
+    connection.putrequest("POST", "/connexion/")
+    connection.putheader("Content-Length", str(41 * 1024 * 1024))
+    connection.endheaders()
+    assert connection.getresponse().status == 413
+
+
+def test_client_certificates_are_verified_by_nginx(platform: Platform) -> None:
+    assert _get(platform, "/connexion/").status == 200  # optional: no certificate is fine
+    assert _get(platform, "/connexion/", client="paul").status == 200
+    assert _get(platform, "/connexion/", client="stranger").status == 400
+
+
+def _login_code(home: Path) -> str:
+    done = caducee(home, "worker", "--batch", "--no-delivery")  # sends the code's email
+    assert done.returncode == 0, done.stdout + done.stderr
+    for path in sorted((home / "outbox").glob("*"), key=lambda p: p.stat().st_mtime, reverse=True):
+        for part in email.message_from_bytes(path.read_bytes()).walk():
+            if part.get_content_type() == "text/plain":
+                found = CODE.search(part.get_payload(decode=True).decode())
+                if found:
+                    return found.group(1)
+    raise AssertionError("aucun code de connexion dans la boîte d'envoi")
+
+
+def _browser_login(page: Any, platform: Platform, email: str) -> None:
+    page.goto(f"{platform.base_url}/connexion/")
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    assert page.url == f"{platform.base_url}/connexion/code/", page.content()
+    page.fill("#code", _login_code(platform.home))
+    with page.expect_navigation():
+        page.click("#code-submit")
+    assert not page.url.startswith(f"{platform.base_url}/connexion/"), page.content()
+
+
+def _last_login_detail(home: Path) -> Any:
+    out = django_code(
+        home,
+        "import json; from caducee.audit.models import AuditEvent\n"
+        "print(json.dumps(AuditEvent.objects.filter(action='identity.login').latest('seq').detail))",
+    )
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def test_a_browser_logs_in_over_https_through_nginx(platform: Platform, browser: Any) -> None:
+    context = browser.new_context(locale="fr-FR", ignore_https_errors=True)
+    context.set_default_timeout(30_000)
+    page = context.new_page()
+    try:
+        page.goto(f"{platform.base_url}/connexion/")
+        protocol = page.evaluate("performance.getEntriesByType('navigation')[0].nextHopProtocol")
+        assert protocol == "h2"
+        _browser_login(page, platform, EMAIL)
+        cookies = {c["name"]: c for c in context.cookies()}
+        assert cookies["sessionid"]["secure"] and cookies["csrftoken"]["secure"]
+    finally:
+        context.close()
+    assert _last_login_detail(platform.home) == {"method": "email"}
+
+
+def test_a_verified_client_certificate_reaches_the_platform(
+    platform: Platform, browser: Any
+) -> None:
+    folder = platform.folder
+    context = browser.new_context(
+        locale="fr-FR",
+        ignore_https_errors=True,
+        client_certificates=[
+            {
+                "origin": platform.base_url,
+                "certPath": str(folder / "paul.pem"),
+                "keyPath": str(folder / "paul.key"),
+            }
+        ],
+    )
+    context.set_default_timeout(30_000)
+    try:
+        _browser_login(context.new_page(), platform, CERTIFIED_EMAIL)
+    finally:
+        context.close()
+    assert _last_login_detail(platform.home) == {"method": "email", "certificate": "CN=Paul Durand"}
+
+
+def _documented_variables(template: Path) -> list[str]:
+    """The variables of the `envsubst '…'` command in the template's header comment."""
+    header = "\n".join(line for line in template.read_text().splitlines() if line.startswith("#"))
+    quoted = re.search(r"envsubst '([^']*)'", header)
+    assert quoted is not None
+    return re.findall(r"\$\{(CADUCEE_[A-Z_]+)\}", quoted.group(1))
+
+
+def test_the_documented_envsubst_names_every_variable_of_the_site() -> None:
+    documented = _documented_variables(SITE)
+    used = set(re.findall(r"\$\{(CADUCEE_[A-Z_]+)\}", _body(SITE.read_text())))
+    assert set(documented) == used
+    values = {name: f"/valeur/{name.lower()}" for name in documented}
+    envsubst = shutil.which("envsubst")
+    if envsubst is not None:  # gettext-base, on most Debian machines
+        done = subprocess.run(  # noqa: S603
+            [envsubst, " ".join(f"${{{name}}}" for name in documented)],
+            input=SITE.read_text(),
+            env=values,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        )
+        assert done.stdout == render(SITE, values)
