@@ -248,9 +248,6 @@ EXPORT_RETENTION_DAYS = env_int("CADUCEE_EXPORT_RETENTION_DAYS", 7)
 # this long is run again, at most IMPORT_MAX_RUNS times in all.
 IMPORT_STALE_SECONDS = env_int("CADUCEE_IMPORT_STALE_SECONDS", 120)
 IMPORT_MAX_RUNS = env_int("CADUCEE_IMPORT_MAX_RUNS", 3)
-# Uploaded files kept in the default storage (imports) hold personal data: owner only.
-FILE_UPLOAD_PERMISSIONS = 0o600
-FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 # Messaging (docs/MESSAGING.md, section Configuration).
 MAIL_ROOT = mail_root(env_str("CADUCEE_MAIL_ROOT"), HOME)  # docs/STORAGE.md

@@ -41,14 +41,23 @@ def _fail(message: str) -> ConfigError:
     return ConfigError(f"CADUCEE_STORAGE_URL : {message}")
 
 
+# Documents, import uploads and exports hold personal and health data: owner only (the
+# static files, served by nginx, live in another storage and keep the usual modes).
+PRIVATE_FILES: dict[str, Any] = {
+    "file_permissions_mode": 0o600,
+    "directory_permissions_mode": 0o700,
+}
+
+
 def default_storage_settings(url: str) -> dict[str, Any]:
     """The STORAGES["default"] entry for CADUCEE_STORAGE_URL."""
     url = url.strip()
     if not url:
-        return {"BACKEND": FILESYSTEM_BACKEND}
+        return {"BACKEND": FILESYSTEM_BACKEND, "OPTIONS": dict(PRIVATE_FILES)}
     parts = urlsplit(url)
     if parts.scheme == "file":
-        return {"BACKEND": FILESYSTEM_BACKEND, "OPTIONS": {"location": _file_location(url)}}
+        options = {**PRIVATE_FILES, "location": _file_location(url)}
+        return {"BACKEND": FILESYSTEM_BACKEND, "OPTIONS": options}
     if parts.scheme == "s3":
         return {"BACKEND": S3_BACKEND, "OPTIONS": _s3_options(url)}
     raise _fail(

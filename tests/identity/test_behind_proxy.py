@@ -120,7 +120,9 @@ def _settings_with(tmp_path: Path, **env: str) -> dict[str, Any]:
         "import json, caducee.settings as s; print(json.dumps({k: getattr(s, k) for k in "
         "('CSRF_TRUSTED_ORIGINS', 'SESSION_COOKIE_SECURE', 'CSRF_COOKIE_SECURE', "
         "'SECURE_SSL_REDIRECT', 'SECURE_HSTS_SECONDS')} | "
-        "{'proxies': [str(n) for n in s.TRUSTED_PROXIES], 'first': s.MIDDLEWARE[0]}))"
+        "{'proxies': [str(n) for n in s.TRUSTED_PROXIES], "
+        # first after the monitoring probes and access log, which read no scheme
+        "'first': next(m for m in s.MIDDLEWARE if 'monitoring' not in m)}))"
     )
     keep = {k: v for k, v in os.environ.items() if not k.startswith("CADUCEE_")}
     result = subprocess.run(  # noqa: S603 - this interpreter, fixed code

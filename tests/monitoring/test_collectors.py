@@ -89,7 +89,7 @@ def test_imports_by_state(client: Client, metrics_token: str, structure_a: Struc
             structure=structure_a,
             actor_label="x",
             file_name="f.csv",
-            file_path="",
+            stored_name="",
             status=status,
         )
     text = scrape(client)

@@ -23,14 +23,21 @@ def _no_storage_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_empty_is_files_under_media_root() -> None:
-    assert default_storage_settings("") == {"BACKEND": FILESYSTEM_BACKEND}
+    assert default_storage_settings("") == {
+        "BACKEND": FILESYSTEM_BACKEND,
+        "OPTIONS": {"file_permissions_mode": 0o600, "directory_permissions_mode": 0o700},
+    }
 
 
 def test_file_url_is_another_folder() -> None:
     entry = default_storage_settings("file:///srv/caducee/fichiers")
     assert entry == {
         "BACKEND": FILESYSTEM_BACKEND,
-        "OPTIONS": {"location": "/srv/caducee/fichiers"},
+        "OPTIONS": {
+            "file_permissions_mode": 0o600,
+            "directory_permissions_mode": 0o700,
+            "location": "/srv/caducee/fichiers",
+        },
     }
 
 

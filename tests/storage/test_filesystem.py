@@ -7,16 +7,18 @@ from pathlib import Path
 
 from django.core.files.base import ContentFile
 
+from caducee.storage.config import PRIVATE_FILES
 from caducee.storage.filesystem import DurableFileSystemStorage
 
 
 def test_saves_complete_files_and_leaves_no_temporary(tmp_path: Path) -> None:
-    storage = DurableFileSystemStorage(location=tmp_path)
+    storage = DurableFileSystemStorage(location=tmp_path, **PRIVATE_FILES)
     name = storage.save("coordination/1/2/doc.pdf", ContentFile(b"%PDF contenu"))
     assert name == "coordination/1/2/doc.pdf"
     assert (tmp_path / name).read_bytes() == b"%PDF contenu"
     assert [p.name for p in (tmp_path / "coordination/1/2").iterdir()] == ["doc.pdf"]
-    assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o644  # FILE_UPLOAD_PERMISSIONS
+    assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o600  # owner only (PRIVATE_FILES)
+    assert stat.S_IMODE((tmp_path / "coordination/1/2").stat().st_mode) == 0o700
 
 
 def test_never_overwrites_an_existing_file(tmp_path: Path) -> None:
