@@ -79,14 +79,12 @@ def classify(exc: BaseException) -> str:
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _answer in exc.recipients.values()]
         return "permanent" if codes and min(codes) >= 500 else "transient"
-    if isinstance(exc, smtplib.SMTPServerDisconnected | OSError):
-        return "connection"  # refused, reset, timeout (socket.timeout is an OSError)
-    if isinstance(exc, smtplib.SMTPResponseException):
+    if isinstance(exc, smtplib.SMTPResponseException):  # (SMTPException is an OSError)
         if exc.smtp_code == 421:
             return "connection"
         return "permanent" if exc.smtp_code >= 500 else "transient"
-    if isinstance(exc, smtplib.SMTPException):
-        return "connection"
+    if isinstance(exc, OSError):
+        return "connection"  # refused, reset, timeout, disconnected
     return "permanent"  # the message itself cannot be sent (bad header, encoding…)
 
 
