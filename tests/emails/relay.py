@@ -1,7 +1,7 @@
-"""A loopback relay that refuses some recipients, for the transient / permanent cases.
-
-`refuse…@` gets 550 (permanent), `busy…@` gets 451 (transient) at RCPT; every other
-message is kept, as tests/smtp_sink.py does.
+"""Loopback relays (test support): one that refuses some recipients, for the transient /
+permanent cases (`refuse…@` gets 550, `busy…@` gets 451 at RCPT), and one on a port
+chosen beforehand, for a relay that comes back where the platform expects it. Both keep
+every message they accept, as tests/smtp_sink.py does.
 """
 
 from __future__ import annotations
@@ -9,7 +9,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
+from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from tests.smtp_sink import Received, _Collector, _LoopbackController
@@ -27,12 +29,20 @@ class _Picky(_Collector):
         return "250 OK"
 
 
+class _OnPort(Controller):
+    def __init__(self, handler: Any, port: int) -> None:
+        super().__init__(handler, hostname="127.0.0.1", port=port, ready_timeout=10.0)
+
+
 class PickyRelay:
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0, *, picky: bool = True) -> None:
         self._lock = threading.Lock()
         self.received: list[Received] = []
-        self._controller = _LoopbackController(_Picky(self))  # type: ignore[arg-type]
-        self.port = self._controller.port
+        handler = _Picky(self) if picky else _Collector(self)  # type: ignore[arg-type]
+        self._controller: Controller = (
+            _OnPort(handler, port) if port else _LoopbackController(handler)
+        )
+        self.port = port or self._controller.port  # type: ignore[attr-defined]
 
     def add(self, received: Received) -> None:
         with self._lock:
@@ -44,8 +54,8 @@ class PickyRelay:
 
 
 @contextmanager
-def picky_relay() -> Iterator[PickyRelay]:
-    relay = PickyRelay()
+def picky_relay(port: int = 0, *, picky: bool = True) -> Iterator[PickyRelay]:
+    relay = PickyRelay(port, picky=picky)
     relay._controller.start()
     try:
         yield relay
