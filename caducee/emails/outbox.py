@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -73,9 +73,19 @@ def queue_email(
     key: str = "",
     using: str = DEFAULT_DB_ALIAS,
 ) -> OutgoingEmail:
-    """Write one email's row now; its task is enqueued when the transaction commits."""
+    """Write one email's row now; its task is enqueued when the transaction commits.
+
+    With a caller's `key` already in the outbox, nothing is written: that email is queued
+    (or sent) already, and the duplicate never fails the caller's transaction."""
     row = new_row(to, template, render(template, context), queue=queue, key=key)
-    row.save(using=using)
+    if key:
+        try:
+            with transaction.atomic(using=using):
+                row.save(using=using)
+        except IntegrityError:
+            return OutgoingEmail.objects.using(using).get(key=key)
+    else:
+        row.save(using=using)
     _after_commit([row.pk], queue, using)
     return row
 

@@ -47,6 +47,16 @@ def test_it_writes_the_rendered_email_and_enqueues_it_on_commit(
     assert task_ids() == [[row.pk]]
 
 
+def test_a_callers_key_queues_its_email_once(
+    django_capture_on_commit_callbacks: Capture,
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        first = queue_email("x@example.org", "lockout", {"minutes": 15}, key="lockout-42")
+        again = queue_email("x@example.org", "lockout", {"minutes": 15}, key="lockout-42")
+    assert again.pk == first.pk and OutgoingEmail.objects.count() == 1
+    assert task_ids() == [[first.pk]]
+
+
 def test_it_batches_a_transactions_emails_into_tasks_of_200(
     committed: Callable[..., list[OutgoingEmail]],
 ) -> None:
