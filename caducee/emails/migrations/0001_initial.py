@@ -4,38 +4,59 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='OutgoingEmail',
+            name="OutgoingEmail",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=100, unique=True, verbose_name="clé d'idempotence")),
-                ('template', models.CharField(max_length=100, verbose_name='modèle')),
-                ('recipient', models.CharField(max_length=254, verbose_name='destinataire')),
-                ('subject', models.CharField(max_length=998, verbose_name='objet')),
-                ('text', models.TextField(verbose_name='texte')),
-                ('html', models.TextField(blank=True, verbose_name='HTML')),
-                ('queue', models.CharField(max_length=32, verbose_name='file')),
-                ('priority', models.SmallIntegerField(default=0, verbose_name='priorité')),
-                ('status', models.CharField(choices=[('pending', 'en attente'), ('sent', 'envoyé'), ('failed', 'échec')], default='pending', max_length=10, verbose_name='état')),
-                ('attempts', models.PositiveIntegerField(default=0, verbose_name='tentatives')),
-                ('next_attempt_at', models.DateTimeField(verbose_name='prochaine tentative')),
-                ('claim_token', models.CharField(blank=True, default='', max_length=32)),
-                ('claimed_until', models.DateTimeField(blank=True, null=True)),
-                ('last_error', models.TextField(blank=True, verbose_name='dernière erreur')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='créé le')),
-                ('sent_at', models.DateTimeField(blank=True, null=True, verbose_name='envoyé le')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "key",
+                    models.CharField(max_length=100, unique=True, verbose_name="clé d'idempotence"),
+                ),
+                ("template", models.CharField(max_length=100, verbose_name="modèle")),
+                ("recipient", models.CharField(max_length=254, verbose_name="destinataire")),
+                ("subject", models.CharField(max_length=998, verbose_name="objet")),
+                ("text", models.TextField(verbose_name="texte")),
+                ("html", models.TextField(blank=True, verbose_name="HTML")),
+                ("queue", models.CharField(max_length=32, verbose_name="file")),
+                ("priority", models.SmallIntegerField(default=0, verbose_name="priorité")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "en attente"),
+                            ("sent", "envoyé"),
+                            ("failed", "échec"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                        verbose_name="état",
+                    ),
+                ),
+                ("attempts", models.PositiveIntegerField(default=0, verbose_name="tentatives")),
+                ("next_attempt_at", models.DateTimeField(verbose_name="prochaine tentative")),
+                ("claim_token", models.CharField(blank=True, default="", max_length=32)),
+                ("claimed_until", models.DateTimeField(blank=True, null=True)),
+                ("last_error", models.TextField(blank=True, verbose_name="dernière erreur")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="créé le")),
+                ("sent_at", models.DateTimeField(blank=True, null=True, verbose_name="envoyé le")),
             ],
             options={
-                'verbose_name': 'email sortant',
-                'verbose_name_plural': 'emails sortants',
-                'indexes': [models.Index(fields=['status', 'next_attempt_at'], name='emails_status_next'), models.Index(fields=['status', 'sent_at'], name='emails_status_sent')],
+                "verbose_name": "email sortant",
+                "verbose_name_plural": "emails sortants",
+                "indexes": [
+                    models.Index(fields=["status", "next_attempt_at"], name="emails_status_next"),
+                    models.Index(fields=["status", "sent_at"], name="emails_status_sent"),
+                ],
             },
         ),
     ]
