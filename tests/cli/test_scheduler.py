@@ -22,7 +22,8 @@ from tests.databases import fresh_database_url
 from tests.mail.instances import ROOT, peer_env
 from tests.scheduler.test_runner import only  # noqa: F401
 
-PURGES = {"purge_sessions", "purge_identity", "purge_mail_queue"}
+# The jobs that run without any setting (the outbox registers two of them).
+PURGES = {"purge_sessions", "purge_identity", "purge_mail_queue", "emails_sweep", "emails_purge"}
 
 
 def _database_url(home: Path) -> str:
