@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "caducee.api",
     "caducee.scheduler",
     "caducee.tasks",
+    "caducee.emails",
     "django_tasks",
     "django_tasks_db",
     "ninja",  # serves the API docs' Swagger UI from the platform, not a CDN (CSP)
@@ -179,6 +180,7 @@ EMAIL_USE_SSL = env_bool("CADUCEE_EMAIL_SSL", False)
 EMAIL_TIMEOUT = env_int("CADUCEE_EMAIL_TIMEOUT", 30)
 DEFAULT_FROM_EMAIL = env_str("CADUCEE_EMAIL_FROM", "Caducée <ne-pas-repondre@caducee.localhost>")
 EMAIL_FILE_PATH = HOME / "outbox"
+EMAIL_KEEP_DAYS = env_int("CADUCEE_EMAIL_KEEP_DAYS", 30)  # sent outbox rows, then purged
 EMAIL_BACKEND = (
     "django.core.mail.backends.smtp.EmailBackend"
     if EMAIL_HOST

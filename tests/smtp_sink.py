@@ -79,8 +79,9 @@ class SmtpSink:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._messages: list[Received] = []
-        # Called at each poll of `wait_for`: conftest runs the ready background tasks
-        # (platform emails are tasks), as a worker would.
+        # Called at each poll of `wait_for` and before `messages`, `count` and `to` answer:
+        # conftest runs the ready background tasks (platform emails are tasks), as a worker
+        # would, so what a test reads is what the sink holds once the queue caught up.
         self.before_wait: Callable[[], object] | None = None
         self._controller = _LoopbackController(_Collector(self))
         self.host = "127.0.0.1"
@@ -96,12 +97,21 @@ class SmtpSink:
         with self._lock:
             self._messages.append(received)
 
-    @property
-    def messages(self) -> list[Received]:
+    def _catch_up(self) -> None:
+        if self.before_wait is not None:
+            self.before_wait()
+
+    def _received(self) -> list[Received]:
         with self._lock:
             return list(self._messages)
 
+    @property
+    def messages(self) -> list[Received]:
+        self._catch_up()
+        return self._received()
+
     def count(self) -> int:
+        self._catch_up()
         with self._lock:
             return len(self._messages)
 
@@ -125,9 +135,8 @@ class SmtpSink:
         address = address.lower()
         deadline = time.monotonic() + timeout
         while True:
-            if self.before_wait is not None:
-                self.before_wait()
-            for received in self.messages[since:]:
+            self._catch_up()
+            for received in self._received()[since:]:
                 if address in received.recipients and (match is None or match(received)):
                     return received
             if time.monotonic() > deadline:

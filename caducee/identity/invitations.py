@@ -10,18 +10,17 @@ from caducee.audit.log import record
 from caducee.core.context import Context
 from caducee.core.email import send_on_commit
 from caducee.identity import links
-from caducee.identity.mailer import send_in_background_on_commit
 from caducee.identity.models import LinkPurpose
 
 
-def send_invitation(ctx: Context, account: Account, *, background: bool = False) -> None:
+def send_invitation(ctx: Context, account: Account) -> None:
     """Issue a fresh single-use finalisation link (older ones stop working), email it on commit.
 
     The audit event names who issued it (the context's person) and the account's structure;
     the finalisation event quotes it (identity.operations._link_issuer).
 
-    Must run inside the caller's transaction; permission is the caller's business. With
-    `background`, the email leaves from another thread (see identity/mailer.py).
+    Must run inside the caller's transaction; permission is the caller's business. The
+    email is a background task (caducee/emails/), queued with the transaction.
     """
     if account.user is None:
         return
@@ -29,10 +28,7 @@ def send_invitation(ctx: Context, account: Account, *, background: bool = False)
     token = links.issue(LinkPurpose.FINALISE, account.user, days=days)
     url = links.base_url() + reverse("identity:finalise", args=[token])
     context = {"account": account, "structure": account.structure, "url": url, "days": days}
-    if background:
-        send_in_background_on_commit(account.email, "finalisation", context)
-    else:
-        send_on_commit(account.email, "finalisation", context)
+    send_on_commit(account.email, "finalisation", context)
     record(
         ctx,
         "identity.invitation_sent",

@@ -28,13 +28,13 @@ from caducee.core.errors import Forbidden, Invalid, NotFound, Problem
 from caducee.identity import browsers, cgu, codes, links, secret_box, throttle, totp
 from caducee.identity.invitations import send_invitation
 from caducee.identity.mailboxes import may_open
-from caducee.identity.mailer import send_in_background_on_commit
 from caducee.identity.models import ActionLink, LinkPurpose, Reminder, Security, TrustedBrowser
 from caducee.identity.revocation import revoke_access
 from caducee.monitoring import metrics
 from caducee.people.models import User
 from caducee.structures.access import admin_scope, require_admin
 from caducee.structures.models import Structure
+from caducee.tasks.queues import URGENT
 
 # The account fields a person may check and correct on the finalisation page; their rules
 # come from the field table (accounts/fields.py) through clean_account.
@@ -413,6 +413,7 @@ def send_login_code(ctx: Context, user: User) -> None:
                 "minutes": settings.LOGIN_CODE_MINUTES,
                 "ip": ctx.ip or "",
             },
+            queue=URGENT,  # within seconds, never behind an import's emails
         )
         record(_as_person(ctx, user), "identity.code_sent", target=user)
 
@@ -634,16 +635,14 @@ def request_password_reset(ctx: Context, email: str) -> None:
         ).exists():
             return  # one email a minute at most
         if account is not None and account.state == AccountState.PREREGISTERED:
-            send_invitation(ctx, account, background=True)
+            send_invitation(ctx, account)
             return
         if account is not None and account.state == AccountState.DEACTIVATED:
             return
         minutes = int(settings.RESET_LINK_MINUTES)
         token = links.issue(LinkPurpose.RESET, user, lifetime=timedelta(minutes=minutes))
         url = links.base_url() + reverse("identity:reset", args=[token])
-        send_in_background_on_commit(
-            user.email, "password_reset", {"user": user, "url": url, "minutes": minutes}
-        )
+        send_on_commit(user.email, "password_reset", {"user": user, "url": url, "minutes": minutes})
 
 
 def reset_password(ctx: Context, token: str, password: str, confirm: str) -> User:

@@ -181,8 +181,8 @@ def _notify_receipt(mailbox: Account) -> None:
         "account"
     )
     for link in links:
-        # Best effort: the messages are stored (committed) when this runs; a relay outage
-        # must never turn them into a 4xx that makes every sender retry (duplicates).
+        # A background task: the messages are stored (committed) whatever the relay does;
+        # an outage must never turn them into a 4xx that makes every sender retry.
         send_on_commit(
             link.account.email,
             "mail_received",
@@ -191,7 +191,6 @@ def _notify_receipt(mailbox: Account) -> None:
                 "mailbox_name": mailbox.display_name,
                 "url": f"{base_url()}/messagerie/",
             },
-            best_effort=True,
         )
 
 

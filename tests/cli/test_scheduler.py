@@ -22,7 +22,15 @@ from tests.databases import fresh_database_url
 from tests.mail.instances import ROOT, peer_env
 from tests.scheduler.test_runner import only  # noqa: F401
 
-PURGES = {"purge_sessions", "purge_identity", "purge_mail_queue", "exports_purge"}
+# Jobs that run without any setting (the outbox and the exports register theirs).
+PURGES = {
+    "purge_sessions",
+    "purge_identity",
+    "purge_mail_queue",
+    "exports_purge",
+    "emails_sweep",
+    "emails_purge",
+}
 
 
 def _database_url(home: Path) -> str:

@@ -13,11 +13,13 @@ SCRIPT = """
 import json, django
 from django.conf import settings
 django.setup()
-from caducee.core.email import build_email
+from caducee.emails.outbox import new_row, render
+from caducee.emails.sending import build
 from caducee.accounts.models import Account
 sent = 0
 if settings.EMAIL_BACKEND.endswith("filebased.EmailBackend"):
-    message = build_email("x@example.org", "login_code", {"code": "123456", "minutes": 10})
+    rendered = render("login_code", {"code": "123456", "minutes": 10})
+    message = build(new_row("x@example.org", "login_code", rendered))
     sent = message.send()
 print(json.dumps({
     "backend": settings.EMAIL_BACKEND, "host": settings.EMAIL_HOST, "port": settings.EMAIL_PORT,

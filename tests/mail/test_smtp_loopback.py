@@ -11,9 +11,11 @@ import pytest
 
 from caducee.accounts.models import Account
 from caducee.core.context import cli_context
+from caducee.emails.models import EmailStatus, OutgoingEmail
 from caducee.mail import delivery, operations, smtp_server, store
 from caducee.mail.models import Message, Outbound
 from tests.mail.conftest import Pki, free_port, user_of
+from tests.task_queue import run_ready_tasks
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -167,15 +169,28 @@ def test_an_org_mailbox_receiving_by_smtp_notifies_its_connection_accounts(
 
 
 def test_a_failing_org_notification_never_turns_stored_mail_into_a_4xx(
-    inbound: int, pki: Pki, settings: Any, martine: Account, secretariat: Account
+    inbound: int,
+    pki: Pki,
+    settings: Any,
+    martine: Account,
+    secretariat: Account,
+    smtp_sink: Any,
 ) -> None:
-    """The relay is down: the message is stored and the sender gets 250, not 451."""
+    """The relay is down: the message is stored and the sender gets 250, not 451; the
+    notice waits in the outbox and leaves, once, when the relay is back."""
     settings.EMAIL_PORT = free_port()  # nothing listens there: connection refused
+    settings.TASK_RETRY_SECONDS = 1
     with smtplib.SMTP("127.0.0.1", inbound, timeout=10) as client:
         client.starttls(context=pki.client())
         refused = client.sendmail("dr@medimail.mssante.fr", ["secretariat@ch-a.mssante.fr"], RAW)
     assert refused == {}
     assert Message.objects.filter(mailbox=secretariat, folder="inbox").count() == 1
+    run_ready_tasks()  # the notice's first attempt meets the closed port
+    notice = OutgoingEmail.objects.get(recipient=martine.email)
+    assert notice.status == EmailStatus.PENDING and "ConnectionRefused" in notice.last_error
+    settings.EMAIL_PORT = smtp_sink.port
+    smtp_sink.wait_for(martine.email)
+    assert len(smtp_sink.to(martine.email)) == 1
 
 
 def test_submission_refuses_a_spoofed_from_header(submission: int, martine: Account) -> None:

@@ -9,6 +9,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from caducee.console.access import console_view, require_operator
+from caducee.emails.report import summary
 from caducee.scheduler.lease import current
 from caducee.scheduler.models import JobState
 from caducee.scheduler.registry import jobs
@@ -26,5 +27,5 @@ def scheduler_jobs(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "console/scheduler/jobs.html",
-        {"rows": rows, "lease": lease if live else None},
+        {"rows": rows, "lease": lease if live else None, "emails": summary()},
     )
