@@ -2,8 +2,8 @@
 
 Database backend: django-tasks-db's own worker (claims with SELECT … FOR UPDATE SKIP
 LOCKED on PostgreSQL, an exclusive transaction on SQLite), so two workers never run the
-same task. Redis backend: an RQ worker (no fork: tasks run in the worker process, which
-keeps one database connection) that also runs RQ's scheduler for retries due later.
+same task. Redis backend: an RQ worker loop in this thread (caducee/tasks/rq_loop.py), which also
+moves the retries that fell due from RQ's scheduled registry to their queue.
 """
 
 from __future__ import annotations
@@ -44,32 +44,13 @@ def _db_worker(queues: Iterable[str], *, interval: float, batch: bool, name: str
     )
 
 
-def _rq_worker(queues: Iterable[str], *, name: str) -> Any:
-    import django_rq
-    from django_tasks_rq.backend import Job
-    from rq import SimpleWorker
-
-    class QuietWorker(SimpleWorker):  # type: ignore[misc]
-        """Signals belong to the command (or to `caducee serve`), not to this loop."""
-
-        def _install_signal_handlers(self) -> None:
-            return None
-
-    return django_rq.get_worker(
-        *queues,
-        job_class=Job,
-        worker_class=QuietWorker,  # type: ignore[arg-type]
-        name=worker_id(name),
-    )
-
-
 def run_ready(queues: Iterable[str] = ALL, limit: int = 100_000) -> int:
     """Run the tasks ready now in this thread, then return how many ran (`--batch`)."""
     names = list(queues)
     if not uses_database_backend():
-        worker = _rq_worker(names, name=f"batch-{threading.get_ident()}")
-        worker.work(burst=True, with_scheduler=False, max_jobs=limit)
-        return int(worker.successful_job_count + worker.failed_job_count)
+        from caducee.tasks.rq_loop import RQLoop
+
+        return RQLoop(names, name=f"batch-{threading.get_ident()}").run_ready(limit)
     from django_tasks_db.models import DBTaskResult
     from django_tasks_db.utils import exclusive_transaction
 
@@ -112,9 +93,11 @@ class WorkerThread(threading.Thread):
                 if not self._stopped.is_set():
                     self._worker.run()
             else:
-                self._worker = _rq_worker(self.queues, name=self._label)
+                from caducee.tasks.rq_loop import RQLoop
+
+                self._worker = RQLoop(self.queues, name=self._label)
                 if not self._stopped.is_set():
-                    self._worker.work(with_scheduler=True)
+                    self._worker.run_forever(self._stopped)
         except Exception:
             log.exception("task worker %s stopped on an error", self._label)
         finally:
@@ -126,8 +109,6 @@ class WorkerThread(threading.Thread):
         if worker is not None:
             if uses_database_backend():
                 worker.running = False
-            else:
-                worker.request_stop(None, None)
         self.join(timeout)
 
 
