@@ -60,7 +60,7 @@ class RQLoop:
 
         self.queues = list(queues)
         self.worker = _rq_worker(self.queues, name)
-        self.scheduler = RQScheduler(
+        self.scheduler: Any = RQScheduler(
             self.queues, connection=self.worker.connection, logging_level="WARNING"
         )
         self.ran = 0
@@ -117,14 +117,18 @@ class RQLoop:
             try:
                 self._start()
             except (RedisDown, RedisTimeout):
-                log.warning("Redis does not answer; task worker retries in %.0f s", RECONNECT_SECONDS)
+                log.warning(
+                    "Redis does not answer; task worker retries in %.0f s", RECONNECT_SECONDS
+                )
                 stop.wait(RECONNECT_SECONDS)
                 continue
             try:
                 while not stop.is_set():
                     self._run_one(WAIT_SECONDS)
             except (RedisDown, RedisTimeout):
-                log.warning("Redis connection lost; task worker retries in %.0f s", RECONNECT_SECONDS)
+                log.warning(
+                    "Redis connection lost; task worker retries in %.0f s", RECONNECT_SECONDS
+                )
                 stop.wait(RECONNECT_SECONDS)
             finally:
                 self._finish()

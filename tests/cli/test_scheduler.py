@@ -63,6 +63,31 @@ def _runs(home: Path) -> dict[str, int]:
     return {name: runs for name, runs in _query(home, "SELECT name, runs FROM scheduler_jobstate")}
 
 
+def _enqueued(home: Path) -> int:
+    """How many scheduled-job tasks were enqueued."""
+    rows = _query(
+        home,
+        "SELECT count(*) FROM django_tasks_database_dbtaskresult "
+        "WHERE task_path = 'caducee.scheduler.tasks.run_scheduled_job'",
+    )
+    return int(rows[0][0])
+
+
+def _run_tasks(home: Path) -> str:
+    """`caducee worker --batch`: run the enqueued tasks; its output."""
+    done = subprocess.run(
+        [sys.executable, "-m", "caducee.cli.main", "worker", "--batch"],
+        cwd=ROOT,
+        env=_env(home),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
 def _holder(home: Path) -> str:
     rows = _query(home, "SELECT holder FROM scheduler_lease")
     return str(rows[0][0]) if rows else ""
@@ -112,6 +137,7 @@ def test_help() -> None:
         check=False,
     )
     assert done.returncode == 0 and "--once" in done.stdout and "bail" in done.stdout
+    assert "sans worker" in done.stdout and "mise en file" in done.stdout.replace("\n", " ")
 
 
 def test_two_once_at_the_same_time_run_each_job_once(tmp_path: Path) -> None:
@@ -138,7 +164,7 @@ def test_second_scheduler_waits_then_takes_over_a_dead_holder(tmp_path: Path) ->
     second: Any = None
     try:
         _wait_for(first_lines, "Planificateur actif")
-        _wait_for(first_lines, "Tâche purge_mail_queue")
+        _wait_for(first_lines, "Tâche purge_mail_queue mise en file.")
         holder = _holder(home)
         assert holder.split(":")[1] == str(first.pid)
         second, second_lines = _start(home)
@@ -146,14 +172,17 @@ def test_second_scheduler_waits_then_takes_over_a_dead_holder(tmp_path: Path) ->
         assert f"détenu par {holder}" in waiting
         time.sleep(4)  # more than a lease: the first renews it, the second keeps waiting
         assert _holder(home) == holder
-        assert _runs(home) == dict.fromkeys(PURGES, 1)
+        assert _enqueued(home) == len(PURGES)  # each due job enqueued once, by the holder
         os.kill(first.pid, signal.SIGKILL)  # dies without releasing its lease
         first.wait(timeout=10)
         started = time.monotonic()
         _wait_for(second_lines, "Planificateur actif", seconds=30)
         assert time.monotonic() - started < 10  # lease of 3 s, renewal every second
         assert _holder(home).split(":")[1] == str(second.pid)
-        # The jobs already ran and are not due yet: the new holder does not run them again.
+        # The jobs were enqueued and are not due yet: the new holder does not enqueue them.
+        time.sleep(2)
+        assert _enqueued(home) == len(PURGES)
+        assert "3 tâche(s) exécutée(s)." in _run_tasks(home)
         assert _runs(home) == dict.fromkeys(PURGES, 1)
         second.send_signal(signal.SIGTERM)
         _wait_for(second_lines, "Planificateur arrêté", seconds=20)
