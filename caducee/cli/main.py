@@ -15,8 +15,9 @@ Handler = Callable[[argparse.Namespace], int]
 class FrenchParser(argparse.ArgumentParser):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         """argparse's own help option and section title, in French."""
-        add_help = kwargs.pop("add_help", True)
-        super().__init__(*args, add_help=False, **kwargs)
+        add_help = kwargs.get("add_help", True)
+        kwargs["add_help"] = False
+        super().__init__(*args, **kwargs)
         self._optionals.title = "options"
         if add_help:
             self.add_argument(
