@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -28,6 +29,7 @@ log = logging.getLogger("caducee.tasks")
 
 WAIT_SECONDS = 1  # longest wait on Redis, hence the longest delay to stop
 RECONNECT_SECONDS = 5.0
+MOVE_EVERY_SECONDS = 1.0  # how often due retries are moved to their queue
 
 
 def _rq_worker(queues: list[str], name: str) -> Any:
@@ -37,11 +39,18 @@ def _rq_worker(queues: list[str], name: str) -> Any:
     from rq.timeouts import TimerDeathPenalty
 
     class ThreadWorker(SimpleWorker):  # type: ignore[misc]
-        """Signals belong to the command (or to `caducee serve`), not to this loop."""
+        """Signals belong to the command (or to `caducee serve`), not to this loop; and no
+        pub/sub channel for `rq` commands (its thread takes up to a minute to stop)."""
 
         death_penalty_class = TimerDeathPenalty
 
         def _install_signal_handlers(self) -> None:
+            return None
+
+        def subscribe(self) -> None:
+            return None
+
+        def unsubscribe(self) -> None:
             return None
 
     return django_rq.get_worker(
@@ -64,8 +73,13 @@ class RQLoop:
             self.queues, connection=self.worker.connection, logging_level="WARNING"
         )
         self.ran = 0
+        self._moved_at = -MOVE_EVERY_SECONDS
 
     def _move_due_retries(self) -> None:
+        now = time.monotonic()
+        if now - self._moved_at < MOVE_EVERY_SECONDS:
+            return
+        self._moved_at = now
         if self.scheduler.acquire_locks():
             self.scheduler.enqueue_scheduled_jobs()
 

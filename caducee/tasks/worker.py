@@ -103,12 +103,15 @@ class WorkerThread(threading.Thread):
         finally:
             connection.close()
 
-    def stop(self, timeout: float = 30.0) -> None:
+    def request_stop(self) -> None:
+        """Ask the loop to stop after the current task, without waiting."""
         self._stopped.set()
         worker = self._worker
-        if worker is not None:
-            if uses_database_backend():
-                worker.running = False
+        if worker is not None and uses_database_backend():
+            worker.running = False
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self.request_stop()
         self.join(timeout)
 
 
@@ -122,5 +125,9 @@ def start_threads(groups: Iterable[Iterable[str]] | None = None) -> list[WorkerT
 
 
 def stop_threads(threads: Iterable[WorkerThread]) -> None:
-    for thread in threads:
+    """Ask every thread to stop, then wait for each (they stop together)."""
+    chosen = list(threads)
+    for thread in chosen:
+        thread.request_stop()
+    for thread in chosen:
         thread.stop()

@@ -1,0 +1,127 @@
+"""The Redis backend (CADUCEE_TASKS_URL=redis://…) with real processes on the local Redis.
+
+Each pass uses a Redis database of its own, flushed first: 7 on SQLite, 8 on PostgreSQL
+(so both passes may run at once). When Redis does not answer, these tests are skipped,
+saying why; CI sets CADUCEE_REQUIRE_REDIS=1 (.ci/run), and then they fail instead.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.tasks import processes
+from tests.tasks.test_processes import labels, stop, wait_for_lines
+
+HOST, PORT = "127.0.0.1", 6379
+PROBES = 300
+
+
+def _redis_db() -> int:
+    url = os.environ.get("CADUCEE_DATABASE_URL", "")
+    return 8 if url.startswith(("postgres://", "postgresql://")) else 7
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    import redis
+
+    url = f"redis://{HOST}:{PORT}/{_redis_db()}"
+    client = redis.Redis.from_url(url, socket_connect_timeout=3)
+    try:
+        client.ping()
+    except redis.exceptions.ConnectionError as exc:
+        reason = f"Redis ne répond pas sur {HOST}:{PORT} ({exc})"
+        if os.environ.get("CADUCEE_REQUIRE_REDIS"):
+            pytest.fail(f"{reason} alors que CADUCEE_REQUIRE_REDIS est défini.")
+        pytest.skip(f"{reason} : tests du backend Redis sautés (CI les exige).")
+    client.flushdb()
+    yield url
+    client.flushdb()
+    client.close()
+
+
+def _results(home: Path, url: str) -> dict[str, int]:
+    """Task counts per RQ registry, for every queue."""
+    out = processes.django_code(
+        home,
+        "import django_rq\n"
+        "from caducee.tasks.queues import ALL\n"
+        "counts = {'queued': 0, 'finished': 0, 'failed': 0, 'scheduled': 0}\n"
+        "for name in ALL:\n"
+        "    q = django_rq.get_queue(name)\n"
+        "    counts['queued'] += q.count\n"
+        "    counts['finished'] += q.finished_job_registry.count\n"
+        "    counts['failed'] += q.failed_job_registry.count\n"
+        "    counts['scheduled'] += q.scheduled_job_registry.count\n"
+        "print(counts)",
+        CADUCEE_TASKS_URL=url,
+    )
+    return dict(eval(out.strip()))  # noqa: S307 — our own subprocess's printed dict
+
+
+def test_a_worker_elsewhere_runs_tasks_and_retries_due_later(
+    tmp_path: Path, redis_url: str
+) -> None:
+    home = processes.migrated_home(tmp_path, "caducee_procs_redis_one", CADUCEE_TASKS_URL=redis_url)
+    trace = tmp_path / "trace"
+    flaky = tmp_path / "flaky"
+    worker = processes.start(
+        home,
+        "worker",
+        "--no-delivery",
+        CADUCEE_TASKS_URL=redis_url,
+        CADUCEE_TASK_RETRY_SECONDS="1",  # the worker enqueues the retries
+    )
+    try:
+        out = processes.django_code(
+            home,
+            "from tests.tasks import probe\n"
+            f"result = probe.record.enqueue({str(trace)!r}, 'ailleurs')\n"
+            f"probe.flaky.enqueue({str(flaky)!r}, 2)\n"
+            "print(result.status)",
+            CADUCEE_TASKS_URL=redis_url,
+        )
+        assert out.strip() == "READY"
+        wait_for_lines(trace, 1, seconds=30)
+        deadline = time.monotonic() + 30  # retried after 1 s, then 2 s (RQ's scheduled registry)
+        while len(labels(flaky)) < 3 and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        output = stop(worker)
+    assert worker.returncode == 0, output
+    assert "Worker arrêté." in output
+    assert [line.split()[1] for line in trace.read_text().splitlines()] == [str(worker.pid)]
+    assert flaky.read_text().splitlines() == ["attempt 1", "attempt 2", "attempt 3"]
+    assert _results(home, redis_url) == {"queued": 0, "finished": 4, "failed": 0, "scheduled": 0}
+
+
+def test_two_workers_never_run_the_same_task(tmp_path: Path, redis_url: str) -> None:
+    home = processes.migrated_home(tmp_path, "caducee_procs_redis_two", CADUCEE_TASKS_URL=redis_url)
+    trace = tmp_path / "trace"
+    processes.django_code(
+        home,
+        "from tests.tasks import probe\n"
+        f"for n in range({PROBES}):\n"
+        f"    probe.record.enqueue({str(trace)!r}, f'r{{n}}')\n",
+        CADUCEE_TASKS_URL=redis_url,
+    )
+    workers = [
+        processes.start(home, "worker", "--no-delivery", CADUCEE_TASKS_URL=redis_url)
+        for _ in range(2)
+    ]
+    try:
+        wait_for_lines(trace, PROBES)
+        time.sleep(1)  # a task run twice would show up now
+    finally:
+        outputs = [stop(worker) for worker in workers]
+    assert all(worker.returncode == 0 for worker in workers), outputs
+    assert sorted(labels(trace)) == sorted(f"r{n}" for n in range(PROBES))
+    pids = {line.split()[1] for line in trace.read_text().splitlines()}
+    assert pids <= {str(worker.pid) for worker in workers}
+    counts = _results(home, redis_url)
+    assert counts == {"queued": 0, "finished": PROBES, "failed": 0, "scheduled": 0}
