@@ -100,6 +100,44 @@ def test_a_worker_elsewhere_runs_tasks_and_retries_due_later(
     assert _results(home, redis_url) == {"queued": 0, "finished": 4, "failed": 0, "scheduled": 0}
 
 
+def test_queue_state_for_the_console(tmp_path: Path, redis_url: str) -> None:
+    """What « Tâches planifiées » shows, read from RQ: tasks ready and their wait, retries
+    due later, the last failure and its error."""
+    home = processes.migrated_home(
+        tmp_path, "caducee_procs_redis_state", CADUCEE_TASKS_URL=redis_url
+    )
+    enqueue_flaky = (
+        f"from tests.tasks import probe\nprobe.flaky.enqueue({str(tmp_path / 'f')!r}, 5)\n"
+    )
+    for attempts in ("1", "10"):  # fails for good at once; then fails and is retried later
+        processes.django_code(home, enqueue_flaky, CADUCEE_TASKS_URL=redis_url)
+        done = processes.caducee(
+            home,
+            "worker",
+            "--batch",
+            CADUCEE_TASKS_URL=redis_url,
+            CADUCEE_TASK_RETRY_ATTEMPTS=attempts,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+    out = processes.django_code(
+        home,
+        "import time\n"
+        "from tests.tasks import probe\n"
+        "from caducee.tasks.status import queue_states, recent_failures\n"
+        f"probe.record.enqueue({str(tmp_path / 'trace')!r}, 'attend')\n"
+        "time.sleep(1.1)\n"
+        "for q in queue_states(): print(q.name, q.ready, q.waited, q.running, q.later)\n"
+        "for f in recent_failures(): print(f.task, f.queue, f.error)\n",
+        CADUCEE_TASKS_URL=redis_url,
+    )
+    assert out.strip().splitlines() == [
+        "urgent 0 — 0 0",
+        "default 1 1 s 0 1",
+        "imports 0 — 0 0",
+        "tests.tasks.probe.flaky default ConnectionRefusedError: relais injoignable",
+    ]
+
+
 def test_two_workers_never_run_the_same_task(tmp_path: Path, redis_url: str) -> None:
     home = processes.migrated_home(tmp_path, "caducee_procs_redis_two", CADUCEE_TASKS_URL=redis_url)
     trace = tmp_path / "trace"

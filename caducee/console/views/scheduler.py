@@ -1,4 +1,5 @@
-"""« Tâches planifiées »: each scheduled job's last run, next run and last error (operator)."""
+"""« Tâches planifiées »: each scheduled job's last run, next run and last error, and the
+task queues' state (operator)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from caducee.console.access import console_view, require_operator
 from caducee.scheduler.lease import current
 from caducee.scheduler.models import JobState
 from caducee.scheduler.registry import jobs
+from caducee.tasks.status import queue_states, recent_failures
 
 
 @console_view
@@ -26,5 +28,10 @@ def scheduler_jobs(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "console/scheduler/jobs.html",
-        {"rows": rows, "lease": lease if live else None},
+        {
+            "rows": rows,
+            "lease": lease if live else None,
+            "queues": queue_states(),
+            "failures": recent_failures(),
+        },
     )
