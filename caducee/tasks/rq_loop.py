@@ -62,16 +62,14 @@ def _rq_worker(queues: list[str], name: str) -> Any:
 
 
 class RQLoop:
-    """One RQ worker on `queues`, driven step by step."""
+    """One RQ worker on `queues`, driven step by step. Nothing connects to Redis before
+    `run_ready` or `run_forever`."""
 
     def __init__(self, queues: Iterable[str], *, name: str) -> None:
-        from rq.scheduler import RQScheduler
-
         self.queues = list(queues)
-        self.worker = _rq_worker(self.queues, name)
-        self.scheduler: Any = RQScheduler(
-            self.queues, connection=self.worker.connection, logging_level="WARNING"
-        )
+        self.name = name
+        self.worker: Any = None
+        self.scheduler: Any = None
         self.ran = 0
         self._moved_at = -MOVE_EVERY_SECONDS
 
@@ -103,9 +101,18 @@ class RQLoop:
         return True
 
     def _start(self) -> None:
+        from rq.scheduler import RQScheduler
+
+        self.worker = _rq_worker(self.queues, self.name)
+        self.scheduler = RQScheduler(
+            self.queues, connection=self.worker.connection, logging_level="WARNING"
+        )
+        self._moved_at = -MOVE_EVERY_SECONDS
         self.worker.bootstrap(logging_level="WARNING")
 
     def _finish(self) -> None:
+        if self.worker is None:
+            return
         try:
             self.scheduler.release_locks()
             self.worker.teardown()
@@ -114,12 +121,23 @@ class RQLoop:
 
     def run_ready(self, limit: int) -> int:
         """Run the tasks ready now (and the retries due), then return how many ran."""
-        self._start()
+        from redis.exceptions import ConnectionError as RedisDown
+        from redis.exceptions import TimeoutError as RedisTimeout
+
+        from caducee.core.errors import OperationError
+
         try:
-            while self.ran < limit and self._run_one(None):
-                pass
-        finally:
-            self._finish()
+            self._start()
+            try:
+                while self.ran < limit and self._run_one(None):
+                    pass
+            finally:
+                self._finish()
+        except (RedisDown, RedisTimeout) as exc:
+            raise OperationError(
+                f"Redis ne répond pas (CADUCEE_TASKS_URL) : {exc} "
+                f"{self.ran} tâche(s) exécutée(s) avant la coupure."
+            ) from exc
         return self.ran
 
     def run_forever(self, stop: threading.Event) -> None:
@@ -130,18 +148,20 @@ class RQLoop:
         while not stop.is_set():
             try:
                 self._start()
-            except (RedisDown, RedisTimeout):
+            except (RedisDown, RedisTimeout) as exc:
                 log.warning(
-                    "Redis does not answer; task worker retries in %.0f s", RECONNECT_SECONDS
+                    "Redis ne répond pas (%s) : nouvel essai dans %.0f s.", exc, RECONNECT_SECONDS
                 )
                 stop.wait(RECONNECT_SECONDS)
                 continue
             try:
                 while not stop.is_set():
                     self._run_one(WAIT_SECONDS)
-            except (RedisDown, RedisTimeout):
+            except (RedisDown, RedisTimeout) as exc:
                 log.warning(
-                    "Redis connection lost; task worker retries in %.0f s", RECONNECT_SECONDS
+                    "Connexion à Redis perdue (%s) : nouvel essai dans %.0f s.",
+                    exc,
+                    RECONNECT_SECONDS,
                 )
                 stop.wait(RECONNECT_SECONDS)
             finally:

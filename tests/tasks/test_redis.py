@@ -163,3 +163,14 @@ def test_two_workers_never_run_the_same_task(tmp_path: Path, redis_url: str) -> 
     assert pids <= {str(worker.pid) for worker in workers}
     counts = _results(home, redis_url)
     assert counts == {"queued": 0, "finished": PROBES, "failed": 0, "scheduled": 0}
+
+
+def test_batch_says_in_french_when_redis_does_not_answer(tmp_path: Path) -> None:
+    from tests.mail.conftest import free_port
+
+    url = f"redis://{HOST}:{free_port()}/0"  # nothing listens there
+    home = processes.migrated_home(tmp_path, "caducee_procs_redis_down", CADUCEE_TASKS_URL=url)
+    done = processes.caducee(home, "worker", "--batch", CADUCEE_TASKS_URL=url, timeout=60)
+    assert done.returncode == 1
+    assert done.stderr.startswith("Erreur : Redis ne répond pas (CADUCEE_TASKS_URL)")
+    assert "Traceback" not in done.stderr + done.stdout
