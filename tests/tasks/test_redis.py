@@ -8,6 +8,7 @@ saying why; CI sets CADUCEE_REQUIRE_REDIS=1 (.ci/run), and then they fail instea
 from __future__ import annotations
 
 import os
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -174,3 +175,55 @@ def test_batch_says_in_french_when_redis_does_not_answer(tmp_path: Path) -> None
     assert done.returncode == 1
     assert done.stderr.startswith("Erreur : Redis ne répond pas (CADUCEE_TASKS_URL)")
     assert "Traceback" not in done.stderr + done.stdout
+
+
+def test_a_worker_started_before_redis_runs_tasks_once_it_answers(tmp_path: Path) -> None:
+    """A Redis of its own on a free loopback port, started after the worker."""
+    import shutil
+
+    from tests.mail.conftest import free_port
+
+    server_path = shutil.which("redis-server")
+    if server_path is None:
+        if os.environ.get("CADUCEE_REQUIRE_REDIS"):
+            pytest.fail("redis-server manque alors que CADUCEE_REQUIRE_REDIS est défini.")
+        pytest.skip("redis-server manque : test de reconnexion sauté (CI l'exige).")
+    port = free_port()
+    url = f"redis://{HOST}:{port}/0"
+    home = processes.migrated_home(tmp_path, "caducee_procs_redis_late", CADUCEE_TASKS_URL=url)
+    trace = tmp_path / "trace"
+    worker = processes.start(
+        home, "worker", "--no-delivery", "--queues", "default", CADUCEE_TASKS_URL=url
+    )
+    server = None
+    first = ""
+    try:
+        assert worker.stdout is not None
+        first = worker.stdout.readline()  # « Worker prêt » or the warning, after Django's setup
+        time.sleep(1.5)  # the worker meets no Redis, and waits
+        server = subprocess.Popen(
+            [server_path, "--port", str(port), "--bind", HOST, "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        processes.django_code(
+            home,
+            "import time\n"
+            "from tests.tasks import probe\n"
+            "for _ in range(50):\n"
+            "    try:\n"
+            f"        probe.record.enqueue({str(trace)!r}, 'tard')\n"
+            "        break\n"
+            "    except Exception:\n"
+            "        time.sleep(0.2)\n",
+            CADUCEE_TASKS_URL=url,
+        )
+        wait_for_lines(trace, 1, seconds=30)
+    finally:
+        output = stop(worker)
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=10)
+    assert labels(trace) == ["tard"], output
+    assert "Redis ne répond pas" in first + output
+    assert worker.returncode == 0, output
