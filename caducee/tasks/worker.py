@@ -22,6 +22,8 @@ from caducee.tasks.queues import ALL
 
 log = logging.getLogger("caducee.tasks")
 
+RESTART_SECONDS = 5.0
+
 
 def worker_id(suffix: str = "") -> str:
     """host:pid[:suffix], at most 64 characters (django-tasks-db's limit)."""
@@ -85,23 +87,34 @@ class WorkerThread(threading.Thread):
         self._stopped = threading.Event()
 
     def run(self) -> None:
-        try:
-            if uses_database_backend():
-                self._worker = _db_worker(
-                    self.queues, interval=self._interval, batch=False, name=self._label
+        """The loop, started again after an unexpected error (say the database restarting),
+        so that a queue is never left without its worker."""
+        while not self._stopped.is_set():
+            try:
+                self._loop()
+                return
+            except Exception:
+                log.exception(
+                    "task worker %s stopped on an error; restarted in %.0f s",
+                    self._label,
+                    RESTART_SECONDS,
                 )
-                if not self._stopped.is_set():
-                    self._worker.run()
-            else:
-                from caducee.tasks.rq_loop import RQLoop
+                self._stopped.wait(RESTART_SECONDS)
+            finally:
+                connection.close()
 
-                self._worker = RQLoop(self.queues, name=self._label)
-                if not self._stopped.is_set():
-                    self._worker.run_forever(self._stopped)
-        except Exception:
-            log.exception("task worker %s stopped on an error", self._label)
-        finally:
-            connection.close()
+    def _loop(self) -> None:
+        if uses_database_backend():
+            self._worker = _db_worker(
+                self.queues, interval=self._interval, batch=False, name=self._label
+            )
+            if not self._stopped.is_set():
+                self._worker.run()
+        else:
+            from caducee.tasks.rq_loop import RQLoop
+
+            self._worker = RQLoop(self.queues, name=self._label)
+            self._worker.run_forever(self._stopped)
 
     def request_stop(self) -> None:
         """Ask the loop to stop after the current task, without waiting."""
