@@ -65,7 +65,8 @@ def test_two_workers_never_run_the_same_task(tmp_path: Path) -> None:
     finally:
         outputs = [stop(worker) for worker in workers]
     assert all(worker.returncode == 0 for worker in workers), outputs
-    assert all("Worker arrêté." in out for out in outputs), outputs
+    ready = "Worker prêt : files urgent, default, imports (en base de données)."
+    assert all(ready in out and "Worker arrêté." in out for out in outputs), outputs
     ran = labels(trace)
     assert sorted(ran) == sorted(f"p{n}" for n in range(PROBES))  # each exactly once
     pids = {line.split()[1] for line in trace.read_text(encoding="utf-8").splitlines()}

@@ -95,6 +95,7 @@ def test_a_worker_elsewhere_runs_tasks_and_retries_due_later(
     finally:
         output = stop(worker)
     assert worker.returncode == 0, output
+    assert "Worker prêt : files urgent, default, imports (Redis)." in output
     assert "Worker arrêté." in output
     assert [line.split()[1] for line in trace.read_text().splitlines()] == [str(worker.pid)]
     assert flaky.read_text().splitlines() == ["attempt 1", "attempt 2", "attempt 3"]
