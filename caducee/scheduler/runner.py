@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db.models import F, Q
 from django.utils import timezone
@@ -24,6 +24,8 @@ from caducee.scheduler.models import JobState
 from caducee.scheduler.registry import Job, jobs
 
 log = logging.getLogger("caducee.scheduler")
+
+RUN_STALE = timedelta(hours=1)
 
 
 def _state(job: Job) -> JobState:
@@ -56,11 +58,18 @@ def run_job(job: Job, holder: str) -> bool:
 
 def claim_run(job: Job, due_at: datetime | None, holder: str) -> bool:
     """Mark the job started by `holder`, unless a run of it started after `due_at` (a
-    copy enqueued while no worker ran: one run is enough). Atomic: of two workers holding
-    copies of the same run, one gets True."""
+    copy enqueued while no worker ran: one run is enough) or a run is still going on (a
+    job longer than its interval: runs never overlap; a run started more than
+    RUN_STALE ago is taken for dead, its worker killed). Atomic: one UPDATE, so of two
+    workers holding copies of the same run, one gets True."""
     _state(job)
     now = timezone.now()
-    pending = JobState.objects.filter(name=job.name)
+    idle = (
+        Q(last_started_at__isnull=True)
+        | Q(last_finished_at__gte=F("last_started_at"))
+        | Q(last_started_at__lt=now - RUN_STALE)
+    )
+    pending = JobState.objects.filter(name=job.name).filter(idle)
     if due_at is not None:
         pending = pending.filter(Q(last_started_at__isnull=True) | Q(last_started_at__lt=due_at))
     return bool(pending.update(last_started_at=now, last_holder=holder))

@@ -16,12 +16,13 @@ from caducee.tasks.worker import worker_id
 def run_scheduled_job(name: str, due_at: str = "") -> str:
     """Run job `name` and record its last run, result or error in its JobState (its next
     run was set when it was enqueued). A job that failed is recorded, not raised: it runs
-    again at its next run, it is not retried at once."""
+    again at its next run, it is not retried at once. Skipped when a run of the job
+    started since it fell due, or is still going on (`runner.claim_run`)."""
     job = get(name)
     if job is None:  # unregistered since it was enqueued (a version without it)
         return f"Tâche planifiée inconnue : {name}."
     due = datetime.fromisoformat(due_at) if due_at else None
     if not claim_run(job, due, worker_id("scheduled")):
-        return f"Tâche {name} déjà lancée depuis son échéance : rien à faire."
+        return f"Tâche {name} déjà lancée depuis son échéance, ou encore en cours : sautée."
     ok = execute(job, set_next_run=False)
     return f"Tâche {name} : {'terminée' if ok else 'échec'}."

@@ -75,3 +75,25 @@ def test_a_job_unknown_to_this_version_is_skipped(only: dict[str, registry.Job])
     result = DBTaskResult.objects.get()
     assert result.status == "SUCCESSFUL"
     assert not JobState.objects.exists()
+
+
+def test_runs_of_a_job_never_overlap(only: dict[str, registry.Job]) -> None:  # noqa: F811
+    calls: list[str] = []
+    registry.register(
+        registry.Job(
+            "slow", "Lente", lambda: timedelta(minutes=1), lambda: calls.append("x") or "ok"
+        )
+    )
+    now = timezone.now()
+    # A run started a minute ago, still going on (longer than its interval).
+    JobState.objects.create(name="slow", last_started_at=now - timedelta(minutes=1))
+    run_scheduled_job.enqueue("slow", due_at=now.isoformat())
+    assert run_ready() == 1
+    assert calls == []
+    # A run started two hours ago and never ended: its worker died; the job runs again.
+    JobState.objects.filter(name="slow").update(last_started_at=now - timedelta(hours=2))
+    run_scheduled_job.enqueue("slow", due_at=now.isoformat())
+    assert run_ready() == 1
+    assert calls == ["x"]
+    state = JobState.objects.get(name="slow")
+    assert state.last_finished_at is not None and state.last_finished_at >= state.last_started_at
