@@ -7,11 +7,23 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
 Handler = Callable[[argparse.Namespace], int]
 
 
 class FrenchParser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """argparse's own help option and section title, in French."""
+        add_help = kwargs.get("add_help", True)
+        kwargs["add_help"] = False
+        super().__init__(*args, **kwargs)
+        self._optionals.title = "options"
+        if add_help:
+            self.add_argument(
+                "-h", "--help", action="help", help="afficher cette aide, puis s'arrêter"
+            )
+
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
         sys.stderr.write(f"caducee : erreur : {message}\n")

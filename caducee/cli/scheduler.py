@@ -1,7 +1,9 @@
 """`caducee scheduler`: the platform's periodic jobs, one running scheduler per platform.
 
 Any number may be started (on one machine or several): they share a lease in the
-database, one runs the jobs, the others wait and take over within a minute if it dies.
+database, one enqueues the due jobs as tasks that the workers run (`caducee worker`, or
+the worker threads of `caducee serve`), the others wait and take over within a minute if
+it dies. `--once` runs the due jobs in the command itself, without a worker.
 This command never migrates the database.
 """
 
@@ -21,14 +23,16 @@ def register(commands: Any) -> None:
         description=(
             "Lance les tâches planifiées de la plateforme. Un seul planificateur travaille à "
             "la fois (bail en base de données) : les autres attendent et prennent le relais "
-            "en moins d'une minute si le premier s'arrête."
+            "en moins d'une minute si le premier s'arrête. Chaque tâche due est mise en file "
+            "(file « default ») et exécutée par un worker : « caducee worker », ou les "
+            "fils d'exécution de « caducee serve »."
         ),
     )
     parser.add_argument(
         "--once",
         action="store_true",
-        help="lancer une fois chaque tâche due, puis s'arrêter (rien si un autre "
-        "planificateur détient le bail)",
+        help="exécuter une fois chaque tâche due dans cette commande même (sans worker), "
+        "puis s'arrêter (rien si un autre planificateur détient le bail)",
     )
     parser.set_defaults(func=run_scheduler)
 
@@ -86,7 +90,7 @@ def run_forever(holder: str, stop: threading.Event) -> int:
 
     from caducee.scheduler.lease import Heartbeat, acquire, duration, release
     from caducee.scheduler.registry import jobs
-    from caducee.scheduler.runner import run_due, seconds_until_next
+    from caducee.scheduler.runner import enqueue_due, seconds_until_next
 
     period = duration().total_seconds() / 3
     active = False
@@ -99,8 +103,9 @@ def run_forever(holder: str, stop: threading.Event) -> int:
                     _say(f"Planificateur actif ({holder}) : {len(jobs())} tâche(s) enregistrée(s).")
                     active, last_message = True, ""
                 with Heartbeat(holder) as beat:
-                    ran = run_due(holder, lambda: not (beat.lost.is_set() or stop.is_set()))
-                _report(ran)
+                    queued = enqueue_due(holder, lambda: not (beat.lost.is_set() or stop.is_set()))
+                for name in queued:
+                    _say(f"Tâche {name} mise en file.")
                 if beat.lost.is_set():
                     _say("Bail perdu : le planificateur repasse en attente.")
                     active = False

@@ -10,7 +10,18 @@ from typing import Any
 
 
 def register(commands: Any) -> None:
-    serve = commands.add_parser("serve", help="servir la plateforme (console web)")
+    serve = commands.add_parser(
+        "serve",
+        help="servir toute la plateforme dans un seul processus (tout-en-un)",
+        description=(
+            "Sert toute la plateforme dans un seul processus, tout-en-un (ce que lance "
+            "« make run ») : la console web, la réception et la soumission SMTP, la file "
+            "d'envoi de messagerie, un fil d'exécution des tâches par file (urgent, default, "
+            "imports) et le planificateur (qui attend son tour si un autre détient le bail). "
+            "Ne modifie pas le schéma : lancez d'abord « caducee migrate ». Pour répartir "
+            "les rôles sur plusieurs machines : caducee web, smtp, worker et scheduler."
+        ),
+    )
     serve.add_argument(
         "--http",
         default="",

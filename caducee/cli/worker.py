@@ -80,8 +80,11 @@ def run_worker(args: argparse.Namespace) -> int:
 
         delivery = Worker()
         delivery.start()
+    from caducee.tasks.config import uses_database_backend
+
     extra = "" if args.no_delivery else " et file d'envoi de messagerie"
-    print(f"Worker prêt : files {', '.join(names)}{extra}.", flush=True)
+    where = "en base de données" if uses_database_backend() else "Redis"
+    print(f"Worker prêt : files {', '.join(names)} ({where}){extra}.", flush=True)
     try:
         while not stop.wait(1.0):
             pass

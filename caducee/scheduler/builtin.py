@@ -85,6 +85,14 @@ def register_all() -> None:
     )
     register(
         Job(
+            "purge_tasks",
+            "Purge des tâches en arrière-plan terminées",
+            lambda: _minutes(purge, 60),
+            lambda: purges.purge_tasks(),
+        )
+    )
+    register(
+        Job(
             "whitelist",
             "Rechargement de la liste blanche MSSanté",
             lambda: _minutes("SCHEDULER_WHITELIST_MINUTES", 1440),

@@ -47,3 +47,18 @@ def purge_mail_queue(now: datetime | None = None) -> str:
     keep = timedelta(days=int(getattr(settings, "MAIL_QUEUE_KEEP_DAYS", 30)))
     deleted = purge_delivered(keep, now)
     return f"{deleted} entrée(s) de file d'envoi terminée(s) supprimée(s)."
+
+
+def purge_tasks(now: datetime | None = None) -> str:
+    """Finished tasks (successful or failed) of the database backend that ended more than
+    CADUCEE_TASK_KEEP_DAYS ago; with Redis, RQ expires its results on its own."""
+    from django_tasks_db.models import DBTaskResult
+
+    from caducee.tasks.config import uses_database_backend
+
+    if not uses_database_backend():
+        return "File Redis : les résultats des tâches expirent d'eux-mêmes."
+    now = now or timezone.now()
+    before = now - timedelta(days=int(getattr(settings, "TASK_KEEP_DAYS", 7)))
+    deleted, _ = DBTaskResult.objects.finished().filter(finished_at__lt=before).delete()
+    return f"{deleted} tâche(s) terminée(s) supprimée(s)."

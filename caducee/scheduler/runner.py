@@ -1,4 +1,9 @@
-"""Run the jobs that are due, recording each one's start, end, outcome and next run.
+"""Start the jobs that are due, recording each one's start, end, outcome and next run.
+
+`caducee scheduler` (and `caducee serve`'s scheduler thread) enqueues each due job as a
+task, `run_scheduled_job(name)` on the `default` queue (`enqueue_due`): a worker runs it,
+and its next run is set when it is enqueued, so it is enqueued once per interval whatever
+the number of workers. `caducee scheduler --once` runs the due jobs inline (`run_due`).
 
 A job that raises is recorded (its error, in `JobState.last_error`) and the next jobs still
 run. The caller holds the lease; `still_holder` is asked before each job, so a scheduler
@@ -9,9 +14,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from caducee.core.errors import Invalid, OperationError
@@ -19,6 +24,8 @@ from caducee.scheduler.models import JobState
 from caducee.scheduler.registry import Job, jobs
 
 log = logging.getLogger("caducee.scheduler")
+
+RUN_STALE = timedelta(hours=1)
 
 
 def _state(job: Job) -> JobState:
@@ -42,10 +49,34 @@ def error_text(exc: BaseException) -> str:
 
 
 def run_job(job: Job, holder: str) -> bool:
-    """Run one job now; True when it succeeded."""
+    """Run one job now, then set its next run; True when it succeeded."""
     state = _state(job)
     started = timezone.now()
     JobState.objects.filter(pk=state.pk).update(last_started_at=started, last_holder=holder)
+    return execute(job, set_next_run=True)
+
+
+def claim_run(job: Job, due_at: datetime | None, holder: str) -> bool:
+    """Mark the job started by `holder`, unless a run of it started after `due_at` (a
+    copy enqueued while no worker ran: one run is enough) or a run is still going on (a
+    job longer than its interval: runs never overlap; a run started more than
+    RUN_STALE ago is taken for dead, its worker killed). Atomic: one UPDATE, so of two
+    workers holding copies of the same run, one gets True."""
+    _state(job)
+    now = timezone.now()
+    idle = (
+        Q(last_started_at__isnull=True)
+        | Q(last_finished_at__gte=F("last_started_at"))
+        | Q(last_started_at__lt=now - RUN_STALE)
+    )
+    pending = JobState.objects.filter(name=job.name).filter(idle)
+    if due_at is not None:
+        pending = pending.filter(Q(last_started_at__isnull=True) | Q(last_started_at__lt=due_at))
+    return bool(pending.update(last_started_at=now, last_holder=holder))
+
+
+def execute(job: Job, *, set_next_run: bool) -> bool:
+    """Run a job already marked started; record its outcome. True when it succeeded."""
     ok = True
     result = ""
     error = ""
@@ -56,16 +87,14 @@ def run_job(job: Job, holder: str) -> bool:
         ok = False
         error = error_text(exc)[:4000]
     finished = timezone.now()
-    fields: dict[str, object] = {
-        "last_finished_at": finished,
-        "next_run_at": finished + job.interval(),
-        "runs": F("runs") + 1,
-    }
+    fields: dict[str, object] = {"last_finished_at": finished, "runs": F("runs") + 1}
+    if set_next_run:
+        fields["next_run_at"] = finished + job.interval()
     if ok:
         fields.update(last_result=(result or "Terminé.")[:500], last_error="")
     else:
         fields.update(last_error=error, last_error_at=finished)
-    JobState.objects.filter(pk=state.pk).update(**fields)
+    JobState.objects.filter(name=job.name).update(**fields)
     return ok
 
 
@@ -80,6 +109,31 @@ def run_due(holder: str, still_holder: Callable[[], bool] = lambda: True) -> lis
             continue
         ran.append((job.name, run_job(job, holder)))
     return ran
+
+
+def enqueue_due(holder: str, still_holder: Callable[[], bool] = lambda: True) -> list[str]:
+    """Enqueue a `run_scheduled_job` task for every enabled job that is due, setting its
+    next run first (so it is enqueued once); return the names enqueued. A job whose task
+    cannot be enqueued (queue unreachable) keeps its next run, so it is tried again."""
+    from caducee.scheduler.tasks import run_scheduled_job
+    from caducee.tasks.dispatch import enqueue_now
+
+    enqueued: list[str] = []
+    for job in jobs():
+        if not still_holder():
+            break
+        now = timezone.now()
+        if job.disabled() or not is_due(job, now):
+            continue
+        state = _state(job)
+        JobState.objects.filter(name=job.name).update(
+            next_run_at=now + job.interval(), last_holder=holder
+        )
+        if enqueue_now(run_scheduled_job, job.name, due_at=now.isoformat()):
+            enqueued.append(job.name)
+        else:
+            JobState.objects.filter(name=job.name).update(next_run_at=state.next_run_at)
+    return enqueued
 
 
 def seconds_until_next(now: datetime | None = None) -> float | None:

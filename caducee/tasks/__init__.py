@@ -1,2 +1,2 @@
 """Background work on Django's tasks API (the `django-tasks` backport): queues, backends,
-retries and the worker. See docs/ARCHITECTURE.md, « Processus et tâches »."""
+retries and the worker. See docs/ARCHITECTURE.md, « Processes and tasks »."""

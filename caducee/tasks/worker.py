@@ -2,8 +2,8 @@
 
 Database backend: django-tasks-db's own worker (claims with SELECT … FOR UPDATE SKIP
 LOCKED on PostgreSQL, an exclusive transaction on SQLite), so two workers never run the
-same task. Redis backend: an RQ worker (no fork: tasks run in the worker process, which
-keeps one database connection) that also runs RQ's scheduler for retries due later.
+same task. Redis backend: an RQ worker loop in this thread (caducee/tasks/rq_loop.py), which also
+moves the retries that fell due from RQ's scheduled registry to their queue.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ from caducee.tasks.config import uses_database_backend
 from caducee.tasks.queues import ALL
 
 log = logging.getLogger("caducee.tasks")
+
+RESTART_SECONDS = 5.0
 
 
 def worker_id(suffix: str = "") -> str:
@@ -44,32 +46,13 @@ def _db_worker(queues: Iterable[str], *, interval: float, batch: bool, name: str
     )
 
 
-def _rq_worker(queues: Iterable[str], *, name: str) -> Any:
-    import django_rq
-    from django_tasks_rq.backend import Job
-    from rq import SimpleWorker
-
-    class QuietWorker(SimpleWorker):  # type: ignore[misc]
-        """Signals belong to the command (or to `caducee serve`), not to this loop."""
-
-        def _install_signal_handlers(self) -> None:
-            return None
-
-    return django_rq.get_worker(
-        *queues,
-        job_class=Job,
-        worker_class=QuietWorker,  # type: ignore[arg-type]
-        name=worker_id(name),
-    )
-
-
 def run_ready(queues: Iterable[str] = ALL, limit: int = 100_000) -> int:
     """Run the tasks ready now in this thread, then return how many ran (`--batch`)."""
     names = list(queues)
     if not uses_database_backend():
-        worker = _rq_worker(names, name=f"batch-{threading.get_ident()}")
-        worker.work(burst=True, with_scheduler=False, max_jobs=limit)
-        return int(worker.successful_job_count + worker.failed_job_count)
+        from caducee.tasks.rq_loop import RQLoop
+
+        return RQLoop(names, name=f"batch-{threading.get_ident()}").run_ready(limit)
     from django_tasks_db.models import DBTaskResult
     from django_tasks_db.utils import exclusive_transaction
 
@@ -104,30 +87,44 @@ class WorkerThread(threading.Thread):
         self._stopped = threading.Event()
 
     def run(self) -> None:
-        try:
-            if uses_database_backend():
-                self._worker = _db_worker(
-                    self.queues, interval=self._interval, batch=False, name=self._label
+        """The loop, started again after an unexpected error (say the database restarting),
+        so that a queue is never left without its worker."""
+        while not self._stopped.is_set():
+            try:
+                self._loop()
+                return
+            except Exception:
+                log.exception(
+                    "task worker %s stopped on an error; restarted in %.0f s",
+                    self._label,
+                    RESTART_SECONDS,
                 )
-                if not self._stopped.is_set():
-                    self._worker.run()
-            else:
-                self._worker = _rq_worker(self.queues, name=self._label)
-                if not self._stopped.is_set():
-                    self._worker.work(with_scheduler=True)
-        except Exception:
-            log.exception("task worker %s stopped on an error", self._label)
-        finally:
-            connection.close()
+                self._stopped.wait(RESTART_SECONDS)
+            finally:
+                connection.close()
 
-    def stop(self, timeout: float = 30.0) -> None:
+    def _loop(self) -> None:
+        if uses_database_backend():
+            self._worker = _db_worker(
+                self.queues, interval=self._interval, batch=False, name=self._label
+            )
+            if not self._stopped.is_set():
+                self._worker.run()
+        else:
+            from caducee.tasks.rq_loop import RQLoop
+
+            self._worker = RQLoop(self.queues, name=self._label)
+            self._worker.run_forever(self._stopped)
+
+    def request_stop(self) -> None:
+        """Ask the loop to stop after the current task, without waiting."""
         self._stopped.set()
         worker = self._worker
-        if worker is not None:
-            if uses_database_backend():
-                worker.running = False
-            else:
-                worker.request_stop(None, None)
+        if worker is not None and uses_database_backend():
+            worker.running = False
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self.request_stop()
         self.join(timeout)
 
 
@@ -141,5 +138,9 @@ def start_threads(groups: Iterable[Iterable[str]] | None = None) -> list[WorkerT
 
 
 def stop_threads(threads: Iterable[WorkerThread]) -> None:
-    for thread in threads:
+    """Ask every thread to stop, then wait for each (they stop together)."""
+    chosen = list(threads)
+    for thread in chosen:
+        thread.request_stop()
+    for thread in chosen:
         thread.stop()

@@ -27,6 +27,7 @@ PURGES = {
     "purge_sessions",
     "purge_identity",
     "purge_mail_queue",
+    "purge_tasks",
     "exports_purge",
     "emails_sweep",
     "emails_purge",
@@ -71,6 +72,37 @@ def _runs(home: Path) -> dict[str, int]:
     """Runs of the purges (other apps register jobs of their own, e.g. imports_recovery)."""
     rows = _query(home, "SELECT name, runs FROM scheduler_jobstate")
     return {name: runs for name, runs in rows if name in PURGES}
+
+
+def _enqueued(home: Path) -> int:
+    """How many scheduled-job tasks were enqueued."""
+    rows = _query(
+        home,
+        "SELECT count(*) FROM django_tasks_database_dbtaskresult "
+        "WHERE task_path = 'caducee.scheduler.tasks.run_scheduled_job'",
+    )
+    return int(rows[0][0])
+
+
+def _run_tasks(home: Path) -> str:
+    """`caducee worker --batch`: run the enqueued tasks; its output."""
+    done = subprocess.run(
+        [sys.executable, "-m", "caducee.cli.main", "worker", "--batch"],
+        cwd=ROOT,
+        env=_env(home),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def _each_ran_once(home: Path) -> bool:
+    """Every job that ran (the platform's purges, and any an app registers) ran once."""
+    runs = _runs(home)
+    return PURGES <= set(runs) and set(runs.values()) == {1}
 
 
 def _holder(home: Path) -> str:
@@ -122,6 +154,7 @@ def test_help() -> None:
         check=False,
     )
     assert done.returncode == 0 and "--once" in done.stdout and "bail" in done.stdout
+    assert "sans worker" in done.stdout and "mise en file" in done.stdout.replace("\n", " ")
 
 
 def test_two_once_at_the_same_time_run_each_job_once(tmp_path: Path) -> None:
@@ -134,12 +167,12 @@ def test_two_once_at_the_same_time_run_each_job_once(tmp_path: Path) -> None:
     )
     outputs = [p.communicate(timeout=120)[0] for p in (first, second)]
     assert first.returncode == 0 and second.returncode == 0, outputs
-    assert _runs(home) == dict.fromkeys(PURGES, 1)
+    assert _each_ran_once(home)
     assert sum("Tâche purge_sessions" in out for out in outputs) == 1
     # Later, nothing is due: a third --once runs nothing.
     third = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert "Aucune tâche due." in third.stdout
-    assert _runs(home) == dict.fromkeys(PURGES, 1)
+    assert _each_ran_once(home)
 
 
 def test_second_scheduler_waits_then_takes_over_a_dead_holder(tmp_path: Path) -> None:
@@ -148,7 +181,7 @@ def test_second_scheduler_waits_then_takes_over_a_dead_holder(tmp_path: Path) ->
     second: Any = None
     try:
         _wait_for(first_lines, "Planificateur actif")
-        _wait_for(first_lines, "Tâche purge_mail_queue")
+        _wait_for(first_lines, "Tâche purge_mail_queue mise en file.")
         holder = _holder(home)
         assert holder.split(":")[1] == str(first.pid)
         second, second_lines = _start(home)
@@ -156,15 +189,20 @@ def test_second_scheduler_waits_then_takes_over_a_dead_holder(tmp_path: Path) ->
         assert f"détenu par {holder}" in waiting
         time.sleep(4)  # more than a lease: the first renews it, the second keeps waiting
         assert _holder(home) == holder
-        assert _runs(home) == dict.fromkeys(PURGES, 1)
+        jobs = len(_runs(home))  # the jobs enqueued have a state row
+        assert jobs >= len(PURGES)
+        assert _enqueued(home) == jobs  # each due job enqueued once, by the holder
         os.kill(first.pid, signal.SIGKILL)  # dies without releasing its lease
         first.wait(timeout=10)
         started = time.monotonic()
         _wait_for(second_lines, "Planificateur actif", seconds=30)
         assert time.monotonic() - started < 10  # lease of 3 s, renewal every second
         assert _holder(home).split(":")[1] == str(second.pid)
-        # The jobs already ran and are not due yet: the new holder does not run them again.
-        assert _runs(home) == dict.fromkeys(PURGES, 1)
+        # The jobs were enqueued and are not due yet: the new holder does not enqueue them.
+        time.sleep(2)
+        assert _enqueued(home) == jobs
+        assert f"{jobs} tâche(s) exécutée(s)." in _run_tasks(home)
+        assert _each_ran_once(home)
         second.send_signal(signal.SIGTERM)
         _wait_for(second_lines, "Planificateur arrêté", seconds=20)
         assert second.wait(timeout=20) == 0

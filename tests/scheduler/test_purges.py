@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.contrib.sessions.backends.db import SessionStore
@@ -116,3 +117,20 @@ def test_finished_queue_entries_older_than_the_setting_are_purged(
     assert purges.purge_mail_queue().startswith("2 entrée")
     assert set(Outbound.objects.values_list("pk", flat=True)) == {o.pk for o in kept}
     assert not Outbound.objects.filter(pk__in=[o.pk for o in purged]).exists()
+
+
+def test_finished_tasks_are_purged_after_the_keep_days(tmp_path: Path) -> None:
+    from django_tasks_db.models import DBTaskResult
+
+    from caducee.tasks.worker import run_ready
+    from tests.tasks import probe
+
+    for label in ("old", "recent", "waiting"):
+        probe.record.enqueue(str(tmp_path / "trace"), label)
+    assert run_ready(limit=2) == 2
+    old, recent = DBTaskResult.objects.filter(status="SUCCESSFUL").order_by("enqueued_at")
+    DBTaskResult.objects.filter(pk=old.pk).update(finished_at=timezone.now() - timedelta(days=8))
+    assert purges.purge_tasks() == "1 tâche(s) terminée(s) supprimée(s)."
+    left = set(DBTaskResult.objects.values_list("status", flat=True))
+    assert left == {"SUCCESSFUL", "READY"}
+    assert not DBTaskResult.objects.filter(pk=old.pk).exists()

@@ -11,12 +11,13 @@ from tests.databases import fresh_database_url
 from tests.mail.instances import ROOT, migrate, peer_env
 
 
-def migrated_home(tmp_path: Path, name: str) -> Path:
-    """A CADUCEE_HOME whose database (SQLite, or PostgreSQL database `name`) is migrated."""
+def migrated_home(tmp_path: Path, name: str, **extra: str) -> Path:
+    """A CADUCEE_HOME whose database (SQLite, or PostgreSQL database `name`) is migrated,
+    with the environment `extra` the services will have (say CADUCEE_TASKS_URL)."""
     home = tmp_path / "home"
     home.mkdir()
     (home / "url").write_text(fresh_database_url(home, name))
-    migrate(home, CADUCEE_DATABASE_URL=(home / "url").read_text())
+    migrate(home, CADUCEE_DATABASE_URL=(home / "url").read_text(), **extra)
     return home
 
 

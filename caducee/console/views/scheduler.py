@@ -1,4 +1,5 @@
-"""« Tâches planifiées »: each scheduled job's last run, next run and last error (operator)."""
+"""« Tâches planifiées »: each scheduled job's last run, next run and last error, and the
+task queues' state (operator)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from caducee.emails.report import summary
 from caducee.scheduler.lease import current
 from caducee.scheduler.models import JobState
 from caducee.scheduler.registry import jobs
+from caducee.tasks.status import queue_states, recent_failures
 
 
 @console_view
@@ -27,5 +29,11 @@ def scheduler_jobs(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "console/scheduler/jobs.html",
-        {"rows": rows, "lease": lease if live else None, "emails": summary()},
+        {
+            "rows": rows,
+            "lease": lease if live else None,
+            "emails": summary(),
+            "queues": queue_states(),
+            "failures": recent_failures(),
+        },
     )
