@@ -122,6 +122,9 @@ def run_smtp(args: argparse.Namespace) -> int:
             f"Nombre de processus SMTP invalide ({processes}) : indiquez un entier de 1 à 64."
         )
     shared = args.shared_port or processes > 1
+    from caducee.monitoring.exporter import start as start_metrics
+
+    start_metrics()  # /metrics on CADUCEE_METRICS_HTTP when set
     started = start_services(
         args.smtp, args.submission, not args.no_delivery, shared_port=shared, announce=False
     )

@@ -131,6 +131,9 @@ def run_scheduler(args: argparse.Namespace) -> int:
     holder = new_holder_id()
     if args.once:
         return run_once(holder)
+    from caducee.monitoring.exporter import start as start_metrics
+
+    start_metrics()  # /metrics on CADUCEE_METRICS_HTTP when set
     stop = threading.Event()
 
     def _stop(_signum: int, _frame: FrameType | None) -> None:

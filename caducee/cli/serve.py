@@ -46,7 +46,10 @@ def run(args: argparse.Namespace) -> int:
 
     if args.submission:  # so the application-password page shows the port served
         os.environ["CADUCEE_SUBMISSION"] = args.submission
-    recover_interrupted()  # imports cut short by a previous stop: marked failed, nothing applied
+    from caducee.monitoring.exporter import start as start_metrics
+
+    recover_interrupted()  # imports cut short by a previous stop: run again by a worker
+    start_metrics()  # /metrics on CADUCEE_METRICS_HTTP when set
     server, host, port = embedded_server(args.http, args.threads)  # bind before announcing
     announce(host, port)
     from caducee.cli.mail import start_services, stop_services

@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(
             f"Nombre de fils invalide ({args.threads}) : indiquez un entier de 1 à 256."
         )
-    recover_interrupted()  # imports cut short by a previous stop: marked failed, nothing applied
+    recover_interrupted()  # imports cut short by a previous stop: run again by a worker
     if args.embedded:
         return _run_embedded(args.http, args.threads or EMBEDDED_THREADS)
     workers = args.workers or env_int("CADUCEE_WEB_WORKERS", 2)
@@ -125,6 +125,9 @@ def _exec_gunicorn(http: str, workers: int, threads: int) -> int:
         # gunicorn trusts no proxy header of its own: the platform alone decides, from
         # CADUCEE_TRUSTED_PROXIES (caducee/core/client_address.py).
         "--forwarded-allow-ips=",
+        # JSON or plain logs as the platform's, and /metrics on CADUCEE_METRICS_HTTP.
+        "--config",
+        "python:caducee.monitoring.gunicorn_hooks",
         "caducee.wsgi:application",
     ]
     os.execv(sys.executable, argv)  # noqa: S606 - this interpreter, fixed arguments

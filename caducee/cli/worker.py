@@ -66,6 +66,9 @@ def run_worker(args: argparse.Namespace) -> int:
         ran = run_ready(names)
         print(f"{ran} tâche(s) exécutée(s).", flush=True)
         return 0
+    from caducee.monitoring.exporter import start as start_metrics
+
+    start_metrics()  # /metrics on CADUCEE_METRICS_HTTP when set
     stop = threading.Event()
 
     def _stop(_signum: int, _frame: FrameType | None) -> None:
