@@ -41,7 +41,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.harness import machine  # noqa: E402
-from bench.loadusers import STRUCTURE, _postgres_fresh, generate, load, luhn  # noqa: E402
+from bench.loadusers import STRUCTURE, _postgres_fresh, generate, load  # noqa: E402
+from bench.loadusers import step as loadusers_step  # noqa: E402
 
 
 class CountingSink:
@@ -94,6 +95,8 @@ def step(name: str, arg: str) -> dict[str, Any]:
     if name == "reference":  # no Django: a bare client in a process of its own
         port, count = (int(part) for part in arg.split(":"))
         return {"seconds": reference(port, count)}
+    if name == "setup":  # the structure of bench/loadusers.py
+        return loadusers_step("setup", "")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "caducee.settings")
     from caducee.cli.main import setup_django
 
@@ -103,20 +106,7 @@ def step(name: str, arg: str) -> dict[str, Any]:
     ctx = cli_context()
     started = time.perf_counter()
     answer: dict[str, Any] = {}
-    if name == "setup":
-        from caducee.structures.operations import StructureInput, create_structure
-
-        create_structure(
-            ctx,
-            StructureInput(
-                name=STRUCTURE,
-                id_type="FINESS_EJ",
-                id_number=luhn("75099999"),
-                domain="bench.mssante.fr",
-                department="75",
-            ),
-        )
-    elif name == "enqueue":
+    if name == "enqueue":
         from bench.task_probe import noop
 
         for n in range(int(arg)):
@@ -227,7 +217,10 @@ def bench(label: str, env_extra: dict[str, str], args: argparse.Namespace, sourc
             drained = _workers(env, args.workers, "default")
             after = _run_step(env, "queued-emails")
             rate = sink.count / drained if drained else 0
-            verdict = "OK" if drained < 300 and sink.count == expected else "MISSED"
+            if expected < 100_000:
+                verdict = "not checked (fewer than 100,000 emails: use --lines 124000)"
+            else:
+                verdict = "OK" if drained < 300 and sink.count == expected else "MISSED"
             print(
                 f"  emails through the queue, {args.workers} worker(s): {sink.count} received "
                 f"in {drained:.1f} s ({rate:.0f} emails/s), {sink.duplicates} duplicates, "
