@@ -31,6 +31,7 @@ PURGES = {
     "exports_purge",
     "emails_sweep",
     "emails_purge",
+    "imports_recovery",
 }
 
 
