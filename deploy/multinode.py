@@ -43,6 +43,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.harness import machine  # noqa: E402
 from tests.deploy.nginx_site import SITE, certificate, free_port, render  # noqa: E402
 from tests.deploy.nginx_site import _main_conf as nginx_conf  # noqa: E402
 from tests.mail.certificates import TestCA, whitelist_xml  # noqa: E402
@@ -427,6 +428,7 @@ def scenario(args: argparse.Namespace, report: Report, folder: Path, platform: P
     url = args.database_url
     fresh_database(url)
     flush_redis(args.redis_url)
+    report.say(f"Machine : {machine()} ; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
     report.say(f"Dossier : {folder} ; base {url} ; Redis {args.redis_url}")
     pki = TestCA(folder / "pki")
     server = pki.issue("mx", "mx.ch-multi.test")
@@ -756,6 +758,19 @@ def scenario(args: argparse.Namespace, report: Report, folder: Path, platform: P
     )
     states = dict(query(url, "SELECT state, count(*) FROM mail_outbound GROUP BY state"))
     report.check(set(states) == {"sent"}, f"file d'envoi : {states}")
+
+    # The login code's e-mail: one task, run once (one file in one worker's outbox).
+    codes = [
+        path.parent.parent.name
+        for name in ("worker1", "worker2")
+        for path in (platform.home(name) / "outbox").glob("*")
+        if code in path.read_text(errors="replace")
+    ]
+    report.check(
+        len(codes) == 1,
+        f"e-mail du code de connexion (tâche send_emails, file urgent) : {len(codes)} envoi(s) "
+        f"({', '.join(codes) or 'aucun'})",
+    )
 
     # Survivors and the restarted scheduler.
     survivors = ["web2", "smtp2", "worker2", "scheduler2", "nginx"]
