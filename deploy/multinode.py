@@ -713,9 +713,8 @@ def scenario(args: argparse.Namespace, report: Report, folder: Path, platform: P
     report.check(
         not missing and not (set(doubles) - uncertain),
         f"entrants stockés : {len(stored)}/{n} Message-ID, {len(missing)} perdu(s), "
-        f"{len(doubles)} en double, tous parmi les {len(uncertain)} dont la session a été "
-        "coupée par le kill avant le 250 et que l'expéditeur a renvoyés (SMTP : au moins "
-        "une fois)"
+        f"{len(doubles)} en double ; {len(uncertain)} session(s) coupée(s) par le kill avant "
+        "le 250, message renvoyé : un double n'est admis que pour eux (SMTP : au moins une fois)"
         if not set(doubles) - uncertain
         else f"entrants : en double sans coupure : {sorted(set(doubles) - uncertain)[:5]}",
     )
