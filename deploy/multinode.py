@@ -19,24 +19,18 @@ Needs nginx (/usr/sbin/nginx) and the test dependencies (`make install-test`).
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
 import re
 import secrets
 import signal
 import smtplib
-import socket
 import ssl
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
-from email.utils import formatdate
-from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
 
@@ -44,18 +38,34 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.harness import machine  # noqa: E402
+from deploy.multinode_clients import (  # noqa: E402
+    DOMAIN,
+    MAILBOXES,
+    PEER,
+    REMOTE,
+    Browser,
+    Health,
+    Inbound,
+    Outbound,
+)
+from deploy.multinode_processes import (  # noqa: E402
+    SINK,
+    Failed,
+    Platform,
+    Report,
+    flush_redis,
+    fresh_database,
+    port_open,
+    query,
+    wait,
+)
 from tests.deploy.nginx_site import SITE, certificate, free_port, render  # noqa: E402
 from tests.deploy.nginx_site import _main_conf as nginx_conf  # noqa: E402
 from tests.mail.certificates import TestCA, whitelist_xml  # noqa: E402
 
 NGINX = "/usr/sbin/nginx"
-DOMAIN = "ch-multi.mssante.fr"  # local mailboxes
-REMOTE = "autre-operateur.mssante.fr"  # another operator: the sink
-PEER = "medimail.mssante.fr"  # the operator that sends to us
 ADMIN = "admin@ch-multi.fr"
 PASSWORD = "Multi-noeuds-2026!"  # noqa: S105 - a throwaway database
-MAILBOXES = 20
-CONNECTIONS = 4  # client connections per direction
 IMPORT_DOMAIN = "import-multi.fr"
 HEALTH_FAILURES_ALLOWED = 3  # requests in flight at the kill instant
 
@@ -81,335 +91,6 @@ lines = [line("MED", f"n{{i}}@{import_domain}") for i in range({lines})]
 open({csv!r}, "wb").write(csv_bytes(lines))
 print(json.dumps({{"structure": s.pk, "login": boxes[0].email, "secret": secret}}))
 """
-
-SINK = """
-import os, ssl, sys
-from aiosmtpd.controller import Controller
-out = os.open(sys.argv[4], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-class Sink:
-    async def handle_DATA(self, server, session, envelope):
-        for line in envelope.content.split(b"\\r\\n"):
-            if line.lower().startswith(b"message-id:"):
-                os.write(out, line.split(b":", 1)[1].strip() + b"\\n")
-                break
-        else:
-            os.write(out, b"(sans Message-ID)\\n")
-        return "250 OK"
-tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-tls.load_cert_chain(sys.argv[2], sys.argv[3])
-c = Controller(Sink(), hostname="127.0.0.1", port=int(sys.argv[1]), tls_context=tls)
-c.start()
-print("SMTP sink ready", flush=True)
-import threading; threading.Event().wait()
-"""
-
-
-class Failed(Exception):
-    """A check failed: the scenario stops here."""
-
-
-class Report:
-    def __init__(self) -> None:
-        self.failures = 0
-        self.started = time.monotonic()
-
-    def say(self, text: str) -> None:
-        print(f"[{time.monotonic() - self.started:6.1f} s] {text}", flush=True)
-
-    def check(self, ok: bool, text: str) -> bool:
-        self.say(("OK     " if ok else "ÉCHEC  ") + text)
-        self.failures += 0 if ok else 1
-        return ok
-
-
-def wait(what: str, check: Callable[[], bool], seconds: float, step: float = 0.2) -> None:
-    deadline = time.monotonic() + seconds
-    while not check():
-        if time.monotonic() > deadline:
-            raise Failed(f"{what} : pas au bout de {seconds:.0f} s")
-        time.sleep(step)
-
-
-def port_open(port: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-        return True
-    except OSError:
-        return False
-
-
-class Platform:
-    """The processes, each in a process group of its own, all stopped by `stop_all`."""
-
-    def __init__(self, folder: Path, env: dict[str, str]) -> None:
-        self.folder = folder
-        self.env = env
-        self.processes: dict[str, subprocess.Popen[bytes]] = {}
-
-    def home(self, name: str) -> Path:
-        home = self.folder / "homes" / name
-        home.mkdir(parents=True, exist_ok=True)
-        return home
-
-    def start(self, name: str, command: list[str], **extra: str) -> subprocess.Popen[bytes]:
-        env = {**self.env, "CADUCEE_HOME": str(self.home(name)), **extra}
-        log = (self.folder / "logs").joinpath(f"{name}.log")
-        log.parent.mkdir(exist_ok=True)
-        process = subprocess.Popen(  # noqa: S603 - our own commands
-            command,
-            cwd=ROOT,
-            env=env,
-            stdout=log.open("ab"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        self.processes[name] = process
-        return process
-
-    def caducee(self, name: str, *args: str) -> subprocess.Popen[bytes]:
-        return self.start(name, [sys.executable, "-m", "caducee.cli.main", *args])
-
-    def run(self, name: str, command: list[str], timeout: float = 300) -> str:
-        env = {**self.env, "CADUCEE_HOME": str(self.home(name))}
-        done = subprocess.run(  # noqa: S603
-            command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
-        )
-        if done.returncode != 0:
-            raise Failed(f"{name} : code {done.returncode}\n{done.stdout}{done.stderr}")
-        return done.stdout
-
-    def kill9(self, name: str) -> None:
-        process = self.processes[name]
-        os.killpg(process.pid, signal.SIGKILL)  # gunicorn's workers too
-        process.wait(timeout=30)
-
-    def alive(self, name: str) -> bool:
-        return self.processes[name].poll() is None
-
-    def stop_all(self) -> None:
-        for process in self.processes.values():
-            if process.poll() is None:
-                try:
-                    os.killpg(process.pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    continue
-        deadline = time.monotonic() + 15
-        for process in self.processes.values():
-            try:
-                process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                pass
-            try:
-                os.killpg(process.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                pass
-
-    def log(self, name: str) -> str:
-        path = self.folder / "logs" / f"{name}.log"
-        return path.read_text(errors="replace")[-3000:] if path.exists() else ""
-
-
-class Browser:
-    """A console session against one web process (as nginx forwards: https, trusted proxy)."""
-
-    def __init__(self, port: int, base_url: str) -> None:
-        self.port, self.base_url = port, base_url
-        self.cookies: dict[str, str] = {}
-
-    def request(
-        self, method: str, path: str, body: bytes = b"", content_type: str = ""
-    ) -> tuple[int, dict[str, str], str]:
-        headers = {
-            "Host": "localhost",
-            "X-Forwarded-Proto": "https",
-            "X-Forwarded-For": "127.0.0.1",
-            "Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()),
-        }
-        if method == "POST":
-            headers.update(Referer=self.base_url + path, Origin=self.base_url)
-            headers["Content-Type"] = content_type or "application/x-www-form-urlencoded"
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        try:
-            connection.request(method, path, body=body or None, headers=headers)
-            response = connection.getresponse()
-            text = response.read().decode("utf-8", "replace")
-            for raw in response.headers.get_all("Set-Cookie") or []:
-                cookie = SimpleCookie(raw)
-                for key, morsel in cookie.items():
-                    self.cookies[key] = morsel.value
-            return response.status, dict(response.getheaders()), text
-        finally:
-            connection.close()
-
-    def post_form(self, path: str, fields: dict[str, str]) -> tuple[int, dict[str, str], str]:
-        from urllib.parse import urlencode
-
-        fields = {"csrfmiddlewaretoken": self.cookies.get("csrftoken", ""), **fields}
-        return self.request("POST", path, urlencode(fields).encode())
-
-    def post_file(self, path: str, field: str, name: str, data: bytes) -> Any:
-        boundary = secrets.token_hex(12)
-        token = self.cookies.get("csrftoken", "")
-        body = (
-            (
-                f"--{boundary}\r\nContent-Disposition: form-data; "
-                f'name="csrfmiddlewaretoken"\r\n\r\n'
-                f"{token}\r\n--{boundary}\r\nContent-Disposition: form-data; "
-                f'name="{field}"; filename="{name}"\r\nContent-Type: text/csv\r\n\r\n'
-            ).encode()
-            + data
-            + f"\r\n--{boundary}--\r\n".encode()
-        )
-        return self.request("POST", path, body, f"multipart/form-data; boundary={boundary}")
-
-
-def message(kind: str, n: int, sender: str, to: str) -> tuple[str, bytes]:
-    msgid = f"<mn-{kind}-{n}@{DOMAIN}>"
-    body = "Compte rendu de consultation, ligne de texte pour le volume.\r\n" * 20
-    data = (
-        f"From: {sender}\r\nTo: {to}\r\nDate: {formatdate()}\r\n"
-        f"Subject: Multi-noeuds {kind} {n}\r\nMessage-ID: {msgid}\r\n\r\n{body}"
-    ).encode()
-    return msgid, data
-
-
-class Load:
-    """N messages over CONNECTIONS threads that spread over both SMTP processes; a message
-    whose session breaks (its process killed) is sent again on the other one, and counted
-    as « uncertain » when the break came after DATA (the server may have kept it)."""
-
-    def __init__(
-        self, kind: str, ports: list[int], total: int, connect: Callable[[int], smtplib.SMTP]
-    ) -> None:
-        self.kind, self.ports, self.total, self.connect = kind, ports, total, connect
-        self.accepted = 0
-        self.retried: list[str] = []
-        self.uncertain: list[str] = []
-        self.errors: list[str] = []
-        self.lock = threading.Lock()
-        self.threads = [
-            threading.Thread(target=self._run, args=(i,), daemon=True) for i in range(CONNECTIONS)
-        ]
-
-    def start(self) -> None:
-        for thread in self.threads:
-            thread.start()
-
-    def join(self, seconds: float) -> bool:
-        deadline = time.monotonic() + seconds
-        for thread in self.threads:
-            thread.join(timeout=max(0.1, deadline - time.monotonic()))
-        return not any(t.is_alive() for t in self.threads)
-
-    def _run(self, index: int) -> None:
-        mine = range(index, self.total, CONNECTIONS)
-        port_index = index % len(self.ports)
-        client: smtplib.SMTP | None = None
-        for n in mine:
-            sender, to, msgid, data = self.envelope(n)
-            for attempt in range(6):
-                try:
-                    if client is None:
-                        client = self.connect(self.ports[port_index])
-                    client.sendmail(sender, [to], data)
-                    break
-                except (OSError, smtplib.SMTPException) as exc:
-                    with self.lock:
-                        self.retried.append(f"{msgid} ({type(exc).__name__})")
-                        if client is not None:  # the break may have come after DATA
-                            self.uncertain.append(msgid)
-                    if client is not None:
-                        try:
-                            client.close()
-                        except OSError:
-                            pass
-                    client = None
-                    port_index = (port_index + 1) % len(self.ports)
-                    time.sleep(0.2 * attempt)
-            else:
-                with self.lock:
-                    self.errors.append(f"{self.kind} {n} : jamais accepté")
-                continue
-            with self.lock:
-                self.accepted += 1
-        if client is not None:
-            try:
-                client.quit()
-            except (OSError, smtplib.SMTPException):
-                pass
-
-    def envelope(self, n: int) -> tuple[str, str, str, bytes]:
-        raise NotImplementedError
-
-
-class Inbound(Load):
-    def envelope(self, n: int) -> tuple[str, str, str, bytes]:
-        sender, to = f"dr.expediteur@{PEER}", f"b{n % MAILBOXES}@{DOMAIN}"
-        msgid, data = message("in", n, sender, to)
-        return sender, to, msgid, data
-
-
-class Outbound(Load):
-    def envelope(self, n: int) -> tuple[str, str, str, bytes]:
-        sender, to = f"b0@{DOMAIN}", f"dr.confrere@{REMOTE}"
-        msgid, data = message("out", n, sender, to)
-        return sender, to, msgid, data
-
-
-class Health(threading.Thread):
-    """GET /healthz through nginx every 0.1 s; counts the failures and when they were."""
-
-    def __init__(self, port: int, cafile: Path) -> None:
-        super().__init__(daemon=True)
-        self.port, self.context = port, ssl.create_default_context(cafile=str(cafile))
-        self.ok = 0
-        self.failed: list[str] = []
-        self.halt = threading.Event()
-
-    def run(self) -> None:
-        while not self.halt.is_set():
-            connection = http.client.HTTPSConnection(
-                "localhost", self.port, context=self.context, timeout=10
-            )
-            try:
-                connection.request("GET", "/healthz")
-                response = connection.getresponse()
-                response.read()
-                if response.status == 200:
-                    self.ok += 1
-                else:
-                    self.failed.append(f"HTTP {response.status}")
-            except (OSError, http.client.HTTPException) as exc:
-                self.failed.append(type(exc).__name__)
-            finally:
-                connection.close()
-            self.halt.wait(0.1)
-
-
-def query(url: str, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-    import psycopg
-
-    with psycopg.connect(url) as db:
-        return [tuple(row) for row in db.execute(sql, params).fetchall()]  # type: ignore[arg-type]
-
-
-def fresh_database(url: str) -> None:
-    import psycopg
-
-    base, _, name = url.rpartition("/")
-    with psycopg.connect(base + "/postgres", autocommit=True) as db:
-        db.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        db.execute(f'CREATE DATABASE "{name}"')
-
-
-def flush_redis(url: str) -> None:
-    import redis
-
-    redis.Redis.from_url(url).flushdb()
 
 
 def login_code(platform: Platform, workers: list[str], since: float) -> str:
