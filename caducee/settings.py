@@ -272,6 +272,8 @@ SMTP_TIMEOUT = env_int("CADUCEE_SMTP_TIMEOUT", 30)
 MSSANTE_WHITELIST = env_str("CADUCEE_MSSANTE_WHITELIST", "")
 PATIENT_DOMAIN = env_str("CADUCEE_PATIENT_DOMAIN", "patient.mssante.fr").lower()
 DELIVERY_MAX_DAYS = env_int("CADUCEE_DELIVERY_MAX_DAYS", 5)
+# a row claimed by a worker that died is taken again after this many seconds
+DELIVERY_CLAIM_SECONDS = env_int("CADUCEE_DELIVERY_CLAIM_SECONDS", 900)
 MAIL_PAGE_SIZE = env_int("CADUCEE_MAIL_PAGE_SIZE", 50)
 SMTP_RCPT_CACHE_SECONDS = env_int("CADUCEE_SMTP_RCPT_CACHE_SECONDS", 5)
 # Inter-operator trust and SMTP limits (docs/MESSAGING.md, "Inbound (MTA)" and "Limits").

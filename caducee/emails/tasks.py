@@ -24,4 +24,6 @@ def task_for(queue: str) -> Task[Any, Any]:
 
     if queue == DEFAULT:
         return send_emails
+    if not send_emails.get_backend().supports_priority:  # Redis (rq): the queue alone
+        return send_emails.using(queue_name=queue)
     return send_emails.using(queue_name=queue, priority=priority_of(queue))

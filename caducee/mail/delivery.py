@@ -33,7 +33,6 @@ from caducee.mail.models import Outbound, OutboundBody, QueueState
 
 log = logging.getLogger("caducee.mail.delivery")
 
-CLAIM_TIMEOUT = timedelta(minutes=15)
 BATCH = 20
 
 
@@ -128,7 +127,7 @@ def claim(limit: int = BATCH, now: datetime | None = None) -> list[Outbound]:
     get disjoint rows without waiting for each other. The conditional UPDATE below keeps
     the claim exclusive on every backend (SQLite has no row locks)."""
     now = now or timezone.now()
-    stale_before = now - CLAIM_TIMEOUT
+    stale_before = now - timedelta(seconds=settings.DELIVERY_CLAIM_SECONDS)
     skip_locked = connection.features.has_select_for_update_skip_locked
     mine: list[int] = []
     # The row locks last until the claim commits; on SQLite each UPDATE commits alone.

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from caducee.audit.log import record
@@ -69,6 +69,12 @@ def refresh(ctx: Context, path: str | None = None) -> int:
     entries = parse(data)
     now = timezone.now()
     with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # Several processes (two `caducee smtp`) load it at start: one after the other,
+            # or both insert the same names. Readers are not blocked.
+            with connection.cursor() as cursor:
+                table = WhitelistDomain._meta.db_table
+                cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
         WhitelistDomain.objects.all().delete()
         WhitelistDomain.objects.bulk_create(
             [

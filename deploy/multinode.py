@@ -1,0 +1,516 @@
+"""Multi-node platform on one machine: every role in processes of its own, kill -9 under load.
+
+    .venv/bin/python deploy/multinode.py [--messages 5000] [--reduced]
+
+Layout on loopback: PostgreSQL (a fresh database) and Redis (tasks); two `caducee web`
+(gunicorn) behind the shipped nginx site (generated certificate); two `caducee smtp
+--no-delivery`; two `caducee worker` (tasks and mail delivery); one `caducee scheduler`.
+Each process has its own CADUCEE_HOME; shared: the database, Redis, CADUCEE_MAIL_ROOT,
+CADUCEE_STORAGE_URL (a `file:///` folder), the secret and audit keys.
+
+Scenario: an import is uploaded through web 1 and followed through web 2; N messages for
+local mailboxes arrive through both SMTP processes (STARTTLS, MSSanté operator certificate)
+and N messages submitted (port 587, application password) for another operator's domain
+are delivered by the workers to a loopback sink; meanwhile kill -9 hits one web, one smtp,
+one worker and the scheduler (restarted). Every check is printed; exit 1 if one fails.
+Needs nginx (/usr/sbin/nginx) and the test dependencies (`make install-test`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import secrets
+import signal
+import smtplib
+import ssl
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.harness import machine  # noqa: E402
+from deploy.multinode_clients import (  # noqa: E402
+    DOMAIN,
+    MAILBOXES,
+    PEER,
+    REMOTE,
+    Browser,
+    Health,
+    Inbound,
+    Outbound,
+)
+from deploy.multinode_processes import (  # noqa: E402
+    SINK,
+    Failed,
+    Platform,
+    Report,
+    flush_redis,
+    fresh_database,
+    port_open,
+    query,
+    wait,
+)
+from tests.deploy.nginx_site import SITE, certificate, free_port, render  # noqa: E402
+from tests.deploy.nginx_site import _main_conf as nginx_conf  # noqa: E402
+from tests.mail.certificates import TestCA, whitelist_xml  # noqa: E402
+
+NGINX = "/usr/sbin/nginx"
+ADMIN = "admin@ch-multi.fr"
+PASSWORD = "Multi-noeuds-2026!"  # noqa: S105 - a throwaway database
+IMPORT_DOMAIN = "import-multi.fr"
+HEALTH_FAILURES_ALLOWED = 3  # requests in flight at the kill instant
+
+SETUP = """
+import json
+from caducee.cli.main import setup_django
+setup_django()
+from caducee.accounts.operations import mark_finalised
+from caducee.core.context import cli_context
+from caducee.mail.operations import create_app_password
+from tests import factories
+s = factories.make_structure("CH Multi", domain={domain!r})
+factories.make_admin(s, {admin!r}, password={password!r})
+boxes = []
+for i in range({boxes}):
+    a = factories.make_account(s, "PER", email=f"b{{i}}@perso.example.org",
+                               mssante_particle=f"b{{i}}")
+    mark_finalised(a)
+    boxes.append(a)
+secret = create_app_password(cli_context(), boxes[0].user, "multinode")
+from tests.loadusers.builders import csv_bytes, line
+lines = [line("MED", f"n{{i}}@{import_domain}") for i in range({lines})]
+open({csv!r}, "wb").write(csv_bytes(lines))
+print(json.dumps({{"structure": s.pk, "login": boxes[0].email, "secret": secret}}))
+"""
+
+
+def login_code(platform: Platform, workers: list[str], since: float) -> str:
+    """The login code of the newest email a worker wrote (file backend: its own outbox)."""
+    found: list[tuple[float, str]] = []
+    for name in workers:
+        for path in (platform.home(name) / "outbox").glob("*"):
+            if path.stat().st_mtime >= since:
+                match = re.search(r"\b(\d{6})\b", path.read_text(errors="replace"))
+                if match:
+                    found.append((path.stat().st_mtime, match.group(1)))
+    return max(found)[1] if found else ""
+
+
+def scenario(args: argparse.Namespace, report: Report, folder: Path, platform: Platform) -> None:
+    url = args.database_url
+    fresh_database(url)
+    flush_redis(args.redis_url)
+    report.say(f"Machine : {machine()} ; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+    report.say(f"Dossier : {folder} ; base {url} ; Redis {args.redis_url}")
+    pki = TestCA(folder / "pki")
+    server = pki.issue("mx", "mx.ch-multi.test")
+    peer = pki.issue("peer", "medimail-test.mipih.fr", org="GIP MIPIH")
+    sink_cert = pki.issue("sink", "mx.autre-operateur.test")
+    whitelist = folder / "listeblanchemssante.xml"
+    whitelist.write_bytes(whitelist_xml({PEER: peer.dn, REMOTE: sink_cert.dn}))
+    (folder / "mail").mkdir()
+    (folder / "files").mkdir()
+    ports = {k: free_port() for k in ("web1", "web2", "https", "http", "sink")}
+    ports.update({f"smtp{i}": free_port() for i in (1, 2)})
+    ports.update({f"submission{i}": free_port() for i in (1, 2)})
+    base_url = f"https://localhost:{ports['https']}"
+    platform.env.update(
+        CADUCEE_DATABASE_URL=url,
+        CADUCEE_TASKS_URL=args.redis_url,
+        CADUCEE_MAIL_ROOT=str(folder / "mail"),
+        CADUCEE_STORAGE_URL=f"file://{folder / 'files'}",
+        CADUCEE_SECRET_KEY=secrets.token_urlsafe(50),
+        CADUCEE_AUDIT_KEY=secrets.token_urlsafe(32),
+        CADUCEE_BASE_URL=base_url,
+        CADUCEE_ALLOWED_HOSTS="localhost",
+        CADUCEE_TRUSTED_PROXIES="127.0.0.1",
+        CADUCEE_SMTP_TLS_CERT=str(server.cert),
+        CADUCEE_SMTP_TLS_KEY=str(server.key),
+        CADUCEE_SMTP_TRUST_ANCHORS=str(pki.cert),
+        CADUCEE_MSSANTE_WHITELIST=str(whitelist),
+        CADUCEE_SMTP_ROUTES=f"{REMOTE}=127.0.0.1:{ports['sink']}",
+        CADUCEE_SMTP_COMMAND_LIMIT="100000",
+        CADUCEE_DELIVERY_CLAIM_SECONDS="10",
+    )
+    platform.run("migrate", [sys.executable, "-m", "caducee.cli.main", "migrate"])
+    setup = SETUP.format(
+        domain=DOMAIN,
+        admin=ADMIN,
+        password=PASSWORD,
+        boxes=MAILBOXES,
+        import_domain=IMPORT_DOMAIN,
+        lines=args.import_lines,
+        csv=str(folder / "import.csv"),
+    )
+    data = json.loads(platform.run("setup", [sys.executable, "-c", setup]).splitlines()[-1])
+    report.say(f"Base migrée ; {MAILBOXES} boîtes sur {DOMAIN}, un administrateur")
+
+    certificate(folder, "server", "localhost")
+    static = folder / "static"
+    static.mkdir()
+    snippets = folder / "caducee.d"
+    snippets.mkdir()
+    values = {
+        "CADUCEE_BASE_URL": base_url,
+        "CADUCEE_NGINX_SERVER_NAME": "localhost",
+        "CADUCEE_NGINX_HTTPS_LISTEN": f"127.0.0.1:{ports['https']}",
+        "CADUCEE_NGINX_HTTP_LISTEN": f"127.0.0.1:{ports['http']}",
+        "CADUCEE_NGINX_TLS_CERT": str(folder / "server.pem"),
+        "CADUCEE_NGINX_TLS_KEY": str(folder / "server.key"),
+        "CADUCEE_NGINX_UPSTREAM": f"127.0.0.1:{ports['web1']}",
+        "CADUCEE_NGINX_STATIC_ROOT": str(static),
+        "CADUCEE_NGINX_SNIPPETS": str(snippets),
+    }
+    site = folder / "caducee.site"
+    first = f"    server 127.0.0.1:{ports['web1']};\n"
+    text = render(SITE, values)
+    assert text.count(first) == 1, "bloc upstream du site nginx introuvable"
+    # As an operator does: one `server` line per web process in the upstream block.
+    text = text.replace(first, first + f"    server 127.0.0.1:{ports['web2']};\n")
+    site.write_text(text, encoding="utf-8")
+    conf = nginx_conf(folder, site)
+    sink_out = folder / "sink.txt"
+    platform.start(
+        "sink",
+        [sys.executable, "-c", SINK, str(ports["sink"]), str(sink_cert.cert), str(sink_cert.key)]
+        + [str(sink_out)],
+    )
+    for i in (1, 2):
+        platform.caducee(
+            f"web{i}", "web", "--http", f"127.0.0.1:{ports[f'web{i}']}", "--workers", "1"
+        )
+        platform.caducee(
+            f"smtp{i}",
+            "smtp",
+            "--no-delivery",
+            "--smtp",
+            f"127.0.0.1:{ports[f'smtp{i}']}",
+            "--submission",
+            f"127.0.0.1:{ports[f'submission{i}']}",
+        )
+        platform.caducee(f"worker{i}", "worker")
+    platform.caducee("scheduler", "scheduler")
+    platform.start("nginx", [NGINX, "-p", str(folder), "-c", str(conf)])
+    for name in ("web1", "web2", "smtp1", "smtp2", "submission1", "submission2", "https", "sink"):
+        owner = name.replace("submission", "smtp").replace("https", "nginx")
+        try:
+            wait(
+                f"port de {name}",
+                lambda n=name, o=owner: port_open(ports[n]) or not platform.alive(o),
+                90,
+            )
+            if not platform.alive(owner):
+                raise Failed(owner)
+        except Failed:
+            raise Failed(f"{name} ne répond pas :\n{platform.log(owner)}") from None
+    for name in ("worker1", "worker2", "scheduler"):
+        if not platform.alive(name):
+            raise Failed(f"{name} s'est arrêté :\n{platform.log(name)}")
+    report.check(True, "démarrés : nginx, web1, web2, smtp1, smtp2, worker1, worker2, scheduler")
+
+    health = Health(ports["https"], folder / "server.pem")
+    health.start()
+
+    # The import: uploaded through web 1, followed through web 2.
+    web1 = Browser(ports["web1"], base_url)
+    web1.request("GET", "/connexion/")
+    since = time.time() - 1
+    status, headers, _ = web1.post_form("/connexion/", {"email": ADMIN, "password": PASSWORD})
+    if status != 302:
+        raise Failed(f"connexion refusée (HTTP {status})")
+    code = ""
+
+    def code_sent() -> bool:
+        nonlocal code
+        code = login_code(platform, ["worker1", "worker2"], since)
+        return bool(code)
+
+    wait("code de connexion envoyé par un worker", code_sent, 60)
+    status, headers, _ = web1.post_form("/connexion/code/", {"code": code})
+    if status != 302 or "/connexion/" in headers.get("Location", "/connexion/"):
+        raise Failed(f"code de connexion refusé (HTTP {status})")
+    structure = data["structure"]
+    lines = args.import_lines
+    csv = (folder / "import.csv").read_bytes()
+    start_path = f"/console/structures/{structure}/import/"
+    web1.request("GET", start_path)
+    status, headers, _ = web1.post_file(start_path, "fichier", "multi.csv", csv)
+    found = re.search(r"/import/(\d+)/", headers.get("Location", ""))
+    if status != 302 or not found:
+        raise Failed(f"import refusé par web1 (HTTP {status})")
+    job = int(found.group(1))
+    report.check(
+        True, f"import n° {job} ({lines} lignes) déposé sur web1 (console, administrateur)"
+    )
+    web2 = Browser(ports["web2"], base_url)
+    web2.cookies = dict(web1.cookies)  # the same session: sessions are in the database
+    job_path = f"{start_path}{job}/"
+
+    def job_status() -> str:
+        return str(query(url, "SELECT status FROM loadusers_importjob WHERE id = %s", job)[0][0])
+
+    progress_seen: list[str] = []
+
+    def follow_on_web2() -> None:
+        """What the console's progress fragment shows on web2 (polled as htmx does)."""
+        try:
+            status, headers, page = web2.request("GET", f"{job_path}progression")
+        except OSError:
+            return
+        if status == 200 and "HX-Refresh" not in headers:
+            seen = re.search(r"<p>\s*([^<]*?)…\s*(?:(\d+) / (\d+) lignes)?", page)
+            if seen:
+                phase, done, total = seen.groups()
+                shown = f"{phase.strip()} {done}/{total}" if total else phase.strip()
+                if not progress_seen or progress_seen[-1] != shown:
+                    progress_seen.append(shown)
+
+    def follower() -> None:
+        while not follow_done.is_set():
+            follow_on_web2()
+            follow_done.wait(0.25)
+
+    follow_done = threading.Event()
+    threading.Thread(target=follower, daemon=True).start()
+
+    def previewed_on_web2() -> bool:
+        follow_on_web2()
+        status, _, page = web2.request("GET", job_path)
+        return status == 200 and job_status() == "previewed" and "Confirmer" in page
+
+    wait("vérification de l'import vue sur web2", previewed_on_web2, 120, 0.5)
+    report.check(True, "web2 montre l'import vérifié (aperçu) : même session, même base")
+    status, _, _ = web1.post_form(f"{job_path}confirmer", {})
+    report.check(status == 302, f"import confirmé sur web1 (HTTP {status})")
+
+    # The load, and the kills while it runs.
+    tls_peer = peer.client_context()
+    plain = ssl.create_default_context()
+    plain.check_hostname, plain.verify_mode = False, ssl.CERT_NONE
+
+    def inbound_client(port: int) -> smtplib.SMTP:
+        client = smtplib.SMTP("127.0.0.1", port, timeout=30)
+        client.starttls(context=tls_peer)
+        return client
+
+    def submission_client(port: int) -> smtplib.SMTP:
+        client = smtplib.SMTP("127.0.0.1", port, timeout=30)
+        client.starttls(context=plain)
+        client.login(data["login"], data["secret"])
+        return client
+
+    n = args.messages
+    inbound = Inbound("in", [ports["smtp1"], ports["smtp2"]], n, inbound_client)
+    outbound = Outbound("out", [ports["submission1"], ports["submission2"]], n, submission_client)
+    inbound.start()
+    outbound.start()
+    report.say(f"charge lancée : {n} messages entrants (smtp1 + smtp2), {n} soumis pour {REMOTE}")
+    kills = [("web1", 0.15), ("smtp1", 0.3), ("worker1", 0.45), ("scheduler", 0.6)]
+    for name, fraction in kills:
+        wait(
+            f"{int(fraction * 100)} % de la charge avant de tuer {name}",
+            lambda f=fraction: (
+                (inbound.accepted + outbound.accepted) >= f * 2 * n
+                or not any(t.is_alive() for t in inbound.threads + outbound.threads)
+            ),
+            600,
+            0.05,
+        )
+        follow_on_web2()
+        platform.kill9(name)
+        report.say(
+            f"kill -9 {name} (charge : {inbound.accepted} reçus, {outbound.accepted} soumis)"
+        )
+        if name == "scheduler":
+            platform.caducee("scheduler2", "scheduler")
+            report.say("scheduler relancé (scheduler2)")
+    if not inbound.join(600) or not outbound.join(600):
+        raise Failed("la charge ne s'est pas terminée en 600 s")
+    report.check(
+        not inbound.errors and inbound.accepted == n,
+        f"entrants : {inbound.accepted}/{n} acceptés (250), {len(inbound.retried)} renvoyés "
+        f"sur l'autre processus après la coupure",
+    )
+    report.check(
+        not outbound.errors and outbound.accepted == n,
+        f"soumis : {outbound.accepted}/{n} acceptés (250), {len(outbound.retried)} renvoyés",
+    )
+
+    def import_over() -> bool:
+        follow_on_web2()
+        return job_status() not in {"validating", "previewed", "running", "pending", "queued"}
+
+    wait("fin de l'import suivie sur web2", import_over, 300, 0.5)
+    follow_done.set()
+    status, _, page = web2.request("GET", job_path)
+    row = query(
+        url, "SELECT status, created, runs, error FROM loadusers_importjob WHERE id = %s", job
+    )[0]
+    report.check(
+        status == 200 and row[0] == "done" and row[1] == lines,
+        f"import suivi sur web2 jusqu'au bout : état {row[0]}, {row[1]} comptes créés, "
+        f"exécution(s) {row[2]}, {len(progress_seen)} états de progression vus sur web2 "
+        f"(premier : {progress_seen[0] if progress_seen else '-'} ; dernier : "
+        f"{progress_seen[-1] if progress_seen else '-'})",
+    )
+    count, distinct = query(
+        url,
+        "SELECT count(*), count(DISTINCT email) FROM accounts_account WHERE email LIKE %s",
+        f"%@{IMPORT_DOMAIN}",
+    )[0]
+    audited = query(
+        url,
+        "SELECT count(*) FROM audit_auditevent WHERE action = 'account.create' AND target_id "
+        "IN (SELECT id::text FROM accounts_account WHERE email LIKE %s)",
+        f"%@{IMPORT_DOMAIN}",
+    )[0][0]
+    report.check(
+        count == distinct == audited == lines,
+        f"import : {count} comptes, {distinct} adresses distinctes (attendu {lines} : une fois "
+        f"chacun) ; {audited} événements « account.create » au journal",
+    )
+
+    # Local messages: each stored once (row and file).
+    rows = query(
+        url,
+        "SELECT message_id, count(*) FROM mail_message WHERE folder = 'inbox' "
+        "AND message_id LIKE %s GROUP BY message_id",
+        "%mn-in-%",
+    )
+    stored = Counter({r[0]: r[1] for r in rows})
+    expected_in = {f"<mn-in-{i}@{DOMAIN}>" for i in range(n)}
+    missing = expected_in - set(stored)
+    doubles = {k: v for k, v in stored.items() if v > 1}
+    uncertain = set(inbound.uncertain)
+    report.check(
+        not missing and not (set(doubles) - uncertain),
+        f"entrants stockés : {len(stored)}/{n} Message-ID, {len(missing)} perdu(s), "
+        f"{len(doubles)} en double ; {len(uncertain)} session(s) coupée(s) par le kill avant "
+        "le 250, message renvoyé : un double n'est admis que pour eux (SMTP : au moins une fois)"
+        if not set(doubles) - uncertain
+        else f"entrants : en double sans coupure : {sorted(set(doubles) - uncertain)[:5]}",
+    )
+    paths = query(url, "SELECT path FROM mail_message")
+    files = [p for p in (folder / "mail").rglob("*") if p.is_file() and not p.name.startswith(".")]
+    on_disk = sum(1 for (p,) in paths if (folder / "mail" / p).is_file() or Path(p).is_file())
+    report.check(
+        on_disk == len(paths),
+        f"magasin partagé : {len(paths)} lignes de messages, chacune avec son fichier ; "
+        f"{len(files) - on_disk} fichier(s) sans ligne (écrits avant un kill, jamais acquittés)",
+    )
+
+    # Outbound: every message received by the sink exactly once.
+    def all_delivered() -> bool:
+        left = query(
+            url, "SELECT count(*) FROM mail_outbound WHERE state IN ('pending', 'sending')"
+        )[0][0]
+        return left == 0
+
+    try:
+        wait("file d'envoi vidée par les workers", all_delivered, 120, 0.5)
+    except Failed as exc:
+        report.check(False, str(exc))
+    received = Counter(
+        line.strip() for line in sink_out.read_text().splitlines() if "mn-out-" in line
+    )
+    expected_out = {f"<mn-out-{i}@{DOMAIN}>" for i in range(n)}
+    missing_out = expected_out - set(received)
+    doubles_out = {k: v for k, v in received.items() if v > 1}
+    cut = set(outbound.uncertain)
+    report.check(
+        not missing_out and not set(doubles_out) - cut,
+        f"sortants reçus par le puits ({REMOTE}) : {len(received)}/{n} Message-ID, "
+        f"{len(missing_out)} perdu(s), {len(doubles_out)} en double"
+        + (
+            f", tous parmi les {len(cut)} soumis dont la session a été coupée avant le 250"
+            if doubles_out and not set(doubles_out) - cut
+            else ""
+        ),
+    )
+    states = dict(query(url, "SELECT state, count(*) FROM mail_outbound GROUP BY state"))
+    report.check(set(states) == {"sent"}, f"file d'envoi : {states}")
+
+    # The login code's e-mail: one task, run once (one file in one worker's outbox).
+    codes = [
+        path.parent.parent.name
+        for name in ("worker1", "worker2")
+        for path in (platform.home(name) / "outbox").glob("*")
+        if code in path.read_text(errors="replace")
+    ]
+    report.check(
+        len(codes) == 1,
+        f"e-mail du code de connexion (tâche send_emails, file urgent) : {len(codes)} envoi(s) "
+        f"({', '.join(codes) or 'aucun'})",
+    )
+
+    # Survivors and the restarted scheduler.
+    survivors = ["web2", "smtp2", "worker2", "scheduler2", "nginx"]
+    dead = [s for s in survivors if not platform.alive(s)]
+    report.check(
+        not dead,
+        f"survivants en marche : {', '.join(survivors)}" + (f" ; arrêtés : {dead}" if dead else ""),
+    )
+    health.halt.set()
+    health.join(timeout=15)
+    report.check(
+        len(health.failed) <= HEALTH_FAILURES_ALLOWED and health.ok > 0,
+        f"/healthz par nginx pendant tout le scénario : {health.ok} réponses 200, "
+        f"{len(health.failed)} échec(s) {health.failed[:5]} (toléré : {HEALTH_FAILURES_ALLOWED}, "
+        "requêtes en cours à l'instant du kill)",
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=5000)
+    parser.add_argument("--reduced", action="store_true", help="version réduite (~200 messages)")
+    parser.add_argument(
+        "--database-url", default="postgresql://postgres@127.0.0.1:5432/caducee_multinode"
+    )
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/12")
+    parser.add_argument("--keep", action="store_true", help="garder le dossier de travail")
+    args = parser.parse_args(argv)
+    if args.reduced:
+        args.messages = min(args.messages, 200)
+    args.import_lines = 1000 if args.reduced else 5000
+    report = Report()
+    folder = Path(tempfile.mkdtemp(prefix="caducee-multinode-"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CADUCEE_")}
+    env.update(DJANGO_SETTINGS_MODULE="caducee.settings", PYTHONUNBUFFERED="1")
+    platform = Platform(folder, env)
+
+    def terminated(_signum: int, _frame: Any) -> None:
+        raise Failed("arrêté par SIGTERM")
+
+    signal.signal(signal.SIGTERM, terminated)  # the processes are stopped all the same
+    try:
+        scenario(args, report, folder, platform)
+    except Failed as exc:
+        report.check(False, str(exc))
+    except Exception as exc:  # noqa: BLE001 - reported, the processes still stopped
+        report.check(False, f"erreur inattendue : {type(exc).__name__}: {exc}")
+    finally:
+        platform.stop_all()
+        if not args.keep and report.failures == 0:
+            import shutil
+
+            shutil.rmtree(folder, ignore_errors=True)
+    verdict = "réussi" if report.failures == 0 else f"{report.failures} vérification(s) en échec"
+    report.say(
+        f"Scénario multi-nœuds : {verdict}"
+        + (f" (journaux : {folder}/logs)" if report.failures else "")
+    )
+    return 0 if report.failures == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
