@@ -32,7 +32,7 @@ run: install
 test: install-test browser mailtools nginx lint typecheck test-sqlite test-postgres
 
 lint:
-	$(BIN)/ruff check caducee tests bench
+	$(BIN)/ruff check caducee tests bench deploy
 
 typecheck:
 	$(BIN)/mypy caducee
