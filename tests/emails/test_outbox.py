@@ -104,3 +104,20 @@ def test_login_codes_go_first_through_the_urgent_queue(
     assert len(smtp_sink._received()) == 1
     assert code_in(smtp_sink._received()[0])
     assert OutgoingEmail.objects.filter(status=EmailStatus.PENDING).count() == 3
+
+
+def test_on_redis_the_urgent_queue_alone_carries_the_login_codes() -> None:
+    """RQ has no task priority: enqueueing with one would fail every login (seen in the
+    multi-node scenario); the urgent queue alone puts the codes first."""
+    from django.test import override_settings
+
+    from caducee.emails.tasks import task_for
+    from caducee.tasks.config import task_settings
+    from caducee.tasks.queues import URGENT
+
+    tasks, queues, _apps = task_settings("redis://127.0.0.1:6379/14")
+    with override_settings(TASKS=tasks, RQ_QUEUES=queues):
+        urgent = task_for(URGENT)
+        assert urgent.queue_name == URGENT
+        assert not urgent.get_backend().supports_priority
+        urgent.get_backend().validate_task(urgent)  # raised before the fix
