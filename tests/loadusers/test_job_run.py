@@ -61,10 +61,15 @@ def test_a_failure_after_the_commit_never_shows_the_import_failed(
     assert OutgoingEmail.objects.filter(status=EmailStatus.PENDING).count() == 2
 
 
+LINES = 15_000
+
+
 def test_a_run_that_lost_its_claim_commits_nothing(alice: User, structure_a: Structure) -> None:
     """The recovery may hand a job to another run while the first still works (its heartbeat
     looked stale): exactly one of them wins."""
-    data = csv_bytes([line("MED", f"m{i}@ch-a.fr") for i in range(3000)])
+    # Long enough for the writing pass to outlast the heartbeat thread's first progress
+    # write (every second): with 3,000 lines a quiet machine finished before it.
+    data = csv_bytes([line("MED", f"m{i}@ch-a.fr") for i in range(LINES)])
     job = previewed(alice, structure_a, data, notify=False)
     worker = threading.Thread(target=lambda: (run_ready([IMPORTS]), connection.close()))
     worker.start()
@@ -83,4 +88,4 @@ def test_a_run_that_lost_its_claim_commits_nothing(alice: User, structure_a: Str
         assert not Account.objects.exists()  # the first run rolled back
     else:
         assert stolen == 0
-        assert job.status == JobStatus.DONE and Account.objects.count() == 3000
+        assert job.status == JobStatus.DONE and Account.objects.count() == LINES
