@@ -65,7 +65,8 @@ from tests.mail.certificates import TestCA, whitelist_xml  # noqa: E402
 
 NGINX = "/usr/sbin/nginx"
 ADMIN = "admin@ch-multi.fr"
-PASSWORD = "Multi-noeuds-2026!"  # noqa: S105 - a throwaway database
+# The admin of the throwaway platform: a new random password at each run, none in the repo.
+PASSWORD = f"Multi-{secrets.token_urlsafe(18)}-1"
 IMPORT_DOMAIN = "import-multi.fr"
 HEALTH_FAILURES_ALLOWED = 3  # requests in flight at the kill instant
 
