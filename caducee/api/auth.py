@@ -11,6 +11,7 @@ from caducee.api import tokens
 from caducee.core.client_address import client_address
 from caducee.core.context import Context
 from caducee.core.errors import Forbidden
+from caducee.core.web import api_user
 from caducee.identity import throttle
 from caducee.people.models import User
 
@@ -53,5 +54,5 @@ class ConsoleSession(APIKeyCookie):
 
 
 def api_context(request: HttpRequest) -> Context:
-    user = request.auth  # type: ignore[attr-defined]
-    return Context(user=user, ip=client_address(request), channel="api")
+    """The context of an authenticated API request: the token's (or session's) person."""
+    return Context(user=api_user(request), ip=client_address(request), channel="api")

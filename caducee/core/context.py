@@ -12,6 +12,9 @@ if TYPE_CHECKING:
     from caducee.people.models import User
 
 
+SERVER_CHANNELS = frozenset({"cli", "system"})
+
+
 @dataclass(frozen=True)
 class Context:
     user: User | None
@@ -29,6 +32,15 @@ class Context:
     @property
     def is_operator(self) -> bool:
         return bool(self.user is not None and self.user.is_operator)
+
+    @property
+    def is_server(self) -> bool:
+        """The platform itself acts: a command on the server or a system job, with no person.
+
+        Only a context without a user counts: a person's request never becomes the server's,
+        whatever its channel (a task carrying a deleted person runs with channel web/api).
+        """
+        return self.user is None and self.channel in SERVER_CHANNELS
 
 
 def cli_context(user: User | None = None) -> Context:
@@ -73,7 +85,7 @@ def context_from_args(data: dict[str, Any]) -> Context:
     user = User.objects.filter(pk=user_id).first() if user_id is not None else None
     acting_as = Account.objects.filter(pk=account_id).first() if account_id is not None else None
     channel = str(data.get("channel") or "system")
-    if user_id is not None and user is None and channel in {"cli", "system"}:
+    if user_id is not None and user is None and channel in SERVER_CHANNELS:
         channel = "web"
     return Context(
         user=user,
