@@ -48,16 +48,28 @@ def find_structure(reference: str, among: QuerySet[Structure] | None = None) -> 
     return match
 
 
-def require_admin(ctx: Context, structure: Structure) -> None:
-    """The actor administers this structure, or is the server itself (CLI, system tasks)."""
-    if ctx.user is None and ctx.channel in {"cli", "system"}:
+def require_admin(ctx: Context, structure: Structure, *, include_operator: bool = True) -> None:
+    """The actor administers this structure, or is the server itself (CLI, system tasks).
+
+    The platform operator administers every structure (`include_operator=True`), except
+    where a rule reserves an action to the structure's own admins: a patient's record is
+    opened to partners by the structure that holds it, never by the operator of the
+    platform (`include_operator=False`, used by coordination).
+    """
+    if ctx.is_server:
         return
-    if not structures_for_admin(ctx.user).filter(pk=structure.pk).exists():
+    if include_operator:
+        allowed = structures_for_admin(ctx.user)
+    elif ctx.user is None or not ctx.user.is_active:
+        allowed = Structure.objects.none()
+    else:
+        allowed = Structure.objects.filter(admins__user=ctx.user)
+    if not allowed.filter(pk=structure.pk).exists():
         raise NotFound("Structure introuvable.")
 
 
 def admin_scope(ctx: Context) -> QuerySet[Structure]:
     """The structures the actor may act on."""
-    if ctx.user is None and ctx.channel in {"cli", "system"}:
+    if ctx.is_server:
         return Structure.objects.all()
     return structures_for_admin(ctx.user)
