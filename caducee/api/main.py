@@ -59,9 +59,10 @@ def too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
 
 def _register_routers() -> None:
     """Routers of the apps, each in its own module `caducee.<app>.api`."""
-    from caducee.api import accounts_api
+    from caducee.api import accounts_api, connections_api, email_changes_api, structures_api
 
-    api.add_router("/", accounts_api.router)
+    for module in (structures_api, accounts_api, connections_api, email_changes_api):
+        api.add_router("/", module.router)
     from caducee.loadusers import api as loadusers_api
 
     api.add_router("/", loadusers_api.router)

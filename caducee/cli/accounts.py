@@ -1,15 +1,19 @@
-"""`caducee account …`."""
+"""`caducee account …`: read accounts, change their state and type, connection accounts, delegates.
+
+Each write is one call to `caducee.accounts.operations` with the server's context; the
+JSON output is the API's (`caducee.api.serializers`).
+"""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
-from caducee.cli.output import print_json
+from caducee.cli.output import print_json, print_warnings
 
 
 def register(commands: Any) -> None:
-    account = commands.add_parser("account", help="consulter les comptes")
+    account = commands.add_parser("account", help="consulter et gérer les comptes")
     sub = account.add_subparsers(title="actions", metavar="ACTION", required=True)
     listing = sub.add_parser("list", help="lister les comptes d'une structure")
     listing.add_argument("--structure", required=True, help="nom ou identifiant")
@@ -22,27 +26,83 @@ def register(commands: Any) -> None:
     show.add_argument("--json", action="store_true", help="sortie JSON")
     show.set_defaults(func=show_account)
 
+    for name, label, func in (
+        ("deactivate", "désactiver un compte (ses sessions et accès sont révoqués)", deactivate),
+        ("reactivate", "réactiver un compte désactivé", reactivate),
+    ):
+        action = sub.add_parser(name, help=label)
+        action.add_argument("email", help="adresse mail du compte")
+        action.set_defaults(func=func)
 
-def account_json(account: Any) -> dict[str, Any]:
-    from caducee.accounts.export import export_values, keyed_values
-
-    data: dict[str, Any] = keyed_values(account)
-    data.update(
-        email=account.email,
-        type=account.type,
-        state=account.state,
-        state_label=account.get_state_display(),
-        structure=account.structure.name,
-        visible=account.visible,
-        is_test=account.is_test,
-        columns=export_values(account),
+    change = sub.add_parser("change-type", help="changer le type de BAL d'un compte")
+    change.add_argument("email", help="adresse mail du compte")
+    change.add_argument("type", help="nouveau type : PER, INT, ORG, MED ou APP")
+    change.add_argument(
+        "--set",
+        dest="values",
+        action="append",
+        default=[],
+        metavar="CLÉ=VALEUR",
+        help="champ exigé par le nouveau type (clé de la table des champs, ex. rpps=10003…); "
+        "répétable",
     )
-    return data
+    change.add_argument(
+        "--preview",
+        action="store_true",
+        help="afficher seulement ce que le nouveau type exige encore, sans rien changer",
+    )
+    change.add_argument("--json", action="store_true", help="sortie JSON")
+    change.set_defaults(func=change_type)
+
+    connections = sub.add_parser(
+        "connections", help="lister les comptes de connexion d'une BAL ORG ou APP"
+    )
+    connections.add_argument("mailbox", help="adresse mail de la BAL ORG ou APP")
+    connections.add_argument("--json", action="store_true", help="sortie JSON")
+    connections.set_defaults(func=list_connections)
+    connection_add = sub.add_parser(
+        "connection-add", help="ajouter des comptes de connexion à une BAL ORG ou APP"
+    )
+    connection_add.add_argument("mailbox", help="adresse mail de la BAL ORG ou APP")
+    connection_add.add_argument("emails", nargs="+", help="comptes nominatifs à ajouter")
+    connection_add.set_defaults(func=add_connections)
+    connection_remove = sub.add_parser(
+        "connection-remove", help="retirer un compte de connexion d'une BAL ORG ou APP"
+    )
+    connection_remove.add_argument("mailbox", help="adresse mail de la BAL ORG ou APP")
+    connection_remove.add_argument("email", help="compte de connexion à retirer")
+    connection_remove.set_defaults(func=remove_connection)
+
+    delegates = sub.add_parser("delegates", help="lister les délégués d'un compte")
+    delegates.add_argument("email", help="adresse mail du compte")
+    delegates.add_argument("--json", action="store_true", help="sortie JSON")
+    delegates.set_defaults(func=list_delegates)
+    delegate_add = sub.add_parser("delegate-add", help="ajouter un délégué à un compte")
+    delegate_add.add_argument("email", help="adresse mail du compte")
+    delegate_add.add_argument("delegate", help="adresse mail du délégué (compte nominatif)")
+    delegate_add.set_defaults(func=add_delegate)
+    delegate_remove = sub.add_parser("delegate-remove", help="retirer un délégué d'un compte")
+    delegate_remove.add_argument("email", help="adresse mail du compte")
+    delegate_remove.add_argument("delegate", help="adresse mail du délégué")
+    delegate_remove.set_defaults(func=remove_delegate)
+
+
+def _find(email: str) -> Any:
+    from caducee.accounts.models import Account
+    from caducee.core.errors import NotFound
+
+    account = (
+        Account.objects.select_related("structure").filter(email=email.strip().lower()).first()
+    )
+    if account is None:
+        raise NotFound(f"Aucun compte {email}.")
+    return account
 
 
 def list_accounts(args: argparse.Namespace) -> int:
     from caducee.accounts.models import Account
     from caducee.accounts.queries import state_from_text
+    from caducee.api.serializers import account_out
     from caducee.structures.access import find_structure
 
     structure = find_structure(args.structure)
@@ -57,7 +117,7 @@ def list_accounts(args: argparse.Namespace) -> int:
     if args.type:
         queryset = queryset.filter(type=args.type.upper())
     if args.json:
-        print_json([account_json(a) for a in queryset])
+        print_json([account_out(a) for a in queryset])
         return 0
     for a in queryset:
         print(f"{a.email}\t{a.type}\t{a.get_state_display()}\t{a.last_name} {a.first_name}")
@@ -65,23 +125,168 @@ def list_accounts(args: argparse.Namespace) -> int:
 
 
 def show_account(args: argparse.Namespace) -> int:
-    from caducee.accounts.models import Account
-    from caducee.core.errors import NotFound
+    from caducee.accounts.export import export_values
+    from caducee.api.serializers import account_out
 
-    account = (
-        Account.objects.select_related("structure").filter(email=args.email.strip().lower()).first()
-    )
-    if account is None:
-        raise NotFound(f"Aucun compte {args.email}.")
-    data = account_json(account)
+    account = _find(args.email)
     if args.json:
-        print_json(data)
+        print_json(account_out(account))
         return 0
     print(
         f"{account.email} — {account.type} — {account.get_state_display()} — "
         f"{account.structure.name}"
     )
-    for header, value in data["columns"].items():
+    for header, value in export_values(account).items():
         if value:
             print(f"  {header} : {value}")
+    return 0
+
+
+def deactivate(args: argparse.Namespace) -> int:
+    from caducee.accounts import operations
+    from caducee.core.context import cli_context
+
+    account = operations.deactivate_account(cli_context(), _find(args.email))
+    print(f"Le compte {account.email} est désactivé.")
+    return 0
+
+
+def reactivate(args: argparse.Namespace) -> int:
+    from caducee.accounts import operations
+    from caducee.core.context import cli_context
+
+    account = operations.reactivate_account(cli_context(), _find(args.email))
+    print(f"Le compte {account.email} est réactivé ({account.get_state_display()}).")
+    return 0
+
+
+def _values(pairs: list[str]) -> dict[str, object]:
+    from caducee.accounts.fields import FIELDS
+    from caducee.core.errors import Invalid
+
+    keys = {spec.key for spec in FIELDS}
+    values: dict[str, object] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or key.strip() not in keys:
+            raise Invalid(
+                f"« {pair} » : écrivez CLÉ=VALEUR, où CLÉ est une clé de la table des champs "
+                "(docs/ACCOUNTS.md), par exemple rpps=10003456789."
+            )
+        values[key.strip()] = value
+    return values
+
+
+def change_type(args: argparse.Namespace) -> int:
+    from caducee.accounts import operations
+    from caducee.api.serializers import account_out
+    from caducee.core.context import cli_context
+
+    account = _find(args.email)
+    values = _values(args.values)
+    if args.preview:
+        from caducee.api.accounts_api import type_preview
+
+        kind = args.type.strip().upper()
+        errors = [p for p in type_preview(account, kind, values) if p.is_error]
+        if args.json:
+            print_json([{"field": p.field, "code": p.code, "message": p.message} for p in errors])
+        elif errors:
+            print(f"Pour devenir {kind}, ce compte doit encore :")
+            for p in errors:
+                print(f"  {p.field} : {p.message}")
+        else:
+            print(f"Le compte peut devenir {kind} sans autre champ.")
+        return 0
+    outcome = operations.change_type(cli_context(), account, args.type, values)
+    print_warnings(outcome.warnings)
+    if args.json:
+        print_json(account_out(outcome.account))
+    else:
+        print(f"Le compte {outcome.account.email} est maintenant en {outcome.account.type}.")
+    return 0
+
+
+def list_connections(args: argparse.Namespace) -> int:
+    from caducee.api.serializers import connection_out
+
+    mailbox = _find(args.mailbox)
+    links = mailbox.connection_links.select_related("account").order_by("account__email")
+    if args.json:
+        print_json([connection_out(link) for link in links])
+        return 0
+    if not links:
+        print("Aucun compte de connexion.")
+    for link in links:
+        print(link.account.email)
+    return 0
+
+
+def add_connections(args: argparse.Namespace) -> int:
+    from caducee.accounts import operations
+    from caducee.core.context import cli_context
+
+    mailbox = _find(args.mailbox)
+    added = operations.add_connection_accounts(cli_context(), mailbox, ",".join(args.emails))
+    if added:
+        print(f"Compte(s) de connexion ajouté(s) : {', '.join(a.email for a in added)}.")
+    else:
+        print("Ces comptes étaient déjà comptes de connexion.")
+    return 0
+
+
+def remove_connection(args: argparse.Namespace) -> int:
+    from caducee.accounts import operations
+    from caducee.core.context import cli_context
+    from caducee.core.errors import NotFound
+
+    mailbox = _find(args.mailbox)
+    email = args.email.strip().lower()
+    link = mailbox.connection_links.select_related("account").filter(account__email=email).first()
+    if link is None:
+        raise NotFound(f"{email} n'est pas compte de connexion de {mailbox.email}.")
+    operations.remove_connection_account(cli_context(), mailbox, link.account)
+    print(f"{link.account.email} n'est plus compte de connexion de {mailbox.email}.")
+    return 0
+
+
+def list_delegates(args: argparse.Namespace) -> int:
+    from caducee.api.serializers import delegate_out
+
+    account = _find(args.email)
+    delegations = account.delegations.select_related("delegate").order_by("delegate__email")
+    if args.json:
+        print_json([delegate_out(d) for d in delegations])
+        return 0
+    if not delegations:
+        print("Aucun délégué.")
+    for delegation in delegations:
+        print(delegation.delegate.email)
+    return 0
+
+
+def add_delegate(args: argparse.Namespace) -> int:
+    from caducee.accounts import operations
+    from caducee.core.context import cli_context
+
+    account = _find(args.email)
+    delegation = operations.add_delegate(cli_context(), account, args.delegate)
+    print(f"{delegation.delegate.email} est délégué de {account.email}.")
+    return 0
+
+
+def remove_delegate(args: argparse.Namespace) -> int:
+    from caducee.accounts import operations
+    from caducee.core.context import cli_context
+    from caducee.core.errors import NotFound
+
+    account = _find(args.email)
+    email = args.delegate.strip().lower()
+    delegation = (
+        account.delegations.select_related("delegate").filter(delegate__email=email).first()
+    )
+    if delegation is None:
+        raise NotFound(f"{email} n'est pas délégué de {account.email}.")
+    operations.remove_delegate(cli_context(), account, delegation.delegate)
+    print(f"{email} n'est plus délégué de {account.email}.")
     return 0

@@ -40,6 +40,14 @@ def register(commands: Any) -> None:
     admin_create.add_argument("--email", required=True)
     admin_create.add_argument("--structure", required=True, help="nom ou identifiant")
     admin_create.set_defaults(func=create_admin)
+    admin_list = admin_sub.add_parser("list", help="lister les administrateurs d'une structure")
+    admin_list.add_argument("--structure", required=True, help="nom ou identifiant")
+    admin_list.add_argument("--json", action="store_true", help="sortie JSON")
+    admin_list.set_defaults(func=list_admins)
+    admin_remove = admin_sub.add_parser("remove", help="retirer un administrateur d'une structure")
+    admin_remove.add_argument("--email", required=True)
+    admin_remove.add_argument("--structure", required=True, help="nom ou identifiant")
+    admin_remove.set_defaults(func=remove_admin)
 
     operator = commands.add_parser(
         "setup-link", help="afficher un lien de création du premier opérateur"
@@ -47,23 +55,8 @@ def register(commands: Any) -> None:
     operator.set_defaults(func=setup_link)
 
 
-def structure_json(structure: Any) -> dict[str, Any]:
-    return {
-        "id": structure.pk,
-        "name": structure.name,
-        "identifier_type": structure.id_type,
-        "identifier": structure.id_number,
-        "domain": structure.domain or "",
-        "address": structure.address1,
-        "postal_code": structure.postal_code,
-        "city": structure.city,
-        "department": structure.department,
-        "region": structure.region,
-        "accounts": structure.accounts.count(),
-    }
-
-
 def create_structure(args: argparse.Namespace) -> int:
+    from caducee.api.serializers import structure_out
     from caducee.core.context import cli_context
     from caducee.structures.operations import StructureInput
     from caducee.structures.operations import create_structure as create
@@ -91,18 +84,19 @@ def create_structure(args: argparse.Namespace) -> int:
         ),
     )
     if args.json:
-        print_json(structure_json(structure))
+        print_json(structure_out(structure))
     else:
         print(f"Structure créée : {structure.name} ({structure.identifier_label}).")
     return 0
 
 
 def list_structures(args: argparse.Namespace) -> int:
+    from caducee.api.serializers import structure_out
     from caducee.structures.models import Structure
 
-    structures = list(Structure.objects.all())
+    structures = list(Structure.objects.order_by("name"))
     if args.json:
-        print_json([structure_json(s) for s in structures])
+        print_json([structure_out(s) for s in structures])
         return 0
     if not structures:
         print("Aucune structure.")
@@ -124,6 +118,41 @@ def create_admin(args: argparse.Namespace) -> int:
     if not user.has_usable_password():
         url = issue_password_link(ctx, user)
         print(f"Lien à usage unique pour choisir son mot de passe : {url}")
+    return 0
+
+
+def list_admins(args: argparse.Namespace) -> int:
+    from caducee.api.serializers import admin_out
+    from caducee.structures.access import find_structure
+    from caducee.structures.models import StructureAdmin
+
+    structure = find_structure(args.structure)
+    roles = StructureAdmin.objects.filter(structure=structure).select_related("user")
+    users = [role.user for role in roles.order_by("user__email")]
+    if args.json:
+        print_json([admin_out(user) for user in users])
+        return 0
+    if not users:
+        print(f"« {structure.name} » n'a aucun administrateur.")
+    for user in users:
+        print(user.email)
+    return 0
+
+
+def remove_admin(args: argparse.Namespace) -> int:
+    from caducee.core.context import cli_context
+    from caducee.core.errors import NotFound
+    from caducee.structures.access import find_structure
+    from caducee.structures.models import StructureAdmin
+    from caducee.structures.operations import remove_admin as remove
+
+    structure = find_structure(args.structure)
+    email = args.email.strip().lower()
+    role = StructureAdmin.objects.filter(structure=structure, user__email=email).first()
+    if role is None:
+        raise NotFound(f"{email} n'administre pas « {structure.name} ».")
+    remove(cli_context(), structure, role.user)
+    print(f"{email} n'administre plus « {structure.name} ».")
     return 0
 
 

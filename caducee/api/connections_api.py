@@ -1,0 +1,111 @@
+"""Connection accounts of shared (ORG/APP) mailboxes, and delegates of an account.
+
+Thin adapters over `caducee.accounts.operations`: the operations check that the caller
+administers the account's structure, validate and record the audit event.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Router, Schema, Status
+
+from caducee.accounts import operations
+from caducee.accounts.access import access_account
+from caducee.accounts.models import Account
+from caducee.api.auth import api_context
+from caducee.api.errors import responses
+from caducee.api.serializers import ConnectionOut, DelegateOut, connection_out, delegate_out
+from caducee.core.errors import NotFound
+from caducee.core.web import api_user
+
+router = Router(tags=["comptes de connexion et délégués"])
+
+
+class ConnectionsIn(Schema):
+    """Emails of nominative accounts of your structures (a list, or one text `a@x;b@x`)."""
+
+    emails: list[str] | str
+
+
+class DelegateIn(Schema):
+    email: str
+
+
+def _connections(mailbox: Account) -> list[dict[str, Any]]:
+    links = mailbox.connection_links.select_related("account").order_by("account__email")
+    return [connection_out(link) for link in links]
+
+
+@router.get(
+    "/accounts/{account_id}/connection-accounts",
+    response=responses({200: list[ConnectionOut]}, 404),
+    summary="Comptes de connexion d'une BAL ORG ou APP",
+)
+def list_connections(request: HttpRequest, account_id: int) -> Any:
+    return _connections(access_account(api_user(request), account_id))
+
+
+@router.post(
+    "/accounts/{account_id}/connection-accounts",
+    response=responses({200: list[ConnectionOut]}, 403, 404, 422),
+    summary="Ajouter des comptes de connexion (répond la liste complète)",
+)
+def add_connections(request: HttpRequest, account_id: int, payload: ConnectionsIn) -> Any:
+    mailbox = access_account(api_user(request), account_id)
+    emails = payload.emails if isinstance(payload.emails, str) else ",".join(payload.emails)
+    operations.add_connection_accounts(api_context(request), mailbox, emails)
+    return _connections(mailbox)
+
+
+@router.delete(
+    "/accounts/{account_id}/connection-accounts/{member_id}",
+    response=responses({204: None}, 403, 404, 422),
+    summary="Retirer un compte de connexion",
+)
+def remove_connection(request: HttpRequest, account_id: int, member_id: int) -> Any:
+    mailbox = access_account(api_user(request), account_id)
+    link = mailbox.connection_links.select_related("account").filter(account_id=member_id).first()
+    if link is None:
+        raise NotFound("Ce compte n'est pas compte de connexion de cette boîte.")
+    operations.remove_connection_account(api_context(request), mailbox, link.account)
+    return Status(204, None)
+
+
+@router.get(
+    "/accounts/{account_id}/delegates",
+    response=responses({200: list[DelegateOut]}, 404),
+    summary="Délégués d'un compte",
+)
+def list_delegates(request: HttpRequest, account_id: int) -> Any:
+    account = access_account(api_user(request), account_id)
+    delegations = account.delegations.select_related("delegate").order_by("delegate__email")
+    return [delegate_out(d) for d in delegations]
+
+
+@router.post(
+    "/accounts/{account_id}/delegates",
+    response=responses({201: DelegateOut}, 403, 404, 422),
+    summary="Ajouter un délégué (compte nominatif de vos structures)",
+)
+def add_delegate(request: HttpRequest, account_id: int, payload: DelegateIn) -> Any:
+    account = access_account(api_user(request), account_id)
+    delegation = operations.add_delegate(api_context(request), account, payload.email)
+    return Status(201, delegate_out(delegation))
+
+
+@router.delete(
+    "/accounts/{account_id}/delegates/{delegate_id}",
+    response=responses({204: None}, 403, 404),
+    summary="Retirer un délégué",
+)
+def remove_delegate(request: HttpRequest, account_id: int, delegate_id: int) -> Any:
+    account = access_account(api_user(request), account_id)
+    delegation = (
+        account.delegations.select_related("delegate").filter(delegate_id=delegate_id).first()
+    )
+    if delegation is None:
+        raise NotFound("Ce délégué n'existe pas.")
+    operations.remove_delegate(api_context(request), account, delegation.delegate)
+    return Status(204, None)
