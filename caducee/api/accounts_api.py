@@ -109,7 +109,7 @@ def list_accounts(
 
 @router.post(
     "/structures/{structure_id}/accounts",
-    response=responses({201: OutcomeOut}, 403, 404, 422),
+    response=responses({201: OutcomeOut}, 400, 403, 404, 422),
     summary="Créer un compte",
 )
 def create_account(request: HttpRequest, structure_id: int, payload: AccountIn) -> Any:
@@ -134,7 +134,7 @@ def get_account(request: HttpRequest, account_id: int) -> Any:
 
 @router.patch(
     "/accounts/{account_id}",
-    response=responses({200: OutcomeOut}, 403, 404, 422),
+    response=responses({200: OutcomeOut}, 400, 403, 404, 422),
     summary="Modifier les champs d'un compte (le type et l'adresse ont leurs propres routes)",
 )
 def update_account(request: HttpRequest, account_id: int, payload: AccountUpdateIn) -> Any:
@@ -176,7 +176,7 @@ def preview_type_change(request: HttpRequest, account_id: int, type: str) -> Any
 
 @router.post(
     "/accounts/{account_id}/type",
-    response=responses({200: OutcomeOut}, 403, 404, 422),
+    response=responses({200: OutcomeOut}, 400, 403, 404, 422),
     summary="Changer le type de BAL",
 )
 def change_type(request: HttpRequest, account_id: int, payload: TypeChangeIn) -> Any:

@@ -49,7 +49,7 @@ def list_connections(request: HttpRequest, account_id: int) -> Any:
 
 @router.post(
     "/accounts/{account_id}/connection-accounts",
-    response=responses({200: list[ConnectionOut]}, 403, 404, 422),
+    response=responses({200: list[ConnectionOut]}, 400, 403, 404, 422),
     summary="Ajouter des comptes de connexion (répond la liste complète)",
 )
 def add_connections(request: HttpRequest, account_id: int, payload: ConnectionsIn) -> Any:
@@ -86,7 +86,7 @@ def list_delegates(request: HttpRequest, account_id: int) -> Any:
 
 @router.post(
     "/accounts/{account_id}/delegates",
-    response=responses({201: DelegateOut}, 403, 404, 422),
+    response=responses({201: DelegateOut}, 400, 403, 404, 422),
     summary="Ajouter un délégué (compte nominatif de vos structures)",
 )
 def add_delegate(request: HttpRequest, account_id: int, payload: DelegateIn) -> Any:

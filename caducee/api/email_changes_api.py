@@ -29,7 +29,7 @@ class EmailChangeIn(Schema):
 
 @router.post(
     "/accounts/{account_id}/email-change",
-    response=responses({201: EmailChangeOut}, 403, 404, 422),
+    response=responses({201: EmailChangeOut}, 400, 403, 404, 422),
     summary="Demander le changement d'adresse d'un compte (lien de confirmation envoyé)",
 )
 def request_change(request: HttpRequest, account_id: int, payload: EmailChangeIn) -> Any:
@@ -40,7 +40,7 @@ def request_change(request: HttpRequest, account_id: int, payload: EmailChangeIn
 
 @router.get(
     "/structures/{structure_id}/email-changes",
-    response=responses({200: list[EmailChangeOut]}, 404),
+    response=responses({200: list[EmailChangeOut]}, 404, 422),
     summary="Demandes de changement de mail (en attente ; history=true : les dernières closes)",
 )
 def list_changes(request: HttpRequest, structure_id: int, history: bool = False) -> Any:

@@ -64,7 +64,7 @@ def list_structures(request: HttpRequest) -> Any:
 
 @router.post(
     "/structures",
-    response=responses({201: StructureOut}, 403, 422),
+    response=responses({201: StructureOut}, 400, 403, 422),
     summary="Créer une structure (opérateur)",
 )
 def create_structure(request: HttpRequest, payload: StructureIn) -> Any:
@@ -83,7 +83,7 @@ def get_structure(request: HttpRequest, structure_id: int) -> Any:
 
 @router.put(
     "/structures/{structure_id}",
-    response=responses({200: StructureOut}, 403, 404, 422),
+    response=responses({200: StructureOut}, 400, 403, 404, 422),
     summary="Modifier une structure (opérateur ; tous les champs sont envoyés)",
 )
 def update_structure(request: HttpRequest, structure_id: int, payload: StructureIn) -> Any:
@@ -105,7 +105,7 @@ def list_admins(request: HttpRequest, structure_id: int) -> Any:
 
 @router.post(
     "/structures/{structure_id}/admins",
-    response=responses({201: AppointedOut}, 403, 404, 422),
+    response=responses({201: AppointedOut}, 400, 403, 404, 422),
     summary="Nommer un administrateur (opérateur ; lien de mot de passe si besoin)",
 )
 def appoint_admin(request: HttpRequest, structure_id: int, payload: AppointIn) -> Any:

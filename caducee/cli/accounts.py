@@ -43,7 +43,7 @@ def register(commands: Any) -> None:
         action="append",
         default=[],
         metavar="CLÉ=VALEUR",
-        help="champ exigé par le nouveau type (clé de la table des champs, ex. rpps=10003…); "
+        help="champ exigé par le nouveau type (clé de la table des champs, ex. rpps=10003456786); "
         "répétable",
     )
     change.add_argument(
@@ -171,7 +171,7 @@ def _values(pairs: list[str]) -> dict[str, object]:
         if not sep or key.strip() not in keys:
             raise Invalid(
                 f"« {pair} » : écrivez CLÉ=VALEUR, où CLÉ est une clé de la table des champs "
-                "(docs/ACCOUNTS.md), par exemple rpps=10003456789."
+                "(docs/ACCOUNTS.md), par exemple rpps=10003456786."
             )
         values[key.strip()] = value
     return values
