@@ -33,6 +33,46 @@ class DelegateIn(Schema):
     email: str
 
 
+class MailboxOut(Schema):
+    """A mailbox a nominative account opens: its own, or a shared one it connects to."""
+
+    account_id: int
+    email: str
+    is_own: bool
+    is_default: bool
+    notify_on_receipt: bool
+
+
+class DefaultMailboxIn(Schema):
+    mailbox_id: int
+
+
+class ReceiptNotificationIn(Schema):
+    on: bool
+
+
+def _mailboxes(account: Account) -> list[dict[str, Any]]:
+    notify = dict(account.mailbox_links.values_list("mailbox_id", "notify_on_receipt"))
+    default = account.default_mailbox_id or account.pk
+    return [
+        {
+            "account_id": mailbox.pk,
+            "email": mailbox.email,
+            "is_own": mailbox.pk == account.pk,
+            "is_default": mailbox.pk == default,
+            "notify_on_receipt": notify.get(mailbox.pk, False),
+        }
+        for mailbox in operations.openable_mailboxes(account)
+    ]
+
+
+def _openable(account: Account, mailbox_id: int) -> Account:
+    mailbox = next((m for m in operations.openable_mailboxes(account) if m.pk == mailbox_id), None)
+    if mailbox is None:
+        raise NotFound("Ce compte ne peut pas ouvrir cette boîte.")
+    return mailbox
+
+
 def _connections(mailbox: Account) -> list[dict[str, Any]]:
     links = mailbox.connection_links.select_related("account").order_by("account__email")
     return [connection_out(link) for link in links]
@@ -109,3 +149,39 @@ def remove_delegate(request: HttpRequest, account_id: int, delegate_id: int) -> 
         raise NotFound("Ce délégué n'existe pas.")
     operations.remove_delegate(api_context(request), account, delegation.delegate)
     return Status(204, None)
+
+
+@router.get(
+    "/accounts/{account_id}/mailboxes",
+    response=responses({200: list[MailboxOut]}, 404),
+    summary="Boîtes qu'un compte nominatif ouvre (la sienne, puis les BAL ORG/APP)",
+)
+def list_mailboxes(request: HttpRequest, account_id: int) -> Any:
+    return _mailboxes(access_account(api_user(request), account_id))
+
+
+@router.put(
+    "/accounts/{account_id}/default-mailbox",
+    response=responses({200: list[MailboxOut]}, 400, 403, 404),
+    summary="Choisir la boîte affichée à la connexion",
+)
+def put_default_mailbox(request: HttpRequest, account_id: int, payload: DefaultMailboxIn) -> Any:
+    account = access_account(api_user(request), account_id)
+    mailbox = _openable(account, payload.mailbox_id)
+    operations.set_default_mailbox(api_context(request), account, mailbox)
+    account.refresh_from_db()
+    return _mailboxes(account)
+
+
+@router.put(
+    "/accounts/{account_id}/mailboxes/{mailbox_id}/receipt-notification",
+    response=responses({200: list[MailboxOut]}, 400, 403, 404),
+    summary="Notification de réception d'une BAL ORG/APP pour ce compte",
+)
+def put_receipt_notification(
+    request: HttpRequest, account_id: int, mailbox_id: int, payload: ReceiptNotificationIn
+) -> Any:
+    account = access_account(api_user(request), account_id)
+    mailbox = _openable(account, mailbox_id)
+    operations.set_receipt_notification(api_context(request), account, mailbox, payload.on)
+    return _mailboxes(account)

@@ -130,3 +130,42 @@ def test_a_read_only_token_cannot_write(
     assert client.post(delegates, body, content_type=JSON, **headers).status_code == 403
     assert AuditEvent.objects.count() == before
     assert client.get(url, **headers).status_code == 200
+
+
+def test_default_mailbox_and_receipt_notification(alice: User, structure_a: Structure) -> None:
+    org = make_account(structure_a, "ORG")
+    member = org.connection_links.get().account
+    client = bearer_client(alice)
+    url = f"/api/v1/accounts/{member.pk}/mailboxes"
+    mailboxes = client.get(url).json()
+    assert [(m["email"], m["is_own"], m["is_default"]) for m in mailboxes] == [
+        (member.email, True, True),
+        (org.email, False, False),
+    ]
+    response = client.put(
+        f"/api/v1/accounts/{member.pk}/default-mailbox", {"mailbox_id": org.pk}, content_type=JSON
+    )
+    assert response.status_code == 200
+    assert [m["is_default"] for m in response.json()] == [False, True]
+    assert last_action() == "account.default_mailbox"
+    response = client.put(f"{url}/{org.pk}/receipt-notification", {"on": True}, content_type=JSON)
+    assert response.status_code == 200 and response.json()[1]["notify_on_receipt"] is True
+    assert last_action() == "account.receipt_notification"
+    other = make_account(structure_a, "ORG")
+    response = client.put(
+        f"/api/v1/accounts/{member.pk}/default-mailbox", {"mailbox_id": other.pk}, content_type=JSON
+    )
+    assert response.status_code == 404
+
+
+def test_mailbox_settings_of_a_are_404_for_b(bob: User, structure_a: Structure) -> None:
+    org = make_account(structure_a, "ORG")
+    member = org.connection_links.get().account
+    client = bearer_client(bob)
+    assert client.get(f"/api/v1/accounts/{member.pk}/mailboxes").status_code == 404
+    response = client.put(
+        f"/api/v1/accounts/{member.pk}/default-mailbox", {"mailbox_id": org.pk}, content_type=JSON
+    )
+    assert response.status_code == 404
+    member.refresh_from_db()
+    assert member.default_mailbox_id is None
