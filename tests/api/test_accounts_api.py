@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils.crypto import get_random_string
 
 from caducee.accounts.fields import FIELDS
 from caducee.accounts.models import Account, AccountState
@@ -241,3 +242,19 @@ def test_a_read_only_token_cannot_write_accounts(
     response = getattr(client, method)(url, body, content_type=JSON, **headers)
     assert response.status_code == 403
     assert AuditEvent.objects.count() == before
+
+
+def test_the_console_session_writes_only_with_its_csrf_token(
+    alice: User, structure_a: Structure
+) -> None:
+    account = make_account(structure_a, "ORG")
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(alice, backend="django.contrib.auth.backends.ModelBackend")
+    url = f"/api/v1/accounts/{account.pk}/deactivate"
+    assert client.get(f"/api/v1/accounts/{account.pk}").status_code == 200
+    assert client.post(url).status_code == 403
+    token = get_random_string(32)  # what the console page's cookie holds
+    client.cookies["csrftoken"] = token
+    assert client.post(url, headers={"X-CSRFToken": token}).status_code == 200
+    account.refresh_from_db()
+    assert account.state == AccountState.DEACTIVATED
