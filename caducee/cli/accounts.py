@@ -43,8 +43,8 @@ def register(commands: Any) -> None:
         action="append",
         default=[],
         metavar="CLÉ=VALEUR",
-        help="champ exigé par le nouveau type (clé de la table des champs, ex. rpps=10003456786); "
-        "répétable",
+        help="champ exigé par le nouveau type, répétable (clé de la table des champs, "
+        "ex. rpps=10003456786)",
     )
     change.add_argument(
         "--preview",
