@@ -182,8 +182,7 @@ def list_records(request: HttpRequest, q: str = "", page: int = 1) -> Any:
 def create_record(request: HttpRequest, payload: RecordIn) -> Any:
     ctx = api_context(request)
     record = operations.create_record(ctx, structure(payload.structure_id), record_input(payload))
-    found = access.access_record(person(request), record.pk)
-    return Status(201, record_detail_out(record, found.permissions))
+    return Status(201, record_detail_out(record, access.permissions_on(person(request), record)))
 
 
 @router.get(
