@@ -216,3 +216,17 @@ class TestDocuments:
 def test_a_page_below_one_reads_as_the_first(camille: User, record_a: Record, page: str) -> None:
     listed = bearer_client(camille).get(f"{API}/records?page={page}").json()
     assert [r["id"] for r in listed] == [record_a.pk]
+
+
+def test_a_create_only_profile_gets_its_201(structure_a: Structure) -> None:
+    """The record is created; the answer shows no permission on it (none to read it)."""
+    from caducee.coordination import operations
+    from caducee.core.context import cli_context
+    from tests.coordination.conftest import member
+
+    operations.create_profile(cli_context(), structure_a, "Saisie", "interne", ["record.create"])
+    clerk = member(structure_a, "saisie@ch-a.fr", "Saisie")
+    answer = post(bearer_client(clerk), "/records", {**NEW_RECORD, "structure_id": structure_a.pk})
+    assert answer.status_code == 201, answer.content
+    assert answer.json()["permissions"] == []
+    assert last_event("coordination.record_create").actor == clerk
