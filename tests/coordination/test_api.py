@@ -5,29 +5,59 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from caducee.api.tokens import issue_token
+from caducee.api.main import api
 from caducee.coordination import api as coordination_api
 from caducee.coordination.models import Record
-from caducee.core.context import cli_context
 from caducee.people.models import User
 from caducee.structures.models import Structure
-
-SESSION = "django.contrib.auth.backends.ModelBackend"
+from tests.helpers import bearer_client, client_for
 
 
 def session_client(user: User) -> Client:
-    client = Client()
-    client.force_login(user, backend=SESSION)
-    return client
+    return client_for(user)
 
 
-def bearer_client(user: User) -> Client:
-    token = issue_token(cli_context(), user, "test")
-    return Client(headers={"Authorization": f"Bearer {token}"})
-
-
-# Every route of the coordination router, with its method, on record A / record B.
+# Every route of the coordination router, with its method (tests/coordination/test_api_*.py
+# exercise each one: success, refusals, audit event).
 ROUTES = {
+    ("GET", "/coordination/records"),
+    ("POST", "/coordination/records"),
+    ("GET", "/coordination/records/{record_id}"),
+    ("PUT", "/coordination/records/{record_id}"),
+    ("GET", "/coordination/records/{record_id}/liaison"),
+    ("POST", "/coordination/records/{record_id}/liaison"),
+    ("GET", "/coordination/records/{record_id}/documents"),
+    ("POST", "/coordination/records/{record_id}/documents"),
+    ("GET", "/coordination/records/{record_id}/documents/{document_id}"),
+    ("GET", "/coordination/records/{record_id}/partners"),
+    ("POST", "/coordination/records/{record_id}/partners"),
+    ("DELETE", "/coordination/records/{record_id}/partners/{partner_id}"),
+    ("PUT", "/coordination/records/{record_id}/partners/{partner_id}/access"),
+    ("POST", "/coordination/records/{record_id}/partners/{partner_id}/external-account"),
+    ("GET", "/coordination/structures/{structure_id}/contacts"),
+    ("POST", "/coordination/structures/{structure_id}/contacts"),
+    ("POST", "/coordination/structures/{structure_id}/contacts/import"),
+    ("GET", "/coordination/structures/{structure_id}/directory"),
+    ("PUT", "/coordination/contacts/{contact_id}"),
+    ("GET", "/coordination/structures/{structure_id}/profiles"),
+    ("POST", "/coordination/structures/{structure_id}/profiles"),
+    ("PUT", "/coordination/profiles/{profile_id}"),
+    ("DELETE", "/coordination/profiles/{profile_id}"),
+    ("GET", "/coordination/structures/{structure_id}/memberships"),
+    ("PUT", "/coordination/structures/{structure_id}/memberships"),
+    ("DELETE", "/coordination/memberships/{membership_id}"),
+    ("GET", "/coordination/external-accounts"),
+    ("POST", "/coordination/external-accounts"),
+    ("GET", "/coordination/external-accounts/{external_id}"),
+    ("PUT", "/coordination/external-accounts/{external_id}"),
+    ("POST", "/coordination/external-accounts/{external_id}/activation-link"),
+    ("PUT", "/coordination/external-accounts/{external_id}/structures/{structure_id}/suspension"),
+    ("GET", "/coordination/invitations"),
+    ("POST", "/coordination/invitations/{grant_id}/accept"),
+}
+
+# The record routes an external partner may call on the records they are a partner of.
+EXTERNAL_ROUTES = {
     ("GET", "/coordination/records/{record_id}"),
     ("GET", "/coordination/records/{record_id}/liaison"),
     ("POST", "/coordination/records/{record_id}/liaison"),
@@ -42,10 +72,26 @@ def test_the_table_names_every_route() -> None:
         for operation in view.operations
         for method in operation.methods
     }
-    assert found == ROUTES | {("GET", "/coordination/records")}
+    assert found == ROUTES
 
 
-@pytest.mark.parametrize("method,path", sorted(ROUTES))
+def test_every_route_declares_its_statuses_with_typed_bodies() -> None:
+    """Each route lists 401 and 429 (authentication) and a typed body for every error."""
+    paths = api.get_openapi_schema(path_prefix="")["paths"]
+    for method, path in ROUTES:
+        operation = paths[path][method.lower()]
+        statuses = {str(status) for status in operation["responses"]}
+        assert {"401", "429"} <= statuses, (method, path)
+        for status, answer in operation["responses"].items():
+            if int(status) >= 400:
+                assert "content" in answer, (method, path, status)
+        if path.count("{"):
+            assert "404" in statuses, (method, path)
+        if method in {"POST", "PUT"} and path != "/coordination/invitations/{grant_id}/accept":
+            assert "422" in statuses, (method, path)
+
+
+@pytest.mark.parametrize("method,path", sorted(EXTERNAL_ROUTES))
 @pytest.mark.parametrize("make_client", [session_client, bearer_client])
 def test_external_reaches_record_a_only(
     fcorre: User,

@@ -6,15 +6,9 @@ import json
 
 import pytest
 
-from caducee.cli.main import main
 from caducee.coordination.models import Contact, ExternalAccount, ExternalStatus
 from caducee.structures.models import Structure
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
+from tests.helpers import run_cli as run
 
 
 def test_profiles_lists_the_defaults(
