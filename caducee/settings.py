@@ -276,6 +276,10 @@ DELIVERY_MAX_DAYS = env_int("CADUCEE_DELIVERY_MAX_DAYS", 5)
 DELIVERY_CLAIM_SECONDS = env_int("CADUCEE_DELIVERY_CLAIM_SECONDS", 900)
 MAIL_PAGE_SIZE = env_int("CADUCEE_MAIL_PAGE_SIZE", 50)
 SMTP_RCPT_CACHE_SECONDS = env_int("CADUCEE_SMTP_RCPT_CACHE_SECONDS", 5)
+# A Message-ID already received by a mailbox (or submitted from it) within this many hours is
+# an SMTP retry: answered 250 and not stored or sent again (mail/dedupe.py); 0 disables.
+# 120 h = the 5 days a sending server keeps retrying (RFC 5321 §4.5.4.1 suggests 4–5 days).
+MAIL_DEDUPE_HOURS = env_int("CADUCEE_MAIL_DEDUPE_HOURS", 120)
 # Inter-operator trust and SMTP limits (docs/MESSAGING.md, "Inbound (MTA)" and "Limits").
 SMTP_TRUST_ANCHORS = env_str("CADUCEE_SMTP_TRUST_ANCHORS", "")  # PEM CA file (IGC-Santé)
 SMTP_CLIENT_CERT = env_str("CADUCEE_SMTP_CLIENT_CERT", "")  # outbound client certificate

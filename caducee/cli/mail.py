@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import subprocess
 import sys
 import threading
 from typing import IO, Any
+
+from caducee.cli.stopping import stop_event
 
 
 def register(commands: Any) -> None:
@@ -128,8 +129,7 @@ def run_smtp(args: argparse.Namespace) -> int:
     started = start_services(
         args.smtp, args.submission, not args.no_delivery, shared_port=shared, announce=False
     )
-    done = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    done = stop_event()
     helpers: list[subprocess.Popen[str]] = []
     status = 0
     try:

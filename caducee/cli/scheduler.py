@@ -10,10 +10,10 @@ This command never migrates the database.
 from __future__ import annotations
 
 import argparse
-import signal
 import threading
-from types import FrameType
 from typing import Any
+
+from caducee.cli.stopping import stop_event
 
 
 def register(commands: Any) -> None:
@@ -134,11 +134,5 @@ def run_scheduler(args: argparse.Namespace) -> int:
     from caducee.monitoring.exporter import start as start_metrics
 
     start_metrics()  # /metrics on CADUCEE_METRICS_HTTP when set
-    stop = threading.Event()
-
-    def _stop(_signum: int, _frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
+    stop = stop_event()
     return run_forever(holder, stop)

@@ -8,10 +8,9 @@ This command never migrates the database.
 from __future__ import annotations
 
 import argparse
-import signal
-import threading
-from types import FrameType
 from typing import Any
+
+from caducee.cli.stopping import stop_event
 
 
 def register(commands: Any) -> None:
@@ -69,13 +68,7 @@ def run_worker(args: argparse.Namespace) -> int:
     from caducee.monitoring.exporter import start as start_metrics
 
     start_metrics()  # /metrics on CADUCEE_METRICS_HTTP when set
-    stop = threading.Event()
-
-    def _stop(_signum: int, _frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
+    stop = stop_event()
     threads = start_threads((name,) for name in names)
     delivery = None
     if not args.no_delivery:

@@ -171,8 +171,24 @@ def message_bytes(row: Outbound) -> bytes:
     raise MissingBody(MISSING_BODY)
 
 
+def renew_claim(row: Outbound) -> bool:
+    """Renew this worker's claim just before sending the row; False when it is not ours
+    any more (another worker took it as stale while a long batch went on).
+
+    A batch is claimed at once, so without renewal the last rows of a slow batch could
+    look abandoned after `CADUCEE_DELIVERY_CLAIM_SECONDS` and be sent by two workers."""
+    fresh = timezone.now()
+    renewed = Outbound.objects.filter(
+        pk=row.pk, state=QueueState.SENDING, claimed_at=row.claimed_at
+    ).update(claimed_at=fresh)
+    row.claimed_at = fresh
+    return bool(renewed)
+
+
 def attempt(row: Outbound) -> str:
-    """Try one row; return its new state."""
+    """Try one row (claimed by this worker); return its new state."""
+    if not renew_claim(row):
+        return QueueState.SENDING  # another worker has it now
     now = timezone.now()
     try:
         data = message_bytes(row)

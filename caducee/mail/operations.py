@@ -29,7 +29,7 @@ from caducee.core.bulk import insert_rows
 from caducee.core.context import Context
 from caducee.core.errors import Invalid, NotFound, Problem
 from caducee.identity.mailboxes import may_open, openable
-from caducee.mail import addresses, mime, store
+from caducee.mail import addresses, dedupe, mime, store
 from caducee.mail.models import (
     AppPassword,
     Folder,
@@ -298,6 +298,9 @@ def submit_raw(
     recipients = addresses.check_recipients(mailbox, envelope_rcpts)
     parsed = mime.parse(data)
     _check_sender_headers(ctx, mailbox, data, parsed.sender)
+    first = dedupe.already_submitted(mailbox.pk, parsed.message_id)
+    if first is not None:  # a client's retry: already stored, delivered and queued
+        return SendResult(first, 0, 0)
     public = _without_bcc(data)
     space = space_for([r.address for r in recipients])
     with transaction.atomic():

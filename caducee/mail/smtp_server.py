@@ -36,7 +36,7 @@ from caducee.accounts.models import Account
 from caducee.core.context import Context
 from caducee.core.errors import OperationError
 from caducee.identity.mailboxes import openable
-from caducee.mail import addresses, mime, operations, smtp_auth, smtp_limits, tls, trust
+from caducee.mail import addresses, dedupe, mime, operations, smtp_auth, smtp_limits, tls, trust
 from caducee.mail.models import Message
 from caducee.monitoring import metrics
 from caducee.people.models import User
@@ -104,8 +104,12 @@ def inbound_checked_data(peer: trust.Peer, data: bytes, mailboxes: list[tuple[in
 def inbound_data(data: bytes, mailboxes: list[tuple[int, str]]) -> str:
     """Store one received message for these mailboxes (id, type); 250 once durable."""
     parsed = mime.summary(data)
-    rows = [operations.prepare_message(pk, data, parsed=parsed) for pk, _ in mailboxes]
-    _committer.submit(rows, {pk for pk, kind in mailboxes if kind == "ORG"})
+    # A retry of a message already stored (its session was cut before our 250) is answered
+    # as the first time, and not stored again.
+    mailboxes = dedupe.not_yet_received(mailboxes, parsed.message_id)
+    if mailboxes:
+        rows = [operations.prepare_message(pk, data, parsed=parsed) for pk, _ in mailboxes]
+        _committer.submit(rows, {pk for pk, kind in mailboxes if kind == "ORG"})
     return "250 2.0.0 Message enregistré"
 
 

@@ -91,7 +91,28 @@ def certificate(
     return cert, key
 
 
-def _main_conf(folder: Path, site: Path) -> Path:
+def site_values(folder: Path, https: int, http: int, upstream: int) -> dict[str, str]:
+    """The shipped site's variables for a folder of a test: a certificate for localhost,
+    an empty static folder and snippets folder, nginx on loopback in front of `upstream`."""
+    certificate(folder, "server", "localhost")
+    static = folder / "static"
+    static.mkdir()
+    snippets = folder / "caducee.d"
+    snippets.mkdir()
+    return {
+        "CADUCEE_BASE_URL": f"https://localhost:{https}",
+        "CADUCEE_NGINX_SERVER_NAME": "localhost",
+        "CADUCEE_NGINX_HTTPS_LISTEN": f"127.0.0.1:{https}",
+        "CADUCEE_NGINX_HTTP_LISTEN": f"127.0.0.1:{http}",
+        "CADUCEE_NGINX_TLS_CERT": str(folder / "server.pem"),
+        "CADUCEE_NGINX_TLS_KEY": str(folder / "server.key"),
+        "CADUCEE_NGINX_UPSTREAM": f"127.0.0.1:{upstream}",
+        "CADUCEE_NGINX_STATIC_ROOT": str(static),
+        "CADUCEE_NGINX_SNIPPETS": str(snippets),
+    }
+
+
+def main_conf(folder: Path, site: Path) -> Path:
     """What Debian's /etc/nginx/nginx.conf does around a site, in a folder of this test."""
     conf = folder / "nginx.conf"
     temp = folder / "temp"
@@ -122,7 +143,7 @@ http {{
 def _start_nginx(folder: Path, values: dict[str, str]) -> subprocess.Popen[str]:
     site = folder / "caducee.site"
     site.write_text(render(SITE, values), encoding="utf-8")
-    conf = _main_conf(folder, site)
+    conf = main_conf(folder, site)
     checked = subprocess.run(  # noqa: S603 - Debian's nginx, our files
         [NGINX, "-t", "-p", str(folder), "-c", str(conf)],
         capture_output=True,

@@ -27,6 +27,7 @@ from tests.deploy.nginx_site import (
     certificate,
     free_port,
     render,
+    site_values,
     wait_port,
 )
 from tests.mail.instances import ROOT
@@ -65,31 +66,16 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
         f"    account.user.set_password({PASSWORD!r}); account.user.save()\n"
         "    mark_finalised(account)",
     )
-    certificate(folder, "server", "localhost")
-    static = folder / "static"
-    static.mkdir()
-    (static / "proof.txt").write_text("servi par nginx", encoding="utf-8")
-    snippets = folder / "caducee.d"
-    snippets.mkdir()
     web_port, https, http_port = free_port(), free_port(), free_port()
     base_url = f"https://localhost:{https}"
-    values = {
-        "CADUCEE_BASE_URL": base_url,
-        "CADUCEE_NGINX_SERVER_NAME": "localhost",
-        "CADUCEE_NGINX_HTTPS_LISTEN": f"127.0.0.1:{https}",
-        "CADUCEE_NGINX_HTTP_LISTEN": f"127.0.0.1:{http_port}",
-        "CADUCEE_NGINX_TLS_CERT": str(folder / "server.pem"),
-        "CADUCEE_NGINX_TLS_KEY": str(folder / "server.key"),
-        "CADUCEE_NGINX_UPSTREAM": f"127.0.0.1:{web_port}",
-        "CADUCEE_NGINX_STATIC_ROOT": str(static),
-        "CADUCEE_NGINX_SNIPPETS": str(snippets),
-    }
+    values = site_values(folder, https, http_port, web_port)
+    (folder / "static" / "proof.txt").write_text("servi par nginx", encoding="utf-8")
     # Optional client-certificate verification, enabled as docs/DEPLOY.md says.
     ca = certificate(folder, "client-ca", "Autorité de test")
     certificate(folder, "paul", "Paul Durand", ca)
     certificate(folder, "stranger", "Inconnu")  # self-signed: no trusted issuer
     values["CADUCEE_NGINX_CLIENT_CA"] = str(folder / "client-ca.pem")
-    (snippets / "client-certificates.conf").write_text(
+    (folder / "caducee.d" / "client-certificates.conf").write_text(
         render(CLIENT_CERTIFICATES, values), encoding="utf-8"
     )
     web = start(

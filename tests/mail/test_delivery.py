@@ -354,3 +354,27 @@ def test_a_claim_does_not_wait_for_rows_another_worker_holds(
         release.set()
         thread.join(timeout=30)
     assert [r.pk for r in delivery.claim()] == [held]
+
+
+# --- claims renewed per row -------------------------------------------------------------
+
+
+def test_a_slow_batch_keeps_its_rows_and_a_stolen_row_is_not_sent_twice(
+    sink: tuple[Sink, int], settings: Any, martine: Account
+) -> None:
+    handler, _ = sink
+    settings.DELIVERY_CLAIM_SECONDS = 60
+    _send_to(martine, ["dr.x@autre.mssante.fr", "dr.y@autre.mssante.fr"])
+    first, second = delivery.claim(limit=2)
+    # The batch went on for longer than the claim period: its rows look abandoned…
+    Outbound.objects.update(claimed_at=timezone.now() - timedelta(seconds=61))
+    first.claimed_at = second.claimed_at = Outbound.objects.get(pk=first.pk).claimed_at
+    # …but sending the first one renews its claim: another worker does not take it.
+    assert delivery.attempt(first) == QueueState.SENT
+    # Meanwhile another worker took the second, still stale, row.
+    [stolen] = delivery.claim(limit=2)
+    assert stolen.pk == second.pk
+    # The first worker reaches it: not its row any more, it leaves it to the new owner.
+    assert delivery.attempt(second) == QueueState.SENDING
+    assert delivery.attempt(stolen) == QueueState.SENT
+    assert sorted(handler.recipients) == ["dr.x@autre.mssante.fr", "dr.y@autre.mssante.fr"]

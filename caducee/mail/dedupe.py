@@ -1,0 +1,76 @@
+"""A message already stored is not stored again: SMTP retries after a cut session.
+
+SMTP delivers at least once: when a connection breaks after the server has stored a message
+but before the client has read the `250` (a process killed, a network cut), the client sends
+the message again, and a naive server keeps two copies (RFC 5321 §4.1.1.4 names the risk).
+RFC 5322 §3.6.4 makes the `Message-ID` the identity of a message, so a second arrival of the
+same `Message-ID` in the same mailbox within `CADUCEE_MAIL_DEDUPE_HOURS` is that retry (or
+the same message reaching the mailbox twice, by Cc and by a list): the server answers `250`
+as it did the first time and keeps the one copy it has — what mail stores' duplicate
+suppression does (procmail's `formail -D`, Sieve's `duplicate` extension, RFC 7352).
+
+- inbound (another operator's server → a local mailbox): per mailbox, in its inbox;
+- submission (a professional's mail client → the platform): per sending mailbox, in its
+  « Envoyés »; the first copy was already delivered and queued, so nothing is sent twice.
+
+A message without `Message-ID` is never taken for another one. `CADUCEE_MAIL_DEDUPE_HOURS=0`
+turns the check off.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import TypeVar
+
+from django.conf import settings
+from django.utils import timezone
+
+from caducee.mail.models import Message, SystemFolder
+
+T = TypeVar("T")
+
+
+def _window_start() -> datetime | None:
+    hours = settings.MAIL_DEDUPE_HOURS
+    if hours <= 0:
+        return None
+    return timezone.now() - timedelta(hours=hours)
+
+
+def not_yet_received(mailboxes: Sequence[tuple[int, T]], message_id: str) -> list[tuple[int, T]]:
+    """The (mailbox id, …) pairs that did not already receive this Message-ID.
+
+    Any folder counts (the first copy may have been filed or trashed since), except the
+    mailbox's own « Envoyés » and « Brouillons »: a message one sends to oneself is both.
+    """
+    since = _window_start()
+    if not message_id or since is None or not mailboxes:
+        return list(mailboxes)
+    held = set(
+        Message.objects.filter(
+            mailbox_id__in=[pk for pk, _ in mailboxes],
+            message_id=message_id,
+            received_at__gte=since,
+        )
+        .exclude(folder__in=[SystemFolder.SENT, SystemFolder.DRAFTS])
+        .values_list("mailbox_id", flat=True)
+    )
+    return [pair for pair in mailboxes if pair[0] not in held]
+
+
+def already_submitted(mailbox_id: int, message_id: str) -> Message | None:
+    """The copy in « Envoyés » of a message this mailbox already submitted, if any."""
+    since = _window_start()
+    if not message_id or since is None:
+        return None
+    return (
+        Message.objects.filter(
+            mailbox_id=mailbox_id,
+            message_id=message_id,
+            folder=SystemFolder.SENT,
+            received_at__gte=since,
+        )
+        .order_by("pk")
+        .first()
+    )
