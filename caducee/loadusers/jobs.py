@@ -77,7 +77,7 @@ def job_actor_args(job: ImportJob) -> dict[str, Any]:
     }
 
 
-NO_FILE = "Choisissez le fichier à importer (CSV, XLS ou XLSX)."
+NO_UPLOAD = "Choisissez le fichier à importer (CSV, XLS ou XLSX)."
 
 
 def start_import(
@@ -92,7 +92,7 @@ def start_import(
     """
     require_admin(ctx, structure)
     if upload is None or not upload.name:
-        raise FileRefused(NO_FILE)
+        raise FileRefused(NO_UPLOAD)
     check_upload_size(upload.size)
     data = upload.read()
     check_upload_size(len(data))

@@ -106,9 +106,10 @@ def check_upload_size(size: int | None) -> None:
     if size is None:
         return
     if size > max_bytes():
+        megabytes = f"{size / 1024 / 1024:.1f}".replace(".", ",")
         raise FileTooLarge(
-            f"Le fichier fait {size / 1024 / 1024:.1f} Mo : la limite est de "
-            f"{max_megabytes()} Mo. Découpez-le en plusieurs fichiers."
+            f"Le fichier fait {megabytes} Mo : la limite est de {max_megabytes()} Mo. "
+            "Découpez-le en plusieurs fichiers."
         )
     if size == 0:
         raise FileRefused(EMPTY_FILE)
