@@ -11,7 +11,7 @@
   expands DTD entities (no "billion laughs", no external entities): a tested property.
 - A workbook is never parsed in this process (only its zip directory, or its compound
   file header, is checked here): a child process (`sheet_process.py`, under a memory and
-  a time limit) measures every sheet (`sheet_bounds.py`: rows, columns and cells, from
+  a time limit) measures every sheet (`sheet_bounds/`: rows, columns and cells, from
   the declared dimension and the cells' positions), refuses one beyond the limits, lets
   calamine parse the first sheet and hands its rows back. A child that dies is a refusal
   of the file, never a crash of the server.
