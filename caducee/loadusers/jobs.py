@@ -24,13 +24,17 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.core.files.storage import default_storage
+from django.db import transaction
 from django.utils import timezone
 
+from caducee.audit.log import record
 from caducee.core.context import Context
 from caducee.core.errors import NotFound
 from caducee.loadusers.models import ImportJob, JobStatus
+from caducee.loadusers.reading import FileRefused, check_upload_size
+from caducee.structures.access import require_admin
 from caducee.structures.models import Structure
 
 log = logging.getLogger("caducee.loadusers")
@@ -73,7 +77,38 @@ def job_actor_args(job: ImportJob) -> dict[str, Any]:
     }
 
 
-def create_job(
+NO_UPLOAD = "Choisissez le fichier à importer (CSV, XLS ou XLSX)."
+
+
+def start_import(
+    ctx: Context, structure: Structure, upload: File[bytes] | None, *, notify: bool, visible: bool
+) -> ImportJob:
+    """Structure admins (or the server): store an uploaded file and queue its preview;
+    audit `loadusers.upload`.
+
+    Raises NotFound for a structure the actor does not administer, FileRefused (FileTooLarge
+    over the size limit) for a missing, empty or too large file: no job then. The preview
+    task is enqueued once the job row commits.
+    """
+    require_admin(ctx, structure)
+    if upload is None or not upload.name:
+        raise FileRefused(NO_UPLOAD)
+    check_upload_size(upload.size)
+    data = upload.read()
+    check_upload_size(len(data))
+    with transaction.atomic():
+        job = _create_job(ctx, structure, data, upload.name, notify=notify, visible=visible)
+        record(
+            ctx,
+            "loadusers.upload",
+            structure=structure,
+            detail={"job": job.pk, "file": job.file_name, "notify": notify, "visible": visible},
+        )
+        enqueue(job.pk, dry_run=True, actor=actor_args(ctx))
+    return job
+
+
+def _create_job(
     ctx: Context, structure: Structure, data: bytes, file_name: str, *, notify: bool, visible: bool
 ) -> ImportJob:
     """Store the uploaded file in the default storage and record the job."""
@@ -103,12 +138,10 @@ def enqueue(job_id: int, *, dry_run: bool, actor: dict[str, Any]) -> None:
     enqueue_on_commit(run_import, job_id=job_id, dry_run=dry_run, **actor)
 
 
-def start_validation(job: ImportJob, ctx: Context) -> None:
-    enqueue(job.pk, dry_run=True, actor=actor_args(ctx))
-
-
 def confirm(job: ImportJob, ctx: Context) -> None:
-    """Start the real import of a previewed job (once)."""
+    """Structure admins (or the server): start the real import of a previewed job (once);
+    the import itself writes `loadusers.import`."""
+    require_admin(ctx, job.structure)
     updated = ImportJob.objects.filter(pk=job.pk, status=JobStatus.PREVIEWED).update(
         status=JobStatus.RUNNING,
         phase=PHASES["queued"],
@@ -150,7 +183,8 @@ def forget_file(job_id: int, name: str) -> None:
 
 def recover_interrupted(structure: Structure | None = None) -> int:
     """Run again the jobs whose worker died; see recovery.sweep. Returns how many jobs were
-    enqueued again or abandoned. Called at start-up, by the console and by the scheduler."""
+    enqueued again or abandoned. Called at start-up and by the scheduled job
+    `imports_recovery` (recovery.py), never by a page."""
     from caducee.loadusers.recovery import sweep
 
     return sweep(structure).total

@@ -75,9 +75,14 @@ class ImportJob(models.Model):
 
     @property
     def percent(self) -> int:
-        if not self.lines_total:
+        return self.percent_of(self.lines_done, self.lines_total)
+
+    @staticmethod
+    def percent_of(done: int, total: int) -> int:
+        """The progress bar's rule, also for the fresher in-memory progress (jobs.LIVE)."""
+        if not total:
             return 0
-        return min(100, int(100 * self.lines_done / self.lines_total))
+        return min(100, int(100 * done / total))
 
     @property
     def problems(self) -> list[dict[str, Any]]:

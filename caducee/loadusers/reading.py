@@ -11,7 +11,7 @@
   expands DTD entities (no "billion laughs", no external entities): a tested property.
 - A workbook is never parsed in this process (only its zip directory, or its compound
   file header, is checked here): a child process (`sheet_process.py`, under a memory and
-  a time limit) measures every sheet (`sheet_bounds.py`: rows, columns and cells, from
+  a time limit) measures every sheet (`sheet_bounds/`: rows, columns and cells, from
   the declared dimension and the cells' positions), refuses one beyond the limits, lets
   calamine parse the first sheet and hands its rows back. A child that dies is a refusal
   of the file, never a crash of the server.
@@ -30,12 +30,14 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from django.conf import settings
 
-from caducee.accounts.fields import FIELDS, FieldSpec
+from caducee.accounts.fields import BY_KEY, FIELDS, FieldSpec, Rule
 from caducee.core.errors import OperationError
 from caducee.loadusers.cells import unguard
+from caducee.loadusers.report import ReportRow
 from caducee.loadusers.sheet_bounds import CFB_MAGIC, MAX_COLUMNS, looks_like_compound
 from caducee.loadusers.sheet_process import Budget, ParseFailed, read_sheet
 from caducee.referentials.text import fold
@@ -44,10 +46,24 @@ from caducee.referentials.text import fold
 MAX_UNCOMPRESSED = 400 * 1024 * 1024
 MAX_RATIO = 200
 csv.field_size_limit(1024 * 1024)
+# Columns a file must have: the email, the type, and every column mandatory for every
+# type. Région is derived from Département when absent, so it may be left out.
+DERIVED = frozenset({"region"})
+MANDATORY_COLUMNS: tuple[str, ...] = tuple(
+    spec.key
+    for spec in FIELDS
+    if spec.key in {"email", "type"}
+    or (all(r is Rule.O for r in spec.rules.values()) and spec.key not in DERIVED)
+)
+EMPTY_FILE = "Le fichier est vide : utilisez le modèle loaduser et remplissez-le."
 
 
 class FileRefused(OperationError):
     """The file itself cannot be used (format, encoding, size, missing columns)."""
+
+
+class FileTooLarge(FileRefused):
+    """The file is over CADUCEE_UPLOAD_MAX_MB (the API answers 413)."""
 
 
 @dataclass
@@ -78,6 +94,81 @@ class Table:
 
 def max_bytes() -> int:
     return int(getattr(settings, "CADUCEE_UPLOAD_MAX_MB", 20)) * 1024 * 1024
+
+
+def max_megabytes() -> int:
+    return max_bytes() // 1024 // 1024
+
+
+def check_upload_size(size: int | None) -> None:
+    """The one upload-size rule (console, API, CLI, import): FileTooLarge over the limit,
+    FileRefused for an empty file. A size not known yet (None) is checked once read."""
+    if size is None:
+        return
+    if size > max_bytes():
+        megabytes = f"{size / 1024 / 1024:.1f}".replace(".", ",")
+        raise FileTooLarge(
+            f"Le fichier fait {megabytes} Mo : la limite est de {max_megabytes()} Mo. "
+            "Découpez-le en plusieurs fichiers."
+        )
+    if size == 0:
+        raise FileRefused(EMPTY_FILE)
+
+
+def read_source(source: bytes | str | Path | BinaryIO, file_name: str) -> tuple[bytes, str]:
+    """The file's bytes and name, from bytes, a path or an open file (at most the limit
+    plus one byte is read, so that `open_table` refuses a larger file)."""
+    if isinstance(source, bytes):
+        return source, file_name or "fichier"
+    if isinstance(source, str | Path):
+        path = Path(source)
+        try:
+            check_upload_size(path.stat().st_size)
+            return path.read_bytes(), file_name or path.name
+        except OSError as exc:
+            raise FileRefused(f"Fichier « {path} » illisible : {exc.strerror}.") from exc
+    data = source.read(max_bytes() + 1)
+    return data, file_name or str(getattr(source, "name", "fichier"))
+
+
+def check_columns(header: Header) -> None:
+    """Every mandatory column is in the header line, or the file is refused."""
+    missing = [BY_KEY[key].header for key in MANDATORY_COLUMNS if key not in header.columns]
+    if missing:
+        names = ", ".join(f"« {m} »" for m in missing)
+        raise FileRefused(
+            f"Colonne(s) obligatoire(s) absente(s) de la ligne d'en-tête : {names}. "
+            "Ajoutez-les (téléchargez le modèle loaduser pour les noms exacts) ; "
+            "aucun compte n'a été modifié."
+        )
+
+
+def header_warnings(header: Header) -> list[ReportRow]:
+    """Unknown and repeated columns: reported on line 1, the file is still read."""
+    rows = [
+        ReportRow(
+            1,
+            text,
+            "",
+            "warning",
+            "unknown_column",
+            f"Colonne « {text} » inconnue : elle est ignorée. Vérifiez son nom si elle "
+            "devait être lue (voir le modèle loaduser).",
+        )
+        for _, text in header.unknown
+    ]
+    rows += [
+        ReportRow(
+            1,
+            text,
+            "",
+            "warning",
+            "duplicate_column",
+            f"Colonne « {text} » présente deux fois : seule la première est lue.",
+        )
+        for _, text in header.duplicates
+    ]
+    return rows
 
 
 def _lookup() -> dict[str, FieldSpec]:
@@ -125,14 +216,9 @@ def detect_format(data: bytes, file_name: str) -> str:
 
 def open_table(data: bytes, file_name: str = "fichier") -> Table:
     """Parse the header and return the lines lazily; raises FileRefused."""
-    limit = max_bytes()
-    if len(data) > limit:
-        raise FileRefused(
-            f"Le fichier fait {len(data) / 1024 / 1024:.1f} Mo : la limite est de "
-            f"{limit // 1024 // 1024} Mo. Découpez-le en plusieurs fichiers."
-        )
+    check_upload_size(len(data))
     if not data.strip():
-        raise FileRefused("Le fichier est vide : utilisez le modèle loaduser et remplissez-le.")
+        raise FileRefused(EMPTY_FILE)
     fmt = detect_format(data, file_name)
     if fmt == "csv":
         rows, size = _csv_rows(data)

@@ -1,59 +1,37 @@
 """Console pages of the loaduser: template, upload, preview, progress, report, export.
 
-Thin adapters: `access_structure` (404 for a structure the person does not administer),
-then one call to the operations of this app.
+Thin adapters behind `core.web.guarded` (login, then NotFound / Forbidden → the 404 page):
+`access_structure` (404 for a structure the person does not administer), then one call to
+the operations of this app. No page writes housekeeping: interrupted imports are recovered
+by the scheduled job `imports_recovery` (recovery.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from caducee.console.errors import not_found
-from caducee.core.errors import Forbidden, NotFound
-from caducee.exports.kinds import ACCOUNTS
-from caducee.exports.operations import in_background, request_export
-from caducee.identity.views import web_context
+from caducee.core.errors import NotFound
+from caducee.core.web import guarded, person, web_context
+from caducee.exports.models import ExportFile
 from caducee.loadusers import jobs
-from caducee.loadusers.exporting import export_csv, export_xlsx
+from caducee.loadusers.downloads import export_response, report_response, template_response
 from caducee.loadusers.models import ImportJob, JobStatus
-from caducee.loadusers.reading import max_bytes
-from caducee.loadusers.report import report_csv, report_xlsx
-from caducee.loadusers.template import (
-    CSV_CONTENT_TYPE,
-    FORMATS,
-    XLSX_CONTENT_TYPE,
-    template_bytes,
-)
-from caducee.structures.access import access_structure, structures_for_admin
+from caducee.loadusers.reading import FileRefused, max_megabytes
+from caducee.structures.access import access_structure
 from caducee.structures.models import Structure
 
 MAX_SHOWN_PROBLEMS = 1000
-
-
-def _guarded(view: Callable[..., HttpResponseBase]) -> Any:
-    """Login required; NotFound / Forbidden from access helpers become the 404 page."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        try:
-            return view(request, *args, **kwargs)
-        except (NotFound, Forbidden) as exc:
-            return not_found(request, exc)
-
-    return login_required(wrapper)
+RECENT_JOBS = 20
 
 
 def _structure(request: HttpRequest, structure_id: int) -> Structure:
-    return access_structure(request.user, structure_id)  # type: ignore[arg-type]
+    return access_structure(person(request), structure_id)
 
 
 def _job(structure: Structure, job_id: int) -> ImportJob:
@@ -63,84 +41,49 @@ def _job(structure: Structure, job_id: int) -> ImportJob:
     return job
 
 
-def _check_format(fmt: str) -> None:
-    if fmt not in FORMATS:
-        raise NotFound("Format inconnu : csv ou xlsx.")
-
-
-def _attachment(data: bytes, name: str, fmt: str) -> HttpResponse:
-    response = HttpResponse(
-        data, content_type=CSV_CONTENT_TYPE if fmt == "csv" else XLSX_CONTENT_TYPE
-    )
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
-
-
-@_guarded
+@guarded()
 @require_GET
 def template_download(request: HttpRequest, fmt: str) -> HttpResponse:
-    _check_format(fmt)
-    if not structures_for_admin(request.user).exists():  # type: ignore[arg-type]
-        raise NotFound()
-    return _attachment(template_bytes(fmt), f"modele-loaduser.{fmt}", fmt)
+    return template_response(person(request), fmt)
 
 
-@_guarded
+@guarded()
 @require_GET
 def export_download(request: HttpRequest, structure_id: int, fmt: str) -> HttpResponseBase:
-    _check_format(fmt)
     structure = _structure(request, structure_id)
-    ctx = web_context(request)
-    if in_background(ACCOUNTS, structure):  # a long export: a task, then « Mes exports »
-        request_export(ctx, structure, ACCOUNTS.name, fmt)
+    response = export_response(web_context(request), structure, fmt)
+    if isinstance(response, ExportFile):  # a long export: a task, then « Mes exports »
         messages.info(
             request,
             "L'export est volumineux : il est préparé en arrière-plan. Téléchargez-le ici "
             "dès qu'il est prêt.",
         )
         return redirect("exports:mine")
-    name = f"utilisateurs-{structure.pk}.{fmt}"
-    if fmt == "csv":
-        response = StreamingHttpResponse(export_csv(ctx, structure), content_type=CSV_CONTENT_TYPE)
-        response["Content-Disposition"] = f'attachment; filename="{name}"'
-        return response
-    return FileResponse(
-        export_xlsx(ctx, structure),
-        as_attachment=True,
-        filename=name,
-        content_type=XLSX_CONTENT_TYPE,
-    )
+    return response
 
 
-@_guarded
+@guarded()
 @require_http_methods(["GET", "POST"])
 def import_start(request: HttpRequest, structure_id: int) -> HttpResponse:
     structure = _structure(request, structure_id)
-    jobs.recover_interrupted(structure)
     error = ""
     notify = visible = False
     if request.method == "POST":
-        upload = request.FILES.get("fichier")
         notify = request.POST.get("notify") == "on"
         visible = request.POST.get("visible") == "on"
-        limit = max_bytes()
-        if upload is None or not upload.name:
-            error = "Choisissez le fichier à importer (CSV, XLS ou XLSX)."
-        elif upload.size is not None and upload.size > limit:
-            error = (
-                f"Le fichier fait {upload.size / 1024 / 1024:.1f} Mo : la limite est de "
-                f"{limit // 1024 // 1024} Mo. Découpez-le en plusieurs fichiers."
+        try:
+            job = jobs.start_import(
+                web_context(request),
+                structure,
+                request.FILES.get("fichier"),
+                notify=notify,
+                visible=visible,
             )
-        elif not upload.size:
-            error = "Le fichier est vide : utilisez le modèle loaduser et remplissez-le."
+        except FileRefused as exc:
+            error = exc.message
         else:
-            ctx = web_context(request)
-            job = jobs.create_job(
-                ctx, structure, upload.read(), upload.name, notify=notify, visible=visible
-            )
-            jobs.start_validation(job, ctx)
             return redirect("loadusers:job", structure.pk, job.pk)
-    recent = ImportJob.objects.filter(structure=structure).select_related("actor")[:20]
+    recent = ImportJob.objects.filter(structure=structure).select_related("actor")[:RECENT_JOBS]
     return render(
         request,
         "loadusers/import.html",
@@ -151,7 +94,7 @@ def import_start(request: HttpRequest, structure_id: int) -> HttpResponse:
             "notify": notify,
             "visible": visible,
             "recent": recent,
-            "max_mb": max_bytes() // 1024 // 1024,
+            "max_mb": max_megabytes(),
         },
         status=400 if error else 200,
     )
@@ -167,7 +110,7 @@ def _job_context(structure: Structure, job: ImportJob) -> dict[str, Any]:
         "phase": phase,
         "done": done,
         "total": total,
-        "percent": min(100, int(100 * done / total)) if total else 0,
+        "percent": ImportJob.percent_of(done, total),
         "problems": problems[:MAX_SHOWN_PROBLEMS],
         "problems_total": len(problems),
         "errors_total": sum(1 for p in problems if p.get("severity") == "error"),
@@ -176,16 +119,15 @@ def _job_context(structure: Structure, job: ImportJob) -> dict[str, Any]:
     }
 
 
-@_guarded
+@guarded()
 @require_GET
 def job_page(request: HttpRequest, structure_id: int, job_id: int) -> HttpResponse:
     structure = _structure(request, structure_id)
-    jobs.recover_interrupted(structure)
     job = _job(structure, job_id)
     return render(request, "loadusers/job.html", _job_context(structure, job))
 
 
-@_guarded
+@guarded()
 @require_GET
 def job_progress(request: HttpRequest, structure_id: int, job_id: int) -> HttpResponse:
     """Polled by htmx while the job works; asks for a full reload once it is over."""
@@ -198,7 +140,7 @@ def job_progress(request: HttpRequest, structure_id: int, job_id: int) -> HttpRe
     return render(request, "loadusers/_progress.html", _job_context(structure, job))
 
 
-@_guarded
+@guarded()
 @require_POST
 def job_confirm(request: HttpRequest, structure_id: int, job_id: int) -> HttpResponse:
     structure = _structure(request, structure_id)
@@ -207,12 +149,8 @@ def job_confirm(request: HttpRequest, structure_id: int, job_id: int) -> HttpRes
     return redirect("loadusers:job", structure.pk, job.pk)
 
 
-@_guarded
+@guarded()
 @require_GET
 def job_report(request: HttpRequest, structure_id: int, job_id: int, fmt: str) -> HttpResponse:
-    _check_format(fmt)
     structure = _structure(request, structure_id)
-    job = _job(structure, job_id)
-    counts = {k: getattr(job, k) for k in ("created", "updated", "unchanged", "rejected")}
-    data = report_csv(job.problems) if fmt == "csv" else report_xlsx(job.problems, counts)
-    return _attachment(data, f"compte-rendu-import-{job.pk}.{fmt}", fmt)
+    return report_response(_job(structure, job_id), fmt)

@@ -8,16 +8,11 @@ from django.test import Client
 
 from caducee.accounts.fields import HEADERS
 from caducee.accounts.models import Account
-from caducee.api.tokens import issue_token
-from caducee.core.context import cli_context
 from caducee.people.models import User
 from caducee.structures.models import Structure
 from tests import factories
+from tests.helpers import api_headers
 from tests.loadusers.builders import csv_bytes, line
-
-
-def bearer(user: User) -> dict[str, str]:
-    return {"HTTP_AUTHORIZATION": f"Bearer {issue_token(cli_context(), user, 'test')}"}
 
 
 def upload(data: bytes, name: str = "comptes.csv") -> SimpleUploadedFile:
@@ -27,26 +22,26 @@ def upload(data: bytes, name: str = "comptes.csv") -> SimpleUploadedFile:
 def test_it_imports_with_the_cli_json(client: Client, alice: User, structure_a: Structure) -> None:
     url = f"/api/v1/structures/{structure_a.pk}/loadusers/import"
     data = csv_bytes([line("MED", "m@ch-a.fr"), line("MED", "bad", city="")])
-    response = client.post(url, {"file": upload(data), "dry_run": "true"}, **bearer(alice))
+    response = client.post(url, {"file": upload(data), "dry_run": "true"}, **api_headers(alice))
     assert response.status_code == 200, response.content
     body = response.json()
     assert (body["created"], body["rejected"]) == (1, 1)
     assert body["problems"][0]["line"] == 3
     assert not Account.objects.exists()
-    response = client.post(url, {"file": upload(data)}, **bearer(alice))
+    response = client.post(url, {"file": upload(data)}, **api_headers(alice))
     assert response.json()["created"] == 1
     assert Account.objects.get().email == "m@ch-a.fr"
 
 
 def test_an_unusable_file_is_refused(client: Client, alice: User, structure_a: Structure) -> None:
     url = f"/api/v1/structures/{structure_a.pk}/loadusers/import"
-    response = client.post(url, {"file": upload(b"NOM;Prenom\r\nX;Y\r\n")}, **bearer(alice))
+    response = client.post(url, {"file": upload(b"NOM;Prenom\r\nX;Y\r\n")}, **api_headers(alice))
     assert response.status_code == 422
     assert "Adresse mail" in response.json()["detail"]
 
 
 def test_it_validates_ownership(client: Client, bob: User, structure_a: Structure) -> None:
-    headers = bearer(bob)
+    headers = api_headers(bob)
     url = f"/api/v1/structures/{structure_a.pk}/loadusers/import"
     response = client.post(url, {"file": upload(csv_bytes([line("MED")]))}, **headers)
     assert response.status_code == 404
@@ -56,21 +51,23 @@ def test_it_validates_ownership(client: Client, bob: User, structure_a: Structur
 
 
 def test_template_and_export(client: Client, alice: User, structure_a: Structure) -> None:
-    response = client.get("/api/v1/loadusers/template.csv", **bearer(alice))
+    response = client.get("/api/v1/loadusers/template.csv", **api_headers(alice))
     assert response.status_code == 200
     assert response.content.decode("utf-8-sig").splitlines()[0] == ";".join(HEADERS)
-    assert client.get("/api/v1/loadusers/template.pdf", **bearer(alice)).status_code == 404
+    assert client.get("/api/v1/loadusers/template.pdf", **api_headers(alice)).status_code == 404
     client.post(
         f"/api/v1/structures/{structure_a.pk}/loadusers/import",
         {"file": upload(csv_bytes([line("MED", "m@ch-a.fr")]))},
-        **bearer(alice),
+        **api_headers(alice),
     )
     response = client.get(
-        f"/api/v1/structures/{structure_a.pk}/loadusers/export.csv", **bearer(alice)
+        f"/api/v1/structures/{structure_a.pk}/loadusers/export.csv", **api_headers(alice)
     )
     text = b"".join(response.streaming_content).decode("utf-8-sig")  # type: ignore[attr-defined]
     assert "m@ch-a.fr" in text
-    xlsx = client.get(f"/api/v1/structures/{structure_a.pk}/loadusers/export.xlsx", **bearer(alice))
+    xlsx = client.get(
+        f"/api/v1/structures/{structure_a.pk}/loadusers/export.xlsx", **api_headers(alice)
+    )
     assert xlsx.status_code == 200
     assert b"".join(xlsx.streaming_content).startswith(b"PK")  # type: ignore[attr-defined]
 
@@ -93,7 +90,7 @@ def test_an_api_import_never_binds_a_login_with_rights_elsewhere(
     victim = factories.make_victim(kind, structure_b)
     url = f"/api/v1/structures/{structure_a.pk}/loadusers/import"
     data = csv_bytes([line("MED", victim.email)])
-    response = client.post(url, {"file": upload(data)}, **bearer(alice))
+    response = client.post(url, {"file": upload(data)}, **api_headers(alice))
     assert response.status_code == 200, response.content
     body = response.json()
     assert (body["created"], body["rejected"]) == (0, 1)

@@ -10,24 +10,18 @@ from python_calamine import CalamineWorkbook
 
 from caducee.accounts.fields import HEADERS
 from caducee.accounts.models import Account
-from caducee.cli.main import main
 from caducee.structures.models import Structure
 from tests import factories
+from tests.helpers import run_cli
 from tests.loadusers.builders import csv_bytes, line
 
 pytestmark = pytest.mark.django_db
 
 
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_template(capsys: pytest.CaptureFixture[str], tmp_path: Path, fmt: str) -> None:
     target = tmp_path / f"modele.{fmt}"
-    code, _, _ = run(capsys, "loadusers", "template", "--format", fmt, "--output", str(target))
+    code, _, _ = run_cli(capsys, "loadusers", "template", "--format", fmt, "--output", str(target))
     assert code == 0
     if fmt == "xlsx":
         rows = CalamineWorkbook.from_path(str(target)).get_sheet_by_index(0).to_python()
@@ -41,7 +35,7 @@ def test_import_json_and_exit_codes(
 ) -> None:
     source = tmp_path / "comptes.csv"
     source.write_bytes(csv_bytes([line("MED", "m@ch-a.fr"), line("PER", "p@ch-a.fr", rpps="1")]))
-    code, out, _ = run(
+    code, out, _ = run_cli(
         capsys, "loadusers", "import", str(source), "--structure", structure_a.name, "--json"
     )
     assert code == 0
@@ -63,7 +57,7 @@ def test_import_dry_run_and_text_output(
 ) -> None:
     source = tmp_path / "comptes.csv"
     source.write_bytes(csv_bytes([line("MED", "m@ch-a.fr", city="paris")]))
-    code, out, _ = run(
+    code, out, _ = run_cli(
         capsys,
         "loadusers",
         "import",
@@ -84,13 +78,15 @@ def test_unusable_file_exits_2(
 ) -> None:
     source = tmp_path / "comptes.csv"
     source.write_bytes(csv_bytes([line("MED")], ["email", "last_name"]))
-    code, out, err = run(
+    code, out, err = run_cli(
         capsys, "loadusers", "import", str(source), "--structure", structure_a.name, "--json"
     )
     assert code == 2 and out == ""
     assert "Type BAL" in err and "\n" == err[-1] and err.count("\n") == 1
     missing = tmp_path / "absent.csv"
-    code, _, err = run(capsys, "loadusers", "import", str(missing), "--structure", structure_a.name)
+    code, _, err = run_cli(
+        capsys, "loadusers", "import", str(missing), "--structure", structure_a.name
+    )
     assert code == 2 and "illisible" in err
 
 
@@ -99,7 +95,7 @@ def test_unknown_structure_is_a_clear_error(
 ) -> None:
     source = tmp_path / "comptes.csv"
     source.write_bytes(csv_bytes([line("MED")]))
-    code, _, err = run(capsys, "loadusers", "import", str(source), "--structure", "Nulle part")
+    code, _, err = run_cli(capsys, "loadusers", "import", str(source), "--structure", "Nulle part")
     assert code == 1 and "introuvable" in err
 
 
@@ -109,9 +105,9 @@ def test_export_then_reimport(
 ) -> None:
     source = tmp_path / "comptes.csv"
     source.write_bytes(csv_bytes([line("MED", "m@ch-a.fr"), line("PER", "p@ch-a.fr")]))
-    run(capsys, "loadusers", "import", str(source), "--structure", structure_a.name)
+    run_cli(capsys, "loadusers", "import", str(source), "--structure", structure_a.name)
     target = tmp_path / f"export.{fmt}"
-    code, _, _ = run(
+    code, _, _ = run_cli(
         capsys,
         "loadusers",
         "export",
@@ -123,7 +119,7 @@ def test_export_then_reimport(
         str(target),
     )
     assert code == 0
-    code, out, _ = run(
+    code, out, _ = run_cli(
         capsys, "loadusers", "import", str(target), "--structure", structure_a.name, "--json"
     )
     assert code == 0 and json.loads(out)["unchanged"] == 2
@@ -133,9 +129,9 @@ def test_unwritable_output_is_a_clear_error(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, structure_a: Structure
 ) -> None:
     target = str(tmp_path / "absent" / "f.csv")
-    code, _, err = run(capsys, "loadusers", "template", "--format", "csv", "--output", target)
+    code, _, err = run_cli(capsys, "loadusers", "template", "--format", "csv", "--output", target)
     assert code == 1 and "impossible d'écrire" in err
-    code, _, err = run(
+    code, _, err = run_cli(
         capsys, "loadusers", "export", "--structure", structure_a.name, "--format", "xlsx",
         "--output", target,
     )  # fmt: skip
@@ -153,7 +149,7 @@ def test_a_cli_import_never_binds_a_login_with_rights_elsewhere(
     victim = factories.make_victim(kind, structure_b)
     source = tmp_path / "comptes.csv"
     source.write_bytes(csv_bytes([line("MED", victim.email)]))
-    code, out, _ = run(
+    code, out, _ = run_cli(
         capsys, "loadusers", "import", str(source), "--structure", structure_a.name, "--json"
     )
     answer = json.loads(out)

@@ -10,6 +10,7 @@ import threading
 import time
 
 import pytest
+from django.core.files.base import ContentFile
 from django.db import connection
 from django.test import override_settings
 
@@ -29,8 +30,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def previewed(alice: User, structure: Structure, data: bytes, *, notify: bool) -> ImportJob:
     ctx = Context(user=alice, channel="web")
-    job = jobs.create_job(ctx, structure, data, "f.csv", notify=notify, visible=False)
-    jobs.start_validation(job, ctx)  # autocommit: enqueued at once
+    job = jobs.start_import(
+        ctx, structure, ContentFile(data, name="f.csv"), notify=notify, visible=False
+    )
     assert run_ready([IMPORTS]) == 1
     job.refresh_from_db()
     assert job.status == JobStatus.PREVIEWED, job.error

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import OperationalError, connection
 from django.db.models.query import QuerySet
@@ -30,8 +31,9 @@ Capture = Callable[..., Any]
 def submitted(capture: Capture, ctx: Context, structure: Structure, data: bytes) -> ImportJob:
     """A job as the console creates it, its validation task enqueued (on commit)."""
     with capture(execute=True):
-        job = jobs.create_job(ctx, structure, data, "f.csv", notify=False, visible=False)
-        jobs.start_validation(job, ctx)
+        job = jobs.start_import(
+            ctx, structure, ContentFile(data, name="f.csv"), notify=False, visible=False
+        )
     return job
 
 
@@ -68,7 +70,7 @@ def test_two_tasks_for_one_job_run_it_once(
     ctx = Context(user=alice, channel="web")
     job = submitted(django_capture_on_commit_callbacks, ctx, structure_a, csv_bytes([line("MED")]))
     with django_capture_on_commit_callbacks(execute=True):
-        jobs.start_validation(job, ctx)  # a duplicate enqueue
+        jobs.enqueue(job.pk, dry_run=True, actor=jobs.actor_args(ctx))  # a duplicate
     assert run_ready([IMPORTS]) == 2
     outcomes = sorted(DBTaskResult.objects.values_list("return_value", flat=True))
     assert outcomes == ["previewed", "skipped"]

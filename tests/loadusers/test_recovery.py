@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import connection
 from django.test import override_settings
@@ -32,7 +33,9 @@ def held(alice: User, structure: Structure, worker: str, **fields: Any) -> Impor
     """A confirmed job, claimed by `worker` as a run that never finished would leave it."""
     ctx = Context(user=alice, channel="web")
     data = csv_bytes([line("MED", "m@ch-a.fr"), line("MED", "n@ch-a.fr")])
-    job = jobs.create_job(ctx, structure, data, "f.csv", notify=False, visible=False)
+    job = jobs.start_import(
+        ctx, structure, ContentFile(data, name="f.csv"), notify=False, visible=False
+    )
     values = {
         "status": JobStatus.RUNNING,
         "claim": "a" * 32,
@@ -112,7 +115,9 @@ def test_a_job_waiting_too_long_for_a_worker_is_enqueued_again(
 ) -> None:
     ctx = Context(user=alice, channel="web")
     data = csv_bytes([line("MED")])
-    job = jobs.create_job(ctx, structure_a, data, "f.csv", notify=False, visible=False)
+    job = jobs.start_import(
+        ctx, structure_a, ContentFile(data, name="f.csv"), notify=False, visible=False
+    )
     assert jobs.recover_interrupted() == 0  # just queued
     ImportJob.objects.filter(pk=job.pk).update(queued_at=timezone.now() - timedelta(minutes=3))
     with django_capture_on_commit_callbacks(execute=True):

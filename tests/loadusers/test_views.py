@@ -17,6 +17,7 @@ from caducee.accounts.models import Account
 from caducee.audit.models import AuditEvent
 from caducee.loadusers import jobs
 from caducee.loadusers.models import ImportJob, JobStatus
+from caducee.loadusers.recovery import scheduled
 from caducee.people.models import User
 from caducee.structures.models import Structure
 from caducee.tasks.queues import IMPORTS
@@ -144,7 +145,12 @@ def test_old_previews_are_cancelled(
     name = job.stored_name
     assert stored(job)
     ImportJob.objects.filter(pk=job.pk).update(created_at=timezone.now() - timedelta(days=8))
-    page = client.get(reverse("loadusers:job", args=[structure_a.pk, job.pk])).content.decode()
+    url = reverse("loadusers:job", args=[structure_a.pk, job.pk])
+    client.get(url)
+    job.refresh_from_db()
+    assert job.status == JobStatus.PREVIEWED and stored(job)  # a GET writes nothing
+    scheduled()  # the scheduled job `imports_recovery`
+    page = client.get(url).content.decode()
     job.refresh_from_db()
     assert job.status == JobStatus.CANCELLED and not default_storage.exists(name)
     assert "fichier supprimé" in page and "Confirmer" not in page

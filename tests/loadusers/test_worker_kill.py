@@ -28,14 +28,16 @@ WRITING = "Écriture des comptes"
 
 SETUP = """
 from caducee.core.context import Context
+from django.core.files.base import ContentFile
 from caducee.loadusers import jobs
 from tests import factories
 structure = factories.make_structure("CH Kill")
 alice = factories.make_admin(structure, "alice@ch-kill.fr")
 ctx = Context(user=alice, channel="web", ip="127.0.0.1")
 data = open({path!r}, "rb").read()
-job = jobs.create_job(ctx, structure, data, "gros.csv", notify=False, visible=False)
-jobs.start_validation(job, ctx)
+job = jobs.start_import(
+    ctx, structure, ContentFile(data, name="gros.csv"), notify=False, visible=False
+)
 print(job.pk)
 """
 

@@ -1,0 +1,120 @@
+"""What the two passes of an import share: constants, the result, and the validation state.
+
+A new account's values travel as one tuple in `STORED_KEYS` order (compact for 100,000-line
+files); code reads them by name (`NewAccount.value("email")`, `COL`), never by position.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from caducee.accounts.fields import STORED
+from caducee.accounts.models import AccountType
+from caducee.core.context import Context
+from caducee.core.errors import Problem
+from caducee.loadusers.reading import Header
+from caducee.loadusers.report import ReportRow
+from caducee.structures.models import Structure
+
+CHUNK = 1000
+STORED_KEYS: tuple[str, ...] = tuple(spec.key for spec in STORED)
+COL: dict[str, int] = {key: index for index, key in enumerate(STORED_KEYS)}  # key -> position
+NOMINATIVE = frozenset(AccountType.nominative())
+SHARED = frozenset(AccountType.shared())
+
+Progress = Callable[[str, int, int], None]  # phase ("validation" | "writing"), done, total
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    problems: list[ReportRow] = field(default_factory=list)
+    import_id: str = ""
+    file_name: str = ""
+    dry_run: bool = False
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "rejected": self.rejected,
+        }
+
+    def as_json(self) -> dict[str, Any]:
+        """The JSON answer of the CLI (`--json`) and the API."""
+        return {**self.counts, "problems": [p.as_dict() for p in self.problems]}
+
+
+@dataclass(slots=True)
+class NewAccount:
+    """A valid line naming a new address: the account to create."""
+
+    line: int
+    structure_id: int
+    values: tuple[Any, ...]  # STORED_KEYS order, database values: read them with value()
+    links: list[str] | None
+    user_id: int | None  # an existing person with this email (nominative only)
+
+    def value(self, key: str) -> Any:
+        return self.values[COL[key]]
+
+    @property
+    def email(self) -> str:
+        return str(self.values[COL["email"]])
+
+    @property
+    def kind(self) -> str:
+        return str(self.values[COL["type"]])
+
+
+@dataclass(slots=True)
+class AccountUpdate:
+    """A valid line naming an existing account that it changes."""
+
+    line: int
+    pk: int
+    structure_id: int
+    email: str
+    changes: dict[str, list[Any]]
+    values: dict[str, Any]  # database values of the changed keys
+    links: list[str] | None  # wanted connection accounts, if the column was given
+    current_links: frozenset[str]
+
+
+@dataclass
+class ImportState:
+    """What the validation pass learns, kept compact for 100,000-line files."""
+
+    ctx: Context
+    structure: Structure
+    header: Header
+    scope: dict[int, Structure]
+    by_name: dict[str, Structure]
+    result: ImportResult
+    first_line: dict[str, int] = field(default_factory=dict)  # email -> first line
+    file_types: dict[str, str] = field(default_factory=dict)  # valid lines: email -> type
+    rejected_lines: dict[str, int] = field(default_factory=dict)
+    existing_ids: dict[str, int] = field(default_factory=dict)  # valid existing lines
+    creates: list[NewAccount] = field(default_factory=list)
+    updates: list[AccountUpdate] = field(default_factory=list)
+    problems: list[ReportRow] = field(default_factory=list)
+    folded: dict[str, str] = field(default_factory=dict)  # structure column cache
+
+    def report(self, line: int, email: str, problem: Problem) -> None:
+        self.problems.append(
+            ReportRow(
+                line,
+                self.header.header_of(problem.field),
+                email,
+                problem.severity,
+                problem.code,
+                problem.message,
+            )
+        )

@@ -1,0 +1,397 @@
+"""The validation pass of an import: every line checked, nothing written.
+
+The file is read as a stream; lines are taken in chunks and each chunk costs a few
+queries (existing accounts and persons with these emails, their connection links). Each
+line goes through `clean_account`, the one field spec; its problems are mapped back to the
+file's line number and column header. Connection accounts are checked once the whole file
+is known (`check_links`), since an ORG/APP line may name an account created further down.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, cast
+
+from caducee.accounts.fields import BY_KEY, STORED
+from caducee.accounts.models import Account, ConnectionLink
+
+# Private helpers of accounts.operations (the rules of create/update_account), reused.
+from caducee.accounts.operations import _db_value, _diff
+from caducee.accounts.persons import (
+    PersonRights,
+    acting_scope,
+    in_scope_person_problems,
+    person_rights,
+    rights_outside,
+    unusable_address,
+)
+from caducee.accounts.validation import as_text, clean_account
+from caducee.core.errors import Problem
+from caducee.loadusers.import_state import (
+    CHUNK,
+    NOMINATIVE,
+    SHARED,
+    STORED_KEYS,
+    AccountUpdate,
+    ImportState,
+    NewAccount,
+    Progress,
+)
+from caducee.loadusers.reading import Table
+from caducee.people.models import User
+from caducee.referentials.text import fold
+from caducee.structures.models import Structure
+
+
+def _chunks(table: Table) -> Iterator[list[tuple[int, dict[str, object]]]]:
+    columns = table.header.columns
+    chunk: list[tuple[int, dict[str, object]]] = []
+    for line, cells in table.rows:
+        width = len(cells)
+        raw = {key: cells[i] if i < width else None for key, i in columns.items()}
+        if not any(_filled(v) for v in raw.values()):
+            continue  # blank lines are ignored
+        chunk.append((line, raw))
+        if len(chunk) >= CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _filled(value: object) -> bool:
+    return value is not None and not (isinstance(value, str) and not value.strip())
+
+
+def _email_of(raw: dict[str, object]) -> str:
+    return as_text(raw.get("email")).lower()
+
+
+def validate(state: ImportState, table: Table, progress: Progress | None) -> None:
+    """Check every line of the file, chunk by chunk; fills `state` (nothing is written)."""
+    done = 0
+    for chunk in _chunks(table):
+        known = _known(chunk)
+        for line, raw in chunk:
+            _validate_line(state, line, raw, known)
+        done += len(chunk)
+        if progress is not None:
+            progress("validation", done, table.size_hint)
+
+
+@dataclass
+class _Known:
+    """What the database holds about the emails of one chunk (two to four queries)."""
+
+    existing: dict[str, Account]  # email -> existing account
+    links: dict[int, set[str]]  # shared account id -> its connection accounts' emails
+    persons: dict[str, int]  # email of no account -> existing person's id
+    rights: dict[int, PersonRights]
+
+
+def _known(chunk: list[tuple[int, dict[str, object]]]) -> _Known:
+    emails = {_email_of(raw) for _, raw in chunk} - {""}
+    existing = _existing_accounts(emails)
+    shared_ids = [a.pk for a in existing.values() if a.type in SHARED]
+    links: dict[int, set[str]] = {}
+    if shared_ids:
+        for mailbox_id, email in ConnectionLink.objects.filter(
+            mailbox_id__in=shared_ids
+        ).values_list("mailbox_id", "account__email"):
+            links.setdefault(mailbox_id, set()).add(email)
+    persons = dict(User.objects.filter(email__in=emails - set(existing)).values_list("email", "pk"))
+    return _Known(existing, links, persons, person_rights(persons.values()))
+
+
+class _Existing:
+    """An existing account's stored values, read without building a model instance.
+
+    It offers the attributes the update rules read (`accounts.operations._diff` included).
+    """
+
+    __slots__ = ("pk", "structure_id", *STORED_KEYS)
+
+    def __init__(self, values: tuple[Any, ...]) -> None:
+        for name, value in zip(self.__slots__, values, strict=True):
+            setattr(self, name, value)
+
+
+def _existing_accounts(emails: set[str]) -> dict[str, Account]:
+    rows = Account.objects.filter(email__in=emails).values_list(*_Existing.__slots__)
+    found = (_Existing(row) for row in rows)
+    return {a.email: cast(Account, a) for a in found}  # type: ignore[attr-defined]
+
+
+def _validate_line(state: ImportState, line: int, raw: dict[str, object], known: _Known) -> None:
+    """One line: duplicate email, merge with the existing account, field rules, then
+    classify it as a creation, an update, unchanged or rejected."""
+    email = _email_of(raw)
+    if _duplicate_email(state, line, email):
+        return
+    errors: list[Problem] = []
+    target = _target_structure(state, raw, errors)
+    account = known.existing.get(email) if email else None
+    current_links = (
+        frozenset(known.links.get(account.pk, ())) if account is not None else frozenset()
+    )
+    merged = _merge_with_existing(raw, account, current_links)
+    if account is not None:
+        errors += _existing_problems(state, account, target, merged)
+    cleaned = clean_account(merged)
+    kind = str(cleaned.values.get("type", ""))
+    if account is None and email and target is not None:
+        errors += _person_problems(state, email, kind, target, known)
+    for problem in [*cleaned.problems, *errors]:
+        state.report(line, email, problem)
+    if not cleaned.ok or errors or target is None:
+        _reject(state, line, email)
+        return
+    _classify(state, line, email, raw, cleaned.values, target, account, current_links, known)
+
+
+def _duplicate_email(state: ImportState, line: int, email: str) -> bool:
+    """A second line for the same address is rejected (the first one is kept)."""
+    if not email:
+        return False
+    first = state.first_line.get(email)
+    if first is None:
+        state.first_line[email] = line
+        return False
+    state.report(
+        line,
+        email,
+        Problem(
+            "email",
+            "duplicate",
+            f"L'adresse {email} figure déjà en ligne {first} : une ligne par boîte aux "
+            "lettres ; fusionnez ces deux lignes ou supprimez celle-ci.",
+        ),
+    )
+    _reject(state, line, email, count_email=False)
+    return True
+
+
+def _merge_with_existing(
+    raw: dict[str, object], account: Account | None, current_links: frozenset[str]
+) -> dict[str, object]:
+    """The line's values, completed by the existing account's for the absent columns."""
+    merged: dict[str, object] = dict(raw)
+    if account is None:
+        return merged
+    for key in STORED_KEYS:
+        if key not in raw:
+            merged[key] = getattr(account, key)  # absent column: keep the value
+    if "department" in raw and "region" not in raw:
+        merged["region"] = ""  # re-derived from the department
+    if "connection_accounts" not in raw:
+        merged["connection_accounts"] = ";".join(sorted(current_links))
+    return merged
+
+
+def _person_problems(
+    state: ImportState, email: str, kind: str, target: Structure, known: _Known
+) -> list[Problem]:
+    """A new address that is an existing login: bound only if all its rights lie in the
+    importer's structures."""
+    person = known.persons.get(email)
+    if person is None:
+        return []
+    rights = known.rights[person]
+    scope = acting_scope(state.ctx, target, state.scope)
+    if rights_outside(person, rights, scope, state.ctx.user):
+        return [unusable_address(email)]
+    return in_scope_person_problems(email, kind, rights)
+
+
+def _classify(
+    state: ImportState,
+    line: int,
+    email: str,
+    raw: dict[str, object],
+    values: dict[str, Any],
+    target: Structure,
+    account: Account | None,
+    current_links: frozenset[str],
+    known: _Known,
+) -> None:
+    """A valid line: a creation, an update, or unchanged."""
+    kind = str(values.get("type", ""))
+    wanted = values.get("connection_accounts") or []
+    given_links = "connection_accounts" in raw and kind in SHARED
+    state.file_types[email] = kind
+    if account is None:
+        state.creates.append(
+            NewAccount(
+                line,
+                target.pk,
+                tuple(_db_value(spec, values.get(spec.key)) for spec in STORED),  # STORED_KEYS
+                list(wanted) if kind in SHARED else None,
+                known.persons.get(email) if kind in NOMINATIVE else None,
+            )
+        )
+        return
+    if kind in NOMINATIVE:
+        state.existing_ids[email] = account.pk
+    changes = _diff(account, values)
+    link_change = given_links and set(wanted) != current_links
+    if changes or link_change:
+        state.updates.append(
+            AccountUpdate(
+                line,
+                account.pk,
+                account.structure_id,
+                email,
+                changes,
+                {key: _db_value(BY_KEY[key], values.get(key)) for key in changes},
+                list(wanted) if given_links else None,
+                current_links,
+            )
+        )
+    else:
+        state.result.unchanged += 1
+
+
+def _reject(state: ImportState, line: int, email: str, *, count_email: bool = True) -> None:
+    # Keyed by line: a line is rejected once, whatever its number of errors.
+    state.rejected_lines[f"{line}:{email}"] = line
+    if count_email and email:
+        state.file_types.pop(email, None)
+
+
+def _target_structure(
+    state: ImportState, raw: dict[str, object], errors: list[Problem]
+) -> Structure | None:
+    name = as_text(raw.get("structure"))
+    if not name:
+        return state.structure
+    folded = state.folded.get(name)
+    if folded is None:
+        folded = state.folded[name] = fold(name)
+    match = state.by_name.get(folded)
+    if match is None:
+        errors.append(
+            Problem(
+                "structure",
+                "unknown_structure",
+                f"Vous n'administrez aucune structure « {name} » : indiquez l'intitulé exact "
+                "d'une structure que vous administrez, ou laissez la colonne vide pour "
+                f"« {state.structure.name} ».",
+            )
+        )
+        return None
+    return match
+
+
+def _existing_problems(
+    state: ImportState, account: Account, target: Structure | None, merged: dict[str, object]
+) -> list[Problem]:
+    problems: list[Problem] = []
+    if account.structure_id not in state.scope:
+        problems.append(unusable_address(account.email))  # says nothing of where it is used
+        return problems
+    if target is not None and account.structure_id != target.pk:
+        problems.append(
+            Problem(
+                "structure",
+                "other_structure",
+                f"Ce compte appartient à la structure « {state.scope[account.structure_id].name} »"
+                " : indiquez-la dans la colonne « Structure » (un import ne change pas un "
+                "compte de structure).",
+            )
+        )
+    new_type = as_text(merged.get("type")).upper()
+    if new_type and new_type != account.type:
+        problems.append(
+            Problem(
+                "type",
+                "type_change",
+                f"Ce compte est une BAL {account.type} : un import ne change pas le type ; "
+                "utilisez « Changer le type de BAL » sur la fiche du compte.",
+            )
+        )
+    return problems
+
+
+def check_links(state: ImportState) -> None:
+    """Connection accounts: nominative, existing before or valid in the same file."""
+    named: set[str] = set()
+    for create in state.creates:
+        named.update(create.links or ())
+    for update in state.updates:
+        named.update(update.links or ())
+    outside = sorted(named - set(state.file_types))
+    known: dict[str, tuple[int, str]] = {}
+    scope_ids = list(state.scope)
+    for start in range(0, len(outside), CHUNK):
+        for email, pk, kind in Account.objects.filter(
+            email__in=outside[start : start + CHUNK], structure_id__in=scope_ids
+        ).values_list("email", "pk", "type"):
+            known[email] = (pk, kind)
+    for email, (pk, kind) in known.items():
+        if kind in NOMINATIVE:
+            state.existing_ids.setdefault(email, pk)
+    rejected: set[int] = set()
+    items: list[NewAccount | AccountUpdate] = [*state.creates, *state.updates]
+    for item in items:
+        if not item.links:
+            continue
+        own = item.email
+        problems = [
+            p for p in (_link_problem(state, own, e, known) for e in item.links) if p is not None
+        ]
+        for problem in problems:
+            state.report(item.line, own, problem)
+        if problems:
+            rejected.add(item.line)
+            _reject(state, item.line, own)
+    if rejected:
+        state.creates = [c for c in state.creates if c.line not in rejected]
+        state.updates = [u for u in state.updates if u.line not in rejected]
+
+
+def _link_problem(
+    state: ImportState, own: str, email: str, known: dict[str, tuple[int, str]]
+) -> Problem | None:
+    field_key = "connection_accounts"
+    if email == own:
+        return Problem(
+            field_key, "self", f"{email} ne peut pas être son propre compte de connexion."
+        )
+    kind = state.file_types.get(email) or known.get(email, (0, ""))[1]
+    if not kind:
+        first = state.first_line.get(email)
+        if first is not None:
+            return Problem(
+                field_key,
+                "rejected_account",
+                f"Le compte {email} (ligne {first}) a été rejeté : corrigez cette ligne, puis "
+                "importez de nouveau le fichier.",
+            )
+        return Problem(
+            field_key,
+            "unknown_account",
+            f"Aucun compte {email} dans vos structures ni dans ce fichier : ajoutez une ligne "
+            "pour ce compte nominatif (PER, INT ou MED), ou corrigez l'adresse.",
+        )
+    if kind not in NOMINATIVE:
+        return Problem(
+            field_key,
+            "not_nominative",
+            f"{email} est une BAL {kind} : seul un compte nominatif PER, INT ou MED peut être "
+            "compte de connexion.",
+        )
+    return None
+
+
+def new_accounts_by_type(state: ImportState) -> dict[int, Counter[str]]:
+    """How many accounts the file would create, per structure id and mailbox type.
+
+    Quotas are checked against these figures, right after this call in
+    `import_loadusers`, before anything is written.
+    """
+    counts: dict[int, Counter[str]] = {}
+    for create in state.creates:
+        counts.setdefault(create.structure_id, Counter())[create.kind] += 1
+    return counts

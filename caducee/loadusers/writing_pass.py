@@ -1,0 +1,283 @@
+"""The writing pass of an import: every valid line applied in ONE transaction.
+
+Bulk inserts and updates, chunk by chunk; an interruption leaves the database as it was.
+Same rows and audit events as `create_account` / `update_account` for each line (tested).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
+from django.db import transaction
+from django.utils import timezone
+
+from caducee.accounts.models import Account, AccountState, ConnectionLink
+from caducee.audit.log import AuditItem, TargetRef, record, record_many
+from caducee.core.bulk import insert_keyed, insert_rows
+from caducee.core.context import Context
+from caducee.core.secrets import url_token
+from caducee.directory.loading import apply_particles, refresh_loaded
+from caducee.directory.operations import address_events, check_mssante_addresses
+from caducee.loadusers.import_state import (
+    CHUNK,
+    COL,
+    NOMINATIVE,
+    STORED_KEYS,
+    AccountUpdate,
+    ImportResult,
+    ImportState,
+    NewAccount,
+    Progress,
+)
+from caducee.people.models import User
+
+
+def write(
+    state: ImportState,
+    by_type: dict[int, Counter[str]],
+    *,
+    notify: bool,
+    visible: bool,
+    progress: Progress | None,
+    before_commit: Callable[[ImportResult], None] | None = None,
+) -> None:
+    ctx, result = state.ctx, state.result
+    total = len(state.creates) + len(state.updates)
+    done = 0
+    base_detail = {"import": result.import_id, "file": result.file_name}
+    if progress is not None:
+        progress("writing", 0, total)  # before the transaction: visible to every process
+    with transaction.atomic():
+        ids = dict(state.existing_ids)
+        created_links: list[tuple[int, list[str]]] = []
+        written = [u.pk for u in state.updates]
+        for start in range(0, len(state.creates), CHUNK):
+            batch = state.creates[start : start + CHUNK]
+            # « MSSanté adresse »: checked by the directory's rules, stored with the row.
+            addresses = _check_new_particles(state, batch)
+            new_ids = _create_batch(state, batch, addresses, visible=visible)
+            ids.update(new_ids)
+            events: list[AuditItem] = []
+            for create in batch:
+                email = create.email
+                pk = new_ids[email]
+                if create.links is not None:
+                    created_links.append((pk, create.links))
+                events.append(
+                    (
+                        "account.create",
+                        create.structure_id,
+                        TargetRef("account", str(pk), email),
+                        {
+                            "type": create.kind,
+                            "visible": visible,
+                            "is_test": False,
+                            "connection_accounts": list(create.links or []),
+                            "line": create.line,
+                            **base_detail,
+                        },
+                    )
+                )
+            events += address_events(
+                [
+                    (account, TargetRef("account", str(new_ids[email]), email), None, address)
+                    for email, (account, _particle, address) in addresses.items()
+                ]
+            )
+            record_many(ctx, events)
+            written.extend(new_ids.values())
+            if notify:
+                nominative = [new_ids[c.email] for c in batch if c.kind in NOMINATIVE]
+                _notify(ctx, state, nominative)
+            done += len(batch)
+            if progress is not None:
+                progress("writing", done, total)
+        _write_links(created_links, ids, removals={})
+        for start in range(0, len(state.updates), CHUNK):
+            batch_u = state.updates[start : start + CHUNK]
+            _update_batch(state, batch_u, ids, base_detail)
+            done += len(batch_u)
+            if progress is not None:
+                progress("writing", done, total)
+        refresh_loaded(written)  # the regional directory's search rows
+        record(
+            ctx,
+            "loadusers.import",
+            structure=state.structure,
+            detail={
+                **base_detail,
+                **result.counts,
+                "created_by_type": {
+                    str(structure_id): dict(counter) for structure_id, counter in by_type.items()
+                },
+                "notify": notify,
+                "visible": visible,
+            },
+        )
+        if before_commit is not None:
+            before_commit(result)
+
+
+ACCOUNT_COLUMNS = (
+    "structure_id",
+    "user_id",
+    "state",
+    "visible",
+    "is_test",
+    "created_at",
+    "updated_at",
+    *STORED_KEYS,
+)
+USER_COLUMNS = (
+    "email",
+    "first_name",
+    "last_name",
+    "password",
+    "is_active",
+    "is_operator",
+    "date_joined",
+)
+
+
+NewAddresses = dict[str, tuple[Account, str, str]]  # email -> (unsaved account, particle, address)
+
+
+def _check_new_particles(state: ImportState, batch: list[NewAccount]) -> NewAddresses:
+    """The batch's « MSSanté adresse » values, checked by the directory's rules before the
+    accounts exist: email -> (unsaved account, particle to store, full address), in line
+    order. A refused particle refuses the import (Invalid naming the line)."""
+    rows = [
+        (
+            c.line,
+            Account(
+                email=c.email, type=c.kind, structure=state.scope[c.structure_id], is_test=False
+            ),
+            str(c.value("mssante_particle")),
+        )
+        for c in batch
+        if c.value("mssante_particle")
+    ]
+    checked = check_mssante_addresses(state.ctx, rows)
+    return {a.email: (a, particle, address) for _l, a, particle, address in checked if particle}
+
+
+def _create_batch(
+    state: ImportState,
+    batch: list[NewAccount],
+    addresses: NewAddresses,
+    *,
+    visible: bool,
+) -> dict[str, int]:
+    """Insert the persons and accounts of a batch; returns email -> new account id.
+
+    Same rows as create_account: nominative accounts pre-registered with their person
+    (an existing person with that email is reused, others get an unusable password),
+    shared accounts valid and without person; the particle is the one the directory's
+    check accepted (`addresses`).
+    """
+    now = timezone.now()
+    people = [
+        (
+            c.email,
+            str(c.value("first_name")),
+            str(c.value("last_name")),
+            UNUSABLE_PASSWORD_PREFIX + url_token(30),
+            True,
+            False,
+            now,
+        )
+        for c in batch
+        if c.kind in NOMINATIVE and c.user_id is None
+    ]
+    user_ids: dict[str, int] = {}
+    if people:
+        user_ids = insert_keyed(User, USER_COLUMNS, people, "email")
+    rows = []
+    for create in batch:
+        kind, email = create.kind, create.email
+        user_id = (create.user_id or user_ids[email]) if kind in NOMINATIVE else None
+        values = list(create.values)
+        values[COL["mssante_particle"]] = addresses[email][1] if email in addresses else ""
+        rows.append(
+            (create.structure_id, user_id, _initial_state(kind), visible, False, now, now)
+            + tuple(values)
+        )
+    return insert_keyed(Account, ACCOUNT_COLUMNS, rows, "email")
+
+
+def _initial_state(kind: str) -> str:
+    return AccountState.PREREGISTERED if kind in NOMINATIVE else AccountState.VALID
+
+
+def _notify(ctx: Context, state: ImportState, account_ids: list[int]) -> None:
+    from caducee.identity.invitations import send_invitation
+
+    for account in Account.objects.filter(pk__in=account_ids).select_related("user", "structure"):
+        send_invitation(ctx, account)
+
+
+def _update_batch(
+    state: ImportState, batch: list[AccountUpdate], ids: dict[str, int], base_detail: dict[str, Any]
+) -> None:
+    accounts = Account.objects.in_bulk([u.pk for u in batch])
+    now = timezone.now()
+    fields: set[str] = set()
+    changed: list[Account] = []
+    events: list[AuditItem] = []
+    removals: dict[int, set[int]] = {}
+    additions: list[tuple[int, list[str]]] = []
+    particles: list[tuple[int, Account, str]] = []
+    for update in batch:
+        account = accounts[update.pk]
+        detail: dict[str, Any] = {"changes": update.changes, "line": update.line, **base_detail}
+        if update.changes:
+            values = dict(update.values)
+            if "mssante_particle" in values:  # set by the directory's operation, below
+                account.structure = state.scope[update.structure_id]
+                particles.append((update.line, account, str(values.pop("mssante_particle"))))
+            for key, value in values.items():
+                setattr(account, key, value)
+            account.updated_at = now
+            fields.update(values)
+            changed.append(account)
+        if update.links is not None:
+            wanted = set(update.links)
+            added = sorted(wanted - update.current_links)
+            removed = sorted(update.current_links - wanted)
+            if added:
+                detail["links_added"] = added
+                additions.append((account.pk, added))
+            if removed:
+                detail["links_removed"] = removed
+                removals[account.pk] = {ids[e] for e in removed if e in ids} | set(
+                    Account.objects.filter(email__in=removed).values_list("pk", flat=True)
+                )
+        events.append(("account.update", update.structure_id, account, detail))
+    if changed:
+        Account.objects.bulk_update(changed, [*sorted(fields), "updated_at"], batch_size=CHUNK)
+    _write_links(additions, ids, removals)
+    record_many(state.ctx, events)
+    apply_particles(state.ctx, particles)
+
+
+def _write_links(
+    additions: list[tuple[int, list[str]]], ids: dict[str, int], removals: dict[int, set[int]]
+) -> None:
+    for mailbox_id, removed_ids in removals.items():
+        ConnectionLink.objects.filter(mailbox_id=mailbox_id, account_id__in=removed_ids).delete()
+        Account.objects.filter(default_mailbox_id=mailbox_id, pk__in=removed_ids).update(
+            default_mailbox=None
+        )
+    now = timezone.now()
+    links = [
+        (mailbox_id, ids[email], False, now) for mailbox_id, emails in additions for email in emails
+    ]
+    for start in range(0, len(links), CHUNK):
+        insert_rows(
+            ConnectionLink,
+            ("mailbox_id", "account_id", "notify_on_receipt", "created_at"),
+            links[start : start + CHUNK],
+        )
