@@ -64,6 +64,7 @@ ACTION_LABELS: dict[str, str] = {
     "identity.totp_enabled": "Activation de l'application d'authentification",
     "identity.totp_disabled": "Désactivation de l'application d'authentification",
     # Loaduser import and export.
+    "loadusers.upload": "Dépôt d'un fichier d'import d'utilisateurs",
     "loadusers.import": "Import d'une liste d'utilisateurs",
     "loadusers.export": "Export de la liste d'utilisateurs",
     "export.request": "Demande d'un export en arrière-plan",
