@@ -54,3 +54,55 @@ def responses(success: dict[int, Any], *errors: int, authenticated: bool = True)
     for status in (*errors, *(AUTHENTICATION if authenticated else ())):
         mapping[status] = ERROR_BODIES[status]
     return mapping
+
+
+# --- Requests the schema itself refuses (django-ninja / pydantic) ----------------------------
+
+# pydantic's error types, said in French; any other type gets the generic message.
+_SCHEMA_MESSAGES = {
+    "missing": "Champ obligatoire : ajoutez-le.",
+    "string_type": "Texte attendu.",
+    "int_type": "Nombre entier attendu.",
+    "int_parsing": "Nombre entier attendu.",
+    "int_from_float": "Nombre entier attendu (sans décimale).",
+    "bool_type": "Valeur true ou false attendue.",
+    "bool_parsing": "Valeur true ou false attendue.",
+    "list_type": "Liste attendue.",
+    "dict_type": "Objet JSON attendu.",
+    "model_attributes_type": "Objet JSON attendu.",
+    "json_invalid": "Le corps de la requête n'est pas du JSON valide.",
+    "greater_than_equal": "Valeur trop petite.",
+    "less_than_equal": "Valeur trop grande.",
+    "string_too_long": "Texte trop long.",
+    "string_too_short": "Texte trop court.",
+    "date_from_datetime_parsing": "Date attendue (AAAA-MM-JJ).",
+    "date_parsing": "Date attendue (AAAA-MM-JJ).",
+    "enum": "Valeur non reconnue.",
+    "literal_error": "Valeur non reconnue.",
+}
+SCHEMA_DETAIL = (
+    "La requête ne respecte pas le schéma de l'API : corrigez les champs signalés "
+    "(voir /api/v1/docs)."
+)
+
+
+def schema_problems(errors: list[dict[str, Any]]) -> dict[str, Any]:
+    """The InvalidOut body of a request refused by the schema (wrong type, missing field):
+    one problem per error, `field` the dotted location after body/query/path."""
+    problems = []
+    for error in errors:
+        loc = [str(part) for part in error.get("loc", ())]
+        if loc and loc[0] in {"body", "query", "path", "form", "file", "header", "cookie"}:
+            loc = loc[1:]
+        if len(loc) > 1 and loc[0] in {"payload", "data", "body"}:
+            loc = loc[1:]
+        kind = str(error.get("type", "invalid"))
+        problems.append(
+            {
+                "field": ".".join(loc),
+                "code": kind,
+                "message": _SCHEMA_MESSAGES.get(kind, "Valeur invalide."),
+                "severity": "error",
+            }
+        )
+    return {"detail": SCHEMA_DETAIL, "problems": problems}

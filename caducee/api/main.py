@@ -6,8 +6,10 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
+from ninja.errors import ValidationError
 
 from caducee.api.auth import BearerToken, ConsoleSession, Throttled
+from caducee.api.errors import schema_problems
 from caducee.core.errors import Forbidden, Invalid, NotFound
 
 api = NinjaAPI(
@@ -35,6 +37,13 @@ def throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
     response = api.create_response(request, {"detail": exc.message}, status=429)
     response["Retry-After"] = str(exc.seconds)
     return response
+
+
+@api.exception_handler(ValidationError)
+def schema_refused(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    """A request the schema refuses gets the same typed 422 body as a rule an operation
+    refuses (InvalidOut), in French, instead of django-ninja's own shape."""
+    return api.create_response(request, schema_problems(exc.errors), status=422)
 
 
 @api.exception_handler(Invalid)
