@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.test import Client
@@ -36,7 +36,7 @@ def api_token(user: User, name: str = "test") -> str:
     return issue_token(cli_context(), user, name)
 
 
-def api_headers(user: User) -> dict[str, str]:
+def api_headers(user: User) -> dict[str, Any]:
     """Extra headers for Django's test client: `client.get(url, **api_headers(user))`."""
     return {"HTTP_AUTHORIZATION": f"Bearer {api_token(user)}"}
 
