@@ -14,7 +14,8 @@ from caducee.coordination.permissions import EXTERNAL_ALLOWED
 from caducee.core.context import cli_context
 from caducee.people.models import User
 from caducee.structures.models import Structure
-from tests.coordination.conftest import ctx_for, profile
+from tests.coordination.conftest import profile
+from tests.helpers import ctx_for
 
 
 def test_internal_people(

@@ -25,7 +25,8 @@ from caducee.core.context import cli_context
 from caducee.core.errors import Forbidden, Invalid, NotFound
 from caducee.people.models import User
 from caducee.structures.models import Structure
-from tests.coordination.conftest import ctx_for, member, profile
+from tests.coordination.conftest import member, profile
+from tests.helpers import ctx_for
 from tests.smtp_sink import SmtpSink, url_in
 
 
