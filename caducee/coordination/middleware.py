@@ -14,7 +14,7 @@ from functools import cache
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 from caducee.api.models import ApiToken
 from caducee.coordination.access import is_external
@@ -38,13 +38,7 @@ _LANDINGS = ("identity:home", "console:home")
 
 
 def _paths(names: tuple[str, ...]) -> frozenset[str]:
-    found: set[str] = set()
-    for name in names:
-        try:
-            found.add(reverse(name))
-        except NoReverseMatch:
-            continue
-    return frozenset(found)
+    return frozenset(reverse(name) for name in names)
 
 
 @cache

@@ -55,6 +55,7 @@ def _clean_contact(data: ContactInput) -> dict[str, str]:
 
 
 def create_contact(ctx: Context, structure: Structure, data: ContactInput) -> Contact:
+    """Holders of `contact.manage` in the structure; audit `coordination.contact_create`."""
     access.require_structure_permission(ctx, structure, CONTACT_MANAGE)
     values = _clean_contact(data)
     with transaction.atomic():
@@ -71,6 +72,7 @@ def create_contact(ctx: Context, structure: Structure, data: ContactInput) -> Co
 
 
 def update_contact(ctx: Context, contact: Contact, data: ContactInput) -> Contact:
+    """Holders of `contact.manage` in its structure; audit `coordination.contact_update`."""
     access.require_structure_permission(ctx, contact.structure, CONTACT_MANAGE)
     values = _clean_contact(data)
     shared = contact.shared_external
@@ -141,7 +143,9 @@ def directory_candidates(text: str, limit: int = 20) -> list[Account]:
 
 
 def import_directory_contact(ctx: Context, structure: Structure, account_id: int) -> Contact:
-    """Copy an entry of the regional directory into the structure's contacts (or reuse it)."""
+    """Holders of `contact.manage`; audit `coordination.contact_import` (none when reused).
+
+    Copy an entry of the regional directory into the structure's contacts (or reuse it)."""
     access.require_structure_permission(ctx, structure, CONTACT_MANAGE)
     account = (
         Account.objects.filter(pk=account_id, visible=True, state=AccountState.VALID)

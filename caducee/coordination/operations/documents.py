@@ -83,7 +83,9 @@ def attach_document(
     stream: IO[bytes],
     content_type: str = "application/octet-stream",
 ) -> RecordDocument:
-    """Store a file in the platform's storage under a generated name, then its row.
+    """Holders of `document.add` on the record; audit `coordination.document_add`.
+
+    Store a file in the platform's storage under a generated name, then its row.
 
     The storage is Django's `default` one (CADUCEE_HOME/files, or an object store, see
     docs/STORAGE.md); the file is complete there before the row is written, and removed
@@ -142,7 +144,9 @@ def attach_document(
 
 
 def open_document(ctx: Context, document: RecordDocument) -> File[bytes]:
-    """The document's file, opened for reading (the caller closes it); the read is
+    """Anyone who may read the record; audit `coordination.document_read`.
+
+    The document's file, opened for reading (the caller closes it); the read is
     audited."""
     access.require_record_permission(ctx, document.record, RECORD_READ)
     try:

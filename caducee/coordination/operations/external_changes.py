@@ -39,7 +39,10 @@ from caducee.structures.models import Structure
 def set_structure_suspension(
     ctx: Context, structure: Structure, external: ExternalAccount, suspended: bool
 ) -> ExternalGrant:
-    """« Suspendre l'accès » / « Rétablir l'accès »: close (or reopen) every record of this
+    """The structure's administrators or holders of `partner.manage` there; audit
+    `coordination.external_suspend` or `coordination.external_restore`.
+
+    « Suspendre l'accès » / « Rétablir l'accès »: close (or reopen) every record of this
     structure to this external account at once. The account and its access to other
     structures' records do not change."""
     access.require_partner_manager(ctx, structure)
@@ -67,7 +70,10 @@ def set_structure_suspension(
 
 
 def resend_activation(ctx: Context, external: ExternalAccount) -> None:
-    """A fresh activation link (the previous one stops working)."""
+    """The owner structure's administrators or holders of `external.create`; audit
+    `coordination.external_activation_resent`.
+
+    A fresh activation link (the previous one stops working)."""
     access.require_external_right(ctx, external, EXTERNAL_CREATE)
     if external.status != ExternalStatus.PENDING:
         raise Invalid("Ce compte est déjà activé : il n'y a plus de lien d'activation à envoyer.")
@@ -92,7 +98,9 @@ def activation_target(token: str) -> ExternalAccount | None:
 def activate_external_account(
     ctx: Context, token: str, last_name: str, first_name: str
 ) -> Credentials:
-    """The partner opens the emailed link, gives name and first name: the account is active.
+    """Whoever holds a valid activation link; audit `coordination.external_activate`.
+
+    The partner opens the emailed link, gives name and first name: the account is active.
 
     The generated password is returned to be shown once; it is never emailed.
     """
@@ -153,7 +161,10 @@ class ExternalChanges:
 def modify_external_account(
     ctx: Context, external: ExternalAccount, changes: ExternalChanges
 ) -> ExternalAccount:
-    """Change an external account: needs `external.modify` (seed 000 §4.1)."""
+    """Holders of `external.modify` in the owner structure; audit
+    `coordination.external_modify`.
+
+    Change an external account: needs `external.modify` (seed 000 §4.1)."""
     access.require_external_right(ctx, external, EXTERNAL_MODIFY)
     profile = check_external_profile(changes.profile, external.owner_structure)
     home = changes.home_structure or external_home_structure()

@@ -236,7 +236,10 @@ def create_external_account(
     identifier: str,
     profile: RightsProfile | None,
 ) -> ExternalAccount | None:
-    """Automatic creation (seed 000 §3.1) from a record's partner; mails the activation link.
+    """Holders of `external.create` on the record; audit `coordination.external_create`
+    (or, for an address in use, `coordination.external_invite` / `coordination.contact_update`).
+
+    Automatic creation (seed 000 §3.1) from a record's partner; mails the activation link.
 
     When the address is already a login on the platform, no account is created: an
     invitation is mailed to that address instead and None is returned. The caller shows
@@ -343,7 +346,9 @@ def pending_invitations(user: User | None) -> QuerySet[ExternalGrant]:
 
 
 def accept_invitation(ctx: Context, grant_id: int) -> ExternalGrant:
-    """The partner, logged in with their external account, accepts a structure's invitation:
+    """The invited external partner; audit `coordination.external_share_accept`.
+
+    The partner, logged in with their external account, accepts a structure's invitation:
     from now on the structure's records where they are a partner open to them."""
     grant = pending_invitations(ctx.user).filter(pk=grant_id).first()
     if grant is None:
@@ -371,7 +376,10 @@ def create_external_account_manual(
     profile: RightsProfile | None,
     home_structure: Structure | None = None,
 ) -> Credentials:
-    """Manual creation by an administrator (seed 000 §4.1): active at once.
+    """The contact's structure's own administrators (and the home structure's); audit
+    `coordination.external_create`.
+
+    Manual creation by an administrator (seed 000 §4.1): active at once.
 
     Returns the password, to be shown once and handed over by the administrator.
     """

@@ -23,7 +23,9 @@ def _partner_detail(contact: Contact) -> dict[str, str]:
 
 
 def attach_partner(ctx: Context, record: Record, contact: Contact, contact_type: str) -> Partner:
-    """Rattacher: add a directory contact to the record's partner list."""
+    """Holders of `partner.manage` on the record; audit `coordination.partner_attach`.
+
+    Rattacher: add a directory contact to the record's partner list."""
     access.require_record_permission(ctx, record, PARTNER_MANAGE)
     if contact.structure_id != record.structure_id:
         raise NotFound("Contact introuvable.")
@@ -52,7 +54,9 @@ def attach_partner(ctx: Context, record: Record, contact: Contact, contact_type:
 
 
 def detach_partner(ctx: Context, partner: Partner) -> None:
-    """Détacher: out of the list, and so out of the record at once."""
+    """Holders of `partner.manage` on the record; audit `coordination.partner_detach`.
+
+    Détacher: out of the list, and so out of the record at once."""
     record = partner.record
     access.require_record_permission(ctx, record, PARTNER_MANAGE)
     with transaction.atomic():
@@ -69,7 +73,9 @@ def detach_partner(ctx: Context, partner: Partner) -> None:
 
 
 def set_partner_access(ctx: Context, partner: Partner, enabled: bool) -> Partner:
-    """Gérer les accès au dossier: open or close the record, the partner stays listed."""
+    """Holders of `partner.manage` on the record; audit `coordination.partner_access`.
+
+    Gérer les accès au dossier: open or close the record, the partner stays listed."""
     record = partner.record
     access.require_record_permission(ctx, record, PARTNER_MANAGE)
     if partner.access_enabled == enabled:

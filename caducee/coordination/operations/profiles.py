@@ -26,11 +26,12 @@ from caducee.structures.models import Structure
 
 
 def ensure_default_profiles(structure: Structure) -> list[RightsProfile]:
-    """The server (structure creation, CLI, data migration); audit
+    """The server (structure creation, CLI) or an operation behind a POST; audit
     `coordination.profiles_defaults` when it creates them.
 
     Give a structure the four default profiles when it has none yet; return its profiles.
-    Called by `structures.operations.create_structure`, so that pages only read them.
+    `structures.operations.create_structure` calls it, so that pages only read profiles
+    (structures older than that got them from the data migration coordination/0003).
     """
     if structure.is_external:
         return []
@@ -112,6 +113,7 @@ def _clean_profile(
 def create_profile(
     ctx: Context, structure: Structure, name: str, kind: str, permissions: Iterable[str]
 ) -> RightsProfile:
+    """The structure's own administrators; audit `coordination.profile_create`."""
     access.require_structure_admin(ctx, structure)
     if structure.is_external:
         raise Invalid("La structure « Utilisateur externe » n'a pas de profils propres.")
@@ -134,6 +136,7 @@ def create_profile(
 def update_profile(
     ctx: Context, profile: RightsProfile, name: str, permissions: Iterable[str]
 ) -> RightsProfile:
+    """The structure's own administrators; audit `coordination.profile_update`."""
     access.require_structure_admin(ctx, profile.structure)
     clean_name, perms = _clean_profile(
         profile.structure, name, profile.kind, permissions, profile.pk
@@ -156,6 +159,7 @@ def update_profile(
 
 
 def delete_profile(ctx: Context, profile: RightsProfile) -> None:
+    """The structure's own administrators; audit `coordination.profile_delete`."""
     access.require_structure_admin(ctx, profile.structure)
     used = (
         profile.members.count()
@@ -207,7 +211,9 @@ def find_profile(structure: Structure, reference: str, kind: str | None = None) 
 def set_membership(
     ctx: Context, structure: Structure, email: str, profile: RightsProfile
 ) -> Membership:
-    """Give a person of the structure (own account or administrator) a rights profile."""
+    """The structure's own administrators; audit `coordination.membership_set`.
+
+    Give a person of the structure (own account or administrator) a rights profile."""
     access.require_structure_admin(ctx, structure)
     if profile.structure_id != structure.pk or profile.is_external:
         raise fail("Choisissez un profil interne de cette structure.", "profile", "choice")
@@ -247,6 +253,7 @@ def set_membership(
 
 
 def remove_membership(ctx: Context, membership: Membership) -> None:
+    """The structure's own administrators; audit `coordination.membership_remove`."""
     access.require_structure_admin(ctx, membership.structure)
     with transaction.atomic():
         audit(

@@ -99,6 +99,7 @@ def _clean_record(structure: Structure, data: RecordInput) -> dict[str, object]:
 
 
 def create_record(ctx: Context, structure: Structure, data: RecordInput) -> Record:
+    """Holders of `record.create` in the structure; audit `coordination.record_create`."""
     access.require_structure_permission(ctx, structure, RECORD_CREATE)
     if structure.is_external:
         raise Invalid("Aucun dossier ne se crée dans la structure « Utilisateur externe ».")
@@ -120,6 +121,7 @@ def create_record(ctx: Context, structure: Structure, data: RecordInput) -> Reco
 
 
 def update_record(ctx: Context, record: Record, data: RecordInput) -> Record:
+    """Holders of `record.create` on the record; audit `coordination.record_update`."""
     access.require_record_permission(ctx, record, RECORD_CREATE)
     values = _clean_record(record.structure, data)
     team = values.pop("team")
@@ -150,7 +152,9 @@ def update_record(ctx: Context, record: Record, data: RecordInput) -> Record:
 
 
 def search_records(ctx: Context, text: str = "") -> QuerySet[Record]:
-    """The records the actor may open, optionally filtered by name or birth date."""
+    """Anyone, on the records they may open; no audit (see `read_record_list`).
+
+    The records the actor may open, optionally filtered by name or birth date."""
     queryset = access.records_for(ctx.user).select_related("structure")
     query = text.strip()
     if query:
@@ -168,7 +172,9 @@ def search_records(ctx: Context, text: str = "") -> QuerySet[Record]:
 
 
 def read_record(ctx: Context, record: Record, what: str = "record") -> None:
-    """Trace one read of a record (identity, liaison log, documents list…), by anyone."""
+    """Anyone who opened the record (checked by the caller); audit `coordination.record_read`.
+
+    Trace one read of a record (identity, liaison log, documents list…), by anyone."""
     with transaction.atomic():
         audit(
             ctx,
@@ -180,7 +186,9 @@ def read_record(ctx: Context, record: Record, what: str = "record") -> None:
 
 
 def read_record_list(ctx: Context, records: Iterable[Record], where: str, query: str = "") -> None:
-    """Trace one list of records shown or returned: one event per structure listed (its
+    """Anyone shown a list of records; audit `coordination.records_list`.
+
+    Trace one list of records shown or returned: one event per structure listed (its
     journal sees it), with the count and ids; never one event per row. Nothing shown,
     nothing read: no event."""
     by_structure: dict[int, list[Record]] = {}
@@ -210,6 +218,7 @@ def read_record_list(ctx: Context, records: Iterable[Record], where: str, query:
 def add_liaison_entry(
     ctx: Context, record: Record, text: str, occurred_on: str = ""
 ) -> LiaisonEntry:
+    """Holders of `liaison.write` on the record; audit `coordination.liaison_add`."""
     access.require_record_permission(ctx, record, LIAISON_WRITE)
     body = text.strip()
     problems: list[Problem] = []
@@ -251,5 +260,6 @@ def add_liaison_entry(
 
 
 def liaison_entries(ctx: Context, record: Record) -> QuerySet[LiaisonEntry]:
+    """Holders of `liaison.read` on the record; no audit (a read the page traces)."""
     access.require_record_permission(ctx, record, LIAISON_READ)
     return record.liaison_entries.all()

@@ -20,7 +20,7 @@ from caducee.coordination.permissions import (
 )
 from caducee.coordination.views.common import internal_only, menu
 from caducee.core.errors import Forbidden, Invalid, NotFound, Problem
-from caducee.core.web import not_found_page, person, web_context
+from caducee.core.web import guarded, person, web_context
 from caducee.identity import links
 from caducee.structures.models import Structure
 from caducee.structures.operations import EXTERNAL_STRUCTURE_NAME, external_structure
@@ -279,15 +279,14 @@ def external_resend(request: HttpRequest, external_id: int) -> HttpResponse:
     return redirect("coordination:external_edit", external_id=external_id)
 
 
+@guarded(login=False)
 @require_POST
 def invitation_accept(request: HttpRequest, grant_id: int) -> HttpResponse:
-    """The logged-in external partner accepts a structure's invitation (home page)."""
+    """The logged-in external partner accepts a structure's invitation (home page); logged
+    out, the login page (no ?next=: this address only answers a POST)."""
     if not request.user.is_authenticated:
         return redirect("identity:login")
-    try:
-        grant = operations.accept_invitation(web_context(request), grant_id)
-    except NotFound:
-        return not_found_page(request)
+    grant = operations.accept_invitation(web_context(request), grant_id)
     messages.success(
         request,
         f"Invitation de {grant.structure.name} acceptée : ses dossiers dont vous êtes "
