@@ -33,11 +33,15 @@ from caducee.coordination.models import (
 )
 from caducee.coordination.permissions import (
     EXTERNAL_ALLOWED,
+    EXTERNAL_CREATE,
+    EXTERNAL_MODIFY,
+    PARTNER_MANAGE,
     RECORD_READ,
 )
 from caducee.core.context import Context
 from caducee.core.errors import Forbidden, NotFound
 from caducee.people.models import User
+from caducee.structures.access import require_admin
 from caducee.structures.models import Structure
 
 _IS_EXTERNAL = "_caducee_is_external"
@@ -274,8 +278,6 @@ def profiles_managed_by(user: User | None) -> QuerySet[RightsProfile]:
 def external_accounts_for(user: User | None) -> QuerySet[ExternalAccount]:
     """External accounts created by, or attached to, a structure this person administers
     or where they hold `external.modify`."""
-    from caducee.coordination.permissions import EXTERNAL_MODIFY
-
     if not _usable(user) or is_external(user):
         return ExternalAccount.objects.none()
     assert user is not None
@@ -290,13 +292,8 @@ def external_accounts_for(user: User | None) -> QuerySet[ExternalAccount]:
 # --- Context-level checks used by the operations layer -----------------------------------
 
 
-def is_server(ctx: Context) -> bool:
-    """Commands run on the server itself (CLI, system tasks) act with every right."""
-    return ctx.user is None and ctx.channel in {"cli", "system"}
-
-
 def require_structure_permission(ctx: Context, structure: Structure, permission: str) -> None:
-    if is_server(ctx):
+    if ctx.is_server:
         return
     perms = structure_permissions(ctx.user, structure)
     if RECORD_READ not in perms and permission not in perms:
@@ -306,7 +303,7 @@ def require_structure_permission(ctx: Context, structure: Structure, permission:
 
 
 def require_record_permission(ctx: Context, record: Record, permission: str) -> None:
-    if is_server(ctx):
+    if ctx.is_server:
         return
     perms = permissions_on(ctx.user, record)
     if RECORD_READ not in perms:
@@ -318,13 +315,59 @@ def require_record_permission(ctx: Context, record: Record, permission: str) -> 
 
 
 def require_structure_admin(ctx: Context, structure: Structure) -> None:
-    if is_server(ctx):
-        return
+    """The actor is one of the structure's own administrators (or the server itself).
+
+    The platform operator is not one here (`require_admin(…, include_operator=False)`): a
+    structure opens its records to partners itself (docs/COORDINATION.md). Someone who
+    works in the structure learns why they are refused (403); anyone else, that it does
+    not exist for them (404).
+    """
     user = ctx.user
-    if not _usable(user) or is_external(user):
+    if not ctx.is_server and (not _usable(user) or is_external(user)):
         raise NotFound("Structure introuvable.")
-    assert user is not None
-    if not structure.admins.filter(user=user).exists():
+    try:
+        require_admin(ctx, structure, include_operator=False)
+    except NotFound:
         if structure_permissions(user, structure):
-            raise Forbidden("Seul un administrateur de la structure peut faire cette action.")
-        raise NotFound("Structure introuvable.")
+            raise Forbidden(
+                "Seul un administrateur de la structure peut faire cette action."
+            ) from None
+        raise
+
+
+def administered(user: User | None) -> list[Structure]:
+    """The regular structures this person administers (by name): where they manage rights
+    profiles, memberships and external accounts."""
+    if not _usable(user) or is_external(user):
+        return []
+    return list(Structure.objects.filter(admins__user=user, is_external=False).order_by("name"))
+
+
+def require_partner_manager(ctx: Context, structure: Structure) -> None:
+    """An administrator of the structure, or a holder of `partner.manage` there."""
+    if ctx.is_server:
+        return
+    if ctx.user is not None and structure.admins.filter(user=ctx.user).exists():
+        return
+    require_structure_permission(ctx, structure, PARTNER_MANAGE)
+
+
+def require_external_right(ctx: Context, external: ExternalAccount, permission: str) -> None:
+    """The actor sees this account and holds the right in the structure that created it
+    (its administrators may also resend the activation link)."""
+    if ctx.is_server:
+        return
+    if not external_accounts_for(ctx.user).filter(pk=external.pk).exists():
+        raise NotFound("Compte externe introuvable.")
+    if (
+        permission == EXTERNAL_CREATE
+        and external.owner_structure.admins.filter(user=ctx.user).exists()
+    ):
+        return
+    if permission not in structure_permissions(ctx.user, external.owner_structure):
+        if permission == EXTERNAL_MODIFY:
+            raise Forbidden(
+                "Modifier un compte externe demande le droit « Modifier un compte externe » "
+                "dans votre profil de droits."
+            )
+        raise Forbidden("Votre profil de droits ne permet pas cette action.")

@@ -8,15 +8,18 @@ structures' staff, no messages); the landing pages send them to their records.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from functools import cache
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
+from caducee.api.models import ApiToken
 from caducee.coordination.access import is_external
+from caducee.core.secrets import digest
+from caducee.core.web import not_found_page
 
 # Identity pages about the person themselves (login, code, logout, security, terms).
 _OWN_PAGES = (
@@ -35,19 +38,11 @@ _LANDINGS = ("identity:home", "console:home")
 
 
 def _paths(names: tuple[str, ...]) -> frozenset[str]:
-    found: set[str] = set()
-    for name in names:
-        try:
-            found.add(reverse(name))
-        except NoReverseMatch:
-            continue
-    return frozenset(found)
+    return frozenset(reverse(name) for name in names)
 
 
 @cache
 def _allowed() -> tuple[frozenset[str], tuple[str, ...], frozenset[str]]:
-    from django.conf import settings
-
     exact = _paths(_OWN_PAGES)
     prefixes = (
         reverse("coordination:home"),
@@ -60,16 +55,16 @@ def _allowed() -> tuple[frozenset[str], tuple[str, ...], frozenset[str]]:
 
 
 def _external_bearer(request: HttpRequest) -> bool:
-    """An API call with the bearer token of an external account (tokens are stored hashed)."""
+    """An API call with the bearer token of an external account (tokens are stored as their
+    `core.secrets.digest`). A read only: `api.tokens.token_row` would stamp its last use."""
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return False
-    from caducee.api.models import ApiToken
-
-    digest = hashlib.sha256(token.strip().encode()).hexdigest()
     return ApiToken.objects.filter(
-        token_hash=digest, revoked_at__isnull=True, user__external_account__isnull=False
+        token_hash=digest(token.strip()),
+        revoked_at__isnull=True,
+        user__external_account__isnull=False,
     ).exists()
 
 
@@ -86,9 +81,7 @@ def sealed_response(request: HttpRequest) -> HttpResponse | None:
         return None
     if path in landings:
         return redirect("coordination:home")
-    from caducee.coordination.views.common import not_found
-
-    return not_found(request)
+    return not_found_page(request)
 
 
 class ExternalSealMiddleware:

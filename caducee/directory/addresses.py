@@ -13,7 +13,7 @@ from caducee.accounts.fields import BY_KEY
 from caducee.accounts.models import Account, AccountType
 from caducee.accounts.validation import Cleaned, _parse_particle
 from caducee.core.errors import Invalid, Problem
-from caducee.referentials.text import strip_accents
+from caducee.referentials.text import first_free, strip_accents
 
 TEST_PREFIX = "test."
 PARTICLE_SPEC = BY_KEY["mssante_particle"]
@@ -117,9 +117,4 @@ def free_particle(base: str, account: Account) -> str:
         .filter(email__startswith=base, email__endswith="@" + domain)
         .values_list("email", flat=True)
     }
-    if base not in used:
-        return base
-    n = 2
-    while f"{base}{n}" in used:
-        n += 1
-    return f"{base}{n}"
+    return first_free(base, used)

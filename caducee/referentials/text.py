@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Container
 
 _SEPARATORS = re.compile(r"[\s\-_'’.,()/]+")
 
@@ -21,3 +22,13 @@ def fold(value: str) -> str:
 def strip_accents(value: str) -> str:
     decomposed = unicodedata.normalize("NFKD", value)
     return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def first_free(base: str, taken: Container[str]) -> str:
+    """`base`, else `base2`, `base3`…: the first of these not in `taken`."""
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base}{n}" in taken:
+        n += 1
+    return f"{base}{n}"

@@ -144,6 +144,11 @@ def create_structure(ctx: Context, data: StructureInput, *, is_external: bool = 
             target=structure,
             detail={"identifier": structure.identifier_label, "domain": structure.domain},
         )
+        # Coordination's rights profiles exist from the start, so that its pages only read
+        # them. Imported here: coordination's operations import this module.
+        from caducee.coordination.operations.profiles import ensure_default_profiles
+
+        ensure_default_profiles(structure)
     return structure
 
 

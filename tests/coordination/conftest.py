@@ -4,11 +4,14 @@ Structure A (Alice administers it) follows two people: record A (Mme Martin) and
 (M. Durand). Camille coordinates in A with the default "Coordinateur interne" profile;
 Lucas only reads ("Lecteur interne"). François Corre, a GP, is in A's directory; his
 external account `fcorre` is a partner of record A only. Bob administers structure B,
-which follows record C.
+which follows record C. `world` gathers them with a second partner and a document on each
+of A's records (the sealing and ownership tests).
 """
 
 from __future__ import annotations
 
+import io
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +24,15 @@ from caducee.coordination.models import (
     Membership,
     Partner,
     Record,
+    RecordDocument,
     RightsProfile,
 )
-from caducee.core.context import Context, cli_context
+from caducee.core.context import cli_context
 from caducee.people.models import User
 from caducee.structures.models import Structure
 from tests.conftest import PASSWORD
 from tests.factories import make_account
+from tests.helpers import ctx_for
 from tests.storage.s3 import s3_server, s3_storage  # noqa: F401  (fixtures)
 
 
@@ -46,10 +51,6 @@ def document_storage(request: pytest.FixtureRequest) -> str:
     if request.param == "s3":
         request.getfixturevalue("s3_storage")
     return str(request.param)
-
-
-def ctx_for(user: User) -> Context:
-    return Context(user=user, ip="127.0.0.1")
 
 
 def profile(structure: Structure, name: str) -> RightsProfile:
@@ -147,3 +148,46 @@ def fcorre(fcorre_credentials: operations.Credentials) -> User:
 @pytest.fixture
 def fcorre_account(fcorre_credentials: operations.Credentials) -> ExternalAccount:
     return fcorre_credentials.external
+
+
+@dataclass
+class World:
+    record_a: Record
+    record_b: Record
+    record_c: Record
+    partner_a: Partner
+    partner_b: Partner
+    doc_a: RecordDocument
+    doc_b: RecordDocument
+    external: ExternalAccount
+    membership: Membership
+
+
+@pytest.fixture
+def world(
+    fcorre_account: ExternalAccount,
+    record_a: Record,
+    record_b: Record,
+    record_c: Record,
+    camille: User,
+    structure_a: Structure,
+) -> World:
+    partner_a = Partner.objects.get(record=record_a)
+    other = operations.create_contact(
+        cli_context(), structure_a, operations.ContactInput(last_name="Pharma", email="ph@x.fr")
+    )
+    partner_b = operations.attach_partner(cli_context(), record_b, other, "pharmacien")
+    doc_a = operations.attach_document(cli_context(), record_a, "A", "a.txt", io.BytesIO(b"A"))
+    doc_b = operations.attach_document(cli_context(), record_b, "B", "b.txt", io.BytesIO(b"B"))
+    membership = Membership.objects.get(user=camille)
+    return World(
+        record_a,
+        record_b,
+        record_c,
+        partner_a,
+        partner_b,
+        doc_a,
+        doc_b,
+        fcorre_account,
+        membership,
+    )

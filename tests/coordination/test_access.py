@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from caducee.coordination import access, operations
 from caducee.coordination.models import (
     Contact,
@@ -12,9 +14,12 @@ from caducee.coordination.models import (
 )
 from caducee.coordination.permissions import EXTERNAL_ALLOWED
 from caducee.core.context import cli_context
+from caducee.core.errors import Forbidden, NotFound
 from caducee.people.models import User
 from caducee.structures.models import Structure
-from tests.coordination.conftest import ctx_for, profile
+from tests.coordination.conftest import profile
+from tests.factories import make_operator
+from tests.helpers import ctx_for
 
 
 def test_internal_people(
@@ -186,3 +191,19 @@ def test_home_structure_suspends_home_access(
     assert set(access.records_for(user)) == {record_a, record_b}
     operations.set_structure_suspension(ctx_for(alice), structure_a, credentials.external, True)
     assert list(access.records_for(user)) == []
+
+
+def test_structure_admin_excludes_the_operator(
+    alice: User, camille: User, bob: User, structure_a: Structure
+) -> None:
+    """Only A's own administrators manage its rights: the platform operator is told the
+    structure does not exist (404), a person working in A why they are refused (403)."""
+    access.require_structure_admin(ctx_for(alice), structure_a)
+    access.require_structure_admin(cli_context(), structure_a)
+    with pytest.raises(NotFound):
+        access.require_structure_admin(ctx_for(make_operator("op@plateforme.test")), structure_a)
+    with pytest.raises(NotFound):
+        access.require_structure_admin(ctx_for(bob), structure_a)
+    with pytest.raises(Forbidden) as refused:
+        access.require_structure_admin(ctx_for(camille), structure_a)
+    assert "administrateur" in refused.value.message

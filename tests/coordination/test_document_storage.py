@@ -22,17 +22,10 @@ from caducee.core.context import cli_context
 from caducee.core.errors import Forbidden, Invalid
 from caducee.people.models import User
 from caducee.storage.config import default_storage_settings
-from tests.coordination.conftest import ctx_for
+from tests.helpers import client_for, ctx_for
 from tests.storage.s3 import BUCKET, KEY, SECRET, S3Server, free_port
 
-BACKEND = "django.contrib.auth.backends.ModelBackend"
 CONTENT = "Compte rendu de sortie — Mme Martin".encode()
-
-
-def client_for(user: User) -> Client:
-    client = Client()
-    client.force_login(user, backend=BACKEND)
-    return client
 
 
 def stored_files(folder: str = operations.DOCUMENTS_FOLDER) -> list[str]:

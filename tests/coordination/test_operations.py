@@ -24,8 +24,10 @@ from caducee.coordination.permissions import PERMISSIONS
 from caducee.core.context import cli_context
 from caducee.core.errors import Forbidden, Invalid, NotFound
 from caducee.people.models import User
+from caducee.referentials.text import first_free
 from caducee.structures.models import Structure
-from tests.coordination.conftest import ctx_for, member, profile
+from tests.coordination.conftest import member, profile
+from tests.helpers import ctx_for
 from tests.smtp_sink import SmtpSink, url_in
 
 
@@ -403,6 +405,31 @@ class TestIdentifier:
 
     def test_made_unique_with_a_number(self, fcorre_account: ExternalAccount) -> None:
         assert operations.suggest_identifier("Fanny", "Corre") == "fcorre2"
+
+    def test_first_free_suffix(self) -> None:
+        assert first_free("fcorre", set()) == "fcorre"
+        assert first_free("fcorre", {"fcorre", "fcorre2", "fcorre4"}) == "fcorre3"
+
+
+@pytest.mark.parametrize("origin", ["auto", "manual"])
+def test_one_creation_event_per_external_account(
+    origin: str, alice: User, camille: User, corre_partner: Partner, structure_a: Structure
+) -> None:
+    """`_new_external` writes the creation event itself: once, with the path's details."""
+    chosen = profile(structure_a, "Partenaire externe lecture seule")
+    if origin == "auto":
+        operations.create_external_account(ctx_for(camille), corre_partner, "fcorre", chosen)
+    else:
+        operations.create_external_account_manual(
+            ctx_for(alice), corre_partner.contact, "fcorre", chosen
+        )
+    events = AuditEvent.objects.filter(action="coordination.external_create")
+    assert events.count() == 1
+    detail = events.get().detail
+    assert detail["origin"] == origin and detail["identifier"] == "fcorre"
+    assert detail["home_structure"] == "Utilisateur externe"
+    assert ("record" in detail) == (origin == "auto")
+    assert ("opens_structure_data" in detail) == (origin == "manual")
 
 
 class TestAutomaticCreation:

@@ -7,9 +7,7 @@ of the module, so that a new page cannot be added without deciding its sealing.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import pytest
 from django.test import Client
@@ -18,63 +16,19 @@ from django.urls import reverse
 from caducee.audit.models import AuditEvent
 from caducee.coordination import operations
 from caducee.coordination.models import (
-    ExternalAccount,
     ExternalGrant,
     Membership,
     Partner,
     Record,
-    RecordDocument,
 )
 from caducee.coordination.urls import urlpatterns
 from caducee.core.context import cli_context
 from caducee.people.models import User
 from caducee.structures.models import Structure
-from tests.coordination.conftest import ctx_for, member, profile
+from tests.coordination.conftest import World, member, profile
+from tests.helpers import ctx_for
 
 BACKEND = "caducee.coordination.auth.ExternalIdentifierBackend"
-
-
-@dataclass
-class World:
-    record_a: Record
-    record_b: Record
-    record_c: Record
-    partner_a: Partner
-    partner_b: Partner
-    doc_a: RecordDocument
-    doc_b: RecordDocument
-    external: ExternalAccount
-    membership: Membership
-
-
-@pytest.fixture
-def world(
-    fcorre_account: ExternalAccount,
-    record_a: Record,
-    record_b: Record,
-    record_c: Record,
-    camille: User,
-    structure_a: Structure,
-) -> World:
-    partner_a = Partner.objects.get(record=record_a)
-    other = operations.create_contact(
-        cli_context(), structure_a, operations.ContactInput(last_name="Pharma", email="ph@x.fr")
-    )
-    partner_b = operations.attach_partner(cli_context(), record_b, other, "pharmacien")
-    doc_a = operations.attach_document(cli_context(), record_a, "A", "a.txt", io.BytesIO(b"A"))
-    doc_b = operations.attach_document(cli_context(), record_b, "B", "b.txt", io.BytesIO(b"B"))
-    membership = Membership.objects.get(user=camille)
-    return World(
-        record_a,
-        record_b,
-        record_c,
-        partner_a,
-        partner_b,
-        doc_a,
-        doc_b,
-        fcorre_account,
-        membership,
-    )
 
 
 def fcorre_client(user: User) -> Client:

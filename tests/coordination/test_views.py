@@ -14,16 +14,9 @@ from caducee.coordination.models import Contact, ExternalAccount, Partner, Recor
 from caducee.core.context import cli_context
 from caducee.people.models import User
 from caducee.structures.models import Structure
-from tests.coordination.conftest import ctx_for, profile
+from tests.coordination.conftest import profile
+from tests.helpers import client_for, ctx_for
 from tests.smtp_sink import SmtpSink, url_in
-
-BACKEND = "django.contrib.auth.backends.ModelBackend"
-
-
-def client_for(user: User) -> Client:
-    client = Client()
-    client.force_login(user, backend=BACKEND)
-    return client
 
 
 class TestRecordsPages:
@@ -289,16 +282,18 @@ class TestAdminPages:
         assert 'value="fcorre"' in form and "Utilisateur externe" in form
         assert "aura accès aux données de celle-ci" in form
         reader = profile(structure_a, "Partenaire externe lecture seule")
-        home = Structure.objects.get(is_external=True)
+        # The pages only read: « Utilisateur externe » is created by the first save.
+        assert not Structure.objects.filter(is_external=True).exists()
         done = client.post(
             url,
-            {"contact": corre.pk, "identifier": "fcorre", "profile": reader.pk, "home": home.pk},
+            {"contact": corre.pk, "identifier": "fcorre", "profile": reader.pk, "home": "externe"},
         )
         text = done.content.decode()
         password = re.search(r'id="password" class="secret">([^<]+)<', text)
         assert password is not None and done["Cache-Control"] == "no-store"
         external = ExternalAccount.objects.get()
         assert external.user.check_password(password.group(1)) and external.is_active
+        assert external.home_structure == Structure.objects.get(is_external=True)
         edit = client.get(
             reverse("coordination:external_edit", args=[external.pk])
         ).content.decode()

@@ -1,75 +1,48 @@
-"""What every coordination page shares: login, error mapping, the person, the side menu."""
+"""What every coordination page shares: login and error mapping (`core.web.guarded`), the
+chosen structure, the side menu."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from functools import wraps
-from typing import Any, Concatenate, ParamSpec
+from typing import Any, ParamSpec
 
-from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from django.http.response import HttpResponseBase
-from django.shortcuts import render
 
 from caducee.coordination import access
 from caducee.coordination.permissions import EXTERNAL_CREATE, RECORD_READ
-from caducee.core.errors import Forbidden, NotFound
+from caducee.core.errors import NotFound
+from caducee.core.web import View, guarded, person
 from caducee.people.models import User
 from caducee.structures.models import Structure
 
 P = ParamSpec("P")
 
 
-def _error(request: HttpRequest, title: str, text: str, status: int) -> HttpResponse:
-    return render(request, "errors/error.html", {"title": title, "text": text}, status=status)
+def _forbidden_status(request: HttpRequest) -> int:
+    """A refusal is a 404 for an external partner (nothing exists beyond their records),
+    a 403 with its French reason for anyone else."""
+    user = request.user
+    return 404 if isinstance(user, User) and access.is_external(user) else 403
 
 
-def not_found(request: HttpRequest) -> HttpResponse:
-    return _error(
-        request,
-        "Page introuvable",
-        "Cette page n'existe pas ou vous n'y avez pas accès.",
-        404,
-    )
+def coordination_view(view: View[P]) -> View[P]:
+    """Login required; NotFound → 404 page; Forbidden → 403 page with its French reason
+    (404 for an external partner); pages never cached (they show health data)."""
+    return guarded(forbidden_as=_forbidden_status, no_store=True)(view)
 
 
-def coordination_view(view: Callable[Concatenate[HttpRequest, P], HttpResponseBase]) -> Any:
-    """Login required; NotFound → 404 page; Forbidden → 403 page with its French reason."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponseBase:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        try:
-            response = view(request, *args, **kwargs)
-        except NotFound:
-            return not_found(request)
-        except Forbidden as exc:
-            if access.is_external(person(request)):
-                return not_found(request)
-            return _error(request, "Action non autorisée", exc.message, 403)
-        response.headers.setdefault("Cache-Control", "no-store")
-        return response
-
-    return wrapper
-
-
-def internal_only(view: Callable[..., HttpResponseBase]) -> Any:
+def internal_only(view: View[P]) -> View[P]:
     """Pages an external partner must not even know about: 404 for them."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+    def wrapper(request: HttpRequest, /, *args: P.args, **kwargs: P.kwargs) -> HttpResponseBase:
         if access.is_external(person(request)):
             raise NotFound("Page introuvable.")
         return view(request, *args, **kwargs)
 
     return coordination_view(wrapper)
-
-
-def person(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def pick_structure(request: HttpRequest, structures: Sequence[Structure]) -> Structure:

@@ -11,9 +11,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from caducee.coordination import access, operations
 from caducee.coordination.models import Contact
 from caducee.coordination.permissions import CONTACT_MANAGE, RECORD_READ
-from caducee.coordination.views.common import internal_only, menu, person, pick_structure
+from caducee.coordination.views.common import internal_only, menu, pick_structure
 from caducee.core.errors import Invalid, Problem
-from caducee.identity.views import web_context
+from caducee.core.web import person, web_context
 
 CONTACT_FIELDS = ("last_name", "first_name", "profession", "organisation", "phone", "email")
 

@@ -3,6 +3,8 @@ and the activation page the partner reaches from the emailed link (§3.2)."""
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -16,12 +18,15 @@ from caducee.coordination.permissions import (
     PARTNER_MANAGE,
     ProfileKind,
 )
-from caducee.coordination.views.common import internal_only, menu, not_found, person
-from caducee.coordination.views.rights import administered
+from caducee.coordination.views.common import internal_only, menu
 from caducee.core.errors import Forbidden, Invalid, NotFound, Problem
+from caducee.core.web import guarded, person, web_context
 from caducee.identity import links
-from caducee.identity.views import web_context
 from caducee.structures.models import Structure
+from caducee.structures.operations import EXTERNAL_STRUCTURE_NAME, external_structure
+
+# The value of « Utilisateur externe » while that structure does not exist yet.
+NEW_EXTERNAL_HOME = "externe"
 
 
 def _external(request: HttpRequest, external_id: int) -> ExternalAccount:
@@ -41,14 +46,36 @@ def externals(request: HttpRequest) -> HttpResponse:
         {
             **menu(request, "externals"),
             "accounts": accounts,
-            "can_create": bool(administered(request)),
+            "can_create": bool(access.administered(person(request))),
         },
     )
 
 
-def _home_choices(request: HttpRequest) -> list[Structure]:
-    """« Utilisateur externe » first, then the structures this administrator administers."""
-    return [operations.external_home_structure(), *administered(request)]
+class HomeChoice(NamedTuple):
+    """One option of « Structure de rattachement » (`structure` None: « Utilisateur
+    externe » before its first account, the operation creates it on save)."""
+
+    pk: str
+    name: str
+    structure: Structure | None
+
+
+def _choice(structure: Structure) -> HomeChoice:
+    return HomeChoice(str(structure.pk), structure.name, structure)
+
+
+def _home_choices(request: HttpRequest) -> list[HomeChoice]:
+    """« Utilisateur externe » first, then the structures this administrator administers.
+
+    A read: the dedicated structure is only looked up here, never created (a GET page).
+    """
+    dedicated = external_structure()
+    first = (
+        _choice(dedicated)
+        if dedicated is not None
+        else HomeChoice(NEW_EXTERNAL_HOME, EXTERNAL_STRUCTURE_NAME, None)
+    )
+    return [first, *(_choice(s) for s in access.administered(person(request)))]
 
 
 def _credentials_page(
@@ -72,7 +99,7 @@ def _credentials_page(
 @require_http_methods(["GET", "POST"])
 def external_create(request: HttpRequest) -> HttpResponse:
     """« Nouveau compte externe »: search the contact, identifier generated, Enregistrer."""
-    structures = administered(request)
+    structures = access.administered(person(request))
     if not structures:
         raise NotFound("Page réservée aux administrateurs.")
     query = request.GET.get("q", "").strip()[:100]
@@ -93,9 +120,8 @@ def external_create(request: HttpRequest) -> HttpResponse:
     profiles: list[RightsProfile] = []
     identifier = ""
     chosen_profile = request.POST.get("profile", "")
-    chosen_home = request.POST.get("home", str(homes[0].pk))
+    chosen_home = request.POST.get("home", homes[0].pk)
     if contact is not None:
-        operations.ensure_default_profiles(contact.structure)
         profiles = list(
             RightsProfile.objects.filter(structure=contact.structure, kind=ProfileKind.EXTERNAL)
         )
@@ -104,7 +130,7 @@ def external_create(request: HttpRequest) -> HttpResponse:
         )
         if request.method == "POST":
             profile = next((p for p in profiles if str(p.pk) == chosen_profile), None)
-            home = next((s for s in homes if str(s.pk) == chosen_home), None)
+            home = next((h for h in homes if h.pk == chosen_home), None)
             try:
                 if home is None:
                     raise Invalid(
@@ -112,7 +138,7 @@ def external_create(request: HttpRequest) -> HttpResponse:
                         [Problem("home", "required", "Choisissez la structure de rattachement.")],
                     )
                 credentials = operations.create_external_account_manual(
-                    web_context(request), contact, identifier, profile, home
+                    web_context(request), contact, identifier, profile, home.structure
                 )
             except Invalid as exc:
                 problems = exc.problems
@@ -149,8 +175,8 @@ def external_edit(request: HttpRequest, external_id: int) -> HttpResponse:
         RightsProfile.objects.filter(structure=external.owner_structure, kind=ProfileKind.EXTERNAL)
     )
     homes = _home_choices(request)
-    if external.home_structure not in homes:
-        homes.append(external.home_structure)
+    if str(external.home_structure_id) not in {h.pk for h in homes}:
+        homes.append(_choice(external.home_structure))
     problems: list[Problem] = []
     form = {
         "first_name": external.user.first_name,
@@ -171,7 +197,7 @@ def external_edit(request: HttpRequest, external_id: int) -> HttpResponse:
             first_name=str(form["first_name"]),
             last_name=str(form["last_name"]),
             profile=next((p for p in profiles if str(p.pk) == form["profile"]), None),
-            home_structure=next((s for s in homes if str(s.pk) == form["home"]), None),
+            home_structure=next((h.structure for h in homes if h.pk == form["home"]), None),
             suspended=bool(form["suspended"]),
         )
         try:
@@ -210,7 +236,7 @@ def _suspendable(request: HttpRequest, external: ExternalAccount) -> list[tuple[
     l'accès »): those they administer or hold `partner.manage` in, among the account's
     owner, its home and the structures that accepted it; with the current state."""
     user = person(request)
-    mine = {s.pk for s in administered(request)} | {
+    mine = {s.pk for s in access.administered(person(request))} | {
         s.pk for s in access.structures_with(user, PARTNER_MANAGE)
     }
     grants = {g.structure_id: g for g in ExternalGrant.objects.filter(external=external)}
@@ -253,15 +279,14 @@ def external_resend(request: HttpRequest, external_id: int) -> HttpResponse:
     return redirect("coordination:external_edit", external_id=external_id)
 
 
+@guarded(login=False)
 @require_POST
 def invitation_accept(request: HttpRequest, grant_id: int) -> HttpResponse:
-    """The logged-in external partner accepts a structure's invitation (home page)."""
+    """The logged-in external partner accepts a structure's invitation (home page); logged
+    out, the login page (no ?next=: this address only answers a POST)."""
     if not request.user.is_authenticated:
         return redirect("identity:login")
-    try:
-        grant = operations.accept_invitation(web_context(request), grant_id)
-    except NotFound:
-        return not_found(request)
+    grant = operations.accept_invitation(web_context(request), grant_id)
     messages.success(
         request,
         f"Invitation de {grant.structure.name} acceptée : ses dossiers dont vous êtes "

@@ -21,10 +21,10 @@ from caducee.coordination.models import (
     RightsProfile,
 )
 from caducee.coordination.permissions import EXTERNAL_CREATE, PARTNER_MANAGE, ProfileKind
-from caducee.coordination.views.common import internal_only, person
+from caducee.coordination.views.common import internal_only
 from caducee.coordination.views.records import record_context
 from caducee.core.errors import Invalid, NotFound, Problem
-from caducee.identity.views import web_context
+from caducee.core.web import person, web_context
 
 
 @dataclass(frozen=True)
@@ -233,7 +233,6 @@ def partner_external(request: HttpRequest, record_id: int, partner_id: int) -> H
     partner = access.access_partner(person(request), record_id, partner_id, EXTERNAL_CREATE)
     found = access.access_record(person(request), record_id, EXTERNAL_CREATE)
     contact = partner.contact
-    operations.ensure_default_profiles(contact.structure)
     profiles = external_profiles(contact.structure_id)
     problems: list[Problem] = []
     identifier = request.POST.get("identifier") or operations.suggest_identifier(

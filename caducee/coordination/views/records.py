@@ -18,15 +18,9 @@ from caducee.coordination.permissions import (
     PARTNER_MANAGE,
     RECORD_CREATE,
 )
-from caducee.coordination.views.common import (
-    coordination_view,
-    internal_only,
-    menu,
-    person,
-    pick_structure,
-)
+from caducee.coordination.views.common import coordination_view, internal_only, menu, pick_structure
 from caducee.core.errors import Invalid, Problem
-from caducee.identity.views import web_context
+from caducee.core.web import person, web_context
 
 PAGE_SIZE = 50
 RECORD_FIELDS = (

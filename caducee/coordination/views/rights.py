@@ -11,15 +11,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from caducee.coordination import access, operations
 from caducee.coordination.models import Membership, RightsProfile
 from caducee.coordination.permissions import EXTERNAL_ALLOWED, PERMISSIONS, ProfileKind
-from caducee.coordination.views.common import internal_only, menu, person, pick_structure
+from caducee.coordination.views.common import internal_only, menu, pick_structure
 from caducee.core.errors import Invalid, NotFound, Problem
-from caducee.identity.views import web_context
-from caducee.structures.models import Structure
-
-
-def administered(request: HttpRequest) -> list[Structure]:
-    user = person(request)
-    return list(Structure.objects.filter(admins__user=user, is_external=False).order_by("name"))
+from caducee.core.web import person, web_context
 
 
 def _profile(request: HttpRequest, profile_id: int) -> RightsProfile:
@@ -37,9 +31,8 @@ def _profile(request: HttpRequest, profile_id: int) -> RightsProfile:
 @internal_only
 @require_GET
 def profiles(request: HttpRequest) -> HttpResponse:
-    structures = administered(request)
+    structures = access.administered(person(request))
     structure = pick_structure(request, structures)
-    operations.ensure_default_profiles(structure)
     rows = [
         (profile, [code in profile.permission_set for code in PERMISSIONS])
         for profile in RightsProfile.objects.filter(structure=structure)
@@ -68,7 +61,7 @@ def _permission_choices(kind: str, chosen: set[str]) -> list[tuple[str, str, boo
 @internal_only
 @require_http_methods(["GET", "POST"])
 def profile_create(request: HttpRequest) -> HttpResponse:
-    structures = administered(request)
+    structures = access.administered(person(request))
     structure = pick_structure(request, structures)
     problems: list[Problem] = []
     kind = request.POST.get("kind") or request.GET.get("kind") or ProfileKind.INTERNAL
@@ -158,9 +151,8 @@ def profile_delete(request: HttpRequest, profile_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def members(request: HttpRequest) -> HttpResponse:
     """« Droits d'accès »: who works on the records of the structure, with which profile."""
-    structures = administered(request)
+    structures = access.administered(person(request))
     structure = pick_structure(request, structures)
-    operations.ensure_default_profiles(structure)
     internal_profiles = list(
         RightsProfile.objects.filter(structure=structure, kind=ProfileKind.INTERNAL)
     )
@@ -203,7 +195,7 @@ def members(request: HttpRequest) -> HttpResponse:
 @internal_only
 @require_POST
 def member_remove(request: HttpRequest, membership_id: int) -> HttpResponse:
-    structures = administered(request)
+    structures = access.administered(person(request))
     membership = (
         Membership.objects.select_related("structure", "user", "profile")
         .filter(pk=membership_id, structure__in=structures)
