@@ -182,6 +182,9 @@ class TestRecords:
         assert list(operations.search_records(ctx, "mart")) == [record]
         assert list(operations.search_records(ctx, "12/03/1941")) == [record]
         assert list(operations.search_records(ctx, "durand")) == []
+        # A command on the server sees every record; a context without a person does not.
+        assert list(operations.search_records(cli_context(), "mart")) == [record]
+        assert list(operations.search_records(Context(user=None, channel="api"))) == []
 
     def test_bad_input_is_explained(self, camille: User, structure_a: Structure) -> None:
         with pytest.raises(Invalid) as exc:
