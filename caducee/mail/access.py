@@ -35,6 +35,7 @@ def require_mailbox(ctx: Context, mailbox: Account) -> None:
 
 
 def get_message(ctx: Context, mailbox: Account, message_id: int) -> Message:
+    """A user of the mailbox (`require_mailbox`); no audit. The message, else NotFound."""
     require_mailbox(ctx, mailbox)
     message = Message.objects.filter(pk=message_id, mailbox=mailbox).first()
     if message is None:
@@ -69,6 +70,7 @@ def audit_shared(
 
 
 def read_message(ctx: Context, mailbox: Account, message_id: int) -> tuple[Message, mime.Parsed]:
+    """A user of the mailbox; audits `mail.read` in a shared mailbox. Marks it seen."""
     message = get_message(ctx, mailbox, message_id)
     parsed = mime.parse(store.read(message.path))
     with transaction.atomic():
@@ -80,5 +82,6 @@ def read_message(ctx: Context, mailbox: Account, message_id: int) -> tuple[Messa
 
 
 def raw_message(ctx: Context, mailbox: Account, message_id: int) -> tuple[Message, bytes]:
+    """A user of the mailbox; no audit (callers that show it audit a read). The bytes."""
     message = get_message(ctx, mailbox, message_id)
     return message, store.read(message.path)

@@ -17,7 +17,9 @@ from caducee.people.models import User
 
 
 def create_app_password(ctx: Context, user: User, label: str) -> str:
-    """A random password for a mail client; shown once, stored hashed."""
+    """The person themself (or the server for them); audits `mail.app_password_create`.
+
+    A random password for a mail client; shown once, stored hashed."""
     label = " ".join(label.split())[:80] or "Client de messagerie"
     secret = readable_password(5, 4, LOWER_ALPHABET)
     with transaction.atomic():
@@ -29,6 +31,7 @@ def create_app_password(ctx: Context, user: User, label: str) -> str:
 
 
 def revoke_app_password(ctx: Context, user: User, password_id: int) -> None:
+    """The person themself; audits `mail.app_password_revoke`. Else NotFound."""
     with transaction.atomic():
         updated = AppPassword.objects.filter(
             pk=password_id, user=user, revoked_at__isnull=True

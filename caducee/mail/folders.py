@@ -42,6 +42,7 @@ def _folder_exists(mailbox: Account, space: str, key: str) -> bool:
 
 
 def move_messages(ctx: Context, mailbox: Account, ids: Iterable[int], folder: str) -> int:
+    """A user of the mailbox; audits `mail.move`."""
     require_mailbox(ctx, mailbox)
     rows = _selected(mailbox, ids)
     spaces = set(rows.values_list("space", flat=True))
@@ -62,7 +63,9 @@ def move_messages(ctx: Context, mailbox: Account, ids: Iterable[int], folder: st
 
 
 def trash_messages(ctx: Context, mailbox: Account, ids: Iterable[int]) -> int:
-    """Send to the bin; messages already in the bin are deleted for good."""
+    """A user of the mailbox; audits `mail.delete`.
+
+    Send to the bin; messages already in the bin are deleted for good."""
     require_mailbox(ctx, mailbox)
     rows = _selected(mailbox, ids)
     with transaction.atomic():
@@ -84,6 +87,7 @@ def trash_messages(ctx: Context, mailbox: Account, ids: Iterable[int]) -> int:
 
 
 def empty_trash(ctx: Context, mailbox: Account, space: str) -> int:
+    """A user of the mailbox; audits `mail.empty_trash`."""
     require_mailbox(ctx, mailbox)
     with transaction.atomic():
         deleted = delete_rows(
@@ -114,6 +118,7 @@ def delete_rows(rows: QuerySet[Message]) -> int:
 
 
 def mark_seen(ctx: Context, mailbox: Account, ids: Iterable[int], seen: bool) -> int:
+    """A user of the mailbox; audits `mail.mark` in a shared mailbox."""
     require_mailbox(ctx, mailbox)
     rows = _selected(mailbox, ids)
     with transaction.atomic():
@@ -123,7 +128,9 @@ def mark_seen(ctx: Context, mailbox: Account, ids: Iterable[int], seen: bool) ->
 
 
 def export_messages(ctx: Context, mailbox: Account, ids: Iterable[int]) -> tuple[str, str, bytes]:
-    """One message as .eml, several as a .zip of .eml files."""
+    """A user of the mailbox; audits `mail.export` in a shared mailbox.
+
+    One message as .eml, several as a .zip of .eml files."""
     require_mailbox(ctx, mailbox)
     rows = list(_selected(mailbox, ids).order_by("received_at", "id"))
     with transaction.atomic():
@@ -154,6 +161,7 @@ def _folder_name(name: str) -> str:
 
 
 def create_folder(ctx: Context, mailbox: Account, space: str, name: str) -> Folder:
+    """A user of the mailbox; audits `mail.folder_create`."""
     require_mailbox(ctx, mailbox)
     if space not in Space.values:
         raise Invalid("Espace inconnu.")
@@ -173,6 +181,7 @@ def create_folder(ctx: Context, mailbox: Account, space: str, name: str) -> Fold
 
 
 def get_folder(ctx: Context, mailbox: Account, folder_id: int) -> Folder:
+    """A user of the mailbox; no audit. The folder, else NotFound."""
     require_mailbox(ctx, mailbox)
     folder = Folder.objects.filter(pk=folder_id, mailbox=mailbox).first()
     if folder is None:
@@ -181,6 +190,7 @@ def get_folder(ctx: Context, mailbox: Account, folder_id: int) -> Folder:
 
 
 def rename_folder(ctx: Context, mailbox: Account, folder_id: int, name: str) -> Folder:
+    """A user of the mailbox; audits `mail.folder_rename`."""
     folder = get_folder(ctx, mailbox, folder_id)
     name = _folder_name(name)
     if (
@@ -204,7 +214,9 @@ def rename_folder(ctx: Context, mailbox: Account, folder_id: int, name: str) -> 
 
 
 def delete_folder(ctx: Context, mailbox: Account, folder_id: int) -> int:
-    """Delete a folder; its messages go to the bin (nothing is lost silently)."""
+    """A user of the mailbox; audits `mail.folder_delete`.
+
+    Delete a folder; its messages go to the bin (nothing is lost silently)."""
     folder = get_folder(ctx, mailbox, folder_id)
     with transaction.atomic():
         moved = Message.objects.filter(mailbox=mailbox, folder=folder.key).update(

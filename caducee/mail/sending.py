@@ -85,6 +85,7 @@ def _dispatch(
 def send_message(
     ctx: Context, mailbox: Account, draft: mime.Draft, *, space: str, draft_id: int | None = None
 ) -> SendResult:
+    """A user of the mailbox; audits `mail.send`. Stored in Sent, delivered or queued."""
     require_mailbox(ctx, mailbox)
     if space not in Space.values:
         raise Invalid("Espace inconnu.")
@@ -123,7 +124,9 @@ def send_message(
 def submit_raw(
     ctx: Context, mailbox: Account, envelope_rcpts: list[str], data: bytes
 ) -> SendResult:
-    """A message composed by a mail client (SMTP submission) or by software (API)."""
+    """A user of the mailbox (SMTP submission, API); audits `mail.send`.
+
+    A message composed by a mail client (SMTP submission) or by software (API)."""
     require_mailbox(ctx, mailbox)
     recipients = addresses.check_recipients(mailbox, envelope_rcpts)
     parsed = mime.parse(data)
@@ -224,6 +227,7 @@ def _without_bcc(data: bytes) -> bytes:
 def save_draft(
     ctx: Context, mailbox: Account, draft: mime.Draft, *, space: str, draft_id: int | None = None
 ) -> Message:
+    """A user of the mailbox; audits `mail.draft_save` in a shared mailbox."""
     require_mailbox(ctx, mailbox)
     draft.sender = addresses.sender_address(mailbox)
     draft.sender_name = mailbox.display_name
