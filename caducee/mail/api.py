@@ -217,7 +217,7 @@ def raw(request: HttpRequest, message_id: int, mailbox: str) -> HttpResponse:
 
 @router.post(
     "/mail/messages",
-    response=responses({201: SendOut}, 404, 413, 422),
+    response=responses({201: SendOut}, 403, 404, 413, 422),
     summary="Envoyer un message",
 )
 def send(request: HttpRequest, payload: SendIn) -> Status[dict[str, object]]:
@@ -248,7 +248,7 @@ def send(request: HttpRequest, payload: SendIn) -> Status[dict[str, object]]:
 
 @router.post(
     "/mail/messages/{message_id}/reply",
-    response=responses({201: SendOut}, 404, 413, 422),
+    response=responses({201: SendOut}, 403, 404, 413, 422),
     summary="Répondre à un message",
 )
 def reply(request: HttpRequest, message_id: int, payload: ReplyIn) -> Status[dict[str, object]]:
@@ -271,7 +271,7 @@ def reply(request: HttpRequest, message_id: int, payload: ReplyIn) -> Status[dic
 
 @router.post(
     "/mail/messages/{message_id}/forward",
-    response=responses({201: SendOut}, 404, 413, 422),
+    response=responses({201: SendOut}, 403, 404, 413, 422),
     summary="Transférer un message",
 )
 def forward(request: HttpRequest, message_id: int, payload: ForwardIn) -> Status[dict[str, object]]:
@@ -297,7 +297,7 @@ def forward(request: HttpRequest, message_id: int, payload: ForwardIn) -> Status
 
 @router.delete(
     "/mail/messages/{message_id}",
-    response=responses({204: None}, 404, 422),
+    response=responses({204: None}, 403, 404, 422),
     summary="Mettre à la corbeille",
 )
 def trash(request: HttpRequest, message_id: int, mailbox: str) -> Status[None]:

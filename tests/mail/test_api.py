@@ -185,3 +185,20 @@ def test_a_request_over_the_body_limit_is_a_413_in_french(
     response = _send(client, token, attachments=[{"filename": "a", "content_base64": big}])
     assert response.status_code == 413
     assert response.json()["detail"].startswith("La requête dépasse la taille maximale")
+
+
+def test_every_mail_route_declares_its_statuses(client: Client, db: None) -> None:
+    schema = client.get("/api/v1/openapi.json").json()
+    routes = {
+        (path, method): set(operation["responses"])
+        for path, methods in schema["paths"].items()
+        if path.startswith("/api/v1/mail/")
+        for method, operation in methods.items()
+    }
+    assert len(routes) == 8
+    for (path, method), statuses in routes.items():
+        assert {"401", "429"} <= statuses, (path, method)
+        if "{message_id}" in path or method != "get" or path.endswith("/messages"):
+            assert "404" in statuses, (path, method)
+        if method != "get":
+            assert {"403", "422"} <= statuses, (path, method)
