@@ -14,6 +14,7 @@ from caducee.audit.models import AuditEvent
 from caducee.core.context import cli_context
 from caducee.mail.models import Message
 from tests import factories
+from tests.helpers import ctx_for
 from tests.mail.conftest import user_of
 
 
@@ -62,11 +63,10 @@ def test_app_mailbox_sends_and_reads_with_a_token(
     assert event.actor == user_of(martine) and event.channel == "api"
 
     # Paul answers; the software reads the APP inbox.
-    from caducee.core.context import Context
     from caducee.mail import mime, operations
 
     operations.send_message(
-        Context(user=user_of(paul), acting_as=paul),
+        ctx_for(user_of(paul), paul),
         paul,
         mime.Draft(sender="", to=["labo@ch-a.mssante.fr"], subject="Merci"),
         space="pro",
