@@ -17,6 +17,8 @@ from django.db import connection
 from caducee.accounts.models import Account, AccountState
 from caducee.config import ConfigError
 from caducee.core.errors import Invalid, Problem
+from caducee.directory import addresses as directory_addresses
+from caducee.directory import search as directory_search
 from caducee.mail.models import WhitelistDomain
 from caducee.structures.models import Structure
 
@@ -26,15 +28,8 @@ _ADDRESS = re.compile(
 
 
 def mssante_address(account: Account) -> str:
-    """The account's MSSanté address, or "" when it has none (directory's formula)."""
-    try:
-        from caducee.directory import addresses as directory
-    except ImportError:
-        domain = account.structure.domain
-        if not account.mssante_particle or not domain:
-            return ""
-        return f"{account.mssante_particle}@{domain}".lower()
-    return str(directory.mssante_address(account) or "").lower()
+    """The account's MSSanté address, or "" when it has none (the directory's formula)."""
+    return str(directory_addresses.mssante_address(account) or "").lower()
 
 
 def sender_address(account: Account) -> str:
@@ -201,13 +196,8 @@ def accounts_matching(query: str, limit: int = 10) -> list[Account]:
 
     Only accounts listed in the directory are suggested (never liste rouge, unlisted,
     preregistered-and-hidden, deactivated or external ones): the rule lives in
-    `caducee.directory.entries.is_listed` and its search rows, not here. Without the
-    directory app there are no suggestions. A full address typed by hand still reaches
-    any active mailbox (`local_account`): the liste rouge is an opposition to publication,
-    not to receiving mail (docs/MESSAGING.md).
+    `caducee.directory.entries.is_listed` and its search rows, not here. A full address
+    typed by hand still reaches any active mailbox (`local_account`): the liste rouge is
+    an opposition to publication, not to receiving mail (docs/MESSAGING.md).
     """
-    try:
-        from caducee.directory.search import search
-    except ImportError:
-        return []
-    return search(query, limit)
+    return directory_search.search(query, limit)

@@ -8,20 +8,21 @@ from __future__ import annotations
 
 import base64
 import binascii
+from dataclasses import replace
 from datetime import datetime
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema, Status
-from ninja.errors import HttpError
 
 from caducee.accounts.models import Account
 from caducee.api.auth import api_context
+from caducee.api.errors import responses
 from caducee.core.context import Context
 from caducee.core.errors import Invalid, NotFound
+from caducee.core.web import api_user
 from caducee.identity.mailboxes import openable
-from caducee.mail import addresses, mime, operations
+from caducee.mail import addresses, compose, mime, operations
 from caducee.mail.models import Message, Space
-from caducee.people.models import User
 
 router = Router(tags=["messagerie"])
 
@@ -86,19 +87,41 @@ class SendOut(Schema):
     queued: int
 
 
-def _person(request: HttpRequest) -> User:
-    user = request.auth  # type: ignore[attr-defined]
-    assert isinstance(user, User)
-    return user
+class ReplyIn(Schema):
+    mailbox: str
+    body: str = ""  # written above the quoted original
+    reply_all: bool = False
+
+
+class ForwardIn(Schema):
+    mailbox: str
+    to: list[str]
+    cc: list[str] = []
+    bcc: list[str] = []
+    body: str = ""  # written above the forwarded original
+    space: str | None = None  # default: the original's space
 
 
 def _mailbox(request: HttpRequest, address: str) -> tuple[Context, Account]:
-    user = _person(request)
-    mailbox = addresses.may_send_as(openable(user), address.strip().lower())
+    """The mailbox named by `address` among those the token's person may use, else 404."""
+    base = api_context(request)
+    assert base.user is not None
+    mailbox = addresses.may_send_as(openable(base.user), address.strip().lower())
     if mailbox is None:
         raise NotFound("Boîte introuvable.")
-    base = api_context(request)
-    return Context(user=user, acting_as=mailbox, ip=base.ip, channel="api"), mailbox
+    return replace(base, acting_as=mailbox), mailbox
+
+
+def _sent(result: operations.SendResult) -> Status[dict[str, object]]:
+    return Status(
+        201,
+        {
+            "id": result.sent.pk,
+            "message_id": result.sent.message_id,
+            "delivered_inside": result.local,
+            "queued": result.queued,
+        },
+    )
 
 
 def _out(m: Message) -> dict[str, object]:
@@ -118,7 +141,9 @@ def _out(m: Message) -> dict[str, object]:
     }
 
 
-@router.get("/mail/mailboxes", response=list[MailboxOut], summary="Boîtes utilisables")
+@router.get(
+    "/mail/mailboxes", response=responses({200: list[MailboxOut]}), summary="Boîtes utilisables"
+)
 def mailboxes(request: HttpRequest) -> list[dict[str, object]]:
     return [
         {
@@ -128,11 +153,13 @@ def mailboxes(request: HttpRequest) -> list[dict[str, object]]:
             "type": a.type,
             "name": a.display_name,
         }
-        for a in openable(_person(request))
+        for a in openable(api_user(request))
     ]
 
 
-@router.get("/mail/messages", response=list[MessageOut], summary="Lister un dossier")
+@router.get(
+    "/mail/messages", response=responses({200: list[MessageOut]}, 404), summary="Lister un dossier"
+)
 def list_messages(
     request: HttpRequest,
     mailbox: str,
@@ -152,7 +179,11 @@ def list_messages(
     return [_out(m) for m in rows.order_by("-id")[: max(1, min(limit, 200))]]
 
 
-@router.get("/mail/messages/{message_id}", response=MessageDetail, summary="Lire un message")
+@router.get(
+    "/mail/messages/{message_id}",
+    response=responses({200: MessageDetail}, 404),
+    summary="Lire un message",
+)
 def read(request: HttpRequest, message_id: int, mailbox: str) -> dict[str, object]:
     ctx, box = _mailbox(request, mailbox)
     message, parsed = operations.read_message(ctx, box, message_id)
@@ -172,7 +203,11 @@ def read(request: HttpRequest, message_id: int, mailbox: str) -> dict[str, objec
     }
 
 
-@router.get("/mail/messages/{message_id}/eml", summary="Message brut (.eml)")
+@router.get(
+    "/mail/messages/{message_id}/eml",
+    response=responses({200: None}, 404),
+    summary="Message brut (.eml)",
+)
 def raw(request: HttpRequest, message_id: int, mailbox: str) -> HttpResponse:
     ctx, box = _mailbox(request, mailbox)
     operations.read_message(ctx, box, message_id)  # audited like a read
@@ -180,7 +215,11 @@ def raw(request: HttpRequest, message_id: int, mailbox: str) -> HttpResponse:
     return HttpResponse(data, content_type="message/rfc822")
 
 
-@router.post("/mail/messages", response={201: SendOut}, summary="Envoyer un message")
+@router.post(
+    "/mail/messages",
+    response=responses({201: SendOut}, 403, 404, 413, 422),
+    summary="Envoyer un message",
+)
 def send(request: HttpRequest, payload: SendIn) -> Status[dict[str, object]]:
     ctx, box = _mailbox(request, payload.mailbox)
     # Sizes checked on the base64 text, before anything is decoded (CADUCEE_SMTP_MAX_BYTES).
@@ -204,23 +243,64 @@ def send(request: HttpRequest, payload: SendIn) -> Status[dict[str, object]]:
         body=payload.body,
         attachments=attachments,
     )
-    result = operations.send_message(ctx, box, draft, space=payload.space)
-    return Status(
-        201,
-        {
-            "id": result.sent.pk,
-            "message_id": result.sent.message_id,
-            "delivered_inside": result.local,
-            "queued": result.queued,
-        },
+    return _sent(operations.send_message(ctx, box, draft, space=payload.space))
+
+
+@router.post(
+    "/mail/messages/{message_id}/reply",
+    response=responses({201: SendOut}, 403, 404, 413, 422),
+    summary="Répondre à un message",
+)
+def reply(request: HttpRequest, message_id: int, payload: ReplyIn) -> Status[dict[str, object]]:
+    """Reply to the sender (`reply_all`: and the other recipients), the original quoted."""
+    ctx, box = _mailbox(request, payload.mailbox)
+    message, parsed = operations.read_message(ctx, box, message_id)
+    start = compose.reply_draft(parsed, addresses.sender_address(box), payload.reply_all)
+    mime.check_sizes([], body=payload.body + start.body)
+    draft = mime.Draft(
+        sender="",
+        to=mime.address_list(start.to),
+        cc=mime.address_list(start.cc),
+        subject=start.subject,
+        body=payload.body + start.body,
+        in_reply_to=start.in_reply_to,
+        references=start.references,
     )
+    return _sent(operations.send_message(ctx, box, draft, space=message.space))
 
 
-@router.delete("/mail/messages/{message_id}", response={204: None}, summary="Mettre à la corbeille")
+@router.post(
+    "/mail/messages/{message_id}/forward",
+    response=responses({201: SendOut}, 403, 404, 413, 422),
+    summary="Transférer un message",
+)
+def forward(request: HttpRequest, message_id: int, payload: ForwardIn) -> Status[dict[str, object]]:
+    """Forward the message, with its attachments, to new recipients."""
+    ctx, box = _mailbox(request, payload.mailbox)
+    message, parsed = operations.read_message(ctx, box, message_id)
+    start = compose.forward_draft(parsed, message.pk)
+    mime.check_sizes(
+        [(a.filename, len(a.data)) for a in parsed.attachments], body=payload.body + start.body
+    )
+    draft = mime.Draft(
+        sender="",
+        to=payload.to,
+        cc=payload.cc,
+        bcc=payload.bcc,
+        subject=start.subject,
+        body=payload.body + start.body,
+        attachments=list(parsed.attachments),
+    )
+    space = payload.space or message.space
+    return _sent(operations.send_message(ctx, box, draft, space=space))
+
+
+@router.delete(
+    "/mail/messages/{message_id}",
+    response=responses({204: None}, 403, 404, 422),
+    summary="Mettre à la corbeille",
+)
 def trash(request: HttpRequest, message_id: int, mailbox: str) -> Status[None]:
     ctx, box = _mailbox(request, mailbox)
-    try:
-        operations.trash_messages(ctx, box, [message_id])
-    except Invalid as exc:
-        raise HttpError(422, exc.message) from None
+    operations.trash_messages(ctx, box, [message_id])
     return Status(204, None)

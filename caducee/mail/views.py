@@ -1,4 +1,10 @@
-"""Webmail (seed 004 screens): thin views over caducee.mail.operations."""
+"""Webmail (seed 004 screens): thin views over caducee.mail.operations.
+
+Every page goes through `mailbox_view` (built on `caducee.core.web.guarded`): login, the
+mailbox in use, NotFound/Forbidden as the 404 page, and the webmail's own CSP. The
+operations' context comes from `web_context(request, acting_as=mailbox)` (person and IP,
+so the audit of a shared mailbox names both).
+"""
 
 from __future__ import annotations
 
@@ -8,24 +14,22 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from caducee.accounts.models import Account
-from caducee.core.client_address import client_address
-from caducee.core.context import Context
 from caducee.core.errors import Invalid, NotFound
 from caducee.core.headers import no_store
+from caducee.core.web import guarded, person, web_context
 from caducee.identity.mailboxes import current_mailbox, openable
-from caducee.mail import addresses, mime, operations
+from caducee.mail import addresses, compose, mime, operations
 from caducee.mail.client_settings import submission_server
 from caducee.mail.models import AppPassword, Folder, Message, Space, SystemFolder
-from caducee.people.models import User
 
-View = Callable[..., HttpResponse]
+MailboxView = Callable[..., HttpResponseBase]
 UNREAD_CAP = 1000
 CSP = (
     "default-src 'self'; script-src 'self'; img-src 'self' data:; style-src 'self' "
@@ -33,29 +37,21 @@ CSP = (
 )
 
 
-def mailbox_view(view: View) -> View:
-    """Login required; the mailbox in use (identity contract) or a clear page without one."""
+def mailbox_view(view: MailboxView) -> Callable[..., HttpResponseBase]:
+    """`guarded` (login; NotFound/Forbidden → 404 page), then the mailbox in use (identity
+    contract) passed to the view, or a clear page without one; the webmail's CSP."""
 
-    @login_required
+    @guarded()
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         mailbox = current_mailbox(request)
         if mailbox is None:
             return render(request, "mail/no_mailbox.html", status=200)
-        try:
-            response = view(request, mailbox, *args, **kwargs)
-        except NotFound:
-            raise Http404("Introuvable.") from None
+        response = view(request, mailbox, *args, **kwargs)
         response.headers.setdefault("Content-Security-Policy", CSP)
         return response
 
     return wrapper
-
-
-def _ctx(request: HttpRequest, mailbox: Account) -> Context:
-    user = request.user
-    assert isinstance(user, User)
-    return Context(user=user, acting_as=mailbox, ip=client_address(request), channel="web")
 
 
 def _space(space: str) -> str:
@@ -155,7 +151,7 @@ def folder_view(request: HttpRequest, mailbox: Account, space: str, folder: str)
 @require_POST
 @mailbox_view
 def action_view(request: HttpRequest, mailbox: Account, space: str, folder: str) -> HttpResponse:
-    ctx = _ctx(request, mailbox)
+    ctx = web_context(request, acting_as=mailbox)
     ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
     action = request.POST.get("action", "")
     back = redirect("mail:folder", space=space, folder=folder)
@@ -183,7 +179,7 @@ def action_view(request: HttpRequest, mailbox: Account, space: str, folder: str)
 @require_POST
 @mailbox_view
 def empty_trash_view(request: HttpRequest, mailbox: Account, space: str) -> HttpResponse:
-    count = operations.empty_trash(_ctx(request, mailbox), mailbox, _space(space))
+    count = operations.empty_trash(web_context(request, acting_as=mailbox), mailbox, _space(space))
     messages.success(request, f"Corbeille vidée : {count} message(s) supprimé(s) définitivement.")
     return redirect("mail:folder", space=space, folder="trash")
 
@@ -193,7 +189,10 @@ def empty_trash_view(request: HttpRequest, mailbox: Account, space: str) -> Http
 def folder_create_view(request: HttpRequest, mailbox: Account, space: str) -> HttpResponse:
     try:
         folder = operations.create_folder(
-            _ctx(request, mailbox), mailbox, _space(space), request.POST.get("name", "")
+            web_context(request, acting_as=mailbox),
+            mailbox,
+            _space(space),
+            request.POST.get("name", ""),
         )
     except Invalid as exc:
         messages.error(request, exc.message)
@@ -205,7 +204,7 @@ def folder_create_view(request: HttpRequest, mailbox: Account, space: str) -> Ht
 @require_POST
 @mailbox_view
 def folder_edit_view(request: HttpRequest, mailbox: Account, folder_id: int) -> HttpResponse:
-    ctx = _ctx(request, mailbox)
+    ctx = web_context(request, acting_as=mailbox)
     folder = operations.get_folder(ctx, mailbox, folder_id)
     if request.POST.get("action") == "delete":
         moved = operations.delete_folder(ctx, mailbox, folder_id)
@@ -223,7 +222,9 @@ def folder_edit_view(request: HttpRequest, mailbox: Account, folder_id: int) -> 
 
 @mailbox_view
 def read_view(request: HttpRequest, mailbox: Account, message_id: int) -> HttpResponse:
-    message, parsed = operations.read_message(_ctx(request, mailbox), mailbox, message_id)
+    message, parsed = operations.read_message(
+        web_context(request, acting_as=mailbox), mailbox, message_id
+    )
     html = mime.safe_html(parsed.html) if parsed.html else ""
     context = _nav(mailbox, message.space, message.folder)
     context.update(
@@ -241,7 +242,9 @@ def read_view(request: HttpRequest, mailbox: Account, message_id: int) -> HttpRe
 def attachment_view(
     request: HttpRequest, mailbox: Account, message_id: int, index: int
 ) -> HttpResponse:
-    _, parsed = operations.read_message(_ctx(request, mailbox), mailbox, message_id)
+    _, parsed = operations.read_message(
+        web_context(request, acting_as=mailbox), mailbox, message_id
+    )
     if index >= len(parsed.attachments):
         raise NotFound()
     item = parsed.attachments[index]
@@ -251,69 +254,22 @@ def attachment_view(
 
 
 def _prefill(mailbox: Account, request: HttpRequest) -> tuple[dict[str, str], int | None]:
-    ctx_user = request.user
-    assert isinstance(ctx_user, User)
-    ctx = Context(user=ctx_user, acting_as=mailbox, channel="web")
-    values = {
-        "to": "",
-        "cc": "",
-        "bcc": "",
-        "subject": "",
-        "body": "",
-        "in_reply_to": "",
-        "references": "",
-        "forward_of": "",
-    }
-    draft_id: int | None = None
+    """The compose form's starting values (`compose.py`) and the draft being edited."""
     source_id = request.GET.get("reply") or request.GET.get("forward") or request.GET.get("draft")
     if not source_id or not source_id.isdigit():
-        return values, None
+        return compose.ComposeDraft().as_form(), None
+    ctx = web_context(request, acting_as=mailbox)
     message, parsed = operations.read_message(ctx, mailbox, int(source_id))
-    own = addresses.sender_address(mailbox)
     if request.GET.get("draft"):
-        draft_id = message.pk
-        values.update(
-            to=parsed.to, cc=parsed.cc, bcc=parsed.bcc, subject=parsed.subject, body=parsed.text
-        )
-        return values, draft_id
-    header = (
-        f"Le {parsed.date:%d/%m/%Y à %H:%M}, {parsed.sender} a écrit :"
-        if parsed.date
-        else (f"{parsed.sender} a écrit :")
-    )
+        return compose.draft_again(parsed).as_form(), message.pk
     if request.GET.get("reply"):
-        subject = (
-            parsed.subject
-            if parsed.subject.lower().startswith("re")
-            else (f"Re : {parsed.subject}")
-        )
-        to = [parsed.sender]
-        cc: list[str] = []
-        if request.GET.get("all"):
-            others = mime.address_list(parsed.to) + mime.address_list(parsed.cc)
-            cc = [a for a in others if addresses.normalise(a) != own]
-        values.update(
-            to=", ".join(to),
-            cc=", ".join(cc),
-            subject=subject,
-            body=f"\n\n{header}\n{mime.quote(parsed.text)}",
-            in_reply_to=parsed.message_id,
-            references=parsed.references,
-        )
-    else:
-        values.update(
-            forward_of=str(message.pk),
-            subject=f"Tr : {parsed.subject}",
-            body=(
-                f"\n\n-------- Message transféré --------\nDe : {parsed.sender}\n"
-                f"Objet : {parsed.subject}\n\n{parsed.text}"
-            ),
-        )
-    return values, None
+        own = addresses.sender_address(mailbox)
+        return compose.reply_draft(parsed, own, bool(request.GET.get("all"))).as_form(), None
+    return compose.forward_draft(parsed, message.pk).as_form(), None
 
 
 def _forwarded(request: HttpRequest, mailbox: Account, message_id: int) -> list[mime.Attachment]:
-    _, data = operations.raw_message(_ctx(request, mailbox), mailbox, message_id)
+    _, data = operations.raw_message(web_context(request, acting_as=mailbox), mailbox, message_id)
     return mime.parse(data).attachments
 
 
@@ -367,7 +323,7 @@ def compose_view(request: HttpRequest, mailbox: Account, space: str) -> HttpResp
         }
         draft_id_raw = request.POST.get("draft_id", "")
         draft_id = int(draft_id_raw) if draft_id_raw.isdigit() else None
-        ctx = _ctx(request, mailbox)
+        ctx = web_context(request, acting_as=mailbox)
         try:
             draft = _draft(request, mailbox, values)
             if request.POST.get("save_draft"):
@@ -390,10 +346,7 @@ def compose_view(request: HttpRequest, mailbox: Account, space: str) -> HttpResp
             return redirect("mail:folder", space=space, folder="sent")
     else:
         values, draft_id = _prefill(mailbox, request)
-    try:
-        autocomplete_url = reverse("directory:autocomplete")
-    except NoReverseMatch:
-        autocomplete_url = reverse("mail:autocomplete")
+    autocomplete_url = reverse("directory:autocomplete")
     context = _nav(mailbox, space, "")
     forwarded = (
         _forwarded(request, mailbox, int(values["forward_of"]))
@@ -411,7 +364,7 @@ def compose_view(request: HttpRequest, mailbox: Account, space: str) -> HttpResp
     return render(request, "mail/compose.html", context, status=422 if error else 200)
 
 
-@login_required
+@guarded()
 def autocomplete_view(request: HttpRequest) -> JsonResponse:
     """Address suggestions in the webmail's format, from the directory's search only
     (liste rouge and unlisted accounts are never suggested)."""
@@ -425,21 +378,17 @@ def autocomplete_view(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"results": results})
 
 
+@guarded()
 @no_store
 @require_http_methods(["GET", "POST"])
-@login_required
 def app_passwords_view(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    assert isinstance(user, User)
-    ctx = Context(user=user, ip=client_address(request), channel="web")
+    user = person(request)
+    ctx = web_context(request)
     created = ""
     if request.method == "POST":
         if request.POST.get("revoke", "").isdigit():
-            try:
-                operations.revoke_app_password(ctx, user, int(request.POST["revoke"]))
-                messages.success(request, "Mot de passe d'application révoqué.")
-            except NotFound:
-                raise Http404() from None
+            operations.revoke_app_password(ctx, user, int(request.POST["revoke"]))
+            messages.success(request, "Mot de passe d'application révoqué.")
             return redirect("mail:app_passwords")
         created = operations.create_app_password(ctx, user, request.POST.get("label", ""))
     rows = AppPassword.objects.filter(user=user, revoked_at__isnull=True)

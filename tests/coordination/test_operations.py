@@ -21,7 +21,7 @@ from caducee.coordination.models import (
     RightsProfile,
 )
 from caducee.coordination.permissions import PERMISSIONS
-from caducee.core.context import cli_context
+from caducee.core.context import Context, cli_context
 from caducee.core.errors import Forbidden, Invalid, NotFound
 from caducee.people.models import User
 from caducee.referentials.text import first_free

@@ -14,6 +14,7 @@ from caducee.audit.models import AuditEvent
 from caducee.core.context import cli_context
 from caducee.mail.models import Message
 from tests import factories
+from tests.helpers import ctx_for
 from tests.mail.conftest import user_of
 
 
@@ -62,11 +63,10 @@ def test_app_mailbox_sends_and_reads_with_a_token(
     assert event.actor == user_of(martine) and event.channel == "api"
 
     # Paul answers; the software reads the APP inbox.
-    from caducee.core.context import Context
     from caducee.mail import mime, operations
 
     operations.send_message(
-        Context(user=user_of(paul), acting_as=paul),
+        ctx_for(user_of(paul), paul),
         paul,
         mime.Draft(sender="", to=["labo@ch-a.mssante.fr"], subject="Merci"),
         space="pro",
@@ -185,3 +185,20 @@ def test_a_request_over_the_body_limit_is_a_413_in_french(
     response = _send(client, token, attachments=[{"filename": "a", "content_base64": big}])
     assert response.status_code == 413
     assert response.json()["detail"].startswith("La requête dépasse la taille maximale")
+
+
+def test_every_mail_route_declares_its_statuses(client: Client, db: None) -> None:
+    schema = client.get("/api/v1/openapi.json").json()
+    routes = {
+        (path, method): set(operation["responses"])
+        for path, methods in schema["paths"].items()
+        if path.startswith("/api/v1/mail/")
+        for method, operation in methods.items()
+    }
+    assert len(routes) == 8
+    for (path, method), statuses in routes.items():
+        assert {"401", "429"} <= statuses, (path, method)
+        if "{message_id}" in path or method != "get" or path.endswith("/messages"):
+            assert "404" in statuses, (path, method)
+        if method != "get":
+            assert {"403", "422"} <= statuses, (path, method)

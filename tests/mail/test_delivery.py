@@ -16,9 +16,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from caducee.accounts.models import Account
-from caducee.core.context import Context
 from caducee.mail import delivery, mime, operations, store, tls
 from caducee.mail.models import Message, Outbound, OutboundBody, QueueState
+from tests.helpers import ctx_for
 from tests.mail.conftest import free_port, user_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -60,7 +60,7 @@ def sink(settings: Any) -> Iterator[tuple[Sink, int]]:
 
 
 def _send(martine: Account) -> None:
-    ctx = Context(user=user_of(martine), acting_as=martine)
+    ctx = ctx_for(user_of(martine), martine)
     draft = mime.Draft(sender="", to=["dr.x@autre.mssante.fr"], subject="Résultats", body="Bonjour")
     result = operations.send_message(ctx, martine, draft, space="pro")
     assert result.queued == 1
@@ -204,7 +204,7 @@ def test_delivery_presents_the_client_certificate_and_trusts_the_anchors(
 
 
 def _send_to(martine: Account, recipients: list[str]) -> None:
-    ctx = Context(user=user_of(martine), acting_as=martine)
+    ctx = ctx_for(user_of(martine), martine)
     draft = mime.Draft(sender="", to=recipients, subject="Compte rendu", body="Bonjour")
     assert operations.send_message(ctx, martine, draft, space="pro").queued == len(recipients)
 

@@ -16,11 +16,12 @@ from caducee.core.context import Context
 from caducee.core.errors import Invalid, NotFound
 from caducee.mail import mime, operations, store
 from caducee.mail.models import Message, Outbound, OutboundBody, QueueState
+from tests import helpers
 from tests.mail.conftest import user_of
 
 
 def ctx_for(account: Account, mailbox: Account | None = None) -> Context:
-    return Context(user=user_of(account), acting_as=mailbox or account)
+    return helpers.ctx_for(user_of(account), mailbox or account)
 
 
 def send(sender: Account, to: list[str], mailbox: Account | None = None, **kw: Any) -> Message:

@@ -229,3 +229,34 @@ def test_submission_refuses_a_second_from_header(submission: int, martine: Accou
     assert info.value.smtp_code == 550 and b"5.7.1" in info.value.smtp_error
     assert b"plusieurs en-tetes From" in info.value.smtp_error
     assert Message.objects.count() == 0
+
+
+@pytest.mark.parametrize("fake_end", [b"\n.\n", b"\r\n.\n", b"\n.\r\n"])
+def test_a_bare_lf_end_of_data_does_not_split_a_message(
+    inbound: int, pki: Pki, martine: Account, paul: Account, fake_end: bytes
+) -> None:
+    """SMTP smuggling (CVE-2023-51764 family, fixed in aiosmtpd 1.4.5): only CRLF.CRLF
+    ends the data, so a second message hidden behind a bare-LF dot is not accepted."""
+    smuggled = (
+        b"From: dr@medimail.mssante.fr\r\nTo: martine.dubois@ch-a.mssante.fr\r\n"
+        b"Subject: Visible\r\n\r\nPremier message"
+        + fake_end
+        + b"MAIL FROM:<dr@medimail.mssante.fr>\r\nRCPT TO:<paul.martin@ch-a.mssante.fr>\r\n"
+        b"DATA\r\nFrom: dr@medimail.mssante.fr\r\nTo: paul.martin@ch-a.mssante.fr\r\n"
+        b"Subject: Cache\r\n\r\nSecond message\r\n.\r\n"
+    )
+    with smtplib.SMTP("127.0.0.1", inbound, timeout=10) as client:
+        client.starttls(context=pki.client())
+        client.ehlo()
+        assert client.mail("dr@medimail.mssante.fr")[0] == 250
+        assert client.rcpt("martine.dubois@ch-a.mssante.fr")[0] == 250
+        client.putcmd("data")
+        assert client.getreply()[0] == 354
+        client.send(smuggled)
+        code, _ = client.getreply()
+        assert code == 250
+        assert client.noop()[0] == 250  # no reply of a hidden command is waiting
+    assert Message.objects.filter(mailbox=paul).count() == 0
+    [row] = Message.objects.filter(mailbox=martine)
+    assert row.subject == "Visible"
+    assert b"Subject: Cache" in store.read(row.path)

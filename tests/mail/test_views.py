@@ -13,6 +13,7 @@ from caducee.accounts.models import Account
 from caducee.identity.mailboxes import SESSION_KEY
 from caducee.mail import operations
 from caducee.mail.models import Message
+from tests.helpers import ctx_for
 from tests.mail.conftest import user_of
 
 HOSTILE = b"""From: attaquant@medimail.mssante.fr\r
@@ -144,10 +145,9 @@ def test_shared_mailbox_in_use_sends_as_the_org(
 
 
 def test_forward_carries_the_attachments(client_for: Any, martine: Account, paul: Account) -> None:
-    from caducee.core.context import Context
     from caducee.mail import mime, store
 
-    ctx = Context(user=user_of(paul), acting_as=paul)
+    ctx = ctx_for(user_of(paul), paul)
     draft = mime.Draft(
         sender="",
         to=["martine.dubois@ch-a.mssante.fr"],

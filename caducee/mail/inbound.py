@@ -1,0 +1,117 @@
+"""Storing messages: the file first (fsync'd), then its row; received messages delivered to
+inboxes (SMTP service, and local delivery of the platform's own sends)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from caducee.accounts.models import Account, ConnectionLink
+from caducee.core.bulk import insert_rows
+from caducee.mail import addresses, mime, store
+from caducee.mail.models import Message, Space, SystemFolder
+from caducee.people.models import User
+
+
+def space_for(correspondents: Iterable[str]) -> str:
+    patient = settings.PATIENT_DOMAIN
+    for address in correspondents:
+        if addresses.domain_of(addresses.normalise(address) or address) == patient:
+            return Space.PATIENT
+    return Space.PRO
+
+
+def prepare_message(
+    mailbox_id: int,
+    data: bytes,
+    *,
+    folder: str = SystemFolder.INBOX,
+    space: str | None = None,
+    seen: bool = False,
+    sender_person: User | None = None,
+    parsed: mime.Parsed | None = None,
+) -> Message:
+    """Write the file durably and return the (unsaved) row describing it."""
+    info = parsed or mime.parse(data)
+    if space is None:
+        correspondents = (
+            [info.sender] if folder == SystemFolder.INBOX else mime.address_list(info.to)
+        )
+        space = space_for(correspondents)
+    path = store.write(str(mailbox_id), data)
+    return Message(
+        mailbox_id=mailbox_id,
+        space=space,
+        folder=folder,
+        message_id=info.message_id,
+        sender=info.sender,
+        recipients=info.to,
+        cc=info.cc,
+        subject=info.subject,
+        date=info.date,
+        received_at=timezone.now(),
+        size=len(data),
+        seen=seen,
+        has_attachments=info.has_attachments,
+        path=path,
+        body_text=mime.search_text(info),
+        sender_person=sender_person,
+    )
+
+
+def store_message(mailbox: Account, data: bytes, **options: Any) -> Message:
+    """Write the file durably, then the row; the caller commits before answering."""
+    row = prepare_message(mailbox.pk, data, **options)
+    row.save(force_insert=True)
+    return row
+
+
+_ROW_COLUMNS = tuple(str(f.attname) for f in Message._meta.concrete_fields if not f.primary_key)
+
+
+def commit_inbound(rows: list[Message], notify: set[int]) -> None:
+    """Save prepared inbox rows in one transaction (group commit for the SMTP service);
+    `notify` holds the ORG mailboxes among them. The rows get no primary key back."""
+    with transaction.atomic():
+        insert_rows(Message, _ROW_COLUMNS, [[getattr(r, c) for c in _ROW_COLUMNS] for r in rows])
+        if notify:
+            for mailbox in Account.objects.filter(pk__in=notify, type="ORG"):
+                _notify_receipt(mailbox)
+
+
+def deliver_inbound(data: bytes, mailboxes: list[Account]) -> list[Message]:
+    """Put a received message in each mailbox's inbox; committed when this returns."""
+    parsed = mime.parse(data)
+    stored: list[Message] = []
+    with transaction.atomic():
+        for mailbox in mailboxes:
+            stored.append(store_message(mailbox, data, parsed=parsed))
+            if mailbox.type == "ORG":
+                _notify_receipt(mailbox)
+    return stored
+
+
+def _notify_receipt(mailbox: Account) -> None:
+    """Tell the connection accounts that asked for it; no content of the message."""
+    from caducee.core.email import send_on_commit
+    from caducee.identity.links import base_url
+
+    links = ConnectionLink.objects.filter(mailbox=mailbox, notify_on_receipt=True).select_related(
+        "account"
+    )
+    for link in links:
+        # A background task: the messages are stored (committed) whatever the relay does;
+        # an outage must never turn them into a 4xx that makes every sender retry.
+        send_on_commit(
+            link.account.email,
+            "mail_received",
+            {
+                "mailbox": addresses.sender_address(mailbox),
+                "mailbox_name": mailbox.display_name,
+                "url": f"{base_url()}/messagerie/",
+            },
+        )

@@ -1,0 +1,114 @@
+"""What the SMTP listeners answer: plain synchronous functions, tested without sockets.
+
+The handlers (`handlers.py`) call them in a worker thread and write their result. Every
+reply is a named constant of `codes.py`; a refusal's code comes from its `Problem.code`.
+"""
+
+from __future__ import annotations
+
+from email.utils import format_datetime
+
+from aiosmtpd.smtp import Session
+from django.conf import settings
+from django.utils import timezone
+
+from caducee.accounts.models import Account
+from caducee.core.context import Context
+from caducee.core.errors import OperationError
+from caducee.identity.mailboxes import openable
+from caducee.mail import addresses, dedupe, inbound, mime, sending, smtp_auth, trust
+from caducee.mail.smtp import codes
+from caducee.mail.smtp.commit import committer
+from caducee.people.models import User
+
+
+def received_header(session: Session, recipient: str = "") -> bytes:
+    """The RFC 5321 trace line prepended to each message this server accepts."""
+    peer = session.peer[0] if isinstance(session.peer, tuple) else str(session.peer or "")
+    helo = (session.host_name or "inconnu").replace("\r", "").replace("\n", "")[:100]
+    protocol = "ESMTPS" if session.ssl is not None else "ESMTP"
+    if session.authenticated:
+        protocol += "A"
+    line = (
+        f"Received: from {helo} ([{peer}])\r\n\tby {settings.SMTP_HOSTNAME} (Caducee) "
+        f"with {protocol}{f' for <{recipient}>' if recipient else ''};\r\n"
+        f"\t{format_datetime(timezone.now())}\r\n"
+    )
+    return line.encode("ascii", "replace")
+
+
+# --- inbound MTA (other operators' servers) ------------------------------------------
+
+
+def inbound_rcpt(address: str) -> tuple[str, tuple[int, str] | None]:
+    """From another server: only MSSanté addresses of this platform's domains.
+
+    Returns the answer and, when accepted, the mailbox (id, type)."""
+    normal = addresses.normalise(address)
+    if not normal:
+        return codes.BAD_ADDRESS, None
+    mailbox = addresses.inbound_mailbox(normal)
+    if mailbox is not None:
+        return codes.OK, mailbox
+    if not addresses.is_platform_domain(addresses.domain_of(normal)):
+        return codes.RELAY_DENIED, None
+    return codes.UNKNOWN_USER, None
+
+
+def inbound_mail_from(peer: trust.Peer, address: str) -> str:
+    """From another server: TLS, a trusted operator certificate, a whitelisted sender."""
+    refusal = trust.check_sender(peer, addresses.normalise(address) if address else "")
+    return refusal or codes.SENDER_OK
+
+
+def inbound_checked_data(peer: trust.Peer, data: bytes, mailboxes: list[tuple[int, str]]) -> str:
+    """The `From:` / `Sender:` headers checked (`trust.check_headers`), then stored."""
+    refusal = trust.check_headers(peer, data)
+    return refusal or inbound_data(data, mailboxes)
+
+
+def inbound_data(data: bytes, mailboxes: list[tuple[int, str]]) -> str:
+    """Store one received message for these mailboxes (id, type); 250 once durable."""
+    parsed = mime.summary(data)
+    # A retry of a message already stored (its session was cut before our 250) is answered
+    # as the first time, and not stored again (mail/dedupe.py).
+    mailboxes = dedupe.not_yet_received(mailboxes, parsed.message_id)
+    if mailboxes:
+        rows = [inbound.prepare_message(pk, data, parsed=parsed) for pk, _ in mailboxes]
+        committer.submit(rows, {pk for pk, kind in mailboxes if kind == "ORG"})
+    return codes.STORED
+
+
+# --- submission (the platform's own users, authenticated) ----------------------------
+
+
+def submission_mail_from(user: User, address: str) -> tuple[str, Account | None]:
+    """The sender must be a mailbox the person may send as (own or linked ORG/APP)."""
+    if smtp_auth.is_deactivated(user):  # deactivated after this session's AUTH
+        return smtp_auth.SENDING_DEACTIVATED, None
+    normal = addresses.normalise(address)
+    if not normal:
+        return codes.BAD_ADDRESS, None
+    mailbox = addresses.may_send_as(openable(user), normal)
+    if mailbox is None:
+        return codes.SENDER_DENIED, None
+    return codes.SENDER_OK, mailbox
+
+
+def submission_rcpt(mailbox: Account, address: str) -> str:
+    """A recipient the mailbox may write to; a refusal's reply comes from its code."""
+    try:
+        addresses.check_recipients(mailbox, [address])
+    except OperationError as exc:
+        return codes.recipient_reply(exc)
+    return codes.OK
+
+
+def submission_data(user: User, mailbox: Account, rcpts: list[str], data: bytes) -> str:
+    """Send the message as the mailbox (`sending.submit_raw`: checked, stored, audited)."""
+    ctx = Context(user=user, acting_as=mailbox, channel="smtp")
+    try:
+        result = sending.submit_raw(ctx, mailbox, rcpts, data)
+    except OperationError as exc:
+        return codes.message_refused(exc)
+    return codes.SUBMITTED.format(id=result.sent.pk)
