@@ -37,7 +37,7 @@ PUBLICATION_CONTENT: dict[str, Any] = {
 }
 
 
-class EntryOut(Schema):
+class DirectoryEntryOut(Schema):
     account_id: int
     name: str
     type: str
@@ -52,7 +52,7 @@ class SearchOut(Schema):
     exact: bool
     page: int
     pages: int
-    results: list[EntryOut]
+    results: list[DirectoryEntryOut]
 
 
 class AddressIn(Schema):
