@@ -10,10 +10,10 @@ from ninja import Router, Schema
 from caducee.api.auth import api_context
 from caducee.api.errors import responses
 from caducee.core.web import api_user
-from caducee.exports.access import access_export, exports_for
+from caducee.exports.access import access_export, recent_exports
+from caducee.exports.kinds import CONTENT_TYPES
 from caducee.exports.models import ExportFile
 from caducee.exports.operations import open_file
-from caducee.exports.views import CONTENT_TYPES, SHOWN
 
 router = Router(tags=["exports"])
 
@@ -69,8 +69,7 @@ def export_out(export: ExportFile) -> dict[str, Any]:
     "/exports", response=responses({200: list[ExportOut]}), summary="Mes exports en arrière-plan"
 )
 def list_exports(request: HttpRequest) -> Any:
-    mine = exports_for(api_user(request)).order_by("-created_at", "-pk")[:SHOWN]
-    return [export_out(e) for e in mine]
+    return [export_out(e) for e in recent_exports(api_user(request))]
 
 
 @router.get(

@@ -11,26 +11,15 @@ from django.views.decorators.http import require_GET
 
 from caducee.core.errors import Invalid
 from caducee.core.web import guarded, person, web_context
-from caducee.exports.access import access_export, exports_for
+from caducee.exports.access import access_export, recent_exports
+from caducee.exports.kinds import CONTENT_TYPES
 from caducee.exports.operations import open_file
-
-CONTENT_TYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "fhir": "application/fhir+json; charset=utf-8",
-    "pipe": "text/plain; charset=utf-8",
-}
-SHOWN = 50
 
 
 @guarded()
 @require_GET
 def mine(request: HttpRequest) -> HttpResponse:
-    exports = list(
-        exports_for(person(request))
-        .select_related("structure")
-        .order_by("-created_at", "-pk")[:SHOWN]
-    )
+    exports = recent_exports(person(request))
     context = {"exports": exports, "pending": any(e.pending for e in exports)}
     if request.headers.get("HX-Request"):
         return render(request, "exports/_list.html", context)
