@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
+from ninja.errors import ValidationError
 
 from caducee.api import accounts_api
 from caducee.api.auth import BearerToken, ConsoleSession, Throttled
@@ -51,6 +54,35 @@ def invalid(request: HttpRequest, exc: Invalid) -> HttpResponse:
         for p in exc.problems
     ]
     return api.create_response(request, {"detail": exc.message, "problems": problems}, status=422)
+
+
+MISSING = "Champ obligatoire."
+WRONG_VALUE = "Valeur invalide."
+
+
+def _field(loc: Sequence[object]) -> str:
+    """The field of a schema error: ("body", "payload", "on") → "on", ("query", "page") → "page"."""
+    parts = [str(part) for part in loc[1:]]
+    if loc and loc[0] == "body" and len(parts) > 1:
+        parts = parts[1:]  # the view's parameter name
+    return ".".join(parts)
+
+
+@api.exception_handler(ValidationError)
+def unreadable(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    """A request the schema refuses (missing or mistyped field): the same 422 body as a
+    refused input (`InvalidOut`), so a client reads every 422 one way."""
+    problems = [
+        {
+            "field": _field(error.get("loc", ())),
+            "code": str(error.get("type", "invalid")),
+            "message": MISSING if error.get("type") == "missing" else WRONG_VALUE,
+            "severity": "error",
+        }
+        for error in exc.errors
+    ]
+    detail = "Requête invalide : corrigez les champs signalés."
+    return api.create_response(request, {"detail": detail, "problems": problems}, status=422)
 
 
 @api.exception_handler(RequestDataTooBig)
