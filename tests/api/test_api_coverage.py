@@ -167,8 +167,6 @@ OPERATION_EXCLUSIONS: dict[str, str] = {
     "identity.operations.shared_mailbox": _HELPER,
     "mail.operations.check_app_password": _HELPER,
     "mail.operations.get_folder": _HELPER,
-    "mail.operations.prepare_message": _HELPER,
-    "mail.operations.space_for": _HELPER,
     "structures.operations.clean_structure": _HELPER,
     "structures.operations.external_structure": _HELPER,
     "exports.operations.build": _SERVER,
@@ -297,13 +295,13 @@ def _codes(code: CodeType) -> Iterator[CodeType]:
 
 def _reached(start: Callable[..., Any], depth: int = DEPTH) -> set[FunctionType]:
     """The caducee functions `start` may call, `depth` calls deep (by the names it uses)."""
-    seen: set[FunctionType] = set()
+    best: dict[FunctionType, int] = {}  # function → most calls left when reached
 
     def visit(func: Any, left: int) -> None:
         func = inspect.unwrap(func)
-        if not isinstance(func, FunctionType) or func in seen:
-            return
-        seen.add(func)
+        if not isinstance(func, FunctionType) or best.get(func, -1) >= left:
+            return  # the same function reached earlier with as many calls left, or more
+        best[func] = left
         if left == 0:
             return
         names = {name for code in _codes(func.__code__) for name in code.co_names}
@@ -314,14 +312,9 @@ def _reached(start: Callable[..., Any], depth: int = DEPTH) -> set[FunctionType]
             for target in targets:
                 if isinstance(target, FunctionType) and target.__module__.startswith("caducee."):
                     visit(target, left - 1)
-        for n in names:  # `from caducee.x import f` inside the function
-            for module_name in [m for m in names if m.startswith("caducee.")]:
-                target = getattr(sys.modules.get(module_name), n, None)
-                if isinstance(target, FunctionType):
-                    visit(target, left - 1)
 
     visit(start, depth)
-    return seen
+    return set(best)
 
 
 def _modules(package: ModuleType) -> Iterator[ModuleType]:
