@@ -8,9 +8,16 @@ from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import ValidationError
 
+from caducee.api import accounts_api, connections_api, email_changes_api, structures_api
 from caducee.api.auth import BearerToken, ConsoleSession, Throttled
 from caducee.api.errors import schema_problems
+from caducee.coordination import api as coordination_api
 from caducee.core.errors import Forbidden, Invalid, NotFound
+from caducee.directory import api as directory_api
+from caducee.exports import api as exports_api
+from caducee.identity import api as identity_api
+from caducee.loadusers import api as loadusers_api
+from caducee.mail import api as mail_api
 
 api = NinjaAPI(
     title="Caducée API",
@@ -66,30 +73,13 @@ def too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
     return api.create_response(request, {"detail": detail}, status=413)
 
 
-def _register_routers() -> None:
-    """Routers of the apps, each in its own module `caducee.<app>.api`."""
-    from caducee.api import accounts_api, connections_api, email_changes_api, structures_api
-
-    for module in (structures_api, accounts_api, connections_api, email_changes_api):
-        api.add_router("/", module.router)
-    from caducee.loadusers import api as loadusers_api
-
-    api.add_router("/", loadusers_api.router)
-    from caducee.exports import api as exports_api
-
-    api.add_router("/", exports_api.router)
-    from caducee.directory import api as directory_api
-
-    api.add_router("/", directory_api.router)
-    from caducee.coordination import api as coordination_api
-
-    api.add_router("/", coordination_api.router)
-    from caducee.mail import api as mail_api
-
-    api.add_router("/", mail_api.router)
-    from caducee.identity import api as identity_api
-
-    api.add_router("/", identity_api.router)
-
-
-_register_routers()
+# Routers of the apps, each in its own module `caducee.<app>.api` (imported here, after
+# `api` exists: none of them imports this module).
+for module in (structures_api, accounts_api, connections_api, email_changes_api):
+    api.add_router("/", module.router)
+api.add_router("/", loadusers_api.router)
+api.add_router("/", exports_api.router)
+api.add_router("/", directory_api.router)
+api.add_router("/", coordination_api.router)
+api.add_router("/", mail_api.router)
+api.add_router("/", identity_api.router)

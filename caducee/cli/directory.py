@@ -63,7 +63,7 @@ def export_cmd(args: argparse.Namespace) -> int:
 
 def push_cmd(args: argparse.Namespace) -> int:
     from caducee.core.context import cli_context
-    from caducee.directory.publication import push
+    from caducee.directory.push import push
     from caducee.structures.access import find_structure
 
     result = push(cli_context(), find_structure(args.structure))

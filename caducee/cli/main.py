@@ -31,7 +31,24 @@ class FrenchParser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from caducee.cli import accounts, audit, demo, migrate, serve, structures, web
+    # Each app's commands live in caducee/cli/<app>.py with a `register(commands)` function.
+    from caducee.cli import (
+        accounts,
+        audit,
+        coordination,
+        demo,
+        directory,
+        identity,
+        loadusers,
+        mail,
+        migrate,
+        scheduler,
+        serve,
+        structures,
+        tokens,
+        web,
+        worker,
+    )
 
     parser = FrenchParser(
         prog="caducee",
@@ -40,37 +57,25 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(
         title="commandes", metavar="COMMANDE", parser_class=FrenchParser
     )
-    for module in (migrate, serve, web, demo, structures, accounts, audit):
+    for module in (
+        migrate,
+        serve,
+        web,
+        demo,
+        structures,
+        accounts,
+        audit,
+        tokens,
+        loadusers,
+        identity,
+        directory,
+        mail,
+        coordination,
+        scheduler,
+        worker,
+    ):
         module.register(commands)
-    _register_optional(commands)
     return parser
-
-
-# Each app's commands live in caducee/cli/<app>.py with a `register(commands)` function.
-OPTIONAL_COMMANDS = (
-    "caducee.cli.tokens",
-    "caducee.cli.loadusers",
-    "caducee.cli.identity",
-    "caducee.cli.directory",
-    "caducee.cli.mail",
-    "caducee.cli.coordination",
-    "caducee.cli.scheduler",
-    "caducee.cli.worker",
-)
-
-
-def _register_optional(commands: argparse._SubParsersAction[FrenchParser]) -> None:
-    """Commands of apps that may be absent from a given build."""
-    import importlib
-
-    for name in OPTIONAL_COMMANDS:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
-        module.register(commands)
 
 
 def setup_django(*, check_schema: bool = True) -> None:

@@ -10,6 +10,8 @@ from ninja import Router, Schema, Status
 
 from caducee.accounts.access import access_account
 from caducee.api.auth import api_context
+from caducee.api.errors import responses
+from caducee.core.web import api_user
 from caducee.directory import feed, publication, push_requests, quotas
 from caducee.directory.models import PushRequest
 from caducee.directory.operations import assign_mssante_address, set_quota, set_red_list
@@ -21,8 +23,21 @@ from caducee.structures.access import access_structure
 
 router = Router(tags=["annuaire"])
 
+# The publication export answers a FHIR Bundle (JSON) or the pipe extraction (text).
+PUBLICATION_CONTENT: dict[str, Any] = {
+    "responses": {
+        200: {
+            "description": "FHIR R4 Bundle (format=fhir) or pipe extraction (format=pipe)",
+            "content": {
+                "application/json": {"schema": {"type": "object"}},
+                "text/plain": {"schema": {"type": "string"}},
+            },
+        }
+    }
+}
 
-class EntryOut(Schema):
+
+class DirectoryEntryOut(Schema):
     account_id: int
     name: str
     type: str
@@ -37,7 +52,7 @@ class SearchOut(Schema):
     exact: bool
     page: int
     pages: int
-    results: list[EntryOut]
+    results: list[DirectoryEntryOut]
 
 
 class AddressIn(Schema):
@@ -85,7 +100,11 @@ class QuotaIn(Schema):
     limit: int | None = None
 
 
-@router.get("/directory", response=SearchOut, summary="Rechercher dans l'annuaire régional")
+@router.get(
+    "/directory",
+    response=responses({200: SearchOut}),
+    summary="Rechercher dans l'annuaire régional",
+)
 def search(
     request: HttpRequest, q: str = "", type: str = "", department: str = "", page: int = 1
 ) -> Any:
@@ -112,29 +131,33 @@ def search(
 
 @router.put(
     "/accounts/{account_id}/mssante",
-    response=AddressOut,
+    response=responses({200: AddressOut}, 403, 404, 422),
     summary="Créer ou modifier la correspondance MSSanté (particule vide : générée)",
 )
 def put_address(request: HttpRequest, account_id: int, payload: AddressIn) -> Any:
-    account = access_account(request.auth, account_id)  # type: ignore[attr-defined]
+    account = access_account(api_user(request), account_id)
     address = assign_mssante_address(api_context(request), account, payload.particle)
     return {"account_id": account.pk, "mssante": address}
 
 
-@router.put("/accounts/{account_id}/red-list", response=RedListIn, summary="Liste rouge")
+@router.put(
+    "/accounts/{account_id}/red-list",
+    response=responses({200: RedListIn}, 403, 404, 422),
+    summary="Liste rouge",
+)
 def put_red_list(request: HttpRequest, account_id: int, payload: RedListIn) -> Any:
-    account = access_account(request.auth, account_id)  # type: ignore[attr-defined]
+    account = access_account(api_user(request), account_id)
     set_red_list(api_context(request), account, payload.on)
     return {"on": payload.on}
 
 
 @router.get(
     "/structures/{structure_id}/feed-report",
-    response=ReportOut,
+    response=responses({200: ReportOut}, 404),
     summary="Rapport d'alimentation",
 )
 def get_report(request: HttpRequest, structure_id: int, criticality: str = "") -> Any:
-    structure = access_structure(request.auth, structure_id)  # type: ignore[attr-defined]
+    structure = access_structure(api_user(request), structure_id)
     rows = feed.report(structure)
     shown = feed.filtered(rows, criticality)
     return {"counts": feed.counts(rows), "accounts": [report_row(r) for r in shown]}
@@ -154,9 +177,13 @@ def report_row(row: feed.AccountReport) -> dict[str, Any]:
     }
 
 
-@router.get("/structures/{structure_id}/quotas", response=list[QuotaOut], summary="Quotas")
+@router.get(
+    "/structures/{structure_id}/quotas",
+    response=responses({200: list[QuotaOut]}, 404),
+    summary="Quotas",
+)
 def get_quotas(request: HttpRequest, structure_id: int) -> Any:
-    structure = access_structure(request.auth, structure_id)  # type: ignore[attr-defined]
+    structure = access_structure(api_user(request), structure_id)
     return [
         {"group": u.group, "label": u.label, "used": u.used, "limit": u.limit}
         for u in quotas.usage(structure)
@@ -165,11 +192,11 @@ def get_quotas(request: HttpRequest, structure_id: int) -> Any:
 
 @router.put(
     "/structures/{structure_id}/quotas/{group}",
-    response=list[QuotaOut],
+    response=responses({200: list[QuotaOut]}, 403, 404, 422),
     summary="Fixer un quota (opérateur ; limite vide : illimité)",
 )
 def put_quota(request: HttpRequest, structure_id: int, group: str, payload: QuotaIn) -> Any:
-    structure = access_structure(request.auth, structure_id)  # type: ignore[attr-defined]
+    structure = access_structure(api_user(request), structure_id)
     set_quota(api_context(request), structure, group, payload.limit)
     return get_quotas(request, structure_id)
 
@@ -177,10 +204,11 @@ def put_quota(request: HttpRequest, structure_id: int, group: str, payload: Quot
 @router.get(
     "/structures/{structure_id}/publication",
     summary="Export de publication nationale (format=fhir ou pipe)",
-    response={200: Any, 202: ExportOut},
+    response=responses({200: Any, 202: ExportOut}, 403, 404, 422),
+    openapi_extra=PUBLICATION_CONTENT,
 )
 def get_publication(request: HttpRequest, structure_id: int, format: str = "fhir") -> Any:
-    structure = access_structure(request.auth, structure_id)  # type: ignore[attr-defined]
+    structure = access_structure(api_user(request), structure_id)
     if format in PUBLICATION.formats and in_background(PUBLICATION, structure):
         ctx = api_context(request)  # a long export: follow it at /exports/{id}
         return Status(202, export_out(request_export(ctx, structure, PUBLICATION.name, format)))
@@ -224,20 +252,20 @@ def push_request_out(request: PushRequest) -> dict[str, Any]:
 
 @router.post(
     "/structures/{structure_id}/directory-push",
-    response={202: PushRequestOut},
+    response=responses({202: PushRequestOut}, 403, 404, 422),
     summary="Demander la publication dans l'annuaire national (tâche en arrière-plan)",
 )
 def post_push(request: HttpRequest, structure_id: int) -> Any:
-    structure = access_structure(request.auth, structure_id)  # type: ignore[attr-defined]
+    structure = access_structure(api_user(request), structure_id)
     push, _created = push_requests.request_push(api_context(request), structure)
     return Status(202, push_request_out(push))
 
 
 @router.get(
     "/structures/{structure_id}/directory-push",
-    response=list[PushRequestOut],
+    response=responses({200: list[PushRequestOut]}, 404),
     summary="Dernières publications demandées, avec leur état et leur résultat",
 )
 def get_pushes(request: HttpRequest, structure_id: int) -> Any:
-    structure = access_structure(request.auth, structure_id)  # type: ignore[attr-defined]
+    structure = access_structure(api_user(request), structure_id)
     return [push_request_out(r) for r in push_requests.recent(structure)]

@@ -173,6 +173,11 @@ def report(structure: Structure) -> list[AccountReport]:
     return rows
 
 
+def publishable(structure: Structure) -> list[Record]:
+    """The records the national publication sends: those without a blocking finding."""
+    return [row.record for row in report(structure) if not row.blocked]
+
+
 def counts(rows: Iterable[AccountReport]) -> dict[str, int]:
     totals = {"accounts": 0, BLOCKING: 0, NON_BLOCKING: 0, "published": 0, "blocked": 0}
     for row in rows:

@@ -5,6 +5,8 @@ Each checks permission (404 for another structure), validates, writes atomically
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -140,70 +142,85 @@ def _may_edit_own_listing(ctx: Context, account: Account) -> bool:
     return ctx.user is not None and account.user_id is not None and account.user_id == ctx.user.pk
 
 
-def set_red_list(ctx: Context, account: Account, on: bool) -> None:
-    """Ask to be left out of the directories (liste rouge): by the person or an admin."""
+def _set_listing_flag(
+    ctx: Context, account: Account, flag: str, on: bool, action: str, *, refresh: bool = False
+) -> None:
+    """Set one boolean of the account's listing (`red_list`, `dematerialisation`) and audit
+    `action`: by the person themselves or an admin of the structure; nothing when unchanged.
+    `refresh` rebuilds the account's row of the directory search (the flag changes who is
+    listed)."""
     if not _may_edit_own_listing(ctx, account):
         require_admin(ctx, account.structure)
     with transaction.atomic():
         listing = _listing_for_update(account)
-        if listing.red_list == on:
+        if getattr(listing, flag) == on:
             return
-        listing.red_list = on
-        listing.save(update_fields=["red_list"])
-        account.listing = listing  # type: ignore[attr-defined]
-        refresh_entry(account)
-        record(
-            ctx,
-            "directory.red_list",
-            structure=account.structure,
-            target=account,
-            detail={"on": on},
-        )
+        setattr(listing, flag, on)
+        listing.save(update_fields=[flag])
+        if refresh:
+            account.listing = listing  # type: ignore[attr-defined]
+            refresh_entry(account)
+        record(ctx, action, structure=account.structure, target=account, detail={"on": on})
+
+
+def set_red_list(ctx: Context, account: Account, on: bool) -> None:
+    """The person or an admin of the structure; audit `directory.red_list`. Asks to be left
+    out of the directories (liste rouge)."""
+    _set_listing_flag(ctx, account, "red_list", on, "directory.red_list", refresh=True)
 
 
 def set_dematerialisation(ctx: Context, account: Account, on: bool) -> None:
-    """The « zéro papier » flag published with the mailbox."""
-    if not _may_edit_own_listing(ctx, account):
-        require_admin(ctx, account.structure)
-    with transaction.atomic():
-        listing = _listing_for_update(account)
-        if listing.dematerialisation == on:
-            return
-        listing.dematerialisation = on
-        listing.save(update_fields=["dematerialisation"])
-        record(
-            ctx,
-            "directory.dematerialisation",
-            structure=account.structure,
-            target=account,
-            detail={"on": on},
-        )
+    """The person or an admin of the structure; audit `directory.dematerialisation`. The
+    « zéro papier » flag published with the mailbox."""
+    _set_listing_flag(ctx, account, "dematerialisation", on, "directory.dematerialisation")
 
 
-def set_quota(ctx: Context, structure: Structure, group: str, limit: int | None) -> None:
-    """Set (or lift, with None) the limit of one account group; operator only."""
-    if not ctx.is_operator and not (ctx.user is None and ctx.channel in {"cli", "system"}):
+_QUOTA_PROBLEMS = "Quotas non enregistrés : corrigez les valeurs signalées."
+
+
+def set_quotas(ctx: Context, structure: Structure, limits: Mapping[str, int | None]) -> None:
+    """The operator (or the server); audit `directory.quota` per changed group. Sets (or
+    lifts, with None) the limit of each given account group, all or nothing: every limit is
+    checked before the first is written, and they are written in one transaction."""
+    if not ctx.is_operator and not ctx.is_server:
         if ctx.user is not None:
             require_admin(ctx, structure)  # 404 for a structure of someone else
         raise Forbidden("Seul l'opérateur de la plateforme fixe les quotas.")
-    if group not in QuotaGroup.values:
-        labels = ", ".join(f"{g.value} ({g.label})" for g in QuotaGroup)
-        raise Invalid(f"Groupe de quota « {group} » inconnu : choisissez {labels}.")
-    if limit is not None and limit < 0:
-        raise Invalid("Le quota doit être un nombre positif ou vide (illimité).")
+    problems: list[Problem] = []
+    for group, limit in limits.items():
+        if group not in QuotaGroup.values:
+            labels = ", ".join(f"{g.value} ({g.label})" for g in QuotaGroup)
+            message = f"Groupe de quota « {group} » inconnu : choisissez {labels}."
+            problems.append(Problem(f"limit_{group}", "unknown", message))
+        elif limit is not None and limit < 0:
+            label = QuotaGroup(group).label
+            message = f"« {label} » : le quota doit être un nombre positif ou vide (illimité)."
+            problems.append(Problem(f"limit_{group}", "negative", message))
+    if problems:
+        raise Invalid(problems[0].message if len(problems) == 1 else _QUOTA_PROBLEMS, problems)
     with transaction.atomic():
-        current = Quota.objects.filter(structure=structure, group=group).first()
-        before = current.limit if current else None
-        if before == limit:
-            return
-        Quota.objects.update_or_create(structure=structure, group=group, defaults={"limit": limit})
-        record(
-            ctx,
-            "directory.quota",
-            structure=structure,
-            target=structure,
-            detail={"group": group, "before": before, "after": limit},
-        )
+        current = {
+            q.group: q.limit for q in Quota.objects.select_for_update().filter(structure=structure)
+        }
+        for group, limit in limits.items():
+            before = current.get(group)
+            if before == limit:
+                continue
+            Quota.objects.update_or_create(
+                structure=structure, group=group, defaults={"limit": limit}
+            )
+            record(
+                ctx,
+                "directory.quota",
+                structure=structure,
+                target=structure,
+                detail={"group": group, "before": before, "after": limit},
+            )
+
+
+def set_quota(ctx: Context, structure: Structure, group: str, limit: int | None) -> None:
+    """The operator (or the server); audit `directory.quota`. `set_quotas` for one group."""
+    set_quotas(ctx, structure, {group: limit})
 
 
 CheckedAddress = tuple[int, Account, str, str]  # line, account, particle, full address

@@ -3,13 +3,13 @@
 `request_push` records the request (audited, naming who asked) and enqueues the task
 `caducee.directory.tasks.push_structure` once the request commits. The task claims the
 request with a conditional UPDATE, so a duplicated or re-delivered task does nothing, then
-runs `publication.push` as the person who asked. `publication.push` sends only the plan
+runs `push.push` as the person who asked. `push.push` sends only the plan
 (what changed since the last successful push), so running it again after a success sends
 nothing. A transient failure (national directory down, timeout, HTTP 5xx) is retried with
 backoff (CADUCEE_TASK_RETRY_SECONDS, CADUCEE_TASK_RETRY_ATTEMPTS); a refusal is final.
 
 The CLI (`caducee directory push`) and the scheduled push (caducee/scheduler/builtin.py)
-call `publication.push` directly: they already run outside any web request.
+call `push.push` directly: they already run outside any web request.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from caducee.audit.log import record as audit
 from caducee.core.context import Context, context_args
 from caducee.core.errors import Invalid
 from caducee.directory.models import PENDING_PUSH_STATES, PushRequest, PushState
-from caducee.directory.publication import PushResult
+from caducee.directory.push import PushResult
 from caducee.structures.access import require_admin
 from caducee.structures.models import Structure
 from caducee.tasks.dispatch import MAX_DELAY_SECONDS, enqueue_on_commit

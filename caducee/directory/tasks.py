@@ -10,7 +10,7 @@ from django_tasks import task
 from caducee.core.context import context_from_args
 from caducee.core.errors import OperationError
 from caducee.directory import push_requests
-from caducee.directory.publication import PushUnreachable, push
+from caducee.directory.push import PushUnreachable, push
 from caducee.tasks.dispatch import retry_later
 from caducee.tasks.queues import DEFAULT
 

@@ -8,29 +8,30 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Max
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from caducee.accounts.access import access_account
 from caducee.accounts.models import Account, AccountType
-from caducee.console.access import console_view, person
 from caducee.core.errors import Invalid, NotFound, OperationError
+from caducee.core.web import guarded, person, web_context
 from caducee.directory import feed, publication, push_requests, quotas
 from caducee.directory.addresses import may_have_address, mssante_address
+from caducee.directory.correspondences import correspondences as correspondence_list
 from caducee.directory.entries import DIRECTORY_FIELDS, is_listed, listing_of
 from caducee.directory.models import MailboxListing, QuotaGroup
 from caducee.directory.operations import (
     assign_mssante_address,
     remove_mssante_address,
     set_dematerialisation,
-    set_quota,
+    set_quotas,
     set_red_list,
 )
 from caducee.directory.search import autocomplete as autocomplete_entries
 from caducee.directory.search import search_page
 from caducee.exports.kinds import PUBLICATION
 from caducee.exports.operations import in_background, request_export
-from caducee.identity.views import web_context
+from caducee.identity.mailboxes import own_account
 from caducee.referentials import lists
 from caducee.structures.access import access_structure
 
@@ -93,12 +94,11 @@ def autocomplete(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"results": results})
 
 
-@console_view
+@guarded()
 @require_http_methods(["GET", "POST"])
 def my_listing(request: HttpRequest) -> HttpResponse:
     """A person's own choice: stay in the directory or ask for the liste rouge."""
-    user = person(request)
-    account = Account.objects.filter(user=user).select_related("structure").first()
+    account = own_account(person(request))
     if account is None:
         return render(request, "directory/my_listing.html", {"account": None})
     if request.method == "POST":
@@ -114,24 +114,16 @@ def my_listing(request: HttpRequest) -> HttpResponse:
 
 
 def console_structure_url(structure_id: int) -> str:
-    """The console's page of the structure, or the console home (defensive lookup)."""
-    try:
-        return reverse("console:structure", args=[structure_id])
-    except NoReverseMatch:
-        return reverse("console:home")
+    """The console's page of the structure (the directory pages' « back » link)."""
+    return reverse("console:structure", args=[structure_id])
 
 
 def account_edit_url(account: Account) -> str:
-    """The console's edit page of an account (defensive: the console may rename it)."""
-    for name in ("console:account", "console:account_edit"):
-        try:
-            return reverse(name, args=[account.structure_id, account.pk])
-        except NoReverseMatch:
-            continue
-    return reverse("directory:address", args=[account.structure_id, account.pk])
+    """The console's edit page of an account."""
+    return reverse("console:account", args=[account.structure_id, account.pk])
 
 
-@console_view
+@guarded()
 @require_http_methods(["GET", "POST"])
 def address(request: HttpRequest, structure_id: int, account_id: int) -> HttpResponse:
     """Create, change or remove the MSSanté correspondence of one account."""
@@ -180,47 +172,28 @@ def address(request: HttpRequest, structure_id: int, account_id: int) -> HttpRes
     )
 
 
-@console_view
+@guarded()
 @require_GET
 def correspondences(request: HttpRequest, structure_id: int) -> HttpResponse:
     structure = access_structure(person(request), structure_id)
-    accounts = (
-        Account.objects.filter(structure=structure)
-        .exclude(type=AccountType.MED)
-        .select_related("listing")
-        .order_by("email")
-    )
     only = request.GET.get("avec", "")
-    if only == "oui":
-        accounts = accounts.exclude(mssante_particle="")
-    elif only == "non":
-        accounts = accounts.filter(mssante_particle="")
-    rows = []
-    for account in accounts[:2000]:
-        account.structure = structure
-        listing = listing_of(account)
-        rows.append(
-            {
-                "account": account,
-                "address": mssante_address(account),
-                "published": listing.published_address if listing else "",
-                "red_list": bool(listing and listing.red_list),
-            }
-        )
+    found = correspondence_list(structure, only)
     return render(
         request,
         "directory/correspondences.html",
         {
             "structure": structure,
             "console_url": console_structure_url(structure.pk),
-            "rows": rows,
+            "rows": found.rows,
+            "total": found.total,
+            "truncated": found.truncated,
             "avec": only,
             "active": "correspondences",
         },
     )
 
 
-@console_view
+@guarded()
 @require_http_methods(["GET", "POST"])
 def quota_page(request: HttpRequest, structure_id: int) -> HttpResponse:
     """« Informations MSSanté »: the quota table; the operator edits the limits."""
@@ -228,16 +201,20 @@ def quota_page(request: HttpRequest, structure_id: int) -> HttpResponse:
     structure = access_structure(user, structure_id)
     errors: list[str] = []
     if request.method == "POST":
-        ctx = web_context(request)
+        limits: dict[str, int | None] = {}
         for group in QuotaGroup:
             raw = request.POST.get(f"limit_{group.value}", "").strip()
             if raw and not raw.isdigit():
                 errors.append(f"« {group.label} » : saisissez un nombre entier ou laissez vide.")
-                continue
+            else:
+                limits[group.value] = int(raw) if raw else None
+        if not errors:  # all or nothing: one wrong field saves none of them
             try:
-                set_quota(ctx, structure, group.value, int(raw) if raw else None)
-            except OperationError as exc:
-                errors.append(exc.message)
+                set_quotas(web_context(request), structure, limits)
+            except Invalid as exc:
+                errors = [p.message for p in exc.problems] or [exc.message]
+            except OperationError as exc:  # Forbidden: an admin, not the operator
+                errors = [exc.message]
         if not errors:
             messages.success(request, "Quotas enregistrés.")
             return redirect("directory:quotas", structure.pk)
@@ -256,7 +233,7 @@ def quota_page(request: HttpRequest, structure_id: int) -> HttpResponse:
     )
 
 
-@console_view
+@guarded()
 @require_GET
 def report(request: HttpRequest, structure_id: int) -> HttpResponse:
     structure = access_structure(person(request), structure_id)
@@ -293,7 +270,7 @@ def report(request: HttpRequest, structure_id: int) -> HttpResponse:
     )
 
 
-@console_view
+@guarded()
 @require_GET
 def export(request: HttpRequest, structure_id: int, fmt: str) -> HttpResponse:
     structure = access_structure(person(request), structure_id)
@@ -317,7 +294,7 @@ def export(request: HttpRequest, structure_id: int, fmt: str) -> HttpResponse:
     return response
 
 
-@console_view
+@guarded()
 @require_http_methods(["GET", "POST"])
 def push_page(request: HttpRequest, structure_id: int) -> HttpResponse:
     """« Publication nationale »: what would be sent, a button that queues the push (a

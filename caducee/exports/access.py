@@ -18,6 +18,15 @@ def exports_for(user: User | None) -> QuerySet[ExportFile]:
     return ExportFile.objects.filter(requested_by=user, structure__in=structures_for_admin(user))
 
 
+SHOWN = 50  # « Mes exports » and GET /api/v1/exports: the most recent ones
+
+
+def recent_exports(user: User | None) -> list[ExportFile]:
+    """The person's `SHOWN` most recent exports, newest first."""
+    mine = exports_for(user).select_related("structure").order_by("-created_at", "-pk")
+    return list(mine[:SHOWN])
+
+
 def access_export(user: User | None, export_id: int) -> ExportFile:
     if user is not None and user.is_active and user.is_operator:
         queryset = ExportFile.objects.all()

@@ -8,12 +8,27 @@ from django.http import FileResponse, HttpRequest
 from ninja import Router, Schema
 
 from caducee.api.auth import api_context
-from caducee.exports.access import access_export, exports_for
+from caducee.api.errors import responses
+from caducee.core.web import api_user
+from caducee.exports.access import access_export, recent_exports
+from caducee.exports.kinds import CONTENT_TYPES
 from caducee.exports.models import ExportFile
 from caducee.exports.operations import open_file
-from caducee.exports.views import CONTENT_TYPES, SHOWN
 
 router = Router(tags=["exports"])
+
+# A ready export is a file of its format (CSV, XLSX, FHIR JSON or pipe text).
+FILE_CONTENT: dict[str, Any] = {
+    "responses": {
+        200: {
+            "description": "Le fichier de l'export",
+            "content": {
+                content_type.split(";")[0]: {"schema": {"type": "string", "format": "binary"}}
+                for content_type in (*CONTENT_TYPES.values(), "application/octet-stream")
+            },
+        }
+    }
+}
 
 
 class ExportOut(Schema):
@@ -50,24 +65,28 @@ def export_out(export: ExportFile) -> dict[str, Any]:
     }
 
 
-@router.get("/exports", response=list[ExportOut], summary="Mes exports en arrière-plan")
+@router.get(
+    "/exports", response=responses({200: list[ExportOut]}), summary="Mes exports en arrière-plan"
+)
 def list_exports(request: HttpRequest) -> Any:
-    mine = exports_for(request.auth).order_by("-created_at", "-pk")[:SHOWN]  # type: ignore[attr-defined]
-    return [export_out(e) for e in mine]
+    return [export_out(e) for e in recent_exports(api_user(request))]
 
 
-@router.get("/exports/{export_id}", response=ExportOut, summary="État d'un export")
+@router.get(
+    "/exports/{export_id}", response=responses({200: ExportOut}, 404), summary="État d'un export"
+)
 def get_export(request: HttpRequest, export_id: int) -> Any:
-    return export_out(access_export(request.auth, export_id))  # type: ignore[attr-defined]
+    return export_out(access_export(api_user(request), export_id))
 
 
 @router.get(
     "/exports/{export_id}/file",
     summary="Télécharger un export prêt (la personne qui l'a demandé, ou l'opérateur)",
-    response={200: None},
+    response=responses({200: None}, 404, 422),
+    openapi_extra=FILE_CONTENT,
 )
 def get_file(request: HttpRequest, export_id: int) -> Any:
-    export = access_export(request.auth, export_id)  # type: ignore[attr-defined]
+    export = access_export(api_user(request), export_id)
     return FileResponse(
         open_file(api_context(request), export),
         as_attachment=True,

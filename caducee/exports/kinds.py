@@ -11,6 +11,14 @@ from dataclasses import dataclass
 from caducee.core.errors import NotFound
 from caducee.structures.models import Structure
 
+# The Content-Type of an export file, by format.
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "fhir": "application/fhir+json; charset=utf-8",
+    "pipe": "text/plain; charset=utf-8",
+}
+
 
 @dataclass(frozen=True)
 class ExportKind:

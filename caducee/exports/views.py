@@ -4,36 +4,22 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
-from caducee.console.access import console_view, person
-from caducee.console.errors import not_found
-from caducee.core.errors import Invalid, NotFound
-from caducee.exports.access import access_export, exports_for
+from caducee.core.errors import Invalid
+from caducee.core.web import guarded, person, web_context
+from caducee.exports.access import access_export, recent_exports
+from caducee.exports.kinds import CONTENT_TYPES
 from caducee.exports.operations import open_file
-from caducee.identity.views import web_context
-
-CONTENT_TYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "fhir": "application/fhir+json; charset=utf-8",
-    "pipe": "text/plain; charset=utf-8",
-}
-SHOWN = 50
 
 
-@console_view
+@guarded()
 @require_GET
 def mine(request: HttpRequest) -> HttpResponse:
-    exports = list(
-        exports_for(person(request))
-        .select_related("structure")
-        .order_by("-created_at", "-pk")[:SHOWN]
-    )
+    exports = recent_exports(person(request))
     context = {"exports": exports, "pending": any(e.pending for e in exports)}
     if request.headers.get("HX-Request"):
         return render(request, "exports/_list.html", context)
@@ -41,14 +27,11 @@ def mine(request: HttpRequest) -> HttpResponse:
     return render(request, "exports/mine.html", context)
 
 
-@login_required
+@guarded()
 @require_GET
 def download(request: HttpRequest, export_id: int) -> HttpResponseBase:
-    """404 (the console's page) for anyone but the person who asked and the operator."""
-    try:
-        export = access_export(person(request), export_id)
-    except NotFound as exc:
-        return not_found(request, exc)
+    """404 for anyone but the person who asked and the operator."""
+    export = access_export(person(request), export_id)
     try:
         data = open_file(web_context(request), export)
     except Invalid as exc:

@@ -3,7 +3,6 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from caducee.api.tokens import issue_token
 from caducee.core.context import cli_context
 from caducee.directory.models import MailboxListing, Quota
 from caducee.directory.operations import assign_mssante_address
@@ -11,12 +10,9 @@ from caducee.people.models import User
 from caducee.structures.models import Structure
 from tests import factories
 from tests.directory.helpers import listed_account
+from tests.helpers import api_headers
 
 pytestmark = pytest.mark.django_db
-
-
-def auth(user: User) -> dict[str, str]:
-    return {"HTTP_AUTHORIZATION": f"Bearer {issue_token(cli_context(), user, 'test')}"}
 
 
 def test_search_requires_a_token(client: Client) -> None:
@@ -26,7 +22,7 @@ def test_search_requires_a_token(client: Client) -> None:
 def test_search(client: Client, structure_a: Structure, charlie: User) -> None:
     account = listed_account(structure_a, last_name="ROUSSEAU", city="NANTES")
     assign_mssante_address(cli_context(), account, None)
-    data = client.get("/api/v1/directory", {"q": "rouss nantes"}, **auth(charlie)).json()
+    data = client.get("/api/v1/directory", {"q": "rouss nantes"}, **api_headers(charlie)).json()
     assert data["total"] == 1 and data["pages"] == 1
     result = data["results"][0]
     assert result["mssante"] == "jeanne.rousseau@ch-a.mssante.fr"
@@ -39,17 +35,19 @@ def test_assign_address_and_red_list(
 ) -> None:
     account = factories.make_account(structure_a, "PER", first_name="Léo", last_name="GIRARD")
     url = f"/api/v1/accounts/{account.pk}/mssante"
-    denied = client.put(url, {}, content_type="application/json", **auth(bob))
+    denied = client.put(url, {}, content_type="application/json", **api_headers(bob))
     assert denied.status_code == 404
-    ok = client.put(url, {"particle": None}, content_type="application/json", **auth(alice))
+    ok = client.put(url, {"particle": None}, content_type="application/json", **api_headers(alice))
     assert ok.json() == {"account_id": account.pk, "mssante": "leo.girard@ch-a.mssante.fr"}
-    bad = client.put(url, {"particle": "<b>"}, content_type="application/json", **auth(alice))
+    bad = client.put(
+        url, {"particle": "<b>"}, content_type="application/json", **api_headers(alice)
+    )
     assert bad.status_code == 422 and bad.json()["detail"].startswith("Adresse MSSanté refusée")
     red = client.put(
         f"/api/v1/accounts/{account.pk}/red-list",
         {"on": True},
         content_type="application/json",
-        **auth(alice),
+        **api_headers(alice),
     )
     assert red.status_code == 200 and MailboxListing.objects.get(account=account).red_list
 
@@ -60,12 +58,12 @@ def test_report_quotas_and_publication(
     account = listed_account(structure_a)
     assign_mssante_address(cli_context(), account, None)
     base = f"/api/v1/structures/{structure_a.pk}"
-    assert client.get(f"{base}/feed-report", **auth(bob)).status_code == 404
-    report = client.get(f"{base}/feed-report", **auth(alice)).json()
+    assert client.get(f"{base}/feed-report", **api_headers(bob)).status_code == 404
+    report = client.get(f"{base}/feed-report", **api_headers(alice)).json()
     assert report["counts"]["accounts"] == 1
     codes = {f["code"] for f in report["accounts"][0]["findings"]}
     assert "specialty" in codes
-    quotas = client.get(f"{base}/quotas", **auth(alice)).json()
+    quotas = client.get(f"{base}/quotas", **api_headers(alice)).json()
     assert quotas[0] == {
         "group": "PER_INT",
         "label": "Personnel et personnel interne",
@@ -73,16 +71,34 @@ def test_report_quotas_and_publication(
         "limit": None,
     }
     forbidden = client.put(
-        f"{base}/quotas/ORG", {"limit": 3}, content_type="application/json", **auth(alice)
+        f"{base}/quotas/ORG", {"limit": 3}, content_type="application/json", **api_headers(alice)
     )
     assert forbidden.status_code == 403
     done = client.put(
-        f"{base}/quotas/ORG", {"limit": 3}, content_type="application/json", **auth(operator)
+        f"{base}/quotas/ORG", {"limit": 3}, content_type="application/json", **api_headers(operator)
     )
     assert done.status_code == 200 and Quota.objects.get(group="ORG").limit == 3
-    bundle = client.get(f"{base}/publication", **auth(alice)).json()
+    bundle = client.get(f"{base}/publication", **api_headers(alice)).json()
     assert bundle["resourceType"] == "Bundle"
-    pipe = client.get(f"{base}/publication", {"format": "pipe"}, **auth(alice))
+    pipe = client.get(f"{base}/publication", {"format": "pipe"}, **api_headers(alice))
     assert pipe.content.decode().startswith("Type de BAL|Adresse BAL|")
-    assert client.get(f"{base}/publication", {"format": "x"}, **auth(alice)).status_code == 422
-    assert client.get(f"{base}/publication", **auth(bob)).status_code == 404
+    assert (
+        client.get(f"{base}/publication", {"format": "x"}, **api_headers(alice)).status_code == 422
+    )
+    assert client.get(f"{base}/publication", **api_headers(bob)).status_code == 404
+
+
+def test_a_request_the_schema_refuses_reads_like_any_422(
+    client: Client, structure_a: Structure, alice: User
+) -> None:
+    """Missing or mistyped fields answer the documented 422 body (`detail`, `problems`),
+    not ninja's own list (which the schema did not describe)."""
+    account = factories.make_account(structure_a, "PER")
+    url = f"/api/v1/accounts/{account.pk}/red-list"
+    response = client.put(url, {}, content_type="application/json", **api_headers(alice))
+    assert response.status_code == 422
+    body = response.json()
+    assert body["detail"] == "Requête invalide : corrigez les champs signalés."
+    assert body["problems"] == [
+        {"field": "on", "code": "missing", "message": "Champ obligatoire.", "severity": "error"}
+    ]

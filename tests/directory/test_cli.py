@@ -5,20 +5,14 @@ from pathlib import Path
 
 import pytest
 
-from caducee.cli.main import main
 from caducee.core.context import cli_context
 from caducee.directory.models import DirectoryEntry, Quota
 from caducee.directory.operations import assign_mssante_address
 from caducee.structures.models import Structure
 from tests.directory.helpers import listed_account
+from tests.helpers import run_cli
 
 pytestmark = pytest.mark.django_db
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_export_report_rebuild_and_quota(
@@ -27,7 +21,7 @@ def test_export_report_rebuild_and_quota(
     account = listed_account(structure_a)
     assign_mssante_address(cli_context(), account, None)
     target = tmp_path / "bal.json"
-    code, out, _ = run(
+    code, out, _ = run_cli(
         capsys,
         "directory",
         "export",
@@ -39,18 +33,18 @@ def test_export_report_rebuild_and_quota(
         str(target),
     )
     assert code == 0 and json.loads(target.read_text("utf-8"))["resourceType"] == "Bundle"
-    code, out, _ = run(
+    code, out, _ = run_cli(
         capsys, "directory", "export", "--structure", "ch-a.mssante.fr", "--format", "pipe"
     )
     assert code == 0 and len(out.splitlines()) == 2
-    code, out, _ = run(capsys, "directory", "report", "--structure", structure_a.name, "--json")
+    code, out, _ = run_cli(capsys, "directory", "report", "--structure", structure_a.name, "--json")
     assert code == 0 and json.loads(out)["counts"]["accounts"] == 1
-    code, out, _ = run(capsys, "directory", "report", "--structure", structure_a.name)
+    code, out, _ = run_cli(capsys, "directory", "report", "--structure", structure_a.name)
     assert "non bloquante" in out
     DirectoryEntry.objects.all().delete()
-    code, out, _ = run(capsys, "directory", "rebuild")
+    code, out, _ = run_cli(capsys, "directory", "rebuild")
     assert code == 0 and "1 entrée" in out
-    code, out, _ = run(
+    code, out, _ = run_cli(
         capsys,
         "directory",
         "quota",
@@ -68,15 +62,15 @@ def test_address_command_and_errors(
     capsys: pytest.CaptureFixture[str], structure_a: Structure
 ) -> None:
     account = listed_account(structure_a, first_name="Inès", last_name="FAURE")
-    code, out, _ = run(capsys, "directory", "address", "--email", account.email)
+    code, out, _ = run_cli(capsys, "directory", "address", "--email", account.email)
     assert code == 0 and out.strip() == "ines.faure@ch-a.mssante.fr"
-    code, _, err = run(
+    code, _, err = run_cli(
         capsys, "directory", "address", "--email", account.email, "--particle", "a b"
     )
     assert code == 1 and err.startswith("Erreur : Adresse MSSanté refusée") and "\n" == err[-1]
-    code, _, err = run(capsys, "directory", "push", "--structure", structure_a.name)
+    code, _, err = run_cli(capsys, "directory", "push", "--structure", structure_a.name)
     assert code == 1 and "CADUCEE_DIRECTORY_PUSH_URL" in err
-    code, _, err = run(capsys, "directory", "report", "--structure", "inconnue")
+    code, _, err = run_cli(capsys, "directory", "report", "--structure", "inconnue")
     assert code == 1 and "introuvable" in err
 
 
@@ -99,9 +93,9 @@ def test_push_command_against_a_local_server(
         assign_mssante_address(cli_context(), account, None)
         url = f"http://127.0.0.1:{server.server_address[1]}/fhir"
         with override_settings(DIRECTORY_PUSH_URL=url):
-            code, out, _ = run(capsys, "directory", "push", "--structure", structure_a.name)
+            code, out, _ = run_cli(capsys, "directory", "push", "--structure", structure_a.name)
             assert code == 0 and "1 ajout(s)" in out
-            code, out, _ = run(capsys, "directory", "push", "--structure", structure_a.name)
+            code, out, _ = run_cli(capsys, "directory", "push", "--structure", structure_a.name)
             assert code == 0 and "Rien à publier" in out
     finally:
         server.shutdown()

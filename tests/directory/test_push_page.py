@@ -9,7 +9,6 @@ import pytest
 from django.test import Client, override_settings
 from django.urls import reverse
 
-from caducee.api.tokens import issue_token
 from caducee.core.context import cli_context
 from caducee.directory.models import PushRequest, PushState
 from caducee.directory.operations import assign_mssante_address
@@ -17,21 +16,12 @@ from caducee.people.models import User
 from caducee.structures.models import Structure
 from tests.directory.fhir_sink import running_sink
 from tests.directory.helpers import listed_account
+from tests.helpers import api_headers, client_for
 from tests.task_queue import run_ready_tasks
 
 pytestmark = pytest.mark.django_db
 
 Capture = Callable[..., Any]
-
-
-def client_for(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def bearer(user: User) -> dict[str, str]:
-    return {"HTTP_AUTHORIZATION": f"Bearer {issue_token(cli_context(), user, 'test')}"}
 
 
 def test_the_page_queues_the_push_then_shows_its_result(
@@ -93,16 +83,16 @@ def test_the_api_answers_202_then_the_state(
     url = f"/api/v1/structures/{structure_a.pk}/directory-push"
     with running_sink() as sink, override_settings(DIRECTORY_PUSH_URL=sink.url):
         with django_capture_on_commit_callbacks(execute=True):
-            response = client.post(url, **bearer(alice))
+            response = client.post(url, **api_headers(alice))
         assert response.status_code == 202
         body = response.json()
         assert body["state"] == "queued" and body["requested_by"] == "alice@ch-a.fr"
         run_ready_tasks()
-        listed = client.get(url, **bearer(alice)).json()
-        assert client.post(url, **bearer(bob)).status_code == 404
-        assert client.get(url, **bearer(bob)).status_code == 404
+        listed = client.get(url, **api_headers(alice)).json()
+        assert client.post(url, **api_headers(bob)).status_code == 404
+        assert client.get(url, **api_headers(bob)).status_code == 404
     assert listed[0]["id"] == body["id"] and listed[0]["state"] == PushState.DONE
     assert listed[0]["inserted"] == 1 and listed[0]["http_status"] == 200
     with override_settings(DIRECTORY_PUSH_URL=""):
-        refused = client.post(url, **bearer(alice))
+        refused = client.post(url, **api_headers(alice))
     assert refused.status_code == 422 and "CADUCEE_DIRECTORY_PUSH_URL" in refused.json()["detail"]

@@ -12,14 +12,9 @@ from caducee.people.models import User
 from caducee.structures.models import Structure
 from tests import factories
 from tests.directory.helpers import listed_account
+from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def test_directory_page_requires_login(client: Client) -> None:

@@ -5,18 +5,13 @@ from __future__ import annotations
 import pytest
 from django.test import Client, override_settings
 
-from caducee.api.tokens import issue_token
-from caducee.core.context import cli_context
 from caducee.people.models import User
 from caducee.structures.models import Structure
 from tests.exports.helpers import Capture, fill
+from tests.helpers import api_headers
 from tests.task_queue import run_ready_tasks
 
 pytestmark = pytest.mark.django_db
-
-
-def bearer(user: User) -> dict[str, str]:
-    return {"HTTP_AUTHORIZATION": f"Bearer {issue_token(cli_context(), user, 'test')}"}
 
 
 @override_settings(EXPORT_BACKGROUND_ROWS=2)
@@ -28,7 +23,7 @@ def test_a_large_export_is_followed_then_downloaded(
     django_capture_on_commit_callbacks: Capture,
 ) -> None:
     fill(structure_a, 3)
-    headers = bearer(alice)
+    headers = api_headers(alice)
     url = f"/api/v1/structures/{structure_a.pk}/loadusers/export.xlsx"
     with django_capture_on_commit_callbacks(execute=True):
         response = client.get(url, **headers)
@@ -42,7 +37,7 @@ def test_a_large_export_is_followed_then_downloaded(
     data = client.get(state["download_url"], **headers)
     assert data.status_code == 200
     assert b"".join(data.streaming_content).startswith(b"PK")  # type: ignore[attr-defined]
-    other = bearer(bob)
+    other = api_headers(bob)
     assert client.get(f"/api/v1/exports/{body['id']}", **other).status_code == 404
     assert client.get(state["download_url"], **other).status_code == 404
     assert client.get("/api/v1/exports", **other).json() == []

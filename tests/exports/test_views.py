@@ -12,15 +12,10 @@ from caducee.people.models import User
 from caducee.structures.models import Structure
 from tests import factories
 from tests.exports.helpers import Capture, built_export, fill
+from tests.helpers import client_for
 from tests.task_queue import run_ready_tasks
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @override_settings(EXPORT_BACKGROUND_ROWS=2)

@@ -1,0 +1,421 @@
+"""Everything a person can do on a page, and every public operation, has an API route.
+
+- Every public function of `caducee.<app>.operations` (module or package) must be reached
+  from some API route: the route's function calls it, directly or through helpers (read
+  from the compiled code: names a function uses, followed a few calls deep).
+- Every named console/web URL (walking `caducee.urls`) must be covered: named in
+  `WEB_ROUTES` with the API routes that do the same, or its view reaches at least one
+  operation and the API reaches every operation it reaches.
+
+What is not covered is named in `OPERATION_EXCLUSIONS` / `WEB_EXCLUSIONS` with its reason.
+Both lists are strict: an entry that became covered (or no longer exists) fails the test,
+so they only shrink. "Missing" entries are routes still to write.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+import sys
+from collections.abc import Callable, Iterator
+from types import CodeType, FunctionType, ModuleType
+from typing import Any
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+from ninja import Router
+
+import caducee
+from caducee.api.main import api
+
+DEPTH = 4  # calls followed from a route or a view to the operation
+MISSING = "missing: no API route yet"
+PAGE_ONLY = "page only: "
+
+# URL name → API routes ("METHOD /api/v1/path") doing the same (read pages, mostly).
+WEB_ROUTES: dict[str, list[str]] = {
+    "directory:search": ["GET /api/v1/directory"],
+    "directory:quotas": [
+        "GET /api/v1/structures/{structure_id}/quotas",
+        "PUT /api/v1/structures/{structure_id}/quotas/{group}",
+    ],
+    "directory:report": ["GET /api/v1/structures/{structure_id}/feed-report"],
+    "directory:export": ["GET /api/v1/structures/{structure_id}/publication"],
+    "directory:push": [
+        "GET /api/v1/structures/{structure_id}/directory-push",
+        "POST /api/v1/structures/{structure_id}/directory-push",
+    ],
+    "directory:address": [
+        "PUT /api/v1/accounts/{account_id}/mssante",
+        "PUT /api/v1/accounts/{account_id}/red-list",
+    ],
+    "exports:mine": ["GET /api/v1/exports"],
+    "exports:download": ["GET /api/v1/exports/{export_id}/file"],
+    "console:structures": ["GET /api/v1/structures"],
+    "console:accounts": ["GET /api/v1/structures/{structure_id}/accounts"],
+    "loadusers:template": ["GET /api/v1/loadusers/template.{fmt}"],
+    "loadusers:export": ["GET /api/v1/structures/{structure_id}/loadusers/export.{fmt}"],
+    "mail:home": ["GET /api/v1/mail/mailboxes", "GET /api/v1/mail/messages"],
+    "mail:folder": ["GET /api/v1/mail/messages"],
+    "mail:read": ["GET /api/v1/mail/messages/{message_id}"],
+    "identity:remind": ["POST /api/v1/structures/{structure_id}/reminders"],
+    "identity:last_reminder": ["GET /api/v1/structures/{structure_id}/reminders/last"],
+    "identity:resend": ["POST /api/v1/accounts/{account_id}/finalisation-link"],
+    "coordination:home": ["GET /api/v1/coordination/records"],
+    "coordination:record": ["GET /api/v1/coordination/records/{record_id}"],
+    "coordination:liaison": [
+        "GET /api/v1/coordination/records/{record_id}/liaison",
+        "POST /api/v1/coordination/records/{record_id}/liaison",
+    ],
+    "coordination:documents": ["GET /api/v1/coordination/records/{record_id}/documents"],
+}
+
+_LOGIN = PAGE_ONLY + "the browser's login flow (the API authenticates with a token)"
+_LINK = PAGE_ONLY + "opened from a link received by email (a token in the URL)"
+_HTMX = PAGE_ONLY + "a page fragment or suggestions for the page's own script"
+
+_HELPER = "a helper or predicate used by operations, views or imports: not an action of its own"
+_SERVER = "done by the platform (task, SMTP server, CLI or scheduler), never asked over the API"
+_BATCH = "the loaduser import's batch form, run by POST …/loadusers/import's background job"
+_HOME = PAGE_ONLY + "a menu or landing page linking to the others"
+_UPLOAD = "the form of POST /api/v1/structures/{structure_id}/loadusers/import (its job page too)"
+
+OPERATION_EXCLUSIONS: dict[str, str] = {
+    "accounts.operations.add_connection_accounts": MISSING,
+    "accounts.operations.add_delegate": MISSING,
+    "accounts.operations.change_type": MISSING,
+    "accounts.operations.create_account": MISSING,
+    "accounts.operations.deactivate_account": MISSING,
+    "accounts.operations.reactivate_account": MISSING,
+    "accounts.operations.remove_connection_account": MISSING,
+    "accounts.operations.remove_delegate": MISSING,
+    "accounts.operations.set_default_mailbox": MISSING,
+    "accounts.operations.set_receipt_notification": MISSING,
+    "accounts.operations.update_account": MISSING,
+    "coordination.operations.attach_document": MISSING,
+    "coordination.operations.attach_partner": MISSING,
+    "coordination.operations.create_contact": MISSING,
+    "coordination.operations.create_external_account": MISSING,
+    "coordination.operations.create_external_account_manual": MISSING,
+    "coordination.operations.create_profile": MISSING,
+    "coordination.operations.create_record": MISSING,
+    "coordination.operations.delete_profile": MISSING,
+    "coordination.operations.detach_partner": MISSING,
+    "coordination.operations.import_directory_contact": MISSING,
+    "coordination.operations.modify_external_account": MISSING,
+    "coordination.operations.open_document": MISSING,
+    "coordination.operations.remove_membership": MISSING,
+    "coordination.operations.resend_activation": MISSING,
+    "coordination.operations.set_membership": MISSING,
+    "coordination.operations.set_partner_access": MISSING,
+    "coordination.operations.set_structure_suspension": MISSING,
+    "coordination.operations.update_contact": MISSING,
+    "coordination.operations.update_profile": MISSING,
+    "coordination.operations.update_record": MISSING,
+    "directory.operations.remove_mssante_address": MISSING,
+    "directory.operations.set_dematerialisation": MISSING,
+    "identity.operations.change_password": MISSING,
+    "identity.operations.disable_totp": MISSING,
+    "identity.operations.enable_totp": MISSING,
+    "identity.operations.logout_everywhere": MISSING,
+    "identity.operations.reset_second_factor": MISSING,
+    "identity.operations.revoke_browser": MISSING,
+    "identity.operations.unlock_login": MISSING,
+    "mail.operations.create_app_password": MISSING,
+    "mail.operations.create_folder": MISSING,
+    "mail.operations.delete_folder": MISSING,
+    "mail.operations.empty_trash": MISSING,
+    "mail.operations.export_messages": MISSING,
+    "mail.operations.mark_seen": MISSING,
+    "mail.operations.move_messages": MISSING,
+    "mail.operations.rename_folder": MISSING,
+    "mail.operations.revoke_app_password": MISSING,
+    "mail.operations.save_draft": MISSING,
+    "structures.operations.appoint_admin": MISSING,
+    "structures.operations.create_structure": MISSING,
+    "structures.operations.remove_admin": MISSING,
+    "structures.operations.update_structure": MISSING,
+    "accounts.operations.account_values": _HELPER,
+    "accounts.operations.mark_finalised": _HELPER,
+    "accounts.operations.openable_mailboxes": _HELPER,
+    "accounts.operations.resolve_connection_accounts": _HELPER,
+    "accounts.operations.stored_values": _HELPER,
+    "accounts.operations.validate_for": _HELPER,
+    "coordination.operations.activation_days": _HELPER,
+    "coordination.operations.activation_target": _HELPER,
+    "coordination.operations.directory_candidates": _HELPER,
+    "coordination.operations.document_storage_name": _HELPER,
+    "coordination.operations.ensure_default_profiles": _HELPER,
+    "coordination.operations.external_home_structure": _HELPER,
+    "coordination.operations.find_profile": _HELPER,
+    "coordination.operations.generate_password": _HELPER,
+    "coordination.operations.login_url": _HELPER,
+    "coordination.operations.max_upload_bytes": _HELPER,
+    "coordination.operations.pending_invitations": _HELPER,
+    "coordination.operations.search_contacts": _HELPER,
+    "coordination.operations.suggest_identifier": _HELPER,
+    "coordination.operations.team_candidates": _HELPER,
+    "identity.operations.account_refusal": _HELPER,
+    "identity.operations.cgu_to_accept_again": _HELPER,
+    "identity.operations.check_password_rules": _HELPER,
+    "identity.operations.finalisation_account": _HELPER,
+    "identity.operations.login_refusal": _HELPER,
+    "identity.operations.person_by_email": _HELPER,
+    "identity.operations.remembered_browsers": _HELPER,
+    "identity.operations.security_of": _HELPER,
+    "identity.operations.shared_mailbox": _HELPER,
+    "mail.operations.check_app_password": _HELPER,
+    "mail.operations.get_folder": _HELPER,
+    "structures.operations.clean_structure": _HELPER,
+    "structures.operations.external_structure": _HELPER,
+    "exports.operations.build": _SERVER,
+    "exports.operations.claim": _SERVER,
+    "exports.operations.fail": _SERVER,
+    "exports.operations.purge_expired": _SERVER,
+    "identity.operations.create_first_operator": _SERVER,
+    "mail.operations.commit_inbound": _SERVER,
+    "mail.operations.purge_delivered": _SERVER,
+    "mail.operations.submit_raw": _SERVER,
+    "identity.operations.accept_cgu": _LOGIN,
+    "identity.operations.complete_login": _LOGIN,
+    "identity.operations.login_failed": _LOGIN,
+    "identity.operations.record_logout": _LOGIN,
+    "identity.operations.send_login_code": _LOGIN,
+    "identity.operations.switch_mailbox": _LOGIN,
+    "identity.operations.verify_second_factor": _LOGIN,
+    "coordination.operations.accept_invitation": _LINK,
+    "coordination.operations.activate_external_account": _LINK,
+    "identity.operations.finalise_account": _LINK,
+    "identity.operations.issue_password_link": _LINK,
+    "identity.operations.issue_reset_link": _LINK,
+    "identity.operations.request_password_reset": _LINK,
+    "identity.operations.reset_password": _LINK,
+    "identity.operations.set_password_with_link": _LINK,
+    "directory.operations.assign_mssante_addresses": _BATCH,
+}
+
+WEB_EXCLUSIONS: dict[str, str] = {
+    "console:account": MISSING,
+    "console:account_change_type": MISSING,
+    "console:account_create": MISSING,
+    "console:account_deactivate": MISSING,
+    "console:account_reactivate": MISSING,
+    "console:audit": MISSING,
+    "console:candidates": MISSING,
+    "console:connection_add": MISSING,
+    "console:connection_remove": MISSING,
+    "console:delegate_add": MISSING,
+    "console:delegate_remove": MISSING,
+    "console:email_change_cancel": MISSING,
+    "console:email_change_request": MISSING,
+    "console:email_change_resend": MISSING,
+    "console:email_changes": MISSING,
+    "console:mailbox_settings": MISSING,
+    "console:scheduler": MISSING,
+    "console:structure_admin_remove": MISSING,
+    "console:structure_admins": MISSING,
+    "console:structure_create": MISSING,
+    "console:structure_edit": MISSING,
+    "coordination:contact_create": MISSING,
+    "coordination:contact_edit": MISSING,
+    "coordination:contact_import": MISSING,
+    "coordination:contacts": MISSING,
+    "coordination:document": MISSING,
+    "coordination:external_create": MISSING,
+    "coordination:external_edit": MISSING,
+    "coordination:external_resend": MISSING,
+    "coordination:external_suspend": MISSING,
+    "coordination:externals": MISSING,
+    "coordination:member_remove": MISSING,
+    "coordination:members": MISSING,
+    "coordination:partner_access": MISSING,
+    "coordination:partner_attach": MISSING,
+    "coordination:partner_detach": MISSING,
+    "coordination:partner_directory": MISSING,
+    "coordination:partner_external": MISSING,
+    "coordination:partner_suspend": MISSING,
+    "coordination:profile_create": MISSING,
+    "coordination:profile_delete": MISSING,
+    "coordination:profile_edit": MISSING,
+    "coordination:profiles": MISSING,
+    "coordination:record_create": MISSING,
+    "coordination:record_edit": MISSING,
+    "directory:correspondences": MISSING,
+    "identity:browser_revoke": MISSING,
+    "identity:logout_everywhere": MISSING,
+    "identity:password_change": MISSING,
+    "identity:second_factor_reset": MISSING,
+    "identity:security": MISSING,
+    "identity:totp": MISSING,
+    "identity:totp_disable": MISSING,
+    "loadusers:job": MISSING,
+    "loadusers:job_confirm": MISSING,
+    "loadusers:job_report": MISSING,
+    "mail:action": MISSING,
+    "mail:app_passwords": MISSING,
+    "mail:compose": MISSING,
+    "mail:empty_trash": MISSING,
+    "mail:folder_create": MISSING,
+    "mail:folder_edit": MISSING,
+    "console:account_new": _HOME,
+    "console:home": _HOME,
+    "console:structure": _HOME,
+    "coordination:activate": _HOME,
+    "identity:home": _HOME,
+    "identity:cgu": _LOGIN,
+    "identity:code": _LOGIN,
+    "identity:code_resend": _LOGIN,
+    "identity:login": _LOGIN,
+    "identity:logout": _LOGIN,
+    "identity:switch": _LOGIN,
+    "accounts:email_change_confirm": _LINK,
+    "coordination:invitation_accept": _LINK,
+    "identity:finalise": _LINK,
+    "identity:forgot": _LINK,
+    "identity:reset": _LINK,
+    "identity:set_password": _LINK,
+    "identity:setup": _LINK,
+    "directory:autocomplete": _HTMX,
+    "loadusers:job_progress": _HTMX,
+    "mail:autocomplete": _HTMX,
+    "loadusers:import": _UPLOAD,
+}
+
+
+# --- What the API reaches ------------------------------------------------------------------
+
+
+def _codes(code: CodeType) -> Iterator[CodeType]:
+    yield code
+    for const in code.co_consts:
+        if isinstance(const, CodeType):
+            yield from _codes(const)
+
+
+def _reached(start: Callable[..., Any], depth: int = DEPTH) -> set[FunctionType]:
+    """The caducee functions `start` may call, `depth` calls deep (by the names it uses)."""
+    best: dict[FunctionType, int] = {}  # function → most calls left when reached
+
+    def visit(func: Any, left: int) -> None:
+        func = inspect.unwrap(func)
+        if not isinstance(func, FunctionType) or best.get(func, -1) >= left:
+            return  # the same function reached earlier with as many calls left, or more
+        best[func] = left
+        if left == 0:
+            return
+        names = {name for code in _codes(func.__code__) for name in code.co_names}
+        scopes: list[Any] = [func.__globals__.get(n) for n in names]
+        scopes += [sys.modules[n] for n in names if n in sys.modules]  # local imports
+        for obj in scopes:
+            targets = [getattr(obj, n, None) for n in names] if inspect.ismodule(obj) else [obj]
+            for target in targets:
+                if isinstance(target, FunctionType) and target.__module__.startswith("caducee."):
+                    visit(target, left - 1)
+
+    visit(start, depth)
+    return set(best)
+
+
+def _modules(package: ModuleType) -> Iterator[ModuleType]:
+    for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+        if ".migrations" in info.name or ".tests" in info.name:
+            continue
+        yield importlib.import_module(info.name)
+
+
+def _routers() -> list[Router]:
+    found: list[Router] = []
+    for module in _modules(caducee):
+        router = getattr(module, "router", None)
+        if isinstance(router, Router) and router not in found:
+            found.append(router)
+    return found
+
+
+def _api_routes() -> dict[str, Callable[..., Any]]:
+    """ "METHOD /api/v1/path" → the route's function."""
+    prefix = "/api/v1"
+    routes: dict[str, Callable[..., Any]] = {}
+    for router in _routers():
+        for path, path_view in router.path_operations.items():
+            for operation in path_view.operations:
+                for method in operation.methods:
+                    routes[f"{method} {prefix}/{path.lstrip('/')}"] = operation.view_func
+    return routes
+
+
+def _operations() -> dict[str, FunctionType]:
+    """ "app.operations.name" → every public function of the operations modules/packages."""
+    found: dict[str, FunctionType] = {}
+    for module in _modules(caducee):
+        name = module.__name__
+        if not (name.endswith(".operations") or ".operations." in name):
+            continue
+        for attr, obj in vars(module).items():
+            if isinstance(obj, FunctionType) and obj.__module__ == name and attr[0] != "_":
+                found[f"{name.removeprefix('caducee.')}.{attr}"] = obj
+    return found
+
+
+def _web_views() -> dict[str, Callable[..., Any]]:
+    def walk(resolver: URLResolver, namespace: str) -> Iterator[tuple[str, Any]]:
+        for pattern in resolver.url_patterns:
+            if isinstance(pattern, URLResolver):
+                inner = namespace + (f"{pattern.namespace}:" if pattern.namespace else "")
+                yield from walk(pattern, inner)
+            elif isinstance(pattern, URLPattern) and pattern.name:
+                yield namespace + pattern.name, pattern.callback
+
+    return {name: view for name, view in walk(get_resolver(), "") if not name.startswith("api:")}
+
+
+@pytest.fixture(scope="module")
+def coverage() -> tuple[set[str], set[str], dict[str, str]]:
+    """(operations not reached by the API, web URL names not covered, the API routes)."""
+    routes = _api_routes()
+    reached_by_api: set[FunctionType] = set()
+    for view in routes.values():
+        reached_by_api |= _reached(view)
+    operations = _operations()
+    by_function = {func: name for name, func in operations.items()}
+    uncovered_operations = {name for name, f in operations.items() if f not in reached_by_api}
+    uncovered_pages: set[str] = set()
+    for name, view in _web_views().items():
+        if name in WEB_ROUTES:
+            continue
+        used = {by_function[f] for f in _reached(view) if f in by_function}
+        if not used or used & uncovered_operations:
+            uncovered_pages.add(name)
+    return uncovered_operations, uncovered_pages, {label: "" for label in routes}
+
+
+def test_every_operation_has_an_api_route(
+    coverage: tuple[set[str], set[str], dict[str, str]],
+) -> None:
+    uncovered, _pages, _routes = coverage
+    new = sorted(uncovered - set(OPERATION_EXCLUSIONS))
+    assert not new, f"Operations with no API route (add one, or a reasoned exclusion): {new}"
+    stale = sorted(set(OPERATION_EXCLUSIONS) - uncovered)
+    assert not stale, f"Covered now or gone: remove from OPERATION_EXCLUSIONS: {stale}"
+
+
+def test_every_page_has_an_api_route(coverage: tuple[set[str], set[str], dict[str, str]]) -> None:
+    _operations_left, uncovered, _routes = coverage
+    new = sorted(uncovered - set(WEB_EXCLUSIONS))
+    assert not new, f"Pages with no API route (add one, or a reasoned exclusion): {new}"
+    stale = sorted(set(WEB_EXCLUSIONS) - uncovered)
+    assert not stale, f"Covered now or gone: remove from WEB_EXCLUSIONS: {stale}"
+
+
+def test_the_mapped_routes_exist(coverage: tuple[set[str], set[str], dict[str, str]]) -> None:
+    _ops, _pages, routes = coverage
+    named = {route for targets in WEB_ROUTES.values() for route in targets}
+    assert named <= set(routes), sorted(named - set(routes))
+    assert set(WEB_ROUTES) <= set(_web_views()), sorted(set(WEB_ROUTES) - set(_web_views()))
+    assert set(api.get_openapi_schema()["paths"])  # the schema builds
+
+
+def test_every_exclusion_gives_a_reason() -> None:
+    for name, reason in {**OPERATION_EXCLUSIONS, **WEB_EXCLUSIONS}.items():
+        assert len(reason) > 15, name
