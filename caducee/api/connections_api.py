@@ -33,7 +33,7 @@ class DelegateIn(Schema):
     email: str
 
 
-class MailboxOut(Schema):
+class SettingsMailboxOut(Schema):
     """A mailbox a nominative account opens: its own, or a shared one it connects to."""
 
     account_id: int
@@ -153,7 +153,7 @@ def remove_delegate(request: HttpRequest, account_id: int, delegate_id: int) -> 
 
 @router.get(
     "/accounts/{account_id}/mailboxes",
-    response=responses({200: list[MailboxOut]}, 404),
+    response=responses({200: list[SettingsMailboxOut]}, 404),
     summary="Boîtes qu'un compte nominatif ouvre (la sienne, puis les BAL ORG/APP)",
 )
 def list_mailboxes(request: HttpRequest, account_id: int) -> Any:
@@ -162,7 +162,7 @@ def list_mailboxes(request: HttpRequest, account_id: int) -> Any:
 
 @router.put(
     "/accounts/{account_id}/default-mailbox",
-    response=responses({200: list[MailboxOut]}, 400, 403, 404),
+    response=responses({200: list[SettingsMailboxOut]}, 400, 403, 404),
     summary="Choisir la boîte affichée à la connexion",
 )
 def put_default_mailbox(request: HttpRequest, account_id: int, payload: DefaultMailboxIn) -> Any:
@@ -175,7 +175,7 @@ def put_default_mailbox(request: HttpRequest, account_id: int, payload: DefaultM
 
 @router.put(
     "/accounts/{account_id}/mailboxes/{mailbox_id}/receipt-notification",
-    response=responses({200: list[MailboxOut]}, 400, 403, 404),
+    response=responses({200: list[SettingsMailboxOut]}, 400, 403, 404),
     summary="Notification de réception d'une BAL ORG/APP pour ce compte",
 )
 def put_receipt_notification(

@@ -22,7 +22,7 @@ from caducee.structures.access import access_structure
 router = Router(tags=["loaduser"])
 
 
-class ProblemOut(Schema):
+class LineProblemOut(Schema):
     line: int
     column: str
     email: str
@@ -36,7 +36,7 @@ class ImportOut(Schema):
     updated: int
     unchanged: int
     rejected: int
-    problems: list[ProblemOut]
+    problems: list[LineProblemOut]
 
 
 @router.get(

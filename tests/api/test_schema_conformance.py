@@ -46,19 +46,7 @@ EXAMPLES = 4  # per operation: the whole module stays well under a minute
 
 MISSING_STATUSES = "answers 404 (unknown id, format or mailbox) but declares only its success"
 # "METHOD /path" → why it fails today. The helpers declaring these routes' statuses empty it.
-KNOWN_FAILURES: dict[str, str] = {
-    "GET /api/v1/loadusers/template.{fmt}": MISSING_STATUSES,
-    "GET /api/v1/structures/{structure_id}/loadusers/export.{fmt}": MISSING_STATUSES,
-    "GET /api/v1/coordination/records/{record_id}": MISSING_STATUSES,
-    "GET /api/v1/coordination/records/{record_id}/liaison": MISSING_STATUSES,
-    "POST /api/v1/coordination/records/{record_id}/liaison": MISSING_STATUSES,
-    "GET /api/v1/coordination/records/{record_id}/documents": MISSING_STATUSES,
-    "GET /api/v1/mail/messages": MISSING_STATUSES,
-    "POST /api/v1/mail/messages": MISSING_STATUSES,
-    "GET /api/v1/mail/messages/{message_id}": MISSING_STATUSES,
-    "DELETE /api/v1/mail/messages/{message_id}": MISSING_STATUSES,
-    "GET /api/v1/mail/messages/{message_id}/eml": MISSING_STATUSES,
-}
+KNOWN_FAILURES: dict[str, str] = {}
 
 
 def _tags() -> list[str]:
@@ -155,10 +143,7 @@ def test_known_failures_name_existing_routes() -> None:
 
 
 # Name → why two schemas still share it (strict: a name that became unique fails the test).
-KNOWN_NAME_CLASHES = {
-    "ProblemOut": "caducee.loadusers.api.ProblemOut (line, column…) overwrites the component "
-    "of caducee.api.errors.ProblemOut used by every 422 InvalidOut: loadusers renames it",
-}
+KNOWN_NAME_CLASHES: dict[str, str] = {}
 
 
 def test_schema_names_are_unique() -> None:

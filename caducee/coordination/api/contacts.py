@@ -50,7 +50,7 @@ class ContactIn(Schema):
     email: str = ""
 
 
-class DirectoryEntryOut(Schema):
+class DirectoryCandidateOut(Schema):
     account_id: int
     last_name: str
     first_name: str
@@ -185,7 +185,7 @@ def update_contact(request: HttpRequest, contact_id: int, payload: ContactIn) ->
 
 @router.get(
     "/coordination/structures/{structure_id}/directory",
-    response=responses({200: list[DirectoryEntryOut]}, 404, 422),
+    response=responses({200: list[DirectoryCandidateOut]}, 404, 422),
     summary="Chercher dans l'annuaire régional un contact à importer",
     description="Les 20 premières fiches dont le nom, le prénom ou l'adresse mail commence "
     "par `q` (2 caractères au moins) ; précisez `q` pour en voir d'autres.",
