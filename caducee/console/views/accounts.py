@@ -24,9 +24,9 @@ from caducee.accounts.operations import (
     change_type,
     create_account,
     deactivate_account,
+    preview_type_change,
     reactivate_account,
     update_account,
-    validate_for,
 )
 from caducee.accounts.queries import (
     counters,
@@ -195,11 +195,7 @@ def account_edit(request: HttpRequest, structure_id: int, account_id: int) -> Ht
     error = ""
     if request.method == "POST" and form.is_valid():
         try:
-            raw = form.raw()
-            if raw.get("department") != account.department and raw.get("region") == account.region:
-                # The department changed and the region was left as it was: re-derive it.
-                raw.pop("region")
-            outcome = update_account(web_context(request), account, raw)
+            outcome = update_account(web_context(request), account, form.raw())
         except Invalid as exc:
             error = exc.message
             form.add_problems(exc.problems)
@@ -305,10 +301,7 @@ def account_change_type(request: HttpRequest, structure_id: int, account_id: int
             _report(request, outcome)
             return redirect("console:account", account.structure_id, account.pk)
     elif request.method == "GET":
-        # A preview with the current values: what the new type asks for.
-        preview = {**account_values(account), "type": kind}
-        preview["connection_accounts"] = ";".join(preview["connection_accounts"])
-        problems = validate_for(preview).problems
+        problems = preview_type_change(account, kind)  # what the new type asks for
     context.update(
         form=form,
         title=TYPE_TITLES[kind],
