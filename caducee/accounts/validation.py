@@ -8,17 +8,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from caducee.accounts.fields import BY_KEY, FIELDS, TYPES, FieldSpec, Kind, Rule
+from caducee.accounts.fields import BY_KEY, FIELDS, MAILBOX_TYPES, TYPES, FieldSpec, Kind, Rule
 from caducee.core.errors import Problem
 from caducee.referentials import cleaning, identifiers, lists
 
-TYPE_NAMES = {
-    "PER": "PER (personnel)",
-    "INT": "INT (interne)",
-    "ORG": "ORG (organisationnelle)",
-    "MED": "MED (non professionnel de santé)",
-    "APP": "APP (applicative)",
-}
+TYPE_NAMES = {code: kind.name for code, kind in MAILBOX_TYPES.items()}
 _PARTICLE = re.compile(r"^[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9])?$")
 _EXCEL_EPOCH = date(1899, 12, 30)
 

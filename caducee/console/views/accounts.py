@@ -17,7 +17,7 @@ from caducee.accounts.email_changes import (
     resend_email_change_link,
 )
 from caducee.accounts.fields import TYPES
-from caducee.accounts.models import Account, AccountState
+from caducee.accounts.models import Account, AccountState, AccountType
 from caducee.accounts.operations import (
     Outcome,
     account_values,
@@ -36,11 +36,11 @@ from caducee.accounts.queries import (
     search_accounts,
 )
 from caducee.accounts.validation import is_empty
-from caducee.console.access import console_view, person
+from caducee.console.decorators import console_view, person
 from caducee.console.forms import TYPE_DESCRIPTIONS, TYPE_TITLES, AccountForm
 from caducee.console.pagination import seek_page
 from caducee.core.errors import Invalid, NotFound, Problem
-from caducee.identity.views import web_context
+from caducee.core.web import web_context
 from caducee.structures.access import access_structure
 
 PAGE_SIZE = 50
@@ -168,6 +168,7 @@ def account_create(request: HttpRequest, structure_id: int, kind: str) -> HttpRe
             "structure": structure,
             "form": form,
             "kind": kind,
+            "shared": kind in AccountType.shared(),
             "title": TYPE_TITLES[kind],
             "description": TYPE_DESCRIPTIONS[kind],
             "options": options,
