@@ -94,7 +94,7 @@ def _check_email_free(ctx: Context, email: str, exclude: Account | None = None) 
     other = existing.values_list("structure_id", flat=True).first()
     if other is None:
         return []
-    if ctx.user is not None and not admin_scope(ctx).filter(pk=other).exists():
+    if not ctx.is_server and not admin_scope(ctx).filter(pk=other).exists():
         return [unusable_address(email)]
     return [
         Problem(
