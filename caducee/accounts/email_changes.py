@@ -23,6 +23,7 @@ from caducee.core.email import send_on_commit
 from caducee.core.errors import Invalid, NotFound, Problem
 from caducee.identity import links
 from caducee.people.models import User
+from caducee.referentials import cleaning
 from caducee.structures.access import admin_scope, require_admin
 
 LINK_DAYS = 7
@@ -41,19 +42,14 @@ def _refused_for_person() -> Invalid:
 
 
 def _in_scope(ctx: Context, structure_id: int) -> bool:
-    return ctx.user is None or admin_scope(ctx).filter(pk=structure_id).exists()
+    return ctx.is_server or admin_scope(ctx).filter(pk=structure_id).exists()
 
 
 def _check_new_email(ctx: Context, account: Account, address: str) -> None:
-    from django.core.exceptions import ValidationError
-    from django.core.validators import validate_email
-
     try:
-        validate_email(address)
-    except ValidationError:
-        raise _problem(
-            f"« {address} » n'est pas une adresse mail valide (attendu : prenom.nom@domaine.fr)."
-        ) from None
+        cleaning.email(address)
+    except cleaning.Rejected as exc:
+        raise _problem(exc.message) from None
     if address == account.email:
         raise _problem("La nouvelle adresse est identique à l'adresse actuelle.")
     other = Account.objects.filter(email=address).values_list("structure_id", flat=True).first()

@@ -45,7 +45,69 @@ class Kind(StrEnum):
     STRUCTURE = "structure"  # which structure the line goes to
 
 
-TYPES = ("PER", "INT", "ORG", "MED", "APP")
+@dataclass(frozen=True)
+class MailboxType:
+    """One mailbox type of seed 002 §2; every label of the type derives from here."""
+
+    code: str
+    short: str  # what the code stands for, in French
+    description: str  # shown when choosing the type of a new account
+
+    @property
+    def name(self) -> str:
+        """In messages: « PER (personnel) »."""
+        return f"{self.code} ({self.short})"
+
+    @property
+    def choice_label(self) -> str:
+        """In select options and the admin: « PER — personnel »."""
+        return f"{self.code} — {self.short}"
+
+    @property
+    def title(self) -> str:
+        """Page titles of the console: « BAL PER (personnel) »."""
+        return f"BAL {self.name}"
+
+
+MAILBOX_TYPES: dict[str, MailboxType] = {
+    t.code: t
+    for t in (
+        MailboxType(
+            "PER",
+            "personnel",
+            "Compte individuel nominatif pour les professions de santé et médico-sociales "
+            "ayant un n° RPPS ou ADELI (médecin, infirmier, kiné, pharmacien, assistant de "
+            "service social…).",
+        ),
+        MailboxType(
+            "INT",
+            "interne",
+            "Compte individuel pour un professionnel de santé sans RPPS ni ADELI : "
+            "professionnel étranger ou interne seulement.",
+        ),
+        MailboxType(
+            "ORG",
+            "organisationnelle",
+            "Compte partagé par plusieurs utilisateurs (secrétariat, cabinet, équipe de "
+            "nuit…), sous la responsabilité d'un professionnel de santé ; on l'ouvre avec un "
+            "compte de connexion nominatif.",
+        ),
+        MailboxType(
+            "MED",
+            "non professionnel de santé",
+            "Compte individuel pour le personnel administratif ou informatique, les "
+            "secrétaires médicales et les professionnels médico-sociaux sans RPPS ni ADELI ; "
+            "absent de l'annuaire national.",
+        ),
+        MailboxType(
+            "APP",
+            "applicative",
+            "Boîte destinée aux envois automatisés depuis un logiciel métier de la structure "
+            "(par exemple les comptes rendus de biologie).",
+        ),
+    )
+}
+TYPES = tuple(MAILBOX_TYPES)
 
 
 @dataclass(frozen=True)

@@ -5,13 +5,17 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from caducee.accounts.fields import MAILBOX_TYPES
+
 
 class AccountType(models.TextChoices):
-    PER = "PER", "PER — personnel"
-    INT = "INT", "INT — interne"
-    ORG = "ORG", "ORG — organisationnelle"
-    MED = "MED", "MED — non professionnel de santé"
-    APP = "APP", "APP — applicative"
+    """The mailbox types; codes and labels come from `accounts.fields.MAILBOX_TYPES`."""
+
+    PER = "PER", MAILBOX_TYPES["PER"].choice_label
+    INT = "INT", MAILBOX_TYPES["INT"].choice_label
+    ORG = "ORG", MAILBOX_TYPES["ORG"].choice_label
+    MED = "MED", MAILBOX_TYPES["MED"].choice_label
+    APP = "APP", MAILBOX_TYPES["APP"].choice_label
 
     @classmethod
     def nominative(cls) -> tuple[str, ...]:
@@ -109,6 +113,19 @@ class Account(models.Model):
     @property
     def is_shared(self) -> bool:
         return self.type in AccountType.shared()
+
+    @property
+    def is_preregistered(self) -> bool:
+        return self.state == AccountState.PREREGISTERED
+
+    @property
+    def is_deactivated(self) -> bool:
+        return self.state == AccountState.DEACTIVATED
+
+    @property
+    def is_med(self) -> bool:
+        """A MED mailbox: no MSSanté address, absent from the national directory."""
+        return self.type == AccountType.MED
 
     @property
     def display_name(self) -> str:

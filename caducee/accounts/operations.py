@@ -1,31 +1,78 @@
-"""Business actions on accounts. Each one checks permission, validates, writes and audits."""
+"""Business actions on accounts: create, update, change type, (de)activate.
+
+Each one checks permission, validates, writes and audits, in one transaction. Connection
+accounts and mailbox settings live in `accounts.connections`, delegates in
+`accounts.delegates`, the value helpers in `accounts.values`; their public names are
+re-exported here so `from caducee.accounts.operations import …` keeps working.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
-from caducee.accounts.fields import STORED, FieldSpec
-from caducee.accounts.models import (
-    Account,
-    AccountState,
-    AccountType,
-    ConnectionLink,
-    Delegation,
+from caducee.accounts.connections import (
+    add_connection_accounts,
+    openable_mailboxes,
+    remove_connection_account,
+    resolve_connection_accounts,
+    set_default_mailbox,
+    set_receipt_notification,
+    sync_links,
+    update_mailbox_settings,
 )
+from caducee.accounts.delegates import add_delegate, remove_delegate
+from caducee.accounts.fields import STORED
+from caducee.accounts.models import Account, AccountState, AccountType, ConnectionLink
 from caducee.accounts.persons import binding_problems, has_any_right, unusable_address
 from caducee.accounts.validation import TYPE_NAMES, Cleaned, as_text, clean_account
+from caducee.accounts.values import (
+    account_values,
+    db_value,
+    derive_region,
+    diff_values,
+    raw_values,
+    stored_values,
+)
 from caducee.audit.log import record
 from caducee.core.context import Context
-from caducee.core.errors import Invalid, NotFound, Problem
+from caducee.core.errors import Invalid, Problem
 from caducee.identity.revocation import revoke_access, revoke_account_access
 from caducee.people.models import User
 from caducee.structures.access import admin_scope, require_admin
 from caducee.structures.models import Structure
+
+# Former private names, still imported by loadusers/importing.py until it uses the public
+# ones of accounts.values.
+_db_value = db_value
+_diff = diff_values
+
+__all__ = [
+    "Outcome",
+    "account_values",
+    "add_connection_accounts",
+    "add_delegate",
+    "change_type",
+    "create_account",
+    "deactivate_account",
+    "mark_finalised",
+    "openable_mailboxes",
+    "preview_type_change",
+    "reactivate_account",
+    "remove_connection_account",
+    "remove_delegate",
+    "resolve_connection_accounts",
+    "set_default_mailbox",
+    "set_receipt_notification",
+    "stored_values",
+    "update_account",
+    "update_mailbox_settings",
+    "validate_for",
+]
 
 
 @dataclass
@@ -35,36 +82,8 @@ class Outcome:
     changes: dict[str, list[Any]] = field(default_factory=dict)
 
 
-def stored_values(account: Account) -> dict[str, Any]:
-    """The account's values for every stored column of the field table."""
-    return {spec.key: getattr(account, spec.key) for spec in STORED}
-
-
-def account_values(account: Account) -> dict[str, Any]:
-    """Stored values plus connection accounts and structure, keyed like the field table."""
-    values = stored_values(account)
-    values["connection_accounts"] = sorted(
-        account.connection_links.values_list("account__email", flat=True)
-    )
-    values["structure"] = account.structure.name
-    return values
-
-
-def _raw_from_account(account: Account) -> dict[str, object]:
-    values: dict[str, object] = dict(stored_values(account))
-    values["connection_accounts"] = ";".join(
-        account.connection_links.values_list("account__email", flat=True)
-    )
-    return values
-
-
 def validate_for(raw: Mapping[str, object]) -> Cleaned:
     return clean_account(raw)
-
-
-def _raise_if_errors(cleaned: Cleaned, message: str) -> None:
-    if not cleaned.ok:
-        raise Invalid(message, cleaned.problems)
 
 
 def _check_email_free(ctx: Context, email: str, exclude: Account | None = None) -> list[Problem]:
@@ -75,7 +94,7 @@ def _check_email_free(ctx: Context, email: str, exclude: Account | None = None) 
     other = existing.values_list("structure_id", flat=True).first()
     if other is None:
         return []
-    if ctx.user is not None and not admin_scope(ctx).filter(pk=other).exists():
+    if not ctx.is_server and not admin_scope(ctx).filter(pk=other).exists():
         return [unusable_address(email)]
     return [
         Problem(
@@ -85,61 +104,6 @@ def _check_email_free(ctx: Context, email: str, exclude: Account | None = None) 
             "peut servir qu'à un seul compte sur la plateforme.",
         )
     ]
-
-
-def resolve_connection_accounts(
-    ctx: Context,
-    emails: Iterable[str],
-    *,
-    mailbox_email: str = "",
-    pending: Mapping[str, str] | None = None,
-) -> tuple[list[Account], list[Problem]]:
-    """Find the nominative accounts named; `pending` maps emails created alongside to types."""
-    found: list[Account] = []
-    problems: list[Problem] = []
-    emails = list(emails)
-    by_email = {
-        a.email: a for a in Account.objects.filter(email__in=emails, structure__in=admin_scope(ctx))
-    }
-    for email in emails:
-        if email == mailbox_email:
-            problems.append(
-                Problem(
-                    "connection_accounts",
-                    "self",
-                    f"{email} ne peut pas être son propre compte de connexion.",
-                )
-            )
-            continue
-        account = by_email.get(email)
-        if account is None:
-            if pending is not None and email in pending:
-                if pending[email] not in AccountType.nominative():
-                    problems.append(_not_nominative(email, pending[email]))
-                continue
-            problems.append(
-                Problem(
-                    "connection_accounts",
-                    "unknown_account",
-                    f"Aucun compte {email} dans vos structures : créez d'abord ce compte nominatif "
-                    "(PER, INT ou MED), ou corrigez l'adresse.",
-                )
-            )
-            continue
-        if not account.is_nominative:
-            problems.append(_not_nominative(email, account.type))
-            continue
-        found.append(account)
-    return found, problems
-
-
-def _not_nominative(email: str, kind: str) -> Problem:
-    return Problem(
-        "connection_accounts",
-        "not_nominative",
-        f"{email} est une BAL {kind} : seul un compte nominatif PER, INT ou MED "
-        "peut être compte de connexion.",
-    )
 
 
 def _person_for(account: Account) -> User:
@@ -156,6 +120,37 @@ def _person_for(account: Account) -> User:
     return user
 
 
+def _take_particle(
+    account: Account, raw: Mapping[str, object], values: dict[str, Any]
+) -> str | None:
+    """Take « MSSanté adresse » out of the values the account operations store.
+
+    The particle is the directory's: `_route_particle` hands it to its operation, which
+    checks eligibility, uniqueness and test prefixes and audits. None: not given.
+    """
+    given = "mssante_particle" in raw
+    particle = str(values.pop("mssante_particle", "") or "")
+    values["mssante_particle"] = account.mssante_particle
+    return particle if given else None
+
+
+def _route_particle(ctx: Context, account: Account, particle: str | None) -> dict[str, list[Any]]:
+    """Set or remove the correspondence through the directory; the change, if any."""
+    # Function-local: the directory's operations import accounts (the dependency points
+    # from directory to accounts; this call is the one way back).
+    from caducee.directory.operations import assign_mssante_address, remove_mssante_address
+
+    before = account.mssante_particle
+    if particle is None or particle == before:
+        return {}
+    if particle:
+        assign_mssante_address(ctx, account, particle)
+    else:
+        remove_mssante_address(ctx, account)
+    after = account.mssante_particle
+    return {"mssante_particle": [before, after]} if after != before else {}
+
+
 def create_account(
     ctx: Context,
     structure: Structure,
@@ -165,9 +160,12 @@ def create_account(
     is_test: bool = False,
     notify: bool = False,
 ) -> Outcome:
-    """Create one mailbox. Nominative accounts start pre-registered until finalised.
+    """Admin of `structure`; audits `account.create` (and the directory's
+    `directory.address_assign` when an MSSanté particle is given).
 
-    With `notify`, the owner of a new nominative account gets the finalisation email.
+    Nominative accounts start pre-registered until finalised. With `notify`, the owner of
+    a new nominative account gets the finalisation email. The region is derived from the
+    department when left empty.
     """
     require_admin(ctx, structure)
     cleaned = clean_account(raw)
@@ -188,6 +186,7 @@ def create_account(
         raise Invalid("Le compte n'a pas été créé : corrigez les champs signalés.", problems)
     with transaction.atomic():
         account = Account(structure=structure, visible=visible, is_test=is_test)
+        particle = _take_particle(account, raw, values)
         _assign(account, values)
         account.state = AccountState.PREREGISTERED if account.is_nominative else AccountState.VALID
         if account.is_nominative:
@@ -208,6 +207,7 @@ def create_account(
                 "connection_accounts": [a.email for a in links],
             },
         )
+        _route_particle(ctx, account, particle)
         if notify and account.is_nominative:
             from caducee.identity.invitations import send_invitation
 
@@ -218,32 +218,21 @@ def create_account(
 def _assign(account: Account, values: Mapping[str, Any]) -> None:
     for spec in STORED:
         value = values.get(spec.key)
-        setattr(account, spec.key, _db_value(spec, value))
-
-
-def _db_value(spec: FieldSpec, value: Any) -> Any:
-    if spec.key in {"liberal", "expiry_date"}:
-        return value
-    return value if value is not None else ""
-
-
-def _diff(account: Account, values: Mapping[str, Any]) -> dict[str, list[Any]]:
-    changes: dict[str, list[Any]] = {}
-    for spec in STORED:
-        before = getattr(account, spec.key)
-        after = _db_value(spec, values.get(spec.key))
-        if before != after:
-            changes[spec.key] = [as_text(before), as_text(after)]
-    return changes
+        setattr(account, spec.key, db_value(spec, value))
 
 
 def update_account(ctx: Context, account: Account, raw: Mapping[str, object]) -> Outcome:
-    """Change an account's fields; keys absent from `raw` keep their current value."""
+    """Admin of the account's structure; audits `account.update` (and the directory's
+    address events when « MSSanté adresse » changes).
+
+    Keys absent from `raw` keep their current value. A new department re-derives the
+    region unless the region was changed too (`accounts.values.derive_region`). The type
+    and the email have their own operations.
+    """
     require_admin(ctx, account.structure)
-    merged = _raw_from_account(account)
+    merged = raw_values(account)
     merged.update(raw)
-    if "department" in raw and "region" not in raw:
-        merged["region"] = ""  # re-derived from the new department
+    derive_region(merged, raw, department=account.department, region=account.region)
     problems: list[Problem] = []
     new_type = as_text(merged.get("type")).upper()
     if new_type != account.type:
@@ -272,8 +261,9 @@ def update_account(ctx: Context, account: Account, raw: Mapping[str, object]) ->
     if any(p.is_error for p in problems):
         raise Invalid("Le compte n'a pas été modifié : corrigez les champs signalés.", problems)
     with transaction.atomic():
-        changes = _diff(account, values)
-        link_changes = _sync_links(account, links) if "connection_accounts" in raw else {}
+        particle = _take_particle(account, raw, values)
+        changes = diff_values(account, values)
+        link_changes = sync_links(account, links) if "connection_accounts" in raw else {}
         if changes:
             _assign(account, values)
             account.save()
@@ -285,32 +275,55 @@ def update_account(ctx: Context, account: Account, raw: Mapping[str, object]) ->
                 target=account,
                 detail={"changes": changes, **link_changes},
             )
+        changes.update(_route_particle(ctx, account, particle))
     return Outcome(account, [p for p in problems if not p.is_error], changes)
 
 
-def _sync_links(mailbox: Account, wanted: list[Account]) -> dict[str, list[str]]:
-    current = {link.account_id: link for link in mailbox.connection_links.select_related("account")}
-    wanted_ids = {a.pk for a in wanted}
-    removed = [link.account.email for aid, link in current.items() if aid not in wanted_ids]
-    added = [a for a in wanted if a.pk not in current]
-    if removed:
-        mailbox.connection_links.exclude(account_id__in=wanted_ids).delete()
-        Account.objects.filter(default_mailbox=mailbox).exclude(pk__in=wanted_ids).update(
-            default_mailbox=None
+def _shared_problems(account: Account, target: str) -> list[Problem]:
+    """Why the account cannot become a shared mailbox (ORG, APP), if it would."""
+    if target not in AccountType.shared():
+        return []
+    problems: list[Problem] = []
+    if account.mailbox_links.exists():
+        problems.append(
+            Problem(
+                "type",
+                "is_connection_account",
+                f"{account.email} est compte de connexion d'autres boîtes : retirez-le d'abord de "
+                "ces boîtes, une BAL ORG ou APP ne pouvant pas se connecter.",
+            )
         )
-    ConnectionLink.objects.bulk_create([ConnectionLink(mailbox=mailbox, account=a) for a in added])
-    result: dict[str, list[str]] = {}
-    if added:
-        result["links_added"] = [a.email for a in added]
-    if removed:
-        result["links_removed"] = removed
-    return result
+    if account.delegated_to.exists():
+        problems.append(
+            Problem(
+                "type",
+                "is_delegate",
+                "Ce compte est délégué d'autres comptes : retirez ces délégations.",
+            )
+        )
+    return problems
+
+
+def preview_type_change(account: Account, kind: str) -> list[Problem]:
+    """What the account's current values lack (or hold too much) to become `kind`.
+
+    Read-only: the « Changer le type de BAL » page shows it before the form is sent;
+    `change_type` applies the same rules.
+    """
+    preview = raw_values(account)
+    preview["type"] = kind
+    return clean_account(preview).problems + _shared_problems(account, kind.strip().upper())
 
 
 def change_type(
     ctx: Context, account: Account, new_type: str, raw: Mapping[str, object] | None = None
 ) -> Outcome:
-    """Change the mailbox type; the account is re-validated against the new type's rules."""
+    """Admin of the account's structure; audits `account.change_type`.
+
+    The account is re-validated against the new type's rules; becoming shared unbinds the
+    person (whose login is disabled when it was their last right), becoming nominative
+    binds one.
+    """
     require_admin(ctx, account.structure)
     target = new_type.strip().upper()
     if target not in AccountType.values:
@@ -322,29 +335,14 @@ def change_type(
 
     if group_of(target) != group_of(account.type):
         check_capacity(account.structure, {target: 1})
-    merged = _raw_from_account(account)
-    merged.update(raw or {})
+    given = raw or {}
+    merged = raw_values(account)
+    merged.update(given)
     merged["type"] = target
     cleaned = clean_account(merged)
     problems = list(cleaned.problems)
     becomes_shared = target in AccountType.shared()
-    if becomes_shared and account.mailbox_links.exists():
-        problems.append(
-            Problem(
-                "type",
-                "is_connection_account",
-                f"{account.email} est compte de connexion d'autres boîtes : retirez-le d'abord de "
-                "ces boîtes, une BAL ORG ou APP ne pouvant pas se connecter.",
-            )
-        )
-    if becomes_shared and account.delegated_to.exists():
-        problems.append(
-            Problem(
-                "type",
-                "is_delegate",
-                "Ce compte est délégué d'autres comptes : retirez ces délégations.",
-            )
-        )
+    problems += _shared_problems(account, target)
     if not becomes_shared and account.user_id is None:
         problems += binding_problems(ctx, account.structure, account.email, target)
     links, link_problems = resolve_connection_accounts(
@@ -359,7 +357,8 @@ def change_type(
         )
     with transaction.atomic():
         before = account.type
-        changes = _diff(account, cleaned.values)
+        particle = _take_particle(account, given, cleaned.values)
+        changes = diff_values(account, cleaned.values)
         _assign(account, cleaned.values)
         if becomes_shared and account.user_id is not None:
             person = account.user
@@ -375,7 +374,7 @@ def change_type(
             if account.state == AccountState.VALID and account.finalised_at is None:
                 account.state = AccountState.PREREGISTERED
         account.save()
-        link_changes = _sync_links(account, links)
+        link_changes = sync_links(account, links)
         record(
             ctx,
             "account.change_type",
@@ -383,10 +382,12 @@ def change_type(
             target=account,
             detail={"from": before, "to": target, "changes": changes, **link_changes},
         )
+        changes.update(_route_particle(ctx, account, particle))
     return Outcome(account, [p for p in problems if not p.is_error], changes)
 
 
 def deactivate_account(ctx: Context, account: Account) -> Account:
+    """Admin of the account's structure; audits `account.deactivate` (and revokes access)."""
     require_admin(ctx, account.structure)
     if account.state == AccountState.DEACTIVATED:
         return account
@@ -406,6 +407,7 @@ def deactivate_account(ctx: Context, account: Account) -> Account:
 
 
 def reactivate_account(ctx: Context, account: Account) -> Account:
+    """Admin of the account's structure; audits `account.reactivate`."""
     require_admin(ctx, account.structure)
     if account.state != AccountState.DEACTIVATED:
         return account
@@ -423,156 +425,11 @@ def reactivate_account(ctx: Context, account: Account) -> Account:
     return account
 
 
-def add_connection_accounts(ctx: Context, mailbox: Account, emails_text: str) -> list[Account]:
-    """Allow nominative accounts (comma- or ';'-separated emails) to open a shared mailbox."""
-    require_admin(ctx, mailbox.structure)
-    if not mailbox.is_shared:
-        raise Invalid("Seule une boîte ORG ou APP a des comptes de connexion.")
-    emails = [e.strip().lower() for e in emails_text.replace(";", ",").split(",") if e.strip()]
-    if not emails:
-        raise Invalid(
-            "Saisissez l'adresse mail d'au moins un compte nominatif.",
-            [
-                Problem(
-                    "connection_accounts",
-                    "required",
-                    "Saisissez l'adresse mail d'au moins un compte nominatif.",
-                )
-            ],
-        )
-    accounts, problems = resolve_connection_accounts(ctx, emails, mailbox_email=mailbox.email)
-    if problems:
-        raise Invalid("Aucun compte de connexion n'a été ajouté.", problems)
-    existing = set(mailbox.connection_links.values_list("account_id", flat=True))
-    added = [a for a in accounts if a.pk not in existing]
-    with transaction.atomic():
-        ConnectionLink.objects.bulk_create(
-            [ConnectionLink(mailbox=mailbox, account=a) for a in added]
-        )
-        for account in added:
-            record(
-                ctx,
-                "account.connection_add",
-                structure=mailbox.structure,
-                target=mailbox,
-                detail={"connection_account": account.email},
-            )
-    return added
-
-
-def remove_connection_account(ctx: Context, mailbox: Account, account: Account) -> None:
-    require_admin(ctx, mailbox.structure)
-    if mailbox.type == AccountType.ORG and mailbox.connection_links.count() <= 1:
-        raise Invalid(
-            "Une BAL ORG doit garder au moins un compte de connexion (exigence réglementaire) : "
-            "ajoutez-en un autre avant de retirer celui-ci."
-        )
-    with transaction.atomic():
-        deleted, _ = ConnectionLink.objects.filter(mailbox=mailbox, account=account).delete()
-        if not deleted:
-            raise NotFound("Ce compte n'est pas compte de connexion de cette boîte.")
-        if account.default_mailbox_id == mailbox.pk:
-            account.default_mailbox = None
-            account.save(update_fields=["default_mailbox", "updated_at"])
-        record(
-            ctx,
-            "account.connection_remove",
-            structure=mailbox.structure,
-            target=mailbox,
-            detail={"connection_account": account.email},
-        )
-
-
-def openable_mailboxes(account: Account) -> list[Account]:
-    """The mailboxes a nominative account can open: its own, then linked ORG/APP ones."""
-    linked = Account.objects.filter(connection_links__account=account).order_by("email")
-    return [account, *linked]
-
-
-def set_default_mailbox(ctx: Context, account: Account, mailbox: Account | None) -> None:
-    """Choose the mailbox opened at login (None or the account itself: its own)."""
-    require_admin(ctx, account.structure)
-    if mailbox is not None and mailbox.pk != account.pk:
-        if not ConnectionLink.objects.filter(mailbox=mailbox, account=account).exists():
-            raise NotFound("Ce compte ne peut pas ouvrir cette boîte.")
-    target = None if mailbox is None or mailbox.pk == account.pk else mailbox
-    with transaction.atomic():
-        account.default_mailbox = target
-        account.save(update_fields=["default_mailbox", "updated_at"])
-        record(
-            ctx,
-            "account.default_mailbox",
-            structure=account.structure,
-            target=account,
-            detail={"default": target.email if target else account.email},
-        )
-
-
-def set_receipt_notification(ctx: Context, account: Account, mailbox: Account, on: bool) -> None:
-    require_admin(ctx, account.structure)
-    link = ConnectionLink.objects.filter(mailbox=mailbox, account=account).first()
-    if link is None:
-        raise NotFound("Ce compte ne peut pas ouvrir cette boîte.")
-    if link.notify_on_receipt == on:
-        return
-    with transaction.atomic():
-        link.notify_on_receipt = on
-        link.save(update_fields=["notify_on_receipt"])
-        record(
-            ctx,
-            "account.receipt_notification",
-            structure=account.structure,
-            target=account,
-            detail={"mailbox": mailbox.email, "on": on},
-        )
-
-
-def add_delegate(ctx: Context, account: Account, delegate_email: str) -> Delegation:
-    require_admin(ctx, account.structure)
-    email = delegate_email.strip().lower()
-    delegate = Account.objects.filter(email=email, structure__in=admin_scope(ctx)).first()
-    if delegate is None:
-        raise Invalid(
-            f"Aucun compte {email} dans vos structures.",
-            [Problem("delegate", "unknown_account", f"Aucun compte {email} dans vos structures.")],
-        )
-    if delegate.pk == account.pk:
-        raise Invalid("Un compte ne peut pas être son propre délégué.")
-    if not delegate.is_nominative:
-        raise Invalid(
-            f"{email} est une BAL {delegate.type} : un délégué doit être un compte "
-            "nominatif (PER, INT ou MED)."
-        )
-    with transaction.atomic():
-        delegation, created = Delegation.objects.get_or_create(account=account, delegate=delegate)
-        if created:
-            record(
-                ctx,
-                "account.delegate_add",
-                structure=account.structure,
-                target=account,
-                detail={"delegate": delegate.email},
-            )
-    return delegation
-
-
-def remove_delegate(ctx: Context, account: Account, delegate: Account) -> None:
-    require_admin(ctx, account.structure)
-    with transaction.atomic():
-        deleted, _ = Delegation.objects.filter(account=account, delegate=delegate).delete()
-        if not deleted:
-            raise NotFound("Ce délégué n'existe pas.")
-        record(
-            ctx,
-            "account.delegate_remove",
-            structure=account.structure,
-            target=account,
-            detail={"delegate": delegate.email},
-        )
-
-
 def mark_finalised(account: Account) -> None:
-    """Helper for the finalisation flow (identity): the account becomes valid."""
+    """Called by the finalisation flow (identity), which checks and audits; no audit here.
+
+    The account becomes valid.
+    """
     account.state = AccountState.VALID
     account.finalised_at = timezone.now()
     account.save(update_fields=["state", "finalised_at", "updated_at"])

@@ -79,7 +79,7 @@ def acting_scope(
     them when the caller already has them. A command run on the server has no person
     behind it: it answers for the structure it acts on only.
     """
-    if ctx.user is None:
+    if ctx.is_server:
         return {structure.pk}
     if admin_ids is None:
         admin_ids = set(admin_scope(ctx).values_list("pk", flat=True))

@@ -8,21 +8,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
-
-from caducee.accounts.fields import BY_KEY, FIELDS, TYPES, FieldSpec, Kind, Rule
+from caducee.accounts.fields import BY_KEY, FIELDS, MAILBOX_TYPES, TYPES, FieldSpec, Kind, Rule
 from caducee.core.errors import Problem
-from caducee.referentials import identifiers, lists
+from caducee.referentials import cleaning, identifiers, lists
 
-TYPE_NAMES = {
-    "PER": "PER (personnel)",
-    "INT": "INT (interne)",
-    "ORG": "ORG (organisationnelle)",
-    "MED": "MED (non professionnel de santé)",
-    "APP": "APP (applicative)",
-}
-_PHONE = re.compile(r"^\+?\d{6,15}$")
+TYPE_NAMES = {code: kind.name for code, kind in MAILBOX_TYPES.items()}
 _PARTICLE = re.compile(r"^[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9])?$")
 _EXCEL_EPOCH = date(1899, 12, 30)
 
@@ -137,20 +127,14 @@ def _parse_upper(spec: FieldSpec, original: object, text: str, out: Cleaned) -> 
 
 
 def _parse_email(spec: FieldSpec, original: object, text: str, out: Cleaned) -> Any:
-    value = text.strip()
-    lower = value.lower()
     try:
-        validate_email(lower)
-    except ValidationError:
-        out.error(
-            spec,
-            "email",
-            f"« {value} » n'est pas une adresse mail valide (attendu : prenom.nom@domaine.fr).",
-        )
-        return lower
-    if lower != value:
-        out.warn(spec, "lowercased", f"Adresse mail mise en minuscules : {lower}.")
-    return lower
+        value, fix = cleaning.email(text)
+    except cleaning.Rejected as exc:
+        out.error(spec, exc.code, exc.message)
+        return text.strip().lower()
+    if fix:
+        out.warn(spec, fix, f"Adresse mail mise en minuscules : {value}.")
+    return value
 
 
 def _digits_field(
@@ -169,34 +153,35 @@ def _digits_field(
     return parse
 
 
-def _parse_postal(spec: FieldSpec, original: object, text: str, out: Cleaned) -> Any:
-    value = text.replace(" ", "")
-    if value.isdigit() and len(value) == 4:
-        # Spreadsheets drop the leading zero of 01000…09999.
-        fixed = "0" + value
-        out.warn(spec, "zero_padded", f"Code postal complété par un zéro initial : {fixed}.")
-        return fixed
-    if not (value.isdigit() and value.isascii() and len(value) == 5):
-        out.error(spec, "postal_code", f"Code postal « {text} » invalide : 5 chiffres attendus.")
-    elif value != text:
-        out.warn(spec, "compacted", f"Espaces retirés du code postal : {value}.")
-    return value
+_FIX_MESSAGES = {
+    "zero_padded": "Code postal complété par un zéro initial : {value}.",
+    "compacted": "« {header} » écrit sans séparateur : {value}.",
+}
+_POSTAL_FIXES = {**_FIX_MESSAGES, "compacted": "Espaces retirés du code postal : {value}."}
+
+
+def _cleaner(
+    clean: Callable[[str], cleaning.Clean], messages: Mapping[str, str] = _FIX_MESSAGES
+) -> Callable[[FieldSpec, object, str, Cleaned], Any]:
+    """A parser over one of `referentials.cleaning`'s cleaners; its fixes become warnings."""
+
+    def parse(spec: FieldSpec, original: object, text: str, out: Cleaned) -> Any:
+        try:
+            value, fix = clean(text)
+        except cleaning.Rejected as exc:
+            out.error(spec, exc.code, exc.message)
+            return text.replace(" ", "")
+        if fix:
+            message = messages.get(fix, messages["compacted"])
+            out.warn(spec, fix, message.format(header=spec.header, value=value))
+        return value
+
+    return parse
 
 
 def _parse_phone(spec: FieldSpec, original: object, text: str, out: Cleaned) -> Any:
-    value = re.sub(r"[\s.\-()/]", "", text)
-    if isinstance(original, int | float) and len(value) == 9 and not value.startswith("0"):
-        value = "0" + value  # a spreadsheet turned 0612345678 into 612345678
-    if not _PHONE.match(value):
-        out.error(
-            spec,
-            "phone",
-            f"Numéro de téléphone « {text} » invalide : chiffres seulement (ex. 0612345678).",
-        )
-        return value
-    if value != text:
-        out.warn(spec, "compacted", f"« {spec.header} » écrit sans séparateur : {value}.")
-    return value
+    from_number = isinstance(original, int | float) and not isinstance(original, bool)
+    return _cleaner(lambda t: cleaning.phone(t, from_number=from_number))(spec, original, text, out)
 
 
 def _parse_list(spec: FieldSpec, original: object, text: str, out: Cleaned) -> Any:
@@ -274,50 +259,24 @@ def _parse_date(spec: FieldSpec, original: object, text: str, out: Cleaned) -> A
     if isinstance(original, int | float) and not isinstance(original, bool):
         if 1 <= original < 2958466:  # an Excel serial date
             return _EXCEL_EPOCH + timedelta(days=int(original))
-    parsed = parse_date_text(text)
-    if parsed is None:
-        out.error(
-            spec,
-            "date",
-            f"Date « {text} » illisible : écrivez-la AA-MM-JJ (ex. 26-12-31) ou JJ/MM/AAAA.",
-        )
-    return parsed
+    try:
+        return cleaning.clean_date(text)
+    except cleaning.Rejected as exc:
+        out.error(spec, exc.code, exc.message)
+        return None
 
 
-def parse_date_text(text: str) -> date | None:
-    value = text.strip().split(" ")[0].split("T")[0]
-    for pattern, order in (
-        (r"^(\d{2})-(\d{1,2})-(\d{1,2})$", "ymd2"),
-        (r"^(\d{4})-(\d{1,2})-(\d{1,2})$", "ymd"),
-        (r"^(\d{1,2})/(\d{1,2})/(\d{4})$", "dmy"),
-        (r"^(\d{1,2})/(\d{1,2})/(\d{2})$", "dmy2"),
-    ):
-        match = re.match(pattern, value)
-        if not match:
-            continue
-        a, b, c = (int(x) for x in match.groups())
-        try:
-            if order == "ymd2":
-                return date(2000 + a, b, c)
-            if order == "ymd":
-                return date(a, b, c)
-            if order == "dmy":
-                return date(c, b, a)
-            return date(2000 + c, b, a)
-        except ValueError:
-            return None
-    return None
+parse_date_text = cleaning.parse_date  # the accepted formats: referentials/cleaning.py
 
 
 def _parse_email_list(spec: FieldSpec, original: object, text: str, out: Cleaned) -> Any:
     emails: list[str] = []
     for part in re.split(r"[;,\s]+", text):
-        address = part.strip().lower()
-        if not address:
+        if not part.strip():
             continue
         try:
-            validate_email(address)
-        except ValidationError:
+            address = cleaning.email(part).value
+        except cleaning.Rejected:
             out.error(spec, "email", f"« {part} » n'est pas une adresse mail valide.")
             continue
         if address not in emails:
@@ -331,7 +290,7 @@ _PARSERS: dict[Kind, Callable[[FieldSpec, object, str, Cleaned], Any]] = {
     Kind.EMAIL: _parse_email,
     Kind.RPPS: _digits_field(identifiers.validate_rpps),
     Kind.ADELI: _digits_field(identifiers.validate_adeli),
-    Kind.POSTAL_CODE: _parse_postal,
+    Kind.POSTAL_CODE: _cleaner(cleaning.postal_code, _POSTAL_FIXES),
     Kind.PHONE: _parse_phone,
     Kind.LIST: _parse_list,
     Kind.YES_NO: _parse_yes_no,

@@ -13,36 +13,15 @@ from typing import Any
 
 from django import forms
 
-from caducee.accounts.fields import FIELDS, FieldSpec, Kind, Rule
+from caducee.accounts.fields import FIELDS, MAILBOX_TYPES, FieldSpec, Kind, Rule
 from caducee.accounts.validation import as_text
 from caducee.core.errors import Problem
 from caducee.referentials import identifiers, lists
 from caducee.structures.models import StructureIdType
 
-# Seed 002 §2, one line per mailbox type, shown when choosing the type of a new account.
-TYPE_DESCRIPTIONS: dict[str, str] = {
-    "PER": "Compte individuel nominatif pour les professions de santé et médico-sociales "
-    "ayant un n° RPPS ou ADELI (médecin, infirmier, kiné, pharmacien, assistant de service "
-    "social…).",
-    "INT": "Compte individuel pour un professionnel de santé sans RPPS ni ADELI : "
-    "professionnel étranger ou interne seulement.",
-    "ORG": "Compte partagé par plusieurs utilisateurs (secrétariat, cabinet, équipe de nuit…), "
-    "sous la responsabilité d'un professionnel de santé ; on l'ouvre avec un compte de "
-    "connexion nominatif.",
-    "MED": "Compte individuel pour le personnel administratif ou informatique, les secrétaires "
-    "médicales et les professionnels médico-sociaux sans RPPS ni ADELI ; absent de "
-    "l'annuaire national.",
-    "APP": "Boîte destinée aux envois automatisés depuis un logiciel métier de la structure "
-    "(par exemple les comptes rendus de biologie).",
-}
-
-TYPE_TITLES: dict[str, str] = {
-    "PER": "BAL PER (personnel)",
-    "INT": "BAL INT (interne)",
-    "ORG": "BAL ORG (organisationnelle)",
-    "MED": "BAL MED (non professionnel de santé)",
-    "APP": "BAL APP (applicative)",
-}
+# Seed 002 §2: one line per mailbox type, shown when choosing the type of a new account.
+TYPE_DESCRIPTIONS: dict[str, str] = {code: t.description for code, t in MAILBOX_TYPES.items()}
+TYPE_TITLES: dict[str, str] = {code: t.title for code, t in MAILBOX_TYPES.items()}
 
 # Groups of the profession list, from the `category` column of the shipped data.
 _PROFESSION_GROUPS = {

@@ -12,7 +12,7 @@ from caducee.audit.log import record
 from caducee.core.context import Context
 from caducee.core.errors import Forbidden, Invalid, NotFound, Problem
 from caducee.people.models import User
-from caducee.referentials import identifiers, lists
+from caducee.referentials import cleaning, identifiers, lists
 from caducee.structures.models import Structure, StructureAdmin, StructureIdType
 
 _DOMAIN = re.compile(r"^(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
@@ -20,7 +20,8 @@ EXTERNAL_STRUCTURE_NAME = "Utilisateur externe"
 
 
 def _require_operator(ctx: Context) -> None:
-    if not ctx.is_operator and ctx.channel not in {"cli", "system"}:
+    """The operator, or the server itself (CLI, system; a person on the CLI is not)."""
+    if not (ctx.is_operator or ctx.is_server):
         raise Forbidden("Seul l'opérateur de la plateforme peut gérer les structures.")
 
 
@@ -78,10 +79,11 @@ def clean_structure(data: StructureInput) -> tuple[dict[str, str], list[Problem]
         cleaned[key] = " ".join(getattr(data, key).split())
     cleaned["city"] = cleaned["city"].upper()
     postal = data.postal_code.replace(" ", "")
-    if postal and not (postal.isdigit() and len(postal) == 5):
-        problems.append(
-            Problem("postal_code", "postal_code", "Le code postal doit comporter 5 chiffres.")
-        )
+    if postal:
+        try:
+            postal = cleaning.postal_code(postal).value  # 4 digits get their leading zero
+        except cleaning.Rejected as exc:
+            problems.append(exc.problem("postal_code"))
     cleaned["postal_code"] = postal
 
     department = ""
@@ -199,12 +201,13 @@ def appoint_admin(ctx: Context, structure: Structure, email: str) -> tuple[User,
     Creates the person when unknown. Returns (user, created).
     """
     _require_operator(ctx)
-    address = email.strip().lower()
-    if "@" not in address or len(address) > 254 or " " in address:
+    try:
+        address = cleaning.email(email).value
+    except cleaning.Rejected:
         raise Invalid(
             f"« {email} » n'est pas une adresse mail valide.",
             [Problem("email", "email", "Saisissez une adresse mail valide.")],
-        )
+        ) from None
     from caducee.accounts.models import Account, AccountType
 
     shared = Account.objects.filter(email=address, type__in=AccountType.shared()).first()

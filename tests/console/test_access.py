@@ -101,6 +101,21 @@ POSTS: list[tuple[str, Callable[[World], list[int]], Callable[[World], dict[str,
 ]
 
 
+# Console URLs without a structure in their path: the home and the operator's global pages,
+# checked by test_a_person_without_role_gets_no_console and tests/console/test_scheduler.py.
+GLOBAL_URLS = {"home", "structures", "structure_create", "scheduler"}
+
+
+def test_every_console_url_is_in_the_ownership_tables() -> None:
+    """A new console URL fails here until it is added to GET_PAGES, OPERATOR_PAGES or POSTS."""
+    from caducee.console.urls import urlpatterns
+
+    names = {pattern.name for pattern in urlpatterns}
+    covered = {name for name, *_ in [*GET_PAGES, *OPERATOR_PAGES, *POSTS]}
+    assert names - covered - GLOBAL_URLS == set()
+    assert GLOBAL_URLS <= names  # no stale exemption
+
+
 def _url(name: str, args: list[int], world: World) -> str:
     if name == "account_create":
         return reverse(S + name, args=[*args, "PER"])

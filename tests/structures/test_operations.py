@@ -19,8 +19,13 @@ from tests.factories import finess, make_account, siren, siret
 
 
 def data(**overrides: str) -> StructureInput:
-    base = {"name": "CH Albi", "id_type": "FINESS_EJ", "id_number": finess(),
-            "domain": "ch-albi.mssante.fr", "department": "Tarn"}
+    base = {
+        "name": "CH Albi",
+        "id_type": "FINESS_EJ",
+        "id_number": finess(),
+        "domain": "ch-albi.mssante.fr",
+        "department": "Tarn",
+    }
     base.update(overrides)
     return StructureInput(**base)
 
@@ -32,8 +37,9 @@ def test_operator_creates_structure(operator: User) -> None:
     assert event.actor == operator
 
 
-@pytest.mark.parametrize(("kind", "number"), [("SIREN", siren()), ("SIRET", siret()),
-                                              ("FINESS_EG", finess())])
+@pytest.mark.parametrize(
+    ("kind", "number"), [("SIREN", siren()), ("SIRET", siret()), ("FINESS_EG", finess())]
+)
 def test_identifier_types(operator: User, kind: str, number: str) -> None:
     assert create_structure(Context(user=operator), data(id_type=kind, id_number=number))
 
@@ -65,8 +71,11 @@ def test_only_the_operator_manages_structures(alice: User, structure_a: Structur
 
 
 def test_update_is_audited(operator: User, structure_a: Structure) -> None:
-    update_structure(Context(user=operator), structure_a, data(
-        name="CH A renommé", id_number=structure_a.id_number, domain=structure_a.domain or ""))
+    update_structure(
+        Context(user=operator),
+        structure_a,
+        data(name="CH A renommé", id_number=structure_a.id_number, domain=structure_a.domain or ""),
+    )
     structure_a.refresh_from_db()
     assert structure_a.name == "CH A renommé"
     assert AuditEvent.objects.filter(action="structure.update").exists()
@@ -93,8 +102,12 @@ def test_shared_mailbox_cannot_be_admin(operator: User, structure_a: Structure) 
 
 
 def test_admin_sees_only_own_structures(
-    alice: User, bob: User, charlie: User, operator: User,
-    structure_a: Structure, structure_b: Structure,
+    alice: User,
+    bob: User,
+    charlie: User,
+    operator: User,
+    structure_a: Structure,
+    structure_b: Structure,
 ) -> None:
     assert list(structures_for_admin(alice)) == [structure_a]
     assert list(structures_for_admin(bob)) == [structure_b]
@@ -110,3 +123,15 @@ def test_find_structure_by_name_identifier_or_domain(structure_a: Structure) -> 
     assert find_structure("ch-a.mssante.fr") == structure_a
     with pytest.raises(NotFound):
         find_structure("inconnue")
+
+
+def test_a_person_on_the_cli_is_not_the_server(alice: User) -> None:
+    """A person's context never counts as the server's, whatever its channel (ctx.is_server)."""
+    with pytest.raises(Forbidden):
+        create_structure(Context(user=alice, channel="cli"), data())
+    assert create_structure(Context(user=None, channel="cli"), data()).pk
+
+
+def test_a_four_digit_postal_code_gets_its_zero(operator: User) -> None:
+    structure = create_structure(Context(user=operator), data(postal_code="1000"))
+    assert structure.postal_code == "01000"

@@ -17,16 +17,16 @@ from caducee.accounts.email_changes import (
     resend_email_change_link,
 )
 from caducee.accounts.fields import TYPES
-from caducee.accounts.models import Account, AccountState
+from caducee.accounts.models import Account, AccountState, AccountType
 from caducee.accounts.operations import (
     Outcome,
     account_values,
     change_type,
     create_account,
     deactivate_account,
+    preview_type_change,
     reactivate_account,
     update_account,
-    validate_for,
 )
 from caducee.accounts.queries import (
     counters,
@@ -36,11 +36,11 @@ from caducee.accounts.queries import (
     search_accounts,
 )
 from caducee.accounts.validation import is_empty
-from caducee.console.access import console_view, person
+from caducee.console.decorators import console_view, person
 from caducee.console.forms import TYPE_DESCRIPTIONS, TYPE_TITLES, AccountForm
 from caducee.console.pagination import seek_page
 from caducee.core.errors import Invalid, NotFound, Problem
-from caducee.identity.views import web_context
+from caducee.core.web import web_context
 from caducee.structures.access import access_structure
 
 PAGE_SIZE = 50
@@ -168,6 +168,7 @@ def account_create(request: HttpRequest, structure_id: int, kind: str) -> HttpRe
             "structure": structure,
             "form": form,
             "kind": kind,
+            "shared": kind in AccountType.shared(),
             "title": TYPE_TITLES[kind],
             "description": TYPE_DESCRIPTIONS[kind],
             "options": options,
@@ -195,11 +196,7 @@ def account_edit(request: HttpRequest, structure_id: int, account_id: int) -> Ht
     error = ""
     if request.method == "POST" and form.is_valid():
         try:
-            raw = form.raw()
-            if raw.get("department") != account.department and raw.get("region") == account.region:
-                # The department changed and the region was left as it was: re-derive it.
-                raw.pop("region")
-            outcome = update_account(web_context(request), account, raw)
+            outcome = update_account(web_context(request), account, form.raw())
         except Invalid as exc:
             error = exc.message
             form.add_problems(exc.problems)
@@ -305,10 +302,7 @@ def account_change_type(request: HttpRequest, structure_id: int, account_id: int
             _report(request, outcome)
             return redirect("console:account", account.structure_id, account.pk)
     elif request.method == "GET":
-        # A preview with the current values: what the new type asks for.
-        preview = {**account_values(account), "type": kind}
-        preview["connection_accounts"] = ";".join(preview["connection_accounts"])
-        problems = validate_for(preview).problems
+        problems = preview_type_change(account, kind)  # what the new type asks for
     context.update(
         form=form,
         title=TYPE_TITLES[kind],

@@ -6,8 +6,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from caducee.audit.models import AuditEvent
-from caducee.console.access import console_view, person
 from caducee.console.audit_labels import CHANNEL_LABELS, action_label, detail_lines
+from caducee.console.decorators import console_view, person
 from caducee.console.pagination import seek_page
 from caducee.structures.access import access_structure
 

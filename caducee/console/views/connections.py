@@ -18,13 +18,12 @@ from caducee.accounts.operations import (
     openable_mailboxes,
     remove_connection_account,
     remove_delegate,
-    set_default_mailbox,
-    set_receipt_notification,
+    update_mailbox_settings,
 )
 from caducee.accounts.queries import nominative_candidates
-from caducee.console.access import console_view, person
+from caducee.console.decorators import console_view, person
 from caducee.core.errors import Invalid, NotFound
-from caducee.identity.views import web_context
+from caducee.core.web import web_context
 from caducee.structures.access import access_structure, structures_for_admin
 
 SUGGESTIONS = 50
@@ -38,7 +37,7 @@ def connection_context(account: Account) -> dict[str, Any]:
         links = account.connection_links.select_related("account").order_by("account__email")
         context["connection_links"] = list(links)
     else:
-        mailboxes = openable_mailboxes(account)
+        mailboxes = openable_mailboxes(account, include_deactivated=True)
         notify = dict(account.mailbox_links.values_list("mailbox_id", "notify_on_receipt"))
         default = account.default_mailbox or account
         context["openable"] = [
@@ -151,21 +150,11 @@ def connection_remove(
 def mailbox_settings(request: HttpRequest, structure_id: int, account_id: int) -> HttpResponse:
     """Default mailbox and receipt notifications of a nominative account."""
     account = _account(request, structure_id, account_id)
-    mailboxes = {str(m.pk): m for m in openable_mailboxes(account)}
-    ctx = web_context(request)
     chosen = request.POST.get("default", "")
-    if chosen:
-        if chosen not in mailboxes:
-            raise NotFound("Ce compte ne peut pas ouvrir cette boîte.")
-        target = mailboxes[chosen]
-        current = account.default_mailbox_id or account.pk
-        if target.pk != current:
-            set_default_mailbox(ctx, account, target)
-    wanted = set(request.POST.getlist("notify"))
-    current_notify = dict(account.mailbox_links.values_list("mailbox_id", "notify_on_receipt"))
-    for mailbox_id, on in current_notify.items():
-        if (str(mailbox_id) in wanted) != on:
-            set_receipt_notification(ctx, account, mailboxes[str(mailbox_id)], not on)
+    if chosen and not chosen.isdigit():
+        raise NotFound("Ce compte ne peut pas ouvrir cette boîte.")
+    notify = [int(v) for v in request.POST.getlist("notify") if v.isdigit()]
+    update_mailbox_settings(web_context(request), account, int(chosen) if chosen else None, notify)
     account.refresh_from_db()
     shown = account.default_mailbox or account
     messages.success(

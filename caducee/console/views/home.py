@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from caducee.console.access import console_view, person
+from caducee.console.decorators import console_view, person
 from caducee.structures.access import structures_for_admin
 
 

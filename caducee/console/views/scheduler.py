@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from caducee.console.access import console_view, require_operator
+from caducee.console.decorators import console_view, require_operator
 from caducee.emails.report import summary
 from caducee.scheduler.lease import current
 from caducee.scheduler.models import JobState
