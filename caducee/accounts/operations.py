@@ -304,13 +304,18 @@ def _shared_problems(account: Account, target: str) -> list[Problem]:
     return problems
 
 
-def preview_type_change(account: Account, kind: str) -> list[Problem]:
-    """What the account's current values lack (or hold too much) to become `kind`.
+def preview_type_change(
+    account: Account, kind: str, raw: Mapping[str, object] | None = None
+) -> list[Problem]:
+    """What the account's current values (overridden by `raw`, as `change_type` takes
+    them) lack, or hold too much, to become `kind`.
 
-    Read-only: the « Changer le type de BAL » page shows it before the form is sent;
-    `change_type` applies the same rules.
+    Read-only: the « Changer le type de BAL » page, the API and the CLI show it before the
+    change is sent; `change_type` applies the same rules.
     """
     preview = raw_values(account)
+    for key, value in (raw or {}).items():
+        preview[key] = ";".join(map(str, value)) if isinstance(value, list) else value
     preview["type"] = kind
     return clean_account(preview).problems + _shared_problems(account, kind.strip().upper())
 

@@ -6,7 +6,6 @@ names each faulty column by its key (`problems[].field`), as the loaduser import
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from django.http import HttpRequest
@@ -14,7 +13,6 @@ from ninja import Router, Schema, Status
 
 from caducee.accounts import operations
 from caducee.accounts.access import access_account
-from caducee.accounts.models import Account
 from caducee.accounts.queries import read_accounts
 from caducee.api.auth import api_context
 from caducee.api.errors import ProblemOut, responses
@@ -72,19 +70,6 @@ def _problem_out(problem: Problem) -> dict[str, str]:
         "message": problem.message,
         "severity": problem.severity,
     }
-
-
-def type_preview(
-    account: Account, kind: str, raw: Mapping[str, object] | None = None
-) -> list[Problem]:
-    """The console's « Changer le type de BAL » preview (API and CLI): the account's
-    current values (overridden by `raw`) validated as type `kind`; nothing is written."""
-    values: dict[str, object] = {**operations.account_values(account), **(raw or {})}
-    values["type"] = kind
-    links = values.get("connection_accounts")
-    if isinstance(links, list):
-        values["connection_accounts"] = ";".join(links)
-    return operations.validate_for(values).problems
 
 
 def _outcome_out(outcome: operations.Outcome) -> dict[str, Any]:
@@ -171,7 +156,10 @@ def reactivate_account(request: HttpRequest, account_id: int) -> Any:
 def preview_type_change(request: HttpRequest, account_id: int, type: str) -> Any:
     account = access_account(api_user(request), account_id)
     kind = type.strip().upper()
-    return {"type": kind, "problems": [_problem_out(p) for p in type_preview(account, kind)]}
+    return {
+        "type": kind,
+        "problems": [_problem_out(p) for p in operations.preview_type_change(account, kind)],
+    }
 
 
 @router.post(

@@ -62,12 +62,19 @@ def _mailboxes(account: Account) -> list[dict[str, Any]]:
             "is_default": mailbox.pk == default,
             "notify_on_receipt": notify.get(mailbox.pk, False),
         }
-        for mailbox in operations.openable_mailboxes(account)
+        for mailbox in operations.openable_mailboxes(account, include_deactivated=True)
     ]
 
 
 def _openable(account: Account, mailbox_id: int) -> Account:
-    mailbox = next((m for m in operations.openable_mailboxes(account) if m.pk == mailbox_id), None)
+    mailbox = next(
+        (
+            m
+            for m in operations.openable_mailboxes(account, include_deactivated=True)
+            if m.pk == mailbox_id
+        ),
+        None,
+    )
     if mailbox is None:
         raise NotFound("Ce compte ne peut pas ouvrir cette boîte.")
     return mailbox

@@ -185,10 +185,8 @@ def change_type(args: argparse.Namespace) -> int:
     account = _find(args.email)
     values = _values(args.values)
     if args.preview:
-        from caducee.api.accounts_api import type_preview
-
         kind = args.type.strip().upper()
-        errors = [p for p in type_preview(account, kind, values) if p.is_error]
+        errors = [p for p in operations.preview_type_change(account, kind, values) if p.is_error]
         if args.json:
             print_json([{"field": p.field, "code": p.code, "message": p.message} for p in errors])
         elif errors:
