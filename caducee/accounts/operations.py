@@ -46,11 +46,6 @@ from caducee.people.models import User
 from caducee.structures.access import admin_scope, require_admin
 from caducee.structures.models import Structure
 
-# Former private names, still imported by loadusers/importing.py until it uses the public
-# ones of accounts.values.
-_db_value = db_value
-_diff = diff_values
-
 __all__ = [
     "Outcome",
     "account_values",

@@ -16,9 +16,6 @@ from typing import Any, cast
 
 from caducee.accounts.fields import BY_KEY, STORED
 from caducee.accounts.models import Account, ConnectionLink
-
-# Private helpers of accounts.operations (the rules of create/update_account), reused.
-from caducee.accounts.operations import _db_value, _diff
 from caducee.accounts.persons import (
     PersonRights,
     acting_scope,
@@ -28,6 +25,9 @@ from caducee.accounts.persons import (
     unusable_address,
 )
 from caducee.accounts.validation import as_text, clean_account
+
+# Private helpers of accounts.operations (the rules of create/update_account), reused.
+from caducee.accounts.values import db_value, derive_region, diff_values
 from caducee.core.errors import Problem
 from caducee.loadusers.import_state import (
     CHUNK,
@@ -108,7 +108,7 @@ def _known(chunk: list[tuple[int, dict[str, object]]]) -> _Known:
 class _Existing:
     """An existing account's stored values, read without building a model instance.
 
-    It offers the attributes the update rules read (`accounts.operations._diff` included).
+    It offers the attributes the update rules read (`accounts.values.diff_values` included).
     """
 
     __slots__ = ("pk", "structure_id", *STORED_KEYS)
@@ -183,8 +183,8 @@ def _merge_with_existing(
     for key in STORED_KEYS:
         if key not in raw:
             merged[key] = getattr(account, key)  # absent column: keep the value
-    if "department" in raw and "region" not in raw:
-        merged["region"] = ""  # re-derived from the department
+    # The region follows a changed department (the same rule as every update).
+    derive_region(merged, raw, department=account.department, region=account.region)
     if "connection_accounts" not in raw:
         merged["connection_accounts"] = ";".join(sorted(current_links))
     return merged
@@ -226,7 +226,7 @@ def _classify(
             NewAccount(
                 line,
                 target.pk,
-                tuple(_db_value(spec, values.get(spec.key)) for spec in STORED),  # STORED_KEYS
+                tuple(db_value(spec, values.get(spec.key)) for spec in STORED),  # STORED_KEYS
                 list(wanted) if kind in SHARED else None,
                 known.persons.get(email) if kind in NOMINATIVE else None,
             )
@@ -234,7 +234,7 @@ def _classify(
         return
     if kind in NOMINATIVE:
         state.existing_ids[email] = account.pk
-    changes = _diff(account, values)
+    changes = diff_values(account, values)
     link_change = given_links and set(wanted) != current_links
     if changes or link_change:
         state.updates.append(
@@ -244,7 +244,7 @@ def _classify(
                 account.structure_id,
                 email,
                 changes,
-                {key: _db_value(BY_KEY[key], values.get(key)) for key in changes},
+                {key: db_value(BY_KEY[key], values.get(key)) for key in changes},
                 list(wanted) if given_links else None,
                 current_links,
             )

@@ -423,6 +423,23 @@ def test_import_update_matches_update_account(structure_a: Structure) -> None:
         assert getattr(one, key) == getattr(two, key)
 
 
+def test_a_file_that_moves_an_account_keeps_the_console_s_region_rule(
+    structure_a: Structure,
+) -> None:
+    """Department changed, region column left as it was: the region follows the
+    department, as `update_account` does (one rule: accounts.values.derive_region)."""
+    one = factories.make_account(structure_a, "PER", "one@ch-a.fr")
+    two = factories.make_account(structure_a, "PER", "two@ch-a.fr", rpps=factories.rpps())
+    change = {"city": "nice", "department": "06", "region": one.region}
+    update_account(cli_context(), one, change)
+    file_line = {**stored_values(two), "liberal": "NON", **change, "region": two.region}
+    result = run(structure_a, csv_bytes([file_line]))
+    assert result.updated == 1, result.problems
+    one.refresh_from_db()
+    two.refresh_from_db()
+    assert one.region == two.region == "93"  # Provence-Alpes-Côte d'Azur
+
+
 @pytest.mark.parametrize(
     ("kind", "overrides", "column"),
     [
