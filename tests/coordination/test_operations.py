@@ -192,12 +192,21 @@ class TestRecords:
                 ctx_for(camille),
                 structure_a,
                 operations.RecordInput(
-                    last_name="", first_name="A", birth_date="31/02/1990", postal_code="8100"
+                    last_name="", first_name="A", birth_date="31/02/1990", postal_code="810"
                 ),
             )
         fields = {p.field for p in exc.value.problems}
         assert fields == {"last_name", "birth_date", "postal_code"}
         assert Record.objects.count() == 0
+        # The platform's one postal-code rule: 4 digits get their leading zero back.
+        record = operations.create_record(
+            ctx_for(camille),
+            structure_a,
+            operations.RecordInput(
+                last_name="Petit", first_name="Léa", birth_date="02/01/1950", postal_code="1000"
+            ),
+        )
+        assert record.postal_code == "01000"
 
     def test_team_must_be_of_the_structure(
         self, camille: User, bob: User, structure_a: Structure

@@ -15,10 +15,10 @@ One module per subject; this package re-exports their public names, so that call
 
 from caducee.coordination.operations._common import (
     ACTIVATION_PURPOSE,
-    EMAIL,
     Credentials,
     activation_days,
     check_external_profile,
+    clean_email,
     clean_phone,
     clean_postal_code,
     external_detail,
@@ -91,7 +91,7 @@ from caducee.coordination.operations.records import (
 __all__ = [
     "ACTIVATION_PURPOSE",
     "DOCUMENTS_FOLDER",
-    "EMAIL",
+    "clean_email",
     "EXTERNAL_SIREN",
     "EXTERNAL_SIRET",
     "ContactInput",

@@ -1,15 +1,15 @@
 """What several coordination operations share: error building, the actor's label in the
 liaison log and the audit, field cleaners, and the helpers of external-account mails.
 
-`parse_date`, `clean_phone`, `EMAIL` and `clean_postal_code` are the coordination field
-rules; they stay here until `caducee/referentials/cleaning.py` gathers every app's cleaners.
+`parse_date`, `clean_phone`, `clean_email` and `clean_postal_code` adapt the platform's one
+copy of these rules (`caducee/referentials/cleaning.py`) to coordination's forms, which
+collect every problem before refusing.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 from django.conf import settings
 from django.urls import reverse
@@ -20,12 +20,10 @@ from caducee.core.context import Context
 from caducee.core.email import send_on_commit
 from caducee.core.errors import Invalid, Problem
 from caducee.identity import links
+from caducee.referentials import cleaning
 from caducee.structures.models import Structure
 
 ACTIVATION_PURPOSE = "external_activation"
-
-_PHONE = re.compile(r"^\+?[0-9]{6,15}$")
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def fail(message: str, field_name: str, code: str, text: str | None = None) -> Invalid:
@@ -57,37 +55,44 @@ def external_detail(ctx: Context) -> dict[str, str]:
 
 
 def parse_date(value: str) -> date | None:
-    """A calendar date written ISO, JJ/MM/AAAA, JJ-MM-AAAA or JJ.MM.AAAA; None otherwise."""
-    text = value.strip()
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"):
-        try:
-            return datetime.strptime(text, fmt).date()  # noqa: DTZ007 - a calendar date
-        except ValueError:
-            continue
-    return None
+    """A calendar date in the platform's accepted formats (`referentials.cleaning`)."""
+    return cleaning.parse_date(value)
 
 
 def clean_phone(value: str, problems: list[Problem], key: str = "phone") -> str:
-    """The phone number without separators; a problem is added when it is not one."""
-    phone = re.sub(r"[\s.\-()]", "", value)
-    if phone and not _PHONE.match(phone):
-        problems.append(
-            Problem(
-                key,
-                "phone",
-                f"Le téléphone « {value} » n'est pas valide : saisissez des chiffres, "
-                "par exemple 0561000000 ou +33561000000.",
-            )
-        )
-    return phone
+    """The phone number without separators (`referentials.cleaning.phone`); a problem is
+    added when it is not one. Empty stays empty (the field is optional)."""
+    if not value.strip():
+        return ""
+    try:
+        return cleaning.phone(value).value
+    except cleaning.Rejected as rejected:
+        problems.append(rejected.problem(key))
+        return value.strip()
 
 
 def clean_postal_code(value: str, problems: list[Problem], key: str = "postal_code") -> str:
-    """The postal code without spaces; a problem is added unless it has 5 digits."""
-    postal = value.replace(" ", "")
-    if postal and not (postal.isdigit() and len(postal) == 5):
-        problems.append(Problem(key, "postal_code", "Le code postal doit comporter 5 chiffres."))
-    return postal
+    """The postal code (`referentials.cleaning.postal_code`: 5 digits, 4 padded); a problem
+    is added otherwise. Empty stays empty (the field is optional)."""
+    if not value.strip():
+        return ""
+    try:
+        return cleaning.postal_code(value).value
+    except cleaning.Rejected as rejected:
+        problems.append(rejected.problem(key))
+        return value.strip()
+
+
+def clean_email(value: str, problems: list[Problem], key: str = "email") -> str:
+    """The email address in lower case (`referentials.cleaning.email`); a problem is added
+    when it is not one. Empty stays empty (the field is optional)."""
+    if not value.strip():
+        return ""
+    try:
+        return cleaning.email(value).value
+    except cleaning.Rejected as rejected:
+        problems.append(rejected.problem(key))
+        return value.strip().lower()
 
 
 # --- External accounts: shared by creation and by the account's later life ---------------------

@@ -11,7 +11,7 @@ from caducee.accounts.models import Account, AccountState
 from caducee.audit.log import record as audit
 from caducee.coordination import access
 from caducee.coordination.models import Contact, ExternalAccount
-from caducee.coordination.operations._common import EMAIL, clean_phone, fail, known_to
+from caducee.coordination.operations._common import clean_email, clean_phone, fail, known_to
 from caducee.coordination.permissions import CONTACT_MANAGE
 from caducee.core.context import Context
 from caducee.core.errors import Invalid, NotFound, Problem
@@ -36,11 +36,7 @@ def _clean_contact(data: ContactInput) -> dict[str, str]:
     last_name = " ".join(data.last_name.split()).upper()
     if not last_name:
         problems.append(Problem("last_name", "required", "Indiquez le nom du contact."))
-    email = data.email.strip().lower()
-    if email and (not EMAIL.match(email) or len(email) > 254):
-        problems.append(
-            Problem("email", "email", f"« {data.email} » n'est pas une adresse mail valide.")
-        )
+    email = clean_email(data.email, problems)
     phone = clean_phone(data.phone, problems)
     if problems:
         raise Invalid("Le contact n'a pas été enregistré : corrigez les champs signalés.", problems)
