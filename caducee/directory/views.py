@@ -15,6 +15,7 @@ from caducee.accounts.access import access_account
 from caducee.accounts.models import Account, AccountType
 from caducee.console.access import console_view, person
 from caducee.core.errors import Invalid, NotFound, OperationError
+from caducee.core.web import web_context
 from caducee.directory import feed, publication, push_requests, quotas
 from caducee.directory.addresses import may_have_address, mssante_address
 from caducee.directory.entries import DIRECTORY_FIELDS, is_listed, listing_of
@@ -30,7 +31,6 @@ from caducee.directory.search import autocomplete as autocomplete_entries
 from caducee.directory.search import search_page
 from caducee.exports.kinds import PUBLICATION
 from caducee.exports.operations import in_background, request_export
-from caducee.identity.views import web_context
 from caducee.referentials import lists
 from caducee.structures.access import access_structure
 

@@ -13,9 +13,9 @@ from django.views.decorators.http import require_GET
 from caducee.console.access import console_view, person
 from caducee.console.errors import not_found
 from caducee.core.errors import Invalid, NotFound
+from caducee.core.web import web_context
 from caducee.exports.access import access_export, exports_for
 from caducee.exports.operations import open_file
-from caducee.identity.views import web_context
 
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",

@@ -7,7 +7,8 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
-from caducee.identity.mailboxes import current_mailbox, openable
+from caducee.identity.mailboxes import openable
+from caducee.identity.session_mailbox import current_mailbox
 from caducee.people.models import User
 
 

@@ -1,13 +1,12 @@
-"""The mailbox a logged-in person is currently using (seed 001 §3).
+"""Which mailboxes a person may open (seed 001 §3): the rules, without any request.
 
-Contract shared by the identity, webmail and console code: the session key
-`caducee_mailbox_id` holds the id of the mailbox being used; `current_mailbox` checks at
-every request that the person may still open it (links can be removed at any time).
+Contract shared by the identity, webmail and console code: the session key `SESSION_KEY`
+holds the id of the mailbox being used; `caducee.identity.session_mailbox.current_mailbox`
+reads it and checks at every request, with `may_open`, that the person may still open it
+(links can be removed at any time).
 """
 
 from __future__ import annotations
-
-from django.http import HttpRequest
 
 from caducee.accounts.models import Account, AccountState, ConnectionLink
 from caducee.people.models import User
@@ -38,6 +37,7 @@ def openable(user: User) -> list[Account]:
 
 
 def may_open(user: User, mailbox: Account) -> bool:
+    """True when the person may use this mailbox: their own, or a linked live ORG/APP one."""
     own = own_account(user)
     if own is None:
         return False
@@ -50,6 +50,7 @@ def may_open(user: User, mailbox: Account) -> bool:
 
 
 def default_mailbox(user: User) -> Account | None:
+    """The mailbox opened at login: the person's chosen default if still openable, else own."""
     own = own_account(user)
     if own is None:
         return None
@@ -57,32 +58,3 @@ def default_mailbox(user: User) -> Account | None:
     if target is not None and may_open(user, target):
         return target
     return own
-
-
-def current_mailbox(request: HttpRequest) -> Account | None:
-    """The mailbox in use, checked once per request (the header and the view share it)."""
-    user = request.user
-    if not user.is_authenticated:
-        return None
-    assert isinstance(user, User)
-    mailbox_id = request.session.get(SESSION_KEY)
-    cached = getattr(request, _CACHE, None)
-    if cached is not None and cached[0] == mailbox_id:
-        result: Account | None = cached[1]
-        return result
-    result = _resolve(request, user, mailbox_id)
-    setattr(request, _CACHE, (request.session.get(SESSION_KEY), result))
-    return result
-
-
-_CACHE = "_caducee_current_mailbox"
-
-
-def _resolve(request: HttpRequest, user: User, mailbox_id: int | None) -> Account | None:
-    if mailbox_id is not None:
-        mailbox = Account.objects.filter(pk=mailbox_id).first()
-        if mailbox is not None and may_open(user, mailbox):
-            return mailbox
-    mailbox = default_mailbox(user)
-    request.session[SESSION_KEY] = mailbox.pk if mailbox else None
-    return mailbox

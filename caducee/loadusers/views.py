@@ -19,9 +19,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from caducee.console.errors import not_found
 from caducee.core.errors import Forbidden, NotFound
+from caducee.core.web import web_context
 from caducee.exports.kinds import ACCOUNTS
 from caducee.exports.operations import in_background, request_export
-from caducee.identity.views import web_context
 from caducee.loadusers import jobs
 from caducee.loadusers.exporting import export_csv, export_xlsx
 from caducee.loadusers.models import ImportJob, JobStatus

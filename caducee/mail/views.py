@@ -19,7 +19,8 @@ from caducee.core.client_address import client_address
 from caducee.core.context import Context
 from caducee.core.errors import Invalid, NotFound
 from caducee.core.headers import no_store
-from caducee.identity.mailboxes import current_mailbox, openable
+from caducee.identity.mailboxes import openable
+from caducee.identity.session_mailbox import current_mailbox
 from caducee.mail import addresses, mime, operations
 from caducee.mail.client_settings import submission_server
 from caducee.mail.models import AppPassword, Folder, Message, Space, SystemFolder

@@ -40,7 +40,7 @@ from caducee.console.access import console_view, person
 from caducee.console.forms import TYPE_DESCRIPTIONS, TYPE_TITLES, AccountForm
 from caducee.console.pagination import seek_page
 from caducee.core.errors import Invalid, NotFound, Problem
-from caducee.identity.views import web_context
+from caducee.core.web import web_context
 from caducee.structures.access import access_structure
 
 PAGE_SIZE = 50

@@ -24,7 +24,7 @@ from caducee.accounts.operations import (
 from caducee.accounts.queries import nominative_candidates
 from caducee.console.access import console_view, person
 from caducee.core.errors import Invalid, NotFound
-from caducee.identity.views import web_context
+from caducee.core.web import web_context
 from caducee.structures.access import access_structure, structures_for_admin
 
 SUGGESTIONS = 50

@@ -12,8 +12,8 @@ from caducee.accounts.queries import counters
 from caducee.console.access import console_view, person, require_operator
 from caducee.console.forms import AppointAdminForm, StructureForm
 from caducee.core.errors import Invalid, NotFound
+from caducee.core.web import web_context
 from caducee.identity.operations import issue_password_link
-from caducee.identity.views import web_context
 from caducee.structures.access import access_structure
 from caducee.structures.models import Structure, StructureAdmin
 from caducee.structures.operations import (

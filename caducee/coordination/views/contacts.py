@@ -13,7 +13,7 @@ from caducee.coordination.models import Contact
 from caducee.coordination.permissions import CONTACT_MANAGE, RECORD_READ
 from caducee.coordination.views.common import internal_only, menu, person, pick_structure
 from caducee.core.errors import Invalid, Problem
-from caducee.identity.views import web_context
+from caducee.core.web import web_context
 
 CONTACT_FIELDS = ("last_name", "first_name", "profession", "organisation", "phone", "email")
 

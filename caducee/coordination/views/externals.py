@@ -19,8 +19,8 @@ from caducee.coordination.permissions import (
 from caducee.coordination.views.common import internal_only, menu, not_found, person
 from caducee.coordination.views.rights import administered
 from caducee.core.errors import Forbidden, Invalid, NotFound, Problem
+from caducee.core.web import web_context
 from caducee.identity import links
-from caducee.identity.views import web_context
 from caducee.structures.models import Structure
 
 

@@ -24,7 +24,7 @@ from caducee.coordination.permissions import EXTERNAL_CREATE, PARTNER_MANAGE, Pr
 from caducee.coordination.views.common import internal_only, person
 from caducee.coordination.views.records import record_context
 from caducee.core.errors import Invalid, NotFound, Problem
-from caducee.identity.views import web_context
+from caducee.core.web import web_context
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from caducee.coordination.views.common import (
     pick_structure,
 )
 from caducee.core.errors import Invalid, Problem
-from caducee.identity.views import web_context
+from caducee.core.web import web_context
 
 PAGE_SIZE = 50
 RECORD_FIELDS = (

@@ -13,7 +13,7 @@ from caducee.coordination.models import Membership, RightsProfile
 from caducee.coordination.permissions import EXTERNAL_ALLOWED, PERMISSIONS, ProfileKind
 from caducee.coordination.views.common import internal_only, menu, person, pick_structure
 from caducee.core.errors import Invalid, NotFound, Problem
-from caducee.identity.views import web_context
+from caducee.core.web import web_context
 from caducee.structures.models import Structure
 
 
