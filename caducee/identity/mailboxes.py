@@ -51,10 +51,12 @@ def may_open(user: User, mailbox: Account) -> bool:
 
 def default_mailbox(user: User) -> Account | None:
     """The mailbox opened at login: the person's chosen default if still openable, else own."""
-    own = own_account(user)
-    if own is None:
+    return default_among(openable(user))
+
+
+def default_among(boxes: list[Account]) -> Account | None:
+    """`default_mailbox` from the person's `openable` list, with no further query."""
+    if not boxes:
         return None
-    target = own.default_mailbox
-    if target is not None and may_open(user, target):
-        return target
-    return own
+    own = boxes[0]
+    return next((m for m in boxes if m.pk == own.default_mailbox_id), own)

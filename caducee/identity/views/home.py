@@ -11,8 +11,7 @@ from django.views.decorators.http import require_POST
 from caducee.core.errors import NotFound
 from caducee.core.web import guarded, person, safe_next, web_context
 from caducee.identity import operations as ops
-from caducee.identity.mailboxes import openable
-from caducee.identity.session_mailbox import current_mailbox, use_mailbox
+from caducee.identity.session_mailbox import current_mailbox, openable_mailboxes, use_mailbox
 from caducee.structures.access import is_admin
 
 
@@ -36,7 +35,7 @@ def home_view(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "identity/home.html",
-        {"mailbox": mailbox, "mailboxes": openable(user), "is_admin": admin},
+        {"mailbox": mailbox, "mailboxes": openable_mailboxes(request), "is_admin": admin},
     )
 
 

@@ -59,9 +59,7 @@ def _password_link_page(
     problems: list[object] = []
     if request.method == "POST":
         try:
-            operation(
-                ctx, token, request.POST.get("password", ""), request.POST.get("confirm", "")
-            )
+            operation(ctx, token, request.POST.get("password", ""), request.POST.get("confirm", ""))
         except Invalid as exc:
             problems = list(exc.problems)
         except NotFound:
