@@ -204,7 +204,7 @@ def create_account(
         )
         _route_particle(ctx, account, particle)
         if notify and account.is_nominative:
-            from caducee.identity.invitations import send_invitation
+            from caducee.identity.operations.finalisation import send_invitation
 
             send_invitation(ctx, account)
     return Outcome(account, [p for p in problems if not p.is_error])

@@ -1,4 +1,9 @@
-"""Identity in the REST API: reminders of pre-registered users, resending one link."""
+"""Identity in the REST API: reminders of pre-registered users, resending one link.
+
+Every route declares its statuses with `responses(...)`: 403 for a write with a read-only
+token, 404 for a structure or account outside the caller's reach (or no reminder yet), 422
+when the account is not pre-registered; 401 and 429 come with authentication.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from ninja import Router, Schema, Status
 
 from caducee.accounts.access import access_account
 from caducee.api.auth import api_context
+from caducee.api.errors import responses
 from caducee.core.errors import NotFound
 from caducee.identity import operations as ops
 from caducee.identity.models import Reminder
@@ -44,7 +50,7 @@ def reminder_out(reminder: Reminder) -> dict[str, Any]:
 
 @router.post(
     "/structures/{structure_id}/reminders",
-    response={201: ReminderOut},
+    response=responses({201: ReminderOut}, 403, 404),
     summary="Relancer les utilisateurs préinscrits (nouveau lien de finalisation à chacun)",
 )
 def remind(request: HttpRequest, structure_id: int) -> Status[dict[str, Any]]:
@@ -55,7 +61,7 @@ def remind(request: HttpRequest, structure_id: int) -> Status[dict[str, Any]]:
 
 @router.get(
     "/structures/{structure_id}/reminders/last",
-    response=ReminderOut,
+    response=responses({200: ReminderOut}, 404),
     summary="Dernière relance des utilisateurs préinscrits",
 )
 def last_reminder(request: HttpRequest, structure_id: int) -> dict[str, Any]:
@@ -68,7 +74,7 @@ def last_reminder(request: HttpRequest, structure_id: int) -> dict[str, Any]:
 
 @router.post(
     "/accounts/{account_id}/finalisation-link",
-    response=Done,
+    response=responses({200: Done}, 403, 404, 422),
     summary="Renvoyer le lien de finalisation à un utilisateur préinscrit",
 )
 def resend(request: HttpRequest, account_id: int) -> dict[str, str]:

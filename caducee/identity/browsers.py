@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from datetime import timedelta
 
 from django.conf import settings
@@ -11,15 +9,12 @@ from django.core import signing
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
+from caducee.core.secrets import digest, url_token
 from caducee.identity.models import TrustedBrowser
 from caducee.people.models import User
 
 COOKIE = "caducee_navigateur"
 _SALT = "caducee.identity.trusted_browser"
-
-
-def _hash(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
 
 
 def _max_age() -> int:
@@ -28,11 +23,11 @@ def _max_age() -> int:
 
 def create(user: User, label: str, ip: str | None) -> tuple[TrustedBrowser, str]:
     """Store a new browser key; returns the row and the signed cookie value."""
-    key = secrets.token_urlsafe(32)
+    key = url_token(32)
     now = timezone.now()
     browser = TrustedBrowser.objects.create(
         user=user,
-        key_hash=_hash(key),
+        key_hash=digest(key),
         label=label[:200],
         ip=ip,
         created_at=now,
@@ -56,7 +51,7 @@ def recognise(request: HttpRequest, user: User) -> TrustedBrowser | None:
         return None
     now = timezone.now()
     browser = TrustedBrowser.objects.filter(
-        user=user, key_hash=_hash(str(data["k"])), revoked_at__isnull=True, expires_at__gt=now
+        user=user, key_hash=digest(str(data["k"])), revoked_at__isnull=True, expires_at__gt=now
     ).first()
     if browser is not None:
         TrustedBrowser.objects.filter(pk=browser.pk).update(last_used_at=now)

@@ -1,4 +1,9 @@
-"""Header data: the mailbox in use and the mailboxes "Changer de compte" offers."""
+"""Header data: the mailbox in use and the mailboxes "Changer de compte" offers.
+
+Both come from one read of the person's openable mailboxes per request (session_mailbox),
+evaluated only when the header shows them: the header costs a fixed number of queries,
+whatever the number of linked mailboxes.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
-from caducee.identity.mailboxes import current_mailbox, openable
+from caducee.identity.session_mailbox import current_mailbox, openable_mailboxes
 from caducee.people.models import User
 
 
@@ -17,5 +22,5 @@ def mailbox(request: HttpRequest) -> dict[str, Any]:
         return {}
     return {
         "current_mailbox": SimpleLazyObject(lambda: current_mailbox(request)),
-        "openable_mailboxes": SimpleLazyObject(lambda: openable(user)),
+        "openable_mailboxes": SimpleLazyObject(lambda: openable_mailboxes(request)),
     }

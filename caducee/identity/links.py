@@ -2,26 +2,25 @@
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from caducee.core.secrets import digest, url_token
 from caducee.identity.models import ActionLink, LinkPurpose
 from caducee.people.models import User
 
 
 def new_token() -> str:
     """A fresh link token: 256 random bits, URL-safe."""
-    return secrets.token_urlsafe(32)
+    return url_token(32)
 
 
 def token_hash(token: str) -> str:
     """What is stored of a link token (never the token itself)."""
-    return hashlib.sha256(token.encode()).hexdigest()
+    return digest(token)
 
 
 def issue(

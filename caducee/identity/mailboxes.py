@@ -1,14 +1,14 @@
-"""The mailbox a logged-in person is currently using (seed 001 §3).
+"""Which mailboxes a person may open (seed 001 §3): the rules, without any request.
 
-Contract shared by the identity, webmail and console code: the session key
-`caducee_mailbox_id` holds the id of the mailbox being used; `current_mailbox` checks at
-every request that the person may still open it (links can be removed at any time).
+Contract shared by the identity, webmail and console code: the session key `SESSION_KEY`
+holds the id of the mailbox being used; `caducee.identity.session_mailbox.current_mailbox`
+reads it and checks at every request, with `may_open`, that the person may still open it
+(links can be removed at any time).
 """
 
 from __future__ import annotations
 
-from django.http import HttpRequest
-
+from caducee.accounts.connections import openable_mailboxes
 from caducee.accounts.models import Account, AccountState, ConnectionLink
 from caducee.people.models import User
 
@@ -25,19 +25,16 @@ def own_account(user: User) -> Account | None:
 
 
 def openable(user: User) -> list[Account]:
-    """The person's own mailbox first, then every ORG/APP mailbox they are linked to."""
+    """The person's own mailbox first, then every live ORG/APP mailbox they are linked to
+    (the one rule: `accounts.connections.openable_mailboxes`, deactivated boxes left out)."""
     own = own_account(user)
     if own is None:
         return []
-    linked = (
-        Account.objects.filter(connection_links__account=own)
-        .exclude(state=AccountState.DEACTIVATED)
-        .order_by("email")
-    )
-    return [own, *linked]
+    return openable_mailboxes(own, include_deactivated=False)
 
 
 def may_open(user: User, mailbox: Account) -> bool:
+    """True when the person may use this mailbox: their own, or a linked live ORG/APP one."""
     own = own_account(user)
     if own is None:
         return False
@@ -50,39 +47,13 @@ def may_open(user: User, mailbox: Account) -> bool:
 
 
 def default_mailbox(user: User) -> Account | None:
-    own = own_account(user)
-    if own is None:
+    """The mailbox opened at login: the person's chosen default if still openable, else own."""
+    return default_among(openable(user))
+
+
+def default_among(boxes: list[Account]) -> Account | None:
+    """`default_mailbox` from the person's `openable` list, with no further query."""
+    if not boxes:
         return None
-    target = own.default_mailbox
-    if target is not None and may_open(user, target):
-        return target
-    return own
-
-
-def current_mailbox(request: HttpRequest) -> Account | None:
-    """The mailbox in use, checked once per request (the header and the view share it)."""
-    user = request.user
-    if not user.is_authenticated:
-        return None
-    assert isinstance(user, User)
-    mailbox_id = request.session.get(SESSION_KEY)
-    cached = getattr(request, _CACHE, None)
-    if cached is not None and cached[0] == mailbox_id:
-        result: Account | None = cached[1]
-        return result
-    result = _resolve(request, user, mailbox_id)
-    setattr(request, _CACHE, (request.session.get(SESSION_KEY), result))
-    return result
-
-
-_CACHE = "_caducee_current_mailbox"
-
-
-def _resolve(request: HttpRequest, user: User, mailbox_id: int | None) -> Account | None:
-    if mailbox_id is not None:
-        mailbox = Account.objects.filter(pk=mailbox_id).first()
-        if mailbox is not None and may_open(user, mailbox):
-            return mailbox
-    mailbox = default_mailbox(user)
-    request.session[SESSION_KEY] = mailbox.pk if mailbox else None
-    return mailbox
+    own = boxes[0]
+    return next((m for m in boxes if m.pk == own.default_mailbox_id), own)

@@ -11,9 +11,9 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
 from caducee.identity import sessions
+from caducee.identity.login_flow import CGU_PENDING
 from caducee.people.models import User
 
-CGU_PENDING = "caducee_cgu_pending"
 CGU_FREE_PATHS = ("/cgu/", "/deconnexion/", "/static/", "/api/")
 
 

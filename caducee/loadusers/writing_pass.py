@@ -213,7 +213,7 @@ def _initial_state(kind: str) -> str:
 
 
 def _notify(ctx: Context, state: ImportState, account_ids: list[int]) -> None:
-    from caducee.identity.invitations import send_invitation
+    from caducee.identity.operations.finalisation import send_invitation
 
     for account in Account.objects.filter(pk__in=account_ids).select_related("user", "structure"):
         send_invitation(ctx, account)

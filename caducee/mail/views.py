@@ -24,7 +24,8 @@ from caducee.accounts.models import Account
 from caducee.core.errors import Invalid, NotFound
 from caducee.core.headers import no_store
 from caducee.core.web import guarded, person, web_context
-from caducee.identity.mailboxes import current_mailbox, openable
+from caducee.identity.mailboxes import openable
+from caducee.identity.session_mailbox import current_mailbox
 from caducee.mail import addresses, compose, mime, operations
 from caducee.mail.client_settings import submission_server
 from caducee.mail.models import AppPassword, Folder, Message, Space, SystemFolder

@@ -7,12 +7,11 @@ from typing import Any
 import pytest
 
 from caducee.accounts.models import Account
-from caducee.accounts.operations import mark_finalised
 from caducee.people.models import User
 from caducee.structures.models import Structure
-from tests import factories
 from tests.browser.conftest import login
 from tests.conftest import PASSWORD
+from tests.identity.conftest import make_pierre
 from tests.smtp_sink import SmtpSink, code_in
 
 pytestmark = pytest.mark.browser
@@ -20,12 +19,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def pierre(structure_a: Structure) -> Account:
-    account = factories.make_account(structure_a, "PER", email="pierre.martin@ch-a.fr")
-    assert account.user is not None
-    account.user.set_password(PASSWORD)
-    account.user.save()
-    mark_finalised(account)
-    return account
+    return make_pierre(structure_a)
 
 
 def _password_step(page: Any, base_url: str, email: str, password: str = PASSWORD) -> None:

@@ -20,14 +20,19 @@ from tests.smtp_sink import SmtpSink, code_in
 Capture = Callable[..., AbstractContextManager[Any]]
 
 
-@pytest.fixture
-def pierre(structure_a: Structure) -> Account:
-    account = factories.make_account(structure_a, "PER", email="pierre.martin@ch-a.fr")
+def make_pierre(structure: Structure) -> Account:
+    """Pierre's valid PER account with a password (shared with the browser tests)."""
+    account = factories.make_account(structure, "PER", email="pierre.martin@ch-a.fr")
     assert account.user is not None
     account.user.set_password(PASSWORD)
     account.user.save()
     mark_finalised(account)
     return account
+
+
+@pytest.fixture
+def pierre(structure_a: Structure) -> Account:
+    return make_pierre(structure_a)
 
 
 @pytest.fixture

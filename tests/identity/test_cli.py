@@ -6,17 +6,11 @@ import pytest
 
 from caducee.accounts.models import Account
 from caducee.audit.models import AuditEvent
-from caducee.cli.main import main
 from caducee.identity import throttle
 from caducee.identity.models import Reminder
+from tests.helpers import run_cli as run
 from tests.identity.conftest import Capture
 from tests.smtp_sink import SmtpSink
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_reset_link(capsys: pytest.CaptureFixture[str], pierre: Account) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import template
 
 from caducee.accounts.models import Account
+from caducee.identity import operations
 from caducee.identity.models import Reminder, Security
 from caducee.structures.models import Structure
 
@@ -14,7 +15,7 @@ register = template.Library()
 @register.simple_tag
 def last_reminder(structure: Structure) -> Reminder | None:
     """The structure's latest "Relancer vos utilisateurs préinscrits", or None."""
-    return Reminder.objects.filter(structure=structure).first()
+    return operations.last_reminder(structure)
 
 
 @register.filter

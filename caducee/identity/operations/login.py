@@ -1,0 +1,215 @@
+"""Login: refusals, failures, the second factor, completion, logout, unlock, mailbox switch."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import transaction
+
+from caducee.accounts.models import Account, AccountState, AccountType
+from caducee.audit.log import record
+from caducee.core.context import Context
+from caducee.core.email import send_on_commit
+from caducee.core.errors import NotFound
+from caducee.identity import browsers, codes, secret_box, throttle, totp
+from caducee.identity.mailboxes import may_open
+from caducee.identity.models import Security
+from caducee.identity.operations._common import as_person, security_of
+from caducee.identity.revocation import revoke_access
+from caducee.monitoring import metrics
+from caducee.people.models import User
+from caducee.tasks.queues import URGENT
+
+
+def shared_mailbox(email: str) -> Account | None:
+    """The ORG or APP mailbox at this address, which no one logs in to directly."""
+    return Account.objects.filter(
+        email=email.strip().lower(), type__in=AccountType.shared()
+    ).first()
+
+
+def login_refusal(email: str, ip: str | None) -> throttle.Refusal | None:
+    """Why a login attempt for this address from this IP must wait (None: it may proceed)."""
+    return throttle.check(throttle.keys_for(email, ip))
+
+
+def login_failed(ctx: Context, email: str, *, stage: str, user: User | None = None) -> None:
+    """The login steps, on a wrong password or code; writes `identity.login_failed`
+    (and `identity.lockout` when a limit is reached).
+
+    Counts the failure per account and per IP; a locked account's owner gets an email.
+    """
+    address = email.strip().lower()
+    metrics.login_failed(stage)
+    with transaction.atomic():
+        locked = throttle.fail(throttle.keys_for(address, ctx.ip))
+        record(
+            ctx,
+            "identity.login_failed",
+            target=user,
+            target_label=address,
+            detail={"stage": stage, "email": address},
+        )
+        if locked:
+            record(
+                ctx,
+                "identity.lockout",
+                target=user,
+                target_label=address,
+                detail={"keys": locked},
+            )
+            owner = user or User.objects.filter(email=address, is_active=True).first()
+            if owner is not None and throttle.account_key(address) in locked:
+                send_on_commit(
+                    owner.email,
+                    "lockout",
+                    {"user": owner, "minutes": settings.LOCKOUT_MINUTES, "ip": ctx.ip or ""},
+                )
+
+
+def account_refusal(user: User) -> str:
+    """Why a person with the right password may still not log in ('' when they may)."""
+    account = Account.objects.filter(user=user).first()
+    if account is not None and account.state == AccountState.DEACTIVATED:
+        if not user.admin_roles.exists() and not user.is_operator:
+            return (
+                "Votre compte est désactivé. Adressez-vous à l'administrateur de votre structure."
+            )
+    return ""
+
+
+def send_login_code(ctx: Context, user: User) -> None:
+    """The login step, after the right password; writes `identity.code_sent`.
+
+    Emails a fresh 6-digit code; codes.TooSoon if the last one is under a minute old.
+    """
+    code = codes.issue(user)
+    with transaction.atomic():
+        send_on_commit(
+            user.email,
+            "login_code",
+            {
+                "user": user,
+                "code": code,
+                "minutes": settings.LOGIN_CODE_MINUTES,
+                "ip": ctx.ip or "",
+            },
+            queue=URGENT,  # within seconds, never behind an import's emails
+        )
+        record(as_person(ctx, user), "identity.code_sent", target=user)
+
+
+def verify_second_factor(ctx: Context, user: User, code: str, method: str) -> codes.Verdict:
+    """The login step, after the right password; a wrong code writes `identity.login_failed`.
+
+    Checks an emailed ('email') or authenticator ('totp') code; failures are counted.
+    """
+    if method == "totp":
+        verdict = _verify_totp(user, code)
+    else:
+        verdict = codes.verify(user, code)
+    if not verdict.ok:
+        login_failed(ctx, user.email, stage=f"code_{method}", user=user)
+    return verdict
+
+
+def _verify_totp(user: User, code: str) -> codes.Verdict:
+    security = security_of(user)
+    if not security.totp_enabled:
+        return codes.Verdict(ok=False, dead=True)
+    secret = secret_box.unseal(security.totp_secret)
+    step = totp.matching_step(secret, code, security.totp_last_step)
+    if step is None:
+        return codes.Verdict(ok=False, remaining=1)
+    updated = Security.objects.filter(pk=security.pk, totp_last_step__lt=step).update(
+        totp_last_step=step
+    )
+    return codes.Verdict(ok=updated == 1, remaining=1)
+
+
+def complete_login(
+    ctx: Context,
+    user: User,
+    method: str,
+    *,
+    remember: bool = False,
+    browser_label: str = "",
+    certificate: str = "",
+) -> str | None:
+    """The login step, once both factors are proven; writes `identity.login`
+    (and `identity.browser_remembered` with `remember`, then returns the cookie value).
+
+    `certificate`: subject of the client certificate the trusted proxy verified, if any
+    (caducee/core/client_address.py), kept in the audit event.
+    """
+    person = as_person(ctx, user)
+    cookie: str | None = None
+    detail = {"method": method} | ({"certificate": certificate} if certificate else {})
+    with transaction.atomic():
+        throttle.succeed(user.email)
+        record(person, "identity.login", target=user, detail=detail)
+        if remember:
+            browser, cookie = browsers.create(user, browser_label, ctx.ip)
+            record(
+                person,
+                "identity.browser_remembered",
+                target=user,
+                detail={"browser": browser.pk, "label": browser.label},
+            )
+    return cookie
+
+
+def record_logout(ctx: Context) -> None:
+    """The logged-in person; writes `identity.logout`."""
+    if ctx.user is not None:
+        with transaction.atomic():
+            record(ctx, "identity.logout", target=ctx.user)
+
+
+def logout_everywhere(ctx: Context, user: User) -> None:
+    """The person themself or the server (CLI); writes `identity.logout_everywhere`.
+
+    Ends every open session of this person and revokes the credentials they left behind:
+    application passwords, API tokens and remembered browsers too — « Se déconnecter
+    partout » is what a person does after losing a device (revocation.py).
+    """
+    with transaction.atomic():
+        record(as_person(ctx, user), "identity.logout_everywhere", target=user)
+        revoke_access(ctx, user, "logout_everywhere")
+
+
+def unlock_login(ctx: Context, email: str) -> bool:
+    """The server (CLI); writes `identity.unlock`.
+
+    Lifts the temporary lock of an account after failed logins; True if it was locked.
+    """
+    address = email.strip().lower()
+    with transaction.atomic():
+        lifted = throttle.unlock(address)
+        record(ctx, "identity.unlock", target_label=address, detail={"was_locked": lifted})
+    return lifted
+
+
+def person_by_email(email: str) -> User:
+    """The person at this address (server-side commands); NotFound otherwise."""
+    user = User.objects.filter(email=email.strip().lower()).first()
+    if user is None:
+        raise NotFound(f"Aucune personne n'a l'adresse {email.strip().lower()}.")
+    return user
+
+
+def switch_mailbox(ctx: Context, user: User, mailbox_id: int) -> Account:
+    """The logged-in person, to a mailbox they may open; writes `identity.switch_mailbox`.
+
+    Opens another mailbox this person may use (their own or a linked ORG/APP one).
+    """
+    mailbox = Account.objects.filter(pk=mailbox_id).select_related("structure").first()
+    if mailbox is None or not may_open(user, mailbox):
+        raise NotFound("Boîte introuvable.")
+    with transaction.atomic():
+        record(
+            Context(user=user, acting_as=mailbox, ip=ctx.ip, channel=ctx.channel),
+            "identity.switch_mailbox",
+            structure=mailbox.structure,
+            target=mailbox,
+        )
+    return mailbox
