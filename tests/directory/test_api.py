@@ -98,7 +98,12 @@ def test_a_request_the_schema_refuses_reads_like_any_422(
     response = client.put(url, {}, content_type="application/json", **api_headers(alice))
     assert response.status_code == 422
     body = response.json()
-    assert body["detail"] == "Requête invalide : corrigez les champs signalés."
+    assert body["detail"].startswith("La requête ne respecte pas le schéma de l'API")
     assert body["problems"] == [
-        {"field": "on", "code": "missing", "message": "Champ obligatoire.", "severity": "error"}
+        {
+            "field": "on",
+            "code": "missing",
+            "message": "Champ obligatoire : ajoutez-le.",
+            "severity": "error",
+        }
     ]
