@@ -82,38 +82,9 @@ _HOME = PAGE_ONLY + "a menu or landing page linking to the others"
 _UPLOAD = "the form of POST /api/v1/structures/{structure_id}/loadusers/import (its job page too)"
 
 OPERATION_EXCLUSIONS: dict[str, str] = {
-    "accounts.operations.add_connection_accounts": MISSING,
-    "accounts.operations.add_delegate": MISSING,
-    "accounts.operations.change_type": MISSING,
-    "accounts.operations.create_account": MISSING,
-    "accounts.operations.deactivate_account": MISSING,
-    "accounts.operations.reactivate_account": MISSING,
-    "accounts.operations.remove_connection_account": MISSING,
-    "accounts.operations.remove_delegate": MISSING,
-    "accounts.operations.set_default_mailbox": MISSING,
-    "accounts.operations.set_receipt_notification": MISSING,
-    "accounts.operations.update_account": MISSING,
-    "coordination.operations.attach_document": MISSING,
-    "coordination.operations.attach_partner": MISSING,
-    "coordination.operations.create_contact": MISSING,
-    "coordination.operations.create_external_account": MISSING,
-    "coordination.operations.create_external_account_manual": MISSING,
-    "coordination.operations.create_profile": MISSING,
-    "coordination.operations.create_record": MISSING,
-    "coordination.operations.delete_profile": MISSING,
-    "coordination.operations.detach_partner": MISSING,
-    "coordination.operations.import_directory_contact": MISSING,
-    "coordination.operations.modify_external_account": MISSING,
-    "coordination.operations.open_document": MISSING,
-    "coordination.operations.remove_membership": MISSING,
-    "coordination.operations.resend_activation": MISSING,
-    "coordination.operations.set_membership": MISSING,
-    "coordination.operations.set_partner_access": MISSING,
-    "coordination.operations.set_structure_suspension": MISSING,
-    "coordination.operations.update_contact": MISSING,
-    "coordination.operations.update_profile": MISSING,
-    "coordination.operations.update_record": MISSING,
-    "directory.operations.remove_mssante_address": MISSING,
+    "accounts.operations.update_mailbox_settings": "the console's one form for the default "
+    "mailbox and the notifications, atomic; the API sets each with its own route "
+    "(set_default_mailbox, set_receipt_notification)",
     "directory.operations.set_dematerialisation": MISSING,
     "identity.operations.change_password": MISSING,
     "identity.operations.disable_totp": MISSING,
@@ -132,30 +103,11 @@ OPERATION_EXCLUSIONS: dict[str, str] = {
     "mail.operations.rename_folder": MISSING,
     "mail.operations.revoke_app_password": MISSING,
     "mail.operations.save_draft": MISSING,
-    "structures.operations.appoint_admin": MISSING,
-    "structures.operations.create_structure": MISSING,
-    "structures.operations.remove_admin": MISSING,
-    "structures.operations.update_structure": MISSING,
     "accounts.operations.account_values": _HELPER,
     "accounts.operations.mark_finalised": _HELPER,
-    "accounts.operations.openable_mailboxes": _HELPER,
-    "accounts.operations.resolve_connection_accounts": _HELPER,
-    "accounts.operations.stored_values": _HELPER,
     "accounts.operations.validate_for": _HELPER,
-    "coordination.operations.activation_days": _HELPER,
     "coordination.operations.activation_target": _HELPER,
-    "coordination.operations.directory_candidates": _HELPER,
-    "coordination.operations.document_storage_name": _HELPER,
-    "coordination.operations.ensure_default_profiles": _HELPER,
-    "coordination.operations.external_home_structure": _HELPER,
     "coordination.operations.find_profile": _HELPER,
-    "coordination.operations.generate_password": _HELPER,
-    "coordination.operations.login_url": _HELPER,
-    "coordination.operations.max_upload_bytes": _HELPER,
-    "coordination.operations.pending_invitations": _HELPER,
-    "coordination.operations.search_contacts": _HELPER,
-    "coordination.operations.suggest_identifier": _HELPER,
-    "coordination.operations.team_candidates": _HELPER,
     "identity.operations.account_refusal": _HELPER,
     "identity.operations.cgu_to_accept_again": _HELPER,
     "identity.operations.check_password_rules": _HELPER,
@@ -167,8 +119,6 @@ OPERATION_EXCLUSIONS: dict[str, str] = {
     "identity.operations.shared_mailbox": _HELPER,
     "mail.operations.check_app_password": _HELPER,
     "mail.operations.get_folder": _HELPER,
-    "structures.operations.clean_structure": _HELPER,
-    "structures.operations.external_structure": _HELPER,
     "exports.operations.build": _SERVER,
     "exports.operations.claim": _SERVER,
     "exports.operations.fail": _SERVER,
@@ -184,10 +134,8 @@ OPERATION_EXCLUSIONS: dict[str, str] = {
     "identity.operations.send_login_code": _LOGIN,
     "identity.operations.switch_mailbox": _LOGIN,
     "identity.operations.verify_second_factor": _LOGIN,
-    "coordination.operations.accept_invitation": _LINK,
     "coordination.operations.activate_external_account": _LINK,
     "identity.operations.finalise_account": _LINK,
-    "identity.operations.issue_password_link": _LINK,
     "identity.operations.issue_reset_link": _LINK,
     "identity.operations.request_password_reset": _LINK,
     "identity.operations.reset_password": _LINK,
@@ -198,49 +146,16 @@ OPERATION_EXCLUSIONS: dict[str, str] = {
 WEB_EXCLUSIONS: dict[str, str] = {
     "console:account": MISSING,
     "console:account_change_type": MISSING,
-    "console:account_create": MISSING,
-    "console:account_deactivate": MISSING,
-    "console:account_reactivate": MISSING,
     "console:audit": MISSING,
     "console:candidates": MISSING,
-    "console:connection_add": MISSING,
-    "console:connection_remove": MISSING,
-    "console:delegate_add": MISSING,
-    "console:delegate_remove": MISSING,
     "console:email_change_cancel": MISSING,
     "console:email_change_request": MISSING,
     "console:email_change_resend": MISSING,
     "console:email_changes": MISSING,
     "console:mailbox_settings": MISSING,
     "console:scheduler": MISSING,
-    "console:structure_admin_remove": MISSING,
-    "console:structure_admins": MISSING,
-    "console:structure_create": MISSING,
-    "console:structure_edit": MISSING,
-    "coordination:contact_create": MISSING,
-    "coordination:contact_edit": MISSING,
-    "coordination:contact_import": MISSING,
-    "coordination:contacts": MISSING,
-    "coordination:document": MISSING,
-    "coordination:external_create": MISSING,
-    "coordination:external_edit": MISSING,
-    "coordination:external_resend": MISSING,
-    "coordination:external_suspend": MISSING,
     "coordination:externals": MISSING,
-    "coordination:member_remove": MISSING,
-    "coordination:members": MISSING,
-    "coordination:partner_access": MISSING,
-    "coordination:partner_attach": MISSING,
-    "coordination:partner_detach": MISSING,
-    "coordination:partner_directory": MISSING,
-    "coordination:partner_external": MISSING,
-    "coordination:partner_suspend": MISSING,
-    "coordination:profile_create": MISSING,
-    "coordination:profile_delete": MISSING,
-    "coordination:profile_edit": MISSING,
     "coordination:profiles": MISSING,
-    "coordination:record_create": MISSING,
-    "coordination:record_edit": MISSING,
     "directory:correspondences": MISSING,
     "identity:browser_revoke": MISSING,
     "identity:logout_everywhere": MISSING,
@@ -262,7 +177,6 @@ WEB_EXCLUSIONS: dict[str, str] = {
     "console:home": _HOME,
     "console:structure": _HOME,
     "coordination:activate": _HOME,
-    "identity:home": _HOME,
     "identity:cgu": _LOGIN,
     "identity:code": _LOGIN,
     "identity:code_resend": _LOGIN,
@@ -270,7 +184,6 @@ WEB_EXCLUSIONS: dict[str, str] = {
     "identity:logout": _LOGIN,
     "identity:switch": _LOGIN,
     "accounts:email_change_confirm": _LINK,
-    "coordination:invitation_accept": _LINK,
     "identity:finalise": _LINK,
     "identity:forgot": _LINK,
     "identity:reset": _LINK,
@@ -346,15 +259,21 @@ def _api_routes() -> dict[str, Callable[..., Any]]:
 
 
 def _operations() -> dict[str, FunctionType]:
-    """ "app.operations.name" → every public function of the operations modules/packages."""
+    """ "app.operations.name" → every public function of an app's operations module or
+    package: its `__all__` (which re-exports the sibling modules it was split into, e.g.
+    accounts.connections or mail.folders), else the functions it defines."""
     found: dict[str, FunctionType] = {}
     for module in _modules(caducee):
         name = module.__name__
-        if not (name.endswith(".operations") or ".operations." in name):
+        if not name.endswith(".operations"):
             continue
+        app = name.removeprefix("caducee.")
+        public = getattr(module, "__all__", None)
         for attr, obj in vars(module).items():
-            if isinstance(obj, FunctionType) and obj.__module__ == name and attr[0] != "_":
-                found[f"{name.removeprefix('caducee.')}.{attr}"] = obj
+            if not isinstance(obj, FunctionType) or attr[0] == "_":
+                continue
+            if attr in (public if public is not None else ()) or obj.__module__ == name:
+                found[f"{app}.{attr}"] = obj
     return found
 
 
