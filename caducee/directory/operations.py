@@ -65,8 +65,9 @@ def _typed_particle(account: Account, particle: str) -> str:
 
 
 def assign_mssante_address(ctx: Context, account: Account, particle: str | None) -> str:
-    """Create or change the account's MSSanté correspondence; returns the full address.
+    """Admin of the account's structure; audits `directory.address_assign`.
 
+    Creates or changes the account's MSSanté correspondence; returns the full address.
     With no particle, one is generated (`prenom.nom`, or the service/structure name for a
     shared mailbox; a number is added when already used on the platform). A test account
     gets a `test.` particle.
@@ -116,7 +117,9 @@ def assign_mssante_address(ctx: Context, account: Account, particle: str | None)
 
 
 def remove_mssante_address(ctx: Context, account: Account) -> None:
-    """Remove the correspondence: the account loses its MSSanté access."""
+    """Admin of the account's structure; audits `directory.address_remove`.
+
+    Removes the correspondence: the account loses its MSSanté access."""
     require_admin(ctx, account.structure)
     if not account.mssante_particle:
         return
@@ -281,8 +284,11 @@ def check_mssante_addresses(
 def address_events(
     changes: list[tuple[Account, AuditTarget, str | None, str]],
 ) -> list[AuditItem]:
-    """The audit events of `assign_mssante_addresses`: (account, target, address before,
-    address after; "" when the correspondence is removed) for each changed account."""
+    """No caller check (a helper of `assign_mssante_addresses`, which checked); builds
+    `directory.address_assign` / `directory.address_remove` events.
+
+    One event per changed account from (account, target, address before, address after;
+    "" when the correspondence is removed)."""
     events: list[AuditItem] = []
     for account, target, before, address in changes:
         if address:

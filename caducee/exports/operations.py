@@ -49,7 +49,9 @@ def in_background(kind: ExportKind, structure: Structure) -> bool:
 
 
 def request_export(ctx: Context, structure: Structure, kind_name: str, fmt: str) -> ExportFile:
-    """Record the request (audited, naming who asked) and build it in the background."""
+    """An admin of the structure or the server; audits `export.request`.
+
+    Records the request, naming who asked, and builds the file in the background."""
     from caducee.exports.tasks import build_export
     from caducee.tasks.dispatch import enqueue_on_commit
 
@@ -127,7 +129,9 @@ def fail(export: ExportFile, message: str) -> None:
 
 
 def open_file(ctx: Context, export: ExportFile) -> File:  # type: ignore[type-arg]
-    """The stored file, for the person who asked (access.py checked it); audited."""
+    """The person who asked (exports/access.py checked it); audits `export.download`.
+
+    The stored file."""
     if not export.ready or not export.file_name:
         raise Invalid("Cet export n'est pas encore prêt.")
     try:

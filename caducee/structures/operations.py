@@ -125,6 +125,10 @@ def clean_structure(data: StructureInput) -> tuple[dict[str, str], list[Problem]
 
 
 def create_structure(ctx: Context, data: StructureInput, *, is_external: bool = False) -> Structure:
+    """The platform operator or the server; audits `structure.create`.
+
+    Validates the identifier, the domain and the address, creates the structure and its
+    default rights profiles (coordination), in one transaction."""
     _require_operator(ctx)
     cleaned, problems = clean_structure(data)
     _check_unique(cleaned, problems, exclude=None)
@@ -155,6 +159,7 @@ def create_structure(ctx: Context, data: StructureInput, *, is_external: bool = 
 
 
 def update_structure(ctx: Context, structure: Structure, data: StructureInput) -> Structure:
+    """The platform operator or the server; audits `structure.update` (every field sent)."""
     _require_operator(ctx)
     cleaned, problems = clean_structure(data)
     _check_unique(cleaned, problems, exclude=structure.pk)
@@ -196,9 +201,10 @@ def _check_unique(cleaned: Mapping[str, str], problems: list[Problem], exclude: 
 
 
 def appoint_admin(ctx: Context, structure: Structure, email: str) -> tuple[User, bool]:
-    """Make the person with this email an admin of the structure.
+    """The platform operator or the server; audits `structure.admin_add`.
 
-    Creates the person when unknown. Returns (user, created).
+    Makes the person with this email an admin of the structure, creating the person when
+    unknown. Returns (user, created).
     """
     _require_operator(ctx)
     try:
@@ -234,6 +240,7 @@ def appoint_admin(ctx: Context, structure: Structure, email: str) -> tuple[User,
 
 
 def remove_admin(ctx: Context, structure: Structure, user: User) -> None:
+    """The platform operator or the server; audits `structure.admin_remove`."""
     _require_operator(ctx)
     with transaction.atomic():
         deleted, _ = StructureAdmin.objects.filter(user=user, structure=structure).delete()
