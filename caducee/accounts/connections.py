@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from django.db import transaction
 
 from caducee.accounts.models import Account, AccountState, AccountType, ConnectionLink
+from caducee.audit.actions import AuditAction
 from caducee.audit.log import record
 from caducee.core.context import Context
 from caducee.core.errors import Invalid, NotFound, Problem
@@ -128,7 +129,7 @@ def add_connection_accounts(ctx: Context, mailbox: Account, emails_text: str) ->
         for account in added:
             record(
                 ctx,
-                "account.connection_add",
+                AuditAction.ACCOUNT_CONNECTION_ADD,
                 structure=mailbox.structure,
                 target=mailbox,
                 detail={"connection_account": account.email},
@@ -153,7 +154,7 @@ def remove_connection_account(ctx: Context, mailbox: Account, account: Account) 
             account.save(update_fields=["default_mailbox", "updated_at"])
         record(
             ctx,
-            "account.connection_remove",
+            AuditAction.ACCOUNT_CONNECTION_REMOVE,
             structure=mailbox.structure,
             target=mailbox,
             detail={"connection_account": account.email},
@@ -191,7 +192,7 @@ def set_default_mailbox(ctx: Context, account: Account, mailbox: Account | None)
         account.save(update_fields=["default_mailbox", "updated_at"])
         record(
             ctx,
-            "account.default_mailbox",
+            AuditAction.ACCOUNT_DEFAULT_MAILBOX,
             structure=account.structure,
             target=account,
             detail={"default": target.email if target else account.email},
@@ -211,7 +212,7 @@ def set_receipt_notification(ctx: Context, account: Account, mailbox: Account, o
         link.save(update_fields=["notify_on_receipt"])
         record(
             ctx,
-            "account.receipt_notification",
+            AuditAction.ACCOUNT_RECEIPT_NOTIFICATION,
             structure=account.structure,
             target=account,
             detail={"mailbox": mailbox.email, "on": on},

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from caducee.accounts.models import Account, Delegation
+from caducee.audit.actions import AuditAction
 from caducee.audit.log import record
 from caducee.core.context import Context
 from caducee.core.errors import Invalid, NotFound, Problem
@@ -36,7 +37,7 @@ def add_delegate(ctx: Context, account: Account, delegate_email: str) -> Delegat
         if created:
             record(
                 ctx,
-                "account.delegate_add",
+                AuditAction.ACCOUNT_DELEGATE_ADD,
                 structure=account.structure,
                 target=account,
                 detail={"delegate": delegate.email},
@@ -53,7 +54,7 @@ def remove_delegate(ctx: Context, account: Account, delegate: Account) -> None:
             raise NotFound("Ce délégué n'existe pas.")
         record(
             ctx,
-            "account.delegate_remove",
+            AuditAction.ACCOUNT_DELEGATE_REMOVE,
             structure=account.structure,
             target=account,
             detail={"delegate": delegate.email},

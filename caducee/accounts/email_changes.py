@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from caducee.accounts.models import Account, EmailChangeRequest
 from caducee.accounts.persons import has_rights_outside, unusable_address
+from caducee.audit.actions import AuditAction
 from caducee.audit.log import record
 from caducee.core.context import Context
 from caducee.core.email import send_on_commit
@@ -121,7 +122,7 @@ def request_email_change(ctx: Context, account: Account, new_email: str) -> Emai
         )
         record(
             ctx,
-            "account.email_change_request",
+            AuditAction.ACCOUNT_EMAIL_CHANGE_REQUEST,
             structure=account.structure,
             target=account,
             detail={"new_email": address, "expires_in_days": LINK_DAYS},
@@ -140,7 +141,7 @@ def resend_email_change_link(ctx: Context, change: EmailChangeRequest) -> None:
         _send_link(ctx, change)
         record(
             ctx,
-            "account.email_change_resend",
+            AuditAction.ACCOUNT_EMAIL_CHANGE_RESEND,
             structure=account.structure,
             target=account,
             detail={"new_email": change.new_email, "expires_in_days": LINK_DAYS},
@@ -158,7 +159,7 @@ def cancel_email_change(ctx: Context, change: EmailChangeRequest) -> None:
         change.save(update_fields=["status", "token_hash"])
         record(
             ctx,
-            "account.email_change_cancel",
+            AuditAction.ACCOUNT_EMAIL_CHANGE_CANCEL,
             structure=account.structure,
             target=account,
             detail={"new_email": change.new_email},
@@ -223,7 +224,7 @@ def confirm_email_change(ctx: Context, token: str) -> Account:
         )
         record(
             ctx,
-            "account.email_change_confirm",
+            AuditAction.ACCOUNT_EMAIL_CHANGE_CONFIRM,
             structure=account.structure,
             target=account,
             detail={

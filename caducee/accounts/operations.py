@@ -38,6 +38,7 @@ from caducee.accounts.values import (
     raw_values,
     stored_values,
 )
+from caducee.audit.actions import AuditAction
 from caducee.audit.log import record
 from caducee.core.context import Context
 from caducee.core.errors import Invalid, Problem
@@ -192,7 +193,7 @@ def create_account(
         )
         record(
             ctx,
-            "account.create",
+            AuditAction.ACCOUNT_CREATE,
             structure=structure,
             target=account,
             detail={
@@ -265,7 +266,7 @@ def update_account(ctx: Context, account: Account, raw: Mapping[str, object]) ->
         if changes or link_changes:
             record(
                 ctx,
-                "account.update",
+                AuditAction.ACCOUNT_UPDATE,
                 structure=account.structure,
                 target=account,
                 detail={"changes": changes, **link_changes},
@@ -377,7 +378,7 @@ def change_type(
         link_changes = sync_links(account, links)
         record(
             ctx,
-            "account.change_type",
+            AuditAction.ACCOUNT_CHANGE_TYPE,
             structure=account.structure,
             target=account,
             detail={"from": before, "to": target, "changes": changes, **link_changes},
@@ -398,7 +399,7 @@ def deactivate_account(ctx: Context, account: Account) -> Account:
         revoke_account_access(ctx, account, "account_deactivated")
         record(
             ctx,
-            "account.deactivate",
+            AuditAction.ACCOUNT_DEACTIVATE,
             structure=account.structure,
             target=account,
             detail={"previous_state": previous},
@@ -417,7 +418,7 @@ def reactivate_account(ctx: Context, account: Account) -> Account:
         account.save(update_fields=["state", "updated_at"])
         record(
             ctx,
-            "account.reactivate",
+            AuditAction.ACCOUNT_REACTIVATE,
             structure=account.structure,
             target=account,
             detail={"state": account.state},

@@ -6,6 +6,7 @@ from django.db import transaction
 from django.db.models import Count, F, Q, QuerySet
 
 from caducee.accounts.models import Account, AccountState, EmailChangeRequest
+from caducee.audit.actions import AuditAction
 from caducee.audit.log import record
 from caducee.core.context import Context
 from caducee.core.errors import Invalid, NotFound
@@ -76,7 +77,7 @@ def read_accounts(
     with transaction.atomic():
         record(
             ctx,
-            "account.list_read",
+            AuditAction.ACCOUNT_LIST_READ,
             structure=structure,
             target=structure,
             detail={"count": len(accounts), "q": query, "state": state, "type": kind},

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from caducee.accounts.models import Account, AccountState
 from caducee.api.models import ApiToken
+from caducee.audit.actions import AuditAction
 from caducee.audit.log import record
 from caducee.core.context import Context
 from caducee.core.errors import Invalid, NotFound, Problem
@@ -64,7 +65,7 @@ def issue_token(
         )
         record(
             ctx,
-            "api.token_create",
+            AuditAction.API_TOKEN_CREATE,
             target=user,
             detail={
                 "token": row.prefix,
@@ -127,9 +128,11 @@ def token_failed(ip: str | None, token: str) -> None:
         locked = throttle.fail([key])
         failures = Throttle.objects.filter(key=key).values_list("failures", flat=True).first()
         if failures == 1:
-            record(ctx, "api.token_failed", detail={"token": prefix, "failures": 1})
+            record(ctx, AuditAction.API_TOKEN_FAILED, detail={"token": prefix, "failures": 1})
         if locked:
-            record(ctx, "api.token_lockout", detail={"token": prefix, "failures": failures})
+            record(
+                ctx, AuditAction.API_TOKEN_LOCKOUT, detail={"token": prefix, "failures": failures}
+            )
 
 
 def revoke_token(ctx: Context, user: User, prefix: str) -> None:
@@ -139,4 +142,4 @@ def revoke_token(ctx: Context, user: User, prefix: str) -> None:
         )
         if not updated:
             raise NotFound("Jeton introuvable.")
-        record(ctx, "api.token_revoke", target=user, detail={"token": prefix})
+        record(ctx, AuditAction.API_TOKEN_REVOKE, target=user, detail={"token": prefix})

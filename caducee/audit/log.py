@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import models, transaction
 
+from caducee.audit.actions import AuditAction
 from caducee.audit.chain import KEYED, audit_key, event_hash, hashed_fields
 from caducee.audit.chains import chain_of, lock_heads
 from caducee.audit.models import AuditEvent
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 
 def record(
     ctx: Context,
-    action: str,
+    action: AuditAction,
     *,
     structure: Structure | None = None,
     target: models.Model | None = None,
@@ -85,7 +86,9 @@ class TargetRef:
     label: str
 
 
-AuditItem = tuple[str, "Structure | int | None", "models.Model | TargetRef | None", dict[str, Any]]
+AuditItem = tuple[
+    AuditAction, "Structure | int | None", "models.Model | TargetRef | None", dict[str, Any]
+]
 
 
 def record_many(ctx: Context, events: list[AuditItem], *, batch_size: int = 1000) -> int:

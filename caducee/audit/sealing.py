@@ -22,12 +22,13 @@ from typing import Any
 
 from django.db import transaction
 
+from caducee.audit.actions import AuditAction
 from caducee.audit.chain import KEYED, event_hash, hashed_fields
 from caducee.audit.chains import PLATFORM
 from caducee.audit.numbering import advance_past
 
-SEAL_ACTION = "audit.chain_keyed"
-SPLIT_ACTION = "audit.chains_split"
+SEAL_ACTION = AuditAction.AUDIT_CHAIN_KEYED
+SPLIT_ACTION = AuditAction.AUDIT_CHAINS_SPLIT
 
 
 class _Fields:

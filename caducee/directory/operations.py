@@ -11,6 +11,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from caducee.accounts.models import Account, AccountType
+from caducee.audit.actions import AuditAction
 from caducee.audit.log import AuditItem, TargetRef, record
 from caducee.core.context import Context
 from caducee.core.errors import Forbidden, Invalid, Problem
@@ -108,7 +109,7 @@ def assign_mssante_address(ctx: Context, account: Account, particle: str | None)
             account.save(update_fields=["mssante_particle", "updated_at"])
             record(
                 ctx,
-                "directory.address_assign",
+                AuditAction.DIRECTORY_ADDRESS_ASSIGN,
                 structure=account.structure,
                 target=account,
                 detail={"before": before, "after": address, "generated": not particle},
@@ -129,7 +130,7 @@ def remove_mssante_address(ctx: Context, account: Account) -> None:
         account.save(update_fields=["mssante_particle", "updated_at"])
         record(
             ctx,
-            "directory.address_remove",
+            AuditAction.DIRECTORY_ADDRESS_REMOVE,
             structure=account.structure,
             target=account,
             detail={"before": before},
@@ -146,7 +147,13 @@ def _may_edit_own_listing(ctx: Context, account: Account) -> bool:
 
 
 def _set_listing_flag(
-    ctx: Context, account: Account, flag: str, on: bool, action: str, *, refresh: bool = False
+    ctx: Context,
+    account: Account,
+    flag: str,
+    on: bool,
+    action: AuditAction,
+    *,
+    refresh: bool = False,
 ) -> None:
     """Set one boolean of the account's listing (`red_list`, `dematerialisation`) and audit
     `action`: by the person themselves or an admin of the structure; nothing when unchanged.
@@ -169,13 +176,15 @@ def _set_listing_flag(
 def set_red_list(ctx: Context, account: Account, on: bool) -> None:
     """The person or an admin of the structure; audit `directory.red_list`. Asks to be left
     out of the directories (liste rouge)."""
-    _set_listing_flag(ctx, account, "red_list", on, "directory.red_list", refresh=True)
+    _set_listing_flag(ctx, account, "red_list", on, AuditAction.DIRECTORY_RED_LIST, refresh=True)
 
 
 def set_dematerialisation(ctx: Context, account: Account, on: bool) -> None:
     """The person or an admin of the structure; audit `directory.dematerialisation`. The
     « zéro papier » flag published with the mailbox."""
-    _set_listing_flag(ctx, account, "dematerialisation", on, "directory.dematerialisation")
+    _set_listing_flag(
+        ctx, account, "dematerialisation", on, AuditAction.DIRECTORY_DEMATERIALISATION
+    )
 
 
 _QUOTA_PROBLEMS = "Quotas non enregistrés : corrigez les valeurs signalées."
@@ -214,7 +223,7 @@ def set_quotas(ctx: Context, structure: Structure, limits: Mapping[str, int | No
             )
             record(
                 ctx,
-                "directory.quota",
+                AuditAction.DIRECTORY_QUOTA,
                 structure=structure,
                 target=structure,
                 detail={"group": group, "before": before, "after": limit},
@@ -293,10 +302,15 @@ def address_events(
     for account, target, before, address in changes:
         if address:
             detail = {"before": before, "after": address, "generated": False}
-            events.append(("directory.address_assign", account.structure, target, detail))
+            events.append((AuditAction.DIRECTORY_ADDRESS_ASSIGN, account.structure, target, detail))
         else:
             events.append(
-                ("directory.address_remove", account.structure, target, {"before": before})
+                (
+                    AuditAction.DIRECTORY_ADDRESS_REMOVE,
+                    account.structure,
+                    target,
+                    {"before": before},
+                )
             )
     return events
 

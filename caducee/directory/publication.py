@@ -12,6 +12,7 @@ import json
 
 from django.db import transaction
 
+from caducee.audit.actions import AuditAction
 from caducee.audit.log import record as audit
 from caducee.core.context import Context
 from caducee.core.errors import Invalid
@@ -88,7 +89,7 @@ def export(ctx: Context, structure: Structure, fmt: str) -> str:
     with transaction.atomic():
         audit(
             ctx,
-            "directory.export",
+            AuditAction.DIRECTORY_EXPORT,
             structure=structure,
             target=structure,
             detail={"format": fmt, "records": count},

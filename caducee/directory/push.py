@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import transaction
 
 from caducee.accounts.models import Account
+from caducee.audit.actions import AuditAction
 from caducee.audit.log import record as audit
 from caducee.core.context import Context
 from caducee.core.errors import OperationError
@@ -161,7 +162,7 @@ def push(ctx: Context, structure: Structure) -> PushResult:
             lst.save()
         audit(
             ctx,
-            "directory.push",
+            AuditAction.DIRECTORY_PUSH,
             structure=structure,
             target=structure,
             detail={

@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 
+from caducee.audit.actions import AuditAction
 from caducee.audit.log import record as audit
 from caducee.core.context import Context, context_args
 from caducee.core.errors import Invalid
@@ -68,7 +69,7 @@ def request_push(ctx: Context, structure: Structure) -> tuple[PushRequest, bool]
         )
         audit(
             ctx,
-            "directory.push_request",
+            AuditAction.DIRECTORY_PUSH_REQUEST,
             structure=structure,
             target=structure,
             detail={"request": request.pk},

@@ -22,6 +22,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Q
 
+from caducee.audit.actions import AuditAction
 from caducee.audit.log import record as audit
 from caducee.core.context import Context, context_args
 from caducee.core.errors import Invalid
@@ -73,7 +74,7 @@ def request_export(ctx: Context, structure: Structure, kind_name: str, fmt: str)
         )
         audit(
             ctx,
-            "export.request",
+            AuditAction.EXPORT_REQUEST,
             structure=structure,
             target=structure,
             detail={"export": export.pk, "kind": kind.name, "format": fmt},
@@ -143,7 +144,7 @@ def open_file(ctx: Context, export: ExportFile) -> File:  # type: ignore[type-ar
     with transaction.atomic():
         audit(
             ctx,
-            "export.download",
+            AuditAction.EXPORT_DOWNLOAD,
             structure=export.structure,
             target=export.structure,
             detail={"export": export.pk, "kind": export.kind, "format": export.format},

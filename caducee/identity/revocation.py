@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from caducee.accounts.models import Account
 from caducee.api.models import ApiToken
+from caducee.audit.actions import AuditAction
 from caducee.audit.log import record
 from caducee.core.context import Context
 from caducee.identity.models import Security, TrustedBrowser
@@ -69,7 +70,13 @@ def revoke_access(
                 revoked_at=now
             ),
         }
-        record(ctx, "identity.access_revoked", structure=structure, target=user, detail=counts)
+        record(
+            ctx,
+            AuditAction.IDENTITY_ACCESS_REVOKED,
+            structure=structure,
+            target=user,
+            detail=counts,
+        )
     return counts
 
 

@@ -16,6 +16,7 @@ from typing import BinaryIO
 from caducee.accounts.export import cell_text
 from caducee.accounts.fields import FIELDS, STORED
 from caducee.accounts.models import Account, ConnectionLink
+from caducee.audit.actions import AuditAction
 from caducee.audit.log import record
 from caducee.core.context import Context
 from caducee.loadusers.cells import GUARD, guard
@@ -57,7 +58,7 @@ def export_rows(structure: Structure) -> Iterator[list[str]]:
 
 
 def _audit(ctx: Context, structure: Structure, fmt: str) -> None:
-    record(ctx, "loadusers.export", structure=structure, detail={"format": fmt})
+    record(ctx, AuditAction.LOADUSERS_EXPORT, structure=structure, detail={"format": fmt})
 
 
 def export_csv(ctx: Context, structure: Structure) -> Iterator[bytes]:

@@ -29,6 +29,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
+from caducee.audit.actions import AuditAction
 from caducee.audit.log import record
 from caducee.core.context import Context
 from caducee.core.errors import NotFound
@@ -100,7 +101,7 @@ def start_import(
         job = _create_job(ctx, structure, data, upload.name, notify=notify, visible=visible)
         record(
             ctx,
-            "loadusers.upload",
+            AuditAction.LOADUSERS_UPLOAD,
             structure=structure,
             detail={"job": job.pk, "file": job.file_name, "notify": notify, "visible": visible},
         )

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from caducee.accounts.models import Account, AccountState, ConnectionLink
+from caducee.audit.actions import AuditAction
 from caducee.audit.log import AuditItem, TargetRef, record, record_many
 from caducee.core.bulk import insert_keyed, insert_rows
 from caducee.core.context import Context
@@ -68,7 +69,7 @@ def write(
                     created_links.append((pk, create.links))
                 events.append(
                     (
-                        "account.create",
+                        AuditAction.ACCOUNT_CREATE,
                         create.structure_id,
                         TargetRef("account", str(pk), email),
                         {
@@ -105,7 +106,7 @@ def write(
         refresh_loaded(written)  # the regional directory's search rows
         record(
             ctx,
-            "loadusers.import",
+            AuditAction.LOADUSERS_IMPORT,
             structure=state.structure,
             detail={
                 **base_detail,
@@ -255,7 +256,7 @@ def _update_batch(
                 removals[account.pk] = {ids[e] for e in removed if e in ids} | set(
                     Account.objects.filter(email__in=removed).values_list("pk", flat=True)
                 )
-        events.append(("account.update", update.structure_id, account, detail))
+        events.append((AuditAction.ACCOUNT_UPDATE, update.structure_id, account, detail))
     if changed:
         Account.objects.bulk_update(changed, [*sorted(fields), "updated_at"], batch_size=CHUNK)
     _write_links(additions, ids, removals)

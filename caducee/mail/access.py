@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 
 from caducee.accounts.models import Account
+from caducee.audit.actions import AuditAction
 from caducee.audit.log import record
 from caducee.core.context import Context
 from caducee.core.errors import NotFound
@@ -55,7 +56,7 @@ def messages_in(mailbox: Account, space: str, folder: str, query: str = "") -> Q
 
 
 def audit_shared(
-    ctx: Context, mailbox: Account, action: str, target: Message | None, **detail: object
+    ctx: Context, mailbox: Account, action: AuditAction, target: Message | None, **detail: object
 ) -> None:
     """Record an action on a shared (ORG/APP) mailbox, naming the person; none otherwise."""
     if mailbox.is_shared:
@@ -77,7 +78,7 @@ def read_message(ctx: Context, mailbox: Account, message_id: int) -> tuple[Messa
         if not message.seen:
             Message.objects.filter(pk=message.pk).update(seen=True)
             message.seen = True
-        audit_shared(ctx, mailbox, "mail.read", message, message_id=message.message_id)
+        audit_shared(ctx, mailbox, AuditAction.MAIL_READ, message, message_id=message.message_id)
     return message, parsed
 
 

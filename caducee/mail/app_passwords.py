@@ -8,6 +8,7 @@ import secrets
 from django.db import transaction
 from django.utils import timezone
 
+from caducee.audit.actions import AuditAction
 from caducee.audit.log import record
 from caducee.core.context import Context
 from caducee.core.errors import NotFound
@@ -26,7 +27,12 @@ def create_app_password(ctx: Context, user: User, label: str) -> str:
         row = AppPassword.objects.create(
             user=user, label=label, prefix=secret[:4], password_hash=digest(secret)
         )
-        record(ctx, "mail.app_password_create", target=user, detail={"id": row.pk, "label": label})
+        record(
+            ctx,
+            AuditAction.MAIL_APP_PASSWORD_CREATE,
+            target=user,
+            detail={"id": row.pk, "label": label},
+        )
     return secret
 
 
@@ -38,7 +44,7 @@ def revoke_app_password(ctx: Context, user: User, password_id: int) -> None:
         ).update(revoked_at=timezone.now())
         if not updated:
             raise NotFound("Mot de passe d'application introuvable.")
-        record(ctx, "mail.app_password_revoke", target=user, detail={"id": password_id})
+        record(ctx, AuditAction.MAIL_APP_PASSWORD_REVOKE, target=user, detail={"id": password_id})
 
 
 def check_app_password(login: str, secret: str) -> User | None:

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from caducee.accounts.models import Account
+from caducee.audit.actions import AuditAction
 from caducee.audit.log import record
 from caducee.core.context import Context
 from caducee.core.errors import Invalid, NotFound, Problem
@@ -54,7 +55,7 @@ def move_messages(ctx: Context, mailbox: Account, ids: Iterable[int], folder: st
         count = rows.update(folder=folder, previous_folder="")
         record(
             ctx,
-            "mail.move",
+            AuditAction.MAIL_MOVE,
             structure=mailbox.structure,
             target_label=mailbox.email,
             detail={"mailbox": mailbox.email, "folder": folder, "count": count},
@@ -78,7 +79,7 @@ def trash_messages(ctx: Context, mailbox: Account, ids: Iterable[int]) -> int:
             )
         record(
             ctx,
-            "mail.delete",
+            AuditAction.MAIL_DELETE,
             structure=mailbox.structure,
             target_label=mailbox.email,
             detail={"mailbox": mailbox.email, "to_bin": moved, "deleted": deleted},
@@ -95,7 +96,7 @@ def empty_trash(ctx: Context, mailbox: Account, space: str) -> int:
         )
         record(
             ctx,
-            "mail.empty_trash",
+            AuditAction.MAIL_EMPTY_TRASH,
             structure=mailbox.structure,
             target_label=mailbox.email,
             detail={"mailbox": mailbox.email, "space": space, "deleted": deleted},
@@ -123,7 +124,7 @@ def mark_seen(ctx: Context, mailbox: Account, ids: Iterable[int], seen: bool) ->
     rows = _selected(mailbox, ids)
     with transaction.atomic():
         count = rows.update(seen=seen)
-        audit_shared(ctx, mailbox, "mail.mark", None, seen=seen, count=count)
+        audit_shared(ctx, mailbox, AuditAction.MAIL_MARK, None, seen=seen, count=count)
     return count
 
 
@@ -134,7 +135,7 @@ def export_messages(ctx: Context, mailbox: Account, ids: Iterable[int]) -> tuple
     require_mailbox(ctx, mailbox)
     rows = list(_selected(mailbox, ids).order_by("received_at", "id"))
     with transaction.atomic():
-        audit_shared(ctx, mailbox, "mail.export", None, count=len(rows))
+        audit_shared(ctx, mailbox, AuditAction.MAIL_EXPORT, None, count=len(rows))
     if len(rows) == 1:
         name = mime.sanitise_filename(rows[0].subject or "message", "message")[:80] + ".eml"
         return name, "message/rfc822", store.read(rows[0].path)
@@ -172,7 +173,7 @@ def create_folder(ctx: Context, mailbox: Account, space: str, name: str) -> Fold
         folder = Folder.objects.create(mailbox=mailbox, space=space, name=name)
         record(
             ctx,
-            "mail.folder_create",
+            AuditAction.MAIL_FOLDER_CREATE,
             structure=mailbox.structure,
             target=folder,
             detail={"mailbox": mailbox.email, "name": name, "space": space},
@@ -205,7 +206,7 @@ def rename_folder(ctx: Context, mailbox: Account, folder_id: int, name: str) -> 
         folder.save(update_fields=["name"])
         record(
             ctx,
-            "mail.folder_rename",
+            AuditAction.MAIL_FOLDER_RENAME,
             structure=mailbox.structure,
             target=folder,
             detail={"mailbox": mailbox.email, "from": old, "to": name},
@@ -224,7 +225,7 @@ def delete_folder(ctx: Context, mailbox: Account, folder_id: int) -> int:
         )
         record(
             ctx,
-            "mail.folder_delete",
+            AuditAction.MAIL_FOLDER_DELETE,
             structure=mailbox.structure,
             target=folder,
             detail={"mailbox": mailbox.email, "name": folder.name, "to_bin": moved},

@@ -16,6 +16,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from caducee.accounts.models import Account
+from caducee.audit.actions import AuditAction
 from caducee.audit.log import record
 from caducee.core.context import Context
 from caducee.core.errors import Invalid, Problem
@@ -162,7 +163,7 @@ def _record_send(
     """The audit event of a send: who, from which mailbox, to whom (never the content)."""
     record(
         ctx,
-        "mail.send",
+        AuditAction.MAIL_SEND,
         structure=mailbox.structure,
         target=sent,
         target_label=mailbox.email,
@@ -246,7 +247,7 @@ def save_draft(
             seen=True,
             sender_person=ctx.user,
         )
-        audit_shared(ctx, mailbox, "mail.draft_save", message)
+        audit_shared(ctx, mailbox, AuditAction.MAIL_DRAFT_SAVE, message)
     return message
 
 

@@ -26,6 +26,7 @@ from django.conf import settings
 from django.db import transaction
 
 from caducee.accounts.models import Account, AccountState
+from caducee.audit.actions import AuditAction
 from caducee.audit.log import record
 from caducee.core.context import Context
 from caducee.identity import throttle
@@ -126,7 +127,7 @@ def failed(login: str, ip: str | None, mechanism: str, stage: str) -> None:
             # Once per person per window: later failures are only logged and counted.
             record(
                 ctx,
-                "mail.smtp_login_failed",
+                AuditAction.MAIL_SMTP_LOGIN_FAILED,
                 structure=structure,
                 target=person,
                 target_label=login,
@@ -135,7 +136,7 @@ def failed(login: str, ip: str | None, mechanism: str, stage: str) -> None:
         if locked:
             record(
                 ctx,
-                "mail.smtp_lockout",
+                AuditAction.MAIL_SMTP_LOCKOUT,
                 structure=structure if account_key(login) in locked else None,
                 target=person if account_key(login) in locked else None,
                 target_label=login,

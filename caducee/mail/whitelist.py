@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from caducee.audit.actions import AuditAction
 from caducee.audit.log import record
 from caducee.core.context import Context
 from caducee.core.errors import Invalid
@@ -85,5 +86,9 @@ def refresh(ctx: Context, path: str | None = None) -> int:
             ],
             batch_size=500,
         )
-        record(ctx, "mail.whitelist_refresh", detail={"file": source, "domains": len(entries)})
+        record(
+            ctx,
+            AuditAction.MAIL_WHITELIST_REFRESH,
+            detail={"file": source, "domains": len(entries)},
+        )
     return len(entries)

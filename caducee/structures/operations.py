@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 
+from caducee.audit.actions import AuditAction
 from caducee.audit.log import record
 from caducee.core.context import Context
 from caducee.core.errors import Forbidden, Invalid, NotFound, Problem
@@ -145,7 +146,7 @@ def create_structure(ctx: Context, data: StructureInput, *, is_external: bool = 
             ) from None
         record(
             ctx,
-            "structure.create",
+            AuditAction.STRUCTURE_CREATE,
             structure=structure,
             target=structure,
             detail={"identifier": structure.identifier_label, "domain": structure.domain},
@@ -179,7 +180,7 @@ def update_structure(ctx: Context, structure: Structure, data: StructureInput) -
         structure.save()
         record(
             ctx,
-            "structure.update",
+            AuditAction.STRUCTURE_UPDATE,
             structure=structure,
             target=structure,
             detail={"changes": changes},
@@ -231,7 +232,7 @@ def appoint_admin(ctx: Context, structure: Structure, email: str) -> tuple[User,
         if role_created:
             record(
                 ctx,
-                "structure.admin_add",
+                AuditAction.STRUCTURE_ADMIN_ADD,
                 structure=structure,
                 target=user,
                 detail={"created_person": created},
@@ -246,7 +247,7 @@ def remove_admin(ctx: Context, structure: Structure, user: User) -> None:
         deleted, _ = StructureAdmin.objects.filter(user=user, structure=structure).delete()
         if not deleted:
             raise NotFound("Cette personne n'administre pas cette structure.")
-        record(ctx, "structure.admin_remove", structure=structure, target=user)
+        record(ctx, AuditAction.STRUCTURE_ADMIN_REMOVE, structure=structure, target=user)
 
 
 def external_structure() -> Structure | None:

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from caducee.accounts.models import Account, AccountState
+from caducee.audit.actions import AuditAction
 from caducee.audit.log import record as audit
 from caducee.coordination import access
 from caducee.coordination.models import Contact, ExternalAccount
@@ -59,7 +60,7 @@ def create_contact(ctx: Context, structure: Structure, data: ContactInput) -> Co
         _link_existing_external(contact)
         audit(
             ctx,
-            "coordination.contact_create",
+            AuditAction.COORDINATION_CONTACT_CREATE,
             structure=structure,
             target=contact,
             detail={"email": contact.email, "profession": contact.profession},
@@ -92,7 +93,7 @@ def update_contact(ctx: Context, contact: Contact, data: ContactInput) -> Contac
         _link_existing_external(contact)
         audit(
             ctx,
-            "coordination.contact_update",
+            AuditAction.COORDINATION_CONTACT_UPDATE,
             structure=contact.structure,
             target=contact,
             detail={"changes": changes},
@@ -173,7 +174,7 @@ def import_directory_contact(ctx: Context, structure: Structure, account_id: int
         _link_existing_external(contact)
         audit(
             ctx,
-            "coordination.contact_import",
+            AuditAction.COORDINATION_CONTACT_IMPORT,
             structure=structure,
             target=contact,
             detail={"directory_account": account.email},

@@ -16,6 +16,7 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
 
+from caducee.audit.actions import AuditAction
 from caducee.audit.log import record as audit
 from caducee.coordination import access
 from caducee.coordination.models import Record, RecordDocument
@@ -126,7 +127,7 @@ def attach_document(
             )
             audit(
                 ctx,
-                "coordination.document_add",
+                AuditAction.COORDINATION_DOCUMENT_ADD,
                 structure=record.structure,
                 target=record,
                 detail={
@@ -157,7 +158,7 @@ def open_document(ctx: Context, document: RecordDocument) -> File[bytes]:
         with transaction.atomic():
             audit(
                 ctx,
-                "coordination.document_read",
+                AuditAction.COORDINATION_DOCUMENT_READ,
                 structure=document.record.structure,
                 target=document.record,
                 detail={**external_detail(ctx), "document": document.pk},

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from caducee.audit.actions import AuditAction
 from caducee.audit.log import record as audit
 from caducee.coordination import access
 from caducee.coordination.models import (
@@ -61,7 +62,9 @@ def set_structure_suspension(
         grant.save(update_fields=["suspended_at", "suspended_by"])
         audit(
             ctx,
-            "coordination.external_suspend" if suspended else "coordination.external_restore",
+            AuditAction.COORDINATION_EXTERNAL_SUSPEND
+            if suspended
+            else AuditAction.COORDINATION_EXTERNAL_RESTORE,
             structure=structure,
             target=external,
             detail={"identifier": external.identifier},
@@ -81,7 +84,7 @@ def resend_activation(ctx: Context, external: ExternalAccount) -> None:
         send_activation(ctx, external, None)
         audit(
             ctx,
-            "coordination.external_activation_resent",
+            AuditAction.COORDINATION_EXTERNAL_ACTIVATION_RESENT,
             structure=external.owner_structure,
             target=external,
             detail={"identifier": external.identifier},
@@ -133,7 +136,7 @@ def activate_external_account(
         actor = Context(user=person, ip=ctx.ip, channel=ctx.channel)
         audit(
             actor,
-            "coordination.external_activate",
+            AuditAction.COORDINATION_EXTERNAL_ACTIVATE,
             structure=external.owner_structure,
             target=external,
             detail={
@@ -220,7 +223,7 @@ def modify_external_account(
         external.save(update_fields=["profile", "home_structure", "status"])
         audit(
             ctx,
-            "coordination.external_modify",
+            AuditAction.COORDINATION_EXTERNAL_MODIFY,
             structure=external.owner_structure,
             target=external,
             detail={

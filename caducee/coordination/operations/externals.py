@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from stdnum import luhn
 
+from caducee.audit.actions import AuditAction
 from caducee.audit.log import record as audit
 from caducee.coordination import access
 from caducee.coordination.models import (
@@ -215,7 +216,7 @@ def _new_external(
         )
     audit(
         ctx,
-        "coordination.external_create",
+        AuditAction.COORDINATION_EXTERNAL_CREATE,
         structure=contact.structure,
         target=external,
         detail={
@@ -287,7 +288,7 @@ def _invite_existing(
             contact.save(update_fields=["external_account"])
             audit(
                 ctx,
-                "coordination.contact_update",
+                AuditAction.COORDINATION_CONTACT_UPDATE,
                 structure=structure,
                 target=contact,
                 detail={"external_account": existing.identifier, "record": record.pk},
@@ -323,7 +324,7 @@ def _invite_existing(
         )
         audit(
             ctx,
-            "coordination.external_invite",
+            AuditAction.COORDINATION_EXTERNAL_INVITE,
             structure=structure,
             target=contact,
             detail={"email": contact.email, "profile": profile.name, "record": record.pk},
@@ -358,7 +359,7 @@ def accept_invitation(ctx: Context, grant_id: int) -> ExternalGrant:
         grant.save(update_fields=["accepted_at"])
         audit(
             ctx,
-            "coordination.external_share_accept",
+            AuditAction.COORDINATION_EXTERNAL_SHARE_ACCEPT,
             structure=grant.structure,
             target=grant.external,
             detail={

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from caducee.audit.actions import AuditAction
 from caducee.audit.log import record as audit
 from caducee.coordination import access
 from caducee.coordination.models import Contact, ContactType, Partner, Record
@@ -41,7 +42,7 @@ def attach_partner(ctx: Context, record: Record, contact: Contact, contact_type:
         partner = Partner.objects.create(record=record, contact=contact, contact_type=contact_type)
         audit(
             ctx,
-            "coordination.partner_attach",
+            AuditAction.COORDINATION_PARTNER_ATTACH,
             structure=record.structure,
             target=record,
             detail={
@@ -62,7 +63,7 @@ def detach_partner(ctx: Context, partner: Partner) -> None:
     with transaction.atomic():
         audit(
             ctx,
-            "coordination.partner_detach",
+            AuditAction.COORDINATION_PARTNER_DETACH,
             structure=record.structure,
             target=record,
             detail={
@@ -85,7 +86,7 @@ def set_partner_access(ctx: Context, partner: Partner, enabled: bool) -> Partner
         partner.save(update_fields=["access_enabled"])
         audit(
             ctx,
-            "coordination.partner_access",
+            AuditAction.COORDINATION_PARTNER_ACCESS,
             structure=record.structure,
             target=record,
             detail={

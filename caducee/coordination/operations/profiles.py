@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 
 from caducee.accounts.models import Account
+from caducee.audit.actions import AuditAction
 from caducee.audit.log import record as audit
 from caducee.coordination import access
 from caducee.coordination.models import Membership, RightsProfile
@@ -49,7 +50,7 @@ def ensure_default_profiles(structure: Structure) -> list[RightsProfile]:
                 )
             audit(
                 system_context("coordination"),
-                "coordination.profiles_defaults",
+                AuditAction.COORDINATION_PROFILES_DEFAULTS,
                 structure=structure,
                 detail={"profiles": [d.name for d in DEFAULT_PROFILES]},
             )
@@ -125,7 +126,7 @@ def create_profile(
         )
         audit(
             ctx,
-            "coordination.profile_create",
+            AuditAction.COORDINATION_PROFILE_CREATE,
             structure=structure,
             target=profile,
             detail={"kind": kind, "permissions": perms},
@@ -150,7 +151,7 @@ def update_profile(
         profile.save(update_fields=["name", "permissions"])
         audit(
             ctx,
-            "coordination.profile_update",
+            AuditAction.COORDINATION_PROFILE_UPDATE,
             structure=profile.structure,
             target=profile,
             detail={"before": before, "after": {"name": clean_name, "permissions": perms}},
@@ -174,7 +175,7 @@ def delete_profile(ctx: Context, profile: RightsProfile) -> None:
     with transaction.atomic():
         audit(
             ctx,
-            "coordination.profile_delete",
+            AuditAction.COORDINATION_PROFILE_DELETE,
             structure=profile.structure,
             target=profile,
             detail={"permissions": list(profile.permissions)},
@@ -244,7 +245,7 @@ def set_membership(
         if created or previous != profile.name:
             audit(
                 ctx,
-                "coordination.membership_set",
+                AuditAction.COORDINATION_MEMBERSHIP_SET,
                 structure=structure,
                 target=user,
                 detail={"profile": profile.name, "previous": previous},
@@ -258,7 +259,7 @@ def remove_membership(ctx: Context, membership: Membership) -> None:
     with transaction.atomic():
         audit(
             ctx,
-            "coordination.membership_remove",
+            AuditAction.COORDINATION_MEMBERSHIP_REMOVE,
             structure=membership.structure,
             target=membership.user,
             detail={"profile": membership.profile.name},

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from caducee.audit.actions import AuditAction
 from caducee.audit.log import record as audit
 from caducee.coordination import access
 from caducee.coordination.models import LiaisonEntry, Record
@@ -112,7 +113,7 @@ def create_record(ctx: Context, structure: Structure, data: RecordInput) -> Reco
         record.team.set(team)
         audit(
             ctx,
-            "coordination.record_create",
+            AuditAction.COORDINATION_RECORD_CREATE,
             structure=structure,
             target=record,
             detail={"team": [str(pk) for pk in team]},
@@ -143,7 +144,7 @@ def update_record(ctx: Context, record: Record, data: RecordInput) -> Record:
         record.team.set(team)
         audit(
             ctx,
-            "coordination.record_update",
+            AuditAction.COORDINATION_RECORD_UPDATE,
             structure=record.structure,
             target=record,
             detail={"changes": changes},
@@ -181,7 +182,7 @@ def read_record(ctx: Context, record: Record, what: str = "record") -> None:
     with transaction.atomic():
         audit(
             ctx,
-            "coordination.record_read",
+            AuditAction.COORDINATION_RECORD_READ,
             structure=record.structure,
             target=record,
             detail={**external_detail(ctx), "page": what},
@@ -203,7 +204,7 @@ def read_record_list(ctx: Context, records: Iterable[Record], where: str, query:
         for rows in by_structure.values():
             audit(
                 ctx,
-                "coordination.records_list",
+                AuditAction.COORDINATION_RECORDS_LIST,
                 structure=rows[0].structure,
                 detail={
                     **external_detail(ctx),
@@ -254,7 +255,7 @@ def add_liaison_entry(
         )
         audit(
             ctx,
-            "coordination.liaison_add",
+            AuditAction.COORDINATION_LIAISON_ADD,
             structure=record.structure,
             target=record,
             detail={"entry": entry.pk, "date": str(day), **external_detail(ctx)},

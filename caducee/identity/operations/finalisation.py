@@ -12,6 +12,7 @@ from django.utils import timezone
 from caducee.accounts.models import Account, AccountState, AccountType
 from caducee.accounts.operations import mark_finalised, stored_values
 from caducee.accounts.validation import clean_account
+from caducee.audit.actions import AuditAction
 from caducee.audit.log import record
 from caducee.audit.models import AuditEvent
 from caducee.core.context import Context
@@ -55,7 +56,7 @@ def send_invitation(ctx: Context, account: Account) -> None:
     send_on_commit(account.email, "finalisation", context)
     record(
         ctx,
-        "identity.invitation_sent",
+        AuditAction.IDENTITY_INVITATION_SENT,
         structure=account.structure,
         target=account,
         detail={"expires_in_days": days, "sent_to": account.email},
@@ -144,7 +145,7 @@ def finalise_account(
         security.save(update_fields=["cgu_version", "cgu_accepted_at"])
         record(
             Context(user=user, acting_as=account, ip=ctx.ip, channel=ctx.channel),
-            "identity.finalise",
+            AuditAction.IDENTITY_FINALISE,
             structure=account.structure,
             target=account,
             detail={
@@ -165,7 +166,9 @@ def _link_issuer(account: Account) -> dict[str, object]:
     """
     event = (
         AuditEvent.objects.filter(
-            action="identity.invitation_sent", target_type="account", target_id=str(account.pk)
+            action=AuditAction.IDENTITY_INVITATION_SENT,
+            target_type="account",
+            target_id=str(account.pk),
         )
         .order_by("-seq")
         .values("actor_label", "channel", "structure_id", "created_at")
@@ -203,7 +206,7 @@ def accept_cgu(ctx: Context, user: User, version: str) -> None:
         security.save(update_fields=["cgu_version", "cgu_accepted_at"])
         record(
             as_person(ctx, user),
-            "identity.cgu_accepted",
+            AuditAction.IDENTITY_CGU_ACCEPTED,
             target=user,
             detail={"version": current, "previous": previous},
         )
@@ -246,7 +249,7 @@ def remind_preregistered(ctx: Context, structure: Structure) -> Reminder:
         )
         record(
             ctx,
-            "identity.reminder",
+            AuditAction.IDENTITY_REMINDER,
             structure=structure,
             target=reminder,
             target_label=f"Relance du {timezone.localtime(reminder.created_at):%d/%m/%Y %H:%M:%S}",

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import transaction
 
 from caducee.accounts.models import Account, AccountState, AccountType
+from caducee.audit.actions import AuditAction
 from caducee.audit.log import record
 from caducee.core.context import Context
 from caducee.core.email import send_on_commit
@@ -44,7 +45,7 @@ def login_failed(ctx: Context, email: str, *, stage: str, user: User | None = No
         locked = throttle.fail(throttle.keys_for(address, ctx.ip))
         record(
             ctx,
-            "identity.login_failed",
+            AuditAction.IDENTITY_LOGIN_FAILED,
             target=user,
             target_label=address,
             detail={"stage": stage, "email": address},
@@ -52,7 +53,7 @@ def login_failed(ctx: Context, email: str, *, stage: str, user: User | None = No
         if locked:
             record(
                 ctx,
-                "identity.lockout",
+                AuditAction.IDENTITY_LOCKOUT,
                 target=user,
                 target_label=address,
                 detail={"keys": locked},
@@ -95,7 +96,7 @@ def send_login_code(ctx: Context, user: User) -> None:
             },
             queue=URGENT,  # within seconds, never behind an import's emails
         )
-        record(as_person(ctx, user), "identity.code_sent", target=user)
+        record(as_person(ctx, user), AuditAction.IDENTITY_CODE_SENT, target=user)
 
 
 def verify_second_factor(ctx: Context, user: User, code: str, method: str) -> codes.Verdict:
@@ -146,12 +147,12 @@ def complete_login(
     detail = {"method": method} | ({"certificate": certificate} if certificate else {})
     with transaction.atomic():
         throttle.succeed(user.email)
-        record(person, "identity.login", target=user, detail=detail)
+        record(person, AuditAction.IDENTITY_LOGIN, target=user, detail=detail)
         if remember:
             browser, cookie = browsers.create(user, browser_label, ctx.ip)
             record(
                 person,
-                "identity.browser_remembered",
+                AuditAction.IDENTITY_BROWSER_REMEMBERED,
                 target=user,
                 detail={"browser": browser.pk, "label": browser.label},
             )
@@ -162,7 +163,7 @@ def record_logout(ctx: Context) -> None:
     """The logged-in person; writes `identity.logout`."""
     if ctx.user is not None:
         with transaction.atomic():
-            record(ctx, "identity.logout", target=ctx.user)
+            record(ctx, AuditAction.IDENTITY_LOGOUT, target=ctx.user)
 
 
 def logout_everywhere(ctx: Context, user: User) -> None:
@@ -173,7 +174,7 @@ def logout_everywhere(ctx: Context, user: User) -> None:
     partout » is what a person does after losing a device (revocation.py).
     """
     with transaction.atomic():
-        record(as_person(ctx, user), "identity.logout_everywhere", target=user)
+        record(as_person(ctx, user), AuditAction.IDENTITY_LOGOUT_EVERYWHERE, target=user)
         revoke_access(ctx, user, "logout_everywhere")
 
 
@@ -185,7 +186,9 @@ def unlock_login(ctx: Context, email: str) -> bool:
     address = email.strip().lower()
     with transaction.atomic():
         lifted = throttle.unlock(address)
-        record(ctx, "identity.unlock", target_label=address, detail={"was_locked": lifted})
+        record(
+            ctx, AuditAction.IDENTITY_UNLOCK, target_label=address, detail={"was_locked": lifted}
+        )
     return lifted
 
 
@@ -208,7 +211,7 @@ def switch_mailbox(ctx: Context, user: User, mailbox_id: int) -> Account:
     with transaction.atomic():
         record(
             Context(user=user, acting_as=mailbox, ip=ctx.ip, channel=ctx.channel),
-            "identity.switch_mailbox",
+            AuditAction.IDENTITY_SWITCH_MAILBOX,
             structure=mailbox.structure,
             target=mailbox,
         )
