@@ -13,7 +13,7 @@ from django.db import transaction
 
 from caducee.accounts.models import Account, AccountState, AccountType, ConnectionLink
 from caducee.audit.actions import AuditAction
-from caducee.audit.log import record
+from caducee.audit.log import record_event
 from caducee.core.context import Context
 from caducee.core.errors import Invalid, NotFound, Problem
 from caducee.structures.access import admin_scope, require_admin
@@ -127,7 +127,7 @@ def add_connection_accounts(ctx: Context, mailbox: Account, emails_text: str) ->
             [ConnectionLink(mailbox=mailbox, account=a) for a in added]
         )
         for account in added:
-            record(
+            record_event(
                 ctx,
                 AuditAction.ACCOUNT_CONNECTION_ADD,
                 structure=mailbox.structure,
@@ -152,7 +152,7 @@ def remove_connection_account(ctx: Context, mailbox: Account, account: Account) 
         if account.default_mailbox_id == mailbox.pk:
             account.default_mailbox = None
             account.save(update_fields=["default_mailbox", "updated_at"])
-        record(
+        record_event(
             ctx,
             AuditAction.ACCOUNT_CONNECTION_REMOVE,
             structure=mailbox.structure,
@@ -190,7 +190,7 @@ def set_default_mailbox(ctx: Context, account: Account, mailbox: Account | None)
     with transaction.atomic():
         account.default_mailbox = target
         account.save(update_fields=["default_mailbox", "updated_at"])
-        record(
+        record_event(
             ctx,
             AuditAction.ACCOUNT_DEFAULT_MAILBOX,
             structure=account.structure,
@@ -210,7 +210,7 @@ def set_receipt_notification(ctx: Context, account: Account, mailbox: Account, o
     with transaction.atomic():
         link.notify_on_receipt = on
         link.save(update_fields=["notify_on_receipt"])
-        record(
+        record_event(
             ctx,
             AuditAction.ACCOUNT_RECEIPT_NOTIFICATION,
             structure=account.structure,

@@ -6,7 +6,7 @@ from django.db import transaction
 
 from caducee.accounts.models import Account, Delegation
 from caducee.audit.actions import AuditAction
-from caducee.audit.log import record
+from caducee.audit.log import record_event
 from caducee.core.context import Context
 from caducee.core.errors import Invalid, NotFound, Problem
 from caducee.structures.access import admin_scope, require_admin
@@ -35,7 +35,7 @@ def add_delegate(ctx: Context, account: Account, delegate_email: str) -> Delegat
     with transaction.atomic():
         delegation, created = Delegation.objects.get_or_create(account=account, delegate=delegate)
         if created:
-            record(
+            record_event(
                 ctx,
                 AuditAction.ACCOUNT_DELEGATE_ADD,
                 structure=account.structure,
@@ -52,7 +52,7 @@ def remove_delegate(ctx: Context, account: Account, delegate: Account) -> None:
         deleted, _ = Delegation.objects.filter(account=account, delegate=delegate).delete()
         if not deleted:
             raise NotFound("Ce délégué n'existe pas.")
-        record(
+        record_event(
             ctx,
             AuditAction.ACCOUNT_DELEGATE_REMOVE,
             structure=account.structure,

@@ -18,7 +18,7 @@ from django.utils import timezone
 from caducee.accounts.models import Account, EmailChangeRequest
 from caducee.accounts.persons import has_rights_outside, unusable_address
 from caducee.audit.actions import AuditAction
-from caducee.audit.log import record
+from caducee.audit.log import record_event
 from caducee.core.context import Context
 from caducee.core.email import send_on_commit
 from caducee.core.errors import Invalid, NotFound, Problem
@@ -120,7 +120,7 @@ def request_email_change(ctx: Context, account: Account, new_email: str) -> Emai
             "email_change_notice",
             {"account": account, "structure": account.structure, "new_email": address},
         )
-        record(
+        record_event(
             ctx,
             AuditAction.ACCOUNT_EMAIL_CHANGE_REQUEST,
             structure=account.structure,
@@ -139,7 +139,7 @@ def resend_email_change_link(ctx: Context, change: EmailChangeRequest) -> None:
     _check_person(ctx, account)
     with transaction.atomic():
         _send_link(ctx, change)
-        record(
+        record_event(
             ctx,
             AuditAction.ACCOUNT_EMAIL_CHANGE_RESEND,
             structure=account.structure,
@@ -157,7 +157,7 @@ def cancel_email_change(ctx: Context, change: EmailChangeRequest) -> None:
         change.status = Status.CANCELLED
         change.token_hash = ""
         change.save(update_fields=["status", "token_hash"])
-        record(
+        record_event(
             ctx,
             AuditAction.ACCOUNT_EMAIL_CHANGE_CANCEL,
             structure=account.structure,
@@ -222,7 +222,7 @@ def confirm_email_change(ctx: Context, token: str) -> Account:
                 "done": True,
             },
         )
-        record(
+        record_event(
             ctx,
             AuditAction.ACCOUNT_EMAIL_CHANGE_CONFIRM,
             structure=account.structure,

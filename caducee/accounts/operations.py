@@ -39,7 +39,7 @@ from caducee.accounts.values import (
     stored_values,
 )
 from caducee.audit.actions import AuditAction
-from caducee.audit.log import record
+from caducee.audit.log import record_event
 from caducee.core.context import Context
 from caducee.core.errors import Invalid, Problem
 from caducee.identity.revocation import revoke_access, revoke_account_access
@@ -191,7 +191,7 @@ def create_account(
         ConnectionLink.objects.bulk_create(
             [ConnectionLink(mailbox=account, account=a) for a in links]
         )
-        record(
+        record_event(
             ctx,
             AuditAction.ACCOUNT_CREATE,
             structure=structure,
@@ -264,7 +264,7 @@ def update_account(ctx: Context, account: Account, raw: Mapping[str, object]) ->
             _assign(account, values)
             account.save()
         if changes or link_changes:
-            record(
+            record_event(
                 ctx,
                 AuditAction.ACCOUNT_UPDATE,
                 structure=account.structure,
@@ -376,7 +376,7 @@ def change_type(
                 account.state = AccountState.PREREGISTERED
         account.save()
         link_changes = sync_links(account, links)
-        record(
+        record_event(
             ctx,
             AuditAction.ACCOUNT_CHANGE_TYPE,
             structure=account.structure,
@@ -397,7 +397,7 @@ def deactivate_account(ctx: Context, account: Account) -> Account:
         account.state = AccountState.DEACTIVATED
         account.save(update_fields=["state", "updated_at"])
         revoke_account_access(ctx, account, "account_deactivated")
-        record(
+        record_event(
             ctx,
             AuditAction.ACCOUNT_DEACTIVATE,
             structure=account.structure,
@@ -416,7 +416,7 @@ def reactivate_account(ctx: Context, account: Account) -> Account:
         finalised = account.finalised_at is not None or account.is_shared
         account.state = AccountState.VALID if finalised else AccountState.PREREGISTERED
         account.save(update_fields=["state", "updated_at"])
-        record(
+        record_event(
             ctx,
             AuditAction.ACCOUNT_REACTIVATE,
             structure=account.structure,

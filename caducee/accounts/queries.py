@@ -7,7 +7,7 @@ from django.db.models import Count, F, Q, QuerySet
 
 from caducee.accounts.models import Account, AccountState, EmailChangeRequest
 from caducee.audit.actions import AuditAction
-from caducee.audit.log import record
+from caducee.audit.log import record_event
 from caducee.core.context import Context
 from caducee.core.errors import Invalid, NotFound
 from caducee.referentials.text import fold
@@ -75,7 +75,7 @@ def read_accounts(
         .prefetch_related("connection_links__account")[:limit]
     )
     with transaction.atomic():
-        record(
+        record_event(
             ctx,
             AuditAction.ACCOUNT_LIST_READ,
             structure=structure,

@@ -19,7 +19,7 @@ from django.utils import timezone
 from caducee.accounts.models import Account, AccountState
 from caducee.api.models import ApiToken
 from caducee.audit.actions import AuditAction
-from caducee.audit.log import record
+from caducee.audit.log import record_event
 from caducee.core.context import Context
 from caducee.core.errors import Invalid, NotFound, Problem
 from caducee.identity import throttle
@@ -63,7 +63,7 @@ def issue_token(
             expires_at=expires_at,
             read_only=read_only,
         )
-        record(
+        record_event(
             ctx,
             AuditAction.API_TOKEN_CREATE,
             target=user,
@@ -128,9 +128,9 @@ def token_failed(ip: str | None, token: str) -> None:
         locked = throttle.fail([key])
         failures = Throttle.objects.filter(key=key).values_list("failures", flat=True).first()
         if failures == 1:
-            record(ctx, AuditAction.API_TOKEN_FAILED, detail={"token": prefix, "failures": 1})
+            record_event(ctx, AuditAction.API_TOKEN_FAILED, detail={"token": prefix, "failures": 1})
         if locked:
-            record(
+            record_event(
                 ctx, AuditAction.API_TOKEN_LOCKOUT, detail={"token": prefix, "failures": failures}
             )
 
@@ -142,4 +142,4 @@ def revoke_token(ctx: Context, user: User, prefix: str) -> None:
         )
         if not updated:
             raise NotFound("Jeton introuvable.")
-        record(ctx, AuditAction.API_TOKEN_REVOKE, target=user, detail={"token": prefix})
+        record_event(ctx, AuditAction.API_TOKEN_REVOKE, target=user, detail={"token": prefix})

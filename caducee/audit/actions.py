@@ -1,6 +1,6 @@
 """Every audit action code, and its French label (« Journal d'audit »), in one table.
 
-Operations record events with `record(ctx, AuditAction.ACCOUNT_CREATE, …)`: a mistyped
+Operations record events with `record_event(ctx, AuditAction.ACCOUNT_CREATE, …)`: a mistyped
 code is a type error, and a new action cannot be added without its French label. The
 stored value is the dotted code (`account.create`): the journal, its exports and the
 hash chain keep plain strings, so older events stay readable.

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from caducee.structures.models import Structure
 
 
-def record(
+def record_event(
     ctx: Context,
     action: AuditAction,
     *,

@@ -15,7 +15,12 @@ from caducee.accounts.models import Account, AccountType
 from caducee.core.errors import Invalid
 from caducee.directory.addresses import check_particle
 from caducee.directory.entries import listing_of
-from caducee.directory.records import Record, build_record, candidates, is_candidate
+from caducee.directory.publication_rows import (
+    PublicationRow,
+    build_record,
+    candidates,
+    is_candidate,
+)
 from caducee.structures.models import Structure
 
 BLOCKING = "bloquante"
@@ -38,7 +43,7 @@ class Finding:
 @dataclass
 class AccountReport:
     account: Account
-    record: Record
+    record: PublicationRow
     findings: list[Finding] = field(default_factory=list)
 
     @property
@@ -54,7 +59,7 @@ def _n(code: str, field_key: str, message: str) -> Finding:
     return Finding(code, NON_BLOCKING, field_key, message)
 
 
-def check(record: Record) -> list[Finding]:
+def check(record: PublicationRow) -> list[Finding]:
     """Every feed rule for one record."""
     account = record.account
     out: list[Finding] = []
@@ -112,7 +117,7 @@ def check(record: Record) -> list[Finding]:
     return out
 
 
-def _address_findings(account: Account, record: Record) -> list[Finding]:
+def _address_findings(account: Account, record: PublicationRow) -> list[Finding]:
     domain = account.structure.domain or ""
     problem = ""
     try:
@@ -135,7 +140,7 @@ def _address_findings(account: Account, record: Record) -> list[Finding]:
     return []
 
 
-def _published_findings(account: Account, record: Record) -> list[Finding]:
+def _published_findings(account: Account, record: PublicationRow) -> list[Finding]:
     listing = listing_of(account)
     if listing is None or not listing.published_address:
         return []
@@ -173,7 +178,7 @@ def report(structure: Structure) -> list[AccountReport]:
     return rows
 
 
-def publishable(structure: Structure) -> list[Record]:
+def publishable(structure: Structure) -> list[PublicationRow]:
     """The records the national publication sends: those without a blocking finding."""
     return [row.record for row in report(structure) if not row.blocked]
 

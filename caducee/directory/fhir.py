@@ -9,7 +9,12 @@ from typing import Any
 
 from django.conf import settings
 
-from caducee.directory.records import PERSON_SYSTEM, STRUCTURE_SYSTEM, Record, profession_label
+from caducee.directory.publication_rows import (
+    PERSON_SYSTEM,
+    STRUCTURE_SYSTEM,
+    PublicationRow,
+    profession_label,
+)
 from caducee.structures.models import Structure
 
 METADATA_URL = "https://interop.esante.gouv.fr/ig/fhir/annuaire/StructureDefinition/as-ext-mailbox-mss-metadata"
@@ -20,7 +25,7 @@ EMAIL_TYPE_SYSTEM = (
 BAL_TYPE_SYSTEM = "https://mos.esante.gouv.fr/NOS/TRE_R257-TypeBAL/FHIR/TRE-R257-TypeBAL"
 
 
-def contact_point(rec: Record) -> dict[str, Any]:
+def contact_point(rec: PublicationRow) -> dict[str, Any]:
     metadata: list[dict[str, Any]] = [
         {
             "url": "type",
@@ -70,7 +75,7 @@ def _organization(rid: str, name: str, value: str, structure: Structure) -> dict
     }
 
 
-def fhir_bundle(structure: Structure, records: Iterable[Record]) -> dict[str, Any]:
+def fhir_bundle(structure: Structure, records: Iterable[PublicationRow]) -> dict[str, Any]:
     """A `collection` Bundle: Organization(s), Practitioner(s) and PractitionerRole(s)."""
     base = settings.BASE_URL.rstrip("/")
     organizations: dict[str, dict[str, Any]] = {}

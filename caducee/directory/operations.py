@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from caducee.accounts.models import Account, AccountType
 from caducee.audit.actions import AuditAction
-from caducee.audit.log import AuditItem, TargetRef, record
+from caducee.audit.log import AuditItem, TargetRef, record_event
 from caducee.core.context import Context
 from caducee.core.errors import Forbidden, Invalid, Problem
 from caducee.directory.addresses import (
@@ -107,7 +107,7 @@ def assign_mssante_address(ctx: Context, account: Account, particle: str | None)
         if account.mssante_particle != value:
             account.mssante_particle = value
             account.save(update_fields=["mssante_particle", "updated_at"])
-            record(
+            record_event(
                 ctx,
                 AuditAction.DIRECTORY_ADDRESS_ASSIGN,
                 structure=account.structure,
@@ -128,7 +128,7 @@ def remove_mssante_address(ctx: Context, account: Account) -> None:
         before = mssante_address(account)
         account.mssante_particle = ""
         account.save(update_fields=["mssante_particle", "updated_at"])
-        record(
+        record_event(
             ctx,
             AuditAction.DIRECTORY_ADDRESS_REMOVE,
             structure=account.structure,
@@ -170,7 +170,7 @@ def _set_listing_flag(
         if refresh:
             account.listing = listing  # type: ignore[attr-defined]
             refresh_entry(account)
-        record(ctx, action, structure=account.structure, target=account, detail={"on": on})
+        record_event(ctx, action, structure=account.structure, target=account, detail={"on": on})
 
 
 def set_red_list(ctx: Context, account: Account, on: bool) -> None:
@@ -221,7 +221,7 @@ def set_quotas(ctx: Context, structure: Structure, limits: Mapping[str, int | No
             Quota.objects.update_or_create(
                 structure=structure, group=group, defaults={"limit": limit}
             )
-            record(
+            record_event(
                 ctx,
                 AuditAction.DIRECTORY_QUOTA,
                 structure=structure,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from caducee.directory.records import Record, profession_label, specialty_label
+from caducee.directory.publication_rows import PublicationRow, profession_label, specialty_label
 
 PIPE_COLUMNS: tuple[str, ...] = (
     "Type de BAL",
@@ -46,7 +46,7 @@ def _pipe_cell(value: str) -> str:
     return " ".join(value.replace("|", " ").split())
 
 
-def pipe_row(rec: Record) -> list[str]:
+def pipe_row(rec: PublicationRow) -> list[str]:
     account = rec.account
     structure = account.structure
     person = rec.person_id
@@ -80,7 +80,7 @@ def pipe_row(rec: Record) -> list[str]:
     return [_pipe_cell(row.get(column, "")) for column in PIPE_COLUMNS]
 
 
-def pipe_text(records: Iterable[Record]) -> str:
+def pipe_text(records: Iterable[PublicationRow]) -> str:
     lines = ["|".join(PIPE_COLUMNS)]
     for rec in records:
         if rec.bal_type in PIPE_TYPES:

@@ -13,7 +13,7 @@ import json
 from django.db import transaction
 
 from caducee.audit.actions import AuditAction
-from caducee.audit.log import record as audit
+from caducee.audit.log import record_event
 from caducee.core.context import Context
 from caducee.core.errors import Invalid
 from caducee.directory.feed import publishable
@@ -87,7 +87,7 @@ def export(ctx: Context, structure: Structure, fmt: str) -> str:
     require_admin(ctx, structure)
     text, count = _export_text(structure, fmt)
     with transaction.atomic():
-        audit(
+        record_event(
             ctx,
             AuditAction.DIRECTORY_EXPORT,
             structure=structure,

@@ -16,21 +16,21 @@ from django.db import transaction
 
 from caducee.accounts.models import Account
 from caducee.audit.actions import AuditAction
-from caducee.audit.log import record as audit
+from caducee.audit.log import record_event
 from caducee.core.context import Context
 from caducee.core.errors import OperationError
 from caducee.directory.feed import publishable
 from caducee.directory.fhir import contact_point
 from caducee.directory.models import MailboxListing
-from caducee.directory.records import Record
+from caducee.directory.publication_rows import PublicationRow
 from caducee.structures.access import require_admin
 from caducee.structures.models import Structure
 
 
 @dataclass
 class PushPlan:
-    inserts: list[Record] = field(default_factory=list)
-    replaces: list[Record] = field(default_factory=list)
+    inserts: list[PublicationRow] = field(default_factory=list)
+    replaces: list[PublicationRow] = field(default_factory=list)
     deletes: list[tuple[Account, MailboxListing]] = field(default_factory=list)
 
     @property
@@ -38,7 +38,7 @@ class PushPlan:
         return not (self.inserts or self.replaces or self.deletes)
 
 
-def record_hash(rec: Record) -> str:
+def record_hash(rec: PublicationRow) -> str:
     payload = json.dumps([rec.carrier, contact_point(rec)], sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(payload.encode()).hexdigest()
 
@@ -77,7 +77,7 @@ def _resource_type(carrier: str) -> str:
     return carrier.partition("?")[0]
 
 
-def _add(rec: Record) -> dict[str, Any]:
+def _add(rec: PublicationRow) -> dict[str, Any]:
     return {
         "name": "operation",
         "part": [
@@ -160,7 +160,7 @@ def push(ctx: Context, structure: Structure) -> PushResult:
             lst.published_hash = record_hash(rec)
             lst.published_at = now
             lst.save()
-        audit(
+        record_event(
             ctx,
             AuditAction.DIRECTORY_PUSH,
             structure=structure,

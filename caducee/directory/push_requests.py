@@ -22,7 +22,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from caducee.audit.actions import AuditAction
-from caducee.audit.log import record as audit
+from caducee.audit.log import record_event
 from caducee.core.context import Context, context_args
 from caducee.core.errors import Invalid
 from caducee.directory.models import PENDING_PUSH_STATES, PushRequest, PushState
@@ -67,7 +67,7 @@ def request_push(ctx: Context, structure: Structure) -> tuple[PushRequest, bool]
             channel=ctx.channel[:16],
             created_at=_now(),
         )
-        audit(
+        record_event(
             ctx,
             AuditAction.DIRECTORY_PUSH_REQUEST,
             structure=structure,

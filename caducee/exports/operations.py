@@ -23,7 +23,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from caducee.audit.actions import AuditAction
-from caducee.audit.log import record as audit
+from caducee.audit.log import record_event
 from caducee.core.context import Context, context_args
 from caducee.core.errors import Invalid
 from caducee.exports.kinds import ExportKind, kind_of
@@ -72,7 +72,7 @@ def request_export(ctx: Context, structure: Structure, kind_name: str, fmt: str)
             created_at=now,
             expires_at=now + retention(),
         )
-        audit(
+        record_event(
             ctx,
             AuditAction.EXPORT_REQUEST,
             structure=structure,
@@ -142,7 +142,7 @@ def open_file(ctx: Context, export: ExportFile) -> File:  # type: ignore[type-ar
             "Le fichier de cet export n'est plus disponible : demandez-le à nouveau."
         ) from None
     with transaction.atomic():
-        audit(
+        record_event(
             ctx,
             AuditAction.EXPORT_DOWNLOAD,
             structure=export.structure,

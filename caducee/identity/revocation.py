@@ -24,7 +24,7 @@ from django.utils import timezone
 from caducee.accounts.models import Account
 from caducee.api.models import ApiToken
 from caducee.audit.actions import AuditAction
-from caducee.audit.log import record
+from caducee.audit.log import record_event
 from caducee.core.context import Context
 from caducee.identity.models import Security, TrustedBrowser
 from caducee.mail.models import AppPassword
@@ -70,7 +70,7 @@ def revoke_access(
                 revoked_at=now
             ),
         }
-        record(
+        record_event(
             ctx,
             AuditAction.IDENTITY_ACCESS_REVOKED,
             structure=structure,

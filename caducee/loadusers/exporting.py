@@ -17,7 +17,7 @@ from caducee.accounts.export import cell_text
 from caducee.accounts.fields import FIELDS, STORED
 from caducee.accounts.models import Account, ConnectionLink
 from caducee.audit.actions import AuditAction
-from caducee.audit.log import record
+from caducee.audit.log import record_event
 from caducee.core.context import Context
 from caducee.loadusers.cells import GUARD, guard
 from caducee.loadusers.xlsx_stream import write_sheet
@@ -58,7 +58,7 @@ def export_rows(structure: Structure) -> Iterator[list[str]]:
 
 
 def _audit(ctx: Context, structure: Structure, fmt: str) -> None:
-    record(ctx, AuditAction.LOADUSERS_EXPORT, structure=structure, detail={"format": fmt})
+    record_event(ctx, AuditAction.LOADUSERS_EXPORT, structure=structure, detail={"format": fmt})
 
 
 def export_csv(ctx: Context, structure: Structure) -> Iterator[bytes]:

@@ -30,7 +30,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from caducee.audit.actions import AuditAction
-from caducee.audit.log import record
+from caducee.audit.log import record_event
 from caducee.core.context import Context
 from caducee.core.errors import NotFound
 from caducee.loadusers.models import ImportJob, JobStatus
@@ -99,7 +99,7 @@ def start_import(
     check_upload_size(len(data))
     with transaction.atomic():
         job = _create_job(ctx, structure, data, upload.name, notify=notify, visible=visible)
-        record(
+        record_event(
             ctx,
             AuditAction.LOADUSERS_UPLOAD,
             structure=structure,

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from caducee.accounts.models import Account, AccountState, ConnectionLink
 from caducee.audit.actions import AuditAction
-from caducee.audit.log import AuditItem, TargetRef, record, record_many
+from caducee.audit.log import AuditItem, TargetRef, record_event, record_many
 from caducee.core.bulk import insert_keyed, insert_rows
 from caducee.core.context import Context
 from caducee.core.secrets import url_token
@@ -104,7 +104,7 @@ def write(
             if progress is not None:
                 progress("writing", done, total)
         refresh_loaded(written)  # the regional directory's search rows
-        record(
+        record_event(
             ctx,
             AuditAction.LOADUSERS_IMPORT,
             structure=state.structure,

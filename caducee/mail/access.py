@@ -11,7 +11,7 @@ from django.db.models import Q, QuerySet
 
 from caducee.accounts.models import Account
 from caducee.audit.actions import AuditAction
-from caducee.audit.log import record
+from caducee.audit.log import record_event
 from caducee.core.context import Context
 from caducee.core.errors import NotFound
 from caducee.identity.mailboxes import may_open
@@ -60,7 +60,7 @@ def audit_shared(
 ) -> None:
     """Record an action on a shared (ORG/APP) mailbox, naming the person; none otherwise."""
     if mailbox.is_shared:
-        record(
+        record_event(
             ctx,
             action,
             structure=mailbox.structure,

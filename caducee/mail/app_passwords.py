@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from caducee.audit.actions import AuditAction
-from caducee.audit.log import record
+from caducee.audit.log import record_event
 from caducee.core.context import Context
 from caducee.core.errors import NotFound
 from caducee.core.secrets import LOWER_ALPHABET, digest, readable_password
@@ -27,7 +27,7 @@ def create_app_password(ctx: Context, user: User, label: str) -> str:
         row = AppPassword.objects.create(
             user=user, label=label, prefix=secret[:4], password_hash=digest(secret)
         )
-        record(
+        record_event(
             ctx,
             AuditAction.MAIL_APP_PASSWORD_CREATE,
             target=user,
@@ -44,7 +44,9 @@ def revoke_app_password(ctx: Context, user: User, password_id: int) -> None:
         ).update(revoked_at=timezone.now())
         if not updated:
             raise NotFound("Mot de passe d'application introuvable.")
-        record(ctx, AuditAction.MAIL_APP_PASSWORD_REVOKE, target=user, detail={"id": password_id})
+        record_event(
+            ctx, AuditAction.MAIL_APP_PASSWORD_REVOKE, target=user, detail={"id": password_id}
+        )
 
 
 def check_app_password(login: str, secret: str) -> User | None:

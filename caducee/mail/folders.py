@@ -14,7 +14,7 @@ from django.db.models import QuerySet
 
 from caducee.accounts.models import Account
 from caducee.audit.actions import AuditAction
-from caducee.audit.log import record
+from caducee.audit.log import record_event
 from caducee.core.context import Context
 from caducee.core.errors import Invalid, NotFound, Problem
 from caducee.mail import mime, store
@@ -53,7 +53,7 @@ def move_messages(ctx: Context, mailbox: Account, ids: Iterable[int], folder: st
         raise Invalid("Choisissez un dossier de destination valide.")
     with transaction.atomic():
         count = rows.update(folder=folder, previous_folder="")
-        record(
+        record_event(
             ctx,
             AuditAction.MAIL_MOVE,
             structure=mailbox.structure,
@@ -77,7 +77,7 @@ def trash_messages(ctx: Context, mailbox: Account, ids: Iterable[int]) -> int:
             moved += rows.filter(folder=folder).update(
                 folder=SystemFolder.TRASH, previous_folder=folder
             )
-        record(
+        record_event(
             ctx,
             AuditAction.MAIL_DELETE,
             structure=mailbox.structure,
@@ -94,7 +94,7 @@ def empty_trash(ctx: Context, mailbox: Account, space: str) -> int:
         deleted = delete_rows(
             Message.objects.filter(mailbox=mailbox, space=space, folder=SystemFolder.TRASH)
         )
-        record(
+        record_event(
             ctx,
             AuditAction.MAIL_EMPTY_TRASH,
             structure=mailbox.structure,
@@ -171,7 +171,7 @@ def create_folder(ctx: Context, mailbox: Account, space: str, name: str) -> Fold
         raise Invalid(f"Un dossier « {name} » existe déjà dans cet espace.")
     with transaction.atomic():
         folder = Folder.objects.create(mailbox=mailbox, space=space, name=name)
-        record(
+        record_event(
             ctx,
             AuditAction.MAIL_FOLDER_CREATE,
             structure=mailbox.structure,
@@ -204,7 +204,7 @@ def rename_folder(ctx: Context, mailbox: Account, folder_id: int, name: str) -> 
         old = folder.name
         folder.name = name
         folder.save(update_fields=["name"])
-        record(
+        record_event(
             ctx,
             AuditAction.MAIL_FOLDER_RENAME,
             structure=mailbox.structure,
@@ -223,7 +223,7 @@ def delete_folder(ctx: Context, mailbox: Account, folder_id: int) -> int:
         moved = Message.objects.filter(mailbox=mailbox, folder=folder.key).update(
             folder=SystemFolder.TRASH, previous_folder=""
         )
-        record(
+        record_event(
             ctx,
             AuditAction.MAIL_FOLDER_DELETE,
             structure=mailbox.structure,

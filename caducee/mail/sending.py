@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from caducee.accounts.models import Account
 from caducee.audit.actions import AuditAction
-from caducee.audit.log import record
+from caducee.audit.log import record_event
 from caducee.core.context import Context
 from caducee.core.errors import Invalid, Problem
 from caducee.identity.mailboxes import openable
@@ -161,7 +161,7 @@ def _record_send(
     queued: int,
 ) -> None:
     """The audit event of a send: who, from which mailbox, to whom (never the content)."""
-    record(
+    record_event(
         ctx,
         AuditAction.MAIL_SEND,
         structure=mailbox.structure,

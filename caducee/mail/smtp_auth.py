@@ -27,7 +27,7 @@ from django.db import transaction
 
 from caducee.accounts.models import Account, AccountState
 from caducee.audit.actions import AuditAction
-from caducee.audit.log import record
+from caducee.audit.log import record_event
 from caducee.core.context import Context
 from caducee.identity import throttle
 from caducee.identity.models import Throttle
@@ -125,7 +125,7 @@ def failed(login: str, ip: str | None, mechanism: str, stage: str) -> None:
         detail = {"login": login, "ip": ip or "", "mechanism": mechanism, "stage": stage}
         if first and person is not None:
             # Once per person per window: later failures are only logged and counted.
-            record(
+            record_event(
                 ctx,
                 AuditAction.MAIL_SMTP_LOGIN_FAILED,
                 structure=structure,
@@ -134,7 +134,7 @@ def failed(login: str, ip: str | None, mechanism: str, stage: str) -> None:
                 detail=detail,
             )
         if locked:
-            record(
+            record_event(
                 ctx,
                 AuditAction.MAIL_SMTP_LOCKOUT,
                 structure=structure if account_key(login) in locked else None,

@@ -11,7 +11,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from caducee.audit.actions import AuditAction
-from caducee.audit.log import record
+from caducee.audit.log import record_event
 from caducee.core.context import Context
 from caducee.core.errors import Invalid
 from caducee.mail.models import WhitelistDomain
@@ -86,7 +86,7 @@ def refresh(ctx: Context, path: str | None = None) -> int:
             ],
             batch_size=500,
         )
-        record(
+        record_event(
             ctx,
             AuditAction.MAIL_WHITELIST_REFRESH,
             detail={"file": source, "domains": len(entries)},

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 
 from caducee.audit.actions import AuditAction
-from caducee.audit.log import record
+from caducee.audit.log import record_event
 from caducee.core.context import Context
 from caducee.core.errors import Forbidden, Invalid, NotFound, Problem
 from caducee.people.models import User
@@ -144,7 +144,7 @@ def create_structure(ctx: Context, data: StructureInput, *, is_external: bool = 
             raise Invalid(
                 "Une structure porte déjà ce nom, cet identifiant ou ce domaine."
             ) from None
-        record(
+        record_event(
             ctx,
             AuditAction.STRUCTURE_CREATE,
             structure=structure,
@@ -178,7 +178,7 @@ def update_structure(ctx: Context, structure: Structure, data: StructureInput) -
             setattr(structure, key, value)
         structure.domain = cleaned["domain"] or None
         structure.save()
-        record(
+        record_event(
             ctx,
             AuditAction.STRUCTURE_UPDATE,
             structure=structure,
@@ -230,7 +230,7 @@ def appoint_admin(ctx: Context, structure: Structure, email: str) -> tuple[User,
             user = User.objects.create_user(address)
         _, role_created = StructureAdmin.objects.get_or_create(user=user, structure=structure)
         if role_created:
-            record(
+            record_event(
                 ctx,
                 AuditAction.STRUCTURE_ADMIN_ADD,
                 structure=structure,
@@ -247,7 +247,7 @@ def remove_admin(ctx: Context, structure: Structure, user: User) -> None:
         deleted, _ = StructureAdmin.objects.filter(user=user, structure=structure).delete()
         if not deleted:
             raise NotFound("Cette personne n'administre pas cette structure.")
-        record(ctx, AuditAction.STRUCTURE_ADMIN_REMOVE, structure=structure, target=user)
+        record_event(ctx, AuditAction.STRUCTURE_ADMIN_REMOVE, structure=structure, target=user)
 
 
 def external_structure() -> Structure | None:

@@ -11,7 +11,7 @@ import pytest
 from django.db import close_old_connections, connection, transaction
 
 from caducee.audit.chains import PLATFORM
-from caducee.audit.log import TargetRef, record, record_many
+from caducee.audit.log import TargetRef, record_event, record_many
 from caducee.audit.models import AuditChainHead, AuditEvent
 from caducee.audit.verify import verify_chain
 from caducee.core.context import system_context
@@ -37,9 +37,9 @@ def _chain(key: int) -> list[AuditEvent]:
 def _fill(structure_a: Structure, structure_b: Structure) -> dict[str, int]:
     """Events interleaved in the two structures' chains and the platform chain."""
     for n in range(3):
-        record(CTX, "test.a", structure=structure_a, detail={"n": n})
-        record(CTX, "test.b", structure=structure_b, detail={"n": n})
-        record(CTX, "test.platform", detail={"n": n})
+        record_event(CTX, "test.a", structure=structure_a, detail={"n": n})
+        record_event(CTX, "test.b", structure=structure_b, detail={"n": n})
+        record_event(CTX, "test.platform", detail={"n": n})
     return {"a": structure_a.pk, "b": structure_b.pk, "platform": PLATFORM}
 
 
@@ -76,7 +76,7 @@ def test_the_cli_prints_the_head_of_each_chain(
 def test_record_many_appends_to_each_chain_in_order(
     structure_a: Structure, structure_b: Structure
 ) -> None:
-    record(CTX, "test.before", structure=structure_b)
+    record_event(CTX, "test.before", structure=structure_b)
     items = [
         (
             "test.bulk",
@@ -247,21 +247,23 @@ def _timed(write: Callable[[], object]) -> tuple[threading.Thread, threading.Eve
 def test_two_structures_never_wait_for_each_other(bulk: bool) -> None:
     _needs_row_locks()
     a, b = make_structure("Structure A"), make_structure("Structure B")
-    record(CTX, "test.first", structure=a)
-    record(CTX, "test.first", structure=b)
+    record_event(CTX, "test.first", structure=a)
+    record_event(CTX, "test.first", structure=b)
 
     def write_a() -> None:
         if bulk:  # an import: many events of structure A in one long transaction
             record_many(CTX, [("test.import", a, None, {"n": n}) for n in range(500)])
         else:
-            record(CTX, "test.held", structure=a)
+            record_event(CTX, "test.held", structure=a)
 
     holder = _Holder(write_a)
     holder.start()
     assert holder.recorded.wait(HOLD), holder.error
     # Structure A's chain head is locked by the open transaction; B and the platform go on.
     for structure in (b, None):
-        thread, done, took = _timed(lambda s=structure: record(CTX, "test.other", structure=s))
+        thread, done, took = _timed(
+            lambda s=structure: record_event(CTX, "test.other", structure=s)
+        )
         assert done.wait(HOLD), "an action in another chain waited for structure A's"
         thread.join(HOLD)
         assert took[0] < HOLD
@@ -282,11 +284,11 @@ def test_the_same_structure_waits_then_both_commit(new_chain: bool) -> None:
         assert not AuditChainHead.objects.filter(chain=a.pk).exists()
     else:
         a = make_structure("Structure A")
-        record(CTX, "test.first", structure=a)
-    holder = _Holder(lambda: record(CTX, "test.held", structure=a))
+        record_event(CTX, "test.first", structure=a)
+    holder = _Holder(lambda: record_event(CTX, "test.held", structure=a))
     holder.start()
     assert holder.recorded.wait(HOLD), holder.error
-    thread, done, _ = _timed(lambda: record(CTX, "test.second", structure=a))
+    thread, done, _ = _timed(lambda: record_event(CTX, "test.second", structure=a))
     assert not done.wait(1.0), "two actions of one structure must be chained one after the other"
     holder.release.set()
     holder.join(HOLD)

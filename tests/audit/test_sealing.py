@@ -57,7 +57,7 @@ with connection.cursor() as cursor:
 call_command("migrate", verbosity=0)
 
 from caducee.audit.chains import PLATFORM
-from caducee.audit.log import record
+from caducee.audit.log import record_event
 from caducee.audit.models import AuditChainHead, AuditEvent
 from caducee.audit.verify import verify_chain
 from caducee.core.context import system_context
@@ -65,7 +65,7 @@ from caducee.structures.models import Structure
 
 structure = Structure.objects.create(name="CH Migration", id_type="FINESS_EJ", id_number="1")
 ctx = system_context("tests")
-new = [record(ctx, "test.new", structure=structure), record(ctx, "test.platform")]
+new = [record_event(ctx, "test.new", structure=structure), record_event(ctx, "test.platform")]
 report = verify_chain()
 result = {
     "ok": report.ok,

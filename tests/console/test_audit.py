@@ -51,11 +51,13 @@ def test_it_only_shows_the_structure_events(
 
 
 def test_it_pages_newest_first(client: Client, alice: User, structure_a: Structure) -> None:
-    from caducee.audit.log import record
+    from caducee.audit.log import record_event
     from caducee.core.context import cli_context
 
     for n in range(60):
-        record(cli_context(), "account.update", structure=structure_a, target_label=f"c{n:02d}")
+        record_event(
+            cli_context(), "account.update", structure=structure_a, target_label=f"c{n:02d}"
+        )
     client.force_login(alice)
 
     def cell(label: str) -> str:  # the target cell, not a random token that contains "c58"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from caducee.accounts.models import Account, AccountState
-from caducee.audit.log import record
+from caducee.audit.log import record_event
 from caducee.audit.models import AuditEvent
 from caducee.console.pagination import seek_page
 from caducee.core.context import cli_context
@@ -51,7 +51,7 @@ def test_forward_then_backward_visits_every_row_once(emails: list[str], size: in
 
 def test_descending_integer_keys(structure_a: Structure) -> None:
     for n in range(25):
-        record(cli_context(), "account.update", structure=structure_a, target_label=str(n))
+        record_event(cli_context(), "account.update", structure=structure_a, target_label=str(n))
     events = AuditEvent.objects.filter(structure=structure_a)
     first = seek_page(events, "seq", size=10, descending=True, convert=int)
     second = seek_page(

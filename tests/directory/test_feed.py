@@ -11,7 +11,7 @@ from caducee.core.context import cli_context
 from caducee.directory import feed
 from caducee.directory.models import MailboxListing
 from caducee.directory.operations import assign_mssante_address
-from caducee.directory.records import build_record
+from caducee.directory.publication_rows import build_record
 from caducee.structures.models import Structure
 from tests.directory.helpers import listed_account
 

@@ -9,7 +9,7 @@ from django.db.models import Q
 
 from caducee.accounts.models import Account, AccountState
 from caducee.audit.actions import AuditAction
-from caducee.audit.log import record as audit
+from caducee.audit.log import record_event
 from caducee.coordination import access
 from caducee.coordination.models import Contact, ExternalAccount
 from caducee.coordination.operations._common import clean_email, clean_phone, fail, known_to
@@ -58,7 +58,7 @@ def create_contact(ctx: Context, structure: Structure, data: ContactInput) -> Co
     with transaction.atomic():
         contact = Contact.objects.create(structure=structure, **values)
         _link_existing_external(contact)
-        audit(
+        record_event(
             ctx,
             AuditAction.COORDINATION_CONTACT_CREATE,
             structure=structure,
@@ -91,7 +91,7 @@ def update_contact(ctx: Context, contact: Contact, data: ContactInput) -> Contac
             contact.external_account = None
         contact.save()
         _link_existing_external(contact)
-        audit(
+        record_event(
             ctx,
             AuditAction.COORDINATION_CONTACT_UPDATE,
             structure=contact.structure,
@@ -172,7 +172,7 @@ def import_directory_contact(ctx: Context, structure: Structure, account_id: int
             directory_account=account,
         )
         _link_existing_external(contact)
-        audit(
+        record_event(
             ctx,
             AuditAction.COORDINATION_CONTACT_IMPORT,
             structure=structure,

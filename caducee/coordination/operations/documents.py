@@ -17,7 +17,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 
 from caducee.audit.actions import AuditAction
-from caducee.audit.log import record as audit
+from caducee.audit.log import record_event
 from caducee.coordination import access
 from caducee.coordination.models import Record, RecordDocument
 from caducee.coordination.operations._common import external_detail, fail, who
@@ -125,7 +125,7 @@ def attach_document(
                 uploaded_by=ctx.user,
                 uploaded_by_label=who(ctx),
             )
-            audit(
+            record_event(
                 ctx,
                 AuditAction.COORDINATION_DOCUMENT_ADD,
                 structure=record.structure,
@@ -156,7 +156,7 @@ def open_document(ctx: Context, document: RecordDocument) -> File[bytes]:
         raise NotFound("Le fichier de ce document est introuvable sur le serveur.") from None
     try:
         with transaction.atomic():
-            audit(
+            record_event(
                 ctx,
                 AuditAction.COORDINATION_DOCUMENT_READ,
                 structure=document.record.structure,

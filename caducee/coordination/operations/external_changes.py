@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from caducee.audit.actions import AuditAction
-from caducee.audit.log import record as audit
+from caducee.audit.log import record_event
 from caducee.coordination import access
 from caducee.coordination.models import (
     ExternalAccount,
@@ -60,7 +60,7 @@ def set_structure_suspension(
         grant.suspended_at = timezone.now() if suspended else None
         grant.suspended_by = ctx.user if suspended else None
         grant.save(update_fields=["suspended_at", "suspended_by"])
-        audit(
+        record_event(
             ctx,
             AuditAction.COORDINATION_EXTERNAL_SUSPEND
             if suspended
@@ -82,7 +82,7 @@ def resend_activation(ctx: Context, external: ExternalAccount) -> None:
         raise Invalid("Ce compte est déjà activé : il n'y a plus de lien d'activation à envoyer.")
     with transaction.atomic():
         send_activation(ctx, external, None)
-        audit(
+        record_event(
             ctx,
             AuditAction.COORDINATION_EXTERNAL_ACTIVATION_RESENT,
             structure=external.owner_structure,
@@ -134,7 +134,7 @@ def activate_external_account(
         external.activated_at = timezone.now()
         external.save(update_fields=["status", "activated_at"])
         actor = Context(user=person, ip=ctx.ip, channel=ctx.channel)
-        audit(
+        record_event(
             actor,
             AuditAction.COORDINATION_EXTERNAL_ACTIVATE,
             structure=external.owner_structure,
@@ -221,7 +221,7 @@ def modify_external_account(
                 ExternalStatus.ACTIVE if external.activated_at else ExternalStatus.PENDING
             )
         external.save(update_fields=["profile", "home_structure", "status"])
-        audit(
+        record_event(
             ctx,
             AuditAction.COORDINATION_EXTERNAL_MODIFY,
             structure=external.owner_structure,

@@ -11,7 +11,7 @@ from django.utils import timezone
 from stdnum import luhn
 
 from caducee.audit.actions import AuditAction
-from caducee.audit.log import record as audit
+from caducee.audit.log import record_event
 from caducee.coordination import access
 from caducee.coordination.models import (
     Contact,
@@ -214,7 +214,7 @@ def _new_external(
             external=external,
             defaults={"accepted_at": timezone.now(), "invited_by": ctx.user},
         )
-    audit(
+    record_event(
         ctx,
         AuditAction.COORDINATION_EXTERNAL_CREATE,
         structure=contact.structure,
@@ -286,7 +286,7 @@ def _invite_existing(
         with transaction.atomic():
             contact.external_account = existing
             contact.save(update_fields=["external_account"])
-            audit(
+            record_event(
                 ctx,
                 AuditAction.COORDINATION_CONTACT_UPDATE,
                 structure=structure,
@@ -322,7 +322,7 @@ def _invite_existing(
                 "login_url": login_url(),
             },
         )
-        audit(
+        record_event(
             ctx,
             AuditAction.COORDINATION_EXTERNAL_INVITE,
             structure=structure,
@@ -357,7 +357,7 @@ def accept_invitation(ctx: Context, grant_id: int) -> ExternalGrant:
     with transaction.atomic():
         grant.accepted_at = timezone.now()
         grant.save(update_fields=["accepted_at"])
-        audit(
+        record_event(
             ctx,
             AuditAction.COORDINATION_EXTERNAL_SHARE_ACCEPT,
             structure=grant.structure,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from caducee.audit.actions import AuditAction
-from caducee.audit.log import record as audit
+from caducee.audit.log import record_event
 from caducee.coordination import access
 from caducee.coordination.models import Contact, ContactType, Partner, Record
 from caducee.coordination.operations._common import fail
@@ -40,7 +40,7 @@ def attach_partner(ctx: Context, record: Record, contact: Contact, contact_type:
         )
     with transaction.atomic():
         partner = Partner.objects.create(record=record, contact=contact, contact_type=contact_type)
-        audit(
+        record_event(
             ctx,
             AuditAction.COORDINATION_PARTNER_ATTACH,
             structure=record.structure,
@@ -61,7 +61,7 @@ def detach_partner(ctx: Context, partner: Partner) -> None:
     record = partner.record
     access.require_record_permission(ctx, record, PARTNER_MANAGE)
     with transaction.atomic():
-        audit(
+        record_event(
             ctx,
             AuditAction.COORDINATION_PARTNER_DETACH,
             structure=record.structure,
@@ -84,7 +84,7 @@ def set_partner_access(ctx: Context, partner: Partner, enabled: bool) -> Partner
     with transaction.atomic():
         partner.access_enabled = enabled
         partner.save(update_fields=["access_enabled"])
-        audit(
+        record_event(
             ctx,
             AuditAction.COORDINATION_PARTNER_ACCESS,
             structure=record.structure,

@@ -9,7 +9,7 @@ from django.db.models import Q, QuerySet
 
 from caducee.accounts.models import Account
 from caducee.audit.actions import AuditAction
-from caducee.audit.log import record as audit
+from caducee.audit.log import record_event
 from caducee.coordination import access
 from caducee.coordination.models import Membership, RightsProfile
 from caducee.coordination.operations._common import fail
@@ -48,7 +48,7 @@ def ensure_default_profiles(structure: Structure) -> list[RightsProfile]:
                         "is_default": True,
                     },
                 )
-            audit(
+            record_event(
                 system_context("coordination"),
                 AuditAction.COORDINATION_PROFILES_DEFAULTS,
                 structure=structure,
@@ -124,7 +124,7 @@ def create_profile(
         profile = RightsProfile.objects.create(
             structure=structure, name=clean_name, kind=kind, permissions=perms
         )
-        audit(
+        record_event(
             ctx,
             AuditAction.COORDINATION_PROFILE_CREATE,
             structure=structure,
@@ -149,7 +149,7 @@ def update_profile(
         profile.name = clean_name
         profile.permissions = perms
         profile.save(update_fields=["name", "permissions"])
-        audit(
+        record_event(
             ctx,
             AuditAction.COORDINATION_PROFILE_UPDATE,
             structure=profile.structure,
@@ -173,7 +173,7 @@ def delete_profile(ctx: Context, profile: RightsProfile) -> None:
             "un autre profil avant de le supprimer."
         )
     with transaction.atomic():
-        audit(
+        record_event(
             ctx,
             AuditAction.COORDINATION_PROFILE_DELETE,
             structure=profile.structure,
@@ -243,7 +243,7 @@ def set_membership(
             membership.profile = profile
             membership.save(update_fields=["profile"])
         if created or previous != profile.name:
-            audit(
+            record_event(
                 ctx,
                 AuditAction.COORDINATION_MEMBERSHIP_SET,
                 structure=structure,
@@ -257,7 +257,7 @@ def remove_membership(ctx: Context, membership: Membership) -> None:
     """The structure's own administrators; audit `coordination.membership_remove`."""
     access.require_structure_admin(ctx, membership.structure)
     with transaction.atomic():
-        audit(
+        record_event(
             ctx,
             AuditAction.COORDINATION_MEMBERSHIP_REMOVE,
             structure=membership.structure,

@@ -10,7 +10,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from caducee.audit.actions import AuditAction
-from caducee.audit.log import record as audit
+from caducee.audit.log import record_event
 from caducee.coordination import access
 from caducee.coordination.models import LiaisonEntry, Record
 from caducee.coordination.operations._common import (
@@ -111,7 +111,7 @@ def create_record(ctx: Context, structure: Structure, data: RecordInput) -> Reco
         record = Record(structure=structure, created_by=ctx.user, **values)
         record.save()
         record.team.set(team)
-        audit(
+        record_event(
             ctx,
             AuditAction.COORDINATION_RECORD_CREATE,
             structure=structure,
@@ -142,7 +142,7 @@ def update_record(ctx: Context, record: Record, data: RecordInput) -> Record:
             setattr(record, key, value)
         record.save()
         record.team.set(team)
-        audit(
+        record_event(
             ctx,
             AuditAction.COORDINATION_RECORD_UPDATE,
             structure=record.structure,
@@ -180,7 +180,7 @@ def read_record(ctx: Context, record: Record, what: str = "record") -> None:
 
     Trace one read of a record (identity, liaison log, documents list…), by anyone."""
     with transaction.atomic():
-        audit(
+        record_event(
             ctx,
             AuditAction.COORDINATION_RECORD_READ,
             structure=record.structure,
@@ -202,7 +202,7 @@ def read_record_list(ctx: Context, records: Iterable[Record], where: str, query:
         return
     with transaction.atomic():
         for rows in by_structure.values():
-            audit(
+            record_event(
                 ctx,
                 AuditAction.COORDINATION_RECORDS_LIST,
                 structure=rows[0].structure,
@@ -253,7 +253,7 @@ def add_liaison_entry(
             occurred_on=day,
             text=body,
         )
-        audit(
+        record_event(
             ctx,
             AuditAction.COORDINATION_LIAISON_ADD,
             structure=record.structure,

@@ -13,7 +13,7 @@ from caducee.accounts.models import Account, AccountState, AccountType
 from caducee.accounts.operations import mark_finalised, stored_values
 from caducee.accounts.validation import clean_account
 from caducee.audit.actions import AuditAction
-from caducee.audit.log import record
+from caducee.audit.log import record_event
 from caducee.audit.models import AuditEvent
 from caducee.core.context import Context
 from caducee.core.email import send_on_commit
@@ -54,7 +54,7 @@ def send_invitation(ctx: Context, account: Account) -> None:
     url = links.base_url() + reverse("identity:finalise", args=[token])
     context = {"account": account, "structure": account.structure, "url": url, "days": days}
     send_on_commit(account.email, "finalisation", context)
-    record(
+    record_event(
         ctx,
         AuditAction.IDENTITY_INVITATION_SENT,
         structure=account.structure,
@@ -143,7 +143,7 @@ def finalise_account(
         security.cgu_version = current
         security.cgu_accepted_at = timezone.now()
         security.save(update_fields=["cgu_version", "cgu_accepted_at"])
-        record(
+        record_event(
             Context(user=user, acting_as=account, ip=ctx.ip, channel=ctx.channel),
             AuditAction.IDENTITY_FINALISE,
             structure=account.structure,
@@ -204,7 +204,7 @@ def accept_cgu(ctx: Context, user: User, version: str) -> None:
         security.cgu_version = current
         security.cgu_accepted_at = timezone.now()
         security.save(update_fields=["cgu_version", "cgu_accepted_at"])
-        record(
+        record_event(
             as_person(ctx, user),
             AuditAction.IDENTITY_CGU_ACCEPTED,
             target=user,
@@ -247,7 +247,7 @@ def remind_preregistered(ctx: Context, structure: Structure) -> Reminder:
                 for a in accounts
             ],
         )
-        record(
+        record_event(
             ctx,
             AuditAction.IDENTITY_REMINDER,
             structure=structure,

@@ -7,7 +7,7 @@ from django.db import transaction
 
 from caducee.accounts.models import Account, AccountState, AccountType
 from caducee.audit.actions import AuditAction
-from caducee.audit.log import record
+from caducee.audit.log import record_event
 from caducee.core.context import Context
 from caducee.core.email import send_on_commit
 from caducee.core.errors import NotFound
@@ -43,7 +43,7 @@ def login_failed(ctx: Context, email: str, *, stage: str, user: User | None = No
     metrics.login_failed(stage)
     with transaction.atomic():
         locked = throttle.fail(throttle.keys_for(address, ctx.ip))
-        record(
+        record_event(
             ctx,
             AuditAction.IDENTITY_LOGIN_FAILED,
             target=user,
@@ -51,7 +51,7 @@ def login_failed(ctx: Context, email: str, *, stage: str, user: User | None = No
             detail={"stage": stage, "email": address},
         )
         if locked:
-            record(
+            record_event(
                 ctx,
                 AuditAction.IDENTITY_LOCKOUT,
                 target=user,
@@ -96,7 +96,7 @@ def send_login_code(ctx: Context, user: User) -> None:
             },
             queue=URGENT,  # within seconds, never behind an import's emails
         )
-        record(as_person(ctx, user), AuditAction.IDENTITY_CODE_SENT, target=user)
+        record_event(as_person(ctx, user), AuditAction.IDENTITY_CODE_SENT, target=user)
 
 
 def verify_second_factor(ctx: Context, user: User, code: str, method: str) -> codes.Verdict:
@@ -147,10 +147,10 @@ def complete_login(
     detail = {"method": method} | ({"certificate": certificate} if certificate else {})
     with transaction.atomic():
         throttle.succeed(user.email)
-        record(person, AuditAction.IDENTITY_LOGIN, target=user, detail=detail)
+        record_event(person, AuditAction.IDENTITY_LOGIN, target=user, detail=detail)
         if remember:
             browser, cookie = browsers.create(user, browser_label, ctx.ip)
-            record(
+            record_event(
                 person,
                 AuditAction.IDENTITY_BROWSER_REMEMBERED,
                 target=user,
@@ -163,7 +163,7 @@ def record_logout(ctx: Context) -> None:
     """The logged-in person; writes `identity.logout`."""
     if ctx.user is not None:
         with transaction.atomic():
-            record(ctx, AuditAction.IDENTITY_LOGOUT, target=ctx.user)
+            record_event(ctx, AuditAction.IDENTITY_LOGOUT, target=ctx.user)
 
 
 def logout_everywhere(ctx: Context, user: User) -> None:
@@ -174,7 +174,7 @@ def logout_everywhere(ctx: Context, user: User) -> None:
     partout » is what a person does after losing a device (revocation.py).
     """
     with transaction.atomic():
-        record(as_person(ctx, user), AuditAction.IDENTITY_LOGOUT_EVERYWHERE, target=user)
+        record_event(as_person(ctx, user), AuditAction.IDENTITY_LOGOUT_EVERYWHERE, target=user)
         revoke_access(ctx, user, "logout_everywhere")
 
 
@@ -186,7 +186,7 @@ def unlock_login(ctx: Context, email: str) -> bool:
     address = email.strip().lower()
     with transaction.atomic():
         lifted = throttle.unlock(address)
-        record(
+        record_event(
             ctx, AuditAction.IDENTITY_UNLOCK, target_label=address, detail={"was_locked": lifted}
         )
     return lifted
@@ -209,7 +209,7 @@ def switch_mailbox(ctx: Context, user: User, mailbox_id: int) -> Account:
     if mailbox is None or not may_open(user, mailbox):
         raise NotFound("Boîte introuvable.")
     with transaction.atomic():
-        record(
+        record_event(
             Context(user=user, acting_as=mailbox, ip=ctx.ip, channel=ctx.channel),
             AuditAction.IDENTITY_SWITCH_MAILBOX,
             structure=mailbox.structure,

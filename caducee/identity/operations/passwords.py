@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from caducee.accounts.models import Account, AccountState
 from caducee.audit.actions import AuditAction
-from caducee.audit.log import record
+from caducee.audit.log import record_event
 from caducee.core.context import Context
 from caducee.core.email import send_on_commit
 from caducee.core.errors import Invalid, NotFound, Problem
@@ -58,7 +58,7 @@ def create_first_operator(
         user.is_operator = True
         user.set_password(password)
         user.save()
-        record(as_person(ctx, user), AuditAction.PLATFORM_SETUP, target=user)
+        record_event(as_person(ctx, user), AuditAction.PLATFORM_SETUP, target=user)
     return user
 
 
@@ -112,7 +112,7 @@ def issue_password_link(ctx: Context, user: User) -> str:
     """
     with transaction.atomic():
         token = links.issue(LinkPurpose.SET_PASSWORD, user)
-        record(ctx, AuditAction.IDENTITY_PASSWORD_LINK, target=user)
+        record_event(ctx, AuditAction.IDENTITY_PASSWORD_LINK, target=user)
     return links.base_url() + reverse("identity:set_password", args=[token])
 
 
@@ -122,7 +122,7 @@ def set_password_with_link(ctx: Context, token: str, password: str, confirm: str
         user = _consume_password_link(
             LinkPurpose.SET_PASSWORD, token, password, confirm, activate=True
         )
-        record(as_person(ctx, user), AuditAction.IDENTITY_PASSWORD_SET, target=user)
+        record_event(as_person(ctx, user), AuditAction.IDENTITY_PASSWORD_SET, target=user)
     return user
 
 
@@ -151,7 +151,7 @@ def request_password_reset(ctx: Context, email: str) -> None:
         count = throttle.count_request(f"reset-ip:{ctx.ip}") if ctx.ip else 0
         limited = count > limit
         if not limited or count == limit + 1:
-            record(
+            record_event(
                 ctx,
                 AuditAction.IDENTITY_PASSWORD_RESET_REQUESTED,
                 structure=account.structure if account is not None else None,
@@ -184,7 +184,7 @@ def reset_password(ctx: Context, token: str, password: str, confirm: str) -> Use
     with transaction.atomic():
         user = _consume_password_link(LinkPurpose.RESET, token, password, confirm)
         throttle.succeed(user.email)
-        record(as_person(ctx, user), AuditAction.IDENTITY_PASSWORD_RESET, target=user)
+        record_event(as_person(ctx, user), AuditAction.IDENTITY_PASSWORD_RESET, target=user)
         revoke_access(as_person(ctx, user), user, "password_reset")
     return user
 
@@ -200,7 +200,7 @@ def change_password(ctx: Context, user: User, current: str, password: str, confi
     with transaction.atomic():
         user.set_password(password)
         user.save(update_fields=["password"])
-        record(as_person(ctx, user), AuditAction.IDENTITY_PASSWORD_CHANGED, target=user)
+        record_event(as_person(ctx, user), AuditAction.IDENTITY_PASSWORD_CHANGED, target=user)
 
 
 def issue_reset_link(ctx: Context, user: User) -> str:
@@ -212,7 +212,7 @@ def issue_reset_link(ctx: Context, user: User) -> str:
     with transaction.atomic():
         token = links.issue(LinkPurpose.RESET, user, lifetime=timedelta(minutes=minutes))
         account = Account.objects.filter(user=user).select_related("structure").first()
-        record(
+        record_event(
             ctx,
             AuditAction.IDENTITY_RESET_LINK,
             structure=account.structure if account is not None else None,

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from caducee.accounts.models import Account
 from caducee.audit.actions import AuditAction
-from caducee.audit.log import record
+from caducee.audit.log import record_event
 from caducee.core.context import Context
 from caducee.core.errors import Forbidden, Invalid, NotFound, Problem
 from caducee.identity import secret_box, totp
@@ -37,7 +37,7 @@ def revoke_browser(ctx: Context, user: User, browser_id: int) -> TrustedBrowser:
     with transaction.atomic():
         browser.revoked_at = timezone.now()
         browser.save(update_fields=["revoked_at"])
-        record(
+        record_event(
             as_person(ctx, user),
             AuditAction.IDENTITY_BROWSER_REVOKED,
             target=user,
@@ -63,7 +63,7 @@ def enable_totp(ctx: Context, user: User, secret: str, code: str) -> None:
         security.totp_confirmed_at = timezone.now()
         security.totp_last_step = step
         security.save(update_fields=["totp_secret", "totp_confirmed_at", "totp_last_step"])
-        record(as_person(ctx, user), AuditAction.IDENTITY_TOTP_ENABLED, target=user)
+        record_event(as_person(ctx, user), AuditAction.IDENTITY_TOTP_ENABLED, target=user)
 
 
 def disable_totp(ctx: Context, user: User, code: str) -> None:
@@ -81,7 +81,7 @@ def disable_totp(ctx: Context, user: User, code: str) -> None:
         security.totp_confirmed_at = None
         security.totp_last_step = step
         security.save(update_fields=["totp_secret", "totp_confirmed_at", "totp_last_step"])
-        record(as_person(ctx, user), AuditAction.IDENTITY_TOTP_DISABLED, target=user)
+        record_event(as_person(ctx, user), AuditAction.IDENTITY_TOTP_DISABLED, target=user)
 
 
 def reset_second_factor(ctx: Context, user: User) -> None:
@@ -116,5 +116,5 @@ def reset_second_factor(ctx: Context, user: User) -> None:
         security.totp_secret = ""
         security.totp_confirmed_at = None
         security.save(update_fields=["totp_secret", "totp_confirmed_at"])
-        record(ctx, AuditAction.IDENTITY_TOTP_RESET, structure=structure, target=user)
+        record_event(ctx, AuditAction.IDENTITY_TOTP_RESET, structure=structure, target=user)
         revoke_access(ctx, user, "second_factor_reset", structure=structure)

@@ -1,4 +1,4 @@
-"""What the platform publishes to the national MSSanté directory, one record per mailbox.
+"""What the platform publishes to the national MSSanté directory: one `PublicationRow` per mailbox.
 
 Publishable: PER, INT (as a PER mailbox attached to its structure), ORG and APP accounts
 listed in the regional directory, with an MSSanté address, not test, not liste rouge.
@@ -38,7 +38,7 @@ class NationalId:
 
 
 @dataclass(frozen=True)
-class Record:
+class PublicationRow:
     account: Account
     address: str
     bal_type: str
@@ -127,10 +127,10 @@ def candidates(structure: Structure) -> QuerySet[Account]:
     )
 
 
-def build_record(account: Account) -> Record:
+def build_record(account: Account) -> PublicationRow:
     listing = listing_of(account)
     is_person = account.type == AccountType.PER
-    return Record(
+    return PublicationRow(
         account=account,
         address=mssante_address(account) or "",
         bal_type=NATIONAL_TYPE[account.type],
