@@ -86,7 +86,9 @@ def read_accounts(
 
 
 def counters(structure: Structure) -> dict[str, int]:
-    """The list counters of seed 004 §3.2, in two queries whatever the number of accounts.
+    """The counters above the account list — accounts per state (valid, pre-registered, to
+    validate, rejected, deactivated), test accounts and pending email changes (seed 004
+    §3.2) — in two queries whatever the number of accounts.
 
     States are counted with one GROUP BY that reads only the (structure, state, email)
     index. Pending email changes are few: the query starts from them and reaches each

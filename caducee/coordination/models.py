@@ -147,7 +147,8 @@ class RecordDocument(models.Model):
 
 
 class Contact(models.Model):
-    """An entry of a structure's coordination directory (the WiggWam of seed 000)."""
+    """A person or service the structure works with, in its own coordination directory
+    (seed 000's « WiggWam »): a partner is attached to a record from these contacts."""
 
     structure = models.ForeignKey(
         "structures.Structure", on_delete=models.CASCADE, related_name="contacts"

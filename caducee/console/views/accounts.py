@@ -61,7 +61,8 @@ LIST_COLUMNS = (
     "visible",
     "is_test",
 )
-# Counters of seed 004 §3.2, each linking to the list filtered on that state.
+# The counters above the account list (one per account state, seed 004 §3.2), each a
+# link to the list filtered on that state.
 COUNTERS = (
     ("valid", "Utilisateurs valides", AccountState.VALID),
     ("to_validate", "Utilisateurs à valider", AccountState.TO_VALIDATE),
