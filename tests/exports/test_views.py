@@ -79,3 +79,10 @@ def test_a_pending_export_link_says_it_is_not_ready(structure_a: Structure, alic
     client = client_for(alice)
     response = client.get(reverse("exports:download", args=[export.pk]), follow=True)
     assert "pas encore prêt" in response.content.decode()
+
+
+def test_the_ownership_test_probes_every_exports_url() -> None:
+    """`test_it_validates_ownership` covers each URL of the app: a new one must join it."""
+    from caducee.exports.urls import urlpatterns
+
+    assert {pattern.name for pattern in urlpatterns} == {"mine", "download"}
