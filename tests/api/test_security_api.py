@@ -14,8 +14,8 @@ from caducee.accounts.models import Account
 from caducee.api.tokens import issue_token, user_for_token
 from caducee.audit.models import AuditEvent
 from caducee.core.context import cli_context
-from caducee.identity import browsers, throttle, totp
 from caducee.core.errors import NotFound
+from caducee.identity import browsers, throttle, totp
 from caducee.identity.operations import enable_totp, security_of, unlock_login
 from caducee.people.models import User
 from caducee.structures.models import Structure
