@@ -8,7 +8,14 @@ from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import ValidationError
 
-from caducee.api import accounts_api, connections_api, email_changes_api, structures_api
+from caducee.api import (
+    accounts_api,
+    audit_api,
+    connections_api,
+    email_changes_api,
+    scheduler_api,
+    structures_api,
+)
 from caducee.api.auth import BearerToken, ConsoleSession, Throttled
 from caducee.api.errors import schema_problems
 from caducee.coordination import api as coordination_api
@@ -75,7 +82,14 @@ def too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
 
 # Routers of the apps, each in its own module `caducee.<app>.api` (imported here, after
 # `api` exists: none of them imports this module).
-for module in (structures_api, accounts_api, connections_api, email_changes_api):
+for module in (
+    structures_api,
+    accounts_api,
+    connections_api,
+    email_changes_api,
+    audit_api,
+    scheduler_api,
+):
     api.add_router("/", module.router)
 api.add_router("/", loadusers_api.router)
 api.add_router("/", exports_api.router)

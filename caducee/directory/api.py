@@ -13,8 +13,14 @@ from caducee.api.auth import api_context
 from caducee.api.errors import responses
 from caducee.core.web import api_user
 from caducee.directory import feed, publication, push_requests, quotas
+from caducee.directory.correspondences import correspondences
 from caducee.directory.models import PushRequest
-from caducee.directory.operations import assign_mssante_address, set_quota, set_red_list
+from caducee.directory.operations import (
+    assign_mssante_address,
+    set_dematerialisation,
+    set_quota,
+    set_red_list,
+)
 from caducee.directory.search import search_page
 from caducee.exports.api import ExportOut, export_out
 from caducee.exports.kinds import PUBLICATION
@@ -149,6 +155,54 @@ def put_red_list(request: HttpRequest, account_id: int, payload: RedListIn) -> A
     account = access_account(api_user(request), account_id)
     set_red_list(api_context(request), account, payload.on)
     return {"on": payload.on}
+
+
+@router.put(
+    "/accounts/{account_id}/dematerialisation",
+    response=responses({200: RedListIn}, 403, 404, 422),
+    summary="Zéro papier (dématérialisation publiée avec la boîte)",
+)
+def put_dematerialisation(request: HttpRequest, account_id: int, payload: RedListIn) -> Any:
+    account = access_account(api_user(request), account_id)
+    set_dematerialisation(api_context(request), account, payload.on)
+    return {"on": payload.on}
+
+
+class CorrespondenceOut(Schema):
+    account_id: int
+    email: str
+    mssante: str | None
+    published: str
+    red_list: bool
+
+
+class CorrespondencesOut(Schema):
+    total: int
+    truncated: bool
+    accounts: list[CorrespondenceOut]
+
+
+@router.get(
+    "/structures/{structure_id}/correspondences",
+    response=responses({200: CorrespondencesOut}, 404),
+    summary="Correspondances MSSanté d'une structure (2 000 comptes au plus, par adresse mail)",
+    description="`avec` : `oui` (les comptes qui ont une adresse MSSanté), `non` (ceux qui "
+    "n'en ont pas) ou vide (tous). La liste complète est l'export de publication.",
+)
+def get_correspondences(request: HttpRequest, structure_id: int, avec: str = "") -> Any:
+    structure = access_structure(api_user(request), structure_id)
+    found = correspondences(structure, avec)
+    rows = [
+        {
+            "account_id": row.account.pk,
+            "email": row.account.email,
+            "mssante": row.address,
+            "published": row.published,
+            "red_list": row.red_list,
+        }
+        for row in found.rows
+    ]
+    return {"total": found.total, "truncated": found.truncated, "accounts": rows}
 
 
 @router.get(

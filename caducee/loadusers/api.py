@@ -1,7 +1,9 @@
-"""REST API of the loaduser: template, import (multipart upload) and export."""
+"""REST API of the loaduser: template, import (multipart upload), export, and the import jobs
+started from the console (list, detail, confirmation of a preview, compte-rendu)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -10,12 +12,14 @@ from ninja.files import UploadedFile
 
 from caducee.api.auth import api_context
 from caducee.api.errors import responses
-from caducee.core.errors import Invalid, Problem
+from caducee.core.errors import Invalid, NotFound, Problem
 from caducee.core.web import api_user
 from caducee.exports.api import ExportOut, export_out
 from caducee.exports.models import ExportFile
-from caducee.loadusers.downloads import export_response, template_response
+from caducee.loadusers import jobs
+from caducee.loadusers.downloads import export_response, report_response, template_response
 from caducee.loadusers.importing import import_loadusers
+from caducee.loadusers.models import ImportJob
 from caducee.loadusers.reading import FileRefused, FileTooLarge, check_upload_size
 from caducee.structures.access import access_structure
 
@@ -98,3 +102,109 @@ def export(request: HttpRequest, structure_id: int, fmt: str) -> Any:
     if isinstance(response, ExportFile):  # a long export: follow it at /exports/{id}
         return Status(202, export_out(response))
     return response
+
+
+# --- Import jobs (the console's upload, previewed then confirmed) -------------------------
+
+RECENT_JOBS = 20
+
+
+class ImportJobOut(Schema):
+    id: int
+    file_name: str
+    status: str
+    status_label: str
+    phase: str
+    done: int
+    total: int
+    percent: int
+    actor: str
+    notify: bool
+    visible: bool
+    created: int
+    updated: int
+    unchanged: int
+    rejected: int
+    error: str
+    created_at: datetime
+    confirmed_at: datetime | None
+    finished_at: datetime | None
+
+
+class ImportJobDetailOut(ImportJobOut):
+    problems: list[dict[str, Any]]
+
+
+def job_out(job: ImportJob) -> dict[str, Any]:
+    phase, done, total = jobs.live_progress(job)
+    return {
+        "id": job.pk,
+        "file_name": job.file_name,
+        "status": job.status,
+        "status_label": job.get_status_display(),
+        "phase": phase,
+        "done": done,
+        "total": total,
+        "percent": ImportJob.percent_of(done, total),
+        "actor": job.actor_label,
+        "notify": job.notify,
+        "visible": job.visible,
+        "created": job.created,
+        "updated": job.updated,
+        "unchanged": job.unchanged,
+        "rejected": job.rejected,
+        "error": job.error,
+        "created_at": job.created_at,
+        "confirmed_at": job.confirmed_at,
+        "finished_at": job.finished_at,
+    }
+
+
+def _job(request: HttpRequest, structure_id: int, job_id: int) -> ImportJob:
+    structure = access_structure(api_user(request), structure_id)
+    job = ImportJob.objects.filter(pk=job_id, structure=structure).first()
+    if job is None:
+        raise NotFound("Import introuvable.")
+    return job
+
+
+@router.get(
+    "/structures/{structure_id}/loadusers/jobs",
+    response=responses({200: list[ImportJobOut]}, 404),
+    summary="Les 20 derniers imports loaduser de la structure (du plus récent au plus ancien)",
+)
+def list_jobs(request: HttpRequest, structure_id: int) -> Any:
+    structure = access_structure(api_user(request), structure_id)
+    recent = ImportJob.objects.filter(structure=structure).order_by("-created_at", "-pk")
+    return [job_out(job) for job in recent[:RECENT_JOBS]]
+
+
+@router.get(
+    "/structures/{structure_id}/loadusers/jobs/{job_id}",
+    response=responses({200: ImportJobDetailOut}, 404),
+    summary="Un import loaduser : état, progression, compteurs et anomalies",
+)
+def get_job(request: HttpRequest, structure_id: int, job_id: int) -> Any:
+    job = _job(request, structure_id, job_id)
+    return {**job_out(job), "problems": job.problems}
+
+
+@router.post(
+    "/structures/{structure_id}/loadusers/jobs/{job_id}/confirm",
+    response=responses({202: ImportJobOut}, 403, 404),
+    summary="Confirmer un import prévisualisé : l'import réel part en arrière-plan",
+)
+def confirm_job(request: HttpRequest, structure_id: int, job_id: int) -> Status[dict[str, Any]]:
+    job = _job(request, structure_id, job_id)
+    jobs.confirm(job, api_context(request))
+    job.refresh_from_db()
+    return Status(202, job_out(job))
+
+
+@router.get(
+    "/structures/{structure_id}/loadusers/jobs/{job_id}/report.{fmt}",
+    response=responses({200: None}, 404),
+    summary="Compte-rendu d'un import loaduser (csv ou xlsx)",
+)
+def job_report(request: HttpRequest, structure_id: int, job_id: int, fmt: str) -> HttpResponse:
+    return report_response(_job(request, structure_id, job_id), fmt)

@@ -69,6 +69,42 @@ WEB_ROUTES: dict[str, list[str]] = {
         "POST /api/v1/coordination/records/{record_id}/liaison",
     ],
     "coordination:documents": ["GET /api/v1/coordination/records/{record_id}/documents"],
+    "console:audit": ["GET /api/v1/structures/{structure_id}/audit"],
+    "console:account": ["GET /api/v1/accounts/{account_id}", "PATCH /api/v1/accounts/{account_id}"],
+    "console:account_change_type": [
+        "GET /api/v1/accounts/{account_id}/type-preview",
+        "POST /api/v1/accounts/{account_id}/type",
+    ],
+    "console:mailbox_settings": [
+        "GET /api/v1/accounts/{account_id}/mailboxes",
+        "PUT /api/v1/accounts/{account_id}/default-mailbox",
+        "PUT /api/v1/accounts/{account_id}/mailboxes/{mailbox_id}/receipt-notification",
+    ],
+    "console:email_changes": ["GET /api/v1/structures/{structure_id}/email-changes"],
+    "console:email_change_request": ["POST /api/v1/accounts/{account_id}/email-change"],
+    "console:email_change_resend": [
+        "POST /api/v1/structures/{structure_id}/email-changes/{change_id}/resend"
+    ],
+    "console:email_change_cancel": [
+        "DELETE /api/v1/structures/{structure_id}/email-changes/{change_id}"
+    ],
+    "coordination:externals": ["GET /api/v1/coordination/external-accounts"],
+    "coordination:profiles": [
+        "GET /api/v1/coordination/structures/{structure_id}/profiles",
+        "POST /api/v1/coordination/structures/{structure_id}/profiles",
+        "PUT /api/v1/coordination/profiles/{profile_id}",
+        "DELETE /api/v1/coordination/profiles/{profile_id}",
+    ],
+    "directory:correspondences": ["GET /api/v1/structures/{structure_id}/correspondences"],
+    "loadusers:job": ["GET /api/v1/structures/{structure_id}/loadusers/jobs/{job_id}"],
+    "loadusers:job_confirm": [
+        "POST /api/v1/structures/{structure_id}/loadusers/jobs/{job_id}/confirm"
+    ],
+    "loadusers:job_report": [
+        "GET /api/v1/structures/{structure_id}/loadusers/jobs/{job_id}/report.{fmt}"
+    ],
+    "identity:security": ["GET /api/v1/me/security"],
+    "console:scheduler": ["GET /api/v1/scheduler"],
 }
 
 _LOGIN = PAGE_ONLY + "the browser's login flow (the API authenticates with a token)"
@@ -79,20 +115,17 @@ _HELPER = "a helper or predicate used by operations, views or imports: not an ac
 _SERVER = "done by the platform (task, SMTP server, CLI or scheduler), never asked over the API"
 _BATCH = "the loaduser import's batch form, run by POST …/loadusers/import's background job"
 _HOME = PAGE_ONLY + "a menu or landing page linking to the others"
+_TOTP = (
+    PAGE_ONLY + "enrolling an authenticator app binds a second factor to the person: a leaked "
+    "API token must not let its holder lock the person out of their login with their own app"
+)
 _UPLOAD = "the form of POST /api/v1/structures/{structure_id}/loadusers/import (its job page too)"
 
 OPERATION_EXCLUSIONS: dict[str, str] = {
     "accounts.operations.update_mailbox_settings": "the console's one form for the default "
     "mailbox and the notifications, atomic; the API sets each with its own route "
     "(set_default_mailbox, set_receipt_notification)",
-    "directory.operations.set_dematerialisation": MISSING,
-    "identity.operations.change_password": MISSING,
-    "identity.operations.disable_totp": MISSING,
-    "identity.operations.enable_totp": MISSING,
-    "identity.operations.logout_everywhere": MISSING,
-    "identity.operations.reset_second_factor": MISSING,
-    "identity.operations.revoke_browser": MISSING,
-    "identity.operations.unlock_login": MISSING,
+    "identity.operations.enable_totp": _TOTP,
     "mail.operations.create_app_password": MISSING,
     "mail.operations.create_folder": MISSING,
     "mail.operations.delete_folder": MISSING,
@@ -110,12 +143,9 @@ OPERATION_EXCLUSIONS: dict[str, str] = {
     "coordination.operations.find_profile": _HELPER,
     "identity.operations.account_refusal": _HELPER,
     "identity.operations.cgu_to_accept_again": _HELPER,
-    "identity.operations.check_password_rules": _HELPER,
     "identity.operations.finalisation_account": _HELPER,
     "identity.operations.login_refusal": _HELPER,
     "identity.operations.person_by_email": _HELPER,
-    "identity.operations.remembered_browsers": _HELPER,
-    "identity.operations.security_of": _HELPER,
     "identity.operations.shared_mailbox": _HELPER,
     "mail.operations.check_app_password": _HELPER,
     "mail.operations.get_folder": _HELPER,
@@ -144,29 +174,6 @@ OPERATION_EXCLUSIONS: dict[str, str] = {
 }
 
 WEB_EXCLUSIONS: dict[str, str] = {
-    "console:account": MISSING,
-    "console:account_change_type": MISSING,
-    "console:audit": MISSING,
-    "console:candidates": MISSING,
-    "console:email_change_cancel": MISSING,
-    "console:email_change_request": MISSING,
-    "console:email_change_resend": MISSING,
-    "console:email_changes": MISSING,
-    "console:mailbox_settings": MISSING,
-    "console:scheduler": MISSING,
-    "coordination:externals": MISSING,
-    "coordination:profiles": MISSING,
-    "directory:correspondences": MISSING,
-    "identity:browser_revoke": MISSING,
-    "identity:logout_everywhere": MISSING,
-    "identity:password_change": MISSING,
-    "identity:second_factor_reset": MISSING,
-    "identity:security": MISSING,
-    "identity:totp": MISSING,
-    "identity:totp_disable": MISSING,
-    "loadusers:job": MISSING,
-    "loadusers:job_confirm": MISSING,
-    "loadusers:job_report": MISSING,
     "mail:action": MISSING,
     "mail:app_passwords": MISSING,
     "mail:compose": MISSING,
@@ -177,6 +184,7 @@ WEB_EXCLUSIONS: dict[str, str] = {
     "console:home": _HOME,
     "console:structure": _HOME,
     "coordination:activate": _HOME,
+    "identity:totp": _TOTP,
     "identity:cgu": _LOGIN,
     "identity:code": _LOGIN,
     "identity:code_resend": _LOGIN,
@@ -189,6 +197,7 @@ WEB_EXCLUSIONS: dict[str, str] = {
     "identity:reset": _LINK,
     "identity:set_password": _LINK,
     "identity:setup": _LINK,
+    "console:candidates": _HTMX,
     "directory:autocomplete": _HTMX,
     "loadusers:job_progress": _HTMX,
     "mail:autocomplete": _HTMX,

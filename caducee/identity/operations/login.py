@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 
 from caducee.accounts.models import Account, AccountState, AccountType
 from caducee.audit.actions import AuditAction
@@ -18,6 +19,7 @@ from caducee.identity.operations._common import as_person, security_of
 from caducee.identity.revocation import revoke_access
 from caducee.monitoring import metrics
 from caducee.people.models import User
+from caducee.structures.access import admin_scope
 from caducee.tasks.queues import URGENT
 
 
@@ -179,11 +181,18 @@ def logout_everywhere(ctx: Context, user: User) -> None:
 
 
 def unlock_login(ctx: Context, email: str) -> bool:
-    """The server (CLI); writes `identity.unlock`.
+    """The server (CLI), the operator, or an admin of a structure holding an account at this
+    address; writes `identity.unlock`.
 
     Lifts the temporary lock of an account after failed logins; True if it was locked.
     """
     address = email.strip().lower()
+    if not ctx.is_server:
+        reachable = Account.objects.filter(
+            Q(email=address) | Q(user__email=address), structure__in=admin_scope(ctx)
+        )
+        if not reachable.exists():
+            raise NotFound("Compte introuvable.")
     with transaction.atomic():
         lifted = throttle.unlock(address)
         record_event(
