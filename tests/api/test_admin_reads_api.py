@@ -8,7 +8,8 @@ import pytest
 from django.test import Client
 
 from caducee.api.tokens import issue_token
-from caducee.audit.log import record
+from caducee.audit.actions import AuditAction
+from caducee.audit.log import record_event
 from caducee.audit.models import AuditEvent
 from caducee.core.context import cli_context
 from caducee.directory.models import MailboxListing
@@ -62,8 +63,10 @@ def test_audit_journal_pages_newest_first(
     client: Client, structure_a: Structure, structure_b: Structure, alice: User, bob: User
 ) -> None:
     for n in range(55):
-        record(cli_context(), "structure.updated", structure=structure_a, detail={"n": n})
-    record(cli_context(), "structure.updated", structure=structure_b)
+        record_event(
+            cli_context(), AuditAction.STRUCTURE_UPDATE, structure=structure_a, detail={"n": n}
+        )
+    record_event(cli_context(), AuditAction.STRUCTURE_UPDATE, structure=structure_b)
     url = f"/api/v1/structures/{structure_a.pk}/audit"
     assert client.get(url, **api_headers(bob)).status_code == 404
     first = client.get(url, **api_headers(alice)).json()
