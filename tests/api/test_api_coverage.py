@@ -108,7 +108,6 @@ OPERATION_EXCLUSIONS: dict[str, str] = {
     "identity.operations.security_of": _HELPER,
     "identity.operations.shared_mailbox": _HELPER,
     "mail.operations.check_app_password": _HELPER,
-    "mail.operations.get_folder": _HELPER,
     "exports.operations.build": _SERVER,
     "exports.operations.claim": _SERVER,
     "exports.operations.fail": _SERVER,
