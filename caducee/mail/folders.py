@@ -90,6 +90,8 @@ def trash_messages(ctx: Context, mailbox: Account, ids: Iterable[int]) -> int:
 def empty_trash(ctx: Context, mailbox: Account, space: str) -> int:
     """A user of the mailbox; audits `mail.empty_trash`."""
     require_mailbox(ctx, mailbox)
+    if space not in Space.values:
+        raise Invalid("Espace inconnu.")
     with transaction.atomic():
         deleted = delete_rows(
             Message.objects.filter(mailbox=mailbox, space=space, folder=SystemFolder.TRASH)

@@ -126,16 +126,6 @@ OPERATION_EXCLUSIONS: dict[str, str] = {
     "mailbox and the notifications, atomic; the API sets each with its own route "
     "(set_default_mailbox, set_receipt_notification)",
     "identity.operations.enable_totp": _TOTP,
-    "mail.operations.create_app_password": MISSING,
-    "mail.operations.create_folder": MISSING,
-    "mail.operations.delete_folder": MISSING,
-    "mail.operations.empty_trash": MISSING,
-    "mail.operations.export_messages": MISSING,
-    "mail.operations.mark_seen": MISSING,
-    "mail.operations.move_messages": MISSING,
-    "mail.operations.rename_folder": MISSING,
-    "mail.operations.revoke_app_password": MISSING,
-    "mail.operations.save_draft": MISSING,
     "accounts.operations.account_values": _HELPER,
     "accounts.operations.mark_finalised": _HELPER,
     "accounts.operations.validate_for": _HELPER,
@@ -148,7 +138,6 @@ OPERATION_EXCLUSIONS: dict[str, str] = {
     "identity.operations.person_by_email": _HELPER,
     "identity.operations.shared_mailbox": _HELPER,
     "mail.operations.check_app_password": _HELPER,
-    "mail.operations.get_folder": _HELPER,
     "exports.operations.build": _SERVER,
     "exports.operations.claim": _SERVER,
     "exports.operations.fail": _SERVER,
@@ -174,12 +163,6 @@ OPERATION_EXCLUSIONS: dict[str, str] = {
 }
 
 WEB_EXCLUSIONS: dict[str, str] = {
-    "mail:action": MISSING,
-    "mail:app_passwords": MISSING,
-    "mail:compose": MISSING,
-    "mail:empty_trash": MISSING,
-    "mail:folder_create": MISSING,
-    "mail:folder_edit": MISSING,
     "console:account_new": _HOME,
     "console:home": _HOME,
     "console:structure": _HOME,

@@ -1,30 +1,24 @@
-"""REST API for business software (APP mailboxes, and any mailbox the token's person uses).
-
-The token belongs to a physical person; `mailbox` names the address acted as, which must
-be the person's own mailbox or an ORG/APP mailbox they are a connection account of.
-"""
+"""Messages over the API: mailboxes, listing, reading, sending, replying, forwarding, bin."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-from dataclasses import replace
 from datetime import datetime
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Router, Schema, Status
+from ninja import Schema, Status
 
-from caducee.accounts.models import Account
-from caducee.api.auth import api_context
 from caducee.api.errors import responses
-from caducee.core.context import Context
-from caducee.core.errors import Invalid, NotFound
 from caducee.core.web import api_user
 from caducee.identity.mailboxes import openable
 from caducee.mail import addresses, compose, mime, operations
+from caducee.mail.api.common import (
+    AttachmentIn,
+    acting_as,
+    attachments_of,
+    require_draft,
+    router,
+)
 from caducee.mail.models import Message, Space
-
-router = Router(tags=["messagerie"])
 
 
 class MailboxOut(Schema):
@@ -63,12 +57,6 @@ class MessageDetail(MessageOut):
     attachments: list[AttachmentOut]
 
 
-class AttachmentIn(Schema):
-    filename: str
-    content_type: str = "application/octet-stream"
-    content_base64: str
-
-
 class SendIn(Schema):
     mailbox: str
     to: list[str]
@@ -78,6 +66,7 @@ class SendIn(Schema):
     body: str = ""
     space: str = Space.PRO
     attachments: list[AttachmentIn] = []
+    draft_id: int | None = None  # a saved draft this message sends (then removed)
 
 
 class SendOut(Schema):
@@ -100,16 +89,6 @@ class ForwardIn(Schema):
     bcc: list[str] = []
     body: str = ""  # written above the forwarded original
     space: str | None = None  # default: the original's space
-
-
-def _mailbox(request: HttpRequest, address: str) -> tuple[Context, Account]:
-    """The mailbox named by `address` among those the token's person may use, else 404."""
-    base = api_context(request)
-    assert base.user is not None
-    mailbox = addresses.may_send_as(openable(base.user), address.strip().lower())
-    if mailbox is None:
-        raise NotFound("Boîte introuvable.")
-    return replace(base, acting_as=mailbox), mailbox
 
 
 def _sent(result: operations.SendResult) -> Status[dict[str, object]]:
@@ -169,7 +148,7 @@ def list_messages(
     before_id: int | None = None,
     limit: int = 50,
 ) -> list[dict[str, object]]:
-    ctx, box = _mailbox(request, mailbox)
+    ctx, box = acting_as(request, mailbox)
     operations.require_mailbox(ctx, box)
     rows = operations.messages_in(box, space, folder)
     if unread:
@@ -185,7 +164,7 @@ def list_messages(
     summary="Lire un message",
 )
 def read(request: HttpRequest, message_id: int, mailbox: str) -> dict[str, object]:
-    ctx, box = _mailbox(request, mailbox)
+    ctx, box = acting_as(request, mailbox)
     message, parsed = operations.read_message(ctx, box, message_id)
     return {
         **_out(message),
@@ -209,7 +188,7 @@ def read(request: HttpRequest, message_id: int, mailbox: str) -> dict[str, objec
     summary="Message brut (.eml)",
 )
 def raw(request: HttpRequest, message_id: int, mailbox: str) -> HttpResponse:
-    ctx, box = _mailbox(request, mailbox)
+    ctx, box = acting_as(request, mailbox)
     operations.read_message(ctx, box, message_id)  # audited like a read
     _, data = operations.raw_message(ctx, box, message_id)
     return HttpResponse(data, content_type="message/rfc822")
@@ -221,19 +200,7 @@ def raw(request: HttpRequest, message_id: int, mailbox: str) -> HttpResponse:
     summary="Envoyer un message",
 )
 def send(request: HttpRequest, payload: SendIn) -> Status[dict[str, object]]:
-    ctx, box = _mailbox(request, payload.mailbox)
-    # Sizes checked on the base64 text, before anything is decoded (CADUCEE_SMTP_MAX_BYTES).
-    mime.check_sizes(
-        [(item.filename, len(item.content_base64) * 3 // 4) for item in payload.attachments],
-        body=payload.body,
-    )
-    attachments: list[mime.Attachment] = []
-    for item in payload.attachments:
-        try:
-            data = base64.b64decode(item.content_base64, validate=True)
-        except (binascii.Error, ValueError):
-            raise Invalid(f"Pièce jointe « {item.filename} » : contenu base64 invalide.") from None
-        attachments.append(mime.Attachment(item.filename, item.content_type, data))
+    ctx, box = acting_as(request, payload.mailbox)
     draft = mime.Draft(
         sender="",
         to=payload.to,
@@ -241,9 +208,13 @@ def send(request: HttpRequest, payload: SendIn) -> Status[dict[str, object]]:
         bcc=payload.bcc,
         subject=payload.subject,
         body=payload.body,
-        attachments=attachments,
+        attachments=attachments_of(payload.attachments, payload.body),
     )
-    return _sent(operations.send_message(ctx, box, draft, space=payload.space))
+    if payload.draft_id is not None:
+        require_draft(ctx, box, payload.draft_id)
+    return _sent(
+        operations.send_message(ctx, box, draft, space=payload.space, draft_id=payload.draft_id)
+    )
 
 
 @router.post(
@@ -253,7 +224,7 @@ def send(request: HttpRequest, payload: SendIn) -> Status[dict[str, object]]:
 )
 def reply(request: HttpRequest, message_id: int, payload: ReplyIn) -> Status[dict[str, object]]:
     """Reply to the sender (`reply_all`: and the other recipients), the original quoted."""
-    ctx, box = _mailbox(request, payload.mailbox)
+    ctx, box = acting_as(request, payload.mailbox)
     message, parsed = operations.read_message(ctx, box, message_id)
     start = compose.reply_draft(parsed, addresses.sender_address(box), payload.reply_all)
     mime.check_sizes([], body=payload.body + start.body)
@@ -276,7 +247,7 @@ def reply(request: HttpRequest, message_id: int, payload: ReplyIn) -> Status[dic
 )
 def forward(request: HttpRequest, message_id: int, payload: ForwardIn) -> Status[dict[str, object]]:
     """Forward the message, with its attachments, to new recipients."""
-    ctx, box = _mailbox(request, payload.mailbox)
+    ctx, box = acting_as(request, payload.mailbox)
     message, parsed = operations.read_message(ctx, box, message_id)
     start = compose.forward_draft(parsed, message.pk)
     mime.check_sizes(
@@ -301,6 +272,6 @@ def forward(request: HttpRequest, message_id: int, payload: ForwardIn) -> Status
     summary="Mettre à la corbeille",
 )
 def trash(request: HttpRequest, message_id: int, mailbox: str) -> Status[None]:
-    ctx, box = _mailbox(request, mailbox)
+    ctx, box = acting_as(request, mailbox)
     operations.trash_messages(ctx, box, [message_id])
     return Status(204, None)
