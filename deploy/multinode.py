@@ -480,7 +480,7 @@ def main(argv: list[str] | None = None) -> int:
         scenario(args, report, folder, platform)
     except Failed as exc:
         report.check(False, str(exc))
-    except Exception as exc:  # noqa: BLE001 - reported, the processes still stopped
+    except Exception as exc:  # reported, the processes still stopped
         report.check(False, f"erreur inattendue : {type(exc).__name__}: {exc}")
     finally:
         platform.stop_all()

@@ -125,7 +125,7 @@ def _settings_with(tmp_path: Path, **env: str) -> dict[str, Any]:
         "'first': next(m for m in s.MIDDLEWARE if 'monitoring' not in m)}))"
     )
     keep = {k: v for k, v in os.environ.items() if not k.startswith("CADUCEE_")}
-    result = subprocess.run(  # noqa: S603 - this interpreter, fixed code
+    result = subprocess.run(
         [sys.executable, "-c", code],
         env={**keep, "CADUCEE_HOME": str(tmp_path), **env},
         capture_output=True,

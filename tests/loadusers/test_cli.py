@@ -82,7 +82,7 @@ def test_unusable_file_exits_2(
         capsys, "loadusers", "import", str(source), "--structure", structure_a.name, "--json"
     )
     assert code == 2 and out == ""
-    assert "Type BAL" in err and "\n" == err[-1] and err.count("\n") == 1
+    assert "Type BAL" in err and err[-1] == "\n" and err.count("\n") == 1
     missing = tmp_path / "absent.csv"
     code, _, err = run_cli(
         capsys, "loadusers", "import", str(missing), "--structure", structure_a.name
