@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from itertools import pairwise
 
 import pytest
 from django.db import close_old_connections, connection, transaction
@@ -48,7 +49,7 @@ def test_each_structure_has_its_own_chain(structure_a: Structure, structure_b: S
     for key in keys.values():
         events = _chain(key)
         assert [e.chain_seq for e in events][-3:] == [len(events) - 2, len(events) - 1, len(events)]
-        assert all(e.prev_hash == p.hash for p, e in zip(events, events[1:], strict=False))
+        assert all(e.prev_hash == p.hash for p, e in pairwise(events))
         assert [e.seq for e in events] == sorted(e.seq for e in events)  # global order kept
         head = AuditChainHead.objects.get(chain=key)
         assert (head.length, head.seq, head.hash) == (len(events), events[-1].seq, events[-1].hash)

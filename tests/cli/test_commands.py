@@ -69,7 +69,7 @@ def test_structure_create_with_siren_or_siret(
 
 
 def test_bad_check_digit_is_a_french_one_liner(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(
+    code, _, err = run(
         capsys,
         "structure",
         "create",

@@ -8,7 +8,6 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -58,9 +57,9 @@ def stop(process: Any) -> None:
 
 
 @pytest.fixture
-def home(tmp_path: Path) -> Iterator[Path]:
+def home(tmp_path: Path) -> Path:
     migrate(tmp_path)
-    yield tmp_path
+    return tmp_path
 
 
 def test_web_under_gunicorn_serves_the_login_page_and_no_smtp(home: Path) -> None:

@@ -258,8 +258,8 @@ class TestLiaison:
         assert "camille.coord@ch-a.fr" in entry.author_label
         assert str(entry.occurred_on) == "2024-02-01"
         assert last_event().action == "coordination.liaison_add"
-        with pytest.raises(ValueError):
-            entry.text = "changé"
+        entry.text = "changé"
+        with pytest.raises(ValueError, match="ne peut pas être modifiée"):
             entry.save()
 
     def test_empty_or_future_entry_is_refused(self, camille: User, record_a: Record) -> None:

@@ -54,9 +54,13 @@ def test_the_reduced_multinode_scenario_passes(tmp_path: Path) -> None:
     name, redis_db = ("pg", 13) if _postgres_pass() else ("sqlite", 12)
     env = {k: v for k, v in os.environ.items() if not k.startswith("CADUCEE_")}
     process = subprocess.Popen(
-        [sys.executable, str(SCRIPT), "--reduced"]
-        + ["--database-url", f"{POSTGRES}/caducee_multinode_{name}"]
-        + ["--redis-url", f"{REDIS}/{redis_db}"],
+        [
+            sys.executable,
+            str(SCRIPT),
+            "--reduced",
+            *["--database-url", f"{POSTGRES}/caducee_multinode_{name}"],
+            *["--redis-url", f"{REDIS}/{redis_db}"],
+        ],
         cwd=ROOT,
         env={**env, "TMPDIR": str(tmp_path)},
         stdout=subprocess.PIPE,

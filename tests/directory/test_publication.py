@@ -229,24 +229,28 @@ def test_push_failure_marks_nothing_published(
     structure_a: Structure, published_set: dict[str, Account], sink: str
 ) -> None:
     Sink.status = 500
-    with override_settings(DIRECTORY_PUSH_URL=sink):
-        with pytest.raises(OperationError, match="HTTP 500"):
-            publication.push(cli_context(), structure_a)
+    with (
+        override_settings(DIRECTORY_PUSH_URL=sink),
+        pytest.raises(OperationError, match="HTTP 500"),
+    ):
+        publication.push(cli_context(), structure_a)
     assert not MailboxListing.objects.exclude(published_address="").exists()
 
 
 def test_push_without_configuration_or_server(structure_a: Structure) -> None:
-    with override_settings(DIRECTORY_PUSH_URL=""):
-        with pytest.raises(OperationError, match="CADUCEE_DIRECTORY_PUSH_URL"):
-            publication.push(cli_context(), structure_a)
+    with (
+        override_settings(DIRECTORY_PUSH_URL=""),
+        pytest.raises(OperationError, match="CADUCEE_DIRECTORY_PUSH_URL"),
+    ):
+        publication.push(cli_context(), structure_a)
     with_address(structure_a)
     import socket
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    with override_settings(
-        DIRECTORY_PUSH_URL=f"http://127.0.0.1:{port}/", DIRECTORY_PUSH_TIMEOUT=2
+    with (
+        override_settings(DIRECTORY_PUSH_URL=f"http://127.0.0.1:{port}/", DIRECTORY_PUSH_TIMEOUT=2),
+        pytest.raises(OperationError, match="ne répond pas"),
     ):
-        with pytest.raises(OperationError, match="ne répond pas"):
-            publication.push(cli_context(), structure_a)
+        publication.push(cli_context(), structure_a)

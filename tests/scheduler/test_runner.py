@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -16,11 +15,11 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def only(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, registry.Job]]:
+def only(monkeypatch: pytest.MonkeyPatch) -> dict[str, registry.Job]:
     """A registry holding only the jobs a test registers (the real one is restored)."""
     jobs: dict[str, registry.Job] = {}
     monkeypatch.setattr(registry, "_JOBS", jobs)
-    yield jobs
+    return jobs
 
 
 def _boom() -> str:
