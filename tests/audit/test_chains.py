@@ -6,13 +6,14 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 from itertools import pairwise
 
 import pytest
 from django.db import close_old_connections, connection, transaction
 
 from caducee.audit.chains import PLATFORM
-from caducee.audit.log import TargetRef, record, record_many
+from caducee.audit.log import AuditItem, TargetRef, record, record_many
 from caducee.audit.models import AuditChainHead, AuditEvent
 from caducee.audit.verify import verify_chain
 from caducee.core.context import system_context
@@ -78,7 +79,7 @@ def test_record_many_appends_to_each_chain_in_order(
     structure_a: Structure, structure_b: Structure
 ) -> None:
     record(CTX, "test.before", structure=structure_b)
-    items = [
+    items: list[AuditItem] = [
         (
             "test.bulk",
             structure_a if n % 2 else structure_b.pk,
@@ -262,7 +263,7 @@ def test_two_structures_never_wait_for_each_other(bulk: bool) -> None:
     assert holder.recorded.wait(HOLD), holder.error
     # Structure A's chain head is locked by the open transaction; B and the platform go on.
     for structure in (b, None):
-        thread, done, took = _timed(lambda s=structure: record(CTX, "test.other", structure=s))
+        thread, done, took = _timed(partial(record, CTX, "test.other", structure=structure))
         assert done.wait(HOLD), "an action in another chain waited for structure A's"
         thread.join(HOLD)
         assert took[0] < HOLD

@@ -28,7 +28,7 @@ def start_web(home: Path, http: int, *args: str, **env: str) -> tuple[Any, str]:
         stderr=subprocess.PIPE,
         text=True,
     )
-    assert process.stdout is not None
+    assert process.stdout is not None and process.stderr is not None
     line = process.stdout.readline()
     assert f"Caducée écoute sur http://127.0.0.1:{http}/" in line, line + process.stderr.read()
     return process, line

@@ -152,7 +152,9 @@ def _login_code(home: Path) -> str:
     for path in sorted((home / "outbox").glob("*"), key=lambda p: p.stat().st_mtime, reverse=True):
         for part in email.message_from_bytes(path.read_bytes()).walk():
             if part.get_content_type() == "text/plain":
-                found = CODE.search(part.get_payload(decode=True).decode())
+                payload = part.get_payload(decode=True)
+                assert isinstance(payload, bytes)
+                found = CODE.search(payload.decode())
                 if found:
                     return found.group(1)
     raise AssertionError("aucun code de connexion dans la boîte d'envoi")

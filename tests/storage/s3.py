@@ -38,7 +38,7 @@ class S3Server:
         return f"s3://{BUCKET}/{prefix}?endpoint={self.endpoint}&region={REGION}"
 
     def client(self) -> Any:
-        import boto3
+        import boto3  # type: ignore[import-untyped]  # boto3 ships no stubs
 
         return boto3.client(
             "s3",
