@@ -35,7 +35,7 @@ lint:
 	$(BIN)/ruff check caducee tests bench deploy
 
 typecheck:
-	$(BIN)/mypy caducee
+	$(BIN)/mypy caducee tests
 
 test-sqlite:
 	CADUCEE_HOME=$$(mktemp -d) CADUCEE_DATABASE_URL= $(BIN)/pytest

@@ -62,7 +62,7 @@ def generate(lines: int, seed: int = 42) -> bytes:
     """The loaduser CSV (UTF-8 with BOM, ';'), deterministic for a given seed."""
     from caducee.accounts.fields import FIELDS
 
-    rng = random.Random(seed)  # noqa: S311 - test data
+    rng = random.Random(seed)
     keys = [spec.key for spec in FIELDS]
     kinds = rng.choices(["PER", "INT", "MED", "ORG", "APP"], [40, 15, 30, 10, 5], k=lines)
     nominative = [i for i, k in enumerate(kinds) if k in {"PER", "INT", "MED"}]

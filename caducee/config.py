@@ -109,9 +109,7 @@ def database_from_url(url: str, home: Path, pool: str = "") -> dict[str, Any]:
         if pool.strip():
             raise ConfigError(_POOL_NEEDS_POSTGRESQL)
         path = unquote(parts.path)
-        if path.startswith("//"):
-            path = path[1:]
-        elif path.startswith("/"):
+        if path.startswith("/"):
             path = path[1:]
         return sqlite_database(Path(path or str(home / "caducee.sqlite3")))
     if parts.scheme in {"postgres", "postgresql"}:

@@ -111,7 +111,9 @@ def login_code(platform: Platform, workers: list[str], since: float) -> str:
     return max(found)[1] if found else ""
 
 
-def scenario(args: argparse.Namespace, report: Report, folder: Path, platform: Platform) -> None:
+def scenario(  # noqa: C901 - one run book read top to bottom; steps share live processes
+    args: argparse.Namespace, report: Report, folder: Path, platform: Platform
+) -> None:
     url = args.database_url
     fresh_database(url)
     flush_redis(args.redis_url)
@@ -172,8 +174,15 @@ def scenario(args: argparse.Namespace, report: Report, folder: Path, platform: P
     sink_out = folder / "sink.txt"
     platform.start(
         "sink",
-        [sys.executable, "-c", SINK, str(ports["sink"]), str(sink_cert.cert), str(sink_cert.key)]
-        + [str(sink_out)],
+        [
+            sys.executable,
+            "-c",
+            SINK,
+            str(ports["sink"]),
+            str(sink_cert.cert),
+            str(sink_cert.key),
+            str(sink_out),
+        ],
     )
     for i in (1, 2):
         platform.caducee(
@@ -342,7 +351,7 @@ def scenario(args: argparse.Namespace, report: Report, folder: Path, platform: P
 
     wait("fin de l'import suivie sur web2", import_over, 300, 0.5)
     follow_done.set()
-    status, _, page = web2.request("GET", job_path)
+    status, _, _ = web2.request("GET", job_path)
     row = query(
         url, "SELECT status, created, runs, error FROM loadusers_importjob WHERE id = %s", job
     )[0]
@@ -480,7 +489,7 @@ def main(argv: list[str] | None = None) -> int:
         scenario(args, report, folder, platform)
     except Failed as exc:
         report.check(False, str(exc))
-    except Exception as exc:  # noqa: BLE001 - reported, the processes still stopped
+    except Exception as exc:  # reported, the processes still stopped
         report.check(False, f"erreur inattendue : {type(exc).__name__}: {exc}")
     finally:
         platform.stop_all()

@@ -3,6 +3,7 @@ submission, spread over both smtp processes) and the health poller through nginx
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import secrets
 import smtplib
@@ -132,10 +133,8 @@ class Load:
                         if client is not None:  # the break may have come after DATA
                             self.uncertain.append(msgid)
                     if client is not None:
-                        try:
+                        with contextlib.suppress(OSError):
                             client.close()
-                        except OSError:
-                            pass
                     client = None
                     port_index = (port_index + 1) % len(self.ports)
                     time.sleep(0.2 * attempt)
@@ -146,10 +145,8 @@ class Load:
             with self.lock:
                 self.accepted += 1
         if client is not None:
-            try:
+            with contextlib.suppress(OSError, smtplib.SMTPException):
                 client.quit()
-            except (OSError, smtplib.SMTPException):
-                pass
 
     def envelope(self, n: int) -> tuple[str, str, str, bytes]:
         raise NotImplementedError

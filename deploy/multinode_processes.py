@@ -3,6 +3,7 @@ CADUCEE_HOME and log; the other operator's sink; the checks' report; PostgreSQL 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -128,18 +129,12 @@ class Platform:
                     continue
         deadline = time.monotonic() + 15
         for process in self.processes.values():
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                pass
-            try:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(process.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                pass
 
     def log(self, name: str) -> str:
         path = self.folder / "logs" / f"{name}.log"

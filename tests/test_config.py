@@ -71,6 +71,8 @@ def test_the_pool_is_for_postgresql_only(tmp_path: Path, url: str) -> None:
 def test_options_and_pool_on_a_real_postgresql(tmp_path: Path) -> None:
     if connection.vendor != "postgresql":
         pytest.skip("PostgreSQL only: run with CADUCEE_DATABASE_URL=postgresql://…")
+    from django.db.backends.postgresql.base import DatabaseWrapper as PostgresWrapper
+
     current = connection.settings_dict
     url = (
         f"postgresql://{current['USER']}@{current['HOST']}:{current['PORT']}/{current['NAME']}"
@@ -78,6 +80,7 @@ def test_options_and_pool_on_a_real_postgresql(tmp_path: Path) -> None:
     )
     handler = ConnectionHandler({"default": database_from_url(url, tmp_path, "1:2")})
     probe = handler["default"]
+    assert isinstance(probe, PostgresWrapper)
     try:
         with probe.cursor() as cursor:
             cursor.execute("SHOW application_name")

@@ -36,9 +36,13 @@ class _Forms(HTMLParser):
         if tag == "form":
             self.current = {}
             self.forms.append((values.get("action", ""), self.current))
-        elif tag == "input" and self.current is not None and values.get("name"):
-            if values.get("type") not in {"submit", "button", "file"}:
-                self.current[values["name"]] = values.get("value", "")
+        elif (
+            tag == "input"
+            and self.current is not None
+            and values.get("name")
+            and values.get("type") not in {"submit", "button", "file"}
+        ):
+            self.current[values["name"]] = values.get("value", "")
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "form":

@@ -183,9 +183,12 @@ def set_default_mailbox(ctx: Context, account: Account, mailbox: Account | None)
     Chooses the mailbox opened at login (None or the account itself: its own).
     """
     require_admin(ctx, account.structure)
-    if mailbox is not None and mailbox.pk != account.pk:
-        if not ConnectionLink.objects.filter(mailbox=mailbox, account=account).exists():
-            raise NotFound("Ce compte ne peut pas ouvrir cette boîte.")
+    if (
+        mailbox is not None
+        and mailbox.pk != account.pk
+        and not ConnectionLink.objects.filter(mailbox=mailbox, account=account).exists()
+    ):
+        raise NotFound("Ce compte ne peut pas ouvrir cette boîte.")
     target = None if mailbox is None or mailbox.pk == account.pk else mailbox
     with transaction.atomic():
         account.default_mailbox = target

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.conf import settings
 from django.db import models
 
@@ -92,8 +94,8 @@ class Account(models.Model):
     alias = models.CharField(max_length=200, blank=True)
 
     class Meta:
-        ordering = ["email"]
-        indexes = [
+        ordering: ClassVar[list[str]] = ["email"]
+        indexes: ClassVar[list[models.Index]] = [
             models.Index(fields=["structure", "email"]),
             models.Index(fields=["structure", "state", "email"]),
             models.Index(fields=["structure", "type", "email"]),
@@ -143,7 +145,7 @@ class ConnectionLink(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [
+        constraints: ClassVar[list[models.BaseConstraint]] = [
             models.UniqueConstraint(fields=["mailbox", "account"], name="one_connection_link")
         ]
 
@@ -156,7 +158,7 @@ class Delegation(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [
+        constraints: ClassVar[list[models.BaseConstraint]] = [
             models.UniqueConstraint(fields=["account", "delegate"], name="one_delegation")
         ]
 

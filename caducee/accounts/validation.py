@@ -256,9 +256,12 @@ def _parse_date(spec: FieldSpec, original: object, text: str, out: Cleaned) -> A
         return original.date()
     if isinstance(original, date):
         return original
-    if isinstance(original, int | float) and not isinstance(original, bool):
-        if 1 <= original < 2958466:  # an Excel serial date
-            return _EXCEL_EPOCH + timedelta(days=int(original))
+    if (
+        isinstance(original, int | float)
+        and not isinstance(original, bool)
+        and 1 <= original < 2958466  # an Excel serial date
+    ):
+        return _EXCEL_EPOCH + timedelta(days=int(original))
     try:
         return cleaning.clean_date(text)
     except cleaning.Rejected as exc:

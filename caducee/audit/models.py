@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django.db import models
 
@@ -41,12 +41,12 @@ class AuditEvent(models.Model):
     chain_seq = models.PositiveBigIntegerField(null=True, blank=True)
 
     class Meta:
-        ordering = ["seq"]
-        indexes = [
+        ordering: ClassVar[list[str]] = ["seq"]
+        indexes: ClassVar[list[models.Index]] = [
             models.Index(fields=["structure", "-seq"]),
             models.Index(fields=["target_type", "target_id"]),
         ]
-        constraints = [
+        constraints: ClassVar[list[models.BaseConstraint]] = [
             # Partial, so that SQLite adds it as an index (no table rebuild: the
             # append-only triggers stay) and the older events (chain NULL) are left out.
             models.UniqueConstraint(

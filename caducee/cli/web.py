@@ -7,6 +7,7 @@ waitress server of `caducee serve`, for a single machine or a quick look.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import socket
 import sys
@@ -78,10 +79,8 @@ def _run_embedded(http: str, threads: int) -> int:
 
     server, host, port = embedded_server(http, threads)
     announce(host, port, " (serveur intégré, web seul)")
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         server.run()
-    except KeyboardInterrupt:
-        pass
     return 0
 
 

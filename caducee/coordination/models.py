@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -23,8 +23,8 @@ class RightsProfile(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["kind", "name"]
-        constraints = [
+        ordering: ClassVar[list[str]] = ["kind", "name"]
+        constraints: ClassVar[list[models.BaseConstraint]] = [
             models.UniqueConstraint(fields=["structure", "name"], name="one_profile_name")
         ]
 
@@ -57,7 +57,9 @@ class Membership(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "structure"], name="one_membership")]
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(fields=["user", "structure"], name="one_membership")
+        ]
 
 
 class Record(models.Model):
@@ -88,8 +90,10 @@ class Record(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        ordering = ["last_name", "first_name", "pk"]
-        indexes = [models.Index(fields=["structure", "last_name", "first_name"])]
+        ordering: ClassVar[list[str]] = ["last_name", "first_name", "pk"]
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["structure", "last_name", "first_name"])
+        ]
 
     def __str__(self) -> str:
         return f"{self.last_name} {self.first_name}"
@@ -112,7 +116,7 @@ class LiaisonEntry(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["-occurred_on", "-created_at", "-pk"]
+        ordering: ClassVar[list[str]] = ["-occurred_on", "-created_at", "-pk"]
 
     def __str__(self) -> str:
         return f"{self.occurred_on} — {self.author_label}"
@@ -140,7 +144,7 @@ class RecordDocument(models.Model):
     uploaded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["-uploaded_at", "-pk"]
+        ordering: ClassVar[list[str]] = ["-uploaded_at", "-pk"]
 
     def __str__(self) -> str:
         return self.title
@@ -181,8 +185,8 @@ class Contact(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["last_name", "first_name", "pk"]
-        indexes = [models.Index(fields=["structure", "last_name"])]
+        ordering: ClassVar[list[str]] = ["last_name", "first_name", "pk"]
+        indexes: ClassVar[list[models.Index]] = [models.Index(fields=["structure", "last_name"])]
 
     def __str__(self) -> str:
         return f"{self.last_name} {self.first_name}".strip()
@@ -229,8 +233,8 @@ class Partner(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["contact__last_name", "contact__first_name", "pk"]
-        constraints = [
+        ordering: ClassVar[list[str]] = ["contact__last_name", "contact__first_name", "pk"]
+        constraints: ClassVar[list[models.BaseConstraint]] = [
             models.UniqueConstraint(fields=["record", "contact"], name="one_partner_per_contact")
         ]
 
@@ -272,7 +276,7 @@ class ExternalAccount(models.Model):
     activated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering = ["identifier"]
+        ordering: ClassVar[list[str]] = ["identifier"]
 
     def __str__(self) -> str:
         return self.identifier
@@ -316,7 +320,7 @@ class ExternalGrant(models.Model):
     )
 
     class Meta:
-        constraints = [
+        constraints: ClassVar[list[models.BaseConstraint]] = [
             models.UniqueConstraint(
                 fields=["structure", "external"], name="one_grant_per_structure"
             )

@@ -6,6 +6,8 @@ models hold only what the directory adds around it.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.db import models
 
 
@@ -35,7 +37,7 @@ class DirectoryEntry(models.Model):
     search_rowid = models.BigIntegerField(null=True, unique=True)
 
     class Meta:
-        indexes = [
+        indexes: ClassVar[list[models.Index]] = [
             models.Index(fields=["sort_key"], name="directory_sort"),
             models.Index(fields=["type", "sort_key"], name="directory_type_sort"),
             models.Index(fields=["department", "sort_key"], name="directory_dept_sort"),
@@ -73,7 +75,9 @@ class Quota(models.Model):
     limit = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["structure", "group"], name="one_quota")]
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(fields=["structure", "group"], name="one_quota")
+        ]
 
 
 class PushState(models.TextChoices):
@@ -111,7 +115,9 @@ class PushRequest(models.Model):
     error = models.TextField(blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["structure", "-created_at"], name="push_request_recent")]
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["structure", "-created_at"], name="push_request_recent")
+        ]
 
     @property
     def pending(self) -> bool:

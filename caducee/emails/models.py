@@ -6,6 +6,8 @@ messages they carry, so a retried or duplicated task finds the row already sent.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.db import models
 
 
@@ -40,7 +42,7 @@ class OutgoingEmail(models.Model):
     class Meta:
         verbose_name = "email sortant"
         verbose_name_plural = "emails sortants"
-        indexes = [
+        indexes: ClassVar[list[models.Index]] = [
             models.Index(fields=["status", "next_attempt_at"], name="emails_status_next"),
             models.Index(fields=["status", "sent_at"], name="emails_status_sent"),
         ]

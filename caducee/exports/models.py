@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.db import models
 
 
@@ -37,7 +39,7 @@ class ExportFile(models.Model):
     expires_at = models.DateTimeField()
 
     class Meta:
-        indexes = [
+        indexes: ClassVar[list[models.Index]] = [
             models.Index(fields=["requested_by", "-created_at"], name="export_mine"),
             models.Index(fields=["expires_at"], name="export_expiry"),
         ]

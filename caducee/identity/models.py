@@ -6,6 +6,8 @@ TOTP secrets, which the server must read back, are encrypted (secret_box.py).
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.conf import settings
 from django.db import models
 
@@ -59,7 +61,7 @@ class LoginCode(models.Model):
     used_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["user", "-created_at"])]
+        indexes: ClassVar[list[models.Index]] = [models.Index(fields=["user", "-created_at"])]
 
 
 class TrustedBrowser(models.Model):
@@ -77,7 +79,7 @@ class TrustedBrowser(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering = ["-created_at"]
+        ordering: ClassVar[list[str]] = ["-created_at"]
 
 
 class Throttle(models.Model):
@@ -103,5 +105,5 @@ class Reminder(models.Model):
     accounts = models.JSONField(default=list)  # [{"id", "email", "name"}]
 
     class Meta:
-        ordering = ["-created_at"]
-        indexes = [models.Index(fields=["structure", "-created_at"])]
+        ordering: ClassVar[list[str]] = ["-created_at"]
+        indexes: ClassVar[list[models.Index]] = [models.Index(fields=["structure", "-created_at"])]

@@ -21,7 +21,10 @@ def guard(text: str) -> str:
 
 def unguard(value: object) -> object:
     """A cell value as read from a file: the export's apostrophe guard is removed."""
-    if type(value) is str and value[:1] == GUARD:
-        if value.lstrip(GUARD).startswith(FORMULA_TRIGGERS):
-            return value[1:]
+    if (
+        type(value) is str
+        and value[:1] == GUARD
+        and value.lstrip(GUARD).startswith(FORMULA_TRIGGERS)
+    ):
+        return value[1:]
     return value

@@ -97,11 +97,18 @@ def read_sheet(
     `limits=None` hands the file straight to calamine (its memory limit still holds).
     """
     bounds = [] if limits is None else [str(limits.rows), str(limits.columns), str(limits.cells)]
-    output = tempfile.TemporaryFile()  # unlinked at once; closed when the rows are read
+    # Unlinked at once; closed when the rows are read, after the child is gone.
+    output = tempfile.TemporaryFile()  # noqa: SIM115 - outlives the `with` a block would give
     try:
         done = subprocess.run(  # noqa: S603 - this interpreter, fixed arguments
-            [sys.executable, "-m", "caducee.loadusers.sheet_process"]
-            + [str(budget.memory_mb), str(budget.seconds), *bounds],
+            [
+                sys.executable,
+                "-m",
+                "caducee.loadusers.sheet_process",
+                str(budget.memory_mb),
+                str(budget.seconds),
+                *bounds,
+            ],
             input=data,
             stdout=output,
             stderr=subprocess.PIPE,

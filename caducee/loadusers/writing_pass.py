@@ -203,8 +203,7 @@ def _create_batch(
         values = list(create.values)
         values[COL["mssante_particle"]] = addresses[email][1] if email in addresses else ""
         rows.append(
-            (create.structure_id, user_id, _initial_state(kind), visible, False, now, now)
-            + tuple(values)
+            (create.structure_id, user_id, _initial_state(kind), visible, False, now, now, *values)
         )
     return insert_keyed(Account, ACCOUNT_COLUMNS, rows, "email")
 

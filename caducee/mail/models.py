@@ -4,6 +4,8 @@ and the MSSanté whitelist."""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.conf import settings
 from django.db import models
 
@@ -29,8 +31,8 @@ class Folder(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["name"]
-        constraints = [
+        ordering: ClassVar[list[str]] = ["name"]
+        constraints: ClassVar[list[models.BaseConstraint]] = [
             models.UniqueConstraint(fields=["mailbox", "space", "name"], name="one_folder_name")
         ]
 
@@ -66,8 +68,8 @@ class Message(models.Model):
     )
 
     class Meta:
-        ordering = ["-received_at", "-id"]
-        indexes = [
+        ordering: ClassVar[list[str]] = ["-received_at", "-id"]
+        indexes: ClassVar[list[models.Index]] = [
             models.Index(
                 fields=["mailbox", "space", "folder", "-received_at", "-id"], name="mail_list"
             ),
@@ -127,7 +129,9 @@ class Outbound(models.Model):
     last_error = models.TextField(blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["state", "next_attempt_at"], name="mail_queue_due")]
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["state", "next_attempt_at"], name="mail_queue_due")
+        ]
 
     def __str__(self) -> str:
         return f"{self.sender} → {self.recipient}"
@@ -147,7 +151,7 @@ class AppPassword(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering = ["-created_at"]
+        ordering: ClassVar[list[str]] = ["-created_at"]
 
     def __str__(self) -> str:
         return self.label
@@ -163,7 +167,7 @@ class WhitelistDomain(models.Model):
     loaded_at = models.DateTimeField()
 
     class Meta:
-        ordering = ["name"]
+        ordering: ClassVar[list[str]] = ["name"]
 
     def __str__(self) -> str:
         return self.name

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET  # noqa: S405 - expat >= 2.4 refuses entity expansion bombs
+import xml.etree.ElementTree as ET  # expat >= 2.4 refuses entity expansion bombs
 from dataclasses import dataclass
 from pathlib import Path
 

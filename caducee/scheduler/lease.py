@@ -7,6 +7,7 @@ with the default 60 s lease, within a minute.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import socket
@@ -59,10 +60,8 @@ def acquire(holder: str, name: str = NAME, now: datetime | None = None) -> bool:
 
 def release(holder: str, name: str = NAME) -> None:
     """Give the lease up at once (clean stop), so that another scheduler takes over."""
-    try:
+    with contextlib.suppress(DatabaseError):  # if it fails, the lease expires on its own
         Lease.objects.filter(name=name, holder=holder).update(expires_at=timezone.now())
-    except DatabaseError:
-        pass  # it will expire on its own
 
 
 def current(name: str = NAME) -> Lease | None:

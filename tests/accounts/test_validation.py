@@ -296,7 +296,11 @@ def test_blank_cells_take_the_empty_value_of_their_kind() -> None:
     blank = {spec.key: " \t " for spec in FIELDS}
     first, second = clean_account(blank), clean_account(dict(blank))
     for spec in FIELDS:
-        expected = {"liberal": None, "expiry_date": None, "connection_accounts": []}
+        expected: dict[str, object] = {
+            "liberal": None,
+            "expiry_date": None,
+            "connection_accounts": [],
+        }
         assert first.values[spec.key] == expected.get(spec.key, ""), spec.key
     assert [(p.field, p.code) for p in first.problems] == [("type", "required")]
     first.values["connection_accounts"].append("x@example.org")

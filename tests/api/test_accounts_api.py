@@ -43,7 +43,7 @@ def test_it_validates_ownership(client: Client, bob: User, structure_a: Structur
 
 def test_anonymous_is_refused(client: Client, structure_a: Structure) -> None:
     assert client.get(f"/api/v1/structures/{structure_a.pk}/accounts").status_code == 401
-    bad = {"HTTP_AUTHORIZATION": "Bearer cad_nope"}
+    bad: dict[str, Any] = {"HTTP_AUTHORIZATION": "Bearer cad_nope"}
     assert client.get("/api/v1/structures", **bad).status_code == 401
 
 

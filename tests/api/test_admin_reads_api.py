@@ -4,6 +4,8 @@ structure (or a non-operator) answers 404, a read-only token answers 403 on writ
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.test import Client
 
@@ -27,7 +29,7 @@ pytestmark = pytest.mark.django_db
 JSON = "application/json"
 
 
-def read_only(user: User) -> dict[str, str]:
+def read_only(user: User) -> dict[str, Any]:
     token = issue_token(cli_context(), user, "lecture", read_only=True)
     return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
 

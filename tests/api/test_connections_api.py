@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.test import Client
 
 from caducee.accounts.models import ConnectionLink, Delegation
@@ -121,7 +123,7 @@ def test_a_read_only_token_cannot_write(
     org = make_account(structure_a, "ORG")
     member = org.connection_links.get().account
     token = issue_token(cli_context(), alice, "lecture", read_only=True)
-    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    headers: dict[str, Any] = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
     url = f"/api/v1/accounts/{org.pk}/connection-accounts"
     before = AuditEvent.objects.count()
     assert client.delete(f"{url}/{member.pk}", **headers).status_code == 403

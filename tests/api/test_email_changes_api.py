@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.test import Client
 
 from caducee.accounts.models import EmailChangeRequest
@@ -81,7 +83,7 @@ def test_a_read_only_token_cannot_request(
 ) -> None:
     account = make_account(structure_a, "ORG")
     token = issue_token(cli_context(), alice, "lecture", read_only=True)
-    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    headers: dict[str, Any] = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
     url = f"/api/v1/accounts/{account.pk}/email-change"
     response = client.post(url, {"new_email": "n@ch-a.fr"}, content_type=JSON, **headers)
     assert response.status_code == 403

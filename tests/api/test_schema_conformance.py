@@ -23,6 +23,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase
 from schemathesis.checks import not_a_server_error
+from schemathesis.core.result import Err
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
@@ -75,6 +76,8 @@ def _failures(base_url: str, token: str, known_ids: dict[str, int]) -> dict[str,
     headers = {"Authorization": f"Bearer {token}"}
     failures: dict[str, str] = {}
     for result in schema.get_all_operations():
+        if isinstance(result, Err):
+            raise result.err()
         operation = result.ok()
         label = f"{operation.method.upper()} {operation.path}"
         names = {p.name for p in operation.path_parameters}
@@ -151,7 +154,7 @@ def test_schema_names_are_unique() -> None:
     silently replaces the first (the directory search was documented as a liaison entry)."""
     from ninja import Schema
 
-    def every(cls: type) -> list[type]:
+    def every(cls: type[Any]) -> list[type[Any]]:
         return [c for sub in cls.__subclasses__() for c in (sub, *every(sub))]
 
     where: dict[str, set[str]] = {}

@@ -5,6 +5,7 @@ read-only token answers 403 on writes, and the operation's audit event is writte
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pyotp
 import pytest
@@ -36,7 +37,7 @@ def person(structure: Structure) -> User:
     return account.user
 
 
-def read_only(user: User) -> dict[str, str]:
+def read_only(user: User) -> dict[str, Any]:
     token = issue_token(cli_context(), user, "lecture", read_only=True)
     return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
 
@@ -101,7 +102,7 @@ def test_no_route_enrols_an_app(client: Client, alice: User) -> None:
 
 def test_logout_everywhere_revokes_this_token_too(client: Client, alice: User) -> None:
     token = issue_token(cli_context(), alice, "script")
-    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    headers: dict[str, Any] = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
     url = "/api/v1/me/logout-everywhere"
     assert client.post(url, **read_only(alice)).status_code == 403
     assert client.post(url, **headers).status_code == 200

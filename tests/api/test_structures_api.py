@@ -127,7 +127,7 @@ def test_a_read_only_token_cannot_write(
     client: Client, operator: User, structure_a: Structure, method: str
 ) -> None:
     token = issue_token(cli_context(), operator, "lecture", read_only=True)
-    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    headers: dict[str, Any] = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
     url = {
         "post": "/api/v1/structures",
         "put": f"/api/v1/structures/{structure_a.pk}",

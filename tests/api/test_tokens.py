@@ -37,7 +37,7 @@ def test_the_expiry_must_be_sensible(alice: User) -> None:
 
 def test_a_read_only_token_reads_but_never_writes(alice: User, structure_a: Structure) -> None:
     token = issue_token(cli_context(), alice, "lecture", read_only=True)
-    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    headers: dict[str, Any] = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
     assert Client().get("/api/v1/structures", **headers).status_code == 200
     response = Client().post(f"/api/v1/structures/{structure_a.pk}/reminders", **headers)
     assert response.status_code == 403

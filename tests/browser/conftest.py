@@ -23,8 +23,6 @@ CHROMIUM_ARGS = [
 ]
 
 
-
-
 def _email_of_identifier(identifier: str) -> str:
     """Where the code of an external partner logging in with an identifier is sent."""
     from caducee.coordination.models import ExternalAccount
@@ -37,7 +35,7 @@ def login(page: Any, base_url: str, email: str, password: str) -> None:
 
     The code is read from the email that really arrived at the loopback SMTP sink.
     """
-    from tests.smtp_sink import code_in, current
+    from tests.smtp_sink import Received, code_in, current
 
     sink = current()
     mark = sink.count()
@@ -49,7 +47,10 @@ def login(page: Any, base_url: str, email: str, password: str) -> None:
         page.click("button[type=submit]")
     if page.locator("#code").count() == 0:
         return
-    is_code = lambda m: "code de connexion" in m.subject.lower()  # noqa: E731
+
+    def is_code(m: Received) -> bool:
+        return "code de connexion" in m.subject.lower()
+
     if page.locator("#code-reused").count():
         # A code went out less than a minute ago and is still valid: it is the newest one.
         received = [m for m in sink.to(address) if is_code(m)][-1]

@@ -69,7 +69,7 @@ def test_structure_create_with_siren_or_siret(
 
 
 def test_bad_check_digit_is_a_french_one_liner(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(
+    code, _, err = run(
         capsys,
         "structure",
         "create",
@@ -173,7 +173,7 @@ def test_admin_list_and_remove(capsys: pytest.CaptureFixture[str], structure_a: 
     )
     assert code == 0 and "n'administre plus" in out
     assert not StructureAdmin.objects.exists()
-    assert AuditEvent.objects.order_by("-seq").first().action == "structure.admin_remove"
+    assert AuditEvent.objects.latest("seq").action == "structure.admin_remove"
     code, _, err = run(
         capsys, "admin", "remove", "--email", "chef@ch-a.fr", "--structure", structure_a.name
     )
@@ -221,7 +221,7 @@ def test_account_change_type_with_preview(
     )
     assert code == 0, err
     assert json.loads(out)["type"] == "PER"
-    assert AuditEvent.objects.order_by("-seq").first().action == "account.change_type"
+    assert AuditEvent.objects.latest("seq").action == "account.change_type"
 
 
 def test_connection_accounts(capsys: pytest.CaptureFixture[str], structure_a: Structure) -> None:

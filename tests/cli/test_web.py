@@ -8,7 +8,6 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +28,7 @@ def start_web(home: Path, http: int, *args: str, **env: str) -> tuple[Any, str]:
         stderr=subprocess.PIPE,
         text=True,
     )
-    assert process.stdout is not None
+    assert process.stdout is not None and process.stderr is not None
     line = process.stdout.readline()
     assert f"Caducée écoute sur http://127.0.0.1:{http}/" in line, line + process.stderr.read()
     return process, line
@@ -39,7 +38,7 @@ def login_page(http: int) -> str:
     deadline = time.monotonic() + 30
     while True:
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{http}/connexion/", timeout=5) as r:  # noqa: S310
+            with urllib.request.urlopen(f"http://127.0.0.1:{http}/connexion/", timeout=5) as r:
                 assert r.status == 200
                 return str(r.read().decode())
         except OSError:
@@ -58,9 +57,9 @@ def stop(process: Any) -> None:
 
 
 @pytest.fixture
-def home(tmp_path: Path) -> Iterator[Path]:
+def home(tmp_path: Path) -> Path:
     migrate(tmp_path)
-    yield tmp_path
+    return tmp_path
 
 
 def test_web_under_gunicorn_serves_the_login_page_and_no_smtp(home: Path) -> None:

@@ -7,6 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from caducee.accounts.models import Account
+from caducee.audit.actions import AuditAction
 from caducee.audit.models import AuditEvent
 from caducee.console.audit_labels import ACTION_LABELS, detail_lines
 from caducee.people.models import User
@@ -56,7 +57,10 @@ def test_it_pages_newest_first(client: Client, alice: User, structure_a: Structu
 
     for n in range(60):
         record_event(
-            cli_context(), "account.update", structure=structure_a, target_label=f"c{n:02d}"
+            cli_context(),
+            AuditAction.ACCOUNT_UPDATE,
+            structure=structure_a,
+            target_label=f"c{n:02d}",
         )
     client.force_login(alice)
 

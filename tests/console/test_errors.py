@@ -7,6 +7,7 @@ import re
 
 import pytest
 from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.test import Client, RequestFactory
 
 from caducee.console import errors
@@ -15,7 +16,8 @@ EXTERNAL = re.compile(r"""(?:https?:)?//(?!testserver[/"'])[^\s"'<>]+""")
 RESOURCES = re.compile(r"""(?:src|href)="([^"]+)\"""")
 
 
-def _check_local(client: Client, response: HttpResponse) -> None:
+def _check_local(client: Client, response: HttpResponseBase) -> None:
+    assert isinstance(response, HttpResponse)
     page = response.content.decode()
     assert "<html" in page
     assert EXTERNAL.findall(page) == []

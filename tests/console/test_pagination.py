@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from caducee.accounts.models import Account, AccountState
+from caducee.audit.actions import AuditAction
 from caducee.audit.log import record_event
 from caducee.audit.models import AuditEvent
 from caducee.console.pagination import seek_page
@@ -51,7 +52,9 @@ def test_forward_then_backward_visits_every_row_once(emails: list[str], size: in
 
 def test_descending_integer_keys(structure_a: Structure) -> None:
     for n in range(25):
-        record_event(cli_context(), "account.update", structure=structure_a, target_label=str(n))
+        record_event(
+            cli_context(), AuditAction.ACCOUNT_UPDATE, structure=structure_a, target_label=str(n)
+        )
     events = AuditEvent.objects.filter(structure=structure_a)
     first = seek_page(events, "seq", size=10, descending=True, convert=int)
     second = seek_page(

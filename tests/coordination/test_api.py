@@ -91,7 +91,7 @@ def test_every_route_declares_its_statuses_with_typed_bodies() -> None:
             assert "422" in statuses, (method, path)
 
 
-@pytest.mark.parametrize("method,path", sorted(EXTERNAL_ROUTES))
+@pytest.mark.parametrize(("method", "path"), sorted(EXTERNAL_ROUTES))
 @pytest.mark.parametrize("make_client", [session_client, bearer_client])
 def test_external_reaches_record_a_only(
     fcorre: User,

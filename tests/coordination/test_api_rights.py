@@ -16,10 +16,10 @@ from caducee.coordination.models import (
 from caducee.core.context import cli_context
 from caducee.people.models import User
 from caducee.structures.models import Structure
-from tests.coordination.conftest import ctx_for, profile
+from tests.coordination.conftest import profile
 from tests.coordination.test_api_records import API, last_event, post, put
 from tests.factories import make_account
-from tests.helpers import bearer_client
+from tests.helpers import bearer_client, ctx_for
 
 READER = ["record.read", "liaison.read"]
 

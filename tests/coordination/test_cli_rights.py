@@ -14,9 +14,10 @@ from caducee.coordination.models import (
 )
 from caducee.people.models import User
 from caducee.structures.models import Structure
-from tests.coordination.conftest import ctx_for, profile
+from tests.coordination.conftest import profile
 from tests.coordination.test_cli_records import Capsys, cli, last_event
 from tests.factories import make_account
+from tests.helpers import ctx_for
 
 
 def test_profile_create_update_delete(capsys: Capsys, structure_a: Structure) -> None:

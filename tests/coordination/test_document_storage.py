@@ -12,6 +12,7 @@ import pytest
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.http import FileResponse
 from django.test import Client, override_settings
 from django.urls import reverse
 
@@ -46,8 +47,10 @@ def attach(record: Record, data: bytes = CONTENT, name: str = "cr.txt") -> Recor
 
 def download(client: Client, document: RecordDocument) -> tuple[int, bytes]:
     response = client.get(reverse("coordination:document", args=[document.record_id, document.pk]))
-    body = b"".join(response.streaming_content) if response.status_code == 200 else b""
-    return response.status_code, body
+    if response.status_code != 200:
+        return response.status_code, b""
+    assert isinstance(response, FileResponse)
+    return 200, b"".join(response.streaming_content)
 
 
 def test_upload_then_download_through_the_views(

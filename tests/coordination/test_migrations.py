@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
+from django.db.models import Model
 
 from caducee.coordination import operations
 
@@ -26,10 +27,11 @@ def test_a_regular_home_structure_counts_as_accepted_and_nothing_else() -> None:
     external_model = apps.get_model("coordination", "ExternalAccount")
     contact_model = apps.get_model("coordination", "Contact")
 
-    def make_structure(name: str, number: str, external: bool = False) -> object:
-        return structure.objects.create(
+    def make_structure(name: str, number: str, external: bool = False) -> Model:
+        created: Model = structure.objects.create(
             name=name, id_type="SIRET", id_number=number, is_external=external
         )
+        return created
 
     owner = make_structure("A", "11111111111111")
     home = make_structure("B", "22222222222222")

@@ -258,8 +258,8 @@ class TestLiaison:
         assert "camille.coord@ch-a.fr" in entry.author_label
         assert str(entry.occurred_on) == "2024-02-01"
         assert last_event().action == "coordination.liaison_add"
-        with pytest.raises(ValueError):
-            entry.text = "changé"
+        entry.text = "changé"
+        with pytest.raises(ValueError, match="ne peut pas être modifiée"):
             entry.save()
 
     def test_empty_or_future_entry_is_refused(self, camille: User, record_a: Record) -> None:
@@ -458,6 +458,7 @@ class TestAutomaticCreation:
             external = operations.create_external_account(
                 ctx_for(camille), corre_partner, "fcorre", contributor
             )
+            assert external is not None
         assert external.status == ExternalStatus.PENDING
         assert external.home_structure.name == "Utilisateur externe"
         assert external.owner_structure == structure_a
@@ -522,6 +523,7 @@ class TestAutomaticCreation:
         with pytest.raises(Invalid):
             operations.create_external_account(ctx_for(camille), partner, "f corre@x", reader)
         external = operations.create_external_account(ctx_for(camille), partner, "fcorre2", reader)
+        assert external is not None
         assert external.identifier == "fcorre2"
 
     def test_without_the_right(
@@ -582,6 +584,7 @@ class TestActivation:
                 "fcorre",
                 profile(structure_a, "Partenaire externe contributeur"),
             )
+            assert external is not None
         token = url_in(smtp_sink.wait_for(external.user.email)).rstrip("/").rsplit("/", 1)[1]
         assert operations.activation_target(token) == external
         with pytest.raises(Invalid):
@@ -618,6 +621,7 @@ class TestActivation:
             "fcorre",
             profile(structure_a, "Partenaire externe contributeur"),
         )
+        assert external is not None
         link = ActionLink.objects.get(user=external.user, purpose=operations.ACTIVATION_PURPOSE)
         days = (link.expires_at - timezone.now()).days
         assert days in {

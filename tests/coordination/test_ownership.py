@@ -9,7 +9,7 @@ The pages are those of test_sealing's tables (which must name every URL of the m
 from __future__ import annotations
 
 import pytest
-from django.urls import reverse
+from django.urls import URLPattern, reverse
 
 from caducee.coordination.models import (
     Contact,
@@ -82,9 +82,9 @@ def outsider(kind: str, bob: User, structure_b: Structure) -> User:
 
 
 def test_every_page_is_checked() -> None:
-    names = {p.name for p in urlpatterns}
+    names = {p.name for p in urlpatterns if isinstance(p, URLPattern)}
     assert names == set(SEALED) | set(OPEN_ON_A) | OTHERS
-    assert BY_STRUCTURE | LISTS <= names
+    assert names >= BY_STRUCTURE | LISTS
 
 
 @pytest.mark.parametrize("kind", OUTSIDERS)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from typing import Any
 from typing import Any as SettingsWrapper
 
 import pytest
@@ -28,7 +29,7 @@ def proxies(settings: SettingsWrapper) -> None:
     settings.TRUSTED_PROXIES = parse_networks(f"{PROXY}, 10.1.0.0/16, ::1")
 
 
-def _request(peer: str, **headers: str) -> HttpRequest:
+def _request(peer: str, **headers: Any) -> HttpRequest:
     return RequestFactory().get("/", REMOTE_ADDR=peer, **headers)
 
 

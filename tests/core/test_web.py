@@ -54,6 +54,7 @@ def test_not_found_and_forbidden_answer_the_same_404_by_default(charlie: User) -
     refused = hidden(_request(charlie), "refused")
     assert missing.status_code == refused.status_code == 404
     for response in (missing, refused):
+        assert isinstance(response, HttpResponse)
         text = response.content.decode()
         assert "Page introuvable" in text
         assert "Réservé" not in text
@@ -63,7 +64,7 @@ def test_not_found_and_forbidden_answer_the_same_404_by_default(charlie: User) -
 @pytest.mark.django_db
 def test_a_known_page_says_why_it_is_refused(charlie: User) -> None:
     response = explained(_request(charlie))
-    assert response.status_code == 403
+    assert isinstance(response, HttpResponse) and response.status_code == 403
     assert "Réservé aux administrateurs de la structure." in response.content.decode()
     assert shown(_request(charlie))["Cache-Control"] == "no-store"
 

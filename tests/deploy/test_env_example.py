@@ -49,7 +49,7 @@ def test_the_settings_load_with_it(tmp_path: Path) -> None:
         " s.SESSION_COOKIE_SECURE, [str(n) for n in s.TRUSTED_PROXIES],"
         " s.DATABASES['default']['ENGINE'], s.TASKS['default']['BACKEND']]))"
     )
-    done = subprocess.run(  # noqa: S603 - this interpreter, fixed code
+    done = subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,
         env=peer_env(tmp_path / "home", **values),
@@ -69,7 +69,7 @@ def test_the_settings_load_with_it(tmp_path: Path) -> None:
 def test_sh_reads_it_as_systemd_does(tmp_path: Path) -> None:
     """docs/DEPLOY.md sources it from a shell for commands run by hand (`set -a; . …`)."""
     done = subprocess.run(
-        ["/bin/sh", "-c", f"set -a; . {EXAMPLE}; env -0"],  # noqa: S603
+        ["/bin/sh", "-c", f"set -a; . {EXAMPLE}; env -0"],
         env={"PATH": "/usr/bin:/bin"},
         capture_output=True,
         text=True,

@@ -27,7 +27,7 @@ def _postgres_pass() -> bool:
 
 def _require(service: str, variable: str, check: str) -> None:
     """Skip when the service is absent, unless CI requires it (then fail)."""
-    done = subprocess.run(  # noqa: S603
+    done = subprocess.run(
         [sys.executable, "-c", check], capture_output=True, text=True, timeout=30, check=False
     )
     if done.returncode == 0:
@@ -53,10 +53,14 @@ def test_the_reduced_multinode_scenario_passes(tmp_path: Path) -> None:
     # Both passes of `make test` run it, each on a database and a Redis db of its own.
     name, redis_db = ("pg", 13) if _postgres_pass() else ("sqlite", 12)
     env = {k: v for k, v in os.environ.items() if not k.startswith("CADUCEE_")}
-    process = subprocess.Popen(  # noqa: S603
-        [sys.executable, str(SCRIPT), "--reduced"]
-        + ["--database-url", f"{POSTGRES}/caducee_multinode_{name}"]
-        + ["--redis-url", f"{REDIS}/{redis_db}"],
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            str(SCRIPT),
+            "--reduced",
+            *["--database-url", f"{POSTGRES}/caducee_multinode_{name}"],
+            *["--redis-url", f"{REDIS}/{redis_db}"],
+        ],
         cwd=ROOT,
         env={**env, "TMPDIR": str(tmp_path)},
         stdout=subprocess.PIPE,

@@ -152,7 +152,9 @@ def _login_code(home: Path) -> str:
     for path in sorted((home / "outbox").glob("*"), key=lambda p: p.stat().st_mtime, reverse=True):
         for part in email.message_from_bytes(path.read_bytes()).walk():
             if part.get_content_type() == "text/plain":
-                found = CODE.search(part.get_payload(decode=True).decode())
+                payload = part.get_payload(decode=True)
+                assert isinstance(payload, bytes)
+                found = CODE.search(payload.decode())
                 if found:
                     return found.group(1)
     raise AssertionError("aucun code de connexion dans la boîte d'envoi")
@@ -234,7 +236,7 @@ def test_the_documented_envsubst_names_every_variable_of_the_site() -> None:
     values = {name: f"/valeur/{name.lower()}" for name in documented}
     envsubst = shutil.which("envsubst")
     if envsubst is not None:  # gettext-base, on most Debian machines
-        done = subprocess.run(  # noqa: S603
+        done = subprocess.run(
             [envsubst, " ".join(f"${{{name}}}" for name in documented)],
             input=SITE.read_text(),
             env=values,

@@ -46,7 +46,7 @@ def test_the_unit_runs_a_caducee_command_that_parses(unit: Path, tmp_path: Path)
     assert program == INSTALLED and arguments == ROLES[unit.name]
     assert service["EnvironmentFile"] == ENV_FILE
     assert service["User"] == "caducee" and service["StateDirectory"] == "caducee"
-    done = subprocess.run(  # noqa: S603 - this interpreter, the unit's own arguments
+    done = subprocess.run(
         [sys.executable, "-m", "caducee.cli.main", *arguments, "--help"],
         cwd=ROOT,
         env=peer_env(tmp_path),
@@ -60,8 +60,8 @@ def test_the_unit_runs_a_caducee_command_that_parses(unit: Path, tmp_path: Path)
 
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd absent")
 def test_systemd_accepts_the_units() -> None:
-    done = subprocess.run(  # noqa: S603
-        ["systemd-analyze", "verify", "--man=no", *map(str, UNITS)],  # noqa: S607
+    done = subprocess.run(
+        ["systemd-analyze", "verify", "--man=no", *map(str, UNITS)],
         capture_output=True,
         text=True,
         timeout=60,
@@ -86,7 +86,7 @@ def test_the_web_unit_collects_the_static_files_for_nginx(tmp_path: Path) -> Non
     assert program == f"{VENV_BIN}/django-admin" and arguments[0] == "collectstatic"
     assert service["Environment"] == "DJANGO_SETTINGS_MODULE=caducee.settings"  # as peer_env
     static = tmp_path / "cache" / "static"
-    done = subprocess.run(  # noqa: S603 - django-admin of this interpreter, the unit's arguments
+    done = subprocess.run(
         [sys.executable, "-m", "django", *arguments],
         cwd=ROOT,
         env=peer_env(tmp_path / "home", CADUCEE_STATIC_ROOT=str(static)),

@@ -27,7 +27,7 @@ def running_sink(statuses: list[int] | None = None) -> Iterator[FhirSink]:
     sink = FhirSink(statuses)
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             status = sink.statuses.pop(0) if sink.statuses else 200
             sink.received.append((status, body))

@@ -136,11 +136,11 @@ def test_batch_assignment_checks_everything_first(structure_a: Structure) -> Non
     b = factories.make_account(structure_a, "PER")
     c = factories.make_account(structure_a, "PER")
     assign_mssante_address(ctx(), c, "pris")
-    with pytest.raises(Invalid, match="^Ligne 3 : l'adresse pris@ch-a.mssante.fr est déjà"):
+    with pytest.raises(Invalid, match=r"^Ligne 3 : l'adresse pris@ch-a\.mssante\.fr est déjà"):
         assign_mssante_addresses(ctx(), [(2, a, "libre"), (3, b, "pris")])
-    with pytest.raises(Invalid, match="^Ligne 5 : .*déjà demandée ligne 4"):
+    with pytest.raises(Invalid, match=r"^Ligne 5 : .*déjà demandée ligne 4"):
         assign_mssante_addresses(ctx(), [(4, a, "meme"), (5, b, "meme")])
-    with pytest.raises(Invalid, match="^Ligne 6 : Adresse MSSanté refusée"):
+    with pytest.raises(Invalid, match=r"^Ligne 6 : Adresse MSSanté refusée"):
         assign_mssante_addresses(ctx(), [(6, a, "<b>")])
     a.refresh_from_db()
     assert a.mssante_particle == ""

@@ -67,7 +67,7 @@ def test_address_command_and_errors(
     code, _, err = run_cli(
         capsys, "directory", "address", "--email", account.email, "--particle", "a b"
     )
-    assert code == 1 and err.startswith("Erreur : Adresse MSSanté refusée") and "\n" == err[-1]
+    assert code == 1 and err.startswith("Erreur : Adresse MSSanté refusée") and err[-1] == "\n"
     code, _, err = run_cli(capsys, "directory", "push", "--structure", structure_a.name)
     assert code == 1 and "CADUCEE_DIRECTORY_PUSH_URL" in err
     code, _, err = run_cli(capsys, "directory", "report", "--structure", "inconnue")

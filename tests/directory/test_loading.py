@@ -34,7 +34,7 @@ def test_apply_particles_names_the_line(structure_a: Structure) -> None:
     apply_particles(cli_context(), [(2, one, "Libre.Particule")])
     one.refresh_from_db()
     assert one.mssante_particle == "libre.particule"
-    with pytest.raises(Invalid, match="^Ligne 7 : .*déjà utilisée"):
+    with pytest.raises(Invalid, match=r"^Ligne 7 : .*déjà utilisée"):
         apply_particles(cli_context(), [(7, one, "pris")])
     apply_particles(cli_context(), [(3, one, "")])  # emptied column: no correspondence
     one.refresh_from_db()
@@ -62,5 +62,5 @@ def test_check_mssante_addresses_writes_nothing_and_takes_unsaved_accounts(
     ]
     assert not Account.objects.filter(email="new@ch-a.fr").exists()
     med = Account(email="m@ch-a.fr", type="MED", structure=structure_a, is_test=False)
-    with pytest.raises(Invalid, match="^Ligne 6 : .*BAL MED"):
+    with pytest.raises(Invalid, match=r"^Ligne 6 : .*BAL MED"):
         check_mssante_addresses(cli_context(), [(6, med, "medecin")])

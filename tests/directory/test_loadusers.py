@@ -94,14 +94,14 @@ def test_same_address_twice_in_a_file_refuses_the_import(structure_a: Structure)
         line("PER", "p1@ch-a.fr", mssante_particle="accueil"),
         line("ORG", "o@ch-a.fr", mssante_particle="Accueil", connection_accounts="p1@ch-a.fr"),
     ]
-    with pytest.raises(Invalid, match="Ligne 3 : l'adresse accueil@ch-a.mssante.fr est déjà "):
+    with pytest.raises(Invalid, match=r"Ligne 3 : l'adresse accueil@ch-a\.mssante\.fr est déjà "):
         run(structure_a, csv_bytes(lines))
     assert not Account.objects.filter(email__in=["p1@ch-a.fr", "o@ch-a.fr"]).exists()
 
 
 def test_a_test_particle_on_a_new_account_refuses_the_import(structure_a: Structure) -> None:
     lines = [line("PER", "p@ch-a.fr", mssante_particle="test.jeanne")]
-    with pytest.raises(Invalid, match="Ligne 2 : .*réservée aux comptes de test"):
+    with pytest.raises(Invalid, match=r"Ligne 2 : .*réservée aux comptes de test"):
         run(structure_a, csv_bytes(lines))
     assert not Account.objects.filter(email="p@ch-a.fr").exists()
 
@@ -110,7 +110,7 @@ def test_particle_already_used_refuses_the_import(structure_a: Structure) -> Non
     other = factories.make_account(structure_a, "PER")
     assign_mssante_address(cli_context(), other, "jeanne.dupont")
     lines = [line("PER", "p@ch-a.fr", mssante_particle="jeanne.dupont")]
-    with pytest.raises(Invalid, match="Ligne 2 .*déjà utilisée"):
+    with pytest.raises(Invalid, match=r"Ligne 2 .*déjà utilisée"):
         run(structure_a, csv_bytes(lines))
     assert not Account.objects.filter(email="p@ch-a.fr").exists()
 

@@ -6,7 +6,7 @@ import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from django.test import override_settings
@@ -138,10 +138,10 @@ def test_export_is_404_for_another_structure(structure_a: Structure, bob: User) 
 
 
 class Sink(BaseHTTPRequestHandler):
-    received: list[dict[str, Any]] = []
+    received: ClassVar[list[dict[str, Any]]] = []
     status = 200
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         length = int(self.headers["Content-Length"])
         Sink.received.append(
             {
@@ -229,24 +229,28 @@ def test_push_failure_marks_nothing_published(
     structure_a: Structure, published_set: dict[str, Account], sink: str
 ) -> None:
     Sink.status = 500
-    with override_settings(DIRECTORY_PUSH_URL=sink):
-        with pytest.raises(OperationError, match="HTTP 500"):
-            publication.push(cli_context(), structure_a)
+    with (
+        override_settings(DIRECTORY_PUSH_URL=sink),
+        pytest.raises(OperationError, match="HTTP 500"),
+    ):
+        publication.push(cli_context(), structure_a)
     assert not MailboxListing.objects.exclude(published_address="").exists()
 
 
 def test_push_without_configuration_or_server(structure_a: Structure) -> None:
-    with override_settings(DIRECTORY_PUSH_URL=""):
-        with pytest.raises(OperationError, match="CADUCEE_DIRECTORY_PUSH_URL"):
-            publication.push(cli_context(), structure_a)
+    with (
+        override_settings(DIRECTORY_PUSH_URL=""),
+        pytest.raises(OperationError, match="CADUCEE_DIRECTORY_PUSH_URL"),
+    ):
+        publication.push(cli_context(), structure_a)
     with_address(structure_a)
     import socket
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    with override_settings(
-        DIRECTORY_PUSH_URL=f"http://127.0.0.1:{port}/", DIRECTORY_PUSH_TIMEOUT=2
+    with (
+        override_settings(DIRECTORY_PUSH_URL=f"http://127.0.0.1:{port}/", DIRECTORY_PUSH_TIMEOUT=2),
+        pytest.raises(OperationError, match="ne répond pas"),
     ):
-        with pytest.raises(OperationError, match="ne répond pas"):
-            publication.push(cli_context(), structure_a)
+        publication.push(cli_context(), structure_a)

@@ -134,9 +134,11 @@ def test_it_validates_ownership(structure_a: Structure, bob: User, charlie: User
 
 
 def test_it_needs_a_configured_address(structure_a: Structure, alice: User) -> None:
-    with override_settings(DIRECTORY_PUSH_URL=""):
-        with pytest.raises(Invalid, match="CADUCEE_DIRECTORY_PUSH_URL"):
-            push_requests.request_push(Context(user=alice), structure_a)
+    with (
+        override_settings(DIRECTORY_PUSH_URL=""),
+        pytest.raises(Invalid, match="CADUCEE_DIRECTORY_PUSH_URL"),
+    ):
+        push_requests.request_push(Context(user=alice), structure_a)
 
 
 def test_someone_who_lost_the_right_pushes_nothing(

@@ -28,10 +28,16 @@ def task_ids() -> list[list[int]]:
     return [r.args_kwargs["args"][0] for r in DBTaskResult.objects.order_by("enqueued_at", "id")]
 
 
-def test_it_queues_nothing_when_the_action_rolls_back() -> None:
-    with pytest.raises(RuntimeError), transaction.atomic():
-        queue_email("x@example.org", "lockout", {"minutes": 15})
+def _queue_then_fail(recipient: str) -> None:
+    """Queue an email in an action that then fails: its transaction rolls back."""
+    with transaction.atomic():
+        queue_email(recipient, "lockout", {"minutes": 15})
         raise RuntimeError
+
+
+def test_it_queues_nothing_when_the_action_rolls_back() -> None:
+    with pytest.raises(RuntimeError):
+        _queue_then_fail("x@example.org")
     assert not OutgoingEmail.objects.exists()
     assert not DBTaskResult.objects.exists()
 
@@ -81,9 +87,8 @@ def test_an_email_rolled_back_in_a_savepoint_is_not_sent(
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         queue_email("kept@example.org", "lockout", {"minutes": 15})
-        with pytest.raises(RuntimeError), transaction.atomic():
-            queue_email("undone@example.org", "lockout", {"minutes": 15})
-            raise RuntimeError
+        with pytest.raises(RuntimeError):
+            _queue_then_fail("undone@example.org")
     assert [m.recipients for m in smtp_sink.messages] == [["kept@example.org"]]
 
 

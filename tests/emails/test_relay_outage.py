@@ -8,6 +8,7 @@ import json
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from tests.emails.relay import picky_relay
 from tests.factories import finess
@@ -36,7 +37,7 @@ def test_an_import_commits_with_the_relay_down_and_each_email_leaves_once(
 ) -> None:
     home = migrated_home(tmp_path, "caducee_emails_outage")
     port = free_port()  # the relay's port: nothing listens there yet
-    relay = {
+    relay: dict[str, Any] = {
         "CADUCEE_EMAIL_HOST": "127.0.0.1",
         "CADUCEE_EMAIL_PORT": str(port),
         "CADUCEE_EMAIL_TIMEOUT": "5",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from django.core.files.storage import default_storage
@@ -62,7 +63,9 @@ def test_the_publication_api_answers_202_when_large(
 ) -> None:
     from caducee.api.tokens import issue_token
 
-    headers = {"HTTP_AUTHORIZATION": f"Bearer {issue_token(cli_context(), alice, 't')}"}
+    headers: dict[str, Any] = {
+        "HTTP_AUTHORIZATION": f"Bearer {issue_token(cli_context(), alice, 't')}"
+    }
     listed_account(structure_a)
     url = f"/api/v1/structures/{structure_a.pk}/publication?format=pipe"
     with override_settings(EXPORT_BACKGROUND_ROWS=0):

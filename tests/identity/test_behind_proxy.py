@@ -43,7 +43,7 @@ def behind_proxy(settings: SettingsWrapper) -> SettingsWrapper:
     return settings
 
 
-def _browser(peer: str = PROXY, client_ip: str = "203.0.113.9", **extra: str) -> Client:
+def _browser(peer: str = PROXY, client_ip: str = "203.0.113.9", **extra: Any) -> Client:
     """A browser reaching the platform through the proxy (or pretending to)."""
     return Client(
         enforce_csrf_checks=True,
@@ -125,7 +125,7 @@ def _settings_with(tmp_path: Path, **env: str) -> dict[str, Any]:
         "'first': next(m for m in s.MIDDLEWARE if 'monitoring' not in m)}))"
     )
     keep = {k: v for k, v in os.environ.items() if not k.startswith("CADUCEE_")}
-    result = subprocess.run(  # noqa: S603 - this interpreter, fixed code
+    result = subprocess.run(
         [sys.executable, "-c", code],
         env={**keep, "CADUCEE_HOME": str(tmp_path), **env},
         capture_output=True,
@@ -205,7 +205,10 @@ def test_the_first_run_page_opens_only_for_a_client_on_this_machine(
     assert undeclared.get(f"/installation/{token}/").status_code == 403
 
 
-CERTIFICATE = {"HTTP_X_CLIENT_VERIFY": "SUCCESS", "HTTP_X_CLIENT_DN": "CN=Pierre Martin,O=CH A"}
+CERTIFICATE: dict[str, Any] = {
+    "HTTP_X_CLIENT_VERIFY": "SUCCESS",
+    "HTTP_X_CLIENT_DN": "CN=Pierre Martin,O=CH A",
+}
 
 
 def _login_detail(client: Client, capture: Capture, sink: SmtpSink, email: str) -> Any:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+from django.http.response import HttpResponseBase
 from django.test import Client
 
 from caducee.accounts.models import Account, AccountState
@@ -54,7 +55,7 @@ def _arm(pierre: Account, sink: SmtpSink, capture: Capture) -> Armed:
     return armed
 
 
-def _api(token: str) -> object:
+def _api(token: str) -> HttpResponseBase:
     response = Client().get("/api/v1/mail/mailboxes", HTTP_AUTHORIZATION=f"Bearer {token}")
     return response
 
@@ -221,6 +222,7 @@ def test_a_disabled_login_is_refused_by_every_check(
 ) -> None:
     """`User.is_active` false (suspended external partner, mailbox turned ORG/APP)."""
     armed = _arm(pierre, smtp_sink, django_capture_on_commit_callbacks)
+    assert pierre.user_id is not None
     User.objects.filter(pk=pierre.user_id).update(is_active=False)
     assert armed.session.get("/securite/").status_code == 302
     assert check_app_password(pierre.email, armed.app_password) is None

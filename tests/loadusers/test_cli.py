@@ -82,7 +82,7 @@ def test_unusable_file_exits_2(
         capsys, "loadusers", "import", str(source), "--structure", structure_a.name, "--json"
     )
     assert code == 2 and out == ""
-    assert "Type BAL" in err and "\n" == err[-1] and err.count("\n") == 1
+    assert "Type BAL" in err and err[-1] == "\n" and err.count("\n") == 1
     missing = tmp_path / "absent.csv"
     code, _, err = run_cli(
         capsys, "loadusers", "import", str(missing), "--structure", structure_a.name
@@ -149,7 +149,7 @@ def test_a_cli_import_never_binds_a_login_with_rights_elsewhere(
     victim = factories.make_victim(kind, structure_b)
     source = tmp_path / "comptes.csv"
     source.write_bytes(csv_bytes([line("MED", victim.email)]))
-    code, out, _ = run_cli(
+    _, out, _ = run_cli(
         capsys, "loadusers", "import", str(source), "--structure", structure_a.name, "--json"
     )
     answer = json.loads(out)

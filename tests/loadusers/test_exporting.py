@@ -6,6 +6,7 @@ import csv
 import io
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from python_calamine import CalamineWorkbook
@@ -29,9 +30,9 @@ def _xlsx(structure: Structure) -> bytes:
         return handle.read()
 
 
-def _sheet(data: bytes) -> list[list[object]]:
+def _sheet(data: bytes) -> list[list[Any]]:
     book = CalamineWorkbook.from_filelike(io.BytesIO(data))
-    return book.get_sheet_by_index(0).to_python()  # type: ignore[no-any-return]
+    return list(book.get_sheet_by_index(0).to_python())
 
 
 def _populate(structure: Structure) -> None:

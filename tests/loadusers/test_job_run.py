@@ -73,7 +73,12 @@ def test_a_run_that_lost_its_claim_commits_nothing(alice: User, structure_a: Str
     # write (every second): with 3,000 lines a quiet machine finished before it.
     data = csv_bytes([line("MED", f"m{i}@ch-a.fr") for i in range(LINES)])
     job = previewed(alice, structure_a, data, notify=False)
-    worker = threading.Thread(target=lambda: (run_ready([IMPORTS]), connection.close()))
+
+    def run_then_disconnect() -> None:
+        run_ready([IMPORTS])
+        connection.close()
+
+    worker = threading.Thread(target=run_then_disconnect)
     worker.start()
     deadline = time.monotonic() + 60
     while ImportJob.objects.get(pk=job.pk).phase != jobs.PHASES["writing"]:

@@ -72,7 +72,7 @@ def test_two_tasks_for_one_job_run_it_once(
     with django_capture_on_commit_callbacks(execute=True):
         jobs.enqueue(job.pk, dry_run=True, actor=jobs.actor_args(ctx))  # a duplicate
     assert run_ready([IMPORTS]) == 2
-    outcomes = sorted(DBTaskResult.objects.values_list("return_value", flat=True))
+    outcomes = sorted(map(str, DBTaskResult.objects.values_list("return_value", flat=True)))
     assert outcomes == ["previewed", "skipped"]
     job.refresh_from_db()
     assert job.runs == 1

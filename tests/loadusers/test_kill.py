@@ -94,8 +94,16 @@ def test_killed_import_changes_nothing(tmp_path: Path) -> None:
     lines = changed + [line("MED", f"new{i}@kill.fr") for i in range(30_000)]
     big.write_bytes(csv_bytes(lines))
     process = subprocess.Popen(
-        [sys.executable, "-m", "caducee.cli.main", "loadusers", "import", str(big)]
-        + ["--structure", "CH Kill"],
+        [
+            sys.executable,
+            "-m",
+            "caducee.cli.main",
+            "loadusers",
+            "import",
+            str(big),
+            "--structure",
+            "CH Kill",
+        ],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

@@ -86,7 +86,7 @@ def test_a_parse_that_takes_too_long_is_a_refusal() -> None:
 
 
 def test_a_failure_after_the_first_rows_is_a_refusal() -> None:
-    output = tempfile.TemporaryFile()
+    output = tempfile.TemporaryFile()  # noqa: SIM115 - handed to _rows, which closes it
     for frame in [("rows", [["Adresse mail"], ["a@b.fr"]]), ("error", "Classeur illisible (X).")]:
         pickle.dump(frame, output)
     output.seek(0)

@@ -73,8 +73,8 @@ def test_upload_preview_confirm_report(
     assert job.status == JobStatus.PREVIEWED and job.visible and not job.notify
     assert (job.created, job.rejected) == (1, 1)
     assert not Account.objects.exists()
-    page = client.get(reverse("loadusers:job", args=[structure_a.pk, job.pk])).content.decode()
-    assert "Confirmer l'import" in page and "Code postal" in page
+    html = client.get(reverse("loadusers:job", args=[structure_a.pk, job.pk])).content.decode()
+    assert "Confirmer l'import" in html and "Code postal" in html
     name = job.stored_name
     assert name.startswith("imports/") and default_storage.exists(name)
     poster.post(reverse("loadusers:job_confirm", args=[structure_a.pk, job.pk]))

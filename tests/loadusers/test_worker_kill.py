@@ -92,8 +92,15 @@ def wait_until(what: str, check: Callable[[], bool], timeout: float, *alive: Any
 
 def start_worker(home: Path, log: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "caducee.cli.main", "worker", "--queues", "imports"]
-        + ["--no-delivery"],
+        [
+            sys.executable,
+            "-m",
+            "caducee.cli.main",
+            "worker",
+            "--queues",
+            "imports",
+            "--no-delivery",
+        ],
         cwd=ROOT,
         env=processes.env(home),
         stdout=log.open("ab"),

@@ -51,7 +51,7 @@ def message(sender: str, to: str, subject: str) -> bytes:
 
 def smtplib_auth(
     home: Path, port: int, login: str, secret: str, mechanism: str, initial_response: bool
-) -> tuple[int, bytes]:
+) -> tuple[int, bytes | str]:
     """AUTH with Python's smtplib after STARTTLS (the certificate verified)."""
     context = ssl.create_default_context(cafile=str(certificate(home)))
     with smtplib.SMTP("127.0.0.1", port, timeout=20) as client:

@@ -30,7 +30,7 @@ def app_box(structure_a: Any, martine: Account) -> Account:
     return app
 
 
-def auth(token: str) -> dict[str, str]:
+def auth(token: str) -> dict[str, Any]:
     return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
 
 

@@ -166,7 +166,7 @@ def test_a_read_only_token_creates_no_password_and_saves_no_draft(
     )
     row = AppPassword.objects.get(user=user_of(martine))
     token = issue_token(cli_context(), user_of(martine), "lecture", read_only=True)
-    auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    auth: dict[str, Any] = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
     answers = [
         post(client, "/api/v1/mail/app-passwords", {"label": "x"}, auth),
         client.delete(f"/api/v1/mail/app-passwords/{row.pk}", **auth),

@@ -214,7 +214,7 @@ def test_a_read_only_token_is_refused_every_write(
     message = deliver(paul, MARTINE)
     folder = operations.create_folder(ctx_for(user_of(martine), martine), martine, "pro", "X")
     token = issue_token(cli_context(), user_of(martine), "lecture", read_only=True)
-    auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    auth: dict[str, Any] = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
     url = url.format(folder=folder.pk, box=MARTINE)
     body = None
     if payload is not None:

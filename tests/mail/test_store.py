@@ -21,7 +21,7 @@ def test_it_gives_unique_names(mail_home: Path) -> None:
 def test_it_refuses_paths_outside_the_store(mail_home: Path) -> None:
     import pytest
 
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="hors du stockage"):
         store.read("../secret_key")
 
 

@@ -260,5 +260,5 @@ def test_unreadable_trust_anchors_stop_the_start_with_a_french_message(
     settings: Any, tmp_path: Path
 ) -> None:
     settings.SMTP_TRUST_ANCHORS = str(tmp_path / "absent.pem")
-    with pytest.raises(ConfigError, match="CADUCEE_SMTP_TRUST_ANCHORS : fichier .* illisible"):
+    with pytest.raises(ConfigError, match=r"CADUCEE_SMTP_TRUST_ANCHORS : fichier .* illisible"):
         smtp_server.inbound_controller("127.0.0.1", free_port())

@@ -81,7 +81,7 @@ def test_metrics_are_hidden_without_a_configured_token(client: Client, db: None)
 def test_metrics_need_the_bearer_token(
     client: Client, db: None, metrics_token: str, header: str
 ) -> None:
-    extra = {"HTTP_AUTHORIZATION": header} if header else {}
+    extra: dict[str, Any] = {"HTTP_AUTHORIZATION": header} if header else {}
     response = client.get("/metrics", **extra)
     assert response.status_code == 404
     assert b"caducee_" not in response.content

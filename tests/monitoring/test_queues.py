@@ -24,10 +24,10 @@ def redis_backend(settings: Any) -> Iterator[Redis]:
     settings.RQ_QUEUES = {q: {"URL": URL} for q in ("urgent", "default", "imports")}
     connection = Redis.from_url(URL)
     for name in ("urgent", "default", "imports"):
-        Queue(name, connection=connection).empty()
+        Queue(name, connection=connection).empty()  # type: ignore[no-untyped-call]  # rq: untyped
     yield connection
     for name in ("urgent", "default", "imports"):
-        Queue(name, connection=connection).empty()
+        Queue(name, connection=connection).empty()  # type: ignore[no-untyped-call]  # rq: untyped
 
 
 def test_redis_queue_depth_and_oldest_age(

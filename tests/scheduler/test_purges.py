@@ -128,7 +128,7 @@ def test_finished_tasks_are_purged_after_the_keep_days(tmp_path: Path) -> None:
     for label in ("old", "recent", "waiting"):
         probe.record.enqueue(str(tmp_path / "trace"), label)
     assert run_ready(limit=2) == 2
-    old, recent = DBTaskResult.objects.filter(status="SUCCESSFUL").order_by("enqueued_at")
+    old, _recent = DBTaskResult.objects.filter(status="SUCCESSFUL").order_by("enqueued_at")
     DBTaskResult.objects.filter(pk=old.pk).update(finished_at=timezone.now() - timedelta(days=8))
     assert purges.purge_tasks() == "1 tâche(s) terminée(s) supprimée(s)."
     left = set(DBTaskResult.objects.values_list("status", flat=True))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -15,12 +15,22 @@ from caducee.scheduler.models import JobState
 pytestmark = pytest.mark.django_db
 
 
+def _noting(calls: list[str], answer: str) -> Callable[[], str]:
+    """A job that notes each run in `calls` and answers `answer`."""
+
+    def run() -> str:
+        calls.append("x")
+        return answer
+
+    return run
+
+
 @pytest.fixture
-def only(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, registry.Job]]:
+def only(monkeypatch: pytest.MonkeyPatch) -> dict[str, registry.Job]:
     """A registry holding only the jobs a test registers (the real one is restored)."""
     jobs: dict[str, registry.Job] = {}
     monkeypatch.setattr(registry, "_JOBS", jobs)
-    yield jobs
+    return jobs
 
 
 def _boom() -> str:
@@ -38,7 +48,7 @@ def test_a_failing_job_records_its_error_and_the_others_run(
     hour = lambda: timedelta(hours=1)  # noqa: E731
     registry.register(registry.Job("first", "Premier", hour, _boom))
     registry.register(registry.Job("second", "Second", hour, _crash))
-    registry.register(registry.Job("third", "Troisième", hour, lambda: calls.append("x") or "ok"))
+    registry.register(registry.Job("third", "Troisième", hour, _noting(calls, "ok")))
     ran = runner.run_due("host:1:a")
     assert ran == [("first", False), ("second", False), ("third", True)]
     assert calls == ["x"]

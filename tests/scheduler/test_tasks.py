@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -18,6 +19,16 @@ from tests.scheduler.test_runner import only  # noqa: F401
 pytestmark = pytest.mark.django_db
 
 
+def _noting(calls: list[str], answer: str) -> Callable[[], str]:
+    """A job that notes each run in `calls` and answers `answer`."""
+
+    def run() -> str:
+        calls.append("x")
+        return answer
+
+    return run
+
+
 def _boom() -> str:
     raise OperationError("Annuaire injoignable.")
 
@@ -27,7 +38,7 @@ def test_due_jobs_are_enqueued_once_and_run_by_a_worker(
 ) -> None:
     calls: list[str] = []
     hour = lambda: timedelta(hours=1)  # noqa: E731
-    registry.register(registry.Job("tick", "Tic", hour, lambda: calls.append("x") or "fait"))
+    registry.register(registry.Job("tick", "Tic", hour, _noting(calls, "fait")))
     registry.register(registry.Job("boom", "Boum", hour, _boom))
     before = timezone.now()
     assert runner.enqueue_due("sched:1:a") == ["tick", "boom"]
@@ -54,9 +65,7 @@ def test_due_jobs_are_enqueued_once_and_run_by_a_worker(
 
 def test_copies_of_one_due_run_run_it_once(only: dict[str, registry.Job]) -> None:  # noqa: F811
     calls: list[str] = []
-    registry.register(
-        registry.Job("tick", "Tic", lambda: timedelta(hours=1), lambda: calls.append("x") or "ok")
-    )
+    registry.register(registry.Job("tick", "Tic", lambda: timedelta(hours=1), _noting(calls, "ok")))
     due = timezone.now().isoformat()
     for _ in range(3):  # e.g. enqueued again while no worker ran
         run_scheduled_job.enqueue("tick", due_at=due)
@@ -80,9 +89,7 @@ def test_a_job_unknown_to_this_version_is_skipped(only: dict[str, registry.Job])
 def test_runs_of_a_job_never_overlap(only: dict[str, registry.Job]) -> None:  # noqa: F811
     calls: list[str] = []
     registry.register(
-        registry.Job(
-            "slow", "Lente", lambda: timedelta(minutes=1), lambda: calls.append("x") or "ok"
-        )
+        registry.Job("slow", "Lente", lambda: timedelta(minutes=1), _noting(calls, "ok"))
     )
     now = timezone.now()
     # A run started a minute ago, still going on (longer than its interval).
@@ -96,4 +103,5 @@ def test_runs_of_a_job_never_overlap(only: dict[str, registry.Job]) -> None:  # 
     assert run_ready() == 1
     assert calls == ["x"]
     state = JobState.objects.get(name="slow")
-    assert state.last_finished_at is not None and state.last_finished_at >= state.last_started_at
+    assert state.last_finished_at is not None and state.last_started_at is not None
+    assert state.last_finished_at >= state.last_started_at

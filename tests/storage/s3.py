@@ -38,7 +38,7 @@ class S3Server:
         return f"s3://{BUCKET}/{prefix}?endpoint={self.endpoint}&region={REGION}"
 
     def client(self) -> Any:
-        import boto3
+        import boto3  # type: ignore[import-untyped]  # boto3 ships no stubs
 
         return boto3.client(
             "s3",
@@ -112,10 +112,8 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
 
 
 @pytest.fixture
-def s3_storage(
-    s3_server: S3Server, settings: Any, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[str]:
-    """Django's `default` storage on the moto server for this test; yields its prefix."""
+def s3_storage(s3_server: S3Server, settings: Any, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Django's `default` storage on the moto server for this test; returns its prefix."""
     prefix = f"test-{uuid.uuid4().hex[:12]}"
     monkeypatch.setenv("CADUCEE_STORAGE_KEY", KEY)
     monkeypatch.setenv("CADUCEE_STORAGE_SECRET", SECRET)
@@ -124,4 +122,4 @@ def s3_storage(
         **settings.STORAGES,
         "default": default_storage_settings(s3_server.url(prefix)),
     }
-    yield prefix
+    return prefix

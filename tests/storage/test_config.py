@@ -117,7 +117,7 @@ def test_mail_root_defaults_under_home(tmp_path: Path) -> None:
 
 def test_mail_root_set_explicitly_must_exist(tmp_path: Path) -> None:
     shared = tmp_path / "partage"
-    with pytest.raises(ConfigError, match="n'existe pas. Montez le stockage partagé"):
+    with pytest.raises(ConfigError, match=r"n'existe pas\. Montez le stockage partagé"):
         mail_root(str(shared), tmp_path)
     assert not shared.exists()  # never created on the local disk
     shared.mkdir()

@@ -21,7 +21,8 @@ def record(path: str, label: str) -> str:
 
 @task(queue_name=URGENT)
 def record_urgent(path: str, label: str) -> str:
-    Path(path).open("a", encoding="utf-8").write(f"{label}\n")
+    with Path(path).open("a", encoding="utf-8") as out:
+        out.write(f"{label}\n")
     return label
 
 

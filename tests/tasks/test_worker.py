@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.db import transaction
@@ -22,7 +24,9 @@ def lines(path: Path) -> list[str]:
     return path.read_text(encoding="utf-8").splitlines() if path.exists() else []
 
 
-def test_enqueued_on_commit_only(tmp_path: Path, django_capture_on_commit_callbacks) -> None:
+def test_enqueued_on_commit_only(
+    tmp_path: Path, django_capture_on_commit_callbacks: Callable[..., Any]
+) -> None:
     trace = tmp_path / "trace"
     with django_capture_on_commit_callbacks(execute=True):
         enqueue_on_commit(probe.record, str(trace), "kept")

@@ -62,7 +62,7 @@ class RecordFields(Schema):
     city: str = ""
     phone: str = ""
     notes: str = ""
-    team: list[int] = []
+    team: list[int] = []  # noqa: RUF012 - a pydantic field: each instance gets a copy
 
 
 class RecordIn(RecordFields):

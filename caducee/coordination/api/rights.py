@@ -35,12 +35,12 @@ class ProfileOut(Schema):
 class ProfileIn(Schema):
     name: str
     kind: str = "interne"
-    permissions: list[str] = []
+    permissions: list[str] = []  # noqa: RUF012 - a pydantic field: each instance gets a copy
 
 
 class ProfileUpdateIn(Schema):
     name: str
-    permissions: list[str] = []
+    permissions: list[str] = []  # noqa: RUF012 - a pydantic field: each instance gets a copy
 
 
 class MembershipOut(Schema):

@@ -91,7 +91,6 @@ from caducee.coordination.operations.records import (
 __all__ = [
     "ACTIVATION_PURPOSE",
     "DOCUMENTS_FOLDER",
-    "clean_email",
     "EXTERNAL_SIREN",
     "EXTERNAL_SIRET",
     "ContactInput",
@@ -106,6 +105,7 @@ __all__ = [
     "attach_document",
     "attach_partner",
     "check_external_profile",
+    "clean_email",
     "clean_phone",
     "clean_postal_code",
     "create_contact",

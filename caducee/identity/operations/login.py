@@ -72,11 +72,13 @@ def login_failed(ctx: Context, email: str, *, stage: str, user: User | None = No
 def account_refusal(user: User) -> str:
     """Why a person with the right password may still not log in ('' when they may)."""
     account = Account.objects.filter(user=user).first()
-    if account is not None and account.state == AccountState.DEACTIVATED:
-        if not user.admin_roles.exists() and not user.is_operator:
-            return (
-                "Votre compte est désactivé. Adressez-vous à l'administrateur de votre structure."
-            )
+    if (
+        account is not None
+        and account.state == AccountState.DEACTIVATED
+        and not user.admin_roles.exists()
+        and not user.is_operator
+    ):
+        return "Votre compte est désactivé. Adressez-vous à l'administrateur de votre structure."
     return ""
 
 
@@ -106,10 +108,7 @@ def verify_second_factor(ctx: Context, user: User, code: str, method: str) -> co
 
     Checks an emailed ('email') or authenticator ('totp') code; failures are counted.
     """
-    if method == "totp":
-        verdict = _verify_totp(user, code)
-    else:
-        verdict = codes.verify(user, code)
+    verdict = _verify_totp(user, code) if method == "totp" else codes.verify(user, code)
     if not verdict.ok:
         login_failed(ctx, user.email, stage=f"code_{method}", user=user)
     return verdict

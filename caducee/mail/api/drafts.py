@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 from ninja import Schema, Status
+from pydantic import Field
 
 from caducee.api.errors import responses
 from caducee.mail import mime, operations
@@ -15,13 +16,13 @@ from caducee.mail.models import Space
 
 class DraftIn(Schema):
     mailbox: str
-    to: list[str] = []
-    cc: list[str] = []
-    bcc: list[str] = []
+    to: list[str] = Field(default_factory=list)
+    cc: list[str] = Field(default_factory=list)
+    bcc: list[str] = Field(default_factory=list)
     subject: str = ""
     body: str = ""
     space: str = Space.PRO
-    attachments: list[AttachmentIn] = []
+    attachments: list[AttachmentIn] = Field(default_factory=list)
 
 
 class DraftOut(Schema):

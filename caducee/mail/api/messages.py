@@ -6,6 +6,7 @@ from datetime import datetime
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Schema, Status
+from pydantic import Field
 
 from caducee.api.errors import responses
 from caducee.core.web import api_user
@@ -60,12 +61,12 @@ class MessageDetail(MessageOut):
 class SendIn(Schema):
     mailbox: str
     to: list[str]
-    cc: list[str] = []
-    bcc: list[str] = []
+    cc: list[str] = Field(default_factory=list)
+    bcc: list[str] = Field(default_factory=list)
     subject: str = ""
     body: str = ""
     space: str = Space.PRO
-    attachments: list[AttachmentIn] = []
+    attachments: list[AttachmentIn] = Field(default_factory=list)
     draft_id: int | None = None  # a saved draft this message sends (then removed)
 
 
@@ -85,8 +86,8 @@ class ReplyIn(Schema):
 class ForwardIn(Schema):
     mailbox: str
     to: list[str]
-    cc: list[str] = []
-    bcc: list[str] = []
+    cc: list[str] = Field(default_factory=list)
+    bcc: list[str] = Field(default_factory=list)
     body: str = ""  # written above the forwarded original
     space: str | None = None  # default: the original's space
 
