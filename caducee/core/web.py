@@ -16,10 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import TYPE_CHECKING, Concatenate, ParamSpec
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec
 
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -82,6 +82,15 @@ def safe_next(request: HttpRequest, target: str) -> str:
     ):
         return target
     return ""
+
+
+def attachment(handle: Any, filename: str, content_type: str) -> FileResponse:
+    """A file to download (never shown inline, its type never sniffed by the browser)."""
+    response = FileResponse(
+        handle, as_attachment=True, filename=filename, content_type=content_type
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def error_page(request: HttpRequest, title: str, text: str, status: int) -> HttpResponse:

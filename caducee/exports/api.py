@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import FileResponse, HttpRequest
+from django.http import HttpRequest
 from ninja import Router, Schema
 
 from caducee.api.auth import api_context
 from caducee.api.errors import responses
-from caducee.core.web import api_user
+from caducee.core.web import api_user, attachment
 from caducee.exports.access import access_export, recent_exports
 from caducee.exports.kinds import CONTENT_TYPES
 from caducee.exports.models import ExportFile
@@ -87,9 +87,8 @@ def get_export(request: HttpRequest, export_id: int) -> Any:
 )
 def get_file(request: HttpRequest, export_id: int) -> Any:
     export = access_export(api_user(request), export_id)
-    return FileResponse(
+    return attachment(
         open_file(api_context(request), export),
-        as_attachment=True,
-        filename=export.download_name,
-        content_type=CONTENT_TYPES.get(export.format, "application/octet-stream"),
+        export.download_name,
+        CONTENT_TYPES.get(export.format, "application/octet-stream"),
     )

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from caducee.core.errors import Invalid
-from caducee.core.web import guarded, person, web_context
+from caducee.core.web import attachment, guarded, person, web_context
 from caducee.exports.access import access_export, recent_exports
 from caducee.exports.kinds import CONTENT_TYPES
 from caducee.exports.operations import open_file
@@ -37,9 +37,6 @@ def download(request: HttpRequest, export_id: int) -> HttpResponseBase:
     except Invalid as exc:
         messages.error(request, exc.message)
         return redirect("exports:mine")
-    return FileResponse(
-        data,
-        as_attachment=True,
-        filename=export.download_name,
-        content_type=CONTENT_TYPES.get(export.format, "application/octet-stream"),
+    return attachment(
+        data, export.download_name, CONTENT_TYPES.get(export.format, "application/octet-stream")
     )

@@ -88,3 +88,15 @@ def test_next_targets_stay_on_the_site() -> None:
     assert safe_next(request, "https://evil.example.com/") == ""
     assert safe_next(request, "//evil.example.com/") == ""
     assert safe_next(request, "") == ""
+
+
+def test_a_download_is_an_attachment_never_sniffed() -> None:
+    import io
+
+    from caducee.core.web import attachment
+
+    response = attachment(io.BytesIO(b"x"), "compte rendu.pdf", "application/pdf")
+    assert response["Content-Disposition"].startswith("attachment")
+    assert "compte" in response["Content-Disposition"]
+    assert response["Content-Type"] == "application/pdf"
+    assert response["X-Content-Type-Options"] == "nosniff"

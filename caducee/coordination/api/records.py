@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from django.http import FileResponse, HttpRequest
+from django.http import HttpRequest
 from ninja import File, Form, Schema, Status
 from ninja.files import UploadedFile
 
@@ -23,6 +23,7 @@ from caducee.coordination.api.common import (
 from caducee.coordination.models import LiaisonEntry, Record, RecordDocument
 from caducee.coordination.permissions import LIAISON_READ, LIAISON_WRITE
 from caducee.core.errors import Invalid
+from caducee.core.web import attachment
 
 RECORDS_PAGE = 500
 ENTRIES_PAGE = 1000
@@ -284,11 +285,4 @@ def add_document(
 def get_document(request: HttpRequest, record_id: int, document_id: int) -> Any:
     document = access.access_document(person(request), record_id, document_id)
     handle = operations.open_document(api_context(request), document)
-    response = FileResponse(
-        handle,
-        as_attachment=True,
-        filename=document.original_name,
-        content_type=document.content_type,
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return attachment(handle, document.original_name, document.content_type)

@@ -20,7 +20,7 @@ from caducee.coordination.permissions import (
 )
 from caducee.coordination.views.common import coordination_view, internal_only, menu, pick_structure
 from caducee.core.errors import Invalid, Problem
-from caducee.core.web import person, web_context
+from caducee.core.web import attachment, person, web_context
 
 PAGE_SIZE = 50
 RECORD_FIELDS = (
@@ -260,11 +260,4 @@ def documents(request: HttpRequest, record_id: int) -> HttpResponse:
 def document_download(request: HttpRequest, record_id: int, document_id: int) -> FileResponse:
     document = access.access_document(person(request), record_id, document_id)
     handle = operations.open_document(web_context(request), document)
-    response = FileResponse(
-        handle,
-        as_attachment=True,
-        filename=document.original_name,
-        content_type=document.content_type,
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return attachment(handle, document.original_name, document.content_type)
