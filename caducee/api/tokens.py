@@ -9,8 +9,6 @@ flood of bad tokens cannot write an unbounded number of audit events.
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from datetime import timedelta
 
 from django.db import transaction
@@ -22,6 +20,7 @@ from caducee.audit.actions import AuditAction
 from caducee.audit.log import record_event
 from caducee.core.context import Context
 from caducee.core.errors import Invalid, NotFound, Problem
+from caducee.core.secrets import digest, url_token
 from caducee.identity import throttle
 from caducee.identity.models import Throttle
 from caducee.people.models import User
@@ -33,10 +32,6 @@ READ_ONLY_REFUSAL = (
     "Ce jeton d'API est en lecture seule : il ne permet que la consultation (GET). "
     "Créez un jeton sans « --read-only » pour modifier des données."
 )
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def issue_token(
@@ -52,13 +47,13 @@ def issue_token(
             f"Durée de validité impossible : indiquez un nombre de jours entre 1 et {MAX_DAYS}.",
             [Problem("days", "range", f"Entre 1 et {MAX_DAYS} jours.")],
         )
-    token = PREFIX + secrets.token_urlsafe(32)
+    token = PREFIX + url_token(32)
     expires_at = timezone.now() + timedelta(days=days) if days is not None else None
     with transaction.atomic():
         row = ApiToken.objects.create(
             user=user,
             label=label.strip() or "API",
-            token_hash=_hash(token),
+            token_hash=digest(token),
             prefix=token[:10],
             expires_at=expires_at,
             read_only=read_only,
@@ -89,7 +84,7 @@ def token_row(token: str) -> ApiToken | None:
     now = timezone.now()
     row = (
         ApiToken.objects.select_related("user")
-        .filter(token_hash=_hash(token), revoked_at__isnull=True, user__is_active=True)
+        .filter(token_hash=digest(token), revoked_at__isnull=True, user__is_active=True)
         .first()
     )
     if row is None or (row.expires_at is not None and row.expires_at <= now):
