@@ -28,9 +28,8 @@ import smtplib
 import ssl
 import sys
 import tempfile
-import threading
 import time
-from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.harness import machine  # noqa: E402
+from deploy.multinode_checks import check_inbound, check_outbound  # noqa: E402
 from deploy.multinode_clients import (  # noqa: E402
     DOMAIN,
     MAILBOXES,
@@ -45,6 +45,7 @@ from deploy.multinode_clients import (  # noqa: E402
     REMOTE,
     Browser,
     Health,
+    ImportWatch,
     Inbound,
     Outbound,
 )
@@ -111,9 +112,21 @@ def login_code(platform: Platform, workers: list[str], since: float) -> str:
     return max(found)[1] if found else ""
 
 
-def scenario(  # noqa: C901 - one run book read top to bottom; steps share live processes
+@dataclass
+class Started:
+    """What the started platform offers the scenario."""
+
+    ports: dict[str, int]
+    base_url: str
+    data: dict[str, Any]  # the setup's structure id and submission credentials
+    peer: Any  # the other operator's certificate (a TestCA issue)
+    sink_out: Path
+
+
+def start_platform(
     args: argparse.Namespace, report: Report, folder: Path, platform: Platform
-) -> None:
+) -> Started:
+    """A fresh database and Redis, certificates, nginx and every caducee process."""
     url = args.database_url
     fresh_database(url)
     flush_redis(args.redis_url)
@@ -200,6 +213,13 @@ def scenario(  # noqa: C901 - one run book read top to bottom; steps share live 
         platform.caducee(f"worker{i}", "worker")
     platform.caducee("scheduler", "scheduler")
     platform.start("nginx", [NGINX, "-p", str(folder), "-c", str(conf)])
+    _wait_started(platform, ports)
+    report.check(True, "démarrés : nginx, web1, web2, smtp1, smtp2, worker1, worker2, scheduler")
+    return Started(ports, base_url, data, peer, sink_out)
+
+
+def _wait_started(platform: Platform, ports: dict[str, int]) -> None:
+    """Every listening port answers and every process still runs (its log otherwise)."""
     for name in ("web1", "web2", "smtp1", "smtp2", "submission1", "submission2", "https", "sink"):
         owner = name.replace("submission", "smtp").replace("https", "nginx")
         try:
@@ -215,85 +235,54 @@ def scenario(  # noqa: C901 - one run book read top to bottom; steps share live 
     for name in ("worker1", "worker2", "scheduler"):
         if not platform.alive(name):
             raise Failed(f"{name} s'est arrêté :\n{platform.log(name)}")
-    report.check(True, "démarrés : nginx, web1, web2, smtp1, smtp2, worker1, worker2, scheduler")
 
-    health = Health(ports["https"], folder / "server.pem")
-    health.start()
 
-    # The import: uploaded through web 1, followed through web 2.
-    web1 = Browser(ports["web1"], base_url)
+def login_admin(platform: Platform, started: Started) -> tuple[Browser, str]:
+    """The administrator logs in on web 1; the code's e-mail is sent by a worker."""
+    web1 = Browser(started.ports["web1"], started.base_url)
     web1.request("GET", "/connexion/")
     since = time.time() - 1
     status, headers, _ = web1.post_form("/connexion/", {"email": ADMIN, "password": PASSWORD})
     if status != 302:
         raise Failed(f"connexion refusée (HTTP {status})")
-    code = ""
+    codes: list[str] = []
 
     def code_sent() -> bool:
-        nonlocal code
-        code = login_code(platform, ["worker1", "worker2"], since)
-        return bool(code)
+        codes.append(login_code(platform, ["worker1", "worker2"], since))
+        return bool(codes[-1])
 
     wait("code de connexion envoyé par un worker", code_sent, 60)
+    code = codes[-1]
     status, headers, _ = web1.post_form("/connexion/code/", {"code": code})
     if status != 302 or "/connexion/" in headers.get("Location", "/connexion/"):
         raise Failed(f"code de connexion refusé (HTTP {status})")
-    structure = data["structure"]
-    lines = args.import_lines
-    csv = (folder / "import.csv").read_bytes()
-    start_path = f"/console/structures/{structure}/import/"
-    web1.request("GET", start_path)
-    status, headers, _ = web1.post_file(start_path, "fichier", "multi.csv", csv)
-    found = re.search(r"/import/(\d+)/", headers.get("Location", ""))
-    if status != 302 or not found:
-        raise Failed(f"import refusé par web1 (HTTP {status})")
-    job = int(found.group(1))
+    return web1, code
+
+
+def run_import(
+    report: Report, url: str, folder: Path, web1: Browser, started: Started, lines: int
+) -> ImportWatch:
+    """Upload on web 1, see the checked preview on web 2, confirm on web 1."""
+    watch = ImportWatch(
+        url, web1, started.ports["web2"], started.base_url, started.data["structure"]
+    )
+    job = watch.upload((folder / "import.csv").read_bytes())
     report.check(
         True, f"import n° {job} ({lines} lignes) déposé sur web1 (console, administrateur)"
     )
-    web2 = Browser(ports["web2"], base_url)
-    web2.cookies = dict(web1.cookies)  # the same session: sessions are in the database
-    job_path = f"{start_path}{job}/"
-
-    def job_status() -> str:
-        return str(query(url, "SELECT status FROM loadusers_importjob WHERE id = %s", job)[0][0])
-
-    progress_seen: list[str] = []
-
-    def follow_on_web2() -> None:
-        """What the console's progress fragment shows on web2 (polled as htmx does)."""
-        try:
-            status, headers, page = web2.request("GET", f"{job_path}progression")
-        except OSError:
-            return
-        if status == 200 and "HX-Refresh" not in headers:
-            seen = re.search(r"<p>\s*([^<]*?)…\s*(?:(\d+) / (\d+) lignes)?", page)
-            if seen:
-                phase, done, total = seen.groups()
-                shown = f"{phase.strip()} {done}/{total}" if total else phase.strip()
-                if not progress_seen or progress_seen[-1] != shown:
-                    progress_seen.append(shown)
-
-    def follower() -> None:
-        while not follow_done.is_set():
-            follow_on_web2()
-            follow_done.wait(0.25)
-
-    follow_done = threading.Event()
-    threading.Thread(target=follower, daemon=True).start()
-
-    def previewed_on_web2() -> bool:
-        follow_on_web2()
-        status, _, page = web2.request("GET", job_path)
-        return status == 200 and job_status() == "previewed" and "Confirmer" in page
-
-    wait("vérification de l'import vue sur web2", previewed_on_web2, 120, 0.5)
+    wait("vérification de l'import vue sur web2", watch.previewed, 120, 0.5)
     report.check(True, "web2 montre l'import vérifié (aperçu) : même session, même base")
-    status, _, _ = web1.post_form(f"{job_path}confirmer", {})
+    status, _, _ = web1.post_form(f"{watch.job_path}confirmer", {})
     report.check(status == 302, f"import confirmé sur web1 (HTTP {status})")
+    return watch
 
-    # The load, and the kills while it runs.
-    tls_peer = peer.client_context()
+
+def run_load(
+    n: int, report: Report, platform: Platform, started: Started, watch: ImportWatch
+) -> tuple[Inbound, Outbound]:
+    """n messages in through both SMTP processes and n submitted for another operator;
+    kill -9 of one process of each role under load (a new scheduler is started)."""
+    tls_peer = started.peer.client_context()
     plain = ssl.create_default_context()
     plain.check_hostname, plain.verify_mode = False, ssl.CERT_NONE
 
@@ -305,17 +294,16 @@ def scenario(  # noqa: C901 - one run book read top to bottom; steps share live 
     def submission_client(port: int) -> smtplib.SMTP:
         client = smtplib.SMTP("127.0.0.1", port, timeout=30)
         client.starttls(context=plain)
-        client.login(data["login"], data["secret"])
+        client.login(started.data["login"], started.data["secret"])
         return client
 
-    n = args.messages
+    ports = started.ports
     inbound = Inbound("in", [ports["smtp1"], ports["smtp2"]], n, inbound_client)
     outbound = Outbound("out", [ports["submission1"], ports["submission2"]], n, submission_client)
     inbound.start()
     outbound.start()
     report.say(f"charge lancée : {n} messages entrants (smtp1 + smtp2), {n} soumis pour {REMOTE}")
-    kills = [("web1", 0.15), ("smtp1", 0.3), ("worker1", 0.45), ("scheduler", 0.6)]
-    for name, fraction in kills:
+    for name, fraction in [("web1", 0.15), ("smtp1", 0.3), ("worker1", 0.45), ("scheduler", 0.6)]:
         wait(
             f"{int(fraction * 100)} % de la charge avant de tuer {name}",
             lambda f=fraction: (
@@ -325,14 +313,13 @@ def scenario(  # noqa: C901 - one run book read top to bottom; steps share live 
             600,
             0.05,
         )
-        follow_on_web2()
+        watch.follow()
         platform.kill9(name)
         report.say(
             f"kill -9 {name} (charge : {inbound.accepted} reçus, {outbound.accepted} soumis)"
         )
-        if name == "scheduler":
-            platform.caducee("scheduler2", "scheduler")
-            report.say("scheduler relancé (scheduler2)")
+    platform.caducee("scheduler2", "scheduler")
+    report.say("scheduler relancé (scheduler2)")
     if not inbound.join(600) or not outbound.join(600):
         raise Failed("la charge ne s'est pas terminée en 600 s")
     report.check(
@@ -344,23 +331,23 @@ def scenario(  # noqa: C901 - one run book read top to bottom; steps share live 
         not outbound.errors and outbound.accepted == n,
         f"soumis : {outbound.accepted}/{n} acceptés (250), {len(outbound.retried)} renvoyés",
     )
+    return inbound, outbound
 
-    def import_over() -> bool:
-        follow_on_web2()
-        return job_status() not in {"validating", "previewed", "running", "pending", "queued"}
 
-    wait("fin de l'import suivie sur web2", import_over, 300, 0.5)
-    follow_done.set()
-    status, _, _ = web2.request("GET", job_path)
-    row = query(
-        url, "SELECT status, created, runs, error FROM loadusers_importjob WHERE id = %s", job
-    )[0]
+def check_import(report: Report, url: str, watch: ImportWatch, lines: int) -> None:
+    """The import ran once to the end, followed on web 2; each account created and audited
+    once."""
+    wait("fin de l'import suivie sur web2", watch.over, 300, 0.5)
+    watch.done.set()
+    status, _, _ = watch.web2.request("GET", watch.job_path)
+    sql = "SELECT status, created, runs, error FROM loadusers_importjob WHERE id = %s"
+    row = query(url, sql, watch.job)[0]
+    seen = watch.progress_seen
     report.check(
         status == 200 and row[0] == "done" and row[1] == lines,
         f"import suivi sur web2 jusqu'au bout : état {row[0]}, {row[1]} comptes créés, "
-        f"exécution(s) {row[2]}, {len(progress_seen)} états de progression vus sur web2 "
-        f"(premier : {progress_seen[0] if progress_seen else '-'} ; dernier : "
-        f"{progress_seen[-1] if progress_seen else '-'})",
+        f"exécution(s) {row[2]}, {len(seen)} états de progression vus sur web2 "
+        f"(premier : {seen[0] if seen else '-'} ; dernier : {seen[-1] if seen else '-'})",
     )
     count, distinct = query(
         url,
@@ -379,58 +366,19 @@ def scenario(  # noqa: C901 - one run book read top to bottom; steps share live 
         f"chacun) ; {audited} événements « account.create » au journal",
     )
 
-    # Local messages: each stored once (row and file).
-    rows = query(
-        url,
-        "SELECT message_id, count(*) FROM mail_message WHERE folder = 'inbox' "
-        "AND message_id LIKE %s GROUP BY message_id",
-        "%mn-in-%",
-    )
-    stored = Counter({r[0]: r[1] for r in rows})
-    expected_in = {f"<mn-in-{i}@{DOMAIN}>" for i in range(n)}
-    missing = expected_in - set(stored)
-    doubles = {k: v for k, v in stored.items() if v > 1}
-    report.check(
-        not missing and not doubles,
-        f"entrants stockés : {len(stored)}/{n} Message-ID, {len(missing)} perdu(s), "
-        f"{len(doubles)} en double ; {len(set(inbound.uncertain))} session(s) coupée(s) par le "
-        "kill après DATA, message renvoyé par le client : gardé une fois (même Message-ID)",
-    )
-    paths = query(url, "SELECT path FROM mail_message")
-    files = [p for p in (folder / "mail").rglob("*") if p.is_file() and not p.name.startswith(".")]
-    on_disk = sum(1 for (p,) in paths if (folder / "mail" / p).is_file() or Path(p).is_file())
-    report.check(
-        on_disk == len(paths),
-        f"magasin partagé : {len(paths)} lignes de messages, chacune avec son fichier ; "
-        f"{len(files) - on_disk} fichier(s) sans ligne (écrits avant un kill, jamais acquittés)",
-    )
 
-    # Outbound: every message received by the sink exactly once.
-    def all_delivered() -> bool:
-        left = query(
-            url, "SELECT count(*) FROM mail_outbound WHERE state IN ('pending', 'sending')"
-        )[0][0]
-        return left == 0
-
-    try:
-        wait("file d'envoi vidée par les workers", all_delivered, 120, 0.5)
-    except Failed as exc:
-        report.check(False, str(exc))
-    received = Counter(
-        line.strip() for line in sink_out.read_text().splitlines() if "mn-out-" in line
-    )
-    expected_out = {f"<mn-out-{i}@{DOMAIN}>" for i in range(n)}
-    missing_out = expected_out - set(received)
-    doubles_out = {k: v for k, v in received.items() if v > 1}
-    report.check(
-        not missing_out and not doubles_out,
-        f"sortants reçus par le puits ({REMOTE}) : {len(received)}/{n} Message-ID, "
-        f"{len(missing_out)} perdu(s), {len(doubles_out)} en double ; "
-        f"{len(set(outbound.uncertain))} soumission(s) coupée(s) après DATA et renvoyée(s) : "
-        "envoyée(s) une fois",
-    )
-    states = dict(query(url, "SELECT state, count(*) FROM mail_outbound GROUP BY state"))
-    report.check(set(states) == {"sent"}, f"file d'envoi : {states}")
+def scenario(args: argparse.Namespace, report: Report, folder: Path, platform: Platform) -> None:
+    """The run book: start, log in, import, load with kills, then every check."""
+    url = args.database_url
+    started = start_platform(args, report, folder, platform)
+    health = Health(started.ports["https"], folder / "server.pem")
+    health.start()
+    web1, code = login_admin(platform, started)
+    watch = run_import(report, url, folder, web1, started, args.import_lines)
+    inbound, outbound = run_load(args.messages, report, platform, started, watch)
+    check_import(report, url, watch, args.import_lines)
+    check_inbound(report, url, folder, args.messages, len(set(inbound.uncertain)))
+    check_outbound(report, url, started.sink_out, args.messages, len(set(outbound.uncertain)))
 
     # The login code's e-mail: one task, run once (one file in one worker's outbox).
     codes = [

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import re
 import secrets
 import smtplib
 import ssl
@@ -15,6 +16,8 @@ from email.utils import formatdate
 from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
+
+from deploy.multinode_processes import Failed, query
 
 DOMAIN = "ch-multi.mssante.fr"  # local mailboxes
 REMOTE = "autre-operateur.mssante.fr"  # another operator: the sink
@@ -194,3 +197,66 @@ class Health(threading.Thread):
             finally:
                 connection.close()
             self.halt.wait(0.1)
+
+
+class ImportWatch:
+    """An import uploaded on web 1 and followed on web 2 (same session: sessions are in the
+    database), polling the console's progress fragment as htmx does."""
+
+    def __init__(
+        self, url: str, web1: Browser, web2_port: int, base_url: str, structure: int
+    ) -> None:
+        self.url, self.web1 = url, web1
+        self.web2 = Browser(web2_port, base_url)
+        self.web2.cookies = dict(web1.cookies)
+        self.start_path = f"/console/structures/{structure}/import/"
+        self.job = 0
+        self.progress_seen: list[str] = []
+        self.done = threading.Event()
+
+    @property
+    def job_path(self) -> str:
+        return f"{self.start_path}{self.job}/"
+
+    def upload(self, csv: bytes) -> int:
+        self.web1.request("GET", self.start_path)
+        status, headers, _ = self.web1.post_file(self.start_path, "fichier", "multi.csv", csv)
+        found = re.search(r"/import/(\d+)/", headers.get("Location", ""))
+        if status != 302 or not found:
+            raise Failed(f"import refusé par web1 (HTTP {status})")
+        self.job = int(found.group(1))
+        threading.Thread(target=self._follow_until_done, daemon=True).start()
+        return self.job
+
+    def status(self) -> str:
+        sql = "SELECT status FROM loadusers_importjob WHERE id = %s"
+        return str(query(self.url, sql, self.job)[0][0])
+
+    def follow(self) -> None:
+        """What the console's progress fragment shows on web2 right now."""
+        try:
+            status, headers, page = self.web2.request("GET", f"{self.job_path}progression")
+        except OSError:
+            return
+        if status != 200 or "HX-Refresh" in headers:
+            return
+        seen = re.search(r"<p>\s*([^<]*?)…\s*(?:(\d+) / (\d+) lignes)?", page)
+        if seen:
+            phase, done, total = seen.groups()
+            shown = f"{phase.strip()} {done}/{total}" if total else phase.strip()
+            if not self.progress_seen or self.progress_seen[-1] != shown:
+                self.progress_seen.append(shown)
+
+    def _follow_until_done(self) -> None:
+        while not self.done.is_set():
+            self.follow()
+            self.done.wait(0.25)
+
+    def previewed(self) -> bool:
+        self.follow()
+        status, _, page = self.web2.request("GET", self.job_path)
+        return status == 200 and self.status() == "previewed" and "Confirmer" in page
+
+    def over(self) -> bool:
+        self.follow()
+        return self.status() not in {"validating", "previewed", "running", "pending", "queued"}

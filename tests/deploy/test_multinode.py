@@ -1,7 +1,7 @@
 """deploy/multinode.py, reduced: every role in processes of its own on PostgreSQL and Redis
 (two web behind nginx, two smtp, two workers, one scheduler), kill -9 of one of each under
 load; the script checks that nothing is lost, duplicated or run twice. It runs with its
-modules deploy/multinode_processes.py and deploy/multinode_clients.py."""
+modules deploy/multinode_processes.py, multinode_clients.py and multinode_checks.py."""
 
 from __future__ import annotations
 
