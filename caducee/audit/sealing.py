@@ -50,26 +50,33 @@ def seal_legacy_chain(event_model: Any, head_model: Any) -> int | None:
         legacy = event_model.objects.filter(key_version__isnull=True).count()
         # After the head when newest events were deleted, so that verify still sees the gap.
         seq: int = max(last.seq, head.seq if head is not None else 0) + 1
-        values: dict[str, Any] = {
-            "seq": seq,
-            "created_at": datetime.now(UTC),
-            "actor_id": None,
-            "actor_label": "système",
-            "acting_as": "",
-            "channel": "system",
-            "ip": None,
-            "structure_id": None,
-            "action": SEAL_ACTION,
-            "target_type": "",
-            "target_id": "",
-            "target_label": "",
-            "detail": {"legacy_events": legacy, "legacy_last_seq": last.seq},
-        }
+        values = _system_event(
+            seq, SEAL_ACTION, {"legacy_events": legacy, "legacy_last_seq": last.seq}
+        )
         digest = event_hash(last.hash, hashed_fields(_Fields(values)))
         event_model.objects.create(**values, prev_hash=last.hash, hash=digest, key_version=KEYED)
         head_model.objects.update_or_create(id=1, defaults={"seq": seq, "hash": digest})
         advance_past(seq)
     return seq
+
+
+def _system_event(seq: int, action: str, detail: dict[str, Any]) -> dict[str, Any]:
+    """The columns of an event the platform writes itself about its journal (no person)."""
+    return {
+        "seq": seq,
+        "created_at": datetime.now(UTC),
+        "actor_id": None,
+        "actor_label": "système",
+        "acting_as": "",
+        "channel": "system",
+        "ip": None,
+        "structure_id": None,
+        "action": action,
+        "target_type": "",
+        "target_id": "",
+        "target_label": "",
+        "detail": detail,
+    }
 
 
 def seal_global_chain(event_model: Any, head_model: Any, chain_head_model: Any) -> int | None:
@@ -86,26 +93,11 @@ def seal_global_chain(event_model: Any, head_model: Any, chain_head_model: Any) 
             return None
         newest = event_model.objects.order_by("-seq").first()
         seq: int = max(newest.seq, head.seq if head is not None else 0) + 1
-        values: dict[str, Any] = {
-            "seq": seq,
-            "created_at": datetime.now(UTC),
-            "actor_id": None,
-            "actor_label": "système",
-            "acting_as": "",
-            "channel": "system",
-            "ip": None,
-            "structure_id": None,
-            "action": SPLIT_ACTION,
-            "target_type": "",
-            "target_id": "",
-            "target_label": "",
-            "detail": {
-                "legacy_events": event_model.objects.filter(chain__isnull=True).count(),
-                "legacy_last_seq": last.seq,
-            },
-            "chain": PLATFORM,
-            "chain_seq": 1,
+        detail = {
+            "legacy_events": event_model.objects.filter(chain__isnull=True).count(),
+            "legacy_last_seq": last.seq,
         }
+        values = {**_system_event(seq, SPLIT_ACTION, detail), "chain": PLATFORM, "chain_seq": 1}
         digest = event_hash(last.hash, hashed_fields(_Fields(values)))
         event_model.objects.create(**values, prev_hash=last.hash, hash=digest, key_version=KEYED)
         chain_head_model.objects.create(chain=PLATFORM, length=1, seq=seq, hash=digest)
