@@ -51,7 +51,7 @@ def register(commands: Any) -> None:
     ):
         flag = sub.add_parser(name, help=label)
         flag.add_argument("email", help="adresse mail du compte")
-        flag.add_argument("state", choices=("on", "off"))
+        flag.add_argument("state", metavar="on|off")
         flag.set_defaults(func=func)
 
     quota = sub.add_parser("quota", help="fixer un quota (PER_INT, ORG ou APP)")
@@ -151,13 +151,23 @@ def address_remove_cmd(args: argparse.Namespace) -> int:
     return 0
 
 
+def _on(state: str) -> bool:
+    from caducee.core.errors import Invalid
+
+    value = state.strip().lower()
+    if value not in {"on", "off"}:
+        raise Invalid(f"« {state} » : indiquez on ou off.")
+    return value == "on"
+
+
 def red_list_cmd(args: argparse.Namespace) -> int:
     from caducee.core.context import cli_context
     from caducee.directory.operations import set_red_list
 
+    on = _on(args.state)
     account = _account(args.email)
-    set_red_list(cli_context(), account, args.state == "on")
-    state = "inscrit sur" if args.state == "on" else "retiré de"
+    set_red_list(cli_context(), account, on)
+    state = "inscrit sur" if on else "retiré de"
     print(f"{account.email} est {state} la liste rouge.")
     return 0
 
@@ -166,9 +176,10 @@ def dematerialisation_cmd(args: argparse.Namespace) -> int:
     from caducee.core.context import cli_context
     from caducee.directory.operations import set_dematerialisation
 
+    on = _on(args.state)
     account = _account(args.email)
-    set_dematerialisation(cli_context(), account, args.state == "on")
-    print(f"« Zéro papier » de {account.email} : {'oui' if args.state == 'on' else 'non'}.")
+    set_dematerialisation(cli_context(), account, on)
+    print(f"« Zéro papier » de {account.email} : {'oui' if on else 'non'}.")
     return 0
 
 
