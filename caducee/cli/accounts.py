@@ -109,6 +109,26 @@ def register(commands: Any) -> None:
     connection_remove.add_argument("email", help="compte de connexion à retirer")
     connection_remove.set_defaults(func=remove_connection)
 
+    mailboxes = sub.add_parser(
+        "mailboxes", help="boîtes qu'un compte nominatif ouvre, sa boîte par défaut, ses avis"
+    )
+    mailboxes.add_argument("email", help="adresse mail du compte nominatif")
+    mailboxes.set_defaults(func=list_mailboxes)
+    default = sub.add_parser(
+        "default-mailbox", help="choisir la boîte ouverte à la connexion d'un compte nominatif"
+    )
+    default.add_argument("email", help="adresse mail du compte nominatif")
+    default.add_argument("mailbox", help="boîte à ouvrir (son adresse ; la sienne : son email)")
+    default.set_defaults(func=set_default)
+    notify = sub.add_parser(
+        "receipt-notification",
+        help="avis de réception (on|off) d'un compte de connexion pour une BAL ORG ou APP",
+    )
+    notify.add_argument("email", help="adresse mail du compte de connexion")
+    notify.add_argument("mailbox", help="adresse mail de la BAL ORG ou APP")
+    notify.add_argument("state", metavar="on|off")
+    notify.set_defaults(func=set_notification)
+
     delegates = sub.add_parser("delegates", help="lister les délégués d'un compte")
     delegates.add_argument("email", help="adresse mail du compte")
     delegates.add_argument("--json", action="store_true", help="sortie JSON")
@@ -400,6 +420,48 @@ def remove_connection(args: argparse.Namespace) -> int:
         raise NotFound(f"{email} n'est pas compte de connexion de {mailbox.email}.")
     operations.remove_connection_account(cli_context(), mailbox, link.account)
     print(f"{link.account.email} n'est plus compte de connexion de {mailbox.email}.")
+    return 0
+
+
+def list_mailboxes(args: argparse.Namespace) -> int:
+    from caducee.accounts import operations
+
+    account = _find(args.email)
+    notified = set(
+        account.mailbox_links.filter(notify_on_receipt=True).values_list("mailbox_id", flat=True)
+    )
+    default_id = account.default_mailbox_id or account.pk
+    for box in operations.openable_mailboxes(account, include_deactivated=True):
+        marks = [
+            mark
+            for mark, on in (("par défaut", box.pk == default_id), ("avis", box.pk in notified))
+            if on
+        ]
+        print(f"{box.email}\t{box.type}\t{', '.join(marks)}")
+    return 0
+
+
+def set_default(args: argparse.Namespace) -> int:
+    from caducee.accounts import operations
+    from caducee.core.context import cli_context
+
+    account = _find(args.email)
+    mailbox = _find(args.mailbox)
+    operations.set_default_mailbox(cli_context(), account, mailbox)
+    print(f"{account.email} ouvrira {mailbox.email} à la connexion.")
+    return 0
+
+
+def set_notification(args: argparse.Namespace) -> int:
+    from caducee.accounts import operations
+    from caducee.cli.directory import on_off
+    from caducee.core.context import cli_context
+
+    on = on_off(args.state)
+    account = _find(args.email)
+    mailbox = _find(args.mailbox)
+    operations.set_receipt_notification(cli_context(), account, mailbox, on)
+    print(f"Avis de réception de {mailbox.email} pour {account.email} : {'oui' if on else 'non'}.")
     return 0
 
 

@@ -151,7 +151,8 @@ def address_remove_cmd(args: argparse.Namespace) -> int:
     return 0
 
 
-def _on(state: str) -> bool:
+def on_off(state: str) -> bool:
+    """An `on|off` argument; anything else is refused in French."""
     from caducee.core.errors import Invalid
 
     value = state.strip().lower()
@@ -164,7 +165,7 @@ def red_list_cmd(args: argparse.Namespace) -> int:
     from caducee.core.context import cli_context
     from caducee.directory.operations import set_red_list
 
-    on = _on(args.state)
+    on = on_off(args.state)
     account = _account(args.email)
     set_red_list(cli_context(), account, on)
     state = "inscrit sur" if on else "retiré de"
@@ -176,7 +177,7 @@ def dematerialisation_cmd(args: argparse.Namespace) -> int:
     from caducee.core.context import cli_context
     from caducee.directory.operations import set_dematerialisation
 
-    on = _on(args.state)
+    on = on_off(args.state)
     account = _account(args.email)
     set_dematerialisation(cli_context(), account, on)
     print(f"« Zéro papier » de {account.email} : {'oui' if on else 'non'}.")

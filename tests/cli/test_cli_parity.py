@@ -208,3 +208,33 @@ def test_directory_unknown_account_and_bad_state(capsys: Capsys) -> None:
     assert code == 1 and "Aucun compte personne@example.org" in err
     code, _, err = run(capsys, "directory", "dematerialisation", "personne@example.org", "oui?")
     assert code == 1 and "« oui? » : indiquez on ou off." in err
+
+
+# --- mailbox settings ----------------------------------------------------------------------
+
+
+def test_default_mailbox_and_receipt_notification(capsys: Capsys, structure_a: Structure) -> None:
+    shared = make_account(structure_a, "ORG")
+    person = Account.objects.get(email=shared.connection_links.get().account.email)
+    code, _, err = run(capsys, "account", "default-mailbox", person.email, shared.email)
+    assert code == 0, err
+    person.refresh_from_db()
+    assert person.default_mailbox == shared
+    assert _audited(AuditAction.ACCOUNT_DEFAULT_MAILBOX).detail == {"default": shared.email}
+    code, _, err = run(capsys, "account", "receipt-notification", person.email, shared.email, "on")
+    assert code == 0, err
+    assert shared.connection_links.get().notify_on_receipt is True
+    _audited(AuditAction.ACCOUNT_RECEIPT_NOTIFICATION)
+    code, out, _ = run(capsys, "account", "mailboxes", person.email)
+    assert code == 0 and f"{shared.email}\tORG\tpar défaut, avis" in out
+
+
+def test_mailbox_settings_refusals(capsys: Capsys, structure_a: Structure) -> None:
+    person = make_account(structure_a, "PER")
+    other = make_account(structure_a, "PER")
+    code, _, err = run(capsys, "account", "default-mailbox", person.email, other.email)
+    assert code == 1 and "Ce compte ne peut pas ouvrir cette boîte." in err
+    code, _, err = run(
+        capsys, "account", "receipt-notification", person.email, other.email, "peut-être"
+    )
+    assert code == 1 and "indiquez on ou off" in err
