@@ -35,6 +35,13 @@ def register(commands: Any) -> None:
     create.add_argument("--structure", required=True, help="nom, identifiant ou domaine")
     create.add_argument("--type", required=True, help="type de BAL : PER, INT, ORG, MED ou APP")
     _set_option(create, "champ du compte, répétable (clé de la table des champs, ex. email=…)")
+    create.add_argument("--visible", action="store_true", help="visible dans l'annuaire")
+    create.add_argument("--test", action="store_true", help="compte de test")
+    create.add_argument(
+        "--no-notify",
+        action="store_true",
+        help="ne pas envoyer au titulaire d'un compte nominatif le mail de finalisation",
+    )
     create.add_argument("--json", action="store_true", help="sortie JSON")
     create.set_defaults(func=create_account)
     edit = sub.add_parser(
@@ -227,7 +234,14 @@ def create_account(args: argparse.Namespace) -> int:
     structure = find_structure(args.structure)
     raw = {**_values(args.values), "type": args.type}
     try:
-        outcome = operations.create_account(cli_context(), structure, raw)
+        outcome = operations.create_account(
+            cli_context(),
+            structure,
+            raw,
+            visible=args.visible,
+            is_test=args.test,
+            notify=not args.no_notify,  # as the console and the API: the owner is invited
+        )
     except Invalid as exc:
         return _refused(exc)
     print_warnings(outcome.warnings)

@@ -80,13 +80,17 @@ def _sets(values: dict[str, object]) -> list[str]:
 def test_account_create(capsys: Capsys, structure_a: Structure) -> None:
     data = account_data("PER", "jeanne.dupont@example.org")
     code, out, err = run(
-        capsys, "account", "create", "--structure", structure_a.name, "--type", "PER", *_sets(data)
+        capsys,
+        *("account", "create", "--structure", structure_a.name, "--type", "PER", "--test"),
+        *_sets(data),
     )
     assert code == 0, err
     assert "Compte créé : jeanne.dupont@example.org" in out
     account = Account.objects.get(email="jeanne.dupont@example.org")
     assert account.structure == structure_a and account.type == "PER"
-    assert _audited(AuditAction.ACCOUNT_CREATE).target_label == account.email
+    assert account.is_test and not account.visible
+    event = _audited(AuditAction.ACCOUNT_CREATE)
+    assert event.target_label == account.email and event.detail["is_test"] is True
 
 
 def test_account_create_problems_under_their_header(capsys: Capsys, structure_a: Structure) -> None:
