@@ -1,4 +1,5 @@
-"""`caducee account …`: read accounts, change their state and type, connection accounts, delegates.
+"""`caducee account …`: read, create and edit accounts, change their state, type and email,
+connection accounts, delegates.
 
 Each write is one call to `caducee.accounts.operations` with the server's context; the
 JSON output is the API's (`caducee.api.serializers`).
@@ -7,9 +8,13 @@ JSON output is the API's (`caducee.api.serializers`).
 from __future__ import annotations
 
 import argparse
-from typing import Any
+import sys
+from typing import TYPE_CHECKING, Any
 
 from caducee.cli.output import print_json, print_warnings
+
+if TYPE_CHECKING:
+    from caducee.core.errors import Invalid
 
 
 def register(commands: Any) -> None:
@@ -26,6 +31,48 @@ def register(commands: Any) -> None:
     show.add_argument("--json", action="store_true", help="sortie JSON")
     show.set_defaults(func=show_account)
 
+    create = sub.add_parser("create", help="créer un compte dans une structure")
+    create.add_argument("--structure", required=True, help="nom, identifiant ou domaine")
+    create.add_argument("--type", required=True, help="type de BAL : PER, INT, ORG, MED ou APP")
+    _set_option(create, "champ du compte, répétable (clé de la table des champs, ex. email=…)")
+    create.add_argument("--visible", action="store_true", help="visible dans l'annuaire")
+    create.add_argument("--test", action="store_true", help="compte de test")
+    create.add_argument(
+        "--no-notify",
+        action="store_true",
+        help="ne pas envoyer au titulaire d'un compte nominatif le mail de finalisation",
+    )
+    create.add_argument("--json", action="store_true", help="sortie JSON")
+    create.set_defaults(func=create_account)
+    edit = sub.add_parser(
+        "edit", help="modifier un compte (les champs non donnés gardent leur valeur)"
+    )
+    edit.add_argument("email", help="adresse mail du compte")
+    _set_option(edit, "champ à changer, répétable (clé de la table des champs, ex. city=Albi)")
+    edit.add_argument("--json", action="store_true", help="sortie JSON")
+    edit.set_defaults(func=edit_account)
+
+    email_change = sub.add_parser(
+        "email-change",
+        help="demander le changement de l'adresse d'un compte (lien de confirmation envoyé "
+        "à la nouvelle adresse)",
+    )
+    email_change.add_argument("email", help="adresse mail actuelle du compte")
+    email_change.add_argument("new_email", metavar="NOUVELLE_ADRESSE")
+    email_change.set_defaults(func=request_email_change)
+    email_changes = sub.add_parser(
+        "email-changes", help="lister les demandes de changement de mail d'un compte"
+    )
+    email_changes.add_argument("email", help="adresse mail du compte")
+    email_changes.set_defaults(func=list_email_changes)
+    for name, label, func in (
+        ("email-change-cancel", "annuler la demande de changement de mail en attente", cancel),
+        ("email-change-resend", "renvoyer le lien de confirmation en attente", resend),
+    ):
+        action = sub.add_parser(name, help=label)
+        action.add_argument("email", help="adresse mail actuelle du compte")
+        action.set_defaults(func=func)
+
     for name, label, func in (
         ("deactivate", "désactiver un compte (ses sessions et accès sont révoqués)", deactivate),
         ("reactivate", "réactiver un compte désactivé", reactivate),
@@ -37,13 +84,9 @@ def register(commands: Any) -> None:
     change = sub.add_parser("change-type", help="changer le type de BAL d'un compte")
     change.add_argument("email", help="adresse mail du compte")
     change.add_argument("type", help="nouveau type : PER, INT, ORG, MED ou APP")
-    change.add_argument(
-        "--set",
-        dest="values",
-        action="append",
-        default=[],
-        metavar="CLÉ=VALEUR",
-        help="champ exigé par le nouveau type, répétable (clé de la table des champs, "
+    _set_option(
+        change,
+        "champ exigé par le nouveau type, répétable (clé de la table des champs, "
         "ex. rpps=10003456786)",
     )
     change.add_argument(
@@ -73,6 +116,26 @@ def register(commands: Any) -> None:
     connection_remove.add_argument("email", help="compte de connexion à retirer")
     connection_remove.set_defaults(func=remove_connection)
 
+    mailboxes = sub.add_parser(
+        "mailboxes", help="boîtes qu'un compte nominatif ouvre, sa boîte par défaut, ses avis"
+    )
+    mailboxes.add_argument("email", help="adresse mail du compte nominatif")
+    mailboxes.set_defaults(func=list_mailboxes)
+    default = sub.add_parser(
+        "default-mailbox", help="choisir la boîte ouverte à la connexion d'un compte nominatif"
+    )
+    default.add_argument("email", help="adresse mail du compte nominatif")
+    default.add_argument("mailbox", help="boîte à ouvrir (son adresse ; la sienne : son email)")
+    default.set_defaults(func=set_default)
+    notify = sub.add_parser(
+        "receipt-notification",
+        help="avis de réception (on|off) d'un compte de connexion pour une BAL ORG ou APP",
+    )
+    notify.add_argument("email", help="adresse mail du compte de connexion")
+    notify.add_argument("mailbox", help="adresse mail de la BAL ORG ou APP")
+    notify.add_argument("state", metavar="on|off")
+    notify.set_defaults(func=set_notification)
+
     delegates = sub.add_parser("delegates", help="lister les délégués d'un compte")
     delegates.add_argument("email", help="adresse mail du compte")
     delegates.add_argument("--json", action="store_true", help="sortie JSON")
@@ -85,6 +148,25 @@ def register(commands: Any) -> None:
     delegate_remove.add_argument("email", help="adresse mail du compte")
     delegate_remove.add_argument("delegate", help="adresse mail du délégué")
     delegate_remove.set_defaults(func=remove_delegate)
+
+
+def _set_option(parser: Any, help_text: str) -> None:
+    parser.add_argument(
+        "--set", dest="values", action="append", default=[], metavar="CLÉ=VALEUR", help=help_text
+    )
+
+
+def _refused(exc: Invalid) -> int:
+    """An `Invalid` of the account operations, each problem under its field-table header."""
+    from caducee.accounts.fields import BY_KEY
+
+    sys.stderr.write(f"Erreur : {exc.message}\n")
+    for problem in exc.errors():
+        spec = BY_KEY.get(problem.field)
+        header = spec.header if spec is not None else problem.field
+        prefix = f"{header} : " if header else ""
+        sys.stderr.write(f"  {prefix}{problem.message}\n")
+    return 1
 
 
 def _find(email: str) -> Any:
@@ -139,6 +221,113 @@ def show_account(args: argparse.Namespace) -> int:
     for header, value in export_values(account).items():
         if value:
             print(f"  {header} : {value}")
+    return 0
+
+
+def create_account(args: argparse.Namespace) -> int:
+    from caducee.accounts import operations
+    from caducee.api.serializers import account_out
+    from caducee.core.context import cli_context
+    from caducee.core.errors import Invalid
+    from caducee.structures.access import find_structure
+
+    structure = find_structure(args.structure)
+    raw = {**_values(args.values), "type": args.type}
+    try:
+        outcome = operations.create_account(
+            cli_context(),
+            structure,
+            raw,
+            visible=args.visible,
+            is_test=args.test,
+            notify=not args.no_notify,  # as the console and the API: the owner is invited
+        )
+    except Invalid as exc:
+        return _refused(exc)
+    print_warnings(outcome.warnings)
+    if args.json:
+        print_json(account_out(outcome.account))
+    else:
+        account = outcome.account
+        print(f"Compte créé : {account.email} ({account.type}, {account.get_state_display()}).")
+    return 0
+
+
+def edit_account(args: argparse.Namespace) -> int:
+    from caducee.accounts import operations
+    from caducee.api.serializers import account_out
+    from caducee.core.context import cli_context
+    from caducee.core.errors import Invalid
+
+    account = _find(args.email)
+    try:
+        outcome = operations.update_account(cli_context(), account, _values(args.values))
+    except Invalid as exc:
+        return _refused(exc)
+    print_warnings(outcome.warnings)
+    if args.json:
+        print_json(account_out(outcome.account))
+    elif outcome.changes:
+        print(f"Compte enregistré : {account.email} ({', '.join(sorted(outcome.changes))}).")
+    else:
+        print(f"Rien à changer pour {account.email}.")
+    return 0
+
+
+def _pending_change(email: str) -> Any:
+    from caducee.accounts.models import EmailChangeRequest
+    from caducee.core.errors import NotFound
+
+    account = _find(email)
+    change = account.email_changes.filter(status=EmailChangeRequest.Status.PENDING).first()
+    if change is None:
+        raise NotFound(f"Aucune demande de changement de mail en attente pour {account.email}.")
+    return change
+
+
+def request_email_change(args: argparse.Namespace) -> int:
+    from caducee.accounts.email_changes import request_email_change as request
+    from caducee.core.context import cli_context
+
+    account = _find(args.email)
+    change = request(cli_context(), account, args.new_email)
+    print(
+        f"Demande enregistrée : {account.email} deviendra {change.new_email} quand le lien "
+        "envoyé à cette adresse sera confirmé."
+    )
+    return 0
+
+
+def list_email_changes(args: argparse.Namespace) -> int:
+    account = _find(args.email)
+    changes = account.email_changes.order_by("-requested_at")
+    if not changes:
+        print("Aucune demande de changement de mail.")
+    for change in changes:
+        print(
+            f"{change.requested_at:%Y-%m-%d %H:%M}\t{change.new_email}\t"
+            f"{change.get_status_display()}"
+        )
+    return 0
+
+
+def cancel(args: argparse.Namespace) -> int:
+    from caducee.accounts.email_changes import cancel_email_change
+    from caducee.core.context import cli_context
+
+    change = _pending_change(args.email)
+    cancel_email_change(cli_context(), change)
+    print(f"Demande annulée : {change.account.email} ne deviendra pas {change.new_email}.")
+    return 0
+
+
+def resend(args: argparse.Namespace) -> int:
+    from caducee.accounts.email_changes import resend_email_change_link
+    from caducee.core.context import cli_context
+
+    change = _pending_change(args.email)
+    resend_email_change_link(cli_context(), change)
+    print(f"Nouveau lien de confirmation envoyé à {change.new_email}.")
     return 0
 
 
@@ -245,6 +434,48 @@ def remove_connection(args: argparse.Namespace) -> int:
         raise NotFound(f"{email} n'est pas compte de connexion de {mailbox.email}.")
     operations.remove_connection_account(cli_context(), mailbox, link.account)
     print(f"{link.account.email} n'est plus compte de connexion de {mailbox.email}.")
+    return 0
+
+
+def list_mailboxes(args: argparse.Namespace) -> int:
+    from caducee.accounts import operations
+
+    account = _find(args.email)
+    notified = set(
+        account.mailbox_links.filter(notify_on_receipt=True).values_list("mailbox_id", flat=True)
+    )
+    default_id = account.default_mailbox_id or account.pk
+    for box in operations.openable_mailboxes(account, include_deactivated=True):
+        marks = [
+            mark
+            for mark, on in (("par défaut", box.pk == default_id), ("avis", box.pk in notified))
+            if on
+        ]
+        print(f"{box.email}\t{box.type}\t{', '.join(marks)}")
+    return 0
+
+
+def set_default(args: argparse.Namespace) -> int:
+    from caducee.accounts import operations
+    from caducee.core.context import cli_context
+
+    account = _find(args.email)
+    mailbox = _find(args.mailbox)
+    operations.set_default_mailbox(cli_context(), account, mailbox)
+    print(f"{account.email} ouvrira {mailbox.email} à la connexion.")
+    return 0
+
+
+def set_notification(args: argparse.Namespace) -> int:
+    from caducee.accounts import operations
+    from caducee.cli.directory import on_off
+    from caducee.core.context import cli_context
+
+    on = on_off(args.state)
+    account = _find(args.email)
+    mailbox = _find(args.mailbox)
+    operations.set_receipt_notification(cli_context(), account, mailbox, on)
+    print(f"Avis de réception de {mailbox.email} pour {account.email} : {'oui' if on else 'non'}.")
     return 0
 
 

@@ -1,4 +1,4 @@
-"""`caducee directory …`: export, push, rebuild, report, address, quota."""
+"""`caducee directory …`: export, push, rebuild, report, address, quota, listing flags."""
 
 from __future__ import annotations
 
@@ -39,6 +39,20 @@ def register(commands: Any) -> None:
     address.add_argument("--email", required=True, help="adresse mail du compte")
     address.add_argument("--particle", default=None, help="partie avant @ (vide : générée)")
     address.set_defaults(func=address_cmd)
+
+    remove = sub.add_parser(
+        "address-remove", help="retirer la correspondance MSSanté d'un compte (il perd l'accès)"
+    )
+    remove.add_argument("email", help="adresse mail du compte")
+    remove.set_defaults(func=address_remove_cmd)
+    for name, label, func in (
+        ("red-list", "inscrire (on) ou retirer (off) un compte de la liste rouge", red_list_cmd),
+        ("dematerialisation", "« zéro papier » d'un compte : on ou off", dematerialisation_cmd),
+    ):
+        flag = sub.add_parser(name, help=label)
+        flag.add_argument("email", help="adresse mail du compte")
+        flag.add_argument("state", metavar="on|off")
+        flag.set_defaults(func=func)
 
     quota = sub.add_parser("quota", help="fixer un quota (PER_INT, ORG ou APP)")
     quota.add_argument("--structure", required=True)
@@ -105,18 +119,68 @@ def report_cmd(args: argparse.Namespace) -> int:
     return 0
 
 
-def address_cmd(args: argparse.Namespace) -> int:
+def _account(email: str) -> Any:
     from caducee.accounts.models import Account
-    from caducee.core.context import cli_context
     from caducee.core.errors import NotFound
+
+    account = Account.objects.select_related("structure").filter(email=email.strip().lower())
+    found = account.first()
+    if found is None:
+        raise NotFound(f"Aucun compte {email}.")
+    return found
+
+
+def address_cmd(args: argparse.Namespace) -> int:
+    from caducee.core.context import cli_context
     from caducee.directory.operations import assign_mssante_address
 
-    account = (
-        Account.objects.select_related("structure").filter(email=args.email.strip().lower()).first()
-    )
-    if account is None:
-        raise NotFound(f"Aucun compte {args.email}.")
-    print(assign_mssante_address(cli_context(), account, args.particle))
+    print(assign_mssante_address(cli_context(), _account(args.email), args.particle))
+    return 0
+
+
+def address_remove_cmd(args: argparse.Namespace) -> int:
+    from caducee.core.context import cli_context
+    from caducee.directory.operations import remove_mssante_address
+
+    account = _account(args.email)
+    if not account.mssante_particle:
+        print(f"{account.email} n'a pas de correspondance MSSanté.")
+        return 0
+    remove_mssante_address(cli_context(), account)
+    print(f"Correspondance MSSanté de {account.email} retirée.")
+    return 0
+
+
+def on_off(state: str) -> bool:
+    """An `on|off` argument; anything else is refused in French."""
+    from caducee.core.errors import Invalid
+
+    value = state.strip().lower()
+    if value not in {"on", "off"}:
+        raise Invalid(f"« {state} » : indiquez on ou off.")
+    return value == "on"
+
+
+def red_list_cmd(args: argparse.Namespace) -> int:
+    from caducee.core.context import cli_context
+    from caducee.directory.operations import set_red_list
+
+    on = on_off(args.state)
+    account = _account(args.email)
+    set_red_list(cli_context(), account, on)
+    state = "inscrit sur" if on else "retiré de"
+    print(f"{account.email} est {state} la liste rouge.")
+    return 0
+
+
+def dematerialisation_cmd(args: argparse.Namespace) -> int:
+    from caducee.core.context import cli_context
+    from caducee.directory.operations import set_dematerialisation
+
+    on = on_off(args.state)
+    account = _account(args.email)
+    set_dematerialisation(cli_context(), account, on)
+    print(f"« Zéro papier » de {account.email} : {'oui' if on else 'non'}.")
     return 0
 
 
