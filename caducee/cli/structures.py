@@ -136,11 +136,7 @@ def edit_structure(args: argparse.Namespace) -> int:
                 f"« {pair} » : écrivez CLÉ=VALEUR, où CLÉ est l'un de : {', '.join(EDITABLE)}."
             )
         values[key.strip()] = value
-    data = StructureInput(**values)
-    # The console's rule (console/views/structures.py, structure_edit): the department
-    # changed, the region was left as it was: empty it so that the operation derives it again.
-    if data.department != current["department"] and data.region == current["region"]:
-        data.region = ""
+    data = StructureInput(**values)  # the region follows a changed department (operation)
     updated = update_structure(cli_context(), structure, data)
     if args.json:
         print_json(structure_out(updated))

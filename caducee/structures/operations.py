@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.db import IntegrityError, transaction
 
@@ -160,8 +160,13 @@ def create_structure(ctx: Context, data: StructureInput, *, is_external: bool = 
 
 
 def update_structure(ctx: Context, structure: Structure, data: StructureInput) -> Structure:
-    """The platform operator or the server; audits `structure.update` (every field sent)."""
+    """The platform operator or the server; audits `structure.update` (every field sent).
+
+    The region follows a changed department: when the department changes and the region
+    is sent unchanged, it is derived again from the new department (console, API, CLI)."""
     _require_operator(ctx)
+    if data.department != structure.department and data.region == structure.region:
+        data = replace(data, region="")
     cleaned, problems = clean_structure(data)
     _check_unique(cleaned, problems, exclude=structure.pk)
     if any(p.is_error for p in problems):

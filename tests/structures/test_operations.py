@@ -81,6 +81,19 @@ def test_update_is_audited(operator: User, structure_a: Structure) -> None:
     assert AuditEvent.objects.filter(action="structure.update").exists()
 
 
+def test_the_region_follows_a_changed_department(operator: User) -> None:
+    """The rule of every edit (console, API, CLI), in the operation: department changed,
+    region sent unchanged → derived again; a region the caller changed is kept (checked)."""
+    ctx = Context(user=operator)
+    structure = create_structure(ctx, data(department="Tarn"))
+    assert (structure.department, structure.region) == ("81", "76")
+    same = {"id_number": structure.id_number, "domain": structure.domain or ""}
+    moved = update_structure(ctx, structure, data(**same, department="06", region="76"))
+    assert (moved.department, moved.region) == ("06", "93")
+    with pytest.raises(Invalid):  # a region that does not hold the department
+        update_structure(ctx, moved, data(**same, department="81", region="11"))
+
+
 def test_one_admin_for_several_structures(
     operator: User, structure_a: Structure, structure_b: Structure
 ) -> None:

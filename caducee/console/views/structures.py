@@ -67,8 +67,6 @@ def structure_edit(request: HttpRequest, structure_id: int) -> HttpResponse:
     form = StructureForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = _structure_input(form)
-        if data.department != structure.department and data.region == structure.region:
-            data.region = ""  # the department changed, the region was left: derive it again
         try:
             update_structure(web_context(request), structure, data)
         except Invalid as exc:
