@@ -40,6 +40,12 @@ def register(commands: Any) -> None:
     remind.add_argument("--structure", required=True, help="nom, identifiant ou domaine")
     remind.set_defaults(func=remind_structure)
 
+    last = sub.add_parser(
+        "last-reminder", help="afficher la dernière relance des préinscrits d'une structure"
+    )
+    last.add_argument("--structure", required=True, help="nom, identifiant ou domaine")
+    last.set_defaults(func=show_last_reminder)
+
     resend = sub.add_parser("resend", help="renvoyer le lien de finalisation à un préinscrit")
     resend.add_argument("--email", required=True)
     resend.set_defaults(func=resend_one)
@@ -106,6 +112,26 @@ def remind_structure(args: argparse.Namespace) -> int:
     print(
         f"{len(reminder.accounts)} utilisateur(s) préinscrit(s) relancé(s) — "
         f"Dernière relance le : {when:%d/%m/%Y} à {when:%H:%M:%S}"
+    )
+    for entry in reminder.accounts:
+        print(f"  {entry['email']}")
+    return 0
+
+
+def show_last_reminder(args: argparse.Namespace) -> int:
+    from django.utils import timezone
+
+    from caducee.identity.operations import last_reminder
+    from caducee.structures.access import find_structure
+
+    reminder = last_reminder(find_structure(args.structure))
+    if reminder is None:
+        print("Aucune relance pour cette structure.")
+        return 0
+    when = timezone.localtime(reminder.created_at)
+    print(
+        f"Dernière relance le : {when:%d/%m/%Y} à {when:%H:%M:%S} — "
+        f"{len(reminder.accounts)} utilisateur(s) préinscrit(s) relancé(s)"
     )
     for entry in reminder.accounts:
         print(f"  {entry['email']}")

@@ -37,8 +37,6 @@ OPERATION_EXCLUSIONS: dict[str, str] = {
     "accounts.operations.update_mailbox_settings": "the console's one form for the default "
     "mailbox and the notifications, atomic; the CLI sets each with its own command "
     "(`account default-mailbox`, `account receipt-notification`)",
-    "identity.operations.last_reminder": _MISSING + " (a read of the structure's last "
-    "« Relancer » reminder; caducee/cli/identity.py was not part of this change)",
     "accounts.operations.account_values": _HELPER,
     "accounts.operations.mark_finalised": _HELPER,
     "accounts.operations.validate_for": _HELPER,

@@ -40,10 +40,14 @@ def test_remind_and_resend(
     smtp_sink: SmtpSink,
     django_capture_on_commit_callbacks: Capture,
 ) -> None:
+    _, out, _ = run(capsys, "user", "last-reminder", "--structure", paula.structure.name)
+    assert "Aucune relance" in out
     with django_capture_on_commit_callbacks(execute=True):
         code, out, _ = run(capsys, "user", "remind", "--structure", paula.structure.name)
     assert code == 0 and "1 utilisateur(s)" in out and paula.email in out
     assert Reminder.objects.get().actor_label.startswith("cli:")
+    code, out, _ = run(capsys, "user", "last-reminder", "--structure", paula.structure.name)
+    assert code == 0 and "Dernière relance le" in out and paula.email in out
     with django_capture_on_commit_callbacks(execute=True):
         code, out, _ = run(capsys, "user", "resend", "--email", paula.email)
     assert code == 0
