@@ -1,0 +1,359 @@
+"""Every GET list/detail page of the web UI costs a fixed, small number of SQL queries
+(issue #14, point 6).
+
+Each page named in `CASES` is measured with a few rows, then with many more: both counts
+must be equal (no query per row) and under `PAGE_MAX`, the header included. A page measured
+by another test module is in `MEASURED_ELSEWHERE` (that test must exist); every other named
+web URL is in `EXCLUDED` with its reason. The three lists are strict: a URL in none of them,
+in two of them, or that no longer exists, fails `test_every_web_page_is_measured_or_excluded`.
+"""
+
+from __future__ import annotations
+
+import ast
+import itertools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from caducee.accounts.operations import mark_finalised
+from caducee.coordination import operations as coordination
+from caducee.coordination.models import Membership, Record, RightsProfile
+from caducee.core.context import cli_context
+from caducee.people.models import User
+from caducee.structures.models import Structure
+from tests import factories
+from tests.helpers import client_for, page_queries
+
+# Session, person, external-account check, session generation, the header's mailboxes and
+# admin link (3), then the view's own reads (its rows, their relations, the counters).
+PAGE_MAX = 15
+# A coordinator's read of patient records is audited (security review M5): two savepoints,
+# the chain head, the sequence, the insert and the head update; and the coordination pages
+# read the person's memberships three times (view, navigation, rights): 24 at most.
+AUDITED_READ_MAX = 24
+AUDITED_READS = {"coordination:home", "coordination:record", "coordination:liaison"}
+AUDITED_READS |= {"coordination:documents"}
+WEB_NAMESPACES = {"console", "coordination", "directory", "loadusers", "exports", "mail"}
+WEB_NAMESPACES |= {"identity", "accounts"}
+
+Grow = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class Page:
+    """One measured page: the client that opens it, its URL, and how to add `n` rows."""
+
+    client: Client
+    url: str
+    grow: Grow
+
+
+_n = itertools.count(1)
+
+
+def _structures(n: int) -> None:
+    for _ in range(n):
+        factories.make_structure()
+
+
+def _accounts(structure: Structure) -> Grow:
+    def grow(n: int) -> None:
+        for _ in range(n):
+            factories.make_account(structure, "MED")
+
+    return grow
+
+
+def _admins(structure: Structure) -> Grow:
+    def grow(n: int) -> None:
+        for _ in range(n):
+            factories.make_admin(structure, f"admin{next(_n)}@ch-a.fr")
+
+    return grow
+
+
+def _coordinator(structure: Structure) -> User:
+    coordination.ensure_default_profiles(structure)
+    user = factories.make_account(structure, "MED", "coordinatrice@ch-a.fr").user
+    assert user is not None
+    profile = RightsProfile.objects.get(structure=structure, name="Coordinateur interne")
+    Membership.objects.create(user=user, structure=structure, profile=profile)
+    factories.make_admin(structure, user.email)
+    return user
+
+
+def _records(structure: Structure) -> Grow:
+    def grow(n: int) -> None:
+        for _ in range(n):
+            coordination.create_record(
+                cli_context(),
+                structure,
+                coordination.RecordInput(
+                    last_name=f"Patient{next(_n)}", first_name="Jeanne", birth_date="01/02/1940"
+                ),
+            )
+
+    return grow
+
+
+def _contacts(structure: Structure) -> Grow:
+    def grow(n: int) -> None:
+        for _ in range(n):
+            i = next(_n)
+            coordination.create_contact(
+                cli_context(),
+                structure,
+                coordination.ContactInput(last_name=f"Contact{i}", email=f"c{i}@x.fr"),
+            )
+
+    return grow
+
+
+def _members(structure: Structure) -> Grow:
+    profile = RightsProfile.objects.get(structure=structure, name="Lecteur interne")
+
+    def grow(n: int) -> None:
+        for _ in range(n):
+            user = factories.make_account(structure, "MED").user
+            assert user is not None
+            Membership.objects.create(user=user, structure=structure, profile=profile)
+
+    return grow
+
+
+def _mailboxes(structure: Structure, email: str) -> Grow:
+    def grow(n: int) -> None:
+        for _ in range(n):
+            factories.make_account(structure, "ORG", connection_accounts=email)
+
+    return grow
+
+
+def _operator_page(name: str) -> Callable[[Structure], Page]:
+    def build(structure: Structure) -> Page:
+        return Page(client_for(factories.make_operator()), reverse(name), _structures)
+
+    return build
+
+
+def _admin_page(
+    name: str, grow: Callable[[Structure], Grow], *, operator: bool = False
+) -> Callable[[Structure], Page]:
+    def build(structure: Structure) -> Page:
+        if operator:
+            user = factories.make_operator()
+        else:
+            user = factories.make_admin(structure, "alice.admin@ch-a.fr")
+        return Page(client_for(user), reverse(name, args=[structure.pk]), grow(structure))
+
+    return build
+
+
+def _coordination_page(name: str, grow: Callable[[Structure], Grow]) -> Callable[[Structure], Page]:
+    def build(structure: Structure) -> Page:
+        return Page(client_for(_coordinator(structure)), reverse(name), grow(structure))
+
+    return build
+
+
+def _record_page(name: str) -> Callable[[Structure], Page]:
+    def build(structure: Structure) -> Page:
+        user = _coordinator(structure)
+        _records(structure)(1)
+        record = Record.objects.get(structure=structure)
+        return Page(client_for(user), reverse(name, args=[record.pk]), _records(structure))
+
+    return build
+
+
+def _person_page(name: str) -> Callable[[Structure], Page]:
+    def build(structure: Structure) -> Page:
+        account = factories.make_account(structure, "PER", "pierre.martin@ch-a.fr")
+        assert account.user is not None
+        mark_finalised(account)
+        return Page(client_for(account.user), reverse(name), _mailboxes(structure, account.email))
+
+    return build
+
+
+CASES: dict[str, Callable[[Structure], Page]] = {
+    "console:structures": _operator_page("console:structures"),
+    "console:scheduler": _operator_page("console:scheduler"),
+    "console:structure_admins": _admin_page("console:structure_admins", _admins, operator=True),
+    "console:email_changes": _admin_page("console:email_changes", _accounts),
+    "directory:quotas": _admin_page("directory:quotas", _accounts),
+    "directory:report": _admin_page("directory:report", _accounts),
+    "directory:push": _admin_page("directory:push", _accounts),
+    "directory:my_listing": _person_page("directory:my_listing"),
+    "coordination:home": _coordination_page("coordination:home", _records),
+    "coordination:contacts": _coordination_page("coordination:contacts", _contacts),
+    "coordination:profiles": _coordination_page("coordination:profiles", _contacts),
+    "coordination:members": _coordination_page("coordination:members", _members),
+    "coordination:externals": _coordination_page("coordination:externals", _contacts),
+    "coordination:record": _record_page("coordination:record"),
+    "coordination:liaison": _record_page("coordination:liaison"),
+    "coordination:documents": _record_page("coordination:documents"),
+}
+
+# URL name → "tests/path.py::test_name" of the test that measures it the same way.
+MEASURED_ELSEWHERE: dict[str, str] = {
+    "console:structure": "tests/identity/test_header_queries.py"
+    "::test_a_console_page_costs_the_same_for_few_or_many_accounts",
+    "console:accounts": "tests/console/test_queries.py::test_account_list",
+    "console:account": "tests/console/test_queries.py::test_account_page_of_a_shared_mailbox",
+    "console:audit": "tests/console/test_queries.py::test_audit_log",
+    "identity:security": "tests/identity/test_header_queries.py"
+    "::test_the_header_costs_the_same_for_one_or_many_linked_mailboxes",
+    "directory:search": "tests/directory/test_query_counts.py"
+    "::test_the_search_page_does_not_grow_with_results",
+    "directory:correspondences": "tests/directory/test_query_counts.py"
+    "::test_the_correspondence_list_does_not_grow_with_accounts",
+    "exports:mine": "tests/exports/test_query_counts.py"
+    "::test_the_export_list_does_not_grow_with_exports",
+    "loadusers:import": "tests/loadusers/test_start_import.py"
+    "::test_the_job_list_costs_the_same_queries_for_few_or_many_jobs",
+    "mail:folder": "tests/mail/test_ownership.py"
+    "::test_the_folder_list_costs_the_same_queries_for_few_and_many_messages",
+    "coordination:partners": "tests/coordination/test_views.py"
+    "::test_partners_tab_query_count_does_not_grow",
+}
+
+POST_ONLY = "POST-only action (GET answers 405 or redirects)"
+FORM = "form page: one object or none, no list of rows"
+DOWNLOAD = "file download, no HTML page nor header"
+FRAGMENT = "htmx/JSON fragment, no header"
+TOKEN = "link page reached by a token, anonymous, no header"
+LOGIN = "login step, anonymous, no header"
+NOT_YET = "list page not measured yet (issue #14 point 6 follow-up)"
+
+EXCLUDED: dict[str, str] = {
+    # identity
+    "identity:home": "redirects to the mailbox (mail:folder)",
+    "identity:login": LOGIN,
+    "identity:code": LOGIN,
+    "identity:code_resend": POST_ONLY,
+    "identity:logout": POST_ONLY,
+    "identity:switch": POST_ONLY,
+    "identity:browser_revoke": POST_ONLY,
+    "identity:logout_everywhere": POST_ONLY,
+    "identity:totp": FORM,
+    "identity:totp_disable": POST_ONLY,
+    "identity:password_change": FORM,
+    "identity:forgot": LOGIN,
+    "identity:reset": TOKEN,
+    "identity:finalise": TOKEN,
+    "identity:setup": TOKEN,
+    "identity:set_password": TOKEN,
+    "identity:cgu": "static text, anonymous",
+    "identity:remind": POST_ONLY,
+    "identity:last_reminder": FRAGMENT,
+    "identity:resend": POST_ONLY,
+    "identity:second_factor_reset": POST_ONLY,
+    "accounts:email_change_confirm": TOKEN,
+    # console
+    "console:home": "redirects to the structure list (or the structure of its admin)",
+    "console:structure_create": FORM,
+    "console:structure_edit": FORM,
+    "console:structure_admin_remove": POST_ONLY,
+    "console:account_new": FORM,
+    "console:account_create": FORM,
+    "console:candidates": FRAGMENT,
+    "console:email_change_resend": POST_ONLY,
+    "console:email_change_cancel": POST_ONLY,
+    "console:account_deactivate": POST_ONLY,
+    "console:account_reactivate": POST_ONLY,
+    "console:account_change_type": FORM,
+    "console:email_change_request": FORM,
+    "console:connection_add": POST_ONLY,
+    "console:connection_remove": POST_ONLY,
+    "console:mailbox_settings": POST_ONLY,
+    "console:delegate_add": POST_ONLY,
+    "console:delegate_remove": POST_ONLY,
+    # loadusers, exports
+    "loadusers:template": DOWNLOAD,
+    "loadusers:job": NOT_YET,
+    "loadusers:job_progress": FRAGMENT,
+    "loadusers:job_confirm": POST_ONLY,
+    "loadusers:job_report": DOWNLOAD,
+    "loadusers:export": DOWNLOAD,
+    "exports:download": DOWNLOAD,
+    # directory
+    "directory:autocomplete": FRAGMENT,
+    "directory:export": DOWNLOAD,
+    "directory:address": FORM,
+    # mail
+    "mail:home": "redirects to the inbox (mail:folder)",
+    "mail:read": NOT_YET,
+    "mail:attachment": DOWNLOAD,
+    "mail:folder_edit": FORM,
+    "mail:app_passwords": NOT_YET,
+    "mail:autocomplete": FRAGMENT,
+    "mail:compose": FORM,
+    "mail:empty_trash": POST_ONLY,
+    "mail:folder_create": FORM,
+    "mail:action": POST_ONLY,
+    # coordination
+    "coordination:record_create": FORM,
+    "coordination:record_edit": FORM,
+    "coordination:document": DOWNLOAD,
+    "coordination:partner_attach": FORM,
+    "coordination:partner_directory": FRAGMENT,
+    "coordination:partner_detach": POST_ONLY,
+    "coordination:partner_access": POST_ONLY,
+    "coordination:partner_suspend": POST_ONLY,
+    "coordination:partner_external": FORM,
+    "coordination:contact_create": FORM,
+    "coordination:contact_import": FORM,
+    "coordination:contact_edit": FORM,
+    "coordination:profile_create": FORM,
+    "coordination:profile_edit": FORM,
+    "coordination:profile_delete": POST_ONLY,
+    "coordination:member_remove": POST_ONLY,
+    "coordination:external_create": FORM,
+    "coordination:external_edit": FORM,
+    "coordination:external_suspend": POST_ONLY,
+    "coordination:external_resend": POST_ONLY,
+    "coordination:activate": TOKEN,
+    "coordination:invitation_accept": POST_ONLY,
+}
+
+
+def _web_names(patterns: list[URLPattern | URLResolver], namespace: str = "") -> Iterator[str]:
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            yield from _web_names(entry.url_patterns, entry.namespace or namespace)
+        elif entry.name and namespace in WEB_NAMESPACES:
+            yield f"{namespace}:{entry.name}"
+
+
+def test_every_web_page_is_measured_or_excluded() -> None:
+    names = set(_web_names(get_resolver().url_patterns))
+    lists = [set(CASES), set(MEASURED_ELSEWHERE), set(EXCLUDED)]
+    assert not (lists[0] & lists[1]) and not (lists[0] & lists[2]) and not (lists[1] & lists[2])
+    listed = lists[0] | lists[1] | lists[2]
+    assert sorted(names - listed) == [], "measure these pages or exclude them with a reason"
+    assert sorted(listed - names) == [], "these URL names no longer exist"
+
+
+@pytest.mark.parametrize("where", sorted(MEASURED_ELSEWHERE.values()))
+def test_the_test_measuring_elsewhere_exists(where: str) -> None:
+    path, name = where.split("::")
+    tree = ast.parse((Path(__file__).parent.parent / path).read_text())
+    assert name in {node.name for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_the_page_costs_the_same_for_few_or_many_rows(name: str, structure_a: Structure) -> None:
+    page = CASES[name](structure_a)
+    page.grow(2)
+    few = page_queries(page.client, page.url)
+    page.grow(10)
+    many = page_queries(page.client, page.url)
+    assert (name, many) == (name, few)
+    assert few <= (AUDITED_READ_MAX if name in AUDITED_READS else PAGE_MAX), (name, few)
