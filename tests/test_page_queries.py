@@ -15,23 +15,30 @@ import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from caducee.accounts.models import Account
 from caducee.accounts.operations import mark_finalised
 from caducee.coordination import operations as coordination
 from caducee.coordination.models import Membership, Record, RightsProfile
 from caducee.core.context import cli_context
+from caducee.mail import operations as mail
+from caducee.mail import store
+from caducee.mail.app_passwords import create_app_password
+from caducee.mail.models import Message
 from caducee.people.models import User
 from caducee.structures.models import Structure
 from tests import factories
-from tests.helpers import client_for, page_queries
+from tests.helpers import client_for, ctx_for, page_queries
 
 # Session, person, external-account check, session generation, the header's mailboxes and
-# admin link (3), then the view's own reads (its rows, their relations, the counters).
-PAGE_MAX = 15
+# admin link (3), then the view's own reads (its rows, their relations, the counters; the
+# mail pages add the unread counters of both spaces and the folder list).
+PAGE_MAX = 16
 # A coordinator's read of patient records is audited (security review M5): two savepoints,
 # the chain head, the sequence, the insert and the head update; and the coordination pages
 # read the person's memberships three times (view, navigation, rights): 24 at most.
@@ -181,7 +188,48 @@ def _person_page(name: str) -> Callable[[Structure], Page]:
     return build
 
 
+def _mail_person(structure: Structure) -> Account:
+    account = factories.make_account(
+        structure, "PER", email="martine@perso.example.org", mssante_particle="martine"
+    )
+    assert account.user is not None
+    return account
+
+
+def _message(mailbox: Account, n: int) -> Message:
+    data = f"From: x{n}@ch-a.mssante.fr\r\nSubject: Message {n}\r\n\r\nTexte\r\n"
+    return mail.store_message(mailbox, data.encode())
+
+
+def _messages(mailbox: Account) -> Grow:
+    def grow(n: int) -> None:
+        for _ in range(n):
+            _message(mailbox, next(_n))
+
+    return grow
+
+
+def _app_passwords_page(structure: Structure) -> Page:
+    user = _mail_person(structure).user
+    assert user is not None
+
+    def grow(n: int) -> None:
+        for _ in range(n):
+            create_app_password(ctx_for(user), user, f"Client {next(_n)}")
+
+    return Page(client_for(user), reverse("mail:app_passwords"), grow)
+
+
+def _read_page(structure: Structure) -> Page:
+    account = _mail_person(structure)
+    assert account.user is not None
+    url = reverse("mail:read", args=[_message(account, 0).pk])
+    return Page(client_for(account.user), url, _messages(account))
+
+
 CASES: dict[str, Callable[[Structure], Page]] = {
+    "mail:app_passwords": _app_passwords_page,
+    "mail:read": _read_page,
     "console:structures": _operator_page("console:structures"),
     "console:scheduler": _operator_page("console:scheduler"),
     "console:structure_admins": _admin_page("console:structure_admins", _admins, operator=True),
@@ -288,10 +336,8 @@ EXCLUDED: dict[str, str] = {
     "directory:address": FORM,
     # mail
     "mail:home": "redirects to the inbox (mail:folder)",
-    "mail:read": NOT_YET,
     "mail:attachment": DOWNLOAD,
     "mail:folder_edit": FORM,
-    "mail:app_passwords": NOT_YET,
     "mail:autocomplete": FRAGMENT,
     "mail:compose": FORM,
     "mail:empty_trash": POST_ONLY,
@@ -349,7 +395,12 @@ def test_the_test_measuring_elsewhere_exists(where: str) -> None:
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_the_page_costs_the_same_for_few_or_many_rows(name: str, structure_a: Structure) -> None:
+def test_the_page_costs_the_same_for_few_or_many_rows(
+    name: str, structure_a: Structure, settings: Any, tmp_path: Path
+) -> None:
+    settings.MAIL_ROOT = tmp_path / "mail"  # the mail pages' message files
+    settings.HOME = tmp_path
+    store._made.clear()
     page = CASES[name](structure_a)
     page.grow(2)
     few = page_queries(page.client, page.url)
