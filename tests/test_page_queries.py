@@ -26,6 +26,7 @@ from caducee.accounts.operations import mark_finalised
 from caducee.coordination import operations as coordination
 from caducee.coordination.models import Membership, Record, RightsProfile
 from caducee.core.context import cli_context
+from caducee.loadusers.models import ImportJob, JobStatus
 from caducee.mail import operations as mail
 from caducee.mail import store
 from caducee.mail.app_passwords import create_app_password
@@ -227,7 +228,29 @@ def _read_page(structure: Structure) -> Page:
     return Page(client_for(account.user), url, _messages(account))
 
 
+def _job_page(structure: Structure) -> Page:
+    """An import's report: its rows are the problems found in the file (one per line)."""
+    admin = factories.make_admin(structure, "alice.admin@ch-a.fr")
+    job = ImportJob.objects.create(
+        structure=structure, actor=admin, actor_label=admin.email, file_name="f.csv"
+    )
+    job.status = JobStatus.PREVIEWED
+    job.save()
+
+    def grow(n: int) -> None:
+        job.refresh_from_db()
+        problems = job.problems
+        for _ in range(n):
+            line = len(problems) + 2
+            problems.append({"line": line, "severity": "error", "message": "RPPS invalide"})
+        job.result = {**job.result, "problems": problems}
+        job.save()
+
+    return Page(client_for(admin), reverse("loadusers:job", args=[structure.pk, job.pk]), grow)
+
+
 CASES: dict[str, Callable[[Structure], Page]] = {
+    "loadusers:job": _job_page,
     "mail:app_passwords": _app_passwords_page,
     "mail:read": _read_page,
     "console:structures": _operator_page("console:structures"),
@@ -277,7 +300,6 @@ DOWNLOAD = "file download, no HTML page nor header"
 FRAGMENT = "htmx/JSON fragment, no header"
 TOKEN = "link page reached by a token, anonymous, no header"
 LOGIN = "login step, anonymous, no header"
-NOT_YET = "list page not measured yet (issue #14 point 6 follow-up)"
 
 EXCLUDED: dict[str, str] = {
     # identity
@@ -324,7 +346,6 @@ EXCLUDED: dict[str, str] = {
     "console:delegate_remove": POST_ONLY,
     # loadusers, exports
     "loadusers:template": DOWNLOAD,
-    "loadusers:job": NOT_YET,
     "loadusers:job_progress": FRAGMENT,
     "loadusers:job_confirm": POST_ONLY,
     "loadusers:job_report": DOWNLOAD,
