@@ -47,10 +47,10 @@ from tests.helpers import client_for, ctx_for, page_queries
 # mail pages add the unread counters of both spaces and the folder list).
 PAGE_MAX = 16
 # The coordination pages cost more, still fixed: they read the person's memberships once
-# per permission asked (`coordination.access.structures_with`: view, menu, rights; two
-# queries each), and a coordinator's read of a record is audited (security review M5: two
-# savepoints, the chain head, the sequence, the insert, the head update): 24 at most.
-COORDINATION_MAX = 24
+# per permission asked (`coordination.access.structures_with`: view, menu, rights; one
+# query each), and a coordinator's read of a record is audited (security review M5: two
+# savepoints, the chain head, the sequence, the insert, the head update): 21 at most.
+COORDINATION_MAX = 21
 WEB_NAMESPACES = {"console", "coordination", "directory", "loadusers", "exports", "mail"}
 WEB_NAMESPACES |= {"identity", "accounts"}
 
