@@ -2,15 +2,14 @@
 (issue #14, point 6).
 
 Each page named in `CASES` is measured with a few rows, then with many more: both counts
-must be equal (no query per row) and under `PAGE_MAX`, the header included. A page measured
-by another test module is in `MEASURED_ELSEWHERE` (that test must exist); every other named
-web URL is in `EXCLUDED` with its reason. The three lists are strict: a URL in none of them,
-in two of them, or that no longer exists, fails `test_every_web_page_is_measured_or_excluded`.
+must be equal (no query per row) and under `PAGE_MAX`, the header included (some apps also
+measure their own pages: tests/console/test_queries.py, tests/directory/test_query_counts.py…).
+Every other named web URL is in `EXCLUDED` with its reason. Both lists are strict: a URL in
+neither, in both, or that no longer exists fails `test_every_web_page_is_measured_or_excluded`.
 """
 
 from __future__ import annotations
 
-import ast
 import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from caducee.accounts.models import Account
-from caducee.accounts.operations import mark_finalised
+from caducee.accounts.operations import add_connection_accounts, add_delegate, mark_finalised
 from caducee.coordination import operations as coordination
 from caducee.coordination.models import (
     Contact,
@@ -31,15 +30,18 @@ from caducee.coordination.models import (
     Record,
     RightsProfile,
 )
-from caducee.core.context import cli_context
+from caducee.core.context import Context, cli_context
+from caducee.directory.operations import assign_mssante_address
+from caducee.exports.operations import request_export
 from caducee.loadusers.models import ImportJob, JobStatus
 from caducee.mail import operations as mail
 from caducee.mail import store
 from caducee.mail.app_passwords import create_app_password
 from caducee.mail.models import Message
 from caducee.people.models import User
-from caducee.structures.models import Structure
+from caducee.structures.models import Structure, StructureAdmin
 from tests import factories
+from tests.directory.helpers import listed_account
 from tests.helpers import client_for, ctx_for, page_queries
 
 # Session, person, external-account check, session generation, the header's mailboxes and
@@ -155,14 +157,15 @@ def _operator_page(name: str) -> Callable[[Structure], Page]:
 
 
 def _admin_page(
-    name: str, grow: Callable[[Structure], Grow], *, operator: bool = False
+    name: str, grow: Callable[[Structure], Grow], *, operator: bool = False, args: bool = True
 ) -> Callable[[Structure], Page]:
     def build(structure: Structure) -> Page:
         if operator:
             user = factories.make_operator()
         else:
             user = factories.make_admin(structure, "alice.admin@ch-a.fr")
-        return Page(client_for(user), reverse(name, args=[structure.pk]), grow(structure))
+        url = reverse(name, args=[structure.pk] if args else [])
+        return Page(client_for(user), url, grow(structure))
 
     return build
 
@@ -292,7 +295,96 @@ def _external_page(structure: Structure) -> Page:
     return Page(client_for(user), url, _contacts(structure))
 
 
+def _listed(structure: Structure) -> Grow:
+    def grow(n: int) -> None:
+        for _ in range(n):
+            account = listed_account(structure, last_name=f"NOM{next(_n)}", first_name="Jeanne")
+            assign_mssante_address(cli_context(), account, None)
+
+    return grow
+
+
+def _exports(structure: Structure) -> Grow:
+    user = StructureAdmin.objects.get(structure=structure).user  # the page's only admin
+
+    def grow(n: int) -> None:
+        for _ in range(n):
+            request_export(Context(user=user), structure, "accounts", "csv")
+
+    return grow
+
+
+def _jobs(structure: Structure) -> Grow:
+    def grow(n: int) -> None:
+        for _ in range(n):
+            ImportJob.objects.create(
+                structure=structure,
+                actor_label="alice.admin@ch-a.fr",
+                file_name=f"f{next(_n)}.csv",
+                status=JobStatus.DONE,
+            )
+
+    return grow
+
+
+def _shared_mailbox_page(structure: Structure) -> Page:
+    """A shared mailbox's account page: its rows are the connection accounts and delegates."""
+    admin = factories.make_admin(structure, "alice.admin@ch-a.fr")
+    org = factories.make_account(structure, "ORG")
+
+    def grow(n: int) -> None:
+        members = [factories.make_account(structure, "MED") for _ in range(n)]
+        add_connection_accounts(cli_context(), org, ",".join(m.email for m in members))
+        add_delegate(cli_context(), org, members[0].email)
+
+    url = reverse("console:account", args=[structure.pk, org.pk])
+    return Page(client_for(admin), url, grow)
+
+
+def _search_page(structure: Structure) -> Page:
+    user = factories.make_account(structure, "PER", "pierre.martin@ch-a.fr").user
+    assert user is not None
+    url = reverse("directory:search") + "?q=jeanne"
+    return Page(client_for(user), url, _listed(structure))
+
+
+def _folder_page(structure: Structure) -> Page:
+    account = _mail_person(structure)
+    assert account.user is not None
+    url = reverse("mail:folder", args=["pro", "inbox"])
+    return Page(client_for(account.user), url, _messages(account))
+
+
+def _partners_page(structure: Structure) -> Page:
+    user = _coordinator(structure)
+    _records(structure)(1)
+    record = Record.objects.get(structure=structure)
+
+    def grow(n: int) -> None:
+        for _ in range(n):
+            i = next(_n)
+            contact = coordination.create_contact(
+                cli_context(),
+                structure,
+                coordination.ContactInput(last_name=f"Partenaire{i}", email=f"p{i}@x.fr"),
+            )
+            coordination.attach_partner(cli_context(), record, contact, "autre")
+
+    return Page(client_for(user), reverse("coordination:partners", args=[record.pk]), grow)
+
+
 CASES: dict[str, Callable[[Structure], Page]] = {
+    "console:structure": _admin_page("console:structure", _accounts),
+    "console:accounts": _admin_page("console:accounts", _accounts),
+    "console:audit": _admin_page("console:audit", _accounts),
+    "console:account": _shared_mailbox_page,
+    "identity:security": _person_page("identity:security"),
+    "directory:search": _search_page,
+    "directory:correspondences": _admin_page("directory:correspondences", _listed),
+    "exports:mine": _admin_page("exports:mine", _exports, args=False),
+    "loadusers:import": _admin_page("loadusers:import", _jobs),
+    "mail:folder": _folder_page,
+    "coordination:partners": _partners_page,
     "console:structure_edit": _admin_page("console:structure_edit", _accounts, operator=True),
     "console:account_change_type": _account_page("console:account_change_type"),
     "directory:address": _account_page("directory:address"),
@@ -322,29 +414,6 @@ CASES: dict[str, Callable[[Structure], Page]] = {
     "coordination:record": _record_page("coordination:record"),
     "coordination:liaison": _record_page("coordination:liaison"),
     "coordination:documents": _record_page("coordination:documents"),
-}
-
-# URL name → "tests/path.py::test_name" of the test that measures it the same way.
-MEASURED_ELSEWHERE: dict[str, str] = {
-    "console:structure": "tests/identity/test_header_queries.py"
-    "::test_a_console_page_costs_the_same_for_few_or_many_accounts",
-    "console:accounts": "tests/console/test_queries.py::test_account_list",
-    "console:account": "tests/console/test_queries.py::test_account_page_of_a_shared_mailbox",
-    "console:audit": "tests/console/test_queries.py::test_audit_log",
-    "identity:security": "tests/identity/test_header_queries.py"
-    "::test_the_header_costs_the_same_for_one_or_many_linked_mailboxes",
-    "directory:search": "tests/directory/test_query_counts.py"
-    "::test_the_search_page_does_not_grow_with_results",
-    "directory:correspondences": "tests/directory/test_query_counts.py"
-    "::test_the_correspondence_list_does_not_grow_with_accounts",
-    "exports:mine": "tests/exports/test_query_counts.py"
-    "::test_the_export_list_does_not_grow_with_exports",
-    "loadusers:import": "tests/loadusers/test_start_import.py"
-    "::test_the_job_list_costs_the_same_queries_for_few_or_many_jobs",
-    "mail:folder": "tests/mail/test_ownership.py"
-    "::test_the_folder_list_costs_the_same_queries_for_few_and_many_messages",
-    "coordination:partners": "tests/coordination/test_views.py"
-    "::test_partners_tab_query_count_does_not_grow",
 }
 
 POST_ONLY = "POST-only action (GET answers 405 or redirects)"
@@ -443,18 +512,10 @@ def _web_names(patterns: list[URLPattern | URLResolver], namespace: str = "") ->
 
 def test_every_web_page_is_measured_or_excluded() -> None:
     names = set(_web_names(get_resolver().url_patterns))
-    lists = [set(CASES), set(MEASURED_ELSEWHERE), set(EXCLUDED)]
-    assert not (lists[0] & lists[1]) and not (lists[0] & lists[2]) and not (lists[1] & lists[2])
-    listed = lists[0] | lists[1] | lists[2]
+    assert not set(CASES) & set(EXCLUDED)
+    listed = set(CASES) | set(EXCLUDED)
     assert sorted(names - listed) == [], "measure these pages or exclude them with a reason"
     assert sorted(listed - names) == [], "these URL names no longer exist"
-
-
-@pytest.mark.parametrize("where", sorted(MEASURED_ELSEWHERE.values()))
-def test_the_test_measuring_elsewhere_exists(where: str) -> None:
-    path, name = where.split("::")
-    tree = ast.parse((Path(__file__).parent.parent / path).read_text())
-    assert name in {node.name for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)}
 
 
 @pytest.mark.django_db
