@@ -6,6 +6,9 @@ must be equal (no query per row) and under `PAGE_MAX`, the header included (some
 measure their own pages: tests/console/test_queries.py, tests/directory/test_query_counts.py…).
 Every other named web URL is in `EXCLUDED` with its reason. Both lists are strict: a URL in
 neither, in both, or that no longer exists fails `test_every_web_page_is_measured_or_excluded`.
+
+Over 500 lines on purpose: the one table of every web page and the row builders it names
+read best side by side.
 """
 
 from __future__ import annotations
