@@ -4,6 +4,7 @@
 - `api_headers(user)` / `bearer_client(user)`: a fresh API token for that person.
 - `ctx_for(user, mailbox=None)`: the web context of a person (acting as a mailbox).
 - `client_for(user)`: a Django test client logged in as that person.
+- `page_queries(client, url)`: the SQL queries of one GET of a page, after a warm-up GET.
 """
 
 from __future__ import annotations
@@ -54,3 +55,16 @@ def client_for(user: User) -> Client:
     client = Client()
     client.force_login(user, backend=BACKEND)
     return client
+
+
+def page_queries(client: Client, url: str) -> int:
+    """SQL queries of one GET of `url` (200 expected), after one warm-up GET: the first
+    request of a new session saves it, which no later request does."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.get(url)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(captured.captured_queries)

@@ -97,11 +97,11 @@ def structures_with(user: User | None, permission: str) -> list[Structure]:
     if not _usable(user) or is_external(user):
         return []
     assert user is not None
-    ids: set[int] = set()
-    for membership in Membership.objects.select_related("profile").filter(user=user):
-        if permission in membership.profile.permission_set:
-            ids.add(membership.structure_id)
-    return list(Structure.objects.filter(pk__in=ids).order_by("name"))
+    memberships = Membership.objects.select_related("profile", "structure").filter(user=user)
+    found = {
+        m.structure_id: m.structure for m in memberships if permission in m.profile.permission_set
+    }
+    return sorted(found.values(), key=lambda structure: (structure.name, structure.pk))
 
 
 def _capped(profile: RightsProfile) -> frozenset[str]:
