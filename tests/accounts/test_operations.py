@@ -17,15 +17,11 @@ from caducee.accounts.operations import (
     update_account,
 )
 from caducee.audit.models import AuditEvent
-from caducee.core.context import Context
 from caducee.core.errors import Invalid, NotFound
 from caducee.people.models import User
 from caducee.structures.models import Structure
 from tests.factories import account_data, make_account
-
-
-def ctx_for(user: User) -> Context:
-    return Context(user=user, ip="127.0.0.1")
+from tests.helpers import ctx_for
 
 
 def last_event() -> AuditEvent:
@@ -63,9 +59,7 @@ class TestCreate:
 
     def test_org_needs_connection_account(self, alice: User, structure_a: Structure) -> None:
         with pytest.raises(Invalid) as exc:
-            create_account(
-                ctx_for(alice), structure_a, account_data("ORG", connection_accounts="")
-            )
+            create_account(ctx_for(alice), structure_a, account_data("ORG", connection_accounts=""))
         assert {p.field for p in exc.value.errors()} == {"connection_accounts"}
 
     def test_connection_account_must_exist_and_be_nominative(
