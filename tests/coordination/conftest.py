@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from caducee.audit.models import AuditEvent
 from caducee.coordination import operations
 from caducee.coordination.models import (
     Contact,
@@ -191,3 +192,12 @@ def world(
         fcorre_account,
         membership,
     )
+
+
+def last_event(action: str | None = None) -> AuditEvent:
+    events = AuditEvent.objects.order_by("-seq")
+    if action:
+        events = events.filter(action=action)
+    event = events.first()
+    assert event is not None
+    return event
