@@ -37,7 +37,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.harness import machine  # noqa: E402
-from deploy.multinode_checks import check_inbound, check_outbound  # noqa: E402
+from deploy.multinode_checks import (  # noqa: E402
+    check_inbound,
+    check_outbound,
+    sending_message_ids,
+)
 from deploy.multinode_clients import (  # noqa: E402
     DOMAIN,
     MAILBOXES,
@@ -121,6 +125,7 @@ class Started:
     data: dict[str, Any]  # the setup's structure id and submission credentials
     peer: Any  # the other operator's certificate (a TestCA issue)
     sink_out: Path
+    url: str  # the database
 
 
 def start_platform(
@@ -215,7 +220,7 @@ def start_platform(
     platform.start("nginx", [NGINX, "-p", str(folder), "-c", str(conf)])
     _wait_started(platform, ports)
     report.check(True, "démarrés : nginx, web1, web2, smtp1, smtp2, worker1, worker2, scheduler")
-    return Started(ports, base_url, data, peer, sink_out)
+    return Started(ports, base_url, data, peer, sink_out, url)
 
 
 def _wait_started(platform: Platform, ports: dict[str, int]) -> None:
@@ -279,7 +284,7 @@ def run_import(
 
 def run_load(
     n: int, report: Report, platform: Platform, started: Started, watch: ImportWatch
-) -> tuple[Inbound, Outbound]:
+) -> tuple[Inbound, Outbound, set[str]]:
     """n messages in through both SMTP processes and n submitted for another operator;
     kill -9 of one process of each role under load (a new scheduler is started)."""
     tls_peer = started.peer.client_context()
@@ -300,6 +305,7 @@ def run_load(
     ports = started.ports
     inbound = Inbound("in", [ports["smtp1"], ports["smtp2"]], n, inbound_client)
     outbound = Outbound("out", [ports["submission1"], ports["submission2"]], n, submission_client)
+    in_flight: set[str] = set()  # claimed, maybe sent, by the killed worker: at least once
     inbound.start()
     outbound.start()
     report.say(f"charge lancée : {n} messages entrants (smtp1 + smtp2), {n} soumis pour {REMOTE}")
@@ -315,6 +321,8 @@ def run_load(
         )
         watch.follow()
         platform.kill9(name)
+        if name.startswith("worker"):
+            in_flight |= sending_message_ids(started.url)
         report.say(
             f"kill -9 {name} (charge : {inbound.accepted} reçus, {outbound.accepted} soumis)"
         )
@@ -331,7 +339,7 @@ def run_load(
         not outbound.errors and outbound.accepted == n,
         f"soumis : {outbound.accepted}/{n} acceptés (250), {len(outbound.retried)} renvoyés",
     )
-    return inbound, outbound
+    return inbound, outbound, in_flight
 
 
 def check_import(report: Report, url: str, watch: ImportWatch, lines: int) -> None:
@@ -375,10 +383,11 @@ def scenario(args: argparse.Namespace, report: Report, folder: Path, platform: P
     health.start()
     web1, code = login_admin(platform, started)
     watch = run_import(report, url, folder, web1, started, args.import_lines)
-    inbound, outbound = run_load(args.messages, report, platform, started, watch)
+    inbound, outbound, in_flight = run_load(args.messages, report, platform, started, watch)
     check_import(report, url, watch, args.import_lines)
     check_inbound(report, url, folder, args.messages, len(set(inbound.uncertain)))
-    check_outbound(report, url, started.sink_out, args.messages, len(set(outbound.uncertain)))
+    cut = len(set(outbound.uncertain))
+    check_outbound(report, url, started.sink_out, args.messages, cut, in_flight)
 
     # The login code's e-mail: one task, run once (one file in one worker's outbox).
     codes = [
