@@ -11,6 +11,18 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
+from caducee.cli.account_links import (
+    add_connections,
+    add_delegate,
+    find_account,
+    list_connections,
+    list_delegates,
+    list_mailboxes,
+    remove_connection,
+    remove_delegate,
+    set_default,
+    set_notification,
+)
 from caducee.cli.output import print_json, print_warnings
 
 if TYPE_CHECKING:
@@ -169,18 +181,6 @@ def _refused(exc: Invalid) -> int:
     return 1
 
 
-def _find(email: str) -> Any:
-    from caducee.accounts.models import Account
-    from caducee.core.errors import NotFound
-
-    account = (
-        Account.objects.select_related("structure").filter(email=email.strip().lower()).first()
-    )
-    if account is None:
-        raise NotFound(f"Aucun compte {email}.")
-    return account
-
-
 def list_accounts(args: argparse.Namespace) -> int:
     from caducee.accounts.models import Account
     from caducee.accounts.queries import state_from_text
@@ -210,7 +210,7 @@ def show_account(args: argparse.Namespace) -> int:
     from caducee.accounts.export import export_values
     from caducee.api.serializers import account_out
 
-    account = _find(args.email)
+    account = find_account(args.email)
     if args.json:
         print_json(account_out(account))
         return 0
@@ -259,7 +259,7 @@ def edit_account(args: argparse.Namespace) -> int:
     from caducee.core.context import cli_context
     from caducee.core.errors import Invalid
 
-    account = _find(args.email)
+    account = find_account(args.email)
     try:
         outcome = operations.update_account(cli_context(), account, _values(args.values))
     except Invalid as exc:
@@ -278,7 +278,7 @@ def _pending_change(email: str) -> Any:
     from caducee.accounts.models import EmailChangeRequest
     from caducee.core.errors import NotFound
 
-    account = _find(email)
+    account = find_account(email)
     change = account.email_changes.filter(status=EmailChangeRequest.Status.PENDING).first()
     if change is None:
         raise NotFound(f"Aucune demande de changement de mail en attente pour {account.email}.")
@@ -289,7 +289,7 @@ def request_email_change(args: argparse.Namespace) -> int:
     from caducee.accounts.email_changes import request_email_change as request
     from caducee.core.context import cli_context
 
-    account = _find(args.email)
+    account = find_account(args.email)
     change = request(cli_context(), account, args.new_email)
     print(
         f"Demande enregistrée : {account.email} deviendra {change.new_email} quand le lien "
@@ -299,7 +299,7 @@ def request_email_change(args: argparse.Namespace) -> int:
 
 
 def list_email_changes(args: argparse.Namespace) -> int:
-    account = _find(args.email)
+    account = find_account(args.email)
     changes = account.email_changes.order_by("-requested_at")
     if not changes:
         print("Aucune demande de changement de mail.")
@@ -335,7 +335,7 @@ def deactivate(args: argparse.Namespace) -> int:
     from caducee.accounts import operations
     from caducee.core.context import cli_context
 
-    account = operations.deactivate_account(cli_context(), _find(args.email))
+    account = operations.deactivate_account(cli_context(), find_account(args.email))
     print(f"Le compte {account.email} est désactivé.")
     return 0
 
@@ -344,7 +344,7 @@ def reactivate(args: argparse.Namespace) -> int:
     from caducee.accounts import operations
     from caducee.core.context import cli_context
 
-    account = operations.reactivate_account(cli_context(), _find(args.email))
+    account = operations.reactivate_account(cli_context(), find_account(args.email))
     print(f"Le compte {account.email} est réactivé ({account.get_state_display()}).")
     return 0
 
@@ -371,7 +371,7 @@ def change_type(args: argparse.Namespace) -> int:
     from caducee.api.serializers import account_out
     from caducee.core.context import cli_context
 
-    account = _find(args.email)
+    account = find_account(args.email)
     values = _values(args.values)
     if args.preview:
         kind = args.type.strip().upper()
@@ -391,131 +391,4 @@ def change_type(args: argparse.Namespace) -> int:
         print_json(account_out(outcome.account))
     else:
         print(f"Le compte {outcome.account.email} est maintenant en {outcome.account.type}.")
-    return 0
-
-
-def list_connections(args: argparse.Namespace) -> int:
-    from caducee.api.serializers import connection_out
-
-    mailbox = _find(args.mailbox)
-    links = mailbox.connection_links.select_related("account").order_by("account__email")
-    if args.json:
-        print_json([connection_out(link) for link in links])
-        return 0
-    if not links:
-        print("Aucun compte de connexion.")
-    for link in links:
-        print(link.account.email)
-    return 0
-
-
-def add_connections(args: argparse.Namespace) -> int:
-    from caducee.accounts import operations
-    from caducee.core.context import cli_context
-
-    mailbox = _find(args.mailbox)
-    added = operations.add_connection_accounts(cli_context(), mailbox, ",".join(args.emails))
-    if added:
-        print(f"Compte(s) de connexion ajouté(s) : {', '.join(a.email for a in added)}.")
-    else:
-        print("Ces comptes étaient déjà comptes de connexion.")
-    return 0
-
-
-def remove_connection(args: argparse.Namespace) -> int:
-    from caducee.accounts import operations
-    from caducee.core.context import cli_context
-    from caducee.core.errors import NotFound
-
-    mailbox = _find(args.mailbox)
-    email = args.email.strip().lower()
-    link = mailbox.connection_links.select_related("account").filter(account__email=email).first()
-    if link is None:
-        raise NotFound(f"{email} n'est pas compte de connexion de {mailbox.email}.")
-    operations.remove_connection_account(cli_context(), mailbox, link.account)
-    print(f"{link.account.email} n'est plus compte de connexion de {mailbox.email}.")
-    return 0
-
-
-def list_mailboxes(args: argparse.Namespace) -> int:
-    from caducee.accounts import operations
-
-    account = _find(args.email)
-    notified = set(
-        account.mailbox_links.filter(notify_on_receipt=True).values_list("mailbox_id", flat=True)
-    )
-    default_id = account.default_mailbox_id or account.pk
-    for box in operations.openable_mailboxes(account, include_deactivated=True):
-        marks = [
-            mark
-            for mark, on in (("par défaut", box.pk == default_id), ("avis", box.pk in notified))
-            if on
-        ]
-        print(f"{box.email}\t{box.type}\t{', '.join(marks)}")
-    return 0
-
-
-def set_default(args: argparse.Namespace) -> int:
-    from caducee.accounts import operations
-    from caducee.core.context import cli_context
-
-    account = _find(args.email)
-    mailbox = _find(args.mailbox)
-    operations.set_default_mailbox(cli_context(), account, mailbox)
-    print(f"{account.email} ouvrira {mailbox.email} à la connexion.")
-    return 0
-
-
-def set_notification(args: argparse.Namespace) -> int:
-    from caducee.accounts import operations
-    from caducee.cli.directory import on_off
-    from caducee.core.context import cli_context
-
-    on = on_off(args.state)
-    account = _find(args.email)
-    mailbox = _find(args.mailbox)
-    operations.set_receipt_notification(cli_context(), account, mailbox, on)
-    print(f"Avis de réception de {mailbox.email} pour {account.email} : {'oui' if on else 'non'}.")
-    return 0
-
-
-def list_delegates(args: argparse.Namespace) -> int:
-    from caducee.api.serializers import delegate_out
-
-    account = _find(args.email)
-    delegations = account.delegations.select_related("delegate").order_by("delegate__email")
-    if args.json:
-        print_json([delegate_out(d) for d in delegations])
-        return 0
-    if not delegations:
-        print("Aucun délégué.")
-    for delegation in delegations:
-        print(delegation.delegate.email)
-    return 0
-
-
-def add_delegate(args: argparse.Namespace) -> int:
-    from caducee.accounts import operations
-    from caducee.core.context import cli_context
-
-    account = _find(args.email)
-    delegation = operations.add_delegate(cli_context(), account, args.delegate)
-    print(f"{delegation.delegate.email} est délégué de {account.email}.")
-    return 0
-
-
-def remove_delegate(args: argparse.Namespace) -> int:
-    from caducee.accounts import operations
-    from caducee.core.context import cli_context
-    from caducee.core.errors import NotFound
-
-    account = _find(args.email)
-    email = args.delegate.strip().lower()
-    delegation = (
-        account.delegations.select_related("delegate").filter(delegate__email=email).first()
-    )
-    if delegation is None:
-        raise NotFound(f"{email} n'est pas délégué de {account.email}.")
-    operations.remove_delegate(cli_context(), account, delegation.delegate)
-    print(f"{email} n'est plus délégué de {account.email}.")
     return 0
