@@ -5,17 +5,12 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from caducee.core.web import not_found_page
+
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return render(
-        request,
-        "errors/error.html",
-        {
-            "title": "Page introuvable",
-            "text": "Cette page n'existe pas ou vous n'y avez pas accès.",
-        },
-        status=404,
-    )
+    """handler404: the same page as an object one may not see (`core.web.not_found_page`)."""
+    return not_found_page(request)
 
 
 def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
