@@ -34,6 +34,9 @@ class AccountState(models.TextChoices):
     VALID = "valide", "Valide"
     REJECTED = "rejete", "Rejeté"
     DEACTIVATED = "desactive", "Désactivé"
+    # A mailbox deleted for inactivity or at the operator's request: the row is kept as a
+    # tombstone (export of deleted mailboxes, audit), its messages and directory entry are not.
+    DELETED = "supprime", "Supprimé"
 
 
 class Account(models.Model):
@@ -56,6 +59,18 @@ class Account(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     finalised_at = models.DateTimeField(null=True, blank=True)
+
+    # Activity (issue #15): written at most once a day per mailbox and kind, see
+    # accounts/activity.py. The inactivity rule reads the latest of the four.
+    last_login_at = models.DateTimeField("dernière connexion", null=True, blank=True)
+    last_sent_at = models.DateTimeField("dernier message envoyé", null=True, blank=True)
+    last_received_at = models.DateTimeField("dernier message reçu", null=True, blank=True)
+    last_read_at = models.DateTimeField("dernier message lu", null=True, blank=True)
+    # Non-empty: exempt from deletion for inactivity, for this (audited) reason.
+    inactivity_exempt_reason = models.CharField(
+        "motif d'exemption d'inactivité", max_length=250, blank=True
+    )
+    deleted_at = models.DateTimeField("supprimé le", null=True, blank=True)
 
     # Columns of the field table, in its order.
     email = models.EmailField("adresse mail", max_length=254, unique=True)
@@ -123,6 +138,10 @@ class Account(models.Model):
     @property
     def is_deactivated(self) -> bool:
         return self.state == AccountState.DEACTIVATED
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.state == AccountState.DELETED
 
     @property
     def is_med(self) -> bool:
