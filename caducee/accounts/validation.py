@@ -185,19 +185,19 @@ def _parse_phone(spec: FieldSpec, original: object, text: str, out: Cleaned) -> 
 
 
 def _parse_list(spec: FieldSpec, original: object, text: str, out: Cleaned) -> Any:
+    """A code or a label as HR files write it (referentials/matching.py); else suggestions."""
     assert spec.referential is not None
     referential = lists.by_name(spec.referential)
-    entry = referential.lookup(text)
-    if entry is None:
-        examples = ", ".join(f"{e.code} ({e.label})" for e in list(referential)[:3])
-        out.error(
-            spec,
-            "choice",
-            f"« {text} » n'est pas dans la liste « {spec.header} » : indiquez un code ou un "
-            f"libellé de la liste (par exemple {examples}).",
-        )
-        return text
-    return entry.code
+    found = referential.match(text)
+    if found.entry is not None:
+        return found.entry.code
+    if found.ambiguous:
+        message = referential.ambiguous_message(text, found.candidates)
+        out.problems.append(Problem(spec.key, "ambiguous", message, value=text))
+    else:
+        message = referential.unknown_message(text)
+        out.problems.append(Problem(spec.key, "choice", message, value=text))
+    return text
 
 
 def _parse_yes_no(spec: FieldSpec, original: object, text: str, out: Cleaned) -> Any:

@@ -13,6 +13,7 @@ class Problem:
     code: str
     message: str
     severity: str = "error"  # "error" rejects the input; "warning" reports a safe fix
+    value: str = ""  # the offending input as given, when there is one (e.g. a list value)
 
     @property
     def is_error(self) -> bool:

@@ -7,7 +7,8 @@ import io
 
 import xlsxwriter
 
-from caducee.accounts.fields import FIELDS, TYPES, Rule
+from caducee.accounts.fields import FIELDS, TYPES, Kind, Rule
+from caducee.referentials import lists
 
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -30,7 +31,8 @@ def template_csv() -> bytes:
 
 
 def template_xlsx() -> bytes:
-    """Header row on the first sheet; the rules of each column on a second sheet « Règles »."""
+    """Header row on the first sheet; the rules of each column on a second sheet « Règles »;
+    every code and label of the list columns on a third sheet « Listes »."""
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False})
     bold = book.add_format({"bold": True, "bg_color": "#DDEBF7"})
@@ -50,8 +52,33 @@ def template_xlsx() -> bytes:
         rules.write_string(row, len(TYPES) + 1, spec.help)
     rules.set_column(0, 0, 32)
     rules.set_column(len(TYPES) + 1, len(TYPES) + 1, 90)
+    _lists_sheet(book.add_worksheet("Listes"), bold)
     book.close()
     return buffer.getvalue()
+
+
+def list_names() -> list[str]:
+    """The lists of the field table's list columns, in column order, each once."""
+    names: list[str] = []
+    for spec in FIELDS:
+        if spec.kind is Kind.LIST and spec.referential and spec.referential not in names:
+            names.append(spec.referential)
+    return names
+
+
+def _lists_sheet(sheet: xlsxwriter.worksheet.Worksheet, bold: xlsxwriter.format.Format) -> None:
+    """Two columns per list (code, libellé), side by side, with a blank column between."""
+    for index, name in enumerate(list_names()):
+        referential = lists.by_name(name)
+        col = index * 3
+        sheet.write_string(0, col, f"{referential.title} : code", bold)
+        sheet.write_string(0, col + 1, f"{referential.title} : libellé", bold)
+        for row, entry in enumerate(referential, start=1):
+            sheet.write_string(row, col, entry.code)
+            sheet.write_string(row, col + 1, entry.label)
+        sheet.set_column(col, col, max(10, len(referential.title) + 8))
+        sheet.set_column(col + 1, col + 1, 45)
+    sheet.freeze_panes(1, 0)
 
 
 def template_bytes(fmt: str) -> bytes:
