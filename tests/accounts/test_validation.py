@@ -305,3 +305,48 @@ def test_blank_cells_take_the_empty_value_of_their_kind() -> None:
     assert [(p.field, p.code) for p in first.problems] == [("type", "required")]
     first.values["connection_accounts"].append("x@example.org")
     assert second.values["connection_accounts"] == []  # each line gets its own list
+
+
+@pytest.mark.parametrize(
+    "written", ["Secrétaires médicales", "secrétaire médicale", "Secrétaire médical", "L10"]
+)
+def test_med_profession_as_the_seeds_write_it(written: str) -> None:
+    cleaned = clean_account(account_data("MED", profession=written))
+    assert cleaned.ok and cleaned.values["profession"] == "L10"
+    assert [p for p in cleaned.problems if p.field == "profession"] == []
+
+
+def test_every_list_column_accepts_hr_wordings() -> None:
+    data = account_data(
+        "ORG",
+        profession="infirmières",
+        specialty="Infirmière de bloc opératoire diplômée d'État",
+        resp_profession="médecins",
+        department="cotes d armor",
+        region="bretagne",
+    )
+    cleaned = clean_account(data)
+    assert cleaned.ok, cleaned.problems
+    values = cleaned.values
+    assert (values["profession"], values["specialty"], values["resp_profession"]) == (
+        "60",
+        "SI02",
+        "10",
+    )
+    assert (values["department"], values["region"]) == ("22", "53")
+    civility = clean_account(account_data("INT", profession="Médecin", civility="docteurs"))
+    assert civility.ok and civility.values["civility"] == "DR"
+
+
+def test_an_unknown_list_value_suggests_the_nearest_labels() -> None:
+    cleaned = clean_account(account_data("PER", specialty="Infirmiére anesthésite"))
+    [problem] = [p for p in cleaned.problems if p.field == "specialty"]
+    assert (problem.code, problem.value, problem.is_error) == (
+        "choice",
+        "Infirmiére anesthésite",
+        True,
+    )
+    assert problem.message.startswith(
+        "Spécialité « Infirmiére anesthésite » inconnue. Vouliez-vous dire : "
+        "« Infirmier anesthésiste diplômé d'État » ? La liste complète"
+    )

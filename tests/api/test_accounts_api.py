@@ -258,3 +258,21 @@ def test_the_console_session_writes_only_with_its_csrf_token(
     assert client.post(url, headers={"X-CSRFToken": token}).status_code == 200
     account.refresh_from_db()
     assert account.state == AccountState.DEACTIVATED
+
+
+def test_list_fields_accept_hr_wordings_and_suggest_on_typos(
+    alice: User, structure_a: Structure
+) -> None:
+    url = f"/api/v1/structures/{structure_a.pk}/accounts"
+    fields = account_data("MED", "secretaire@ch-a.fr", profession="Secrétaires médicales")
+    response = bearer_client(alice).post(
+        url, {"fields": fields, "notify": False}, content_type=JSON
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["account"]["fields"]["profession"] == "L10"
+    fields = account_data("MED", "autre@ch-a.fr", profession="secretaire medicalle")
+    response = bearer_client(alice).post(url, {"fields": fields}, content_type=JSON)
+    assert response.status_code == 422
+    [problem] = [p for p in response.json()["problems"] if p["field"] == "profession"]
+    assert problem["code"] == "choice"
+    assert "Vouliez-vous dire : « Secrétaire médical(e) » ?" in problem["message"]
