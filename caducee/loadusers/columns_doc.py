@@ -19,7 +19,7 @@ ACCEPTED = {
     Kind.ADELI: "9 digits (spaces removed, warning)",
     Kind.POSTAL_CODE: "5 digits; 4 digits get their leading 0 back (warning)",
     Kind.PHONE: "digits, optional +; separators removed (warning); a number cell gets its 0",
-    Kind.LIST: "code or label of the list (case and accents ignored)",
+    Kind.LIST: "code or label of the list, as HR files write it (see *Libellés acceptés*)",
     Kind.YES_NO: "OUI / NON (also O / N)",
     Kind.MAILBOX_TYPE: "PER, INT, ORG, MED or APP",
     Kind.STRUCTURE_ID_TYPE: "FINESS, SIREN, SIRET or 1, 2, 3",

@@ -136,6 +136,21 @@ def test_account_edit_refusals(capsys: Capsys, structure_a: Structure) -> None:
     assert code == 1 and "Aucun compte personne@example.org" in err
 
 
+def test_account_edit_list_values_as_hr_files_write_them(
+    capsys: Capsys, structure_a: Structure
+) -> None:
+    account = make_account(structure_a, "MED", profession="L11")
+    code, _, err = run(
+        capsys, "account", "edit", account.email, "--set", "profession=secrétaires médicales"
+    )
+    assert code == 0, err
+    account.refresh_from_db()
+    assert account.profession == "L10"
+    code, _, err = run(capsys, "account", "edit", account.email, "--set", "profession=secretair")
+    assert code == 1
+    assert "  Profession : Profession « secretair » inconnue. Vouliez-vous dire :" in err
+
+
 # --- email change --------------------------------------------------------------------------
 
 
