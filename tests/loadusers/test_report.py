@@ -31,7 +31,7 @@ def test_report_csv() -> None:
 def test_report_xlsx() -> None:
     data = report_xlsx(PROBLEMS, {"created": 2, "updated": 0, "unchanged": 1, "rejected": 1})
     book = CalamineWorkbook.from_filelike(io.BytesIO(data))
-    rows = book.get_sheet_by_index(0).to_python()
+    rows = book.get_sheet_by_name("Compte-rendu").to_python()
     assert rows[0] == list(REPORT_HEADERS)
     link = rows[1][5]
     assert rows[1][0] == 3 and isinstance(link, str) and link.startswith("=HYPERLINK")
