@@ -145,7 +145,7 @@ def group_label(group: Mapping[str, Any]) -> str:
     count = int(group.get("count", 0))
     lines = f"{count} ligne{'s' if count > 1 else ''}"
     if group.get("value") is None:
-        return f"{lines} ({VARIOUS}, ex. : {group.get('message', '')})"
+        return f"{lines}, valeurs différentes, par exemple : {group.get('message', '')}"
     return f"{lines} : {group.get('message', '')}"
 
 
