@@ -11,9 +11,13 @@ bad postal code, missing name, unknown type, unknown connection account, duplica
 Then, for each database, on a fresh database (a temporary CADUCEE_HOME with SQLite, or the
 PostgreSQL database dropped and created again):
 
-1. import the CSV (fresh database: every valid line is created);
-2. export the structure as CSV, then as XLSX;
-3. import the exported XLSX again (every line unchanged: the re-import path).
+1. import the CSV (fresh database: every valid line is created; the INT, ORG and APP lines,
+   and with `--empty-addresses` the PER lines too, have an empty « MSSanté adresse », which
+   is generated: 72 first/last name pairs, so many collisions to number);
+2. time the address generation alone (`generate_particles`) for the file's names against
+   the imported accounts (every name now taken: the worst case), with its query count;
+3. export the structure as CSV, then as XLSX;
+4. import the exported XLSX again (every line unchanged: the re-import path).
 
 Each step runs in its own process (`--step`), which reports its wall time, its CPU time
 (user + system, of the Python process only: PostgreSQL's own work is not in it) and its
@@ -58,7 +62,7 @@ def luhn(prefix: str) -> str:
     return prefix + stdnum_luhn.calc_check_digit(prefix)
 
 
-def generate(lines: int, seed: int = 42) -> bytes:
+def generate(lines: int, seed: int = 42, *, empty_addresses: bool = False) -> bytes:
     """The loaduser CSV (UTF-8 with BOM, ';'), deterministic for a given seed."""
     from caducee.accounts.fields import FIELDS
 
@@ -88,7 +92,9 @@ def generate(lines: int, seed: int = 42) -> bytes:
             "structure": STRUCTURE,
         }
         if kind == "PER":
-            row.update(profession="10", rpps=luhn(f"1{i:09d}"), mssante_particle=f"per.{i}")
+            row.update(profession="10", rpps=luhn(f"1{i:09d}"))
+            if not empty_addresses:
+                row["mssante_particle"] = f"per.{i}"
         elif kind == "INT":
             row.update(
                 profession="60",
@@ -187,6 +193,9 @@ def step(name: str, path: str) -> dict[str, Any]:
         result = import_loadusers(ctx, structure, Path(path))
         answer = result.counts
         answer["problems"] = len(result.problems)
+        answer["addresses_generated"] = result.addresses_generated
+    elif name == "generation":
+        answer = _generation(structure)
     elif name == "export-csv":
         from caducee.loadusers.exporting import export_csv
 
@@ -209,6 +218,31 @@ def step(name: str, path: str) -> dict[str, Any]:
     )
     answer["child_peak_mb"] = child.ru_maxrss / 1024
     return answer
+
+
+def _generation(structure: Any) -> dict[str, Any]:
+    """`generate_particles` for every imported account's name again (all taken)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from caducee.accounts.models import Account
+    from caducee.directory.addresses import base_for, generated_base
+    from caducee.directory.generation import Wanted, generate_particles
+
+    accounts = Account.objects.filter(structure=structure).exclude(type="MED")
+    wanted = [
+        Wanted(a.email, base_for(generated_base(a), is_test=False), structure.domain)
+        for a in accounts.only("email", "type", "first_name", "last_name", "description")
+    ]
+    started, cpu = time.perf_counter(), time.process_time()
+    with CaptureQueriesContext(connection) as queries:
+        generate_particles(wanted)
+    return {
+        "wanted": len(wanted),
+        "queries": len(queries),
+        "inner": time.perf_counter() - started,
+        "inner_cpu": time.process_time() - cpu,
+    }
 
 
 def _run_step(env: dict[str, str], name: str, path: Path) -> dict[str, Any]:
@@ -253,6 +287,13 @@ def bench_database(label: str, database_url: str, source: Path, lines: int) -> N
         _report("import CSV (fresh database)", lines, imported)
         counts = {k: imported[k] for k in ("created", "updated", "unchanged", "rejected")}
         print(f"   {counts}, {imported['problems']} problems in the report")
+        print(f"   {imported['addresses_generated']} MSSanté addresses generated")
+        gen = _run_step(env, "generation", source)
+        print(
+            f"{'address generation alone (all names taken)':<46} {gen['inner']:7.2f} s  "
+            f"{gen['wanted'] / gen['inner']:8.0f} lines/s  CPU {gen['inner_cpu']:6.2f} s  "
+            f"{gen['queries']} queries for {gen['wanted']} addresses"
+        )
         exported_csv = Path(home) / "export.csv"
         _report("export CSV", imported["created"], _run_step(env, "export-csv", exported_csv))
         exported_xlsx = Path(home) / "export.xlsx"
@@ -284,6 +325,11 @@ def main() -> int:
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/caducee_bench")
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--no-sqlite", action="store_true")
+    parser.add_argument(
+        "--empty-addresses",
+        action="store_true",
+        help="PER lines without « MSSanté adresse » too (generated)",
+    )
     parser.add_argument("--step", help=argparse.SUPPRESS)
     parser.add_argument("--file", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -295,7 +341,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="caducee-bench-file-") as folder:
         source = Path(folder) / "loaduser.csv"
         started = time.perf_counter()
-        source.write_bytes(generate(args.lines))
+        source.write_bytes(generate(args.lines, empty_addresses=args.empty_addresses))
         print(
             f"File: {args.lines} lines, {source.stat().st_size / 1024 / 1024:.1f} MB "
             f"(generated in {time.perf_counter() - started:.1f} s)"

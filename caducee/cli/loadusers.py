@@ -102,6 +102,7 @@ def import_file(args: argparse.Namespace) -> int:
         + (" (simulation : rien n'a été enregistré)" if args.dry_run else "")
         + "."
     )
+    _print_addresses_and_groups(result, dry_run=args.dry_run)
     for p in result.problems:
         level = "ERREUR" if p.is_error else "avertissement"
         where = f"ligne {p.line}, colonne « {p.column} »"
@@ -109,6 +110,25 @@ def import_file(args: argparse.Namespace) -> int:
     if args.dry_run and (result.created or result.updated):
         print("Relancez sans --dry-run pour enregistrer ces changements.")
     return 0
+
+
+def _print_addresses_and_groups(result: Any, *, dry_run: bool) -> None:
+    """The generated addresses' count, then the problems by kind (above the line list)."""
+    from caducee.loadusers.report import group_label, group_problems
+
+    if result.addresses_generated:
+        verb = "à générer" if dry_run else "générée(s)"
+        print(f"{result.addresses_generated} adresse(s) MSSanté {verb}, par exemple :")
+        for a in result.addresses_sample:
+            print(f"  ligne {a['line']} ({a['email']}) : {a['address']}")
+    groups = group_problems(p.as_dict() for p in result.problems)
+    if groups:
+        print("Problèmes par type :")
+        for group in groups:
+            lines = ", ".join(str(n) for n in group["lines"])
+            more = "…" if group["count"] > len(group["lines"]) else ""
+            print(f"  {group_label(group)} [colonne « {group['column']} », ligne(s) {lines}{more}]")
+        print("Ligne par ligne :")
 
 
 def export_file(args: argparse.Namespace) -> int:

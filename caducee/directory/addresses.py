@@ -66,21 +66,40 @@ def _slug(value: str) -> str:
 
 def generated_base(account: Account) -> str:
     """`prenom.nom` for a person; the description, service or names for ORG/APP."""
-    if account.is_shared:
-        for source in (
-            account.description,
-            account.service,
-            f"{account.last_name} {account.first_name}",
-        ):
+    return base_of(
+        shared=account.is_shared,
+        description=account.description,
+        service=account.service,
+        first_name=account.first_name,
+        last_name=account.last_name,
+    )
+
+
+def base_of(
+    *, shared: bool, description: str, service: str, first_name: str, last_name: str
+) -> str:
+    """`generated_base` from the values themselves (the loaduser import has no instances)."""
+    if shared:
+        for source in (description, service, f"{last_name} {first_name}"):
             base = _slug(source)[:_BASE_ROOM]
             if base:
                 return _clean_edges(base)
         return ""
-    first = _person_part(account.first_name)
-    last = _person_part(account.last_name)
+    first = _person_part(first_name)
+    last = _person_part(last_name)
     half = _BASE_ROOM // 2
     parts = [p for p in (first[:half], last[: _BASE_ROOM - min(len(first), half) - 1]) if p]
     return _clean_edges(".".join(parts))
+
+
+def base_for(base: str, *, is_test: bool) -> str:
+    """A generated base as it will be numbered: a test account's gets the `test.` prefix,
+    another account's may not start with it (`test-` instead)."""
+    if is_test:
+        return (TEST_PREFIX + base)[: MAX_PARTICLE - 4].rstrip(".-")
+    if is_test_particle(base):
+        return "test-" + base[len(TEST_PREFIX) :]
+    return base
 
 
 def check_particle(text: str) -> str:

@@ -18,6 +18,7 @@ from caducee.core.errors import Forbidden, Invalid, Problem
 from caducee.directory.addresses import (
     MAX_PARTICLE,
     TEST_PREFIX,
+    base_for,
     check_particle,
     free_particle,
     generated_base,
@@ -96,11 +97,7 @@ def assign_mssante_address(ctx: Context, account: Account, particle: str | None)
                 "Impossible de générer une adresse à partir du nom de ce compte (aucune lettre "
                 "utilisable) : saisissez la particule souhaitée (ex. prenom.nom)."
             )
-        if account.is_test:
-            base = (TEST_PREFIX + base)[: MAX_PARTICLE - 4].rstrip(".-")
-        elif is_test_particle(base):
-            base = "test-" + base[len(TEST_PREFIX) :]
-        value = free_particle(base, account)
+        value = free_particle(base_for(base, is_test=account.is_test), account)
         address = f"{value}@{domain}"
     with transaction.atomic():
         before = mssante_address(account)

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from ninja import File, Form, Router, Schema, Status
+from ninja import Field, File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from caducee.api.auth import api_context
@@ -21,6 +21,7 @@ from caducee.loadusers.downloads import export_response, report_response, templa
 from caducee.loadusers.importing import import_loadusers
 from caducee.loadusers.models import ImportJob
 from caducee.loadusers.reading import FileRefused, FileTooLarge, check_upload_size
+from caducee.loadusers.report import group_problems
 from caducee.structures.access import access_structure
 
 router = Router(tags=["loaduser"])
@@ -33,6 +34,28 @@ class LineProblemOut(Schema):
     severity: str
     code: str
     message: str
+    value: str = Field("", description="la cellule en cause, telle qu'écrite dans le fichier")
+
+
+class ProblemGroupOut(Schema):
+    """Problems of one kind: same severity, code, column and value (docs/LOADUSERS.md)."""
+
+    count: int = Field(description="nombre de lignes")
+    severity: str
+    code: str
+    column: str
+    value: str | None = Field(
+        description="la valeur en cause ; null : des valeurs différentes, une par ligne"
+    )
+    message: str = Field(description="le message de la première ligne du groupe")
+    lines: list[int] = Field(description="les premiers numéros de ligne (5 au plus)")
+    examples: list[str] = Field(description="quelques valeurs quand `value` est null")
+
+
+class GeneratedAddressOut(Schema):
+    line: int
+    email: str
+    address: str
 
 
 class ImportOut(Schema):
@@ -40,6 +63,16 @@ class ImportOut(Schema):
     updated: int
     unchanged: int
     rejected: int
+    addresses_generated: int = Field(
+        0, description="adresses MSSanté générées pour les comptes créés sans « MSSanté adresse »"
+    )
+    addresses_sample: list[GeneratedAddressOut] = Field(
+        default_factory=list, description="les premières adresses générées (5 au plus)"
+    )
+    groups: list[ProblemGroupOut] = Field(
+        default_factory=list,
+        description="les anomalies regroupées par type, les plus fréquentes d'abord",
+    )
     problems: list[LineProblemOut]
 
 
@@ -132,6 +165,9 @@ class ImportJobOut(Schema):
 
 
 class ImportJobDetailOut(ImportJobOut):
+    addresses_generated: int
+    addresses_sample: list[GeneratedAddressOut]
+    groups: list[ProblemGroupOut]
     problems: list[dict[str, Any]]
 
 
@@ -182,11 +218,19 @@ def list_jobs(request: HttpRequest, structure_id: int) -> Any:
 @router.get(
     "/structures/{structure_id}/loadusers/jobs/{job_id}",
     response=responses({200: ImportJobDetailOut}, 404),
-    summary="Un import loaduser : état, progression, compteurs et anomalies",
+    summary="Un import loaduser : état, progression, compteurs, adresses générées et anomalies "
+    "(regroupées par type, puis ligne par ligne)",
 )
 def get_job(request: HttpRequest, structure_id: int, job_id: int) -> Any:
     job = _job(request, structure_id, job_id)
-    return {**job_out(job), "problems": job.problems}
+    problems = job.problems
+    return {
+        **job_out(job),
+        "addresses_generated": job.result.get("addresses_generated", 0),
+        "addresses_sample": job.result.get("addresses_sample", []),
+        "groups": group_problems(problems),
+        "problems": problems,
+    }
 
 
 @router.post(

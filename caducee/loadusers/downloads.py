@@ -4,7 +4,8 @@
 - `export_response(ctx, structure, fmt)`: the accounts of a structure, streamed, or — for a
   structure too large to export while the request waits — the background export requested
   (`ExportFile`): the console then points to « Mes exports », the API answers 202;
-- `report_response(job, fmt)`: the compte-rendu of an import job.
+- `report_response(job, fmt)`: the compte-rendu of an import job (XLSX: the problems
+  grouped by kind first, then one row per problem, then the totals).
 
 Each raises NotFound for an unknown format or a structure the person does not administer.
 """
@@ -78,5 +79,6 @@ def report_response(job: ImportJob, fmt: str) -> HttpResponse:
     """The compte-rendu of an import job (its problems, and the counts in the XLSX)."""
     check_format(fmt)
     counts = {k: getattr(job, k) for k in ("created", "updated", "unchanged", "rejected")}
+    counts["addresses_generated"] = int(job.result.get("addresses_generated", 0) or 0)
     data = report_csv(job.problems) if fmt == "csv" else report_xlsx(job.problems, counts)
     return attachment(data, f"compte-rendu-import-{job.pk}.{fmt}", fmt)

@@ -15,7 +15,7 @@ from caducee.accounts.models import AccountType
 from caducee.core.context import Context
 from caducee.core.errors import Problem
 from caducee.loadusers.reading import Header
-from caducee.loadusers.report import ReportRow
+from caducee.loadusers.report import ReportRow, group_problems
 from caducee.structures.models import Structure
 
 CHUNK = 1000
@@ -37,6 +37,10 @@ class ImportResult:
     import_id: str = ""
     file_name: str = ""
     dry_run: bool = False
+    # « MSSanté adresse » generated for new accounts (address_generation.py): how many,
+    # and the first few ({"line", "email", "address"}), for the preview and the report.
+    addresses_generated: int = 0
+    addresses_sample: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -49,7 +53,14 @@ class ImportResult:
 
     def as_json(self) -> dict[str, Any]:
         """The JSON answer of the CLI (`--json`) and the API."""
-        return {**self.counts, "problems": [p.as_dict() for p in self.problems]}
+        problems = [p.as_dict() for p in self.problems]
+        return {
+            **self.counts,
+            "addresses_generated": self.addresses_generated,
+            "addresses_sample": self.addresses_sample,
+            "groups": group_problems(problems),
+            "problems": problems,
+        }
 
 
 @dataclass(slots=True)
@@ -107,7 +118,8 @@ class ImportState:
     problems: list[ReportRow] = field(default_factory=list)
     folded: dict[str, str] = field(default_factory=dict)  # structure column cache
 
-    def report(self, line: int, email: str, problem: Problem) -> None:
+    def report(self, line: int, email: str, problem: Problem, value: str = "") -> None:
+        """Record a problem of a line; `value`: the offending cell (the report groups by it)."""
         self.problems.append(
             ReportRow(
                 line,
@@ -116,5 +128,6 @@ class ImportState:
                 problem.severity,
                 problem.code,
                 problem.message,
+                value,
             )
         )

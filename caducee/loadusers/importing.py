@@ -7,6 +7,8 @@ Two passes:
    column header. File-level refusals (size, format, missing columns) come from reading.py.
 2. Writing (skipped for a dry run, writing_pass.py): every valid line is applied in ONE
    transaction with bulk inserts and updates; an interruption leaves the database as it was.
+   New accounts with an empty « MSSanté adresse » get a generated one in that transaction
+   (address_generation.py; a dry run computes them too, for the preview's count).
 
 Same results as `create_account` / `update_account` for each line (tested): the private
 helpers of accounts.operations that hold those rules are reused, not copied.
@@ -21,6 +23,7 @@ from typing import BinaryIO
 
 from caducee.core.context import Context
 from caducee.directory.loading import check_file_quotas
+from caducee.loadusers import address_generation
 from caducee.loadusers.import_state import (
     CHUNK,
     NOMINATIVE,
@@ -103,15 +106,19 @@ def import_loadusers(
     check_links(state)
     by_type = new_accounts_by_type(state)
     check_file_quotas(state.scope, by_type)  # directory quotas: before anything is written
+    wanted = address_generation.plan(state)  # empty « MSSanté adresse » of new accounts
     result = state.result
     result.created = len(state.creates)
     result.updated = len(state.updates)
     result.problems = sorted(state.problems, key=lambda p: p.line)
     result.rejected = len(state.rejected_lines)
-    if not dry_run:
+    if dry_run:
+        address_generation.resolve(state, wanted)  # the preview's count and sample
+    else:
         write(
             state,
             by_type,
+            wanted,
             notify=notify,
             visible=visible,
             progress=progress,

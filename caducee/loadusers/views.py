@@ -23,10 +23,12 @@ from caducee.loadusers import jobs
 from caducee.loadusers.downloads import export_response, report_response, template_response
 from caducee.loadusers.models import ImportJob, JobStatus
 from caducee.loadusers.reading import FileRefused, max_megabytes
+from caducee.loadusers.report import group_problems
 from caducee.structures.access import access_structure
 from caducee.structures.models import Structure
 
 MAX_SHOWN_PROBLEMS = 1000
+MAX_SHOWN_GROUPS = 100
 RECENT_JOBS = 20
 
 
@@ -103,6 +105,7 @@ def import_start(request: HttpRequest, structure_id: int) -> HttpResponse:
 def _job_context(structure: Structure, job: ImportJob) -> dict[str, Any]:
     phase, done, total = jobs.live_progress(job)
     problems = job.problems
+    groups = group_problems(problems)
     return {
         "structure": structure,
         "active": "users",
@@ -115,6 +118,11 @@ def _job_context(structure: Structure, job: ImportJob) -> dict[str, Any]:
         "problems_total": len(problems),
         "errors_total": sum(1 for p in problems if p.get("severity") == "error"),
         "max_shown": MAX_SHOWN_PROBLEMS,
+        "groups": groups[:MAX_SHOWN_GROUPS],
+        "groups_total": len(groups),
+        "max_groups": MAX_SHOWN_GROUPS,
+        "addresses_generated": job.result.get("addresses_generated", 0),
+        "addresses_sample": job.result.get("addresses_sample", []),
         "statuses": JobStatus,
     }
 

@@ -20,8 +20,10 @@ from caducee.audit.log import AuditItem, TargetRef, record_event, record_many
 from caducee.core.bulk import insert_keyed, insert_rows
 from caducee.core.context import Context
 from caducee.core.secrets import url_token
+from caducee.directory.generation import Wanted, generated_event
 from caducee.directory.loading import apply_particles, refresh_loaded
 from caducee.directory.operations import address_events, check_mssante_addresses
+from caducee.loadusers.address_generation import resolve
 from caducee.loadusers.import_state import (
     CHUNK,
     COL,
@@ -39,6 +41,7 @@ from caducee.people.models import User
 def write(
     state: ImportState,
     by_type: dict[int, Counter[str]],
+    wanted: list[Wanted],
     *,
     notify: bool,
     visible: bool,
@@ -52,6 +55,8 @@ def write(
     if progress is not None:
         progress("writing", 0, total)  # before the transaction: visible to every process
     with transaction.atomic():
+        # Empty « MSSanté adresse » of new accounts: generated here, inside the transaction.
+        generated = resolve(state, wanted)
         ids = dict(state.existing_ids)
         created_links: list[tuple[int, list[str]]] = []
         written = [u.pk for u in state.updates]
@@ -59,7 +64,7 @@ def write(
             batch = state.creates[start : start + CHUNK]
             # « MSSanté adresse »: checked by the directory's rules, stored with the row.
             addresses = _check_new_particles(state, batch)
-            new_ids = _create_batch(state, batch, addresses, visible=visible)
+            new_ids = _create_batch(state, batch, addresses, generated, visible=visible)
             ids.update(new_ids)
             events: list[AuditItem] = []
             for create in batch:
@@ -88,6 +93,7 @@ def write(
                     for email, (account, _particle, address) in addresses.items()
                 ]
             )
+            events += _generated_events(state, batch, new_ids, generated)
             record_many(ctx, events)
             written.extend(new_ids.values())
             if notify:
@@ -130,6 +136,7 @@ ACCOUNT_COLUMNS = (
     "is_test",
     "created_at",
     "updated_at",
+    "inactivity_exempt_reason",  # NOT NULL without a database default (accounts/0004)
     *STORED_KEYS,
 )
 USER_COLUMNS = (
@@ -165,10 +172,26 @@ def _check_new_particles(state: ImportState, batch: list[NewAccount]) -> NewAddr
     return {a.email: (a, particle, address) for _l, a, particle, address in checked if particle}
 
 
+def _generated_events(
+    state: ImportState, batch: list[NewAccount], new_ids: dict[str, int], generated: dict[str, str]
+) -> list[AuditItem]:
+    """`directory.address_assign` (generated) for the batch's generated addresses."""
+    events: list[AuditItem] = []
+    for create in batch:
+        particle = generated.get(create.email)
+        if particle:
+            email, structure_id = create.email, create.structure_id
+            address = f"{particle}@{state.scope[structure_id].domain}"
+            target = TargetRef("account", str(new_ids[email]), email)
+            events.append(generated_event(structure_id, target, address))
+    return events
+
+
 def _create_batch(
     state: ImportState,
     batch: list[NewAccount],
     addresses: NewAddresses,
+    generated: dict[str, str],
     *,
     visible: bool,
 ) -> dict[str, int]:
@@ -177,7 +200,7 @@ def _create_batch(
     Same rows as create_account: nominative accounts pre-registered with their person
     (an existing person with that email is reused, others get an unusable password),
     shared accounts valid and without person; the particle is the one the directory's
-    check accepted (`addresses`).
+    check accepted (`addresses`), or the generated one (`generated`) for an empty cell.
     """
     now = timezone.now()
     people = [
@@ -201,9 +224,20 @@ def _create_batch(
         kind, email = create.kind, create.email
         user_id = (create.user_id or user_ids[email]) if kind in NOMINATIVE else None
         values = list(create.values)
-        values[COL["mssante_particle"]] = addresses[email][1] if email in addresses else ""
+        particle = addresses[email][1] if email in addresses else generated.get(email, "")
+        values[COL["mssante_particle"]] = particle
         rows.append(
-            (create.structure_id, user_id, _initial_state(kind), visible, False, now, now, *values)
+            (
+                create.structure_id,
+                user_id,
+                _initial_state(kind),
+                visible,
+                False,
+                now,
+                now,
+                "",
+                *values,
+            )
         )
     return insert_keyed(Account, ACCOUNT_COLUMNS, rows, "email")
 

@@ -76,3 +76,40 @@ def test_upload_preview_confirm_progress_report(
 
     page.click("text=Importer un autre fichier")
     assert "personnel.csv" in page.inner_text("table.imports")
+
+
+@pytest.mark.browser
+def test_preview_counts_generated_addresses_and_groups_problems(
+    live_server: Any,
+    imports_worker: WorkerThread,
+    page: Any,
+    alice: User,
+    structure_a: Structure,
+    tmp_path: Path,
+) -> None:
+    lines = [line("PER", f"p{n}@ch-a.fr", profession="Astronaute") for n in range(3)]
+    lines += [line("PER", f"j{n}@ch-a.fr", first_name="Jeanne", last_name="Dupont") for n in (1, 2)]
+    lines.append(line("MED", "m@ch-a.fr"))
+    source = tmp_path / "rh.csv"
+    source.write_bytes(csv_bytes(lines))
+
+    login(page, live_server.url, alice.email, PASSWORD)
+    page.goto(live_server.url + reverse("loadusers:import", args=[structure_a.pk]))
+    page.set_input_files("#fichier", str(source))
+    page.click("button:has-text('Vérifier le fichier')")
+    page.wait_for_selector("text=Aperçu (rien n'a encore été enregistré)", timeout=120_000)
+    assert page.inner_text("#count-addresses") == "2"  # the MED line gets none
+    sample = page.inner_text("ul.addresses-sample")
+    assert "jeanne.dupont@ch-a.mssante.fr" in sample
+    assert "jeanne.dupont2@ch-a.mssante.fr" in sample
+    group = page.inner_text("#problem-groups tbody tr >> nth=0")
+    assert "3 lignes" in group and "Astronaute" in group and "2, 3, 4" in group
+    # The groups come before the line-by-line table.
+    above = page.locator("#problem-groups").bounding_box()["y"]
+    assert above < page.locator("table.problems").bounding_box()["y"]
+
+    page.click('button:has-text("Confirmer l\'import")')
+    page.wait_for_selector("text=Import terminé", timeout=120_000)
+    assert page.inner_text("#count-addresses") == "2"
+    assert "3 lignes" in page.inner_text("#problem-groups")
+    assert Account.objects.get(email="j2@ch-a.fr").mssante_particle == "jeanne.dupont2"

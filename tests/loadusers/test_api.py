@@ -98,3 +98,28 @@ def test_an_api_import_never_binds_a_login_with_rights_elsewhere(
     assert (problem["column"], problem["code"]) == ("Adresse mail", "unavailable")
     assert "Clinique B" not in problem["message"]
     assert not Account.objects.filter(email=victim.email).exclude(structure=structure_b).exists()
+
+
+def test_the_answer_groups_problems_and_counts_generated_addresses(
+    client: Client, alice: User, structure_a: Structure
+) -> None:
+    url = f"/api/v1/structures/{structure_a.pk}/loadusers/import"
+    lines = [line("PER", f"p{n}@ch-a.fr", profession="Astronaute") for n in range(3)]
+    lines += [line("PER", "ok@ch-a.fr", first_name="Jeanne", last_name="Dupont")]
+    lines += [line("MED", "m@ch-a.fr", postal_code="abc")]
+    response = client.post(
+        url, {"file": upload(csv_bytes(lines)), "dry_run": "true"}, **api_headers(alice)
+    )
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["addresses_generated"] == 1
+    assert body["addresses_sample"] == [
+        {"line": 5, "email": "ok@ch-a.fr", "address": "jeanne.dupont@ch-a.mssante.fr"}
+    ]
+    first = body["groups"][0]
+    assert (first["count"], first["column"], first["value"]) == (3, "Profession", "Astronaute")
+    assert first["lines"] == [2, 3, 4] and first["severity"] == "error"
+    assert first["code"] == body["problems"][0]["code"]
+    assert body["problems"][0]["value"] == "Astronaute"
+    assert sum(g["count"] for g in body["groups"]) == len(body["problems"])
+    assert not Account.objects.exists()

@@ -49,7 +49,9 @@ def test_import_json_and_exit_codes(
     problem = next(p for p in answer["problems"] if p["severity"] == "error")
     assert problem["line"] == 3 and problem["column"] == "RPPS"
     assert problem["email"] == "p@ch-a.fr" and problem["code"] == "identifier"
-    assert set(problem) == {"line", "column", "email", "severity", "code", "message"}
+    assert set(problem) == {"line", "column", "email", "severity", "code", "message", "value"}
+    assert problem["value"] == "1"
+    assert answer["groups"][0]["lines"] == [3] and answer["addresses_generated"] == 0
 
 
 def test_import_dry_run_and_text_output(
@@ -161,3 +163,22 @@ def test_a_cli_import_never_binds_a_login_with_rights_elsewhere(
     else:
         assert (problem["column"], problem["code"]) == ("Adresse mail", "unavailable")
     assert not Account.objects.filter(structure=structure_a, email=victim.email).exists()
+
+
+def test_text_output_gives_the_addresses_and_the_problems_by_kind(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, structure_a: Structure
+) -> None:
+    lines = [line("PER", f"p{n}@ch-a.fr", profession="Astronaute") for n in range(3)]
+    lines.append(line("PER", "ok@ch-a.fr", first_name="Jeanne", last_name="Dupont"))
+    source = tmp_path / "comptes.csv"
+    source.write_bytes(csv_bytes(lines))
+    code, out, _ = run_cli(
+        capsys, "loadusers", "import", str(source), "--structure", structure_a.name
+    )
+    assert code == 0
+    assert "1 adresse(s) MSSanté générée(s)" in out
+    assert "ligne 5 (ok@ch-a.fr) : jeanne.dupont@ch-a.mssante.fr" in out
+    by_kind = out.index("Problèmes par type :")
+    assert out.index("  3 lignes : ", by_kind) < out.index("Ligne par ligne :")
+    assert "colonne « Profession », ligne(s) 2, 3, 4]" in out
+    assert Account.objects.get(email="ok@ch-a.fr").mssante_particle == "jeanne.dupont"

@@ -22,6 +22,7 @@ from caducee.people.models import User
 from caducee.structures.models import Structure
 from caducee.tasks.queues import IMPORTS
 from caducee.tasks.worker import run_ready
+from tests.helpers import api_headers
 from tests.loadusers.builders import csv_bytes, line, xlsx_corners
 
 Capture = Callable[..., Any]
@@ -222,3 +223,29 @@ def test_a_sheet_bomb_is_a_refused_job(
     page = client.get(reverse("loadusers:job", args=[structure_a.pk, job.pk])).content.decode()
     assert "la limite est de 500\u202f001 lignes" in page
     assert not job.stored_name  # deleted from the storage
+
+
+def test_preview_and_report_show_generated_addresses_and_problems_by_kind(
+    poster: Poster, client: Client, alice: User, structure_a: Structure
+) -> None:
+    logged(client, alice)
+    lines = [line("PER", f"p{n}@ch-a.fr", profession="Astronaute") for n in range(3)]
+    lines += [
+        line("PER", f"ok{n}@ch-a.fr", first_name="Jeanne", last_name="Dupont") for n in (1, 2)
+    ]
+    job = poster.upload(structure_a, csv_bytes(lines))
+    page = reverse("loadusers:job", args=[structure_a.pk, job.pk])
+    html = client.get(page).content.decode()
+    assert 'Adresses MSSanté à générer</th><td id="count-addresses">2</td>' in html
+    assert "<strong>jeanne.dupont2@ch-a.mssante.fr</strong>" in html
+    groups = html.index('id="problem-groups"')
+    assert groups < html.index("Ligne par ligne") < html.index('class="list problems"')
+    assert "<strong>3 lignes</strong>" in html[groups:] and "Astronaute" in html[groups:]
+    detail = client.get(
+        f"/api/v1/structures/{structure_a.pk}/loadusers/jobs/{job.pk}", **api_headers(alice)
+    ).json()
+    assert detail["addresses_generated"] == 2 and detail["groups"][0]["count"] == 3
+    poster.post(reverse("loadusers:job_confirm", args=[structure_a.pk, job.pk]))
+    html = client.get(page).content.decode()
+    assert 'Adresses MSSanté générées</th><td id="count-addresses">2</td>' in html
+    assert Account.objects.get(email="ok2@ch-a.fr").mssante_particle == "jeanne.dupont2"

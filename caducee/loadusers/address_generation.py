@@ -1,0 +1,113 @@
+"""« MSSanté adresse » left empty on a line that creates an account: the address is generated.
+
+Seed 001 (annex): « Si pas d'adresse renseignée elle sera générée automatiquement si la
+structure a un domaine MSSanté ». The rule is the « + » action's (`assign_mssante_address`
+without a particle): `prenom.nom` for a person, the description, service or names for an
+ORG/APP mailbox, then a number when already used on the platform
+(`directory.generation.generate_particles`, the same rule in bulk).
+
+Which lines: those that CREATE an account of a type that may have an address (PER, INT,
+ORG, APP: never MED), in a structure with an MSSanté domain, with the cell empty or the
+column absent. A line that updates an existing account keeps its meaning (the cell is the
+wanted value: empty removes an address, and an account without one stays without), so
+re-importing an unedited export changes nothing.
+
+Two steps: `plan` (no query, after the validation pass: the bases, and a warning for a
+name with no usable letter), then `resolve` (the queries; inside the writing transaction
+for a real import, directly for a preview).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from caducee.accounts.models import AccountType
+from caducee.core.errors import Problem
+from caducee.directory.addresses import base_for, base_of
+from caducee.directory.generation import Wanted, generate_particles
+from caducee.loadusers.import_state import SHARED, ImportState
+from caducee.loadusers.report import ReportRow
+
+# The types whose new accounts get an address (`may_have_address`: every type but MED).
+GENERATED_TYPES = frozenset(t for t in AccountType.values if t != AccountType.MED)
+SAMPLE_SIZE = 5
+FIELD = "mssante_particle"
+
+
+def plan(state: ImportState) -> list[Wanted]:
+    """The addresses to generate, in line order (no query); reports the lines that cannot
+    get one as warnings (the account is created without an address)."""
+    wanted: list[Wanted] = []
+    no_domain: Counter[int] = Counter()
+    for create in state.creates:
+        if create.value(FIELD) or create.kind not in GENERATED_TYPES:
+            continue
+        structure = state.scope[create.structure_id]
+        if not structure.domain:
+            no_domain[structure.pk] += 1
+            continue
+        base = base_of(
+            shared=create.kind in SHARED,
+            description=str(create.value("description") or ""),
+            service=str(create.value("service") or ""),
+            first_name=str(create.value("first_name") or ""),
+            last_name=str(create.value("last_name") or ""),
+        )
+        if not base:
+            state.report(create.line, create.email, _no_letters())
+            continue
+        wanted.append(Wanted(create.email, base_for(base, is_test=False), structure.domain))
+    for structure_id, count in no_domain.items():
+        state.problems.append(_no_domain_row(state, structure_id, count))
+    return wanted
+
+
+def _no_letters() -> Problem:
+    return Problem(
+        FIELD,
+        "not_generated",
+        "Adresse MSSanté non générée : le nom de ce compte ne contient aucune lettre "
+        "utilisable. Le compte est créé sans adresse ; indiquez la particule souhaitée "
+        "(ex. prenom.nom) dans la colonne « MSSanté adresse », ou créez-la ensuite avec "
+        "« + » sur la fiche du compte.",
+        "warning",
+    )
+
+
+def _no_domain_row(state: ImportState, structure_id: int, count: int) -> ReportRow:
+    name = state.scope[structure_id].name
+    plural = "s" if count > 1 else ""
+    return ReportRow(
+        0,
+        state.header.header_of(FIELD),
+        "",
+        "warning",
+        "no_domain",
+        f"La structure « {name} » n'a pas de domaine MSSanté : {count} compte{plural} "
+        f"créé{plural} sans « MSSanté adresse » n'aur{'ont' if count > 1 else 'a'} pas "
+        "d'adresse MSSanté. Demandez à l'opérateur de renseigner le domaine, puis créez les "
+        "adresses avec « + » sur la fiche des comptes.",
+    )
+
+
+def resolve(state: ImportState, wanted: list[Wanted]) -> dict[str, str]:
+    """Email of the line -> generated particle; a few queries for the whole file. Typed
+    particles of the file and the logins it creates are never generated. Records the
+    count and a sample in the result."""
+    typed = {str(c.value(FIELD)) for c in state.creates if c.value(FIELD)}
+    typed |= {str(u.values[FIELD]) for u in state.updates if u.values.get(FIELD)}
+    logins = {c.email for c in state.creates}
+    particles = generate_particles(wanted, reserved=typed, reserved_addresses=logins)
+    state.result.addresses_generated = len(particles)
+    state.result.addresses_sample = _sample(state, wanted, particles)
+    return particles
+
+
+def _sample(state: ImportState, wanted: list[Wanted], particles: dict[str, str]) -> list[Any]:
+    shown = {w.key for w in wanted[:SAMPLE_SIZE]}
+    lines = {c.email: c.line for c in state.creates if c.email in shown}
+    return [
+        {"line": lines[w.key], "email": w.key, "address": f"{particles[w.key]}@{w.domain}"}
+        for w in wanted[:SAMPLE_SIZE]
+    ]
