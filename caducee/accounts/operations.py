@@ -3,7 +3,8 @@
 Each one checks permission, validates, writes and audits, in one transaction. Connection
 accounts and mailbox settings live in `accounts.connections`, delegates in
 `accounts.delegates`, moves to another structure in `accounts.moves`, the value helpers
-in `accounts.values`; their public names are re-exported here so `from caducee.accounts.operations import …` keeps working.
+in `accounts.values`; their public names are re-exported here so
+`from caducee.accounts.operations import …` keeps working.
 """
 
 from __future__ import annotations
