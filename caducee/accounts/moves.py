@@ -22,6 +22,7 @@ journal and `account.move_in` in the new one's.
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -38,6 +39,7 @@ from caducee.structures.models import Structure, StructureAdmin
 
 CONNECTION = "connection"
 DELEGATION = "delegation"
+_NUMBERED = re.compile(r"[0-9]+$")
 
 
 @dataclass(frozen=True)
@@ -138,8 +140,9 @@ def _new_particle(account: Account, target: Structure) -> str:
         return particle
     moved = copy.copy(account)
     moved.structure = target
-    base = particle[: MAX_PARTICLE - 4].rstrip(".-")
-    return free_particle(base, moved)
+    # `lea.martin2` taken on the new domain: numbered again from `lea.martin`.
+    base = _NUMBERED.sub("", particle) or particle
+    return free_particle(base[: MAX_PARTICLE - 4].rstrip(".-"), moved)
 
 
 def _links_across(
