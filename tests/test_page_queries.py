@@ -390,6 +390,7 @@ CASES: dict[str, Callable[[Structure], Page]] = {
     "coordination:partners": _partners_page,
     "console:structure_edit": _admin_page("console:structure_edit", _accounts, operator=True),
     "console:account_change_type": _account_page("console:account_change_type"),
+    "console:account_move": _account_page("console:account_move"),
     "directory:address": _account_page("directory:address"),
     "identity:password_change": _person_page("identity:password_change"),
     "identity:totp": _person_page("identity:totp"),

@@ -8,6 +8,7 @@ One call to `caducee.accounts.operations.move_account` (or `preview_move` with
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from caducee.cli.account_links import find_account
@@ -69,14 +70,19 @@ def move_account(args: argparse.Namespace) -> int:
     from caducee.accounts import operations
     from caducee.api.account_moves_api import move_plan_out
     from caducee.core.context import cli_context
+    from caducee.core.errors import Invalid
     from caducee.structures.access import find_structure
 
     account = find_account(args.email)
     target = find_structure(args.structure)
-    if args.preview:
-        plan = operations.preview_move(cli_context(), account, target)
-    else:
-        plan = operations.move_account(cli_context(), account, target)
+    try:
+        if args.preview:
+            plan = operations.preview_move(cli_context(), account, target)
+        else:
+            plan = operations.move_account(cli_context(), account, target)
+    except Invalid as exc:  # one line: the problem repeats the message
+        sys.stderr.write(f"Erreur : {exc.message}\n")
+        return 1
     if args.json:
         print_json(move_plan_out(plan))
     else:
