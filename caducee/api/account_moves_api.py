@@ -51,7 +51,7 @@ class MovePlanOut(Schema):
     warnings: list[ProblemOut]
 
 
-class MoveIn(Schema):
+class AccountMoveIn(Schema):
     structure_id: int
 
 
@@ -104,7 +104,7 @@ def preview_move(request: HttpRequest, account_id: int, structure_id: int) -> An
     response=responses({200: MovePlanOut}, 403, 404, 422),
     summary="Rattacher le compte à une autre structure",
 )
-def move_account(request: HttpRequest, account_id: int, payload: MoveIn) -> Any:
+def move_account(request: HttpRequest, account_id: int, payload: AccountMoveIn) -> Any:
     account = access_account(api_user(request), account_id)
     target = access_structure(api_user(request), payload.structure_id)
     return move_plan_out(operations.move_account(api_context(request), account, target))
