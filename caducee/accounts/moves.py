@@ -26,15 +26,15 @@ import re
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from caducee.accounts.models import Account, AccountType, ConnectionLink, Delegation
-from caducee.accounts.persons import person_rights, rights_outside
 from caducee.audit.actions import AuditAction
 from caducee.audit.log import record_many
 from caducee.core.context import Context
-from caducee.core.errors import Invalid, Problem
-from caducee.structures.access import admin_scope, require_admin
+from caducee.core.errors import Invalid, NotFound, Problem
+from caducee.people.models import User
+from caducee.structures.access import admin_scope
 from caducee.structures.models import Structure, StructureAdmin
 
 CONNECTION = "connection"
@@ -84,10 +84,23 @@ def _refuse(message: str, code: str = "move") -> Invalid:
     return Invalid(message, [Problem("structure", code, message)])
 
 
-def _check_allowed(ctx: Context, account: Account, target: Structure) -> None:
-    """404 for a structure the actor cannot see; a French refusal for what cannot move."""
-    require_admin(ctx, account.structure)
-    require_admin(ctx, target)
+def _scope(ctx: Context, account: Account, target: Structure) -> set[int] | None:
+    """The structures the actor administers (None: every one, for the operator or the
+    server), or 404 unless both the account's structure and `target` are among them.
+    One query: `require_admin` for both structures."""
+    everything = ctx.is_server or ctx.is_operator
+    both = {account.structure_id, target.pk}
+    scope = admin_scope(ctx)
+    ids = set((scope.filter(pk__in=both) if everything else scope).values_list("pk", flat=True))
+    if not both <= ids:
+        raise NotFound("Structure introuvable.")
+    return None if everything else ids
+
+
+def _check_allowed(ctx: Context, account: Account, target: Structure) -> dict[str, bool]:
+    """404 for a structure the actor cannot see; a French refusal for what cannot move.
+    Returns the person's flags (`_person_flags`)."""
+    scope = _scope(ctx, account, target)
     if target.pk == account.structure_id:
         raise _refuse(f"Le compte {account.email} est déjà rattaché à {target.name}.", "same")
     if target.is_external or account.structure.is_external:
@@ -101,18 +114,51 @@ def _check_allowed(ctx: Context, account: Account, target: Structure) -> None:
             f"Le compte {account.email} est supprimé : il ne peut plus changer de structure.",
             "deleted",
         )
-    person = account.user
-    if person is None or ctx.is_server or ctx.is_operator:
-        return
-    scope = set(admin_scope(ctx).values_list("pk", flat=True))
-    rights = person_rights([person.pk])[person.pk]
-    if rights_outside(person.pk, rights, scope, ctx.user):
+    if account.user_id is None:
+        return {}
+    actor_id = ctx.user.pk if ctx.user is not None else None
+    within = None if account.user_id == actor_id else scope
+    flags = _person_flags(account.user_id, account.structure, within)
+    if flags.get("outside"):
         raise _refuse(
             f"{account.email} a aussi des droits dans une structure que vous n'administrez "
             "pas : seul l'opérateur de la plateforme peut rattacher ce compte à une autre "
             "structure.",
             "rights_elsewhere",
         )
+    return flags
+
+
+def _person_flags(person_id: int, source: Structure, scope: set[int] | None) -> dict[str, bool]:
+    """In one query: whether the person is admin (`admin_here`) or coordination member
+    (`member_here`) of `source`, and, with a `scope`, whether they hold a right outside it
+    (`outside`: the rule of `accounts.persons.person_rights` / `rights_outside`: operator,
+    external partner, admin role, coordination membership or mailbox elsewhere;
+    tests/accounts/test_moves.py checks both agree)."""
+    from caducee.coordination.models import ExternalAccount, Membership
+
+    admin = StructureAdmin.objects.filter(user_id=OuterRef("pk"))
+    member = Membership.objects.filter(user_id=OuterRef("pk"))
+    checks: dict[str, Exists] = {
+        "admin_here": Exists(admin.filter(structure=source)),
+        "member_here": Exists(member.filter(structure=source)),
+    }
+    if scope is not None:
+        mailbox = Account.objects.filter(user_id=OuterRef("pk"))
+        checks |= {
+            "external": Exists(ExternalAccount.objects.filter(user_id=OuterRef("pk"))),
+            "admin_out": Exists(admin.exclude(structure_id__in=scope)),
+            "member_out": Exists(member.exclude(structure_id__in=scope)),
+            "mailbox_out": Exists(mailbox.exclude(structure_id__in=scope)),
+        }
+    row = (
+        User.objects.filter(pk=person_id).annotate(**checks).values("is_operator", *checks).first()
+    ) or {}
+    flags = {key: bool(row.get(key)) for key in ("admin_here", "member_here")}
+    if scope is not None:
+        outside_keys = ("is_operator", "external", "admin_out", "member_out", "mailbox_out")
+        flags["outside"] = any(row.get(key) for key in outside_keys)
+    return flags
 
 
 def _check_quota(account: Account, target: Structure) -> None:
@@ -145,59 +191,68 @@ def _new_particle(account: Account, target: Structure) -> str:
     return free_particle(base[: MAX_PARTICLE - 4].rstrip(".-"), moved)
 
 
-def _links_across(
-    account: Account, target: Structure
-) -> tuple[QuerySet[ConnectionLink], QuerySet[Delegation]]:
+@dataclass(frozen=True)
+class _Crossing:
+    """The links that would cross structures, read once (one query each)."""
+
+    # (link id, mailbox id, member id, mailbox email, member email, mailbox type)
+    links: list[tuple[int, int, int, str, str, str]]
+    # (delegation id, delegating account's email, delegate's email)
+    delegations: list[tuple[int, str, str]]
+
+    @property
+    def detached(self) -> list[DetachedLink]:
+        found = [DetachedLink(CONNECTION, box, member) for _, _, _, box, member, _ in self.links]
+        found += [DetachedLink(DELEGATION, owner, member) for _, owner, member in self.delegations]
+        return sorted(found, key=lambda d: (d.kind, d.mailbox, d.member))
+
+
+def _crossing(account: Account, target: Structure) -> _Crossing:
     """The connection links and delegations that would link the account to another
     structure once it is in `target`."""
     links = ConnectionLink.objects.filter(
         Q(mailbox=account) & ~Q(account__structure=target)
         | Q(account=account) & ~Q(mailbox__structure=target)
+    ).values_list(
+        "pk", "mailbox_id", "account_id", "mailbox__email", "account__email", "mailbox__type"
     )
     delegations = Delegation.objects.filter(
         Q(account=account) & ~Q(delegate__structure=target)
         | Q(delegate=account) & ~Q(account__structure=target)
-    )
-    return links, delegations
+    ).values_list("pk", "account__email", "delegate__email")
+    return _Crossing(list(links), list(delegations))
 
 
-def _detached(account: Account, target: Structure) -> list[DetachedLink]:
-    links, delegations = _links_across(account, target)
-    found = [
-        DetachedLink(CONNECTION, mailbox, member)
-        for mailbox, member in links.values_list("mailbox__email", "account__email")
-    ]
-    found += [
-        DetachedLink(DELEGATION, owner, delegate)
-        for owner, delegate in delegations.values_list("account__email", "delegate__email")
-    ]
-    return sorted(found, key=lambda d: (d.kind, d.mailbox, d.member))
-
-
-def _check_org_mailboxes(account: Account, target: Structure) -> None:
+def _check_org_mailboxes(account: Account, target: Structure, crossing: _Crossing) -> None:
     """An ORG mailbox keeps at least one connection account (the rule of
-    `remove_connection_account`): refuse a move that would leave one without any."""
-    links, _ = _links_across(account, target)
-    affected = {m for m in links.values_list("mailbox_id", flat=True) if m != account.pk}
+    `remove_connection_account`): refuse a move that would leave one without any.
+    One query at most, whatever the number of mailboxes involved."""
+    orgs = {box: email for _, box, _, email, _, kind in crossing.links if kind == AccountType.ORG}
     if account.type == AccountType.ORG:
-        affected.add(account.pk)
-    for mailbox in Account.objects.filter(pk__in=affected, type=AccountType.ORG):
-        kept = mailbox.connection_links.exclude(pk__in=links.values("pk")).exists()
-        if kept:
-            continue
-        if mailbox.pk == account.pk:
-            message = (
-                f"La BAL ORG {mailbox.email} n'aurait plus aucun compte de connexion dans "
-                f"{target.name} (exigence réglementaire) : ajoutez-lui d'abord un compte de "
-                f"connexion de {target.name}."
-            )
-        else:
-            message = (
-                f"{account.email} est le seul compte de connexion de la BAL ORG "
-                f"{mailbox.email} (exigence réglementaire) : ajoutez-lui d'abord un autre "
-                "compte de connexion."
-            )
-        raise _refuse(message, "org_connection")
+        orgs[account.pk] = account.email
+    if not orgs:
+        return
+    kept = set(
+        ConnectionLink.objects.filter(mailbox_id__in=orgs)
+        .exclude(pk__in=[link[0] for link in crossing.links])
+        .values_list("mailbox_id", flat=True)
+    )
+    alone = sorted((email, box) for box, email in orgs.items() if box not in kept)
+    if not alone:
+        return
+    email, box = alone[0]
+    if box == account.pk:
+        message = (
+            f"La BAL ORG {email} n'aurait plus aucun compte de connexion dans "
+            f"{target.name} (exigence réglementaire) : ajoutez-lui d'abord un compte de "
+            f"connexion de {target.name}."
+        )
+    else:
+        message = (
+            f"{account.email} est le seul compte de connexion de la BAL ORG {email} "
+            "(exigence réglementaire) : ajoutez-lui d'abord un autre compte de connexion."
+        )
+    raise _refuse(message, "org_connection")
 
 
 def _identifier_type(structure: Structure) -> str:
@@ -261,14 +316,9 @@ def _address_warnings(plan: MovePlan) -> list[Problem]:
     return out
 
 
-def _person_warnings(account: Account, source: Structure) -> list[Problem]:
-    from caducee.coordination.models import Membership
-
-    person = account.user
-    if person is None:
-        return []
+def _person_warnings(account: Account, source: Structure, flags: dict[str, bool]) -> list[Problem]:
     out: list[Problem] = []
-    if StructureAdmin.objects.filter(user=person, structure=source).exists():
+    if flags.get("admin_here"):
         out.append(
             _warn(
                 "still_admin",
@@ -276,7 +326,7 @@ def _person_warnings(account: Account, source: Structure) -> list[Problem]:
                 "dans « Administrateurs » s'il n'a plus lieu d'être.",
             )
         )
-    if Membership.objects.filter(user=person, structure=source).exists():
+    if flags.get("member_here"):
         out.append(
             _warn(
                 "still_member",
@@ -287,12 +337,13 @@ def _person_warnings(account: Account, source: Structure) -> list[Problem]:
     return out
 
 
-def _plan(ctx: Context, account: Account, target: Structure) -> MovePlan:
+def _plan(ctx: Context, account: Account, target: Structure) -> tuple[MovePlan, _Crossing]:
     from caducee.directory.addresses import mssante_address
 
-    _check_allowed(ctx, account, target)
+    flags = _check_allowed(ctx, account, target)
     _check_quota(account, target)
-    _check_org_mailboxes(account, target)
+    crossing = _crossing(account, target)
+    _check_org_mailboxes(account, target, crossing)
     source = account.structure
     particle = _new_particle(account, target)
     plan = MovePlan(
@@ -302,11 +353,11 @@ def _plan(ctx: Context, account: Account, target: Structure) -> MovePlan:
         old_address=mssante_address(account),
         new_address=f"{particle}@{target.domain}" if particle else None,
         particle=particle,
-        detached=_detached(account, target),
+        detached=crossing.detached,
         changes=_field_changes(account, source, target),
     )
-    plan.warnings = _address_warnings(plan) + _person_warnings(account, source)
-    return plan
+    plan.warnings = _address_warnings(plan) + _person_warnings(account, source, flags)
+    return plan, crossing
 
 
 def preview_move(ctx: Context, account: Account, target: Structure) -> MovePlan:
@@ -315,7 +366,7 @@ def preview_move(ctx: Context, account: Account, target: Structure) -> MovePlan:
     What `move_account` would do (new address, links detached, fields that follow,
     warnings), or the same refusal it would raise; nothing is written.
     """
-    return _plan(ctx, account, target)
+    return _plan(ctx, account, target)[0]
 
 
 def move_account(ctx: Context, account: Account, target: Structure) -> MovePlan:
@@ -328,23 +379,18 @@ def move_account(ctx: Context, account: Account, target: Structure) -> MovePlan:
     """
     with transaction.atomic():
         account = Account.objects.select_for_update().select_related("structure").get(pk=account.pk)
-        plan = _plan(ctx, account, target)
-        links, delegations = _links_across(account, target)
-        detached_mailboxes = list(links.values_list("mailbox_id", "account_id"))
-        links.delete()
-        delegations.delete()
-        for mailbox_id, member_id in detached_mailboxes:
-            Account.objects.filter(pk=member_id, default_mailbox_id=mailbox_id).update(
-                default_mailbox=None
-            )
+        plan, crossing = _plan(ctx, account, target)
+        ConnectionLink.objects.filter(pk__in=[link[0] for link in crossing.links]).delete()
+        Delegation.objects.filter(pk__in=[d[0] for d in crossing.delegations]).delete()
+        # A detached mailbox stops being the default one of the account that opened it.
+        members = [member for _, box, member, _, _, _ in crossing.links if box == account.pk]
+        Account.objects.filter(pk__in=members, default_mailbox=account).update(default_mailbox=None)
+        if account.default_mailbox_id in {box for _, box, _, _, _, _ in crossing.links}:
+            account.default_mailbox = None
         account.structure = target
         account.mssante_particle = plan.particle
         for key, (_before, after) in plan.changes.items():
             setattr(account, key, after)
-        if account.default_mailbox_id is not None and any(
-            m == account.default_mailbox_id for m, _ in detached_mailboxes
-        ):
-            account.default_mailbox = None
         account.save()  # the regional directory's row follows (directory.signals)
         detail = {
             "from_structure": plan.source.name,

@@ -326,3 +326,24 @@ class TestQuotaAndAudit:
         plan = move_account(ctx_for(both), account, structure_b)
         assert plan.changes == {"resp_structure_id": [structure_a.id_number, structure_b.id_number]}
         assert Account.objects.get(pk=account.pk).resp_structure_id == structure_b.id_number
+
+
+@pytest.mark.parametrize("kind", factories.VICTIM_KINDS)
+def test_the_one_query_rights_check_agrees_with_persons(
+    kind: str, structure_a: Structure, structure_b: Structure
+) -> None:
+    from caducee.accounts.moves import _person_flags
+    from caducee.accounts.persons import person_rights, rights_outside
+
+    account = factories.make_account(structure_a, "PER")
+    person = account.user
+    assert person is not None
+    scope = {structure_a.pk}
+    assert _person_flags(person.pk, structure_a, scope)["outside"] is False
+    factories.give_rights_elsewhere(kind, person, structure_b)
+    rights = person_rights([person.pk])[person.pk]
+    assert rights_outside(person.pk, rights, scope, None) is True
+    assert _person_flags(person.pk, structure_a, scope)["outside"] is True
+    assert _person_flags(person.pk, structure_a, {structure_a.pk, structure_b.pk})["outside"] is (
+        kind in {"operator", "external"}
+    )
