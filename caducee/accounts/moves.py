@@ -10,6 +10,7 @@ they hang on the row, never on the structure). What the move changes:
   structure;
 - connection accounts and delegations that would link it to another structure are
   detached (listed in the plan, and in the audit);
+- the person of a nominative account is emailed the new address (`account_moved`);
 - the regional directory's row follows at once (post_save); the old address, if it was
   published nationally, is withdrawn by the next push of the new structure and the new
   one published by the following push (the directory's rule for a changed address).
@@ -32,6 +33,7 @@ from caducee.accounts.models import Account, AccountType, ConnectionLink, Delega
 from caducee.audit.actions import AuditAction
 from caducee.audit.log import record_many
 from caducee.core.context import Context
+from caducee.core.email import send_on_commit
 from caducee.core.errors import Invalid, NotFound, Problem
 from caducee.people.models import User
 from caducee.structures.access import admin_scope
@@ -407,5 +409,18 @@ def move_account(ctx: Context, account: Account, target: Structure) -> MovePlan:
                 (AuditAction.ACCOUNT_MOVE_IN, target, account, detail),
             ],
         )
+        if account.user_id is not None:  # the person is told their new address
+            send_on_commit(
+                account.email,
+                "account_moved",
+                {
+                    "account": account,
+                    "source": plan.source,
+                    "target": target,
+                    "old_address": plan.old_address,
+                    "new_address": plan.new_address,
+                    "detached": detail["detached"],
+                },
+            )
     plan.account = account
     return plan

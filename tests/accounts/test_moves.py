@@ -36,6 +36,7 @@ from tests.conftest import PASSWORD
 from tests.directory.fhir_sink import running_sink
 from tests.directory.helpers import listed_account
 from tests.helpers import ctx_for
+from tests.smtp_sink import SmtpSink
 
 pytestmark = pytest.mark.django_db
 
@@ -231,6 +232,23 @@ class TestPerson:
         assert person.email == account.email and person.check_password(PASSWORD)
         assert person.is_active
         assert Message.objects.get(pk=message.pk).mailbox_id == account.pk
+
+    def test_the_person_is_told_the_new_address(
+        self,
+        both: User,
+        structure_a: Structure,
+        structure_b: Structure,
+        smtp_sink: SmtpSink,
+        django_capture_on_commit_callbacks: Any,
+    ) -> None:
+        account = with_address(structure_a, first_name="Léa", last_name="Martin")
+        since = smtp_sink.count()
+        with django_capture_on_commit_callbacks(execute=True):
+            move_account(ctx_for(both), account, structure_b)
+        notice = smtp_sink.wait_for(account.email, since=since)
+        assert notice.subject == "Votre compte Caducée est rattaché à Clinique B"
+        assert "Votre adresse MSSanté devient lea.martin@clinique-b.mssante.fr" in notice.text
+        assert "(avant : lea.martin@ch-a.mssante.fr)" in notice.text
 
     def test_admin_role_in_the_old_structure_is_reported(
         self, both: User, structure_a: Structure, structure_b: Structure
