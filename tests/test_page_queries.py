@@ -270,6 +270,24 @@ def _account_page(name: str) -> Callable[[Structure], Page]:
     return build
 
 
+def _move_page(structure: Structure) -> Page:
+    """The preview of « Rattacher à une autre structure »: rows are the ORG mailboxes whose
+    connection account would be detached, and the structures the admin may choose."""
+    other = factories.make_structure()
+    admin = factories.make_admin(structure, "alice.admin@ch-a.fr")
+    StructureAdmin.objects.create(user=admin, structure=other)
+    account = factories.make_account(structure, "PER")
+    url = reverse("console:account_move", args=[structure.pk, account.pk])
+
+    def grow(n: int) -> None:
+        for _ in range(n):
+            org = factories.make_account(structure, "ORG")
+            add_connection_accounts(cli_context(), org, account.email)
+            StructureAdmin.objects.create(user=admin, structure=factories.make_structure())
+
+    return Page(client_for(admin), f"{url}?structure={other.pk}", grow)
+
+
 def _compose_page(structure: Structure) -> Page:
     account = _mail_person(structure)
     assert account.user is not None
@@ -390,6 +408,7 @@ CASES: dict[str, Callable[[Structure], Page]] = {
     "coordination:partners": _partners_page,
     "console:structure_edit": _admin_page("console:structure_edit", _accounts, operator=True),
     "console:account_change_type": _account_page("console:account_change_type"),
+    "console:account_move": _move_page,
     "directory:address": _account_page("directory:address"),
     "identity:password_change": _person_page("identity:password_change"),
     "identity:totp": _person_page("identity:totp"),

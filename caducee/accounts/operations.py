@@ -2,8 +2,9 @@
 
 Each one checks permission, validates, writes and audits, in one transaction. Connection
 accounts and mailbox settings live in `accounts.connections`, delegates in
-`accounts.delegates`, the value helpers in `accounts.values`; their public names are
-re-exported here so `from caducee.accounts.operations import …` keeps working.
+`accounts.delegates`, moves to another structure in `accounts.moves`, the value helpers
+in `accounts.values`; their public names are re-exported here so
+`from caducee.accounts.operations import …` keeps working.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from caducee.accounts.connections import (
 from caducee.accounts.delegates import add_delegate, remove_delegate
 from caducee.accounts.fields import STORED
 from caducee.accounts.models import Account, AccountState, AccountType, ConnectionLink
+from caducee.accounts.moves import move_account, preview_move
 from caducee.accounts.persons import binding_problems, has_any_right, unusable_address
 from caducee.accounts.validation import TYPE_NAMES, Cleaned, as_text, clean_account
 from caducee.accounts.values import (
@@ -56,7 +58,9 @@ __all__ = [
     "create_account",
     "deactivate_account",
     "mark_finalised",
+    "move_account",
     "openable_mailboxes",
+    "preview_move",
     "preview_type_change",
     "reactivate_account",
     "remove_connection_account",

@@ -9,6 +9,7 @@ from ninja import NinjaAPI
 from ninja.errors import ValidationError
 
 from caducee.api import (
+    account_moves_api,
     accounts_api,
     audit_api,
     connections_api,
@@ -89,6 +90,7 @@ for module in (
     email_changes_api,
     audit_api,
     scheduler_api,
+    account_moves_api,
 ):
     api.add_router("/", module.router)
 api.add_router("/", loadusers_api.router)

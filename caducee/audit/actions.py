@@ -218,3 +218,11 @@ class AuditAction(models.TextChoices):
         "coordination.external_restore",
         "Rétablissement de l'accès d'un partenaire externe",
     )
+    ACCOUNT_MOVE_OUT = (
+        "account.move_out",
+        "Départ du compte vers une autre structure",
+    )
+    ACCOUNT_MOVE_IN = (
+        "account.move_in",
+        "Arrivée du compte depuis une autre structure",
+    )

@@ -1,5 +1,5 @@
 """`caducee account …`: read, create and edit accounts, change their state, type and email,
-connection accounts, delegates.
+connection accounts, delegates, move to another structure (cli/account_moves.py).
 
 Each write is one call to `caducee.accounts.operations` with the server's context; the
 JSON output is the API's (`caducee.api.serializers`).
@@ -23,6 +23,7 @@ from caducee.cli.account_links import (
     set_default,
     set_notification,
 )
+from caducee.cli.account_moves import register as register_move
 from caducee.cli.output import print_json, print_warnings
 
 if TYPE_CHECKING:
@@ -160,6 +161,7 @@ def register(commands: Any) -> None:
     delegate_remove.add_argument("email", help="adresse mail du compte")
     delegate_remove.add_argument("delegate", help="adresse mail du délégué")
     delegate_remove.set_defaults(func=remove_delegate)
+    register_move(sub)
 
 
 def _set_option(parser: Any, help_text: str) -> None:

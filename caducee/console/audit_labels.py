@@ -47,6 +47,11 @@ _DETAIL_LABELS = {
     "browsers": "navigateurs oubliés",
     "count": "nombre",
     "q": "recherche",
+    "from_structure": "ancienne structure",
+    "to_structure": "nouvelle structure",
+    "old_address": "ancienne adresse MSSanté",
+    "new_address": "nouvelle adresse MSSanté",
+    "detached": "liens retirés",
 }
 
 

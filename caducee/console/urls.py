@@ -1,6 +1,6 @@
 from django.urls import path
 
-from caducee.console.views import accounts, audit, connections, home, scheduler, structures
+from caducee.console.views import accounts, audit, connections, home, moves, scheduler, structures
 
 app_name = "console"
 
@@ -43,6 +43,7 @@ urlpatterns = [
     path(_A + "reactiver/", accounts.account_reactivate, name="account_reactivate"),
     path(_A + "type/", accounts.account_change_type, name="account_change_type"),
     path(_A + "changement-mail/", accounts.email_change_request, name="email_change_request"),
+    path(_A + "rattacher/", moves.account_move, name="account_move"),
     path(_A + "connexions/ajouter/", connections.connection_add, name="connection_add"),
     path(
         _A + "connexions/<int:member_id>/retirer/",

@@ -48,6 +48,14 @@ def world(
 
 
 S = "console:"
+
+
+def _other_structure(world: World) -> int:
+    """A structure other than the world's (B, when Bob exists): the target of a move."""
+    other = Structure.objects.exclude(pk=world.structure.pk).values_list("pk", flat=True).first()
+    return other or 0
+
+
 # (name, args from the world) for every page shown with GET.
 GET_PAGES: list[tuple[str, Callable[[World], list[int]]]] = [
     ("structure", lambda w: [w.structure.pk]),
@@ -59,6 +67,7 @@ GET_PAGES: list[tuple[str, Callable[[World], list[int]]]] = [
     ("account", lambda w: [w.structure.pk, w.per.pk]),
     ("account", lambda w: [w.structure.pk, w.org.pk]),
     ("account_change_type", lambda w: [w.structure.pk, w.per.pk]),
+    ("account_move", lambda w: [w.structure.pk, w.per.pk]),
 ]
 OPERATOR_PAGES: list[tuple[str, Callable[[World], list[int]]]] = [
     ("structure_edit", lambda w: [w.structure.pk]),
@@ -98,6 +107,11 @@ POSTS: list[tuple[str, Callable[[World], list[int]], Callable[[World], dict[str,
         lambda w: {"email": "intrus@example.org"},
     ),
     ("structure_admin_remove", lambda w: [w.structure.pk, w.admin.pk], lambda w: {}),
+    (
+        "account_move",
+        lambda w: [w.structure.pk, w.per.pk],
+        lambda w: {"structure": str(_other_structure(w))},
+    ),
 ]
 
 
