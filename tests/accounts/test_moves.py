@@ -13,6 +13,8 @@ from caducee.accounts.moves import move_targets
 from caducee.accounts.operations import (
     add_connection_accounts,
     add_delegate,
+    create_account,
+    deactivate_account,
     move_account,
     preview_move,
     set_default_mailbox,
@@ -165,6 +167,16 @@ class TestAddress:
         assert plan.new_address == "lea.martin3@clinique-b.mssante.fr"
         assert any(w.code == "particle_taken" for w in plan.warnings)
 
+    def test_a_test_account_keeps_its_test_prefix(
+        self, both: User, structure_a: Structure, structure_b: Structure
+    ) -> None:
+        data = factories.account_data("PER", first_name="Essai", last_name="Test")
+        account = create_account(cli_context(), structure_a, data, is_test=True).account
+        assign_mssante_address(cli_context(), account, None)
+        account.refresh_from_db()
+        plan = move_account(ctx_for(both), account, structure_b)
+        assert plan.new_address == "test.essai.test@clinique-b.mssante.fr"
+
     def test_a_target_without_domain_removes_the_address(
         self, operator: User, structure_a: Structure
     ) -> None:
@@ -316,6 +328,16 @@ class TestQuotaAndAudit:
             exc.value.message
         )
         assert Account.objects.get(pk=account.pk).structure == structure_a
+
+    def test_a_deactivated_account_uses_no_place(
+        self, operator: User, structure_a: Structure, structure_b: Structure
+    ) -> None:
+        set_quota(cli_context(), structure_b, "PER_INT", 0)
+        account = factories.make_account(structure_a, "PER")
+        deactivate_account(cli_context(), account)
+        move_account(ctx_for(operator), account, structure_b)
+        moved = Account.objects.get(pk=account.pk)
+        assert moved.structure == structure_b and moved.is_deactivated
 
     def test_both_journals_record_the_move(
         self, both: User, structure_a: Structure, structure_b: Structure

@@ -68,7 +68,7 @@ def account_move(request: HttpRequest, structure_id: int, account_id: int) -> Ht
     address = f" Nouvelle adresse MSSanté : {plan.new_address}." if plan.new_address else ""
     messages.success(request, f"Le compte {moved.email} est rattaché à {target.name}.{address}")
     if plan.detached:
-        listed = " ; ".join(d.message for d in plan.detached)
+        listed = " ".join(d.message for d in plan.detached)
         messages.warning(request, f"Liens retirés (ils reliaient deux structures) : {listed}")
     for warning in plan.warnings:
         messages.warning(request, warning.message)
