@@ -112,7 +112,7 @@ class Referential:
             return Match(entry)
         if folded in self.ambiguous:
             return Match(None, self.ambiguous[folded])
-        found = self._keys.get(value)
+        found = self._keys.get(value, folded)
         if isinstance(found, Ambiguity):
             return Match(None, found.values)
         return Match(found)

@@ -77,14 +77,24 @@ def neutral_word(word: str) -> str:
     return word
 
 
-def neutral_words(value: str) -> list[str]:
-    """The words of `value` with gender marks, case, accents, plural and feminine removed."""
-    return [neutral_word(word) for word in fold(_GENDER_MARK.sub("", value)).split()]
+_MARK_CHARS = "(·•./"  # a value without any of these has no gender mark: no regex
 
 
-def label_key(value: str) -> str:
+def neutral_words(value: str, folded: str | None = None) -> list[str]:
+    """The words of `value` with gender marks, case, accents, plural and feminine removed.
+
+    `folded` is `fold(value)` when the caller has it already (saves folding twice).
+    """
+    if any(char in value for char in _MARK_CHARS):
+        folded = fold(_GENDER_MARK.sub("", value))
+    elif folded is None:
+        folded = fold(value)
+    return [neutral_word(word) for word in folded.split()]
+
+
+def label_key(value: str, folded: str | None = None) -> str:
     """The matching key: 'Secrétaires médicales' and 'Secrétaire médical(e)' give the same."""
-    return "".join(neutral_words(value))
+    return "".join(neutral_words(value, folded))
 
 
 @dataclass(frozen=True)
@@ -121,8 +131,9 @@ class LabelIndex(Generic[T]):
         # For suggestions: the spaced form reads better to difflib than the joined key.
         self._spaced = spaced
 
-    def get(self, text: str) -> T | Ambiguity[T] | None:
-        key = label_key(text)
+    def get(self, text: str, folded: str | None = None) -> T | Ambiguity[T] | None:
+        """The value `text` names, an `Ambiguity`, or None; `folded` as in `neutral_words`."""
+        key = label_key(text, folded)
         if not key:
             return None
         found = self._index.get(key)

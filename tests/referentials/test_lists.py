@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from caducee.referentials import lists
-from caducee.referentials.text import fold
+from caducee.referentials.text import fold, strip_accents
 
 
 def test_departments_and_regions_are_complete() -> None:
@@ -219,3 +221,32 @@ def test_repeated_values_give_the_same_answer() -> None:
     first = professions.match("Secrétaires médicales")
     assert professions.match("Secrétaires médicales") is first
     assert professions.match("inconnue") == professions.match("inconnue") == lists.Match(None)
+
+
+def _plural(label: str) -> str:
+    """Every word of more than 3 letters with an « s » (« Médecins généraux » style)."""
+    return re.sub(
+        r"[^\W\d_]{4,}", lambda m: m.group() + ("" if m.group()[-1] in "sx" else "s"), label
+    )
+
+
+def _variants(label: str) -> list[str]:
+    return [
+        label,
+        label.upper(),
+        label.lower(),
+        strip_accents(label),
+        label.replace("-", " "),
+        label.replace(" ", "-"),
+        label.replace("'", " "),
+        _plural(label),
+    ]
+
+
+@pytest.mark.parametrize("name", sorted(lists.BY_NAME))
+def test_every_label_of_every_list_matches_in_its_usual_variants(name: str) -> None:
+    referential = lists.by_name(name)
+    for entry in referential:
+        for variant in _variants(entry.label):
+            found = referential.lookup(variant)
+            assert found == entry, (variant, found)
