@@ -107,7 +107,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         setup_django(check_schema=not getattr(args, "migrates", False))
         return handler(args)
     except Invalid as exc:
-        details = "; ".join(p.message for p in exc.errors()) if exc.errors() else ""
+        # A problem the summary already quotes is not printed twice.
+        details = "; ".join(p.message for p in exc.errors() if p.message not in exc.message)
         sys.stderr.write(f"Erreur : {exc.message}{' ' + details if details else ''}\n")
         return 1
     except (OperationError, ConfigError, SchemaOutdated) as exc:

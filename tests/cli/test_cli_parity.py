@@ -9,6 +9,8 @@ from caducee.accounts.models import Account, EmailChangeRequest
 from caducee.audit.actions import AuditAction
 from caducee.audit.models import AuditEvent
 from caducee.core.context import cli_context
+from caducee.core.errors import Invalid
+from caducee.directory.addresses import check_particle
 from caducee.directory.models import MailboxListing
 from caducee.directory.operations import assign_mssante_address
 from caducee.structures.models import Structure
@@ -257,3 +259,15 @@ def test_mailbox_settings_refusals(capsys: Capsys, structure_a: Structure) -> No
         capsys, "account", "receipt-notification", person.email, other.email, "peut-être"
     )
     assert code == 1 and "indiquez on ou off" in err
+
+
+def test_a_refusal_quoting_its_problem_is_printed_once(
+    capsys: Capsys, structure_a: Structure
+) -> None:
+    account = make_account(structure_a)
+    with pytest.raises(Invalid) as refused:
+        check_particle("a b!")
+    code, _out, err = run(
+        capsys, "directory", "address", "--email", account.email, "--particle", "a b!"
+    )
+    assert (code, err) == (1, f"Erreur : {refused.value.message}\n")
