@@ -218,3 +218,5 @@ class AuditAction(models.TextChoices):
         "coordination.external_restore",
         "Rétablissement de l'accès d'un partenaire externe",
     )
+    # Delegates (issue #15, point 7).
+    ACCOUNT_DELEGATE_RIGHT = "account.delegate_right", "Changement des droits d'un délégué"
