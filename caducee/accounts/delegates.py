@@ -9,8 +9,15 @@ one query of live delegations.
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q, Subquery
 
-from caducee.accounts.models import Account, AccountState, Delegation, DelegationRight
+from caducee.accounts.models import (
+    Account,
+    AccountState,
+    ConnectionLink,
+    Delegation,
+    DelegationRight,
+)
 from caducee.audit.actions import AuditAction
 from caducee.audit.log import record_event
 from caducee.core.context import Context
@@ -122,20 +129,35 @@ def remove_delegate(ctx: Context, account: Account, delegate: Account) -> None:
         )
 
 
-def live_delegations(delegate: Account) -> list[Delegation]:
-    """The delegations this account may use now, with their accounts, by address (one query).
+def linked_and_delegated(account: Account) -> tuple[list[Account], dict[int, str]]:
+    """In one query, what a live nominative account opens besides its own mailbox: the live
+    ORG/APP mailboxes it is a connection account of (as `connections.openable_mailboxes`),
+    then the live mailboxes it is a delegate of; and the right of each delegated one.
 
-    Nothing when the delegate itself is deactivated or deleted; no delegating account that
-    is deactivated or deleted (docs/ACCOUNTS.md, « Comptes délégués »).
+    A mailbox both linked and delegated counts as linked (every action).
     """
-    if delegate.state in CLOSED_STATES:
-        return []
-    return list(
-        Delegation.objects.filter(delegate=delegate)
-        .exclude(account__state__in=CLOSED_STATES)
-        .select_related("account")
-        .order_by("account__email")
+    if account.state in CLOSED_STATES:
+        return [], {}
+    links = ConnectionLink.objects.filter(account=account)
+    delegations = Delegation.objects.filter(delegate=account)
+    rows = (
+        Account.objects.filter(
+            (Q(pk__in=links.values("mailbox_id")) & ~Q(state=AccountState.DEACTIVATED))
+            | (Q(pk__in=delegations.values("account_id")) & ~Q(state__in=CLOSED_STATES))
+        )
+        .annotate(
+            is_linked=Exists(links.filter(mailbox=OuterRef("pk"))),
+            delegated_right=Subquery(delegations.filter(account=OuterRef("pk")).values("right")),
+        )
+        .order_by("-is_linked", "email")
     )
+    boxes: list[Account] = []
+    rights: dict[int, str] = {}
+    for box in rows:
+        boxes.append(box)
+        if not box.is_linked:
+            rights[box.pk] = str(box.delegated_right)
+    return boxes, rights
 
 
 def live_delegation(delegate: Account, mailbox: Account) -> Delegation | None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from caducee.accounts.connections import openable_mailboxes
-from caducee.accounts.delegates import live_delegation, live_delegations
+from caducee.accounts.delegates import linked_and_delegated, live_delegation
 from caducee.accounts.models import Account, AccountState, ConnectionLink
 from caducee.people.models import User
 
@@ -48,18 +48,14 @@ def _linked(user: User) -> list[Account]:
 
 
 def webmail_mailboxes(user: User) -> tuple[list[Account], dict[int, str]]:
-    """What the webmail opens (three queries): own, linked, then delegated mailboxes not
-    already among them; and the right of each delegated one, by mailbox id."""
-    boxes = _linked(user)
-    if not boxes:
+    """What the webmail opens (two queries, as `openable`): own, linked, then delegated
+    mailboxes (`accounts.delegates.linked_and_delegated`); and the right of each delegated
+    one, by mailbox id."""
+    own = own_account(user)
+    if own is None:
         return [], {}
-    seen = {m.pk for m in boxes}
-    rights: dict[int, str] = {}
-    for delegation in live_delegations(boxes[0]):
-        if delegation.account_id not in seen:
-            boxes.append(delegation.account)
-            rights[delegation.account_id] = delegation.right
-    return boxes, rights
+    others, rights = linked_and_delegated(own)
+    return [own, *others], rights
 
 
 @dataclass(frozen=True)
