@@ -185,12 +185,11 @@ def create_folder(ctx: Context, mailbox: Account, space: str, name: str) -> Fold
     return folder
 
 
-def get_folder(ctx: Context, mailbox: Account, folder_id: int) -> Folder:
-    """A user of the mailbox; no audit. The folder, else NotFound."""
-    return _folder(ctx, mailbox, folder_id, Capability.READ)
-
-
-def _folder(ctx: Context, mailbox: Account, folder_id: int, need: Capability) -> Folder:
+def get_folder(
+    ctx: Context, mailbox: Account, folder_id: int, need: Capability = Capability.READ
+) -> Folder:
+    """A user of the mailbox (whose delegate right allows `need`); no audit. The folder,
+    else NotFound."""
     require_mailbox(ctx, mailbox, need)
     folder = Folder.objects.filter(pk=folder_id, mailbox=mailbox).first()
     if folder is None:
@@ -200,7 +199,7 @@ def _folder(ctx: Context, mailbox: Account, folder_id: int, need: Capability) ->
 
 def rename_folder(ctx: Context, mailbox: Account, folder_id: int, name: str) -> Folder:
     """A user of the mailbox; audits `mail.folder_rename`."""
-    folder = _folder(ctx, mailbox, folder_id, Capability.FILE)
+    folder = get_folder(ctx, mailbox, folder_id, Capability.FILE)
     name = _folder_name(name)
     if (
         Folder.objects.filter(mailbox=mailbox, space=folder.space, name__iexact=name)
@@ -226,7 +225,7 @@ def delete_folder(ctx: Context, mailbox: Account, folder_id: int) -> int:
     """A user of the mailbox; audits `mail.folder_delete`.
 
     Delete a folder; its messages go to the bin (nothing is lost silently)."""
-    folder = _folder(ctx, mailbox, folder_id, Capability.FILE)
+    folder = get_folder(ctx, mailbox, folder_id, Capability.FILE)
     with transaction.atomic():
         moved = Message.objects.filter(mailbox=mailbox, folder=folder.key).update(
             folder=SystemFolder.TRASH, previous_folder=""
