@@ -105,7 +105,7 @@ def _change_right(ctx: Context, delegation: Delegation, right: str) -> None:
         AuditAction.ACCOUNT_DELEGATE_RIGHT,
         structure=delegation.account.structure,
         target=delegation.account,
-        detail={"delegate": delegation.delegate.email, "right": {"from": before, "to": right}},
+        detail={"delegate": delegation.delegate.email, "previous_right": before, "right": right},
     )
 
 

@@ -47,6 +47,9 @@ _DETAIL_LABELS = {
     "browsers": "navigateurs oubliés",
     "count": "nombre",
     "q": "recherche",
+    "right": "droits du délégué",
+    "previous_right": "anciens droits du délégué",
+    "delegation": "ouverte en tant que délégué, droits",
 }
 
 

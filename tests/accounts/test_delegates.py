@@ -67,7 +67,8 @@ def test_the_right_is_changed_and_audited_once(alice: User, structure_a: Structu
     [event] = _events("account.delegate_right")
     assert event.detail == {
         "delegate": secretary.email,
-        "right": {"from": "lecture", "to": "reponse"},
+        "previous_right": "lecture",
+        "right": "reponse",
     }
     # Adding the same delegate again with another right changes it (no second delegation).
     add_delegate(ctx_for(alice), doctor, secretary.email, "lecture")
