@@ -6,10 +6,10 @@ once per request (two queries) and shared by the header's Â« Changer de compte Â
 mailbox in use and the view: a mailbox may be used when it is among them (exactly
 `may_open`), else the default one is opened again.
 
-In the webmail a person also opens the mailboxes they are a delegate of (a third query):
-`delegated_right` says with which right. When the mailbox in use can no longer be opened
-(a link or a delegation removed, the mailbox deactivated), the next request opens the
-default mailbox again and says so.
+In the webmail a person also opens the mailboxes they are a delegate of (read with the
+linked ones, in the same two queries): `delegated_right` says with which right. When the
+mailbox in use can no longer be opened (a link or a delegation removed, the mailbox
+deactivated), the next request opens the default mailbox again and says so.
 """
 
 from __future__ import annotations

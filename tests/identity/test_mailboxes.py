@@ -5,8 +5,10 @@ from __future__ import annotations
 from django.test import Client
 
 from caducee.accounts.models import Account
+from caducee.accounts.operations import add_delegate, remove_delegate
 from caducee.audit.models import AuditEvent
-from caducee.identity.mailboxes import SESSION_KEY
+from caducee.core.context import cli_context
+from caducee.identity.mailboxes import SESSION_KEY, mailbox_access, may_open, openable
 from caducee.people.models import User
 from caducee.structures.models import Structure
 from tests import factories
@@ -69,16 +71,12 @@ def test_a_person_without_mailbox_nor_admin_role_is_told(client: Client, charlie
 
 
 def _delegate(structure: Structure, owner: Account, delegate: Account, right: str) -> None:
-    from caducee.accounts.operations import add_delegate
-    from caducee.core.context import cli_context
-
     add_delegate(cli_context(), owner, delegate.email, right)
 
 
 def test_a_delegate_opens_the_delegating_mailbox_in_the_webmail_only(
     client: Client, pierre: Account, structure_a: Structure
 ) -> None:
-    from caducee.identity.mailboxes import mailbox_access, may_open, openable
 
     doctor = factories.make_account(structure_a, "PER", email="dr.durand@ch-a.fr")
     _delegate(structure_a, doctor, pierre, "reponse")
@@ -101,8 +99,6 @@ def test_a_delegate_opens_the_delegating_mailbox_in_the_webmail_only(
 def test_removing_the_delegation_sends_the_delegate_back_at_the_next_click(
     client: Client, pierre: Account, structure_a: Structure
 ) -> None:
-    from caducee.accounts.operations import remove_delegate
-    from caducee.core.context import cli_context
 
     doctor = factories.make_account(structure_a, "PER", email="dr.durand@ch-a.fr")
     _delegate(structure_a, doctor, pierre, "lecture")

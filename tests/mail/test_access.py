@@ -16,7 +16,7 @@ from caducee.core.errors import Forbidden, NotFound
 from caducee.mail import mime, operations, store
 from caducee.mail.models import Message
 from tests import helpers
-from tests.mail.conftest import user_of
+from tests.mail.conftest import person, user_of
 
 
 def as_delegate(delegate: Account, mailbox: Account, channel: str = "web") -> Context:
@@ -42,8 +42,6 @@ def reply_draft(message: Message, to: str) -> mime.Draft:
 
 @pytest.fixture
 def outside(structure_a: Any) -> Account:
-    from tests.mail.conftest import person
-
     return person(structure_a, "jean.labo")
 
 

@@ -10,8 +10,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from caducee.accounts.models import Account
+from caducee.accounts.operations import add_delegate
+from caducee.core.context import cli_context
 from caducee.identity.mailboxes import SESSION_KEY
-from caducee.mail import operations
+from caducee.mail import mime, operations
 from caducee.mail.models import Message
 from tests.helpers import ctx_for
 from tests.mail.conftest import user_of
@@ -216,7 +218,6 @@ def _suggested(web: Client, query: str) -> list[str]:
 def test_autocomplete_never_suggests_the_liste_rouge(
     client_for: Any, martine: Account, paul: Account, secretariat: Account
 ) -> None:
-    from caducee.core.context import cli_context
     from caducee.directory.operations import set_red_list
 
     _list(paul)
@@ -246,7 +247,6 @@ def test_autocomplete_never_suggests_unlisted_accounts(
 def test_a_liste_rouge_address_typed_by_hand_is_delivered(
     client_for: Any, martine: Account, paul: Account
 ) -> None:
-    from caducee.core.context import cli_context
     from caducee.directory.operations import set_red_list
 
     set_red_list(cli_context(), paul, True)
@@ -332,9 +332,6 @@ def test_attachments_under_the_message_size_are_sent(
 
 
 def _delegation(owner: Account, delegate: Account, right: str) -> Message:
-    from caducee.accounts.operations import add_delegate
-    from caducee.core.context import cli_context
-    from caducee.mail import mime
 
     add_delegate(cli_context(), owner, delegate.email, right)
     draft = mime.Draft(sender="", to=[owner.email], subject="Compte rendu", body="Bonjour")
