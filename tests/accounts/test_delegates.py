@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from pytest_django import DjangoAssertNumQueries
 
 from caducee.accounts.delegates import (
     add_delegate,
@@ -93,7 +94,7 @@ def test_another_structure_s_admin_sees_nothing(
 
 
 def test_linked_and_delegated_mailboxes_in_one_query(
-    alice: User, structure_a: Structure, django_assert_num_queries: object
+    alice: User, structure_a: Structure, django_assert_num_queries: DjangoAssertNumQueries
 ) -> None:
     secretary = make_account(structure_a, "MED", email="secretaire@ch-a.fr")
     org = make_account(
@@ -105,7 +106,7 @@ def test_linked_and_delegated_mailboxes_in_one_query(
     )
     add_delegate(ctx_for(alice), doctor, secretary.email, "reponse")
     add_delegate(ctx_for(alice), both, secretary.email)
-    with django_assert_num_queries(1):  # type: ignore[operator]
+    with django_assert_num_queries(1):
         boxes, rights = linked_and_delegated(secretary)
     # Linked first (every action), then delegated; a box both linked and delegated is linked.
     assert [b.email for b in boxes] == [org.email, both.email, doctor.email]

@@ -70,7 +70,7 @@ def test_a_person_without_mailbox_nor_admin_role_is_told(client: Client, charlie
 # --- Delegations (issue #15, point 7) -------------------------------------------------------
 
 
-def _delegate(structure: Structure, owner: Account, delegate: Account, right: str) -> None:
+def _delegate(owner: Account, delegate: Account, right: str) -> None:
     add_delegate(cli_context(), owner, delegate.email, right)
 
 
@@ -79,7 +79,7 @@ def test_a_delegate_opens_the_delegating_mailbox_in_the_webmail_only(
 ) -> None:
 
     doctor = factories.make_account(structure_a, "PER", email="dr.durand@ch-a.fr")
-    _delegate(structure_a, doctor, pierre, "reponse")
+    _delegate(doctor, pierre, "reponse")
     assert pierre.user is not None
     assert [m.pk for m in openable(pierre.user)] == [pierre.pk]  # API, SMTP submission
     assert [m.pk for m in openable(pierre.user, delegated=True)] == [pierre.pk, doctor.pk]
@@ -101,7 +101,7 @@ def test_removing_the_delegation_sends_the_delegate_back_at_the_next_click(
 ) -> None:
 
     doctor = factories.make_account(structure_a, "PER", email="dr.durand@ch-a.fr")
-    _delegate(structure_a, doctor, pierre, "lecture")
+    _delegate(doctor, pierre, "lecture")
     assert pierre.user is not None
     client.force_login(pierre.user)
     client.post("/changer-de-compte/", {"mailbox": doctor.pk})
@@ -117,7 +117,7 @@ def test_a_deactivated_delegating_account_cannot_be_opened(
     client: Client, pierre: Account, structure_a: Structure
 ) -> None:
     doctor = factories.make_account(structure_a, "PER", email="dr.durand@ch-a.fr")
-    _delegate(structure_a, doctor, pierre, "lecture")
+    _delegate(doctor, pierre, "lecture")
     Account.objects.filter(pk=doctor.pk).update(state="desactive")
     assert pierre.user is not None
     client.force_login(pierre.user)
