@@ -484,6 +484,7 @@ EXCLUDED: dict[str, str] = {
     "console:mailbox_settings": POST_ONLY,
     "console:delegate_add": POST_ONLY,
     "console:delegate_remove": POST_ONLY,
+    "console:delegate_right": POST_ONLY,
     # loadusers, exports
     "loadusers:template": DOWNLOAD,
     "loadusers:job_progress": FRAGMENT,

@@ -169,17 +169,36 @@ class ConnectionLink(models.Model):
         ]
 
 
+class DelegationRight(models.TextChoices):
+    """What a delegate may do in the delegating mailbox (docs/ACCOUNTS.md, « Comptes
+    délégués »); the capabilities of each right are `accounts.delegation_rights.ALLOWS`."""
+
+    READ = "lecture", "Lecture"
+    REPLY = "reponse", "Lecture et réponse pour le compte de"
+
+
 class Delegation(models.Model):
-    """A delegate account given access to another account (seed 004)."""
+    """A delegate account given access to another account (seed 004), with one right."""
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="delegations")
     delegate = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="delegated_to")
+    right = models.CharField(
+        "droits du délégué",
+        max_length=10,
+        choices=DelegationRight.choices,
+        default=DelegationRight.READ,
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints: ClassVar[list[models.BaseConstraint]] = [
             models.UniqueConstraint(fields=["account", "delegate"], name="one_delegation")
         ]
+
+    @property
+    def right_text(self) -> str:
+        """The right as the console and the webmail say it (« … pour le compte de X »)."""
+        return right_text(self.right, self.account)
 
 
 class EmailChangeRequest(models.Model):
@@ -207,3 +226,11 @@ class EmailChangeRequest(models.Model):
         from django.utils import timezone
 
         return self.expires_at is not None and self.expires_at <= timezone.now()
+
+
+def right_text(right: str, account: Account) -> str:
+    """« Lecture », or « Lecture et réponse pour le compte de <name of the account> »."""
+    label = str(DelegationRight(right).label)
+    if right == DelegationRight.REPLY:
+        return f"{label} {account.display_name or account.email}"
+    return label

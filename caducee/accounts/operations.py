@@ -26,7 +26,7 @@ from caducee.accounts.connections import (
     sync_links,
     update_mailbox_settings,
 )
-from caducee.accounts.delegates import add_delegate, remove_delegate
+from caducee.accounts.delegates import add_delegate, remove_delegate, set_delegate_right
 from caducee.accounts.fields import STORED
 from caducee.accounts.models import Account, AccountState, AccountType, ConnectionLink
 from caducee.accounts.moves import move_account, preview_move
@@ -67,6 +67,7 @@ __all__ = [
     "remove_delegate",
     "resolve_connection_accounts",
     "set_default_mailbox",
+    "set_delegate_right",
     "set_receipt_notification",
     "stored_values",
     "update_account",

@@ -13,7 +13,7 @@ from ninja import Router, Schema, Status
 
 from caducee.accounts import operations
 from caducee.accounts.access import access_account
-from caducee.accounts.models import Account
+from caducee.accounts.models import Account, DelegationRight
 from caducee.api.auth import api_context
 from caducee.api.errors import responses
 from caducee.api.serializers import ConnectionOut, DelegateOut, connection_out, delegate_out
@@ -30,7 +30,17 @@ class ConnectionsIn(Schema):
 
 
 class DelegateIn(Schema):
+    """The delegate's email and right: `lecture` (« Lecture », the default) or `reponse`
+    (« Lecture et réponse pour le compte de »)."""
+
     email: str
+    right: str = DelegationRight.READ.value
+
+
+class DelegateRightIn(Schema):
+    """`lecture` (« Lecture ») or `reponse` (« Lecture et réponse pour le compte de »)."""
+
+    right: str
 
 
 class SettingsMailboxOut(Schema):
@@ -138,8 +148,30 @@ def list_delegates(request: HttpRequest, account_id: int) -> Any:
 )
 def add_delegate(request: HttpRequest, account_id: int, payload: DelegateIn) -> Any:
     account = access_account(api_user(request), account_id)
-    delegation = operations.add_delegate(api_context(request), account, payload.email)
+    delegation = operations.add_delegate(
+        api_context(request), account, payload.email, payload.right
+    )
     return Status(201, delegate_out(delegation))
+
+
+@router.put(
+    "/accounts/{account_id}/delegates/{delegate_id}/right",
+    response=responses({200: DelegateOut}, 400, 403, 404, 422),
+    summary="Changer les droits d'un délégué",
+)
+def put_delegate_right(
+    request: HttpRequest, account_id: int, delegate_id: int, payload: DelegateRightIn
+) -> Any:
+    account = access_account(api_user(request), account_id)
+    delegation = (
+        account.delegations.select_related("delegate").filter(delegate_id=delegate_id).first()
+    )
+    if delegation is None:
+        raise NotFound("Ce délégué n'existe pas.")
+    delegation = operations.set_delegate_right(
+        api_context(request), account, delegation.delegate, payload.right
+    )
+    return delegate_out(delegation)
 
 
 @router.delete(

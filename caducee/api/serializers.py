@@ -15,7 +15,13 @@ from pydantic import Field, create_model
 
 from caducee.accounts.export import keyed_values
 from caducee.accounts.fields import FIELDS
-from caducee.accounts.models import Account, ConnectionLink, Delegation, EmailChangeRequest
+from caducee.accounts.models import (
+    Account,
+    ConnectionLink,
+    Delegation,
+    DelegationRight,
+    EmailChangeRequest,
+)
 from caducee.people.models import User
 from caducee.structures.models import Structure
 
@@ -146,6 +152,8 @@ def connection_out(link: ConnectionLink) -> dict[str, Any]:
 class DelegateOut(Schema):
     account_id: int
     email: str
+    right: str
+    right_label: str
     created_at: str
 
 
@@ -153,6 +161,8 @@ def delegate_out(delegation: Delegation) -> dict[str, Any]:
     return {
         "account_id": delegation.delegate_id,
         "email": delegation.delegate.email,
+        "right": delegation.right,
+        "right_label": str(DelegationRight(delegation.right).label),
         "created_at": delegation.created_at.isoformat(),
     }
 

@@ -226,3 +226,5 @@ class AuditAction(models.TextChoices):
         "account.move_in",
         "Arrivée du compte depuis une autre structure",
     )
+    # Delegates (issue #15, point 7).
+    ACCOUNT_DELEGATE_RIGHT = "account.delegate_right", "Changement des droits d'un délégué"

@@ -122,7 +122,7 @@ def list_delegates(args: argparse.Namespace) -> int:
     if not delegations:
         print("Aucun délégué.")
     for delegation in delegations:
-        print(delegation.delegate.email)
+        print(f"{delegation.delegate.email}\t{delegation.get_right_display()}")
     return 0
 
 
@@ -131,8 +131,27 @@ def add_delegate(args: argparse.Namespace) -> int:
     from caducee.core.context import cli_context
 
     account = find_account(args.email)
-    delegation = operations.add_delegate(cli_context(), account, args.delegate)
-    print(f"{delegation.delegate.email} est délégué de {account.email}.")
+    delegation = operations.add_delegate(cli_context(), account, args.delegate, args.right)
+    print(
+        f"{delegation.delegate.email} est délégué de {account.email} (« {delegation.right_text} »)."
+    )
+    return 0
+
+
+def set_delegate_right(args: argparse.Namespace) -> int:
+    from caducee.accounts import operations
+    from caducee.core.context import cli_context
+    from caducee.core.errors import NotFound
+
+    account = find_account(args.email)
+    email = args.delegate.strip().lower()
+    delegation = account.delegations.filter(delegate__email=email).first()
+    if delegation is None:
+        raise NotFound(f"{email} n'est pas délégué de {account.email}.")
+    delegation = operations.set_delegate_right(
+        cli_context(), account, delegation.delegate, args.right
+    )
+    print(f"Droits de {email} sur {account.email} : « {delegation.right_text} ».")
     return 0
 
 

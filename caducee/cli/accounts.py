@@ -21,10 +21,18 @@ from caducee.cli.account_links import (
     remove_connection,
     remove_delegate,
     set_default,
+    set_delegate_right,
     set_notification,
 )
 from caducee.cli.account_moves import register as register_move
 from caducee.cli.output import print_json, print_warnings
+
+# The delegate rights (accounts.models.DelegationRight; Django is set up after parsing).
+RIGHTS = ("lecture", "reponse")
+RIGHTS_HELP = (
+    "droits du délégué : lecture (« Lecture », par défaut à l'ajout) ou reponse "
+    "(« Lecture et réponse pour le compte de »)"
+)
 
 if TYPE_CHECKING:
     from caducee.core.errors import Invalid
@@ -156,7 +164,13 @@ def register(commands: Any) -> None:
     delegate_add = sub.add_parser("delegate-add", help="ajouter un délégué à un compte")
     delegate_add.add_argument("email", help="adresse mail du compte")
     delegate_add.add_argument("delegate", help="adresse mail du délégué (compte nominatif)")
+    delegate_add.add_argument("--right", choices=RIGHTS, default="lecture", help=RIGHTS_HELP)
     delegate_add.set_defaults(func=add_delegate)
+    delegate_right = sub.add_parser("delegate-right", help="changer les droits d'un délégué")
+    delegate_right.add_argument("email", help="adresse mail du compte")
+    delegate_right.add_argument("delegate", help="adresse mail du délégué")
+    delegate_right.add_argument("right", choices=RIGHTS, help=RIGHTS_HELP)
+    delegate_right.set_defaults(func=set_delegate_right)
     delegate_remove = sub.add_parser("delegate-remove", help="retirer un délégué d'un compte")
     delegate_remove.add_argument("email", help="adresse mail du compte")
     delegate_remove.add_argument("delegate", help="adresse mail du délégué")

@@ -52,6 +52,9 @@ _DETAIL_LABELS = {
     "old_address": "ancienne adresse MSSanté",
     "new_address": "nouvelle adresse MSSanté",
     "detached": "liens retirés",
+    "right": "droits du délégué",
+    "previous_right": "anciens droits du délégué",
+    "delegation": "ouverte en tant que délégué, droits",
 }
 
 

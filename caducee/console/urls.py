@@ -57,4 +57,9 @@ urlpatterns = [
         connections.delegate_remove,
         name="delegate_remove",
     ),
+    path(
+        _A + "delegues/<int:delegate_id>/droits/",
+        connections.delegate_right,
+        name="delegate_right",
+    ),
 ]

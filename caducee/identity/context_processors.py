@@ -12,7 +12,11 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
-from caducee.identity.session_mailbox import current_mailbox, openable_mailboxes
+from caducee.identity.session_mailbox import (
+    current_mailbox,
+    delegated_rights,
+    openable_mailboxes,
+)
 from caducee.people.models import User
 
 
@@ -23,4 +27,6 @@ def mailbox(request: HttpRequest) -> dict[str, Any]:
     return {
         "current_mailbox": SimpleLazyObject(lambda: current_mailbox(request)),
         "openable_mailboxes": SimpleLazyObject(lambda: openable_mailboxes(request)),
+        # The ids of the mailboxes opened as a delegate (no further query).
+        "delegated_mailboxes": SimpleLazyObject(lambda: set(delegated_rights(request))),
     }

@@ -1,7 +1,9 @@
 """Who may use a mailbox and its messages, and reading them (audited in shared mailboxes).
 
 In a shared (ORG/APP) mailbox every read, send, move and delete is an audit event naming
-the physical person (the Context's user): `audit_shared`.
+the physical person (the Context's user): `audit_shared`. So is every action of a delegate
+in the mailbox they opened through a delegation (webmail only), which is also limited to
+what the delegate right allows (`accounts.delegation_rights`, `require_mailbox(need=…)`).
 """
 
 from __future__ import annotations
@@ -9,18 +11,23 @@ from __future__ import annotations
 from django.db import transaction
 from django.db.models import Q, QuerySet
 
+from caducee.accounts.delegation_rights import Capability, allows, refusal
 from caducee.accounts.models import Account
 from caducee.audit.actions import AuditAction
 from caducee.audit.log import record_event
 from caducee.core.context import Context
-from caducee.core.errors import NotFound
-from caducee.identity.mailboxes import may_open
+from caducee.core.errors import Forbidden, NotFound
+from caducee.identity.mailboxes import MailboxAccess, mailbox_access
 from caducee.mail import mime, store
 from caducee.mail.models import Message
 
 
-def require_mailbox(ctx: Context, mailbox: Account) -> None:
-    """The person may use this mailbox (own, or linked ORG/APP); else it does not exist.
+def require_mailbox(
+    ctx: Context, mailbox: Account, need: Capability = Capability.READ
+) -> MailboxAccess:
+    """The person may use this mailbox (own, or linked ORG/APP; in the webmail also as a
+    delegate, within the right: `need`); else it does not exist (NotFound), or, for a
+    delegate whose right does not allow `need`, Forbidden with the French reason.
 
     Without a person, only the platform itself may: the server (`ctx.is_server`: a command
     on the server, a system job) and the SMTP channel, whose inbound service delivers for
@@ -29,10 +36,14 @@ def require_mailbox(ctx: Context, mailbox: Account) -> None:
     """
     if ctx.user is None:
         if ctx.is_server or ctx.channel == "smtp":
-            return
+            return MailboxAccess()
         raise NotFound("Boîte introuvable.")
-    if not may_open(ctx.user, mailbox):
+    access = mailbox_access(ctx.user, mailbox, delegated=ctx.channel == "web")
+    if access is None:
         raise NotFound("Boîte introuvable.")
+    if access.right is not None and not allows(access.right, need):
+        raise Forbidden(refusal(access.right, mailbox.email, need))
+    return access
 
 
 def get_message(ctx: Context, mailbox: Account, message_id: int) -> Message:
@@ -55,11 +66,18 @@ def messages_in(mailbox: Account, space: str, folder: str, query: str = "") -> Q
     return rows.order_by("-received_at", "-id")
 
 
+def is_audited(ctx: Context, mailbox: Account) -> bool:
+    """Actions in this mailbox are audited one by one: a shared (ORG/APP) mailbox, or a
+    mailbox the person does not own (opened as a delegate)."""
+    return mailbox.is_shared or (ctx.user is not None and mailbox.user_id != ctx.user.pk)
+
+
 def audit_shared(
     ctx: Context, mailbox: Account, action: AuditAction, target: Message | None, **detail: object
 ) -> None:
-    """Record an action on a shared (ORG/APP) mailbox, naming the person; none otherwise."""
-    if mailbox.is_shared:
+    """Record an action on a shared (ORG/APP) mailbox, or by a delegate, naming the person
+    (actor) and the mailbox (target label, `acting_as`); none in one's own mailbox."""
+    if is_audited(ctx, mailbox):
         record_event(
             ctx,
             action,

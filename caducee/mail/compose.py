@@ -88,7 +88,17 @@ def forward_draft(parsed: mime.Parsed, forward_of: int) -> ComposeDraft:
 
 
 def draft_again(parsed: mime.Parsed) -> ComposeDraft:
-    """A saved draft opened again for editing."""
+    """A saved draft opened again for editing; a reply stays a reply (In-Reply-To, and the
+    References before it: `mime.compose` appends In-Reply-To again)."""
+    references = parsed.references.split()
+    if references and references[-1] == parsed.in_reply_to:
+        references = references[:-1]
     return ComposeDraft(
-        to=parsed.to, cc=parsed.cc, bcc=parsed.bcc, subject=parsed.subject, body=parsed.text
+        to=parsed.to,
+        cc=parsed.cc,
+        bcc=parsed.bcc,
+        subject=parsed.subject,
+        body=parsed.text,
+        in_reply_to=parsed.in_reply_to,
+        references=" ".join(references),
     )

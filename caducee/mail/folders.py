@@ -1,6 +1,7 @@
 """Filing: moving, binning, marking and exporting messages, and the person's folders.
 
-Each action checks the mailbox (`access.require_mailbox`) and is audited.
+Each action checks the mailbox (`access.require_mailbox`, with the capability a delegate
+needs: `accounts.delegation_rights`) and is audited.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Iterable
 from django.db import transaction
 from django.db.models import QuerySet
 
+from caducee.accounts.delegation_rights import Capability
 from caducee.accounts.models import Account
 from caducee.audit.actions import AuditAction
 from caducee.audit.log import record_event
@@ -44,7 +46,7 @@ def _folder_exists(mailbox: Account, space: str, key: str) -> bool:
 
 def move_messages(ctx: Context, mailbox: Account, ids: Iterable[int], folder: str) -> int:
     """A user of the mailbox; audits `mail.move`."""
-    require_mailbox(ctx, mailbox)
+    require_mailbox(ctx, mailbox, Capability.FILE)
     rows = _selected(mailbox, ids)
     spaces = set(rows.values_list("space", flat=True))
     if folder in {SystemFolder.DRAFTS} or not all(
@@ -67,7 +69,7 @@ def trash_messages(ctx: Context, mailbox: Account, ids: Iterable[int]) -> int:
     """A user of the mailbox; audits `mail.delete`.
 
     Send to the bin; messages already in the bin are deleted for good."""
-    require_mailbox(ctx, mailbox)
+    require_mailbox(ctx, mailbox, Capability.DELETE)
     rows = _selected(mailbox, ids)
     with transaction.atomic():
         in_bin = rows.filter(folder=SystemFolder.TRASH)
@@ -89,7 +91,7 @@ def trash_messages(ctx: Context, mailbox: Account, ids: Iterable[int]) -> int:
 
 def empty_trash(ctx: Context, mailbox: Account, space: str) -> int:
     """A user of the mailbox; audits `mail.empty_trash`."""
-    require_mailbox(ctx, mailbox)
+    require_mailbox(ctx, mailbox, Capability.DELETE)
     if space not in Space.values:
         raise Invalid("Espace inconnu.")
     with transaction.atomic():
@@ -165,7 +167,7 @@ def _folder_name(name: str) -> str:
 
 def create_folder(ctx: Context, mailbox: Account, space: str, name: str) -> Folder:
     """A user of the mailbox; audits `mail.folder_create`."""
-    require_mailbox(ctx, mailbox)
+    require_mailbox(ctx, mailbox, Capability.FILE)
     if space not in Space.values:
         raise Invalid("Espace inconnu.")
     name = _folder_name(name)
@@ -183,9 +185,12 @@ def create_folder(ctx: Context, mailbox: Account, space: str, name: str) -> Fold
     return folder
 
 
-def get_folder(ctx: Context, mailbox: Account, folder_id: int) -> Folder:
-    """A user of the mailbox; no audit. The folder, else NotFound."""
-    require_mailbox(ctx, mailbox)
+def get_folder(
+    ctx: Context, mailbox: Account, folder_id: int, need: Capability = Capability.READ
+) -> Folder:
+    """A user of the mailbox (whose delegate right allows `need`); no audit. The folder,
+    else NotFound."""
+    require_mailbox(ctx, mailbox, need)
     folder = Folder.objects.filter(pk=folder_id, mailbox=mailbox).first()
     if folder is None:
         raise NotFound("Dossier introuvable.")
@@ -194,7 +199,7 @@ def get_folder(ctx: Context, mailbox: Account, folder_id: int) -> Folder:
 
 def rename_folder(ctx: Context, mailbox: Account, folder_id: int, name: str) -> Folder:
     """A user of the mailbox; audits `mail.folder_rename`."""
-    folder = get_folder(ctx, mailbox, folder_id)
+    folder = get_folder(ctx, mailbox, folder_id, Capability.FILE)
     name = _folder_name(name)
     if (
         Folder.objects.filter(mailbox=mailbox, space=folder.space, name__iexact=name)
@@ -220,7 +225,7 @@ def delete_folder(ctx: Context, mailbox: Account, folder_id: int) -> int:
     """A user of the mailbox; audits `mail.folder_delete`.
 
     Delete a folder; its messages go to the bin (nothing is lost silently)."""
-    folder = get_folder(ctx, mailbox, folder_id)
+    folder = get_folder(ctx, mailbox, folder_id, Capability.FILE)
     with transaction.atomic():
         moved = Message.objects.filter(mailbox=mailbox, folder=folder.key).update(
             folder=SystemFolder.TRASH, previous_folder=""

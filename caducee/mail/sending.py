@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.headerregistry import Address
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 from email.utils import getaddresses
@@ -15,12 +16,13 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from caducee.accounts.delegation_rights import Capability, allows, refusal
 from caducee.accounts.models import Account
 from caducee.audit.actions import AuditAction
 from caducee.audit.log import record_event
 from caducee.core.context import Context
-from caducee.core.errors import Invalid, Problem
-from caducee.identity.mailboxes import openable
+from caducee.core.errors import Forbidden, Invalid, Problem
+from caducee.identity.mailboxes import openable, own_account
 from caducee.mail import addresses, dedupe, mime
 from caducee.mail.access import audit_shared, require_mailbox
 from caducee.mail.folders import delete_rows
@@ -86,12 +88,14 @@ def _dispatch(
 def send_message(
     ctx: Context, mailbox: Account, draft: mime.Draft, *, space: str, draft_id: int | None = None
 ) -> SendResult:
-    """A user of the mailbox; audits `mail.send`. Stored in Sent, delivered or queued."""
-    require_mailbox(ctx, mailbox)
+    """A user of the mailbox; audits `mail.send`. Stored in Sent, delivered or queued.
+
+    A delegate (webmail) needs a right that allows it: a reply to a message of the mailbox
+    with « Lecture et réponse », sent From the mailbox with a Sender naming the delegate."""
+    _require_writer(ctx, mailbox, draft)
     if space not in Space.values:
         raise Invalid("Espace inconnu.")
-    draft.sender = addresses.sender_address(mailbox)
-    draft.sender_name = mailbox.display_name
+    _set_sender(ctx, mailbox, draft)
     all_rcpts = draft.to + draft.cc + draft.bcc
     if not all_rcpts:
         raise Invalid(
@@ -128,7 +132,7 @@ def submit_raw(
     """A user of the mailbox (SMTP submission, API); audits `mail.send`.
 
     A message composed by a mail client (SMTP submission) or by software (API)."""
-    require_mailbox(ctx, mailbox)
+    require_mailbox(ctx, mailbox, Capability.WRITE)
     recipients = addresses.check_recipients(mailbox, envelope_rcpts)
     parsed = mime.parse(data)
     _check_sender_headers(ctx, mailbox, data, parsed.sender)
@@ -150,6 +154,36 @@ def submit_raw(
         local, queued = _dispatch(mailbox, public, recipients)
         _record_send(ctx, mailbox, sent, recipients, local, queued)
     return SendResult(sent, local, queued)
+
+
+def _require_writer(ctx: Context, mailbox: Account, draft: mime.Draft) -> None:
+    """`require_mailbox` for writing this draft: a reply to a message of the mailbox needs
+    the reply capability, any other message (new, forward) the write capability."""
+    access = require_mailbox(ctx, mailbox)
+    if access.right is None:
+        return
+    is_reply = bool(draft.in_reply_to) and (
+        Message.objects.filter(mailbox=mailbox, message_id=draft.in_reply_to.strip())
+        .exclude(folder=SystemFolder.DRAFTS)
+        .exists()
+    )
+    need = Capability.REPLY if is_reply else Capability.WRITE
+    if not allows(access.right, need):
+        raise Forbidden(refusal(access.right, mailbox.email, need))
+
+
+def _set_sender(ctx: Context, mailbox: Account, draft: mime.Draft) -> None:
+    """From: the mailbox. A person writing in a nominative mailbox not their own (a
+    delegate) is named in Sender: (RFC 5322 §3.6.2), with their own address."""
+    draft.sender = addresses.sender_address(mailbox)
+    draft.sender_name = mailbox.display_name
+    if ctx.user is None or mailbox.is_shared or mailbox.user_id == ctx.user.pk:
+        return
+    own = own_account(ctx.user)
+    if own is not None:
+        draft.extra_headers["Sender"] = str(
+            Address(display_name=own.display_name, addr_spec=addresses.sender_address(own))
+        )
 
 
 def _record_send(
@@ -231,10 +265,10 @@ def _without_bcc(data: bytes) -> bytes:
 def save_draft(
     ctx: Context, mailbox: Account, draft: mime.Draft, *, space: str, draft_id: int | None = None
 ) -> Message:
-    """A user of the mailbox; audits `mail.draft_save` in a shared mailbox."""
-    require_mailbox(ctx, mailbox)
-    draft.sender = addresses.sender_address(mailbox)
-    draft.sender_name = mailbox.display_name
+    """A user of the mailbox; audits `mail.draft_save` in a shared mailbox or by a delegate
+    (whose right must allow sending this draft, as `send_message`)."""
+    _require_writer(ctx, mailbox, draft)
+    _set_sender(ctx, mailbox, draft)
     data = mime.compose(draft, include_bcc=True, domain=addresses.domain_of(draft.sender))
     with transaction.atomic():
         if draft_id is not None:

@@ -4,6 +4,10 @@ Every page goes through `mailbox_view` (built on `caducee.core.web.guarded`): lo
 mailbox in use, NotFound/Forbidden as the 404 page, and the webmail's own CSP. The
 operations' context comes from `web_context(request, acting_as=mailbox)` (person and IP,
 so the audit of a shared mailbox names both).
+
+A delegate (a mailbox opened through a delegation) sees only the actions their right
+allows (`can` in the templates); the operations refuse the others with a French reason,
+shown as a message (or a 403 page for a page the right does not open).
 """
 
 from __future__ import annotations
@@ -20,12 +24,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from caducee.accounts.models import Account
-from caducee.core.errors import Invalid, NotFound
+from caducee.accounts.delegation_rights import Capability, allows, refusal
+from caducee.accounts.models import Account, right_text
+from caducee.core.errors import Forbidden, Invalid, NotFound
 from caducee.core.headers import no_store
 from caducee.core.web import guarded, person, web_context
 from caducee.identity.mailboxes import openable
-from caducee.identity.session_mailbox import current_mailbox
+from caducee.identity.session_mailbox import current_mailbox, delegated_right
 from caducee.mail import addresses, compose, mime, operations
 from caducee.mail.client_settings import submission_server
 from caducee.mail.models import AppPassword, Folder, Message, Space, SystemFolder
@@ -39,10 +44,11 @@ CSP = (
 
 
 def mailbox_view(view: MailboxView) -> Callable[..., HttpResponseBase]:
-    """`guarded` (login; NotFound/Forbidden → 404 page), then the mailbox in use (identity
-    contract) passed to the view, or a clear page without one; the webmail's CSP."""
+    """`guarded` (login; NotFound → 404 page, Forbidden → 403 page with its French reason:
+    a delegate's right), then the mailbox in use (identity contract) passed to the view,
+    or a clear page without one; the webmail's CSP."""
 
-    @guarded()
+    @guarded(forbidden_as=403)
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         mailbox = current_mailbox(request)
@@ -78,16 +84,19 @@ def _folder_label(mailbox: Account, space: str, key: str) -> str:
     raise NotFound()
 
 
-def _nav(mailbox: Account, space: str, folder: str) -> dict[str, Any]:
+def _nav(request: HttpRequest, mailbox: Account, space: str, folder: str) -> dict[str, Any]:
     unread = {  # counted up to 1,000 ("999+"), so a huge inbox costs no more
         space_key: Message.objects.filter(
             mailbox=mailbox, space=space_key, folder="inbox", seen=False
         )[:UNREAD_CAP].count()
         for space_key in Space.values
     }
+    right = delegated_right(request, mailbox)
     return {
         "mailbox": mailbox,
         "mailbox_address": addresses.sender_address(mailbox),
+        "delegation": right_text(right, mailbox) if right is not None else "",
+        "can": {c.value: allows(right, c) for c in Capability},
         "spaces": [
             {
                 "key": s.value,
@@ -131,7 +140,7 @@ def folder_view(request: HttpRequest, mailbox: Account, space: str, folder: str)
             "folder",
         )[(page - 1) * size : page * size + 1]
     )
-    context = _nav(mailbox, space, folder)
+    context = _nav(request, mailbox, space, folder)
     context.update(
         folder_label=label,
         rows=rows[:size],
@@ -172,7 +181,7 @@ def action_view(request: HttpRequest, mailbox: Account, space: str, folder: str)
             return response
         else:
             messages.error(request, "Action inconnue.")
-    except Invalid as exc:
+    except (Invalid, Forbidden) as exc:
         messages.error(request, exc.message)
     return back
 
@@ -227,14 +236,18 @@ def read_view(request: HttpRequest, mailbox: Account, message_id: int) -> HttpRe
         web_context(request, acting_as=mailbox), mailbox, message_id
     )
     html = mime.safe_html(parsed.html) if parsed.html else ""
-    context = _nav(mailbox, message.space, message.folder)
+    context = _nav(request, mailbox, message.space, message.folder)
     context.update(
         message=message,
         parsed=parsed,
         html=html,
         remote_blocked=bool(parsed.html) and mime.has_remote_images(parsed.html),
         attachments=list(enumerate(parsed.attachments)),
-        sender_person=message.sender_person if mailbox.is_shared else None,
+        sender_person=(
+            message.sender_person
+            if message.sender_person_id is not None and message.sender_person_id != mailbox.user_id
+            else None
+        ),
     )
     return render(request, "mail/read.html", context)
 
@@ -332,7 +345,7 @@ def compose_view(request: HttpRequest, mailbox: Account, space: str) -> HttpResp
                 messages.success(request, "Brouillon enregistré.")
                 return redirect("mail:folder", space=space, folder="drafts")
             result = operations.send_message(ctx, mailbox, draft, space=space, draft_id=draft_id)
-        except Invalid as exc:
+        except (Invalid, Forbidden) as exc:
             error = exc.message
         else:
             messages.success(
@@ -347,8 +360,9 @@ def compose_view(request: HttpRequest, mailbox: Account, space: str) -> HttpResp
             return redirect("mail:folder", space=space, folder="sent")
     else:
         values, draft_id = _prefill(mailbox, request)
+        _require_compose(request, mailbox, values)
     autocomplete_url = reverse("directory:autocomplete")
-    context = _nav(mailbox, space, "")
+    context = _nav(request, mailbox, space, "")
     forwarded = (
         _forwarded(request, mailbox, int(values["forward_of"]))
         if values.get("forward_of", "").isdigit()
@@ -363,6 +377,17 @@ def compose_view(request: HttpRequest, mailbox: Account, space: str) -> HttpResp
         max_message=mime.megabytes(settings.SMTP_MAX_BYTES),
     )
     return render(request, "mail/compose.html", context, status=422 if error else 200)
+
+
+def _require_compose(request: HttpRequest, mailbox: Account, values: dict[str, str]) -> None:
+    """A delegate opens the form only for what their right allows: a reply needs the reply
+    capability, a new message or a forward the write one; else Forbidden (403 page)."""
+    right = delegated_right(request, mailbox)
+    if right is None:
+        return
+    need = Capability.REPLY if values.get("in_reply_to") else Capability.WRITE
+    if not allows(right, need):
+        raise Forbidden(refusal(right, mailbox.email, need))
 
 
 @guarded()

@@ -58,6 +58,9 @@ WEB_ROUTES: dict[str, list[str]] = {
     "loadusers:export": ["GET /api/v1/structures/{structure_id}/loadusers/export.{fmt}"],
     "mail:home": ["GET /api/v1/mail/mailboxes", "GET /api/v1/mail/messages"],
     "mail:folder": ["GET /api/v1/mail/messages"],
+    # « Ma boîte »: the mailbox in use and « Changer de compte » (the API lists the same
+    # mailboxes, delegated ones aside: a delegation opens the webmail only).
+    "identity:home": ["GET /api/v1/mail/mailboxes"],
     "mail:read": ["GET /api/v1/mail/messages/{message_id}"],
     "identity:remind": ["POST /api/v1/structures/{structure_id}/reminders"],
     "identity:last_reminder": ["GET /api/v1/structures/{structure_id}/reminders/last"],

@@ -171,3 +171,32 @@ def test_mailbox_settings_of_a_are_404_for_b(bob: User, structure_a: Structure) 
     assert response.status_code == 404
     member.refresh_from_db()
     assert member.default_mailbox_id is None
+
+
+def test_a_delegate_s_right_is_given_and_changed(
+    alice: User, bob: User, structure_a: Structure
+) -> None:
+    account = make_account(structure_a, "PER")
+    delegate = make_account(structure_a, "MED")
+    client = bearer_client(alice)
+    url = f"/api/v1/accounts/{account.pk}/delegates"
+    response = client.post(url, {"email": delegate.email, "right": "reponse"}, content_type=JSON)
+    assert response.status_code == 201
+    assert response.json()["right"] == "reponse"
+    assert response.json()["right_label"] == "Lecture et réponse pour le compte de"
+    right_url = f"{url}/{delegate.pk}/right"
+    response = client.put(right_url, {"right": "lecture"}, content_type=JSON)
+    assert response.status_code == 200 and response.json()["right"] == "lecture"
+    assert last_action() == "account.delegate_right"
+    assert client.get(url).json()[0]["right_label"] == "Lecture"
+    response = client.put(right_url, {"right": "tout"}, content_type=JSON)
+    assert response.status_code == 422 and response.json()["problems"][0]["field"] == "right"
+    assert (
+        client.put(f"{url}/{account.pk}/right", {"right": "lecture"}, content_type=JSON).status_code
+        == 404
+    )
+    assert (
+        bearer_client(bob).put(right_url, {"right": "reponse"}, content_type=JSON).status_code
+        == 404
+    )
+    assert Delegation.objects.get().right == "lecture"

@@ -250,3 +250,21 @@ def test_delegates(capsys: pytest.CaptureFixture[str], structure_a: Structure) -
     assert code == 0 and not Delegation.objects.exists()
     code, out, _ = run(capsys, "account", "delegates", account.email)
     assert "Aucun délégué" in out
+
+
+def test_delegate_rights(capsys: pytest.CaptureFixture[str], structure_a: Structure) -> None:
+    account = make_account(structure_a, "PER")
+    delegate = make_account(structure_a, "MED")
+    code, out, _ = run(
+        capsys, "account", "delegate-add", account.email, delegate.email, "--right", "reponse"
+    )
+    assert code == 0 and "« Lecture et réponse pour le compte de " in out
+    assert Delegation.objects.get().right == "reponse"
+    code, out, _ = run(
+        capsys, "account", "delegate-right", account.email, delegate.email, "lecture"
+    )
+    assert code == 0 and "« Lecture »" in out and Delegation.objects.get().right == "lecture"
+    code, out, _ = run(capsys, "account", "delegates", account.email)
+    assert out.strip() == f"{delegate.email}\tLecture"
+    code, _, err = run(capsys, "account", "delegate-right", account.email, account.email, "lecture")
+    assert code == 1 and "n'est pas délégué" in err

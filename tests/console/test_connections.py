@@ -222,3 +222,25 @@ def test_the_creation_form_suggests_connection_accounts(
         client, structure_a, connection_accounts="secr", cible="id_connection_accounts"
     )
     assert med_a.email in answer and "id_connection_accounts" in answer
+
+
+def test_a_delegate_s_right_is_chosen_at_the_add_and_changed(
+    client: Client, alice: User, per_a: Account, med_a: Account
+) -> None:
+    client.force_login(alice)
+    page = client.get(_url("account", per_a)).content.decode()
+    assert "Droits du délégué" in page
+    assert f"Lecture et réponse pour le compte de {per_a.display_name}" in page
+    response = client.post(
+        _url("delegate_add", per_a), {"email": med_a.email, "right": "reponse"}, follow=True
+    )
+    assert "Lecture et réponse pour le compte de" in response.content.decode()
+    assert Delegation.objects.get().right == "reponse"
+    response = client.post(_url("delegate_right", per_a, med_a.pk), {"right": "lecture"})
+    assert response.status_code == 302 and Delegation.objects.get().right == "lecture"
+    response = client.post(_url("delegate_right", per_a, med_a.pk), {"right": "x"}, follow=True)
+    assert "Droits de délégué inconnus" in response.content.decode()
+    assert (
+        client.post(_url("delegate_right", per_a, per_a.pk), {"right": "lecture"}).status_code
+        == 404
+    )

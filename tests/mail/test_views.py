@@ -10,8 +10,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from caducee.accounts.models import Account
+from caducee.accounts.operations import add_delegate
+from caducee.core.context import cli_context
 from caducee.identity.mailboxes import SESSION_KEY
-from caducee.mail import operations
+from caducee.mail import mime, operations
 from caducee.mail.models import Message
 from tests.helpers import ctx_for
 from tests.mail.conftest import user_of
@@ -216,7 +218,6 @@ def _suggested(web: Client, query: str) -> list[str]:
 def test_autocomplete_never_suggests_the_liste_rouge(
     client_for: Any, martine: Account, paul: Account, secretariat: Account
 ) -> None:
-    from caducee.core.context import cli_context
     from caducee.directory.operations import set_red_list
 
     _list(paul)
@@ -246,7 +247,6 @@ def test_autocomplete_never_suggests_unlisted_accounts(
 def test_a_liste_rouge_address_typed_by_hand_is_delivered(
     client_for: Any, martine: Account, paul: Account
 ) -> None:
-    from caducee.core.context import cli_context
     from caducee.directory.operations import set_red_list
 
     set_red_list(cli_context(), paul, True)
@@ -326,3 +326,66 @@ def test_attachments_under_the_message_size_are_sent(
     assert response.status_code == 302
     received = Message.objects.get(mailbox=paul)
     assert received.has_attachments and received.size <= 200_000
+
+
+# --- A delegate in the delegating mailbox (issue #15, point 7) ------------------------------
+
+
+def _delegation(owner: Account, delegate: Account, right: str) -> Message:
+
+    add_delegate(cli_context(), owner, delegate.email, right)
+    draft = mime.Draft(sender="", to=[owner.email], subject="Compte rendu", body="Bonjour")
+    operations.send_message(ctx_for(user_of(delegate), delegate), delegate, draft, space="pro")
+    return Message.objects.get(mailbox=owner, folder="inbox")
+
+
+def test_a_read_only_delegate_sees_no_send_delete_or_move_action(
+    client_for: Any, martine: Account, paul: Account
+) -> None:
+    message = _delegation(martine, paul, "lecture")
+    client = client_for(paul, martine)
+    page = client.get("/messagerie/pro/inbox/").content.decode()
+    assert "Boîte ouverte en tant que délégué : Lecture." in page
+    for hidden in ("Nouveau message", "Envoyer à la corbeille", "Déplacer", "Nouveau dossier"):
+        assert hidden not in page, hidden
+    assert "Marquer lu" in page and "Exporter" in page
+    page = client.get(f"/messagerie/message/{message.pk}/").content.decode()
+    assert "Compte rendu" in page
+    for hidden in ("Répondre", "Transférer", "Envoyer à la corbeille", "Déplacer"):
+        assert hidden not in page, hidden
+    # Sent anyway: a clear refusal, nothing done.
+    response = client.post(
+        "/messagerie/pro/inbox/action/", {"ids": [message.pk], "action": "trash"}, follow=True
+    )
+    assert "ne permet pas de supprimer des messages" in html.unescape(response.content.decode())
+    assert Message.objects.get(pk=message.pk).folder == "inbox"
+    response = client.get(f"/messagerie/pro/nouveau/?reply={message.pk}")
+    assert response.status_code == 403
+    assert "ne permet pas d'envoyer de message" in html.unescape(response.content.decode())
+
+
+def test_a_reply_delegate_replies_from_the_webmail(
+    client_for: Any, martine: Account, paul: Account
+) -> None:
+    message = _delegation(martine, paul, "reponse")
+    client = client_for(paul, martine)
+    page = html.unescape(client.get(f"/messagerie/message/{message.pk}/").content.decode())
+    assert "Répondre" in page and "Transférer" not in page
+    assert client.get("/messagerie/pro/nouveau/").status_code == 403  # a new message
+    form = client.get(f"/messagerie/pro/nouveau/?reply={message.pk}")
+    assert "envoyé par vous, au nom de" in form.content.decode()
+    response = client.post(
+        "/messagerie/pro/nouveau/",
+        {
+            "to": paul.email,
+            "subject": "RE: Compte rendu",
+            "body": "Bien reçu",
+            "in_reply_to": message.message_id,
+        },
+    )
+    assert response.status_code == 302
+    sent = Message.objects.get(mailbox=martine, folder="sent")
+    assert sent.sender_person == user_of(paul)
+    # The owner sees who sent it.
+    page = client_for(martine, martine).get(f"/messagerie/message/{sent.pk}/").content.decode()
+    assert "Envoyé par" in page

@@ -11,13 +11,14 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from caducee.accounts.access import access_account
-from caducee.accounts.models import Account
+from caducee.accounts.models import Account, DelegationRight, right_text
 from caducee.accounts.operations import (
     add_connection_accounts,
     add_delegate,
     openable_mailboxes,
     remove_connection_account,
     remove_delegate,
+    set_delegate_right,
     update_mailbox_settings,
 )
 from caducee.accounts.queries import nominative_candidates
@@ -52,6 +53,9 @@ def connection_context(account: Account) -> dict[str, Any]:
         context["default_mailbox"] = default
     delegations = account.delegations.select_related("delegate").order_by("delegate__email")
     context["delegations"] = list(delegations)
+    context["delegate_rights"] = [
+        (right.value, right_text(right.value, account)) for right in DelegationRight
+    ]
     return context
 
 
@@ -171,11 +175,46 @@ def delegate_add(request: HttpRequest, structure_id: int, account_id: int) -> Ht
     """« Ajouter un compte délégué »."""
     account = _account(request, structure_id, account_id)
     try:
-        delegation = add_delegate(web_context(request), account, request.POST.get("email", ""))
+        delegation = add_delegate(
+            web_context(request),
+            account,
+            request.POST.get("email", ""),
+            request.POST.get("right", DelegationRight.READ),
+        )
     except Invalid as exc:
         _errors(request, exc)
     else:
-        messages.success(request, f"{delegation.delegate.email} est délégué de ce compte.")
+        messages.success(
+            request,
+            f"{delegation.delegate.email} est délégué de ce compte "
+            f"(« {right_text(delegation.right, account)} »).",
+        )
+    return _to_account(account, "delegues")
+
+
+@console_view
+@require_POST
+def delegate_right(
+    request: HttpRequest, structure_id: int, account_id: int, delegate_id: int
+) -> HttpResponse:
+    """The « Droits » of a delegate, changed on the account page."""
+    account = _account(request, structure_id, account_id)
+    delegation = (
+        account.delegations.select_related("delegate").filter(delegate_id=delegate_id).first()
+    )
+    if delegation is None:
+        raise NotFound("Ce délégué n'existe pas.")
+    try:
+        delegation = set_delegate_right(
+            web_context(request), account, delegation.delegate, request.POST.get("right", "")
+        )
+    except Invalid as exc:
+        _errors(request, exc)
+    else:
+        messages.success(
+            request,
+            f"Droits de {delegation.delegate.email} : « {right_text(delegation.right, account)} ».",
+        )
     return _to_account(account, "delegues")
 
 

@@ -13,7 +13,7 @@ from caducee.core.context import Context
 from caducee.core.email import send_on_commit
 from caducee.core.errors import NotFound
 from caducee.identity import browsers, codes, secret_box, throttle, totp
-from caducee.identity.mailboxes import may_open
+from caducee.identity.mailboxes import mailbox_access
 from caducee.identity.models import Security
 from caducee.identity.operations._common import as_person, security_of
 from caducee.identity.revocation import revoke_access
@@ -211,10 +211,12 @@ def person_by_email(email: str) -> User:
 def switch_mailbox(ctx: Context, user: User, mailbox_id: int) -> Account:
     """The logged-in person, to a mailbox they may open; writes `identity.switch_mailbox`.
 
-    Opens another mailbox this person may use (their own or a linked ORG/APP one).
+    Opens another mailbox this person may use (their own, a linked ORG/APP one, or one
+    they are a delegate of: the event's detail then names the delegate right).
     """
     mailbox = Account.objects.filter(pk=mailbox_id).select_related("structure").first()
-    if mailbox is None or not may_open(user, mailbox):
+    access = mailbox_access(user, mailbox, delegated=True) if mailbox is not None else None
+    if mailbox is None or access is None:
         raise NotFound("Boîte introuvable.")
     with transaction.atomic():
         record_event(
@@ -222,5 +224,6 @@ def switch_mailbox(ctx: Context, user: User, mailbox_id: int) -> Account:
             AuditAction.IDENTITY_SWITCH_MAILBOX,
             structure=mailbox.structure,
             target=mailbox,
+            detail={"delegation": access.right} if access.right is not None else None,
         )
     return mailbox
