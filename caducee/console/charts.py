@@ -39,10 +39,12 @@ def colour(index: int) -> str:
 
 
 def scale_top(highest: int) -> int:
-    """The top of the y axis: four equal integer steps of 1, 2 or 5 × 10ⁿ above `highest`."""
+    """The top of the y axis: four equal integer steps (1, 2, 2.5 or 5 × 10ⁿ) reaching
+    `highest`."""
     quarter = max(highest, 1) / 4
     power = 10 ** max(0, math.floor(math.log10(quarter))) if quarter >= 1 else 1
-    step = next(m * power for m in (1, 2, 5, 10) if m * power >= quarter)
+    steps = (1, 2, 2.5, 5, 10) if power >= 10 else (1, 2, 5, 10)  # integer steps only
+    step = next(m * power for m in steps if m * power >= quarter)
     return int(step * 4)
 
 
