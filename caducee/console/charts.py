@@ -29,7 +29,9 @@ PALETTE = (
     "#009081",
     "#666666",
 )
-MAX_X_LABELS = 9
+MAX_X_LABELS = 7
+INSET = 36  # room for the first and last x labels of a line chart
+MAX_BAR = 48
 
 Series = Sequence[tuple[str, Sequence[int]]]
 
@@ -94,15 +96,19 @@ def _x_labels(labels: Sequence[str], centres: list[float]) -> list[str]:
         f'<text x="{_fmt(x)}" y="{base}" text-anchor="middle" font-size="11" fill="#333333">'
         f"{escape(label)}</text>"
         for i, (label, x) in enumerate(zip(labels, centres, strict=True))
-        if i % every == 0 or i == len(labels) - 1
+        if (len(labels) - 1 - i) % every == 0  # the latest always, evenly spaced
     ]
+
+
+def _legend_width(name: str) -> int:
+    return 32 + 8 * len(name)
 
 
 def _legend(series: Series, top: int) -> list[str]:
     out: list[str] = []
     x, y = LEFT, top
     for i, (name, _) in enumerate(series):
-        width = 24 + 7 * len(name)
+        width = _legend_width(name)
         if x + width > WIDTH - RIGHT and x > LEFT:
             x, y = LEFT, y + LEGEND_ROW
         out.append(
@@ -116,7 +122,7 @@ def _legend(series: Series, top: int) -> list[str]:
 def _legend_rows(series: Series) -> int:
     rows, x = 1, LEFT
     for name, _ in series:
-        width = 24 + 7 * len(name)
+        width = _legend_width(name)
         if x + width > WIDTH - RIGHT and x > LEFT:
             rows, x = rows + 1, LEFT
         x += width
@@ -138,9 +144,10 @@ def line_chart(
     if not labels or not series:
         return _empty(ident, title, desc)
     top = scale_top(max(max(values, default=0) for _, values in series))
-    plot_width = WIDTH - LEFT - RIGHT
+    plot_width = WIDTH - LEFT - RIGHT - 2 * INSET
     step = plot_width / max(len(labels) - 1, 1)
-    xs = [LEFT + (plot_width / 2 if len(labels) == 1 else step * i) for i in range(len(labels))]
+    first = LEFT + INSET
+    xs = [first + (plot_width / 2 if len(labels) == 1 else step * i) for i in range(len(labels))]
     body = _y_axis(top)
     for s, (name, values) in enumerate(series):
         ys = [TOP + PLOT_HEIGHT - PLOT_HEIGHT * v / top for v in values]
@@ -167,11 +174,12 @@ def bar_chart(
         return _empty(ident, title, desc)
     top = scale_top(max(max(values, default=0) for _, values in series))
     group = (WIDTH - LEFT - RIGHT) / len(labels)
-    bar = group * 0.8 / len(series)
+    bar = min(group * 0.8 / len(series), MAX_BAR)
+    padding = (group - bar * len(series)) / 2
     body = _y_axis(top)
     centres: list[float] = []
     for i, label in enumerate(labels):
-        start = LEFT + group * i + group * 0.1
+        start = LEFT + group * i + padding
         centres.append(LEFT + group * i + group / 2)
         for s, (name, values) in enumerate(series):
             height = PLOT_HEIGHT * values[i] / top

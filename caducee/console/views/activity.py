@@ -24,6 +24,8 @@ def _chart(table: Table) -> str:
         return charts.hbar_chart(ident, table.title, table.description, table.labels(), values)
     draw = charts.line_chart if table.chart == "line" else charts.bar_chart
     labels, series = table.labels(), table.series()
+    if table.chart == "line":  # lines that stay at zero would hide each other: the table has them
+        series = [s for s in series if any(s[1])] or series
     if table.key == "imports":  # oldest first, left to right
         labels, series = labels[::-1], [(name, values[::-1]) for name, values in series]
     return draw(ident, table.title, table.description, labels, series)
