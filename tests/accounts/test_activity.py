@@ -3,11 +3,13 @@ and the login hook (the mail hooks are in tests/mail/test_activity.py)."""
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from django.db import transaction
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from caducee.accounts import activity
@@ -89,6 +91,40 @@ def test_a_rollback_stamps_nothing(structure_a: Structure) -> None:
     assert _stamped(account, Activity.RECEIVED) is None
     with transaction.atomic():
         activity.note(Activity.RECEIVED, [account.pk])  # not remembered by the rollback
+    assert _stamped(account, Activity.RECEIVED) is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_row_locked_by_another_transaction_is_skipped_not_waited_for(
+    structure_a: Structure,
+) -> None:
+    """An import's writing pass holds its accounts for minutes: inbound mail must not wait."""
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks are PostgreSQL's; SQLite's writers take turns on the whole file")
+    account = factories.make_account(structure_a, "MED")
+    locked, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with transaction.atomic():
+            Account.objects.select_for_update().get(pk=account.pk)
+            locked.set()
+            release.wait(10)
+        connections.close_all()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert locked.wait(10)
+    today = timezone.localdate()
+    try:
+        started = time.monotonic()
+        assert activity.stamp(Activity.RECEIVED, [account.pk], today) == 0
+        assert time.monotonic() - started < 3
+        # Not remembered: the next message of the day tries again.
+        assert activity._memo.pending(Activity.RECEIVED, [account.pk], today) == [account.pk]
+    finally:
+        release.set()
+        holder.join()
+    assert activity.stamp(Activity.RECEIVED, [account.pk], today) == 1
     assert _stamped(account, Activity.RECEIVED) is not None
 
 
