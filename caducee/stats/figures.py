@@ -144,21 +144,24 @@ def account_tables(structure: Structure | None, today: date) -> list[Table]:
 
 
 def message_table(structure: Structure | None, today: date) -> Table:
-    """Messages sent (stored in « Messages envoyés », written by a person) and received
-    (delivered to an inbox) per week; drafts are not counted."""
+    """Messages sent (the copy a mailbox keeps of what it sent) and received (delivered to
+    an inbox, non-delivery reports included) per week; drafts are not counted."""
     first = week_of(today) - timedelta(weeks=MESSAGE_WEEKS - 1)
     rows = Message.objects.filter(received_at__gte=start_of_day(first)).exclude(
         Q(folder=SystemFolder.DRAFTS) | Q(previous_folder=SystemFolder.DRAFTS)
     )
     if structure is not None:
         rows = rows.filter(mailbox__structure=structure)
+    # Written by a person of the platform, or filed in Sent (its author's login since gone).
+    sent = (
+        Q(sender_person__isnull=False)
+        | Q(folder=SystemFolder.SENT)
+        | Q(previous_folder=SystemFolder.SENT)
+    )
     counted = (
         rows.annotate(week=TruncWeek("received_at"))
         .values("week")
-        .annotate(
-            sent=Count("pk", filter=Q(sender_person__isnull=False)),
-            received=Count("pk", filter=Q(sender_person__isnull=True)),
-        )
+        .annotate(sent=Count("pk", filter=sent), received=Count("pk", filter=~sent))
         .order_by()
     )
     found = {timezone.localdate(c["week"]): c for c in counted}

@@ -68,6 +68,7 @@ def test_messages_sent_and_received_per_week(
     _message(a, sent=False, folder="trash", previous_folder="inbox")
     _message(a, sent=True, folder="drafts")  # a draft is not a sent message
     _message(a, sent=True, folder="trash", previous_folder="drafts")
+    _message(a, sent=False, folder="sent")  # its author's login deleted since: still sent
     _message(a, sent=False, ago=timedelta(weeks=1))
     _message(a, sent=False, ago=timedelta(weeks=figures.MESSAGE_WEEKS + 1))  # too old
     _message(b, sent=True)
@@ -75,11 +76,11 @@ def test_messages_sent_and_received_per_week(
     table = figures.message_table(structure_a, today)
     assert table.columns == ["Semaine du", "Envoyés", "Reçus"]
     assert len(table.rows) == figures.MESSAGE_WEEKS  # every week, zero included
-    assert table.rows[-1] == [figures.day_label(week_of(today)), 1, 2]
+    assert table.rows[-1] == [figures.day_label(week_of(today)), 2, 2]
     assert table.rows[-2][1:] == [0, 1]
     assert sum(int(row[2]) for row in table.rows) == 3
     platform = figures.message_table(None, today)
-    assert platform.rows[-1][1:] == [2, 2]
+    assert platform.rows[-1][1:] == [3, 2]
 
 
 def test_active_never_used_and_soon_expiring_mailboxes(structure_a: Structure) -> None:
