@@ -107,8 +107,9 @@ def stamp(kind: Activity, ids: list[int], today: date) -> int:
     except DatabaseError:
         log.warning("activity %s of %d mailbox(es) not recorded", field, len(ids), exc_info=True)
         return 0
-    # Skipped (locked) rows are remembered too only when nothing was skipped: a short
-    # re-check tells; the common case (every row stale, none locked) needs no query.
+    # Remember the rows now stamped today (written here or by another process), not those
+    # skipped because locked: the next activity of the day tries them again. Only when
+    # fewer rows were written than asked does one short query tell which are which.
     if written == len(ids) or not connection.features.has_select_for_update_skip_locked:
         _memo.remember(kind, ids, today)
     else:
