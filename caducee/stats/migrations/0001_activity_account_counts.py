@@ -5,28 +5,43 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('structures', '0001_initial'),
+        ("structures", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AccountCount',
+            name="AccountCount",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('week', models.DateField(verbose_name='semaine du')),
-                ('state', models.CharField(max_length=12, verbose_name='état')),
-                ('type', models.CharField(max_length=3, verbose_name='type de BAL')),
-                ('count', models.PositiveIntegerField(verbose_name='comptes')),
-                ('taken_at', models.DateTimeField(verbose_name='relevé le')),
-                ('structure', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='structures.structure')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("week", models.DateField(verbose_name="semaine du")),
+                ("state", models.CharField(max_length=12, verbose_name="état")),
+                ("type", models.CharField(max_length=3, verbose_name="type de BAL")),
+                ("count", models.PositiveIntegerField(verbose_name="comptes")),
+                ("taken_at", models.DateTimeField(verbose_name="relevé le")),
+                (
+                    "structure",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="structures.structure",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['week'], name='stats_accou_week_70020a_idx')],
-                'constraints': [models.UniqueConstraint(fields=('structure', 'week', 'state', 'type'), name='one_account_count')],
+                "indexes": [models.Index(fields=["week"], name="stats_accou_week_70020a_idx")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("structure", "week", "state", "type"), name="one_account_count"
+                    )
+                ],
             },
         ),
     ]
