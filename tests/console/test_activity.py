@@ -3,9 +3,12 @@ structures, their CSV downloads; 404 for another structure and for non-operators
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from django.test import Client
 from django.urls import reverse
 
+from caducee.accounts.models import Account
 from caducee.loadusers.models import ImportJob, JobStatus
 from caducee.people.models import User
 from caducee.structures.models import Structure
@@ -99,3 +102,18 @@ def test_the_operator_s_pages_are_404_for_an_admin(client: Client, alice: User) 
 def test_the_pages_require_login(client: Client, structure_a: Structure) -> None:
     response = client.get(reverse("console:platform_activity"))
     assert response.status_code == 302 and "/connexion/" in response["Location"]
+
+
+def test_the_account_page_shows_the_activity_dates(
+    client: Client, alice: User, structure_a: Structure
+) -> None:
+    account = factories.make_account(structure_a, "MED")
+    Account.objects.filter(pk=account.pk).update(
+        last_received_at=datetime(2026, 12, 3, 10, tzinfo=UTC)
+    )
+    status, html = _page(
+        client, alice, reverse("console:account", args=[structure_a.pk, account.pk])
+    )
+    assert status == 200
+    assert "<dt>Dernier message reçu</dt><dd>03/12/2026</dd>" in html
+    assert "<dt>Dernière connexion</dt><dd>jamais</dd>" in html
