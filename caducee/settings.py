@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "caducee.directory",
     "caducee.mail",
     "caducee.coordination",
+    "caducee.stats",
     "caducee.api",
     "caducee.scheduler",
     "caducee.tasks",

@@ -88,6 +88,15 @@ def smtp_sink(smtp_sink_server: SmtpSink) -> SmtpSink:
     return smtp_sink_server
 
 
+@pytest.fixture(autouse=True)
+def _activity_memo() -> None:
+    """Each test starts with an empty activity memo (accounts/activity.py): ids are reused
+    between tests, a mailbox remembered by an earlier test would not be stamped."""
+    from caducee.accounts import activity
+
+    activity.forget()
+
+
 def _is_transactional(request: pytest.FixtureRequest) -> bool:
     marker = request.node.get_closest_marker("django_db")
     by_marker = bool(

@@ -16,12 +16,14 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from caducee.accounts.models import Account
 from caducee.accounts.operations import add_connection_accounts, add_delegate, mark_finalised
@@ -42,6 +44,7 @@ from caducee.mail import store
 from caducee.mail.app_passwords import create_app_password
 from caducee.mail.models import Message
 from caducee.people.models import User
+from caducee.stats.snapshots import take_snapshot
 from caducee.structures.models import Structure, StructureAdmin
 from tests import factories
 from tests.directory.helpers import listed_account
@@ -83,6 +86,25 @@ def _accounts(structure: Structure) -> Grow:
     def grow(n: int) -> None:
         for _ in range(n):
             factories.make_account(structure, "MED")
+
+    return grow
+
+
+def _activity(structure: Structure) -> Grow:
+    """Accounts with activity and expiry dates, messages, imports and weekly snapshots."""
+
+    def grow(n: int) -> None:
+        for i in range(n):
+            account = factories.make_account(structure, "MED")
+            now = timezone.now() - timedelta(weeks=i)
+            Account.objects.filter(pk=account.pk).update(
+                last_login_at=now, expiry_date=(now + timedelta(days=10)).date()
+            )
+            mail.deliver_inbound(b"Subject: x\r\n\r\nx\r\n", [account])
+            ImportJob.objects.create(
+                structure=structure, actor_label="a@b.fr", file_name=f"f{i}.csv", status="done"
+            )
+            take_snapshot(now)
 
     return grow
 
@@ -152,9 +174,12 @@ def _mailboxes(structure: Structure, email: str) -> Grow:
     return grow
 
 
-def _operator_page(name: str) -> Callable[[Structure], Page]:
+def _operator_page(
+    name: str, grow: Callable[[Structure], Grow] | None = None
+) -> Callable[[Structure], Page]:
     def build(structure: Structure) -> Page:
-        return Page(client_for(factories.make_operator()), reverse(name), _structures)
+        rows = _structures if grow is None else grow(structure)
+        return Page(client_for(factories.make_operator()), reverse(name), rows)
 
     return build
 
@@ -424,6 +449,8 @@ CASES: dict[str, Callable[[Structure], Page]] = {
     "console:scheduler": _operator_page("console:scheduler"),
     "console:structure_admins": _admin_page("console:structure_admins", _admins, operator=True),
     "console:email_changes": _admin_page("console:email_changes", _accounts),
+    "console:activity": _admin_page("console:activity", _activity),
+    "console:platform_activity": _operator_page("console:platform_activity", _activity),
     "directory:quotas": _admin_page("directory:quotas", _accounts),
     "directory:report": _admin_page("directory:report", _accounts),
     "directory:push": _admin_page("directory:push", _accounts),
@@ -485,6 +512,8 @@ EXCLUDED: dict[str, str] = {
     "console:delegate_add": POST_ONLY,
     "console:delegate_remove": POST_ONLY,
     "console:delegate_right": POST_ONLY,
+    "console:activity_csv": DOWNLOAD,
+    "console:platform_activity_csv": DOWNLOAD,
     # loadusers, exports
     "loadusers:template": DOWNLOAD,
     "loadusers:job_progress": FRAGMENT,

@@ -26,6 +26,7 @@ from caducee.exports import api as exports_api
 from caducee.identity import api as identity_api
 from caducee.loadusers import api as loadusers_api
 from caducee.mail import api as mail_api
+from caducee.stats import api as stats_api
 
 api = NinjaAPI(
     title="Caducée API",
@@ -99,3 +100,4 @@ api.add_router("/", directory_api.router)
 api.add_router("/", coordination_api.router)
 api.add_router("/", mail_api.router)
 api.add_router("/", identity_api.router)
+api.add_router("/", stats_api.router)

@@ -34,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     # Each app's commands live in caducee/cli/<app>.py with a `register(commands)` function.
     from caducee.cli import (
         accounts,
+        activity,
         audit,
         coordination,
         demo,
@@ -73,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
         coordination,
         scheduler,
         worker,
+        activity,
     ):
         module.register(commands)
     return parser

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from caducee.console.views import accounts, audit, connections, home, moves, scheduler, structures
+from caducee.console.views import activity as activity_views
 
 app_name = "console"
 
@@ -13,6 +14,12 @@ urlpatterns = [
     path("structures/", structures.structure_list, name="structures"),
     path("structures/nouvelle/", structures.structure_create, name="structure_create"),
     path("taches-planifiees/", scheduler.scheduler_jobs, name="scheduler"),
+    path("activite/", activity_views.platform_activity, name="platform_activity"),
+    path(
+        "activite/<slug:key>.csv",
+        activity_views.platform_activity_csv,
+        name="platform_activity_csv",
+    ),
     path(_S + "parametrage/", structures.structure_edit, name="structure_edit"),
     path(_S + "administrateurs/", structures.structure_admins, name="structure_admins"),
     path(
@@ -38,6 +45,10 @@ urlpatterns = [
         name="email_change_cancel",
     ),
     path(_S + "journal/", audit.audit_log, name="audit"),
+    path(_S + "activite/", activity_views.structure_activity, name="activity"),
+    path(
+        _S + "activite/<slug:key>.csv", activity_views.structure_activity_csv, name="activity_csv"
+    ),
     path(_A, accounts.account_edit, name="account"),
     path(_A + "desactiver/", accounts.account_deactivate, name="account_deactivate"),
     path(_A + "reactiver/", accounts.account_reactivate, name="account_reactivate"),

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 
 from caducee.accounts.delegation_rights import Capability, allows, refusal
+from caducee.accounts import activity
 from caducee.accounts.models import Account
 from caducee.audit.actions import AuditAction
 from caducee.audit.log import record_event
@@ -96,6 +97,7 @@ def read_message(ctx: Context, mailbox: Account, message_id: int) -> tuple[Messa
         if not message.seen:
             Message.objects.filter(pk=message.pk).update(seen=True)
             message.seen = True
+            activity.note(activity.Activity.READ, [mailbox.pk])
         audit_shared(ctx, mailbox, AuditAction.MAIL_READ, message, message_id=message.message_id)
     return message, parsed
 

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from caducee.accounts.delegation_rights import Capability
+from caducee.accounts import activity
 from caducee.accounts.models import Account
 from caducee.audit.actions import AuditAction
 from caducee.audit.log import record_event
@@ -128,6 +129,8 @@ def mark_seen(ctx: Context, mailbox: Account, ids: Iterable[int], seen: bool) ->
     rows = _selected(mailbox, ids)
     with transaction.atomic():
         count = rows.update(seen=seen)
+        if seen and count:
+            activity.note(activity.Activity.READ, [mailbox.pk])
         audit_shared(ctx, mailbox, AuditAction.MAIL_MARK, None, seen=seen, count=count)
     return count
 

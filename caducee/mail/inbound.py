@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from caducee.accounts import activity
 from caducee.accounts.models import Account, ConnectionLink
 from caducee.core.bulk import insert_rows
 from caducee.mail import addresses, mime, store
@@ -78,6 +79,7 @@ def commit_inbound(rows: list[Message], notify: set[int]) -> None:
     `notify` holds the ORG mailboxes among them. The rows get no primary key back."""
     with transaction.atomic():
         insert_rows(Message, _ROW_COLUMNS, [[getattr(r, c) for c in _ROW_COLUMNS] for r in rows])
+        activity.note(activity.Activity.RECEIVED, (r.mailbox_id for r in rows))
         if notify:
             for mailbox in Account.objects.filter(pk__in=notify, type="ORG"):
                 _notify_receipt(mailbox)
@@ -92,6 +94,7 @@ def deliver_inbound(data: bytes, mailboxes: list[Account]) -> list[Message]:
             stored.append(store_message(mailbox, data, parsed=parsed))
             if mailbox.type == "ORG":
                 _notify_receipt(mailbox)
+        activity.note(activity.Activity.RECEIVED, (m.pk for m in mailboxes))
     return stored
 
 

@@ -17,6 +17,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from caducee.accounts.delegation_rights import Capability, allows, refusal
+from caducee.accounts import activity
 from caducee.accounts.models import Account
 from caducee.audit.actions import AuditAction
 from caducee.audit.log import record_event
@@ -194,7 +195,9 @@ def _record_send(
     local: int,
     queued: int,
 ) -> None:
-    """The audit event of a send: who, from which mailbox, to whom (never the content)."""
+    """The audit event of a send: who, from which mailbox, to whom (never the content);
+    and the mailbox's activity date (accounts/activity.py)."""
+    activity.note(activity.Activity.SENT, [mailbox.pk])
     record_event(
         ctx,
         AuditAction.MAIL_SEND,

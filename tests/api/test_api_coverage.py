@@ -108,6 +108,10 @@ WEB_ROUTES: dict[str, list[str]] = {
     ],
     "identity:security": ["GET /api/v1/me/security"],
     "console:scheduler": ["GET /api/v1/scheduler"],
+    "console:activity": ["GET /api/v1/structures/{structure_id}/activity"],
+    "console:activity_csv": ["GET /api/v1/structures/{structure_id}/activity"],
+    "console:platform_activity": ["GET /api/v1/activity"],
+    "console:platform_activity_csv": ["GET /api/v1/activity"],
 }
 
 _LOGIN = PAGE_ONLY + "the browser's login flow (the API authenticates with a token)"

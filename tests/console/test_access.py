@@ -68,6 +68,8 @@ GET_PAGES: list[tuple[str, Callable[[World], list[int]]]] = [
     ("account", lambda w: [w.structure.pk, w.org.pk]),
     ("account_change_type", lambda w: [w.structure.pk, w.per.pk]),
     ("account_move", lambda w: [w.structure.pk, w.per.pk]),
+    ("activity", lambda w: [w.structure.pk]),
+    ("activity_csv", lambda w: [w.structure.pk]),
 ]
 OPERATOR_PAGES: list[tuple[str, Callable[[World], list[int]]]] = [
     ("structure_edit", lambda w: [w.structure.pk]),
@@ -121,8 +123,10 @@ POSTS: list[tuple[str, Callable[[World], list[int]], Callable[[World], dict[str,
 
 
 # Console URLs without a structure in their path: the home and the operator's global pages,
-# checked by test_a_person_without_role_gets_no_console and tests/console/test_scheduler.py.
+# checked by test_a_person_without_role_gets_no_console, tests/console/test_scheduler.py
+# and tests/console/test_activity.py.
 GLOBAL_URLS = {"home", "structures", "structure_create", "scheduler"}
+GLOBAL_URLS |= {"platform_activity", "platform_activity_csv"}
 
 
 def test_every_console_url_is_in_the_ownership_tables() -> None:
@@ -138,6 +142,8 @@ def test_every_console_url_is_in_the_ownership_tables() -> None:
 def _url(name: str, args: list[int], world: World) -> str:
     if name == "account_create":
         return reverse(S + name, args=[*args, "PER"])
+    if name == "activity_csv":
+        return reverse(S + name, args=[*args, "boites"])
     return reverse(S + name, args=args)
 
 

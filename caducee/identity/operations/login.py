@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 
+from caducee.accounts import activity
 from caducee.accounts.models import Account, AccountState, AccountType
 from caducee.audit.actions import AuditAction
 from caducee.audit.log import record_event
@@ -149,6 +150,9 @@ def complete_login(
     with transaction.atomic():
         throttle.succeed(user.email)
         record_event(person, AuditAction.IDENTITY_LOGIN, target=user, detail=detail)
+        activity.note(
+            activity.Activity.LOGIN, Account.objects.filter(user=user).values_list("pk", flat=True)
+        )
         if remember:
             browser, cookie = browsers.create(user, browser_label, ctx.ip)
             record_event(
