@@ -11,8 +11,8 @@ from __future__ import annotations
 from django.db import transaction
 from django.db.models import Q, QuerySet
 
-from caducee.accounts.delegation_rights import Capability, allows, refusal
 from caducee.accounts import activity
+from caducee.accounts.delegation_rights import Capability, allows, refusal
 from caducee.accounts.models import Account
 from caducee.audit.actions import AuditAction
 from caducee.audit.log import record_event

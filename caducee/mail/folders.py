@@ -13,8 +13,8 @@ from collections.abc import Iterable
 from django.db import transaction
 from django.db.models import QuerySet
 
-from caducee.accounts.delegation_rights import Capability
 from caducee.accounts import activity
+from caducee.accounts.delegation_rights import Capability
 from caducee.accounts.models import Account
 from caducee.audit.actions import AuditAction
 from caducee.audit.log import record_event

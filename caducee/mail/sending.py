@@ -16,8 +16,8 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from caducee.accounts.delegation_rights import Capability, allows, refusal
 from caducee.accounts import activity
+from caducee.accounts.delegation_rights import Capability, allows, refusal
 from caducee.accounts.models import Account
 from caducee.audit.actions import AuditAction
 from caducee.audit.log import record_event
