@@ -11,6 +11,7 @@ from ninja.errors import ValidationError
 from caducee.api import (
     accounts_api,
     audit_api,
+    colleagues_api,
     connections_api,
     email_changes_api,
     scheduler_api,
@@ -89,6 +90,7 @@ for module in (
     email_changes_api,
     audit_api,
     scheduler_api,
+    colleagues_api,
 ):
     api.add_router("/", module.router)
 api.add_router("/", loadusers_api.router)

@@ -218,3 +218,18 @@ class AuditAction(models.TextChoices):
         "coordination.external_restore",
         "Rétablissement de l'accès d'un partenaire externe",
     )
+    # Issue #15 point 8: colleagues proposed on an ORG mailbox by its users (selfservice).
+    ACCOUNT_COLLEAGUE_PROPOSE = (
+        "account.colleague_propose",
+        "Proposition d'un collègue comme compte de connexion",
+    )
+    ACCOUNT_COLLEAGUE_ADD = (
+        "account.colleague_add",
+        "Ajout d'un collègue comme compte de connexion (sans validation)",
+    )
+    ACCOUNT_COLLEAGUE_APPROVE = "account.colleague_approve", "Validation d'un collègue proposé"
+    ACCOUNT_COLLEAGUE_REFUSE = "account.colleague_refuse", "Refus d'un collègue proposé"
+    STRUCTURE_COLLEAGUE_POLICY = (
+        "structure.colleague_policy",
+        "Ajout de collègues sans validation sur les BAL organisationnelles",
+    )

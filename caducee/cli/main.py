@@ -35,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     from caducee.cli import (
         accounts,
         audit,
+        colleagues,
         coordination,
         demo,
         directory,
@@ -73,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
         coordination,
         scheduler,
         worker,
+        colleagues,
     ):
         module.register(commands)
     return parser

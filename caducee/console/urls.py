@@ -1,6 +1,14 @@
 from django.urls import path
 
-from caducee.console.views import accounts, audit, connections, home, scheduler, structures
+from caducee.console.views import (
+    accounts,
+    audit,
+    colleagues,
+    connections,
+    home,
+    scheduler,
+    structures,
+)
 
 app_name = "console"
 
@@ -38,6 +46,24 @@ urlpatterns = [
         name="email_change_cancel",
     ),
     path(_S + "journal/", audit.audit_log, name="audit"),
+    path(
+        _S + "propositions-collegues/", colleagues.colleague_proposals, name="colleague_proposals"
+    ),
+    path(
+        _S + "propositions-collegues/<int:proposal_id>/valider/",
+        colleagues.colleague_proposal_approve,
+        name="colleague_proposal_approve",
+    ),
+    path(
+        _S + "propositions-collegues/<int:proposal_id>/refuser/",
+        colleagues.colleague_proposal_refuse,
+        name="colleague_proposal_refuse",
+    ),
+    path(
+        _S + "propositions-collegues/parametre/",
+        colleagues.colleague_policy,
+        name="colleague_policy",
+    ),
     path(_A, accounts.account_edit, name="account"),
     path(_A + "desactiver/", accounts.account_deactivate, name="account_deactivate"),
     path(_A + "reactiver/", accounts.account_reactivate, name="account_reactivate"),
