@@ -191,6 +191,8 @@ def approve_colleague_proposal(ctx: Context, proposal: ColleagueProposal) -> Col
     require_admin(ctx, mailbox.structure)
     _pending(proposal)
     colleague = proposal.colleague
+    mailbox.refresh_from_db(fields=["state", "structure"])
+    colleague.refresh_from_db(fields=["state", "structure"])
     if mailbox.state in _CLOSED or colleague.state in _CLOSED:
         raise Invalid(
             "La boîte ou le compte du collègue est désactivé ou supprimé : refusez cette "
