@@ -25,6 +25,8 @@ LIMIT = 500
 
 
 class RefusalIn(Schema):
+    """`{}` refuses without a reason; the reason is emailed to the proposer."""
+
     reason: str = ""
 
 
