@@ -27,7 +27,8 @@ def test_she_reads_and_changes_her_settings(martine: Account, secretariat: Accou
     )
     assert response.status_code == 200, response.content
     rows = {m["email"]: m for m in response.json()["mailboxes"]}
-    assert rows[secretariat.email]["is_default"] and not rows[secretariat.email]["notify_on_receipt"]
+    shared = rows[secretariat.email]
+    assert shared["is_default"] and not shared["notify_on_receipt"]
     assert not ConnectionLink.objects.get(mailbox=secretariat, account=martine).notify_on_receipt
 
 
