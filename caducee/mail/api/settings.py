@@ -25,7 +25,7 @@ from caducee.identity.mailboxes import openable
 from caducee.mail.api.common import router
 
 
-class SettingsMailboxOut(Schema):
+class MySettingsMailboxOut(Schema):
     account_id: int
     email: str
     type: str
@@ -37,7 +37,7 @@ class SettingsMailboxOut(Schema):
 
 class MailSettingsOut(Schema):
     email: str  # the person's nominative account
-    mailboxes: list[SettingsMailboxOut]
+    mailboxes: list[MySettingsMailboxOut]
 
 
 class MailSettingsIn(Schema):
