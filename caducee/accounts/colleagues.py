@@ -9,7 +9,7 @@ admins approve or refuse the proposal, or, when the structure allows it
 
 from __future__ import annotations
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Case, Q, QuerySet, When
 from django.urls import reverse
 from django.utils import timezone
@@ -126,17 +126,10 @@ def propose_colleague(ctx: Context, mailbox: Account, email: str) -> ColleaguePr
     structure = mailbox.structure
     direct = structure.colleagues_without_validation
     with transaction.atomic():
-        proposal = ColleagueProposal.objects.create(
-            mailbox=mailbox,
-            colleague=colleague,
-            proposed_by=ctx.user,
-            proposed_by_email=ctx.actor_label,
-            status=ColleagueProposal.Status.ADDED if direct else ColleagueProposal.Status.PENDING,
-            decided_at=timezone.now() if direct else None,
-        )
+        proposal = _create_proposal(ctx, mailbox, colleague, direct=direct)
         detail = {"connection_account": colleague.email, "proposal": proposal.pk}
         if direct:
-            ConnectionLink.objects.create(mailbox=mailbox, account=colleague)
+            ConnectionLink.objects.get_or_create(mailbox=mailbox, account=colleague)
             record_event(
                 ctx,
                 AuditAction.ACCOUNT_COLLEAGUE_ADD,
@@ -154,6 +147,28 @@ def propose_colleague(ctx: Context, mailbox: Account, email: str) -> ColleaguePr
             )
             _tell_admins(proposal, structure)
     return proposal
+
+
+def _create_proposal(
+    ctx: Context, mailbox: Account, colleague: Account, *, direct: bool
+) -> ColleagueProposal:
+    try:
+        with transaction.atomic():  # a savepoint: the caller's transaction goes on
+            return ColleagueProposal.objects.create(
+                mailbox=mailbox,
+                colleague=colleague,
+                proposed_by=ctx.user,
+                proposed_by_email=ctx.actor_label,
+                status=ColleagueProposal.Status.ADDED
+                if direct
+                else ColleagueProposal.Status.PENDING,
+                decided_at=timezone.now() if direct else None,
+            )
+    except IntegrityError:  # the same colleague proposed at the same instant by another user
+        raise Invalid(
+            f"{colleague.email} vient d'être proposé pour {mailbox.email} : la proposition "
+            "attend la validation d'un administrateur de la structure."
+        ) from None
 
 
 def _tell_admins(proposal: ColleagueProposal, structure: Structure) -> None:

@@ -47,6 +47,8 @@ _DETAIL_LABELS = {
     "browsers": "navigateurs oubliés",
     "count": "nombre",
     "q": "recherche",
+    "proposal": "proposition n°",
+    "proposed_by": "proposé par",
 }
 
 

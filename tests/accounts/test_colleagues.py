@@ -206,3 +206,18 @@ def test_a_deactivated_proposer_or_mailbox_proposes_nothing(
     deactivate_account(cli_context(), secretary)
     with pytest.raises(NotFound):
         propose_colleague(ctx_for(user(secretary)), org, colleague.email)
+
+
+def test_two_proposals_at_the_same_instant_make_one_and_a_french_refusal(
+    org: Account, secretary: Account, colleague: Account
+) -> None:
+    """The check before writing cannot see a proposal committed meanwhile: the database's
+    one-pending-proposal constraint refuses the second, in French."""
+    from caducee.accounts.colleagues import _create_proposal
+
+    ctx = ctx_for(user(secretary))
+    _create_proposal(ctx, org, colleague, direct=False)
+    with pytest.raises(Invalid) as info:
+        _create_proposal(ctx, org, colleague, direct=False)
+    assert "vient d'être proposé" in info.value.message
+    assert ColleagueProposal.objects.count() == 1
