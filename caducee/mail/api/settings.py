@@ -91,7 +91,7 @@ def get_settings(request: HttpRequest) -> Any:
 
 @router.put(
     "/mail/settings",
-    response=responses({200: MailSettingsOut}, 400, 403, 404),
+    response=responses({200: MailSettingsOut}, 400, 403, 404, 422),
     summary="Choisir ma boîte par défaut et mes notifications de réception",
 )
 def put_settings(request: HttpRequest, payload: MailSettingsIn) -> Any:
