@@ -4,11 +4,11 @@
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from caducee.accounts.models import Account, AccountState, ColleagueProposal, ConnectionLink
 from caducee.audit.models import AuditEvent
+from caducee.people.models import User
 from caducee.structures.models import Structure
 from tests import factories
 from tests.helpers import client_for
@@ -100,10 +100,10 @@ def test_the_webmail_links_to_the_page(martine: Account) -> None:
     assert f'href="{URL}"' in page
 
 
-def test_a_person_without_mailbox_gets_the_no_mailbox_page(alice: object) -> None:
-    client = Client()
-    client.force_login(alice)  # type: ignore[arg-type]
-    assert "Paramètres de mon compte" not in client.get(URL).content.decode()
+def test_a_person_without_mailbox_gets_the_no_mailbox_page(alice: User) -> None:
+    page = client_for(alice).get(URL)
+    assert page.status_code == 200
+    assert "Paramètres de mon compte" not in page.content.decode()
 
 
 def test_the_responsible_sees_the_mailbox_she_is_responsible_of(
