@@ -26,7 +26,12 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from caducee.accounts.models import Account
-from caducee.accounts.operations import add_connection_accounts, add_delegate, mark_finalised
+from caducee.accounts.operations import (
+    add_connection_accounts,
+    add_delegate,
+    mark_finalised,
+    propose_colleague,
+)
 from caducee.coordination import operations as coordination
 from caducee.coordination.models import (
     Contact,
@@ -257,6 +262,50 @@ def _app_passwords_page(structure: Structure) -> Page:
     return Page(client_for(user), reverse("mail:app_passwords"), grow)
 
 
+def _org_for(structure: Structure, member: Account) -> Account:
+    """A new ORG mailbox `member` connects to (with receipt notification)."""
+    i = next(_n)
+    org = factories.make_account(
+        structure,
+        "ORG",
+        email=f"service{i}@ch-a.example.org",
+        mssante_particle=f"service{i}",
+        connection_accounts=member.email,
+    )
+    org.connection_links.filter(account=member).update(notify_on_receipt=True)
+    return org
+
+
+def _mail_settings_page(structure: Structure) -> Page:
+    """« Paramètres »: one row per linked mailbox, and the person's proposals."""
+    account = _mail_person(structure)
+    assert account.user is not None
+    user = account.user
+
+    def grow(n: int) -> None:
+        for _ in range(n):
+            org = _org_for(structure, account)
+            colleague = factories.make_account(structure, "MED")
+            propose_colleague(ctx_for(user), org, colleague.email)
+
+    return Page(client_for(user), reverse("mail:settings"), grow)
+
+
+def _proposals(structure: Structure) -> Grow:
+    member = factories.make_account(structure, "MED", email="secretaire@ch-a.example.org")
+    assert member.user is not None
+    user = member.user
+
+    def grow(n: int) -> None:
+        for _ in range(n):
+            org = _org_for(structure, member)
+            for _ in range(2):
+                colleague = factories.make_account(structure, "MED")
+                propose_colleague(ctx_for(user), org, colleague.email)
+
+    return grow
+
+
 def _read_page(structure: Structure) -> Page:
     account = _mail_person(structure)
     assert account.user is not None
@@ -444,6 +493,8 @@ CASES: dict[str, Callable[[Structure], Page]] = {
     "coordination:external_edit": _external_page,
     "loadusers:job": _job_page,
     "mail:app_passwords": _app_passwords_page,
+    "mail:settings": _mail_settings_page,
+    "console:colleague_proposals": _admin_page("console:colleague_proposals", _proposals),
     "mail:read": _read_page,
     "console:structures": _operator_page("console:structures"),
     "console:scheduler": _operator_page("console:scheduler"),
@@ -514,6 +565,9 @@ EXCLUDED: dict[str, str] = {
     "console:delegate_right": POST_ONLY,
     "console:activity_csv": DOWNLOAD,
     "console:platform_activity_csv": DOWNLOAD,
+    "console:colleague_proposal_approve": POST_ONLY,
+    "console:colleague_proposal_refuse": POST_ONLY,
+    "console:colleague_policy": POST_ONLY,
     # loadusers, exports
     "loadusers:template": DOWNLOAD,
     "loadusers:job_progress": FRAGMENT,

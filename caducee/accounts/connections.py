@@ -177,12 +177,25 @@ def openable_mailboxes(account: Account, *, include_deactivated: bool) -> list[A
     return [account, *linked]
 
 
+def require_self_or_admin(ctx: Context, account: Account) -> None:
+    """The account's own person (webmail « Paramètres », issue #15 point 8), unless the
+    account is deactivated or deleted, or an admin of its structure (or the server)."""
+    if (
+        ctx.user is not None
+        and ctx.user.is_active
+        and account.user_id == ctx.user.pk
+        and account.state not in (AccountState.DEACTIVATED, AccountState.DELETED)
+    ):
+        return
+    require_admin(ctx, account.structure)
+
+
 def set_default_mailbox(ctx: Context, account: Account, mailbox: Account | None) -> None:
-    """Admin of the account's structure; audits `account.default_mailbox`.
+    """The account's own person or an admin of its structure; audits `account.default_mailbox`.
 
     Chooses the mailbox opened at login (None or the account itself: its own).
     """
-    require_admin(ctx, account.structure)
+    require_self_or_admin(ctx, account)
     if (
         mailbox is not None
         and mailbox.pk != account.pk
@@ -203,8 +216,9 @@ def set_default_mailbox(ctx: Context, account: Account, mailbox: Account | None)
 
 
 def set_receipt_notification(ctx: Context, account: Account, mailbox: Account, on: bool) -> None:
-    """Admin of the account's structure; audits `account.receipt_notification` on a change."""
-    require_admin(ctx, account.structure)
+    """The account's own person or an admin of its structure; audits
+    `account.receipt_notification` on a change."""
+    require_self_or_admin(ctx, account)
     link = ConnectionLink.objects.filter(mailbox=mailbox, account=account).first()
     if link is None:
         raise NotFound("Ce compte ne peut pas ouvrir cette boîte.")
@@ -225,14 +239,15 @@ def set_receipt_notification(ctx: Context, account: Account, mailbox: Account, o
 def update_mailbox_settings(
     ctx: Context, account: Account, default: int | None, notify_ids: Iterable[int]
 ) -> None:
-    """Admin of the account's structure; audits `account.default_mailbox` and
-    `account.receipt_notification` for what changes, all or nothing.
+    """The account's own person or an admin of its structure; audits
+    `account.default_mailbox` and `account.receipt_notification` for what changes, all or
+    nothing.
 
     `default` is the id of the mailbox opened at login (the account's own or a linked
     one; None keeps the current choice); `notify_ids` are the linked mailboxes whose
     receipts notify the account, every other link stops notifying.
     """
-    require_admin(ctx, account.structure)
+    require_self_or_admin(ctx, account)
     mailboxes = {m.pk: m for m in openable_mailboxes(account, include_deactivated=True)}
     if default is not None and default not in mailboxes:
         raise NotFound("Ce compte ne peut pas ouvrir cette boîte.")

@@ -234,3 +234,38 @@ def right_text(right: str, account: Account) -> str:
     if right == DelegationRight.REPLY:
         return f"{label} {account.display_name or account.email}"
     return label
+
+
+class ColleagueProposal(models.Model):
+    """A colleague proposed as connection account of an ORG mailbox by one of its users
+    (accounts/colleagues.py); the structure's admins approve or refuse it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "En attente de validation"
+        APPROVED = "approved", "Validée"
+        REFUSED = "refused", "Refusée"
+        ADDED = "added", "Ajouté sans validation"
+
+    mailbox = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    colleague = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    proposed_by_email = models.EmailField(max_length=254)  # kept if the person goes
+    proposed_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reason = models.CharField("motif du refus", max_length=250, blank=True)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["-proposed_at", "-pk"]
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(
+                fields=["mailbox", "colleague"],
+                condition=models.Q(status="pending"),
+                name="one_pending_colleague_proposal",
+            )
+        ]

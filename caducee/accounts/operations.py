@@ -16,6 +16,12 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from caducee.accounts.colleagues import (
+    approve_colleague_proposal,
+    propose_colleague,
+    refuse_colleague_proposal,
+    set_colleague_policy,
+)
 from caducee.accounts.connections import (
     add_connection_accounts,
     openable_mailboxes,
@@ -54,6 +60,7 @@ __all__ = [
     "account_values",
     "add_connection_accounts",
     "add_delegate",
+    "approve_colleague_proposal",
     "change_type",
     "create_account",
     "deactivate_account",
@@ -62,10 +69,13 @@ __all__ = [
     "openable_mailboxes",
     "preview_move",
     "preview_type_change",
+    "propose_colleague",
     "reactivate_account",
+    "refuse_colleague_proposal",
     "remove_connection_account",
     "remove_delegate",
     "resolve_connection_accounts",
+    "set_colleague_policy",
     "set_default_mailbox",
     "set_delegate_right",
     "set_receipt_notification",

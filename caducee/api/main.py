@@ -12,6 +12,7 @@ from caducee.api import (
     account_moves_api,
     accounts_api,
     audit_api,
+    colleagues_api,
     connections_api,
     email_changes_api,
     scheduler_api,
@@ -92,6 +93,7 @@ for module in (
     audit_api,
     scheduler_api,
     account_moves_api,
+    colleagues_api,
 ):
     api.add_router("/", module.router)
 api.add_router("/", loadusers_api.router)

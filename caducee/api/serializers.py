@@ -17,6 +17,7 @@ from caducee.accounts.export import keyed_values
 from caducee.accounts.fields import FIELDS
 from caducee.accounts.models import (
     Account,
+    ColleagueProposal,
     ConnectionLink,
     Delegation,
     DelegationRight,
@@ -192,4 +193,38 @@ def email_change_out(change: EmailChangeRequest) -> dict[str, Any]:
         "requested_by": change.requested_by.email if change.requested_by else None,
         "expires_at": change.expires_at.isoformat() if change.expires_at else None,
         "confirmed_at": change.confirmed_at.isoformat() if change.confirmed_at else None,
+    }
+
+
+class ColleagueProposalOut(Schema):
+    """A colleague proposed as connection account of an ORG mailbox (issue #15 point 8)."""
+
+    id: int
+    mailbox_id: int
+    mailbox: str
+    colleague_id: int
+    colleague: str
+    status: str  # pending, approved, refused, added (without validation)
+    status_label: str
+    proposed_by: str
+    proposed_at: str
+    decided_by: str | None
+    decided_at: str | None
+    reason: str
+
+
+def colleague_proposal_out(proposal: ColleagueProposal) -> dict[str, Any]:
+    return {
+        "id": proposal.pk,
+        "mailbox_id": proposal.mailbox_id,
+        "mailbox": proposal.mailbox.email,
+        "colleague_id": proposal.colleague_id,
+        "colleague": proposal.colleague.email,
+        "status": proposal.status,
+        "status_label": proposal.get_status_display(),
+        "proposed_by": proposal.proposed_by_email,
+        "proposed_at": proposal.proposed_at.isoformat(),
+        "decided_by": proposal.decided_by.email if proposal.decided_by else None,
+        "decided_at": proposal.decided_at.isoformat() if proposal.decided_at else None,
+        "reason": proposal.reason,
     }

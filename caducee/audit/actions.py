@@ -228,3 +228,18 @@ class AuditAction(models.TextChoices):
     )
     # Delegates (issue #15, point 7).
     ACCOUNT_DELEGATE_RIGHT = "account.delegate_right", "Changement des droits d'un délégué"
+    # Issue #15 point 8: colleagues proposed on an ORG mailbox by its users (selfservice).
+    ACCOUNT_COLLEAGUE_PROPOSE = (
+        "account.colleague_propose",
+        "Proposition d'un collègue comme compte de connexion",
+    )
+    ACCOUNT_COLLEAGUE_ADD = (
+        "account.colleague_add",
+        "Ajout d'un collègue comme compte de connexion (sans validation)",
+    )
+    ACCOUNT_COLLEAGUE_APPROVE = "account.colleague_approve", "Validation d'un collègue proposé"
+    ACCOUNT_COLLEAGUE_REFUSE = "account.colleague_refuse", "Refus d'un collègue proposé"
+    STRUCTURE_COLLEAGUE_POLICY = (
+        "structure.colleague_policy",
+        "Ajout de collègues sans validation sur les BAL organisationnelles",
+    )

@@ -36,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
         accounts,
         activity,
         audit,
+        colleagues,
         coordination,
         demo,
         directory,
@@ -75,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
         scheduler,
         worker,
         activity,
+        colleagues,
     ):
         module.register(commands)
     return parser

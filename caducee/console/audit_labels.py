@@ -55,6 +55,8 @@ _DETAIL_LABELS = {
     "right": "droits du délégué",
     "previous_right": "anciens droits du délégué",
     "delegation": "ouverte en tant que délégué, droits",
+    "proposal": "proposition n°",
+    "proposed_by": "proposé par",
 }
 
 

@@ -1,6 +1,15 @@
 from django.urls import path
 
-from caducee.console.views import accounts, audit, connections, home, moves, scheduler, structures
+from caducee.console.views import (
+    accounts,
+    audit,
+    colleagues,
+    connections,
+    home,
+    moves,
+    scheduler,
+    structures,
+)
 from caducee.console.views import activity as activity_views
 
 app_name = "console"
@@ -48,6 +57,24 @@ urlpatterns = [
     path(_S + "activite/", activity_views.structure_activity, name="activity"),
     path(
         _S + "activite/<slug:key>.csv", activity_views.structure_activity_csv, name="activity_csv"
+    ),
+    path(
+        _S + "propositions-collegues/", colleagues.colleague_proposals, name="colleague_proposals"
+    ),
+    path(
+        _S + "propositions-collegues/<int:proposal_id>/valider/",
+        colleagues.colleague_proposal_approve,
+        name="colleague_proposal_approve",
+    ),
+    path(
+        _S + "propositions-collegues/<int:proposal_id>/refuser/",
+        colleagues.colleague_proposal_refuse,
+        name="colleague_proposal_refuse",
+    ),
+    path(
+        _S + "propositions-collegues/parametre/",
+        colleagues.colleague_policy,
+        name="colleague_policy",
     ),
     path(_A, accounts.account_edit, name="account"),
     path(_A + "desactiver/", accounts.account_deactivate, name="account_deactivate"),

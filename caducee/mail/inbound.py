@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from caducee.accounts import activity
-from caducee.accounts.models import Account, ConnectionLink
+from caducee.accounts.models import Account, AccountState, ConnectionLink
 from caducee.core.bulk import insert_rows
 from caducee.mail import addresses, mime, store
 from caducee.mail.models import Message, Space, SystemFolder
@@ -99,12 +99,15 @@ def deliver_inbound(data: bytes, mailboxes: list[Account]) -> list[Message]:
 
 
 def _notify_receipt(mailbox: Account) -> None:
-    """Tell the connection accounts that asked for it; no content of the message."""
+    """Tell the connection accounts that asked for it (not a deactivated or deleted one);
+    no content of the message."""
     from caducee.core.email import send_on_commit
     from caducee.identity.links import base_url
 
-    links = ConnectionLink.objects.filter(mailbox=mailbox, notify_on_receipt=True).select_related(
-        "account"
+    links = (
+        ConnectionLink.objects.filter(mailbox=mailbox, notify_on_receipt=True)
+        .exclude(account__state__in=(AccountState.DEACTIVATED, AccountState.DELETED))
+        .select_related("account")
     )
     for link in links:
         # A background task: the messages are stored (committed) whatever the relay does;

@@ -1,6 +1,6 @@
 from django.urls import URLPattern, URLResolver, path
 
-from caducee.mail import views
+from caducee.mail import settings_views, views
 
 app_name = "mail"
 urlpatterns: list[URLPattern | URLResolver] = [
@@ -13,6 +13,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     ),
     path("dossiers/<int:folder_id>/", views.folder_edit_view, name="folder_edit"),
     path("mots-de-passe-application/", views.app_passwords_view, name="app_passwords"),
+    path("parametres/", settings_views.settings_view, name="settings"),
     path("autocompletion/", views.autocomplete_view, name="autocomplete"),
     path("<str:space>/nouveau/", views.compose_view, name="compose"),
     path("<str:space>/vider-corbeille/", views.empty_trash_view, name="empty_trash"),

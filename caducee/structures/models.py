@@ -29,6 +29,13 @@ class Structure(models.Model):
     department = models.CharField("département", max_length=3, blank=True)
     region = models.CharField("région", max_length=2, blank=True)
     is_external = models.BooleanField("structure des utilisateurs externes", default=False)
+    # Issue #15 point 8 (accounts/colleagues.py): a colleague proposed on an ORG mailbox by
+    # its users is added at once, without an admin's validation. Admins and the operator.
+    colleagues_without_validation = models.BooleanField(
+        "Les utilisateurs d'une BAL organisationnelle peuvent y ajouter des collègues sans "
+        "validation",
+        default=False,
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -112,6 +112,10 @@ WEB_ROUTES: dict[str, list[str]] = {
     "console:activity_csv": ["GET /api/v1/structures/{structure_id}/activity"],
     "console:platform_activity": ["GET /api/v1/activity"],
     "console:platform_activity_csv": ["GET /api/v1/activity"],
+    "console:colleague_proposals": [
+        "GET /api/v1/structures/{structure_id}/colleague-proposals",
+        "GET /api/v1/structures/{structure_id}/colleague-policy",
+    ],
 }
 
 _LOGIN = PAGE_ONLY + "the browser's login flow (the API authenticates with a token)"
@@ -129,9 +133,6 @@ _TOTP = (
 _UPLOAD = "the form of POST /api/v1/structures/{structure_id}/loadusers/import (its job page too)"
 
 OPERATION_EXCLUSIONS: dict[str, str] = {
-    "accounts.operations.update_mailbox_settings": "the console's one form for the default "
-    "mailbox and the notifications, atomic; the API sets each with its own route "
-    "(set_default_mailbox, set_receipt_notification)",
     "identity.operations.enable_totp": _TOTP,
     "accounts.operations.account_values": _HELPER,
     "accounts.operations.mark_finalised": _HELPER,

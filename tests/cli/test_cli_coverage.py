@@ -105,6 +105,7 @@ OPERATION_EXCLUSIONS: dict[str, str] = {
     "mail.operations.send_message": _OWN,
     "mail.operations.store_message": _SERVER,
     "mail.operations.trash_messages": _OWN,
+    "accounts.operations.propose_colleague": _OWN,
 }
 
 

@@ -10,12 +10,19 @@ from django.test import Client
 from django.urls import reverse
 
 from caducee.accounts.email_changes import request_email_change
-from caducee.accounts.models import Account, AccountState, ConnectionLink, Delegation
-from caducee.accounts.operations import add_delegate
+from caducee.accounts.models import (
+    Account,
+    AccountState,
+    ColleagueProposal,
+    ConnectionLink,
+    Delegation,
+)
+from caducee.accounts.operations import add_delegate, propose_colleague
 from caducee.audit.models import AuditEvent
 from caducee.core.context import cli_context
 from caducee.people.models import User
 from caducee.structures.models import Structure, StructureAdmin
+from tests.helpers import ctx_for
 
 pytestmark = pytest.mark.django_db
 
@@ -29,6 +36,7 @@ class World:
         org: Account,
         admin: User,
         change_id: int,
+        proposal_id: int,
     ) -> None:
         self.structure = structure
         self.per = per
@@ -36,6 +44,7 @@ class World:
         self.org = org
         self.admin = admin
         self.change_id = change_id
+        self.proposal_id = proposal_id
 
 
 @pytest.fixture
@@ -44,7 +53,9 @@ def world(
 ) -> World:
     add_delegate(cli_context(), per_a, med_a.email)
     change = request_email_change(cli_context(), per_a, "jeanne.nouvelle@ch-a.fr")
-    return World(structure_a, per_a, med_a, org_a, alice, change.pk)
+    assert med_a.user is not None
+    proposal = propose_colleague(ctx_for(med_a.user), org_a, per_a.email)
+    return World(structure_a, per_a, med_a, org_a, alice, change.pk, proposal.pk)
 
 
 S = "console:"
@@ -70,6 +81,7 @@ GET_PAGES: list[tuple[str, Callable[[World], list[int]]]] = [
     ("account_move", lambda w: [w.structure.pk, w.per.pk]),
     ("activity", lambda w: [w.structure.pk]),
     ("activity_csv", lambda w: [w.structure.pk]),
+    ("colleague_proposals", lambda w: [w.structure.pk]),
 ]
 OPERATOR_PAGES: list[tuple[str, Callable[[World], list[int]]]] = [
     ("structure_edit", lambda w: [w.structure.pk]),
@@ -119,6 +131,13 @@ POSTS: list[tuple[str, Callable[[World], list[int]], Callable[[World], dict[str,
         lambda w: [w.structure.pk, w.per.pk],
         lambda w: {"structure": str(_other_structure(w))},
     ),
+    ("colleague_proposal_approve", lambda w: [w.structure.pk, w.proposal_id], lambda w: {}),
+    ("colleague_proposal_refuse", lambda w: [w.structure.pk, w.proposal_id], lambda w: {}),
+    (
+        "colleague_policy",
+        lambda w: [w.structure.pk],
+        lambda w: {"colleagues_without_validation": "on"},
+    ),
 ]
 
 
@@ -157,6 +176,8 @@ def _snapshot() -> tuple[object, ...]:
         StructureAdmin.objects.count(),
         list(Structure.objects.order_by("pk").values_list("name", flat=True)),
         list(Account.objects.values_list("default_mailbox_id", flat=True)),
+        list(ColleagueProposal.objects.order_by("pk").values_list("status", flat=True)),
+        list(Structure.objects.values_list("colleagues_without_validation", flat=True)),
     )
 
 

@@ -76,6 +76,15 @@ PROBES: dict[str, list[Probe]] = {
             c.post("/messagerie/mots-de-passe-application/", {"revoke": p.pk}).status_code
         )
     ],
+    "settings": [  # another person's mailbox: neither a default nor one to propose on
+        lambda c, m, f, p: c.post("/messagerie/parametres/", {"default": m.mailbox_id}).status_code,
+        lambda c, m, f, p: (
+            c.post(
+                "/messagerie/parametres/",
+                {"form": "colleague", "mailbox": m.mailbox_id, "email": "x@ch-a.fr"},
+            ).status_code
+        ),
+    ],
 }
 # URLs that name no object: they only ever act on the person's own mailbox in use.
 OWN_ONLY = {"home", "autocomplete", "empty_trash", "folder_create"}

@@ -8,12 +8,14 @@ mailbox, so the audit of a shared mailbox names the physical person.
 - `messages.py`: mailboxes, listing, reading, sending, replying, forwarding, the bin;
 - `filing.py`: folders, moving, marking, exporting, emptying the bin;
 - `drafts.py`: drafts;
-- `app_passwords.py`: the person's application passwords (mail clients).
+- `app_passwords.py`: the person's application passwords (mail clients);
+- `settings.py`: the person's « Paramètres » (default mailbox, receipt notifications,
+  colleagues proposed on ORG mailboxes).
 """
 
 from __future__ import annotations
 
-from caducee.mail.api import app_passwords, drafts, filing, messages
+from caducee.mail.api import app_passwords, drafts, filing, messages, settings
 from caducee.mail.api.common import acting_as, router
 
-__all__ = ["acting_as", "app_passwords", "drafts", "filing", "messages", "router"]
+__all__ = ["acting_as", "app_passwords", "drafts", "filing", "messages", "router", "settings"]
