@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0004_lifecycle_activity_fields"),
+        ("accounts", "0005_delegates_delegation_right"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
