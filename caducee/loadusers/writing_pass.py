@@ -122,6 +122,7 @@ def write(
                 },
                 "notify": notify,
                 "visible": visible,
+                "addresses_generated": result.addresses_generated,
             },
         )
         if before_commit is not None:

@@ -64,6 +64,8 @@ def test_every_type_but_med_gets_an_address_like_the_plus_action(structure_a: St
     assert event.structure_id == structure_a.pk
     # Published as after « + »: the directory's row carries the address (created visible).
     assert DirectoryEntry.objects.get(account_id=per.pk).mssante_address == f"jeanne.dupont@{A}"
+    summary = AuditEvent.objects.get(action="loadusers.import")
+    assert summary.detail["addresses_generated"] == 4
     assert result.addresses_sample[0] == {
         "line": 2,
         "email": "p@ch-a.fr",
