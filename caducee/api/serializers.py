@@ -32,6 +32,9 @@ class StructureOut(Schema):
     city: str
     department: str
     region: str
+    phone: str
+    contact_name: str
+    contact_email: str
 
 
 def structure_out(structure: Structure) -> dict[str, Any]:
@@ -47,6 +50,9 @@ def structure_out(structure: Structure) -> dict[str, Any]:
         "city": structure.city,
         "department": structure.department,
         "region": structure.region,
+        "phone": structure.phone,
+        "contact_name": structure.contact_name,
+        "contact_email": structure.contact_email,
     }
 
 
