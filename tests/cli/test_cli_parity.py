@@ -61,6 +61,24 @@ def test_structure_edit_bad_value_and_bad_key(capsys: Capsys, structure_a: Struc
     assert not AuditEvent.objects.filter(action=AuditAction.STRUCTURE_UPDATE).exists()
 
 
+def test_structure_edit_sets_the_contact_fields(capsys: Capsys, structure_a: Structure) -> None:
+    sets = ["--set", "phone=05 63 00 00 00", "--set", "contact_email=Contact@CH-A.fr"]
+    code, out, err = run(capsys, "structure", "edit", structure_a.name, *sets, "--json")
+    assert code == 0, err
+    assert '"phone": "0563000000"' in out and '"contact_email": "contact@ch-a.fr"' in out
+    event = _audited(AuditAction.STRUCTURE_UPDATE)
+    assert event.detail["fields"] == ["contact_email", "phone"]
+
+
+def test_structure_edit_help_lists_the_fields_by_owner(capsys: Capsys) -> None:
+    with pytest.raises(SystemExit):
+        run(capsys, "structure", "edit", "--help")
+    out = capsys.readouterr().out
+    text = " ".join(out.split())
+    assert "Champs de l'opérateur : name, id_type, id_number, domain" in text
+    assert "contact_email" in text
+
+
 def test_structure_edit_unknown_structure(capsys: Capsys) -> None:
     code, _, err = run(capsys, "structure", "edit", "Nulle part", "--set", "city=Albi")
     assert code == 1 and "Structure « Nulle part » introuvable" in err

@@ -59,9 +59,9 @@ GET_PAGES: list[tuple[str, Callable[[World], list[int]]]] = [
     ("account", lambda w: [w.structure.pk, w.per.pk]),
     ("account", lambda w: [w.structure.pk, w.org.pk]),
     ("account_change_type", lambda w: [w.structure.pk, w.per.pk]),
+    ("structure_edit", lambda w: [w.structure.pk]),  # its admins' fields (issue #15)
 ]
 OPERATOR_PAGES: list[tuple[str, Callable[[World], list[int]]]] = [
-    ("structure_edit", lambda w: [w.structure.pk]),
     ("structure_admins", lambda w: [w.structure.pk]),
 ]
 # (name, args, POST data) for every change.
