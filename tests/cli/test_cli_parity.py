@@ -166,7 +166,7 @@ def test_email_change_request_list_resend_cancel(capsys: Capsys, structure_a: St
         "nouveau@example.org"
     )
     code, out, _ = run(capsys, "account", "email-changes", account.email)
-    assert code == 0 and "nouveau@example.org\tEn attente de confirmation" in out
+    assert code == 0 and "nouveau@example.org\tEn attente" in out
     code, _, err = run(capsys, "account", "email-change-resend", account.email)
     assert code == 0, err
     _audited(AuditAction.ACCOUNT_EMAIL_CHANGE_RESEND)
