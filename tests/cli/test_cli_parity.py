@@ -178,6 +178,29 @@ def test_email_change_request_list_resend_cancel(capsys: Capsys, structure_a: St
     assert code == 1 and "Aucune demande de changement de mail en attente" in err
 
 
+def test_email_changes_of_a_structure_by_state(capsys: Capsys, structure_a: Structure) -> None:
+    first = make_account(structure_a, "PER")
+    second = make_account(structure_a, "PER")
+    run(capsys, "account", "email-change", first.email, "un@example.org")
+    run(capsys, "account", "email-change", second.email, "deux@example.org")
+    run(capsys, "account", "email-change-cancel", second.email)
+    code, out, err = run(capsys, "account", "email-changes", "--structure", structure_a.name)
+    assert code == 0, err
+    assert "un@example.org\tEn attente" in out and "deux@example.org\tAnnulée" in out
+    code, out, _ = run(
+        capsys, "account", "email-changes", "--structure", structure_a.name, "--state", "cancelled"
+    )
+    assert "deux@example.org" in out and "un@example.org" not in out
+    code, out, _ = run(
+        capsys, "account", "email-changes", "--structure", structure_a.name, "--json"
+    )
+    assert code == 0 and '"state": "cancelled"' in out
+    code, _, err = run(capsys, "account", "email-changes", "--structure", "x", "--state", "perdu")
+    assert code == 1
+    code, _, err = run(capsys, "account", "email-changes")
+    assert code == 1 and "Indiquez soit l'adresse d'un compte, soit --structure." in err
+
+
 def test_email_change_refusals(capsys: Capsys, structure_a: Structure) -> None:
     account = make_account(structure_a, "PER")
     code, _, err = run(capsys, "account", "email-change", account.email, account.email)
