@@ -485,6 +485,7 @@ CASES: dict[str, Callable[[Structure], Page]] = {
     "console:account_move": _move_page,
     "directory:address": _account_page("directory:address"),
     "identity:password_change": _person_page("identity:password_change"),
+    "accounts:my_email": _person_page("accounts:my_email"),
     "identity:totp": _person_page("identity:totp"),
     "mail:compose": _compose_page,
     "coordination:record_edit": _record_page("coordination:record_edit"),
@@ -545,6 +546,7 @@ EXCLUDED: dict[str, str] = {
     "identity:resend": POST_ONLY,
     "identity:second_factor_reset": POST_ONLY,
     "accounts:email_change_confirm": TOKEN,
+    "accounts:my_email_cancel": POST_ONLY,
     # console
     "console:home": "redirects to the structure list (or the structure of its admin)",
     "console:structure_create": FORM,

@@ -208,6 +208,8 @@ class EmailChangeRequest(models.Model):
         PENDING = "pending", "En attente de confirmation"
         DONE = "done", "Confirmée"
         CANCELLED = "cancelled", "Annulée"
+        # A pending request whose link expired, closed when a new request replaces it.
+        EXPIRED = "expired", "Expirée"
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="email_changes")
     new_email = models.EmailField(max_length=254)
@@ -226,6 +228,25 @@ class EmailChangeRequest(models.Model):
         from django.utils import timezone
 
         return self.expires_at is not None and self.expires_at <= timezone.now()
+
+    @property
+    def state(self) -> str:
+        """The state shown in « Demandes de changement de mail »: a pending request whose
+        link expired is « Expirée » (it can still be resent or cancelled)."""
+        if self.status == self.Status.PENDING and self.is_expired:
+            return self.Status.EXPIRED.value
+        return str(self.status)
+
+    @property
+    def state_label(self) -> str:
+        if self.status == self.Status.PENDING and not self.is_expired:
+            return "En attente"
+        return str(self.Status(self.state).label)
+
+    @property
+    def by_self(self) -> bool:
+        """Asked by the mailbox's own person (« Mon adresse mail »), not by an admin."""
+        return self.requested_by_id is not None and self.requested_by_id == self.account.user_id
 
 
 def right_text(right: str, account: Account) -> str:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.db.models import Count, F, Q, QuerySet
+from django.utils import timezone
 
 from caducee.accounts.models import Account, AccountState, EmailChangeRequest
 from caducee.audit.actions import AuditAction
 from caducee.audit.log import record_event
 from caducee.core.context import Context
-from caducee.core.errors import Invalid, NotFound
+from caducee.core.errors import Invalid, NotFound, Problem
 from caducee.referentials.text import fold
 from caducee.structures.access import require_admin
 from caducee.structures.models import Structure
@@ -131,7 +132,7 @@ def nominative_candidates(scope: QuerySet[Structure], text: str, limit: int = 50
 
 
 def pending_email_changes(structure: Structure) -> QuerySet[EmailChangeRequest]:
-    """The « Demandes de changement de mail » of a structure still waiting, oldest first."""
+    """The requests of a structure still waiting (link valid or expired), oldest first."""
     return (
         EmailChangeRequest.objects.filter(
             account__structure=structure, status=EmailChangeRequest.Status.PENDING
@@ -142,13 +143,50 @@ def pending_email_changes(structure: Structure) -> QuerySet[EmailChangeRequest]:
 
 
 def email_change_history(structure: Structure, limit: int = 100) -> list[EmailChangeRequest]:
-    """The latest confirmed or cancelled requests of a structure, newest first."""
+    """The latest confirmed, cancelled or expired requests of a structure, newest first."""
     return list(
         EmailChangeRequest.objects.filter(account__structure=structure)
         .exclude(status=EmailChangeRequest.Status.PENDING)
         .select_related("account", "requested_by")
         .order_by("-requested_at", "-pk")[:limit]
     )
+
+
+# « Demandes de changement de mail »: the states one filters on (`EmailChangeRequest.state`).
+EMAIL_CHANGE_STATES: dict[str, str] = {
+    "pending": "En attente",
+    "done": "Confirmée",
+    "cancelled": "Annulée",
+    "expired": "Expirée",
+}
+
+
+def email_changes_in(
+    structure: Structure, state: str = "", text: str = ""
+) -> QuerySet[EmailChangeRequest]:
+    """Every request of a structure, newest first; `state` one of EMAIL_CHANGE_STATES (an
+    unknown one is Invalid), `text` a part of the current or the new address."""
+    Status = EmailChangeRequest.Status
+    changes = EmailChangeRequest.objects.filter(account__structure=structure)
+    now = timezone.now()
+    if state == "pending":
+        changes = changes.filter(status=Status.PENDING, expires_at__gt=now)
+    elif state == "expired":
+        changes = changes.filter(
+            Q(status=Status.EXPIRED) | Q(status=Status.PENDING, expires_at__lte=now)
+        )
+    elif state in ("done", "cancelled"):
+        changes = changes.filter(status=state)
+    elif state:
+        choices = ", ".join(EMAIL_CHANGE_STATES)
+        raise Invalid(
+            f"État « {state} » inconnu : choisissez parmi {choices}.",
+            [Problem("state", "choice", f"Choisissez parmi {choices}.")],
+        )
+    term = text.strip().lower()
+    if term:
+        changes = changes.filter(Q(account__email__icontains=term) | Q(new_email__icontains=term))
+    return changes.select_related("account__user", "requested_by").order_by("-pk")
 
 
 def email_change_of(structure: Structure, change_id: int) -> EmailChangeRequest:

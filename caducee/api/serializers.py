@@ -39,6 +39,9 @@ class StructureOut(Schema):
     city: str
     department: str
     region: str
+    phone: str
+    contact_name: str
+    contact_email: str
 
 
 def structure_out(structure: Structure) -> dict[str, Any]:
@@ -54,6 +57,9 @@ def structure_out(structure: Structure) -> dict[str, Any]:
         "city": structure.city,
         "department": structure.department,
         "region": structure.region,
+        "phone": structure.phone,
+        "contact_name": structure.contact_name,
+        "contact_email": structure.contact_email,
     }
 
 
@@ -175,8 +181,11 @@ class EmailChangeOut(Schema):
     new_email: str
     status: str
     status_label: str
+    state: str
+    state_label: str
     requested_at: str
     requested_by: str | None
+    by_self: bool
     expires_at: str | None
     confirmed_at: str | None
 
@@ -189,8 +198,11 @@ def email_change_out(change: EmailChangeRequest) -> dict[str, Any]:
         "new_email": change.new_email,
         "status": change.status,
         "status_label": change.get_status_display(),
+        "state": change.state,
+        "state_label": change.state_label,
         "requested_at": change.requested_at.isoformat(),
         "requested_by": change.requested_by.email if change.requested_by else None,
+        "by_self": change.by_self,
         "expires_at": change.expires_at.isoformat() if change.expires_at else None,
         "confirmed_at": change.confirmed_at.isoformat() if change.confirmed_at else None,
     }

@@ -1,8 +1,10 @@
 """Structures and their admins: thin adapters over `caducee.structures.operations`.
 
-Creating, editing a structure and appointing or removing its admins are the operator's
-(the operations refuse anyone else: 403); a structure admin reads the structures they
-administer. A structure the caller does not administer does not exist for them (404).
+Creating a structure and appointing or removing its admins are the operator's (the
+operations refuse anyone else: 403); a structure admin reads the structures they
+administer and edits the fields that are theirs (`structures/ownership.py`: changing an
+operator field answers 403). A structure the caller does not administer does not exist for
+them (404).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from caducee.identity.operations import issue_password_link
 from caducee.structures import operations
 from caducee.structures.access import access_structure, structures_for_admin
 from caducee.structures.models import StructureAdmin
+from caducee.structures.ownership import FIELDS
 
 router = Router(tags=["structures"])
 
@@ -38,6 +41,27 @@ class StructureIn(Schema):
     city: str = ""
     department: str = ""
     region: str = ""
+    phone: str = ""
+    contact_name: str = ""
+    contact_email: str = ""
+
+
+class StructurePatchIn(Schema):
+    """Only the fields sent change; `department` and `region` take a code or a label."""
+
+    name: str | None = None
+    id_type: str | None = None
+    id_number: str | None = None
+    domain: str | None = None
+    address1: str | None = None
+    address2: str | None = None
+    postal_code: str | None = None
+    city: str | None = None
+    department: str | None = None
+    region: str | None = None
+    phone: str | None = None
+    contact_name: str | None = None
+    contact_email: str | None = None
 
 
 class AppointIn(Schema):
@@ -84,12 +108,27 @@ def get_structure(request: HttpRequest, structure_id: int) -> Any:
 @router.put(
     "/structures/{structure_id}",
     response=responses({200: StructureOut}, 400, 403, 404, 422),
-    summary="Modifier une structure (opérateur ; tous les champs sont envoyés)",
+    summary="Modifier une structure (tous les champs sont envoyés ; un administrateur de la "
+    "structure ne change que l'adresse, le téléphone et le contact)",
 )
 def update_structure(request: HttpRequest, structure_id: int, payload: StructureIn) -> Any:
     structure = access_structure(api_user(request), structure_id)
     updated = operations.update_structure(api_context(request), structure, _input(payload))
     return structure_out(updated)
+
+
+@router.patch(
+    "/structures/{structure_id}",
+    response=responses({200: StructureOut}, 400, 403, 404, 422),
+    summary="Paramétrage de la structure : modifier les champs envoyés (un administrateur de "
+    "la structure : l'adresse, le téléphone et le contact)",
+)
+def patch_structure(request: HttpRequest, structure_id: int, payload: StructurePatchIn) -> Any:
+    structure = access_structure(api_user(request), structure_id)
+    values = {key: getattr(structure, key) or "" for key in FIELDS}
+    values.update({k: v for k, v in payload.model_dump(exclude_none=True).items()})
+    data = operations.StructureInput(**values)
+    return structure_out(operations.update_structure(api_context(request), structure, data))
 
 
 @router.get(

@@ -82,9 +82,16 @@ def register(commands: Any) -> None:
     email_change.add_argument("new_email", metavar="NOUVELLE_ADRESSE")
     email_change.set_defaults(func=request_email_change)
     email_changes = sub.add_parser(
-        "email-changes", help="lister les demandes de changement de mail d'un compte"
+        "email-changes",
+        help="lister les demandes de changement de mail d'un compte, ou d'une structure "
+        "(--structure), avec leur état",
     )
-    email_changes.add_argument("email", help="adresse mail du compte")
+    email_changes.add_argument("email", nargs="?", default="", help="adresse mail du compte")
+    email_changes.add_argument("--structure", default="", help="nom, identifiant ou domaine")
+    email_changes.add_argument(
+        "--state", default="", help="pending (en attente), done, cancelled ou expired"
+    )
+    email_changes.add_argument("--json", action="store_true", help="sortie JSON")
     email_changes.set_defaults(func=list_email_changes)
     for name, label, func in (
         ("email-change-cancel", "annuler la demande de changement de mail en attente", cancel),
@@ -315,14 +322,27 @@ def request_email_change(args: argparse.Namespace) -> int:
 
 
 def list_email_changes(args: argparse.Namespace) -> int:
-    account = find_account(args.email)
-    changes = account.email_changes.order_by("-requested_at")
+    from caducee.accounts.queries import email_changes_in
+    from caducee.api.serializers import email_change_out
+    from caducee.core.errors import Invalid
+    from caducee.structures.access import find_structure
+
+    if bool(args.email) == bool(args.structure):
+        raise Invalid("Indiquez soit l'adresse d'un compte, soit --structure.")
+    if args.structure:
+        changes = list(email_changes_in(find_structure(args.structure), args.state))
+    else:
+        account = find_account(args.email)
+        changes = list(email_changes_in(account.structure, args.state).filter(account=account))
+    if args.json:
+        print_json([email_change_out(change) for change in changes])
+        return 0
     if not changes:
         print("Aucune demande de changement de mail.")
     for change in changes:
         print(
-            f"{change.requested_at:%Y-%m-%d %H:%M}\t{change.new_email}\t"
-            f"{change.get_status_display()}"
+            f"{change.pk}\t{change.requested_at:%Y-%m-%d %H:%M}\t{change.account.email}\t"
+            f"{change.new_email}\t{change.state_label}"
         )
     return 0
 

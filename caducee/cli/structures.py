@@ -6,20 +6,11 @@ import argparse
 from typing import Any
 
 from caducee.cli.output import print_json
+from caducee.structures.ownership import ADMIN_FIELDS, FIELDS, OPERATOR_FIELDS
 
-# The fields of `structures.operations.StructureInput`, as `structure edit --set` takes them.
-EDITABLE = (
-    "name",
-    "id_type",
-    "id_number",
-    "domain",
-    "address1",
-    "address2",
-    "postal_code",
-    "city",
-    "department",
-    "region",
-)
+# The fields of `structures.operations.StructureInput`, as `structure edit --set` takes them:
+# the operator's, then the structure admins' (structures/ownership.py).
+EDITABLE = FIELDS
 
 
 def register(commands: Any) -> None:
@@ -52,7 +43,10 @@ def register(commands: Any) -> None:
         action="append",
         default=[],
         metavar="CLÉ=VALEUR",
-        help="champ à changer, répétable : " + ", ".join(EDITABLE),
+        help="champ à changer, répétable. Champs de l'opérateur : "
+        + ", ".join(OPERATOR_FIELDS)
+        + " ; champs que les administrateurs de la structure modifient aussi : "
+        + ", ".join(ADMIN_FIELDS),
     )
     edit.add_argument("--json", action="store_true", help="sortie JSON")
     edit.set_defaults(func=edit_structure)

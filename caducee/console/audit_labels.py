@@ -6,6 +6,7 @@ from typing import Any
 
 from caducee.accounts.fields import BY_KEY
 from caducee.audit.actions import AuditAction
+from caducee.structures.ownership import LABELS as STRUCTURE_LABELS
 
 # One label per action code (the table is caducee/audit/actions.py). Codes unknown to it
 # (events of a later version read by an older one) are shown as they are, not hidden.
@@ -57,7 +58,13 @@ _DETAIL_LABELS = {
     "delegation": "ouverte en tant que délégué, droits",
     "proposal": "proposition n°",
     "proposed_by": "proposé par",
+    "by": "à l'initiative de",
+    "fields": "champs modifiés",
+    "requested_by": "demandé par",
+    "expires_in_days": "validité du lien (jours)",
 }
+# Values of the `by` of email-change events.
+_BY_LABELS = {"self": "le titulaire du compte", "admin": "un administrateur"}
 
 
 def action_label(code: str) -> str:
@@ -78,7 +85,7 @@ def _value(value: Any) -> str:
 
 def _field_name(key: str) -> str:
     spec = BY_KEY.get(key)
-    return spec.title if spec else key
+    return spec.title if spec else STRUCTURE_LABELS.get(key, key)
 
 
 def detail_lines(detail: dict[str, Any]) -> list[str]:
@@ -94,5 +101,9 @@ def detail_lines(detail: dict[str, Any]) -> list[str]:
                 else:
                     lines.append(f"{_field_name(field)} : {_value(change)}")
             continue
+        if key == "by":
+            value = _BY_LABELS.get(str(value), value)
+        elif key == "fields" and isinstance(value, list):
+            value = [_field_name(str(name)) for name in value]
         lines.append(f"{_DETAIL_LABELS.get(key, key)} : {_value(value)}")
     return lines

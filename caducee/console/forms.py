@@ -18,6 +18,7 @@ from caducee.accounts.validation import as_text
 from caducee.core.errors import Problem
 from caducee.referentials import identifiers, lists
 from caducee.structures.models import StructureIdType
+from caducee.structures.ownership import LABELS, OPERATOR_FIELDS
 
 # Seed 002 §2: one line per mailbox type, shown when choosing the type of a new account.
 TYPE_DESCRIPTIONS: dict[str, str] = {code: t.description for code, t in MAILBOX_TYPES.items()}
@@ -203,8 +204,22 @@ class StructureForm(forms.Form):
         required=False,
         widget=forms.Select(choices=referential_choices("regions")),
     )
+    phone = forms.CharField(label=LABELS["phone"], required=False)
+    contact_name = forms.CharField(
+        label=LABELS["contact_name"],
+        required=False,
+        help_text="Nom et fonction de la personne à joindre pour la structure.",
+    )
+    contact_email = forms.CharField(label=LABELS["contact_email"], required=False)
 
     REQUIRED = ("name", "id_type", "id_number")
+
+    def lock_operator_fields(self) -> None:
+        """For a structure admin: the operator's fields are shown, read-only."""
+        for name in OPERATOR_FIELDS:
+            field = self.fields[name]
+            field.disabled = True
+            field.help_text = "Géré par l'opérateur de la plateforme."
 
     def add_problems(self, problems: Iterable[Problem]) -> None:
         for problem in problems:

@@ -28,6 +28,10 @@ class Structure(models.Model):
     city = models.CharField("ville", max_length=100, blank=True)
     department = models.CharField("département", max_length=3, blank=True)
     region = models.CharField("région", max_length=2, blank=True)
+    # Contact details edited by the structure's admins (structures/ownership.py).
+    phone = models.CharField("téléphone", max_length=16, blank=True)
+    contact_name = models.CharField("contact", max_length=200, blank=True)
+    contact_email = models.EmailField("adresse mail de contact", max_length=254, blank=True)
     is_external = models.BooleanField("structure des utilisateurs externes", default=False)
     # Issue #15 point 8 (accounts/colleagues.py): a colleague proposed on an ORG mailbox by
     # its users is added at once, without an admin's validation. Admins and the operator.

@@ -1,4 +1,7 @@
-"""Business actions on structures: create, update, appoint and remove admins."""
+"""Business actions on structures: create, update, appoint and remove admins.
+
+Who may edit which field of a structure is `structures/ownership.py`.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +17,9 @@ from caducee.core.context import Context
 from caducee.core.errors import Forbidden, Invalid, NotFound, Problem
 from caducee.people.models import User
 from caducee.referentials import cleaning, identifiers, lists
+from caducee.structures.access import require_admin
 from caducee.structures.models import Structure, StructureAdmin, StructureIdType
+from caducee.structures.ownership import OPERATOR_FIELDS, operator_fields_refusal
 
 _DOMAIN = re.compile(r"^(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 EXTERNAL_STRUCTURE_NAME = "Utilisateur externe"
@@ -38,6 +43,21 @@ class StructureInput:
     city: str = ""
     department: str = ""
     region: str = ""
+    phone: str = ""
+    contact_name: str = ""
+    contact_email: str = ""
+
+
+def _clean_contact(data: StructureInput, cleaned: dict[str, str], problems: list[Problem]) -> None:
+    cleaned["contact_name"] = " ".join(data.contact_name.split())
+    for key, rule in (("phone", cleaning.phone), ("contact_email", cleaning.email)):
+        value = getattr(data, key).strip()
+        if value:
+            try:
+                value = rule(value).value
+            except cleaning.Rejected as exc:
+                problems.append(exc.problem(key))
+        cleaned[key] = value
 
 
 def clean_structure(data: StructureInput) -> tuple[dict[str, str], list[Problem]]:
@@ -122,6 +142,7 @@ def clean_structure(data: StructureInput) -> tuple[dict[str, str], list[Problem]
             )
         region = region or expected
     cleaned["region"] = region
+    _clean_contact(data, cleaned, problems)
     return cleaned, problems
 
 
@@ -160,14 +181,25 @@ def create_structure(ctx: Context, data: StructureInput, *, is_external: bool = 
 
 
 def update_structure(ctx: Context, structure: Structure, data: StructureInput) -> Structure:
-    """The platform operator or the server; audits `structure.update` (every field sent).
+    """Admin of the structure (its own fields) or the operator; audits `structure.update`.
 
-    The region follows a changed department: when the department changes and the region
-    is sent unchanged, it is derived again from the new department (console, API, CLI)."""
-    _require_operator(ctx)
+    « Paramétrage de la structure »: the operator (or the server) edits every field; the
+    structure's admins edit the fields `ownership.ADMIN_FIELDS` gives them, and changing
+    one of `ownership.OPERATOR_FIELDS` is refused (Forbidden, naming the fields). The
+    region follows a changed department: when the department changes and the region is
+    sent unchanged, it is derived again from the new department (console, API, CLI)."""
+    require_admin(ctx, structure)
     if data.department != structure.department and data.region == structure.region:
         data = replace(data, region="")
     cleaned, problems = clean_structure(data)
+    if not (ctx.is_operator or ctx.is_server):
+        kept = [
+            key
+            for key in OPERATOR_FIELDS
+            if cleaned.get(key, getattr(data, key)) != (getattr(structure, key) or "")
+        ]
+        if kept:
+            raise Forbidden(operator_fields_refusal(kept))
     _check_unique(cleaned, problems, exclude=structure.pk)
     if any(p.is_error for p in problems):
         raise Invalid("La structure n'a pas été modifiée.", problems)
@@ -188,7 +220,7 @@ def update_structure(ctx: Context, structure: Structure, data: StructureInput) -
             AuditAction.STRUCTURE_UPDATE,
             structure=structure,
             target=structure,
-            detail={"changes": changes},
+            detail={"fields": sorted(changes), "changes": changes},
         )
     return structure
 

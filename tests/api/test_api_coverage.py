@@ -107,6 +107,8 @@ WEB_ROUTES: dict[str, list[str]] = {
         "GET /api/v1/structures/{structure_id}/loadusers/jobs/{job_id}/report.{fmt}"
     ],
     "identity:security": ["GET /api/v1/me/security"],
+    "accounts:my_email": ["GET /api/v1/me/email-change", "POST /api/v1/me/email-change"],
+    "accounts:my_email_cancel": ["DELETE /api/v1/me/email-change"],
     "console:scheduler": ["GET /api/v1/scheduler"],
     "console:activity": ["GET /api/v1/structures/{structure_id}/activity"],
     "console:activity_csv": ["GET /api/v1/structures/{structure_id}/activity"],

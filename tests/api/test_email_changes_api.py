@@ -12,6 +12,7 @@ from caducee.audit.models import AuditEvent
 from caducee.core.context import cli_context
 from caducee.people.models import User
 from caducee.structures.models import Structure
+from tests.conftest import PASSWORD
 from tests.factories import make_account
 from tests.helpers import bearer_client
 
@@ -88,3 +89,67 @@ def test_a_read_only_token_cannot_request(
     response = client.post(url, {"new_email": "n@ch-a.fr"}, content_type=JSON, **headers)
     assert response.status_code == 403
     assert not EmailChangeRequest.objects.exists()
+
+
+def test_the_list_filters_by_state(alice: User, structure_a: Structure) -> None:
+    client = bearer_client(alice)
+    first = make_account(structure_a, "PER")
+    second = make_account(structure_a, "PER")
+    for account, new in ((first, "un@example.org"), (second, "deux@example.org")):
+        url = f"/api/v1/accounts/{account.pk}/email-change"
+        assert client.post(url, {"new_email": new}, content_type=JSON).status_code == 201
+    listing = f"/api/v1/structures/{structure_a.pk}/email-changes"
+    change = client.get(listing, {"q": "deux"}).json()[0]
+    assert (change["state"], change["state_label"], change["by_self"]) == (
+        "pending",
+        "En attente",
+        False,
+    )
+    assert client.delete(f"{listing}/{change['id']}").status_code == 204
+    assert [c["new_email"] for c in client.get(listing, {"state": "cancelled"}).json()] == [
+        "deux@example.org"
+    ]
+    assert [c["new_email"] for c in client.get(listing, {"state": "pending"}).json()] == [
+        "un@example.org"
+    ]
+    bad = client.get(listing, {"state": "perdu"})
+    assert bad.status_code == 422 and "État « perdu » inconnu" in bad.json()["detail"]
+
+
+def test_a_person_asks_and_cancels_their_own_change(structure_a: Structure) -> None:
+    account = make_account(structure_a, "PER", "jeanne@ch-a.fr")
+    assert account.user is not None
+    account.user.set_password(PASSWORD)
+    account.user.save()
+    client = bearer_client(account.user)
+    assert client.get("/api/v1/me/email-change").json() == {
+        "email": "jeanne@ch-a.fr",
+        "pending": None,
+    }
+    wrong = client.post(
+        "/api/v1/me/email-change",
+        {"new_email": "perso@example.org", "password": "mauvais"},
+        content_type=JSON,
+    )
+    assert wrong.status_code == 422 and wrong.json()["problems"][0]["field"] == "password"
+    response = client.post(
+        "/api/v1/me/email-change",
+        {"new_email": "perso@example.org", "password": PASSWORD},
+        content_type=JSON,
+    )
+    assert response.status_code == 201 and response.json()["by_self"] is True
+    assert client.get("/api/v1/me/email-change").json()["pending"]["new_email"] == (
+        "perso@example.org"
+    )
+    assert client.delete("/api/v1/me/email-change").status_code == 204
+    assert last_action() == "account.email_change_cancel"
+    assert client.delete("/api/v1/me/email-change").status_code == 404
+
+
+def test_a_person_without_mailbox_gets_404(charlie: User) -> None:
+    response = bearer_client(charlie).post(
+        "/api/v1/me/email-change",
+        {"new_email": "perso@example.org", "password": PASSWORD},
+        content_type=JSON,
+    )
+    assert response.status_code == 404

@@ -1,4 +1,5 @@
-"""Structures and their admins through the API: the operator writes, admins read theirs."""
+"""Structures and their admins through the API: the operator writes, admins read theirs and
+edit the fields that are theirs (issue #15, point 6)."""
 
 from __future__ import annotations
 
@@ -67,7 +68,7 @@ def test_invalid_structure_is_422_with_problems_by_field(operator: User) -> None
     assert not Structure.objects.exists()
 
 
-def test_a_structure_admin_reads_but_cannot_write_structures(
+def test_a_structure_admin_reads_but_cannot_create_or_rename_structures(
     alice: User, structure_a: Structure, structure_b: Structure
 ) -> None:
     client = bearer_client(alice)
@@ -138,3 +139,43 @@ def test_a_read_only_token_cannot_write(
     assert response.status_code == 403
     assert AuditEvent.objects.count() == before
     assert client.get("/api/v1/structures", **headers).status_code == 200
+
+
+def test_an_admin_patches_her_fields_and_is_refused_the_operator_ones(
+    alice: User, structure_a: Structure, structure_b: Structure
+) -> None:
+    client = bearer_client(alice)
+    url = f"/api/v1/structures/{structure_a.pk}"
+    response = client.patch(
+        url, {"phone": "05 63 00 00 00", "contact_name": "Mme Durand"}, content_type=JSON
+    )
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert (body["phone"], body["contact_name"]) == ("0563000000", "Mme Durand")
+    assert body["domain"] == "ch-a.mssante.fr"
+    event = AuditEvent.objects.get(action="structure.update")
+    assert event.actor == alice and event.channel == "api"
+    assert event.detail["fields"] == ["contact_name", "phone"]
+
+    refused = client.patch(url, {"domain": "pirate.mssante.fr"}, content_type=JSON)
+    assert refused.status_code == 403
+    assert refused.json()["detail"].startswith(
+        "Ce champ est géré par l'opérateur de la plateforme : Domaine MSSanté."
+    )
+    full = {key: value for key, value in body.items() if key != "id"}
+    full.update(domain=body["domain"], city="Albi")
+    assert client.put(url, full, content_type=JSON).json()["city"] == "ALBI"
+    bad = client.patch(url, {"contact_email": "nope"}, content_type=JSON)
+    assert bad.status_code == 422
+    assert bad.json()["problems"][0]["field"] == "contact_email"
+    b_url = f"/api/v1/structures/{structure_b.pk}"
+    assert client.patch(b_url, {"phone": "0102030405"}, content_type=JSON).status_code == 404
+    structure_b.refresh_from_db()
+    assert structure_b.phone == ""
+
+
+def test_the_operator_patches_the_domain(operator: User, structure_a: Structure) -> None:
+    response = bearer_client(operator).patch(
+        f"/api/v1/structures/{structure_a.pk}", {"domain": "neuf.mssante.fr"}, content_type=JSON
+    )
+    assert response.status_code == 200 and response.json()["domain"] == "neuf.mssante.fr"

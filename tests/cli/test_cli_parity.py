@@ -63,6 +63,24 @@ def test_structure_edit_bad_value_and_bad_key(capsys: Capsys, structure_a: Struc
     assert not AuditEvent.objects.filter(action=AuditAction.STRUCTURE_UPDATE).exists()
 
 
+def test_structure_edit_sets_the_contact_fields(capsys: Capsys, structure_a: Structure) -> None:
+    sets = ["--set", "phone=05 63 00 00 00", "--set", "contact_email=Contact@CH-A.fr"]
+    code, out, err = run(capsys, "structure", "edit", structure_a.name, *sets, "--json")
+    assert code == 0, err
+    assert '"phone": "0563000000"' in out and '"contact_email": "contact@ch-a.fr"' in out
+    event = _audited(AuditAction.STRUCTURE_UPDATE)
+    assert event.detail["fields"] == ["contact_email", "phone"]
+
+
+def test_structure_edit_help_lists_the_fields_by_owner(capsys: Capsys) -> None:
+    with pytest.raises(SystemExit):
+        run(capsys, "structure", "edit", "--help")
+    out = capsys.readouterr().out
+    text = " ".join(out.split())
+    assert "Champs de l'opérateur : name, id_type, id_number, domain" in text
+    assert "contact_email" in text
+
+
 def test_structure_edit_unknown_structure(capsys: Capsys) -> None:
     code, _, err = run(capsys, "structure", "edit", "Nulle part", "--set", "city=Albi")
     assert code == 1 and "Structure « Nulle part » introuvable" in err
@@ -165,7 +183,7 @@ def test_email_change_request_list_resend_cancel(capsys: Capsys, structure_a: St
         "nouveau@example.org"
     )
     code, out, _ = run(capsys, "account", "email-changes", account.email)
-    assert code == 0 and "nouveau@example.org\tEn attente de confirmation" in out
+    assert code == 0 and "nouveau@example.org\tEn attente" in out
     code, _, err = run(capsys, "account", "email-change-resend", account.email)
     assert code == 0, err
     _audited(AuditAction.ACCOUNT_EMAIL_CHANGE_RESEND)
@@ -175,6 +193,29 @@ def test_email_change_request_list_resend_cancel(capsys: Capsys, structure_a: St
     assert EmailChangeRequest.objects.get().status == EmailChangeRequest.Status.CANCELLED
     code, _, err = run(capsys, "account", "email-change-cancel", account.email)
     assert code == 1 and "Aucune demande de changement de mail en attente" in err
+
+
+def test_email_changes_of_a_structure_by_state(capsys: Capsys, structure_a: Structure) -> None:
+    first = make_account(structure_a, "PER")
+    second = make_account(structure_a, "PER")
+    run(capsys, "account", "email-change", first.email, "un@example.org")
+    run(capsys, "account", "email-change", second.email, "deux@example.org")
+    run(capsys, "account", "email-change-cancel", second.email)
+    code, out, err = run(capsys, "account", "email-changes", "--structure", structure_a.name)
+    assert code == 0, err
+    assert "un@example.org\tEn attente" in out and "deux@example.org\tAnnulée" in out
+    code, out, _ = run(
+        capsys, "account", "email-changes", "--structure", structure_a.name, "--state", "cancelled"
+    )
+    assert "deux@example.org" in out and "un@example.org" not in out
+    code, out, _ = run(
+        capsys, "account", "email-changes", "--structure", structure_a.name, "--json"
+    )
+    assert code == 0 and '"state": "cancelled"' in out
+    code, _, err = run(capsys, "account", "email-changes", "--structure", "x", "--state", "perdu")
+    assert code == 1
+    code, _, err = run(capsys, "account", "email-changes")
+    assert code == 1 and "Indiquez soit l'adresse d'un compte, soit --structure." in err
 
 
 def test_email_change_refusals(capsys: Capsys, structure_a: Structure) -> None:

@@ -82,9 +82,9 @@ GET_PAGES: list[tuple[str, Callable[[World], list[int]]]] = [
     ("activity", lambda w: [w.structure.pk]),
     ("activity_csv", lambda w: [w.structure.pk]),
     ("colleague_proposals", lambda w: [w.structure.pk]),
+    ("structure_edit", lambda w: [w.structure.pk]),  # its admins' fields (issue #15)
 ]
 OPERATOR_PAGES: list[tuple[str, Callable[[World], list[int]]]] = [
-    ("structure_edit", lambda w: [w.structure.pk]),
     ("structure_admins", lambda w: [w.structure.pk]),
 ]
 # (name, args, POST data) for every change.

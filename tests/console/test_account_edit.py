@@ -140,7 +140,7 @@ def test_email_change_request_confirm_and_cancel(
     assert change.new_email == "jeanne.d@ch-a.fr"
     listing = reverse("console:email_changes", args=[per_a.structure_id])
     page = client.get(listing).content.decode()
-    assert "jeanne.d@ch-a.fr" in page and "En attente de confirmation" in page
+    assert "jeanne.d@ch-a.fr" in page and "En attente (lien valable" in page
     assert "Appliquer" not in page and "Renvoyer le lien" in page
     per_a.refresh_from_db()
     assert per_a.email == "jeanne.dupont@ch-a.fr"  # nothing changes before confirmation

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
-from caducee.accounts.email_changes import request_email_change
-from caducee.accounts.models import Account, AccountState
+from caducee.accounts.email_changes import cancel_email_change, request_email_change
+from caducee.accounts.models import Account, AccountState, EmailChangeRequest
 from caducee.accounts.operations import deactivate_account
 from caducee.core.context import cli_context
 from caducee.people.models import User
@@ -179,3 +182,33 @@ def test_the_number_of_queries_does_not_grow_with_the_rows(
     with CaptureQueriesContext(connection) as many:
         client.get(url)
     assert len(many) == len(few)
+
+
+def test_email_change_requests_are_listed_by_state(
+    client: Client, alice: User, structure_a: Structure
+) -> None:
+    ctx = cli_context()
+    pending = request_email_change(ctx, factories.make_account(structure_a, "PER"), "p@x.fr")
+    cancelled = request_email_change(ctx, factories.make_account(structure_a, "PER"), "c@x.fr")
+    cancel_email_change(ctx, cancelled)
+    expired = request_email_change(ctx, factories.make_account(structure_a, "PER"), "e@x.fr")
+    EmailChangeRequest.objects.filter(pk=expired.pk).update(
+        expires_at=timezone.now() - timedelta(minutes=1)
+    )
+    client.force_login(alice)
+    url = reverse("console:email_changes", args=[structure_a.pk])
+
+    def rows(**query: str) -> list[str]:
+        page = client.get(url, query).content.decode()
+        return re.findall(r'<tr data-state="(\w+)">', page)
+
+    assert sorted(rows()) == ["cancelled", "expired", "pending"]
+    assert rows(etat="expired") == ["expired"]
+    assert rows(etat="cancelled") == ["cancelled"]
+    assert rows(etat="pending", q="p@x") == ["pending"]
+    assert rows(q="nulle-part") == []
+    page = client.get(url, {"etat": "expired"}).content.decode()
+    assert "Expirée" in page and "Renvoyer le lien" in page  # still pending: resend revives it
+    refused = client.get(url, {"etat": "perdu"}, follow=True).content.decode()
+    assert "État « perdu » inconnu" in refused
+    assert pending.state == "pending"

@@ -90,3 +90,10 @@ def test_every_action_code_recorded_has_a_french_label() -> None:
 def test_details_are_french_lines() -> None:
     lines = detail_lines({"changes": {"city": ["PARIS", "LYON"]}, "visible": True})
     assert lines == ["VILLE : PARIS → LYON", "visible dans l'annuaire : oui"]
+
+
+def test_detail_lines_of_email_changes_and_structure_settings() -> None:
+    lines = detail_lines({"new_email": "n@x.fr", "by": "self"})
+    assert lines == ["nouvelle adresse : n@x.fr", "à l'initiative de : le titulaire du compte"]
+    lines = detail_lines({"fields": ["contact_name", "phone"], "changes": {"phone": ["", "01"]}})
+    assert lines == ["champs modifiés : Contact, Téléphone", "Téléphone : (vide) → 01"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -11,6 +12,7 @@ from django.urls import reverse
 from caducee.audit.models import AuditEvent
 from caducee.identity.models import ActionLink
 from caducee.people.models import User
+from caducee.structures import ownership
 from caducee.structures.models import Structure, StructureAdmin
 from tests import factories
 
@@ -158,3 +160,73 @@ def test_admins_cannot_create_structures(client: Client, alice: User) -> None:
     response = client.post(reverse("console:structure_create"), _data())
     assert response.status_code == 404
     assert not Structure.objects.filter(name="Hôpital de Provence").exists()
+
+
+# --- « Paramétrage de la structure » by its admins (issue #15, point 6) ----------------------
+
+
+def _current(structure: Structure, **overrides: str) -> dict[str, str]:
+    data = {key: getattr(structure, key) or "" for key in ownership.FIELDS}
+    data.update(overrides)
+    return data
+
+
+def test_an_admin_sees_the_operator_fields_read_only(
+    client: Client, alice: User, structure_a: Structure
+) -> None:
+    client.force_login(alice)
+    home = client.get(reverse("console:structure", args=[structure_a.pk])).content.decode()
+    url = reverse("console:structure_edit", args=[structure_a.pk])
+    assert f'href="{url}"' in home and "Paramétrage de la structure" in home
+    page = html.unescape(client.get(url).content.decode())
+    assert 'id="ownership-hint"' in page
+    for key in ownership.OPERATOR_FIELDS:
+        block = page.split(f'id="champ-{key}"')[1].split('<div class="field')[0]
+        assert "disabled" in block and "Géré par l'opérateur de la plateforme." in block
+    for key in ownership.ADMIN_FIELDS:
+        block = page.split(f'id="champ-{key}"')[1].split('<div class="field')[0]
+        assert "disabled" not in block
+
+
+def test_an_admin_saves_her_fields_and_a_posted_domain_is_ignored(
+    client: Client, alice: User, structure_a: Structure
+) -> None:
+    client.force_login(alice)
+    url = reverse("console:structure_edit", args=[structure_a.pk])
+    data = _current(
+        structure_a,
+        domain="pirate.mssante.fr",  # a disabled field: Django keeps the current value
+        phone="05.63.00.00.00",
+        contact_name="Mme Durand",
+        contact_email="contact@ch-a.fr",
+    )
+    response = client.post(url, data)
+    assert response["Location"] == reverse("console:structure", args=[structure_a.pk])
+    structure_a.refresh_from_db()
+    assert structure_a.domain == "ch-a.mssante.fr"
+    assert (structure_a.phone, structure_a.contact_name) == ("0563000000", "Mme Durand")
+    event = AuditEvent.objects.get(action="structure.update")
+    assert event.actor == alice
+    assert event.detail["fields"] == ["contact_email", "contact_name", "phone"]
+
+
+def test_an_admin_sees_a_bad_phone_beside_the_field(
+    client: Client, alice: User, structure_a: Structure
+) -> None:
+    client.force_login(alice)
+    url = reverse("console:structure_edit", args=[structure_a.pk])
+    page = client.post(url, _current(structure_a, phone="pas un numéro")).content.decode()
+    assert "Numéro de téléphone « pas un numéro » invalide" in _error_beside(page, "phone")
+    assert not AuditEvent.objects.filter(action="structure.update").exists()
+
+
+def test_the_operator_still_edits_the_domain(
+    client: Client, operator: User, structure_a: Structure
+) -> None:
+    client.force_login(operator)
+    url = reverse("console:structure_edit", args=[structure_a.pk])
+    page = client.get(url).content.decode()
+    assert 'id="ownership-hint"' not in page
+    client.post(url, _current(structure_a, domain="nouveau.mssante.fr"))
+    structure_a.refresh_from_db()
+    assert structure_a.domain == "nouveau.mssante.fr"

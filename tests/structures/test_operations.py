@@ -6,6 +6,7 @@ from caducee.audit.models import AuditEvent
 from caducee.core.context import Context
 from caducee.core.errors import Forbidden, Invalid, NotFound
 from caducee.people.models import User
+from caducee.structures import ownership
 from caducee.structures.access import find_structure, structures_for_admin
 from caducee.structures.models import Structure, StructureAdmin
 from caducee.structures.operations import (
@@ -63,10 +64,10 @@ def test_bad_domain_and_department(operator: User) -> None:
     assert {p.field for p in exc.value.errors()} == {"domain", "department"}
 
 
-def test_only_the_operator_manages_structures(alice: User, structure_a: Structure) -> None:
+def test_only_the_operator_creates_structures(alice: User, structure_a: Structure) -> None:
     with pytest.raises(Forbidden):
         create_structure(Context(user=alice), data())
-    with pytest.raises(Forbidden):
+    with pytest.raises(Forbidden):  # an admin keeps the identity fields to the operator
         update_structure(Context(user=alice), structure_a, data(name="Autre"))
 
 
@@ -148,3 +149,102 @@ def test_a_person_on_the_cli_is_not_the_server(alice: User) -> None:
 def test_a_four_digit_postal_code_gets_its_zero(operator: User) -> None:
     structure = create_structure(Context(user=operator), data(postal_code="1000"))
     assert structure.postal_code == "01000"
+
+
+# --- « Paramétrage de la structure » by its admins (issue #15, point 6) ----------------------
+
+
+def _current(structure: Structure, **overrides: str) -> StructureInput:
+    values = {key: getattr(structure, key) or "" for key in ownership.FIELDS}
+    values.update(overrides)
+    return StructureInput(**values)
+
+
+def test_an_admin_edits_the_address_phone_and_contact(alice: User, structure_a: Structure) -> None:
+    changed = _current(
+        structure_a,
+        address1="2 avenue des Tilleuls",
+        city="albi",
+        phone="05 63 00 00 00",
+        contact_name="Mme Durand, cadre de santé",
+        contact_email="Secretariat@CH-A.fr",
+    )
+    update_structure(Context(user=alice, ip="10.0.0.1"), structure_a, changed)
+    structure_a.refresh_from_db()
+    assert structure_a.phone == "0563000000"
+    assert structure_a.contact_email == "secretariat@ch-a.fr"
+    assert structure_a.city == "ALBI"
+    event = AuditEvent.objects.get(action="structure.update")
+    assert event.actor == alice and event.structure_id == structure_a.pk
+    assert event.detail["fields"] == [
+        "address1",
+        "city",
+        "contact_email",
+        "contact_name",
+        "phone",
+    ]
+    assert event.detail["changes"]["phone"] == ["", "0563000000"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "label"),
+    [
+        ("domain", "autre.mssante.fr", "Domaine MSSanté"),
+        ("id_number", "750000012", "Numéro d'identifiant"),
+        ("id_type", "SIRET", "Type d'identifiant"),
+        ("name", "Nouveau nom", "Raison sociale"),
+    ],
+)
+def test_an_admin_cannot_change_an_operator_field(
+    alice: User, structure_a: Structure, field: str, value: str, label: str
+) -> None:
+    before = getattr(structure_a, field)
+    with pytest.raises(Forbidden) as exc:
+        update_structure(
+            Context(user=alice),
+            structure_a,
+            _current(structure_a, phone="0102030405", **{field: value}),
+        )
+    assert label in exc.value.message and "opérateur de la plateforme" in exc.value.message
+    structure_a.refresh_from_db()
+    assert getattr(structure_a, field) == before and structure_a.phone == ""
+    assert not AuditEvent.objects.filter(action="structure.update").exists()
+
+
+def test_an_operator_field_sent_unchanged_is_not_a_change(
+    alice: User, structure_a: Structure
+) -> None:
+    """Written as a person types it (spaces, case): normalised, it is the same value."""
+    same = _current(
+        structure_a,
+        domain=(structure_a.domain or "").upper(),
+        name=f" {structure_a.name} ",
+        city="Toulouse",
+    )
+    update_structure(Context(user=alice), structure_a, same)
+    structure_a.refresh_from_db()
+    assert structure_a.city == "TOULOUSE"
+
+
+def test_an_admin_of_another_structure_gets_404(bob: User, structure_a: Structure) -> None:
+    with pytest.raises(NotFound):
+        update_structure(Context(user=bob), structure_a, _current(structure_a, city="Albi"))
+
+
+def test_the_operator_changes_every_field(operator: User, structure_a: Structure) -> None:
+    changed = _current(structure_a, domain="nouveau.mssante.fr", phone="0102030405")
+    update_structure(Context(user=operator), structure_a, changed)
+    structure_a.refresh_from_db()
+    assert (structure_a.domain, structure_a.phone) == ("nouveau.mssante.fr", "0102030405")
+
+
+def test_bad_phone_and_contact_email_are_refused_beside_their_field(
+    alice: User, structure_a: Structure
+) -> None:
+    with pytest.raises(Invalid) as exc:
+        update_structure(
+            Context(user=alice),
+            structure_a,
+            _current(structure_a, phone="05 63 AB", contact_email="pas une adresse"),
+        )
+    assert {p.field for p in exc.value.errors()} == {"phone", "contact_email"}

@@ -29,9 +29,10 @@ from caducee.accounts.operations import (
     update_account,
 )
 from caducee.accounts.queries import (
+    EMAIL_CHANGE_STATES,
     counters,
-    email_change_history,
     email_change_of,
+    email_changes_in,
     pending_email_changes,
     search_accounts,
 )
@@ -334,15 +335,33 @@ def email_change_request(request: HttpRequest, structure_id: int, account_id: in
 
 @console_view
 def email_change_list(request: HttpRequest, structure_id: int) -> HttpResponse:
-    """« Demandes de changement de mail »: pending ones, then the latest ones settled."""
+    """« Demandes de changement de mail »: every request, newest first, by state."""
     structure = access_structure(person(request), structure_id)
+    state = request.GET.get("etat", "")
+    text = request.GET.get("q", "")
+    try:
+        changes = email_changes_in(structure, state, text)
+    except Invalid as exc:
+        messages.error(request, exc.message)
+        state, changes = "", email_changes_in(structure, "", text)
+    page = seek_page(
+        changes,
+        "pk",
+        after=request.GET.get("apres", ""),
+        before=request.GET.get("avant", ""),
+        size=50,
+        descending=True,
+        convert=int,
+    )
     return render(
         request,
         "console/accounts/email_changes.html",
         {
             "structure": structure,
-            "changes": pending_email_changes(structure),
-            "history": email_change_history(structure),
+            "page": page,
+            "states": EMAIL_CHANGE_STATES,
+            "state": state,
+            "q": text,
             "active": "users",
         },
     )

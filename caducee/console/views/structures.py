@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from caducee.accounts.queries import counters
 from caducee.console.decorators import console_view, person, require_operator
 from caducee.console.forms import AppointAdminForm, StructureForm
-from caducee.core.errors import Invalid, NotFound
+from caducee.core.errors import Forbidden, Invalid, NotFound
 from caducee.core.web import web_context
 from caducee.identity.operations import issue_password_link
 from caducee.structures.access import access_structure
@@ -23,6 +23,7 @@ from caducee.structures.operations import (
     remove_admin,
     update_structure,
 )
+from caducee.structures.ownership import OPERATOR_FIELDS
 
 
 @console_view
@@ -62,9 +63,14 @@ def structure_create(request: HttpRequest) -> HttpResponse:
 @console_view
 @require_http_methods(["GET", "POST"])
 def structure_edit(request: HttpRequest, structure_id: int) -> HttpResponse:
-    structure = access_structure(require_operator(request), structure_id)
+    """« Paramétrage de la structure »: every field for the operator; for the structure's
+    admins, their fields (structures/ownership.py), the operator's shown read-only."""
+    user = person(request)
+    structure = access_structure(user, structure_id)
     initial = {name: getattr(structure, name) or "" for name in StructureForm.base_fields}
     form = StructureForm(request.POST or None, initial=initial)
+    if not user.is_operator:
+        form.lock_operator_fields()
     if request.method == "POST" and form.is_valid():
         data = _structure_input(form)
         try:
@@ -73,6 +79,8 @@ def structure_edit(request: HttpRequest, structure_id: int) -> HttpResponse:
             form.add_problems(exc.problems)
             if not exc.problems:
                 form.add_error(None, exc.message)
+        except Forbidden as exc:
+            form.add_error(None, exc.message)
         else:
             messages.success(request, "La structure a été enregistrée.")
             return redirect("console:structure", structure.pk)
@@ -84,6 +92,7 @@ def structure_edit(request: HttpRequest, structure_id: int) -> HttpResponse:
             "required": StructureForm.REQUIRED,
             "structure": structure,
             "active": "settings",
+            "operator_fields": () if user.is_operator else OPERATOR_FIELDS,
         },
     )
 
