@@ -390,7 +390,7 @@ def change_type(
 def deactivate_account(ctx: Context, account: Account) -> Account:
     """Admin of the account's structure; audits `account.deactivate` (and revokes access)."""
     require_admin(ctx, account.structure)
-    if account.state == AccountState.DEACTIVATED:
+    if account.state in AccountState.closed():  # a deleted account stays deleted
         return account
     with transaction.atomic():
         previous = account.state

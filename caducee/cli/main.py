@@ -39,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
         demo,
         directory,
         identity,
+        lifecycle,
         loadusers,
         mail,
         migrate,
@@ -73,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
         coordination,
         scheduler,
         worker,
+        lifecycle,
     ):
         module.register(commands)
     return parser

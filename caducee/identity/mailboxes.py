@@ -21,7 +21,7 @@ def own_account(user: User) -> Account | None:
     A deactivated account opens nothing: neither its own mailbox nor the shared ones it
     was the connection account of (an admin keeps the console, which needs no mailbox).
     """
-    return Account.objects.filter(user=user).exclude(state=AccountState.DEACTIVATED).first()
+    return Account.objects.filter(user=user).exclude(state__in=AccountState.closed()).first()
 
 
 def openable(user: User) -> list[Account]:
@@ -41,7 +41,7 @@ def may_open(user: User, mailbox: Account) -> bool:
     if mailbox.pk == own.pk:
         return True
     return (
-        mailbox.state != AccountState.DEACTIVATED
+        mailbox.state not in AccountState.closed()
         and ConnectionLink.objects.filter(mailbox=mailbox, account=own).exists()
     )
 

@@ -74,7 +74,7 @@ def account_refusal(user: User) -> str:
     account = Account.objects.filter(user=user).first()
     if (
         account is not None
-        and account.state == AccountState.DEACTIVATED
+        and account.state in AccountState.closed()
         and not user.admin_roles.exists()
         and not user.is_operator
     ):
