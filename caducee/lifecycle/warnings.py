@@ -7,6 +7,7 @@ row of `LifecycleWarning` is written with the emails, in one transaction: a seco
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 
 from django.db import IntegrityError, transaction
@@ -81,7 +82,8 @@ def warn(
                     "console_url": console,
                     "login_url": links.base_url() + reverse("identity:login"),
                 }
-                key = f"lifecycle:{kind}:{account.pk}:{due.isoformat()}:{days}:{to}"
+                recipient = hashlib.sha256(to.encode()).hexdigest()[:16]
+                key = f"lifecycle:{kind}:{account.pk}:{due.isoformat()}:{days}:{recipient}"
                 send_on_commit(to, TEMPLATES[WarningKind(kind)], context, key=key)
             record_event(
                 ctx,

@@ -78,6 +78,11 @@ def account_refusal(user: User) -> str:
         and not user.admin_roles.exists()
         and not user.is_operator
     ):
+        if account.is_deleted:
+            return (
+                "Votre compte a été supprimé pour inactivité. Adressez-vous à l'administrateur "
+                "de votre structure."
+            )
         return "Votre compte est désactivé. Adressez-vous à l'administrateur de votre structure."
     return ""
 
