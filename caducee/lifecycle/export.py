@@ -10,9 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.utils import timezone
-
-from caducee.accounts.models import Account, AccountState
+from caducee.accounts.models import Account
 from caducee.directory.addresses import mssante_address
 from caducee.exports.kinds import CONTENT_TYPES
 from caducee.lifecycle.models import Deletion
@@ -63,23 +61,27 @@ def _day(value: date | datetime | None) -> str:
 
 
 def _deleted(structure: Structure, on: date) -> Iterator[list[str]]:
-    since = months_before(on, DELETED_MONTHS)
-    start = timezone.make_aware(datetime.combine(since, datetime.min.time()))
-    accounts = Account.objects.filter(
-        structure=structure, state=AccountState.DELETED, deleted_at__gte=start
-    ).order_by("deleted_at", "email")
-    details = {d.account_id: d for d in Deletion.objects.filter(account__in=accounts.values("pk"))}
-    for account in accounts:
-        detail = details.get(account.pk)
+    """Deleted for inactivity by a run of the last 6 months (days of the runs, `--today`)."""
+    deletions = (
+        Deletion.objects.filter(
+            account__structure=structure,
+            deleted_on__gte=months_before(on, DELETED_MONTHS),
+            deleted_on__lte=on,
+        )
+        .select_related("account")
+        .order_by("deleted_on", "account__email")
+    )
+    for deletion in deletions:
+        account = deletion.account
         yield [
             "Supprimé",
             account.email,
-            detail.mssante_address if detail else "",
+            deletion.mssante_address,
             account.last_name,
             account.first_name,
             account.type,
-            _day(detail.last_activity_at if detail else None),
-            _day(detail.deleted_on if detail else account.deleted_at),
+            _day(deletion.last_activity_at),
+            _day(deletion.deleted_on),
         ]
 
 
