@@ -69,7 +69,7 @@ def get_lifecycle(request: HttpRequest, account_id: int) -> Any:
 
 @router.put(
     "/accounts/{account_id}/inactivity-exemption",
-    response=responses({200: LifecycleOut}, 404, 422),
+    response=responses({200: LifecycleOut}, 403, 404, 422),
     summary="Exempter un compte de la suppression pour inactivité (motif obligatoire)",
 )
 def exempt(request: HttpRequest, account_id: int, payload: ExemptionIn) -> Any:
@@ -81,7 +81,7 @@ def exempt(request: HttpRequest, account_id: int, payload: ExemptionIn) -> Any:
 
 @router.delete(
     "/accounts/{account_id}/inactivity-exemption",
-    response=responses({200: LifecycleOut}, 404),
+    response=responses({200: LifecycleOut}, 403, 404),
     summary="Retirer l'exemption de suppression pour inactivité",
 )
 def unexempt(request: HttpRequest, account_id: int) -> Any:
@@ -105,7 +105,7 @@ def export_inactive(request: HttpRequest, structure_id: int, fmt: str) -> Any:
 
 @router.post(
     "/lifecycle/run",
-    response=responses({200: RunOut}, 404),
+    response=responses({200: RunOut}, 403, 404, 422),
     summary="Passer les règles de cycle de vie (opérateur) : péremption, inactivité",
 )
 def run(request: HttpRequest, payload: RunIn) -> Any:
