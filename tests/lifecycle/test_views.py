@@ -54,8 +54,8 @@ def test_account_page_shows_days_left_and_exemption_round_trip(
 ) -> None:
     client = client_for(alice)
     account = accounts["soon"]
-    page = client.get(reverse("console:account", args=[structure_a.pk, account.pk])).content
-    assert "12 jours restants" in page.decode()
+    url = reverse("console:account", args=[structure_a.pk, account.pk])
+    assert "12 jours restants" in client.get(url).content.decode()
     response = client.post(
         reverse("lifecycle:exempt", args=[structure_a.pk, account.pk]), {"reason": "Garde"}
     )
@@ -63,8 +63,7 @@ def test_account_page_shows_days_left_and_exemption_round_trip(
     assert response["Location"].endswith("#cycle-de-vie")
     account.refresh_from_db()
     assert account.inactivity_exempt_reason == "Garde"
-    page = client.get(response["Location"]).content.decode()
-    assert "exempté — motif : Garde" in page
+    assert "exempté — motif : Garde" in client.get(response["Location"]).content.decode()
     client.post(reverse("lifecycle:unexempt", args=[structure_a.pk, account.pk]))
     account.refresh_from_db()
     assert account.inactivity_exempt_reason == ""
