@@ -281,3 +281,13 @@ def test_only_the_operator_or_the_server_runs_the_rules(
 def test_a_run_with_nothing_to_do_writes_no_audit_event(person: Account) -> None:
     run_lifecycle(SERVER, date(2026, 1, 1))
     assert not AuditEvent.objects.filter(action="lifecycle.run").exists()
+
+
+def test_the_loaduser_export_leaves_deleted_mailboxes_out(idle: Account, person: Account) -> None:
+    from caducee.loadusers.exporting import export_rows
+
+    run_lifecycle(SERVER, DUE - timedelta(days=7))
+    run_lifecycle(SERVER, DUE)
+    emails_exported = {row[0] for row in export_rows(idle.structure)}
+    assert idle.email not in emails_exported
+    assert person.email in emails_exported
