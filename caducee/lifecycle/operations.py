@@ -48,6 +48,7 @@ class RunSummary:
     deleted: list[str] = field(default_factory=list)
     expiry_warnings: int = 0
     inactivity_warnings: int = 0
+    failures: list[str] = field(default_factory=list)  # "email : why", one per account
 
     @property
     def text(self) -> str:
@@ -60,25 +61,52 @@ class RunSummary:
         )
 
 
+def _expire(ctx: Context, summary: RunSummary, account: Account, on: date) -> None:
+    due = account.expiry_date
+    assert due is not None  # filtered on
+    if due <= on:
+        with transaction.atomic():
+            deactivate_account(ctx, account)  # audits account.deactivate, revokes access
+            record_event(
+                ctx,
+                AuditAction.ACCOUNT_EXPIRE,
+                structure=account.structure,
+                target=account,
+                detail={"expiry_date": due.isoformat(), "run_day": on.isoformat()},
+            )
+        summary.expired.append(account.email)
+    elif warn(ctx, account, WarningKind.EXPIRY, due, on):
+        summary.expiry_warnings += 1
+
+
 def _expiry(ctx: Context, summary: RunSummary, on: date) -> None:
     horizon = max(WARNING_DAYS)
     accounts = expiring(Account.objects.all(), horizon, on).select_related("structure", "user")
-    for account in accounts.order_by("expiry_date", "pk").iterator(chunk_size=500):
-        due = account.expiry_date
-        assert due is not None  # filtered on
-        if due <= on:
-            with transaction.atomic():
-                deactivate_account(ctx, account)  # audits account.deactivate, revokes access
-                record_event(
-                    ctx,
-                    AuditAction.ACCOUNT_EXPIRE,
-                    structure=account.structure,
-                    target=account,
-                    detail={"expiry_date": due.isoformat(), "run_day": on.isoformat()},
-                )
-            summary.expired.append(account.email)
-        elif warn(ctx, account, WarningKind.EXPIRY, due, on):
-            summary.expiry_warnings += 1
+    for account in list(accounts.order_by("expiry_date", "pk")):
+        try:
+            _expire(ctx, summary, account, on)
+        except Exception as exc:  # one account's failure does not stop the others
+            summary.failures.append(f"{account.email} : {exc}")
+
+
+def _inactive(
+    ctx: Context,
+    summary: RunSummary,
+    account: Account,
+    on: date,
+    warned: dict[tuple[int, date], date],
+) -> None:
+    due = deletion_date(account)
+    if due is None:
+        return
+    first = warned.get((account.pk, due))
+    if due <= on and first is not None and first + timedelta(days=MIN_NOTICE_DAYS) <= on:
+        delete_for_inactivity(ctx, account, on)
+        summary.deleted.append(account.email)
+        return
+    shown = planned_deletion(account, on, warned)
+    if warn(ctx, account, WarningKind.INACTIVITY, due, on, shown=shown):
+        summary.inactivity_warnings += 1
 
 
 def _inactivity(ctx: Context, summary: RunSummary, on: date) -> None:
@@ -89,18 +117,10 @@ def _inactivity(ctx: Context, summary: RunSummary, on: date) -> None:
     )
     warned = first_warnings(candidates)
     for account in candidates:
-        due = deletion_date(account)
-        if due is None:
-            continue
-        first = warned.get((account.pk, due))
-        notice = timedelta(days=MIN_NOTICE_DAYS)
-        if due <= on and first is not None and first + notice <= on:
-            delete_for_inactivity(ctx, account, on)
-            summary.deleted.append(account.email)
-            continue
-        shown = planned_deletion(account, on, warned)
-        if warn(ctx, account, WarningKind.INACTIVITY, due, on, shown=shown):
-            summary.inactivity_warnings += 1
+        try:
+            _inactive(ctx, summary, account, on, warned)
+        except Exception as exc:  # one account's failure does not stop the others
+            summary.failures.append(f"{account.email} : {exc}")
 
 
 def run_lifecycle(ctx: Context, on: date | None = None) -> RunSummary:
@@ -109,7 +129,9 @@ def run_lifecycle(ctx: Context, on: date | None = None) -> RunSummary:
     One pass of the rules for day `on` (default today): accounts whose « Date de
     péremption » has come are deactivated; warnings of expiry and of inactivity are sent 30
     and 7 days before; mailboxes inactive for `CADUCEE_INACTIVITY_DAYS` are deleted. Every
-    warning is sent once (a second run of the same day sends nothing).
+    warning is sent once (a second run of the same day sends nothing). Each account is
+    done in its own transaction; one that fails does not stop the others, and the run
+    then raises Invalid naming them (the scheduler records it as the job's error).
     """
     if not (ctx.is_server or ctx.is_operator):
         raise NotFound("Page introuvable.")
@@ -130,6 +152,11 @@ def run_lifecycle(ctx: Context, on: date | None = None) -> RunSummary:
                     "inactivity_warnings": summary.inactivity_warnings,
                 },
             )
+    if summary.failures:
+        raise Invalid(
+            f"{summary.text} Échec pour {len(summary.failures)} compte(s) : "
+            + " ; ".join(summary.failures)
+        )
     return summary
 
 

@@ -291,3 +291,21 @@ def test_the_loaduser_export_leaves_deleted_mailboxes_out(idle: Account, person:
     emails_exported = {row[0] for row in export_rows(idle.structure)}
     assert idle.email not in emails_exported
     assert person.email in emails_exported
+
+
+def test_one_failing_mailbox_does_not_stop_the_others(
+    idle: Account, structure_a: Structure
+) -> None:
+    other = inactive_since(factories.make_account(structure_a, "PER", "autre@example.org"), ACTIVE)
+    run_lifecycle(SERVER, DUE - timedelta(days=7))
+    # An inconsistent row (a deletion record for a live mailbox) makes its deletion fail.
+    Deletion.objects.create(account=idle, last_activity_at=at_noon(ACTIVE), deleted_on=ACTIVE)
+    with pytest.raises(Invalid, match="Échec pour 1 compte") as refused:
+        run_lifecycle(SERVER, DUE)
+    assert "paul.martin@example.org" in refused.value.message
+    other.refresh_from_db()
+    idle.refresh_from_db()
+    assert other.state == AccountState.DELETED
+    assert idle.state != AccountState.DELETED  # its transaction was rolled back whole
+    assert idle.mssante_particle == "paul.martin"
+    assert Message.objects.filter(mailbox=idle).exists()
