@@ -226,6 +226,8 @@ def update_account(ctx: Context, account: Account, raw: Mapping[str, object]) ->
     and the email have their own operations.
     """
     require_admin(ctx, account.structure)
+    if account.is_deleted:  # a tombstone (docs/ACCOUNTS.md, « What deletion does »)
+        raise Invalid("Ce compte est supprimé pour inactivité : il ne peut plus être modifié.")
     merged = raw_values(account)
     merged.update(raw)
     derive_region(merged, raw, department=account.department, region=account.region)

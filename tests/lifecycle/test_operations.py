@@ -309,3 +309,13 @@ def test_one_failing_mailbox_does_not_stop_the_others(
     assert idle.state != AccountState.DELETED  # its transaction was rolled back whole
     assert idle.mssante_particle == "paul.martin"
     assert Message.objects.filter(mailbox=idle).exists()
+
+
+def test_a_tombstone_cannot_be_edited(idle: Account, alice: User) -> None:
+    from caducee.accounts.operations import update_account
+
+    run_lifecycle(SERVER, DUE - timedelta(days=7))
+    run_lifecycle(SERVER, DUE)
+    idle.refresh_from_db()
+    with pytest.raises(Invalid, match="ne peut plus être modifié"):
+        update_account(ctx_for(alice), idle, {"city": "LYON"})

@@ -82,6 +82,7 @@ def test_deleted_account_page_is_a_tombstone(
     text = page.content.decode()
     assert "Ce compte est supprimé" in text
     assert "Désactiver le compte" not in text and "Réactiver le compte" not in text
+    assert "Enregistrer l'utilisateur" not in text and "Changer le type de BAL" not in text
 
 
 def test_export_download(alice: User, structure_a: Structure) -> None:
