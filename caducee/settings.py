@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "caducee.scheduler",
     "caducee.tasks",
     "caducee.emails",
+    "caducee.lifecycle",
     "django_tasks",
     "django_tasks_db",
     "ninja",  # serves the API docs' Swagger UI from the platform, not a CDN (CSP)
@@ -296,5 +297,10 @@ SCHEDULER_LEASE_SECONDS = env_int("CADUCEE_SCHEDULER_LEASE_SECONDS", 60)  # at m
 SCHEDULER_PURGE_MINUTES = env_int("CADUCEE_SCHEDULER_PURGE_MINUTES", 60)
 SCHEDULER_WHITELIST_MINUTES = env_int("CADUCEE_SCHEDULER_WHITELIST_MINUTES", 1440)
 SCHEDULER_DIRECTORY_MINUTES = env_int("CADUCEE_SCHEDULER_DIRECTORY_MINUTES", 1440)
+SCHEDULER_LIFECYCLE_MINUTES = env_int("CADUCEE_SCHEDULER_LIFECYCLE_MINUTES", 60)
+# Account lifecycle (issue #15, docs/ACCOUNTS.md): deletion after this many days without
+# activity (0: never), and the horizon of the « expire bientôt » filter.
+INACTIVITY_DAYS = env_int("CADUCEE_INACTIVITY_DAYS", 365)
+EXPIRING_SOON_DAYS = env_int("CADUCEE_EXPIRING_SOON_DAYS", 30)
 IDENTITY_PURGE_DAYS = env_int("CADUCEE_IDENTITY_PURGE_DAYS", 7)
 MAIL_QUEUE_KEEP_DAYS = env_int("CADUCEE_MAIL_QUEUE_KEEP_DAYS", 30)

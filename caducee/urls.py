@@ -12,6 +12,7 @@ urlpatterns = [
     path("console/", include("caducee.console.urls")),
     path("console/", include("caducee.loadusers.urls")),
     path("console/", include("caducee.exports.urls")),
+    path("console/", include("caducee.lifecycle.urls")),
     path("annuaire/", include("caducee.directory.urls")),
     path("messagerie/", include("caducee.mail.urls")),
     path("coordination/", include("caducee.coordination.urls")),

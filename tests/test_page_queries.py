@@ -66,6 +66,7 @@ PAGE_MAX = 16
 COORDINATION_MAX = 21
 WEB_NAMESPACES = {"console", "coordination", "directory", "loadusers", "exports", "mail"}
 WEB_NAMESPACES |= {"identity", "accounts"}
+WEB_NAMESPACES |= {"lifecycle"}
 
 Grow = Callable[[int], None]
 
@@ -577,6 +578,9 @@ EXCLUDED: dict[str, str] = {
     "loadusers:job_report": DOWNLOAD,
     "loadusers:export": DOWNLOAD,
     "exports:download": DOWNLOAD,
+    "lifecycle:exempt": POST_ONLY,
+    "lifecycle:unexempt": POST_ONLY,
+    "lifecycle:export": DOWNLOAD,
     # directory
     "directory:autocomplete": FRAGMENT,
     "directory:export": DOWNLOAD,

@@ -171,9 +171,9 @@ def openable_mailboxes(account: Account, *, include_deactivated: bool) -> list[A
     """
     linked = Account.objects.filter(connection_links__account=account).order_by("email")
     if not include_deactivated:
-        if account.state == AccountState.DEACTIVATED:
+        if account.state in AccountState.closed():
             return []
-        linked = linked.exclude(state=AccountState.DEACTIVATED)
+        linked = linked.exclude(state__in=AccountState.closed())
     return [account, *linked]
 
 

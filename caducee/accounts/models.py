@@ -38,6 +38,11 @@ class AccountState(models.TextChoices):
     # tombstone (export of deleted mailboxes, audit), its messages and directory entry are not.
     DELETED = "supprime", "Supprimé"
 
+    @classmethod
+    def closed(cls) -> tuple[str, ...]:
+        """States in which a mailbox opens nothing and receives nothing (login refused)."""
+        return (cls.DEACTIVATED, cls.DELETED)
+
 
 class Account(models.Model):
     structure = models.ForeignKey(

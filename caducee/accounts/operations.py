@@ -241,6 +241,8 @@ def update_account(ctx: Context, account: Account, raw: Mapping[str, object]) ->
     and the email have their own operations.
     """
     require_admin(ctx, account.structure)
+    if account.is_deleted:  # a tombstone (docs/ACCOUNTS.md, « What deletion does »)
+        raise Invalid("Ce compte est supprimé pour inactivité : il ne peut plus être modifié.")
     merged = raw_values(account)
     merged.update(raw)
     derive_region(merged, raw, department=account.department, region=account.region)
@@ -405,7 +407,7 @@ def change_type(
 def deactivate_account(ctx: Context, account: Account) -> Account:
     """Admin of the account's structure; audits `account.deactivate` (and revokes access)."""
     require_admin(ctx, account.structure)
-    if account.state == AccountState.DEACTIVATED:
+    if account.state in AccountState.closed():  # a deleted account stays deleted
         return account
     with transaction.atomic():
         previous = account.state

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.db import transaction
 from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
@@ -28,15 +30,25 @@ def state_from_text(value: str) -> str:
         "valides": "valide",
         "desactives": "desactive",
         "rejetes": "rejete",
+        "supprimes": "supprime",
     }
     if folded in aliases:
         return aliases[folded]
-    raise Invalid(f"État « {value} » inconnu : préinscrit, à valider, valide, rejeté ou désactivé.")
+    raise Invalid(
+        f"État « {value} » inconnu : préinscrit, à valider, valide, rejeté, désactivé ou supprimé."
+    )
 
 
 def search_accounts(
-    structure: Structure, query: str = "", state: str = "", kind: str = ""
+    structure: Structure,
+    query: str = "",
+    state: str = "",
+    kind: str = "",
+    expiring_by: date | None = None,
 ) -> QuerySet[Account]:
+    """A structure's accounts, filtered. Deleted accounts (tombstones) only show when the
+    state filter asks for them; `expiring_by`: open accounts whose « Date de péremption »
+    falls on that day or before (« Expire bientôt »)."""
     queryset = Account.objects.filter(structure=structure)
     text = query.strip()
     if text:
@@ -51,6 +63,12 @@ def search_accounts(
         queryset = queryset.filter(condition)
     if state:
         queryset = queryset.filter(state=state)
+    else:
+        queryset = queryset.exclude(state=AccountState.DELETED)
+    if expiring_by is not None:
+        queryset = queryset.exclude(state__in=AccountState.closed()).filter(
+            expiry_date__lte=expiring_by
+        )
     if kind:
         queryset = queryset.filter(type=kind)
     return queryset.order_by("email")
@@ -63,6 +81,7 @@ def read_accounts(
     state: str = "",
     kind: str = "",
     limit: int = BULK_READ_LIMIT,
+    expiring_by: date | None = None,
 ) -> list[Account]:
     """A bulk read of a structure's accounts with every field (API list), audited.
 
@@ -71,7 +90,7 @@ def read_accounts(
     """
     require_admin(ctx, structure)
     accounts = list(
-        search_accounts(structure, query, state, kind)
+        search_accounts(structure, query, state, kind, expiring_by)
         .select_related("structure")
         .prefetch_related("connection_links__account")[:limit]
     )
@@ -81,7 +100,13 @@ def read_accounts(
             AuditAction.ACCOUNT_LIST_READ,
             structure=structure,
             target=structure,
-            detail={"count": len(accounts), "q": query, "state": state, "type": kind},
+            detail={
+                "count": len(accounts),
+                "q": query,
+                "state": state,
+                "type": kind,
+                **({"expiring_by": expiring_by.isoformat()} if expiring_by else {}),
+            },
         )
     return accounts
 
@@ -109,6 +134,7 @@ def counters(structure: Structure) -> dict[str, int]:
         "preregistered": by_state.get(AccountState.PREREGISTERED, 0),
         "rejected": by_state.get(AccountState.REJECTED, 0),
         "deactivated": by_state.get(AccountState.DEACTIVATED, 0),
+        "deleted": by_state.get(AccountState.DELETED, 0),
     }
     totals["email_changes"] = (
         EmailChangeRequest.objects.filter(status=EmailChangeRequest.Status.PENDING)

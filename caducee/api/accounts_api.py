@@ -24,6 +24,7 @@ from caducee.api.serializers import (
 )
 from caducee.core.errors import Problem
 from caducee.core.web import api_user
+from caducee.lifecycle.rules import expiring_soon_by
 from caducee.structures.access import access_structure
 
 router = Router(tags=["comptes"])
@@ -82,13 +83,24 @@ def _outcome_out(outcome: operations.Outcome) -> dict[str, Any]:
 @router.get(
     "/structures/{structure_id}/accounts",
     response=responses({200: list[AccountOut]}, 404, 422),
-    summary="Comptes d'une structure (1 000 au plus ; filtres q, state, type)",
+    summary="Comptes d'une structure (1 000 au plus ; filtres q, state, type, expiring)",
 )
 def list_accounts(
-    request: HttpRequest, structure_id: int, q: str = "", state: str = "", type: str = ""
+    request: HttpRequest,
+    structure_id: int,
+    q: str = "",
+    state: str = "",
+    type: str = "",
+    expiring: bool = False,
 ) -> Any:
+    """`expiring=true`: « Expire bientôt », open accounts whose « Date de péremption » is
+    within `CADUCEE_EXPIRING_SOON_DAYS` (30) days. Deleted accounts only with
+    `state=supprime`."""
     structure = access_structure(api_user(request), structure_id)
-    accounts = read_accounts(api_context(request), structure, q, state, type)
+    expiring_by = expiring_soon_by() if expiring else None
+    accounts = read_accounts(
+        api_context(request), structure, q, state, type, expiring_by=expiring_by
+    )
     return [account_out(a) for a in accounts]
 
 

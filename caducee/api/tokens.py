@@ -76,7 +76,7 @@ def _deactivated_mailbox_only(user: User) -> bool:
     """A person whose mailbox is deactivated and who has no admin role: no API access."""
     if user.is_operator or user.admin_roles.exists():
         return False
-    return Account.objects.filter(user=user, state=AccountState.DEACTIVATED).exists()
+    return Account.objects.filter(user=user, state__in=AccountState.closed()).exists()
 
 
 def token_row(token: str) -> ApiToken | None:

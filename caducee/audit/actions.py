@@ -243,3 +243,23 @@ class AuditAction(models.TextChoices):
         "structure.colleague_policy",
         "Ajout de collègues sans validation sur les BAL organisationnelles",
     )
+    # Account lifecycle (issue #15: expiry, inactivity), caducee/lifecycle.
+    ACCOUNT_EXPIRE = ("account.expire", "Désactivation d'un compte à sa date de péremption")
+    ACCOUNT_LIFECYCLE_WARNING = (
+        "account.lifecycle_warning",
+        "Avertissement de péremption ou d'inactivité envoyé",
+    )
+    ACCOUNT_DELETE = ("account.delete", "Suppression d'une BAL pour inactivité")
+    ACCOUNT_INACTIVITY_EXEMPT = (
+        "account.inactivity_exempt",
+        "Exemption de suppression pour inactivité",
+    )
+    ACCOUNT_INACTIVITY_EXEMPT_REMOVE = (
+        "account.inactivity_exempt_remove",
+        "Fin d'une exemption de suppression pour inactivité",
+    )
+    ACCOUNT_INACTIVE_EXPORT = (
+        "account.inactive_export",
+        "Export des comptes inactifs supprimés ou bientôt supprimés",
+    )
+    LIFECYCLE_RUN = ("lifecycle.run", "Passage des règles de cycle de vie des comptes")

@@ -41,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
         demo,
         directory,
         identity,
+        lifecycle,
         loadusers,
         mail,
         migrate,
@@ -77,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
         worker,
         activity,
         colleagues,
+        lifecycle,
     ):
         module.register(commands)
     return parser

@@ -23,7 +23,7 @@ from caducee.referentials import lists
 from caducee.referentials.text import fold
 from caducee.structures.models import Structure
 
-_GONE = (AccountState.DEACTIVATED, AccountState.REJECTED)
+_GONE = (AccountState.DEACTIVATED, AccountState.REJECTED, AccountState.DELETED)
 # A superset of `is_listed` in SQL (is_listed still decides, row by row).
 _MAYBE_LISTED = ~Q(state__in=_GONE) & (
     Q(type__in=AccountType.shared(), state=AccountState.VALID)

@@ -30,7 +30,7 @@ def own_account(user: User) -> Account | None:
     A deactivated account opens nothing: neither its own mailbox nor the shared ones it
     was the connection account of (an admin keeps the console, which needs no mailbox).
     """
-    return Account.objects.filter(user=user).exclude(state=AccountState.DEACTIVATED).first()
+    return Account.objects.filter(user=user).exclude(state__in=AccountState.closed()).first()
 
 
 def openable(user: User, *, delegated: bool = False) -> list[Account]:
@@ -73,7 +73,7 @@ def mailbox_access(user: User, mailbox: Account, *, delegated: bool) -> MailboxA
     if own is None:
         return None
     if mailbox.pk == own.pk or (
-        mailbox.state != AccountState.DEACTIVATED
+        mailbox.state not in AccountState.closed()
         and ConnectionLink.objects.filter(mailbox=mailbox, account=own).exists()
     ):
         return MailboxAccess()

@@ -34,6 +34,7 @@ from caducee.structures.models import Structure
 # Why access ends; stored in the audit event's detail.
 REASONS = {
     "account_deactivated": "compte désactivé",
+    "account_deleted": "compte supprimé (inactivité)",
     "password_reset": "mot de passe réinitialisé",
     "logout_everywhere": "déconnexion de tous les appareils",
     "second_factor_reset": "second facteur réinitialisé",

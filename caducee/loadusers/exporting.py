@@ -15,7 +15,7 @@ from typing import BinaryIO
 
 from caducee.accounts.export import cell_text
 from caducee.accounts.fields import FIELDS, STORED
-from caducee.accounts.models import Account, ConnectionLink
+from caducee.accounts.models import Account, AccountState, ConnectionLink
 from caducee.audit.actions import AuditAction
 from caducee.audit.log import record_event
 from caducee.core.context import Context
@@ -44,7 +44,12 @@ def export_rows(structure: Structure) -> Iterator[list[str]]:
     links = _links(structure)
     keys = [spec.key for spec in STORED]
     stored_index = {key: i + 1 for i, key in enumerate(keys)}
-    rows = Account.objects.filter(structure=structure).order_by("email").values_list("pk", *keys)
+    rows = (
+        Account.objects.filter(structure=structure)
+        .exclude(state=AccountState.DELETED)  # tombstones: not accounts to re-import
+        .order_by("email")
+        .values_list("pk", *keys)
+    )
     for values in rows.iterator(chunk_size=CHUNK):
         row: list[str] = []
         for spec in FIELDS:

@@ -57,7 +57,7 @@ def local_by_mssante(address: str) -> Account | None:
         Account.objects.select_related("structure")
         # Particles are stored lower-case (field spec): an exact match uses their index.
         .filter(structure__domain__iexact=domain, mssante_particle=local)
-        .exclude(state=AccountState.DEACTIVATED)
+        .exclude(state__in=AccountState.closed())
         .first()
     )
 
@@ -74,11 +74,11 @@ def inbound_mailbox(address: str) -> tuple[int, str] | None:
     accounts, structures = Account._meta.db_table, Structure._meta.db_table
     sql = (
         f"SELECT a.id, a.type FROM {accounts} a JOIN {structures} s ON s.id = a.structure_id "  # noqa: S608 - table names from the models
-        "WHERE LOWER(s.domain) = %s AND a.mssante_particle = %s AND a.state <> %s "
+        "WHERE LOWER(s.domain) = %s AND a.mssante_particle = %s AND a.state NOT IN (%s, %s) "
         "LIMIT 1"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [domain, local, AccountState.DEACTIVATED.value])
+        cursor.execute(sql, [domain, local, *AccountState.closed()])
         row = cursor.fetchone()
     return (int(row[0]), str(row[1])) if row else None
 
@@ -91,7 +91,7 @@ def local_account(address: str) -> Account | None:
     return (
         Account.objects.select_related("structure")
         .filter(email__iexact=address)
-        .exclude(state=AccountState.DEACTIVATED)
+        .exclude(state__in=AccountState.closed())
         .first()
     )
 

@@ -91,7 +91,7 @@ def own_account(user: User) -> Account | None:
 def is_deactivated(user: User) -> bool:
     """A person whose own account is deactivated sends nothing, even with a valid password."""
     account = own_account(user)
-    return account is not None and account.state == AccountState.DEACTIVATED
+    return account is not None and account.state in AccountState.closed()
 
 
 def authenticate(login: str, password: str, ip: str | None, mechanism: str) -> Verdict:

@@ -42,6 +42,7 @@ from caducee.console.forms import TYPE_DESCRIPTIONS, TYPE_TITLES, AccountForm
 from caducee.console.pagination import seek_page
 from caducee.core.errors import Invalid, NotFound, Problem
 from caducee.core.web import web_context
+from caducee.lifecycle.rules import expiring_soon_by, expiring_soon_days
 from caducee.structures.access import access_structure
 
 PAGE_SIZE = 50
@@ -61,6 +62,7 @@ LIST_COLUMNS = (
     "mssante_particle",
     "visible",
     "is_test",
+    "expiry_date",
 )
 # The counters above the account list (one per account state, seed 004 §3.2), each a
 # link to the list filtered on that state.
@@ -70,6 +72,7 @@ COUNTERS = (
     ("preregistered", "Utilisateurs préinscrits", AccountState.PREREGISTERED),
     ("rejected", "Utilisateurs rejetés", AccountState.REJECTED),
     ("deactivated", "Utilisateurs désactivés", AccountState.DEACTIVATED),
+    ("deleted", "Utilisateurs supprimés", AccountState.DELETED),
 )
 
 
@@ -92,7 +95,11 @@ def account_list(request: HttpRequest, structure_id: int) -> HttpResponse:
     state = state if state in AccountState.values else ""
     kind = request.GET.get("type", "").upper()
     kind = kind if kind in TYPES else ""
-    accounts = search_accounts(structure, query, state, kind).only(*LIST_COLUMNS)
+    expire = "bientot" if request.GET.get("expire") == "bientot" else ""
+    expiring_by = expiring_soon_by()
+    accounts = search_accounts(structure, query, state, kind, expiring_by if expire else None).only(
+        *LIST_COLUMNS
+    )
     page = seek_page(
         accounts,
         "email",
@@ -101,7 +108,7 @@ def account_list(request: HttpRequest, structure_id: int) -> HttpResponse:
         size=PAGE_SIZE,
     )
     totals = counters(structure)
-    filters = {"q": query, "etat": state, "type": kind}
+    filters = {"q": query, "etat": state, "type": kind, "expire": expire}
     return render(
         request,
         "console/accounts/list.html",
@@ -113,6 +120,8 @@ def account_list(request: HttpRequest, structure_id: int) -> HttpResponse:
                 (label, totals[key], value, value == state) for key, label, value in COUNTERS
             ],
             "email_changes": totals["email_changes"],
+            "expiring_count": search_accounts(structure, expiring_by=expiring_by).count(),
+            "expiring_days": expiring_soon_days(),
             "states": AccountState.choices,
             "types": TYPES,
             "active": "users",
@@ -183,8 +192,9 @@ def account_create(request: HttpRequest, structure_id: int, kind: str) -> HttpRe
 def _account_page_context(account: Account) -> dict[str, Any]:
     """The blocks of the account page below the form (connection accounts, delegates)."""
     from caducee.console.views.connections import connection_context
+    from caducee.lifecycle.views import account_block
 
-    return connection_context(account)
+    return {**connection_context(account), **account_block(account)}
 
 
 @console_view

@@ -75,10 +75,15 @@ def account_refusal(user: User) -> str:
     account = Account.objects.filter(user=user).first()
     if (
         account is not None
-        and account.state == AccountState.DEACTIVATED
+        and account.state in AccountState.closed()
         and not user.admin_roles.exists()
         and not user.is_operator
     ):
+        if account.is_deleted:
+            return (
+                "Votre compte a été supprimé pour inactivité. Adressez-vous à l'administrateur "
+                "de votre structure."
+            )
         return "Votre compte est désactivé. Adressez-vous à l'administrateur de votre structure."
     return ""
 

@@ -171,7 +171,7 @@ def request_password_reset(ctx: Context, email: str) -> None:
         if account is not None and account.state == AccountState.PREREGISTERED:
             send_invitation(ctx, account)
             return
-        if account is not None and account.state == AccountState.DEACTIVATED:
+        if account is not None and account.state in AccountState.closed():
             return
         minutes = int(settings.RESET_LINK_MINUTES)
         token = links.issue(LinkPurpose.RESET, user, lifetime=timedelta(minutes=minutes))
