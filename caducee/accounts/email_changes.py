@@ -188,6 +188,10 @@ def request_email_change(ctx: Context, account: Account, new_email: str) -> Emai
 
     Asks for an account's email to change; it changes once the new address confirms it."""
     require_admin(ctx, account.structure)
+    if account.is_deleted:
+        raise _problem(
+            "Ce compte est supprimé : son adresse ne peut plus changer (elle reste réservée)."
+        )
     address = new_email.strip().lower()
     _check_new_email(ctx, account, address)
     _check_person(ctx, account)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from caducee.accounts.fields import BY_KEY, STORED
-from caducee.accounts.models import Account, ConnectionLink
+from caducee.accounts.models import Account, AccountState, ConnectionLink
 from caducee.accounts.persons import (
     PersonRights,
     acting_scope,
@@ -117,11 +117,15 @@ class _Existing:
     It offers the attributes the update rules read (`accounts.values.diff_values` included).
     """
 
-    __slots__ = ("pk", "structure_id", *STORED_KEYS)
+    __slots__ = ("pk", "structure_id", "state", *STORED_KEYS)
 
     def __init__(self, values: tuple[Any, ...]) -> None:
         for name, value in zip(self.__slots__, values, strict=True):
             setattr(self, name, value)
+
+    @property
+    def is_deleted(self) -> bool:
+        return bool(self.state == AccountState.DELETED)  # type: ignore[attr-defined]
 
 
 def _existing_accounts(emails: set[str]) -> dict[str, Account]:
@@ -304,14 +308,25 @@ def _existing_problems(
     if account.structure_id not in state.scope:
         problems.append(unusable_address(account.email))  # says nothing of where it is used
         return problems
+    if account.is_deleted:
+        problems.append(
+            Problem(
+                "email",
+                "deleted_account",
+                "Cette adresse est celle d'un compte supprimé (inactivité ou suppression) : elle "
+                "reste réservée et un import ne recrée ni ne modifie ce compte. Utilisez une autre "
+                "adresse mail pour cette personne.",
+            )
+        )
+        return problems
     if target is not None and account.structure_id != target.pk:
         problems.append(
             Problem(
                 "structure",
                 "other_structure",
                 f"Ce compte appartient à la structure « {state.scope[account.structure_id].name} »"
-                " : indiquez-la dans la colonne « Structure » (un import ne change pas un "
-                "compte de structure).",
+                " : indiquez-la dans la colonne « Structure ». Un import ne change pas un compte "
+                "de structure : utilisez « Rattacher à une autre structure » sur sa fiche.",
             )
         )
     new_type = as_text(merged.get("type")).upper()

@@ -15,7 +15,7 @@ from caducee.accounts.email_changes import (
     request_own_email_change,
     resend_email_change_link,
 )
-from caducee.accounts.models import Account, EmailChangeRequest
+from caducee.accounts.models import Account, AccountState, EmailChangeRequest
 from caducee.accounts.operations import deactivate_account
 from caducee.accounts.queries import email_changes_in
 from caducee.audit.models import AuditEvent
@@ -349,3 +349,11 @@ def test_the_mssante_address_does_not_follow_the_login(
     assert mssante_address(account) == "jean.dupont@ch-a.mssante.fr"
     found = local_by_mssante("jean.dupont@ch-a.mssante.fr")
     assert found is not None and found.pk == account.pk
+
+
+def test_a_deleted_accounts_address_cannot_change(jeanne: Account) -> None:
+    Account.objects.filter(pk=jeanne.pk).update(state=AccountState.DELETED)
+    jeanne.refresh_from_db()
+    with pytest.raises(Invalid, match="compte est supprimé"):
+        request_email_change(cli_context(), jeanne, "jeanne.neuve@example.org")
+    assert not EmailChangeRequest.objects.filter(account=jeanne).exists()

@@ -530,3 +530,15 @@ def test_a_line_gives_no_second_mailbox_to_a_person(structure_a: Structure, alic
     result = run(structure_a, csv_bytes([line("PER", "login@ch-a.fr")]), Context(user=alice))
     assert errors_of(result) == [(2, "Adresse mail", "has_mailbox")]
     assert not Account.objects.filter(email="login@ch-a.fr").exists()
+
+
+def test_a_deleted_accounts_address_is_refused_and_the_tombstone_untouched(
+    structure_a: Structure,
+) -> None:
+    tombstone = factories.make_account(structure_a, "MED", "gone@ch-a.fr", city="LYON")
+    Account.objects.filter(pk=tombstone.pk).update(state=AccountState.DELETED)
+    result = run(structure_a, csv_bytes([line("MED", "gone@ch-a.fr", city="NICE")]))
+    assert errors_of(result) == [(2, "Adresse mail", "deleted_account")]
+    assert "compte supprimé" in result.problems[0].message
+    tombstone.refresh_from_db()
+    assert (tombstone.state, tombstone.city) == (AccountState.DELETED, "LYON")
