@@ -205,7 +205,7 @@ def _refused(exc: Invalid) -> int:
 
 
 def list_accounts(args: argparse.Namespace) -> int:
-    from caducee.accounts.models import Account
+    from caducee.accounts.models import Account, AccountState
     from caducee.accounts.queries import state_from_text
     from caducee.api.serializers import account_out
     from caducee.structures.access import find_structure
@@ -219,6 +219,8 @@ def list_accounts(args: argparse.Namespace) -> int:
     )
     if args.state:
         queryset = queryset.filter(state=state_from_text(args.state))
+    else:  # as the console: deleted mailboxes only when asked for (--state supprimé)
+        queryset = queryset.exclude(state=AccountState.DELETED)
     if args.type:
         queryset = queryset.filter(type=args.type.upper())
     if args.json:

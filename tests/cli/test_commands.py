@@ -268,3 +268,17 @@ def test_delegate_rights(capsys: pytest.CaptureFixture[str], structure_a: Struct
     assert out.strip() == f"{delegate.email}\tLecture"
     code, _, err = run(capsys, "account", "delegate-right", account.email, account.email, "lecture")
     assert code == 1 and "n'est pas délégué" in err
+
+
+def test_account_list_leaves_deleted_mailboxes_out_unless_asked(
+    capsys: pytest.CaptureFixture[str], structure_a: Structure
+) -> None:
+    kept = make_account(structure_a, "MED", "kept@ch-a.fr")
+    gone = make_account(structure_a, "MED", "gone@ch-a.fr")
+    Account.objects.filter(pk=gone.pk).update(state=AccountState.DELETED)
+    code, out, _ = run(capsys, "account", "list", "--structure", structure_a.id_number)
+    assert code == 0 and kept.email in out and gone.email not in out
+    code, out, _ = run(
+        capsys, "account", "list", "--structure", structure_a.id_number, "--state", "supprimé"
+    )
+    assert code == 0 and gone.email in out and kept.email not in out
