@@ -73,7 +73,7 @@ class Account(models.Model):
     last_read_at = models.DateTimeField("dernier message lu", null=True, blank=True)
     # Non-empty: exempt from deletion for inactivity, for this (audited) reason.
     inactivity_exempt_reason = models.CharField(
-        "motif d'exemption d'inactivité", max_length=250, blank=True
+        "motif d'exemption d'inactivité", max_length=250, blank=True, default="", db_default=""
     )
     deleted_at = models.DateTimeField("supprimé le", null=True, blank=True)
 
@@ -192,6 +192,7 @@ class Delegation(models.Model):
         max_length=10,
         choices=DelegationRight.choices,
         default=DelegationRight.READ,
+        db_default=DelegationRight.READ.value,
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -29,9 +29,15 @@ class Structure(models.Model):
     department = models.CharField("département", max_length=3, blank=True)
     region = models.CharField("région", max_length=2, blank=True)
     # Contact details edited by the structure's admins (structures/ownership.py).
-    phone = models.CharField("téléphone", max_length=16, blank=True)
-    contact_name = models.CharField("contact", max_length=200, blank=True)
-    contact_email = models.EmailField("adresse mail de contact", max_length=254, blank=True)
+    # New columns carry a database default too: rows written by older code (or by a
+    # migration test's historical models) must not fail on them.
+    phone = models.CharField("téléphone", max_length=16, blank=True, default="", db_default="")
+    contact_name = models.CharField(
+        "contact", max_length=200, blank=True, default="", db_default=""
+    )
+    contact_email = models.EmailField(
+        "adresse mail de contact", max_length=254, blank=True, default="", db_default=""
+    )
     is_external = models.BooleanField("structure des utilisateurs externes", default=False)
     # Issue #15 point 8 (accounts/colleagues.py): a colleague proposed on an ORG mailbox by
     # its users is added at once, without an admin's validation. Admins and the operator.
@@ -39,6 +45,7 @@ class Structure(models.Model):
         "Les utilisateurs d'une BAL organisationnelle peuvent y ajouter des collègues sans "
         "validation",
         default=False,
+        db_default=False,
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -18,7 +18,11 @@ class Migration(migrations.Migration):
             model_name="account",
             name="inactivity_exempt_reason",
             field=models.CharField(
-                blank=True, max_length=250, verbose_name="motif d'exemption d'inactivité"
+                blank=True,
+                default="",
+                db_default="",
+                max_length=250,
+                verbose_name="motif d'exemption d'inactivité",
             ),
         ),
         migrations.AddField(

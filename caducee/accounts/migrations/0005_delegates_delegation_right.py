@@ -18,6 +18,7 @@ class Migration(migrations.Migration):
                     ("reponse", "Lecture et réponse pour le compte de"),
                 ],
                 default="lecture",
+                db_default="lecture",
                 max_length=10,
                 verbose_name="droits du délégué",
             ),

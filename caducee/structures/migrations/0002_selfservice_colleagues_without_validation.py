@@ -12,6 +12,7 @@ class Migration(migrations.Migration):
             name="colleagues_without_validation",
             field=models.BooleanField(
                 default=False,
+                db_default=False,
                 verbose_name="Les utilisateurs d'une BAL organisationnelle peuvent y ajouter "
                 "des collègues sans validation",
             ),

@@ -12,18 +12,26 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="structure",
             name="phone",
-            field=models.CharField(blank=True, max_length=16, verbose_name="téléphone"),
+            field=models.CharField(
+                blank=True, default="", db_default="", max_length=16, verbose_name="téléphone"
+            ),
         ),
         migrations.AddField(
             model_name="structure",
             name="contact_name",
-            field=models.CharField(blank=True, max_length=200, verbose_name="contact"),
+            field=models.CharField(
+                blank=True, default="", db_default="", max_length=200, verbose_name="contact"
+            ),
         ),
         migrations.AddField(
             model_name="structure",
             name="contact_email",
             field=models.EmailField(
-                blank=True, max_length=254, verbose_name="adresse mail de contact"
+                blank=True,
+                default="",
+                db_default="",
+                max_length=254,
+                verbose_name="adresse mail de contact",
             ),
         ),
     ]
