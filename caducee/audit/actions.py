@@ -226,3 +226,7 @@ class AuditAction(models.TextChoices):
         "account.move_in",
         "Arrivée du compte depuis une autre structure",
     )
+    IDENTITY_PSC_REFUSED = (
+        "identity.psc_refused",
+        "Connexion Pro Santé Connect refusée",
+    )
