@@ -13,7 +13,7 @@ from caducee.accounts.models import Account
 from caducee.audit.models import AuditEvent
 from caducee.structures.models import Structure
 from tests.identity.conftest import make_pierre
-from tests.identity.psc_provider import RPPS, SUB, Provider, configured
+from tests.identity.psc.provider import RPPS, SUB, Provider, configured
 from tests.smtp_sink import SmtpSink
 
 pytestmark = pytest.mark.browser

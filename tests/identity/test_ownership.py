@@ -54,7 +54,7 @@ OWN_OR_TOKEN = {
     "code_resend",
     "psc_start",
     "psc_callback",
-    "psc_choose",  # the posted account must be in the session's PSC list: test_psc.py
+    "psc_choose",  # the posted account must be in the session's PSC list: psc/test_views.py
     "logout",
     "home",
     "switch",  # the mailbox id is checked by may_open: tests/identity/test_mailboxes.py

@@ -29,7 +29,7 @@ from authlib.integrations.requests_client import OAuth2Session
 from authlib.oauth2.rfc7523 import PrivateKeyJWT
 from authlib.oidc.core import CodeIDToken
 from joserfc import jwt
-from joserfc.errors import JoseError
+from joserfc.errors import InvalidKeyIdError, JoseError
 from joserfc.jwk import KeySet
 from joserfc.jws import JWSRegistry
 
@@ -188,12 +188,18 @@ def finish(
     return Identity(sub=str(claims["sub"]), claims={**claims, **userinfo}, id_token=id_token)
 
 
-def _decode(cached: _Cached, value: str) -> jwt.Token:
+def _decode(cached: _Cached, value: str, config: PscConfig) -> jwt.Token:
+    """Verify a JWT's signature; an unknown key id fetches the JWKS again once (rotation)."""
     registry = JWSRegistry(
         algorithms=cached.metadata.get("id_token_signing_alg_values_supported") or ["RS256"]
     )
-    keys = KeySet.import_key_set(cached.keys)  # type: ignore[arg-type]  # JWKS JSON as served
-    return jwt.decode(value, keys, registry=registry)
+    try:
+        keys = KeySet.import_key_set(cached.keys)  # type: ignore[arg-type]  # JWKS as served
+        return jwt.decode(value, keys, registry=registry)
+    except InvalidKeyIdError:
+        fresh = _discover(config, refresh=True)
+        keys = KeySet.import_key_set(fresh.keys)  # type: ignore[arg-type]
+        return jwt.decode(value, keys, registry=registry)
 
 
 def _verify_id_token(
@@ -206,7 +212,7 @@ def _verify_id_token(
     }
     params = {"nonce": nonce, "client_id": config.client_id, "access_token": token["access_token"]}
     try:
-        decoded = _decode(cached, id_token)
+        decoded = _decode(cached, id_token, config)
         claims = CodeIDToken(decoded.claims, decoded.header, options, params)
         claims.validate(leeway=LEEWAY_SECONDS)
     except (JoseError, AuthlibBaseError, ValueError) as exc:
@@ -237,7 +243,7 @@ def _userinfo(config: PscConfig, cached: _Cached, session: OAuth2Session) -> dic
         "aud": {"value": config.client_id},
     }
     try:
-        decoded = _decode(cached, response.text.strip())
+        decoded = _decode(cached, response.text.strip(), config)
         jwt.JWTClaimsRegistry(leeway=LEEWAY_SECONDS, **options).validate(decoded.claims)
     except (JoseError, ValueError) as exc:
         raise PscError(f"userinfo jwt: {type(exc).__name__}: {exc}") from exc

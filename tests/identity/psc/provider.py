@@ -25,6 +25,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from joserfc import jwt
+from joserfc.errors import JoseError
 from joserfc.jwk import RSAKey
 
 CLIENT_ID = "caducee-test"
@@ -67,6 +68,7 @@ class Provider:
     codes: dict[str, dict[str, str]] = field(default_factory=dict)
     tokens: set[str] = field(default_factory=set)
     base: str = ""
+    client_key: RSAKey | None = None  # set: the client authenticates with private_key_jwt
 
     def __post_init__(self) -> None:
         self.key = RSAKey.generate_key(2048, parameters={"kid": "test-1", "use": "sig"})
@@ -75,6 +77,10 @@ class Provider:
         self.base = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
+
+    def rotate(self) -> None:
+        """The provider changes its signing key (new kid), as keycloak does."""
+        self.key = RSAKey.generate_key(2048, parameters={"kid": "test-2", "use": "sig"})
 
     @property
     def issuer(self) -> str:
@@ -113,7 +119,7 @@ class Provider:
         endpoints = f"{self.issuer}/protocol/openid-connect"
         return self._json(
             {
-                "issuer": self.issuer,
+                "issuer": "https://elsewhere.example" if "issuer" in self.faults else self.issuer,
                 "authorization_endpoint": f"{self.base}/auth",
                 "token_endpoint": f"{endpoints}/token",
                 "userinfo_endpoint": f"{endpoints}/userinfo",
@@ -153,6 +159,8 @@ class Provider:
         return "302 Found", [("Location", target)], b""
 
     def _client_of(self, environ: dict[str, Any], form: dict[str, str]) -> str | None:
+        if form.get("client_assertion") and self.client_key is not None:
+            return self._asserted_client(form["client_assertion"])
         header = environ.get("HTTP_AUTHORIZATION", "")
         if header.startswith("Basic ") and "client_secret_basic" in self.auth_methods:
             user, _, secret = base64.b64decode(header[6:]).decode().partition(":")
@@ -162,13 +170,28 @@ class Provider:
             return form.get("client_id") if ok else None
         return None
 
+    def _asserted_client(self, assertion: str) -> str | None:
+        """private_key_jwt: the assertion signed by the client's key, for this endpoint."""
+        assert self.client_key is not None
+        try:
+            token = jwt.decode(assertion, self.client_key)
+            jwt.JWTClaimsRegistry(
+                iss={"essential": True, "value": CLIENT_ID},
+                sub={"essential": True, "value": CLIENT_ID},
+                aud={"essential": True, "value": f"{self.issuer}/protocol/openid-connect/token"},
+                exp={"essential": True},
+            ).validate(token.claims)
+        except JoseError:
+            return None
+        return CLIENT_ID
+
     def _token(self, environ: dict[str, Any], query: dict[str, str]) -> Any:
         length = int(environ.get("CONTENT_LENGTH") or 0)
         raw = environ["wsgi.input"].read(length).decode()
         form = {k: v[0] for k, v in parse_qs(raw).items()}
-        self.token_requests.append(
-            form | {"auth": "basic" if environ.get("HTTP_AUTHORIZATION") else "post"}
-        )
+        auth = "basic" if environ.get("HTTP_AUTHORIZATION") else "post"
+        auth = "private_key_jwt" if form.get("client_assertion") else auth
+        self.token_requests.append(form | {"auth": auth})
         if self._client_of(environ, form) != CLIENT_ID:
             return self._json({"error": "invalid_client"}, "401 Unauthorized")
         request = self.codes.pop(form.get("code", ""), None)
@@ -192,7 +215,7 @@ class Provider:
 
     def _sign(self, claims: dict[str, Any]) -> str:
         key = self.other_key if "signature" in self.faults else self.key
-        return jwt.encode({"alg": "RS256", "kid": "test-1"}, claims, key)
+        return jwt.encode({"alg": "RS256", "kid": self.key.kid or ""}, claims, key)
 
     def _id_token(self, request: dict[str, str]) -> str:
         now = int(time.time())

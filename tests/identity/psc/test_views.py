@@ -1,5 +1,5 @@
 """Pro Santé Connect login against a real OpenID Connect provider on loopback
-(tests/identity/psc_provider.py): PKCE, state, nonce, ID token and userinfo checks,
+(tests.identity.psc.provider.py): PKCE, state, nonce, ID token and userinfo checks,
 matching by RPPS, several accounts, provider down, logout at the provider."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import pytest
 import requests
 from django.test import Client
 from django.utils.html import escape
+from joserfc.jwk import RSAKey
 
 from caducee.accounts.models import Account, AccountState
 from caducee.audit.models import AuditEvent
@@ -21,7 +22,7 @@ from caducee.identity.models import LoginCode
 from caducee.structures.models import Structure
 from tests import factories
 from tests.identity.conftest import Capture, full_login
-from tests.identity.psc_provider import CLIENT_ID, CLIENT_SECRET, RPPS, SUB, Provider, configured
+from tests.identity.psc.provider import CLIENT_ID, CLIENT_SECRET, RPPS, SUB, Provider, configured
 from tests.smtp_sink import SmtpSink
 
 
@@ -157,6 +158,29 @@ def test_client_secret_post_when_the_provider_offers_only_that(
     assert psc_login(client)["Location"] == "/ma-boite/"
     assert provider.token_requests[0]["auth"] == "post"
     assert provider.token_requests[0]["client_secret"] == CLIENT_SECRET
+
+
+def test_private_key_jwt_when_the_secret_is_a_pem_key(
+    client: Client, provider: Provider, doctor: Account, settings: Any
+) -> None:
+    key = RSAKey.generate_key(2048)
+    provider.client_key = RSAKey.import_key(key.as_dict(private=False))
+    provider.auth_methods = ("private_key_jwt",)
+    settings.PSC_CLIENT_SECRET = key.as_pem(private=True).decode()
+    assert psc_login(client)["Location"] == "/ma-boite/"
+    assert provider.token_requests[0]["auth"] == "private_key_jwt"
+    assert "client_secret" not in provider.token_requests[0]
+
+
+def test_private_key_jwt_signed_by_another_key_is_refused(
+    client: Client, provider: Provider, doctor: Account, settings: Any
+) -> None:
+    provider.client_key = RSAKey.import_key(RSAKey.generate_key(2048).as_dict(private=False))
+    provider.auth_methods = ("private_key_jwt",)
+    settings.PSC_CLIENT_SECRET = RSAKey.generate_key(2048).as_pem(private=True).decode()
+    psc_login(client)
+    assert "_auth_user_id" not in client.session
+    assert "invalid_client" in _events("identity.psc_refused")[0].detail["reason"]
 
 
 def test_a_wrong_secret_is_refused(
