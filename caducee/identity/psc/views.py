@@ -78,8 +78,7 @@ def psc_callback_view(request: HttpRequest) -> HttpResponse:
     settings = _config()
     ctx = anonymous_context(request)
     flow = _take_flow(request)
-    if flow is None:
-        psc_ops.psc_refused(ctx, "no pending flow (expired or replayed)")
+    if flow is None:  # stale, replayed or forged URL: nothing vouched for, not audited
         messages.error(request, EXPIRED)
         return redirect("identity:login")
     if "error" in request.GET:

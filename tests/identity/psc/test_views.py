@@ -199,6 +199,7 @@ def test_a_replayed_return_is_refused(client: Client, provider: Provider, doctor
     response = client.get(f"{parts.path}?{parts.query}", follow=True)
     assert "a expiré ou a déjà servi" in response.content.decode()
     assert "_auth_user_id" not in client.session
+    assert not _events("identity.psc_refused")  # anyone can open that URL: no audit flood
 
 
 def test_unknown_rpps_gets_a_clear_page_and_no_login(
