@@ -234,6 +234,10 @@ LOCKOUT_IP_THRESHOLD = env_int("CADUCEE_LOCKOUT_IP_THRESHOLD", 50)
 LOCKOUT_MINUTES = env_int("CADUCEE_LOCKOUT_MINUTES", 15)
 LOCKOUT_MAX_DELAY_SECONDS = env_int("CADUCEE_LOCKOUT_MAX_DELAY_SECONDS", 60)
 SESSION_IDLE_MINUTES = env_int("CADUCEE_SESSION_IDLE_MINUTES", 30)
+# Pro Santé Connect (docs/IDENTITY.md): off while no client id is set.
+PSC_CLIENT_ID = env_str("CADUCEE_PSC_CLIENT_ID", "")
+PSC_CLIENT_SECRET = env_secret("CADUCEE_PSC_CLIENT_SECRET")
+PSC_ISSUER = env_str("CADUCEE_PSC_ISSUER", "production")
 MIDDLEWARE = [*MIDDLEWARE, "caducee.identity.middleware.SessionLimitsMiddleware"]
 TEMPLATES[0]["OPTIONS"]["context_processors"].append(  # type: ignore[index]
     "caducee.identity.context_processors.mailbox"

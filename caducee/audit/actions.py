@@ -263,3 +263,7 @@ class AuditAction(models.TextChoices):
         "Export des comptes inactifs supprimés ou bientôt supprimés",
     )
     LIFECYCLE_RUN = ("lifecycle.run", "Passage des règles de cycle de vie des comptes")
+    IDENTITY_PSC_REFUSED = (
+        "identity.psc_refused",
+        "Connexion Pro Santé Connect refusée",
+    )

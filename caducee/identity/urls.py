@@ -1,12 +1,16 @@
 from django.urls import path
 
 from caducee.identity import views
+from caducee.identity.psc import views as psc_views
 
 app_name = "identity"
 urlpatterns = [
     path("connexion/", views.login_view, name="login"),
     path("connexion/code/", views.code_view, name="code"),
     path("connexion/code/renvoyer/", views.code_resend_view, name="code_resend"),
+    path("connexion/psc/", psc_views.psc_start_view, name="psc_start"),
+    path("connexion/psc/retour/", psc_views.psc_callback_view, name="psc_callback"),
+    path("connexion/psc/choisir/", psc_views.psc_choose_view, name="psc_choose"),
     path("deconnexion/", views.logout_view, name="logout"),
     path("ma-boite/", views.home_view, name="home"),
     path("changer-de-compte/", views.switch_view, name="switch"),

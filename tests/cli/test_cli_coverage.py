@@ -56,6 +56,8 @@ OPERATION_EXCLUSIONS: dict[str, str] = {
     "mail.operations.space_for": _HELPER,
     "identity.operations.accept_cgu": _LOGIN,
     "identity.operations.complete_login": _LOGIN,
+    "identity.psc.operations.psc_login": _LOGIN,
+    "identity.psc.operations.psc_refused": _LOGIN,
     "identity.operations.login_failed": _LOGIN,
     "identity.operations.record_logout": _LOGIN,
     "identity.operations.send_login_code": _LOGIN,

@@ -52,6 +52,9 @@ OWN_OR_TOKEN = {
     "login",
     "code",
     "code_resend",
+    "psc_start",
+    "psc_callback",
+    "psc_choose",  # the posted account must be in the session's PSC list: psc/test_views.py
     "logout",
     "home",
     "switch",  # the mailbox id is checked by may_open: tests/identity/test_mailboxes.py

@@ -142,16 +142,19 @@ def complete_login(
     remember: bool = False,
     browser_label: str = "",
     certificate: str = "",
+    provider_sub: str = "",
 ) -> str | None:
     """The login step, once both factors are proven; writes `identity.login`
     (and `identity.browser_remembered` with `remember`, then returns the cookie value).
 
     `certificate`: subject of the client certificate the trusted proxy verified, if any
-    (caducee/core/client_address.py), kept in the audit event.
+    (caducee/core/client_address.py), kept in the audit event; `provider_sub`: the
+    identity provider's `sub` after a Pro Santé Connect login (method `psc`).
     """
     person = as_person(ctx, user)
     cookie: str | None = None
     detail = {"method": method} | ({"certificate": certificate} if certificate else {})
+    detail |= {"sub": provider_sub} if provider_sub else {}
     with transaction.atomic():
         throttle.succeed(user.email)
         record_event(person, AuditAction.IDENTITY_LOGIN, target=user, detail=detail)

@@ -18,6 +18,7 @@ from caducee.core.errors import Invalid
 from caducee.core.web import anonymous_context, person, safe_next, web_context
 from caducee.identity import browsers, cgu, codes, login_flow, sessions
 from caducee.identity import operations as ops
+from caducee.identity.psc import views as psc_views
 from caducee.people.models import User
 
 
@@ -146,8 +147,11 @@ def _finish(request: HttpRequest, user: User, method: str, *, remember: bool) ->
 def logout_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         ops.record_logout(web_context(request))
+    at_provider = psc_views.provider_logout_url(request)  # after a Pro Santé Connect login
     logout(request)
     messages.info(request, "Vous êtes déconnecté.")
+    if at_provider:  # a page that moves on: a form's redirect off-site breaks the CSP
+        return render(request, "identity/psc_logout.html", {"url": at_provider})
     return redirect("identity:login")
 
 
