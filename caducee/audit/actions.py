@@ -263,3 +263,5 @@ class AuditAction(models.TextChoices):
         "Export des comptes inactifs supprimés ou bientôt supprimés",
     )
     LIFECYCLE_RUN = ("lifecycle.run", "Passage des règles de cycle de vie des comptes")
+    # Shared MSSanté domains of the platform (issue #16, point 4), structures/domains.py.
+    DOMAIN_DECLARE = ("domain.declare", "Déclaration d'un domaine MSSanté de la plateforme")

@@ -187,7 +187,10 @@ class StructureForm(forms.Form):
         "(la clé de contrôle est vérifiée).",
     )
     domain = forms.CharField(
-        label="Domaine MSSanté", required=False, help_text="Exemple : ch-albi.mssante.fr"
+        label="Domaine MSSanté",
+        required=False,
+        help_text="Exemple : ch-albi.mssante.fr. Une structure sans domaine propre prend un "
+        "domaine partagé déclaré par l'opérateur (ex. pharmacien.oc.mssante.fr).",
     )
     address1 = forms.CharField(label="Adresse", required=False)
     address2 = forms.CharField(label="Complément d'adresse", required=False)
