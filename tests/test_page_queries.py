@@ -51,6 +51,7 @@ from caducee.mail.models import Message
 from caducee.people.models import User
 from caducee.stats.snapshots import take_snapshot
 from caducee.structures.models import Structure, StructureAdmin
+from caducee.structures.operations import declare_domain
 from tests import factories
 from tests.directory.helpers import listed_account
 from tests.helpers import client_for, ctx_for, page_queries
@@ -86,6 +87,14 @@ _n = itertools.count(1)
 def _structures(n: int) -> None:
     for _ in range(n):
         factories.make_structure()
+
+
+def _shared_domains(n: int) -> None:
+    """Shared domains, each with a structure on it (« Domaines MSSanté »)."""
+    for _ in range(n):
+        name = f"partage{next(_n)}.mssante.fr"
+        declare_domain(cli_context(), name, shared=True)
+        factories.make_structure(domain=name)
 
 
 def _accounts(structure: Structure) -> Grow:
@@ -500,6 +509,7 @@ CASES: dict[str, Callable[[Structure], Page]] = {
     "mail:read": _read_page,
     "console:structures": _operator_page("console:structures"),
     "console:scheduler": _operator_page("console:scheduler"),
+    "console:domains": _operator_page("console:domains", lambda _s: _shared_domains),
     "console:structure_admins": _admin_page("console:structure_admins", _admins, operator=True),
     "console:email_changes": _admin_page("console:email_changes", _accounts),
     "console:activity": _admin_page("console:activity", _activity),

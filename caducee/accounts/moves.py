@@ -37,6 +37,7 @@ from caducee.core.email import send_on_commit
 from caducee.core.errors import Invalid, NotFound, Problem
 from caducee.people.models import User
 from caducee.structures.access import admin_scope
+from caducee.structures.domains import mssante_domain
 from caducee.structures.models import Structure, StructureAdmin
 
 CONNECTION = "connection"
@@ -176,7 +177,7 @@ def _new_particle(account: Account, target: Structure) -> str:
     from caducee.directory.addresses import MAX_PARTICLE, free_particle
 
     particle = account.mssante_particle
-    domain = target.domain
+    domain = mssante_domain(target)
     if not particle or not domain or account.type == AccountType.MED:
         return ""
     others = Account.objects.exclude(pk=account.pk)
@@ -301,8 +302,8 @@ def _address_warnings(plan: MovePlan) -> list[Problem]:
         out.append(
             _warn(
                 "particle_taken",
-                f"{account.mssante_particle}@{target.domain} est déjà utilisée : la nouvelle "
-                f"adresse sera {plan.new_address}.",
+                f"{account.mssante_particle}@{mssante_domain(target)} est déjà utilisée : la "
+                f"nouvelle adresse sera {plan.new_address}.",
             )
         )
     listing = listing_of(account)
@@ -353,7 +354,7 @@ def _plan(ctx: Context, account: Account, target: Structure) -> tuple[MovePlan, 
         source=source,
         target=target,
         old_address=mssante_address(account),
-        new_address=f"{particle}@{target.domain}" if particle else None,
+        new_address=f"{particle}@{mssante_domain(target)}" if particle else None,
         particle=particle,
         detached=crossing.detached,
         changes=_field_changes(account, source, target),

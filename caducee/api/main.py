@@ -14,6 +14,7 @@ from caducee.api import (
     audit_api,
     colleagues_api,
     connections_api,
+    domains_api,
     email_changes_api,
     scheduler_api,
     structures_api,
@@ -105,3 +106,4 @@ api.add_router("/", mail_api.router)
 api.add_router("/", identity_api.router)
 api.add_router("/", stats_api.router)
 api.add_router("/", lifecycle_api.router)
+api.add_router("/", domains_api.router)

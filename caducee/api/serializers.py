@@ -24,6 +24,7 @@ from caducee.accounts.models import (
     EmailChangeRequest,
 )
 from caducee.people.models import User
+from caducee.structures.domains import DomainRow
 from caducee.structures.models import Structure
 
 
@@ -239,4 +240,22 @@ def colleague_proposal_out(proposal: ColleagueProposal) -> dict[str, Any]:
         "decided_by": proposal.decided_by.email if proposal.decided_by else None,
         "decided_at": proposal.decided_at.isoformat() if proposal.decided_at else None,
         "reason": proposal.reason,
+    }
+
+
+class DomainOut(Schema):
+    """A declared MSSanté domain of the platform (issue #16, point 4)."""
+
+    name: str
+    shared: bool
+    structures: int
+    created_at: str
+
+
+def domain_out(row: DomainRow) -> dict[str, Any]:
+    return {
+        "name": row.domain.name,
+        "shared": row.domain.shared,
+        "structures": row.structures,
+        "created_at": row.domain.created_at.isoformat(),
     }

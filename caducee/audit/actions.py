@@ -267,3 +267,5 @@ class AuditAction(models.TextChoices):
         "identity.psc_refused",
         "Connexion Pro Santé Connect refusée",
     )
+    # Shared MSSanté domains of the platform (issue #16, point 4), structures/domains.py.
+    DOMAIN_DECLARE = ("domain.declare", "Déclaration d'un domaine MSSanté de la plateforme")

@@ -40,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
         coordination,
         demo,
         directory,
+        domains,
         identity,
         lifecycle,
         loadusers,
@@ -79,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
         activity,
         colleagues,
         lifecycle,
+        domains,
     ):
         module.register(commands)
     return parser

@@ -24,7 +24,11 @@ def register(commands: Any) -> None:
     ident.add_argument("--finess-eg", help="numéro FINESS géographique (EG)")
     ident.add_argument("--siren")
     ident.add_argument("--siret")
-    create.add_argument("--domain", default="", help="domaine MSSanté (ex. ch-albi.mssante.fr)")
+    create.add_argument(
+        "--domain",
+        default="",
+        help="domaine MSSanté propre (ex. ch-albi.mssante.fr) ou partagé (caducee domain list)",
+    )
     create.add_argument("--department", default="", help="code ou nom du département")
     create.add_argument("--region", default="", help="code ou nom de la région")
     create.add_argument("--address", default="")

@@ -187,7 +187,10 @@ class StructureForm(forms.Form):
         "(la clé de contrôle est vérifiée).",
     )
     domain = forms.CharField(
-        label="Domaine MSSanté", required=False, help_text="Exemple : ch-albi.mssante.fr"
+        label="Domaine MSSanté",
+        required=False,
+        help_text="Exemple : ch-albi.mssante.fr. Une structure sans domaine propre prend un "
+        "domaine partagé déclaré par l'opérateur (ex. pharmacien.oc.mssante.fr).",
     )
     address1 = forms.CharField(label="Adresse", required=False)
     address2 = forms.CharField(label="Complément d'adresse", required=False)
@@ -231,3 +234,19 @@ class StructureForm(forms.Form):
 
 class AppointAdminForm(forms.Form):
     email = forms.CharField(label="Adresse mail de l'administrateur", required=False)
+
+
+class DomainForm(forms.Form):
+    """« Domaines MSSanté » (operator): declare a platform domain, shared or not."""
+
+    name = forms.CharField(
+        label="Nom du domaine",
+        required=False,
+        max_length=253,
+        help_text="Exemple : pharmacien.oc.mssante.fr (se termine par .mssante.fr).",
+    )
+    shared = forms.BooleanField(
+        label="Domaine partagé : les structures sans domaine propre y ont leurs boîtes",
+        required=False,
+        initial=True,
+    )

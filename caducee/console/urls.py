@@ -5,6 +5,7 @@ from caducee.console.views import (
     audit,
     colleagues,
     connections,
+    domains,
     home,
     moves,
     scheduler,
@@ -23,6 +24,7 @@ urlpatterns = [
     path("structures/", structures.structure_list, name="structures"),
     path("structures/nouvelle/", structures.structure_create, name="structure_create"),
     path("taches-planifiees/", scheduler.scheduler_jobs, name="scheduler"),
+    path("domaines/", domains.domain_list, name="domains"),
     path("activite/", activity_views.platform_activity, name="platform_activity"),
     path(
         "activite/<slug:key>.csv",

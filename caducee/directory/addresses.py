@@ -14,6 +14,7 @@ from caducee.accounts.models import Account, AccountType
 from caducee.accounts.validation import Cleaned, _parse_particle
 from caducee.core.errors import Invalid, Problem
 from caducee.referentials.text import first_free, strip_accents
+from caducee.structures.domains import mssante_domain
 
 TEST_PREFIX = "test."
 PARTICLE_SPEC = BY_KEY["mssante_particle"]
@@ -26,7 +27,7 @@ _REPEATS = re.compile(r"([.-])[.-]+")
 
 def mssante_address(account: Account) -> str | None:
     """The account's MSSanté address, or None when it has no correspondence."""
-    domain = account.structure.domain
+    domain = mssante_domain(account.structure)
     if not account.mssante_particle or not domain:
         return None
     return f"{account.mssante_particle}@{domain}"
@@ -42,7 +43,7 @@ def is_test_address(address: str) -> bool:
 
 def may_have_address(account: Account) -> bool:
     """PER, INT, ORG and APP accounts of a structure with an MSSanté domain."""
-    return account.type != AccountType.MED and bool(account.structure.domain)
+    return account.type != AccountType.MED and bool(mssante_domain(account.structure))
 
 
 def _ascii(value: str) -> str:
@@ -124,7 +125,7 @@ def _taken(address: str, particle: str, domain: str, exclude: Account) -> bool:
 
 def free_particle(base: str, account: Account) -> str:
     """`base`, or `base2`, `base3`… : the first not used anywhere on the platform."""
-    domain = account.structure.domain or ""
+    domain = mssante_domain(account.structure)
     used = set(
         Account.objects.exclude(pk=account.pk)
         .filter(mssante_particle__startswith=base)

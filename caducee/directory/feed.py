@@ -21,6 +21,7 @@ from caducee.directory.publication_rows import (
     candidates,
     is_candidate,
 )
+from caducee.structures.domains import mssante_domain
 from caducee.structures.models import Structure
 
 BLOCKING = "bloquante"
@@ -118,7 +119,7 @@ def check(record: PublicationRow) -> list[Finding]:
 
 
 def _address_findings(account: Account, record: PublicationRow) -> list[Finding]:
-    domain = account.structure.domain or ""
+    domain = mssante_domain(account.structure)
     problem = ""
     try:
         check_particle(account.mssante_particle)

@@ -28,6 +28,7 @@ from caducee.directory.addresses import (
 from caducee.directory.entries import refresh_entry
 from caducee.directory.models import MailboxListing, Quota, QuotaGroup
 from caducee.structures.access import require_admin
+from caducee.structures.domains import mssante_domain
 from caducee.structures.models import Structure
 
 
@@ -41,7 +42,7 @@ def _check_eligible(account: Account) -> str:
             "Une BAL MED n'a pas d'adresse MSSanté : changez d'abord le type du compte "
             "(PER, INT, ORG ou APP) si cette personne y a droit."
         )
-    domain = account.structure.domain
+    domain = mssante_domain(account.structure)
     if not domain:
         raise _refuse(
             f"La structure {account.structure.name} n'a pas de domaine MSSanté : demandez à "

@@ -28,6 +28,7 @@ from caducee.directory.addresses import base_for, base_of
 from caducee.directory.generation import Wanted, generate_particles
 from caducee.loadusers.import_state import SHARED, ImportState
 from caducee.loadusers.report import ReportRow
+from caducee.structures.domains import mssante_domain
 
 # The types whose new accounts get an address (`may_have_address`: every type but MED).
 GENERATED_TYPES = frozenset(t for t in AccountType.values if t != AccountType.MED)
@@ -44,7 +45,7 @@ def plan(state: ImportState) -> list[Wanted]:
         if create.value(FIELD) or create.kind not in GENERATED_TYPES:
             continue
         structure = state.scope[create.structure_id]
-        if not structure.domain:
+        if not mssante_domain(structure):
             no_domain[structure.pk] += 1
             continue
         base = base_of(
@@ -57,7 +58,8 @@ def plan(state: ImportState) -> list[Wanted]:
         if not base:
             state.report(create.line, create.email, _no_letters())
             continue
-        wanted.append(Wanted(create.email, base_for(base, is_test=False), structure.domain))
+        domain = mssante_domain(structure)
+        wanted.append(Wanted(create.email, base_for(base, is_test=False), domain))
     for structure_id, count in no_domain.items():
         state.problems.append(_no_domain_row(state, structure_id, count))
     return wanted

@@ -36,6 +36,7 @@ from caducee.loadusers.import_state import (
     Progress,
 )
 from caducee.people.models import User
+from caducee.structures.domains import mssante_domain
 
 
 def write(
@@ -182,7 +183,7 @@ def _generated_events(
         particle = generated.get(create.email)
         if particle:
             email, structure_id = create.email, create.structure_id
-            address = f"{particle}@{state.scope[structure_id].domain}"
+            address = f"{particle}@{mssante_domain(state.scope[structure_id])}"
             target = TargetRef("account", str(new_ids[email]), email)
             events.append(generated_event(structure_id, target, address))
     return events

@@ -1,6 +1,7 @@
 """Routing: which mailbox an address means, and where mail for other domains may go.
 
-- An account's MSSanté address is `particle@structure domain` (directory contract).
+- An account's MSSanté address is `particle@structure domain` (directory contract); on a
+  shared domain (structures/domains.py) the particle alone tells the structures apart.
 - Inside the platform, an account's own email address also reaches it (never leaves).
 - Outside, only MSSanté domains: the national whitelist plus the configured routes.
 """
@@ -20,7 +21,7 @@ from caducee.core.errors import Invalid, Problem
 from caducee.directory import addresses as directory_addresses
 from caducee.directory import search as directory_search
 from caducee.mail.models import WhitelistDomain
-from caducee.structures.models import Structure
+from caducee.structures.models import PlatformDomain, Structure
 
 _ADDRESS = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$"
@@ -97,7 +98,12 @@ def local_account(address: str) -> Account | None:
 
 
 def is_platform_domain(domain: str) -> bool:
-    return Structure.objects.filter(domain__iexact=domain).exists()
+    """A structure's domain (its own or a shared one), or a domain the operator declared."""
+    domain = domain.lower()
+    return (
+        Structure.objects.filter(domain__iexact=domain).exists()
+        or PlatformDomain.objects.filter(name=domain).exists()
+    )
 
 
 def routes() -> dict[str, tuple[str, int]]:

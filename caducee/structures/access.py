@@ -8,7 +8,7 @@ from caducee.core.context import Context
 from caducee.core.errors import NotFound
 from caducee.people.models import User
 from caducee.referentials.text import fold
-from caducee.structures.models import Structure
+from caducee.structures.models import PlatformDomain, Structure
 
 
 def structures_for_admin(user: User | None) -> QuerySet[Structure]:
@@ -31,14 +31,16 @@ def access_structure(user: User | None, structure_id: int) -> Structure:
 
 
 def find_structure(reference: str, among: QuerySet[Structure] | None = None) -> Structure:
-    """A structure by exact name, by identifier number, or by MSSanté domain."""
+    """A structure by exact name, by identifier number, or by its own MSSanté domain (a
+    shared domain names many structures, so it names none)."""
+    shared = PlatformDomain.objects.filter(shared=True).values("name")
     queryset = among if among is not None else Structure.objects.all()
     value = reference.strip()
     compact = value.replace(" ", "")
     match = (
         queryset.filter(name=value).first()
         or queryset.filter(id_number=compact).first()
-        or queryset.filter(domain=value.lower()).first()
+        or queryset.filter(domain=value.lower()).exclude(domain__in=shared).first()
     )
     if match is None:
         folded = fold(value)

@@ -21,7 +21,10 @@ class Structure(models.Model):
     name = models.CharField("raison sociale", max_length=200, unique=True)
     id_type = models.CharField("type d'identifiant", max_length=10, choices=StructureIdType.choices)
     id_number = models.CharField("identifiant", max_length=14)
-    domain = models.CharField("domaine MSSanté", max_length=253, unique=True, null=True)
+    # The structure's MSSanté domain: its own (no other structure has it), or a shared
+    # domain of the platform (`PlatformDomain.shared`) that many small structures use.
+    # Read it with `structures.domains.mssante_domain`; uniqueness is the operations'.
+    domain = models.CharField("domaine MSSanté", max_length=253, null=True, db_index=True)
     address1 = models.CharField("adresse", max_length=200, blank=True)
     address2 = models.CharField("complément d'adresse", max_length=200, blank=True)
     postal_code = models.CharField("code postal", max_length=5, blank=True)
@@ -84,3 +87,21 @@ class StructureAdmin(models.Model):
         constraints: ClassVar[list[models.BaseConstraint]] = [
             models.UniqueConstraint(fields=["user", "structure"], name="one_admin_role")
         ]
+
+
+class PlatformDomain(models.Model):
+    """An MSSanté domain the operator declares for the platform (`caducee domain add`).
+
+    A shared one (`pharmacien.oc.mssante.fr`, `medimail.mssante.fr`) serves many small
+    structures: each of them has it as `Structure.domain`, and a particle is unique on it
+    across all of them. A domain is never both shared and a structure's own."""
+
+    name = models.CharField("domaine", max_length=253, unique=True)
+    shared = models.BooleanField("domaine partagé", default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -18,11 +18,15 @@ from caducee.core.errors import Forbidden, Invalid, NotFound, Problem
 from caducee.people.models import User
 from caducee.referentials import cleaning, identifiers, lists
 from caducee.structures.access import require_admin
+from caducee.structures.domains import declare_domain, domain_problems
 from caducee.structures.models import Structure, StructureAdmin, StructureIdType
 from caducee.structures.ownership import OPERATOR_FIELDS, operator_fields_refusal
 
 _DOMAIN = re.compile(r"^(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 EXTERNAL_STRUCTURE_NAME = "Utilisateur externe"
+
+# The platform's shared domains (structures/domains.py), re-exported as an operation.
+__all__ = ["declare_domain"]
 
 
 def _require_operator(ctx: Context) -> None:
@@ -234,8 +238,8 @@ def _check_unique(cleaned: Mapping[str, str], problems: list[Problem], exclude: 
         and others.filter(id_type=cleaned["id_type"], id_number=cleaned["id_number"]).exists()
     ):
         problems.append(Problem("id_number", "unique", "Une structure a déjà cet identifiant."))
-    if cleaned.get("domain") and others.filter(domain=cleaned["domain"]).exists():
-        problems.append(Problem("domain", "unique", "Ce domaine MSSanté est déjà utilisé."))
+    if cleaned.get("domain"):
+        problems.extend(domain_problems(cleaned["domain"], exclude))
 
 
 def appoint_admin(ctx: Context, structure: Structure, email: str) -> tuple[User, bool]:

@@ -118,6 +118,7 @@ WEB_ROUTES: dict[str, list[str]] = {
         "GET /api/v1/structures/{structure_id}/colleague-proposals",
         "GET /api/v1/structures/{structure_id}/colleague-policy",
     ],
+    "console:domains": ["GET /api/v1/domains", "POST /api/v1/domains"],
 }
 
 _LOGIN = PAGE_ONLY + "the browser's login flow (the API authenticates with a token)"

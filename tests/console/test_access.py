@@ -142,10 +142,11 @@ POSTS: list[tuple[str, Callable[[World], list[int]], Callable[[World], dict[str,
 
 
 # Console URLs without a structure in their path: the home and the operator's global pages,
-# checked by test_a_person_without_role_gets_no_console, tests/console/test_scheduler.py
-# and tests/console/test_activity.py.
+# checked by test_a_person_without_role_gets_no_console, tests/console/test_scheduler.py,
+# tests/console/test_activity.py and tests/console/test_domains.py.
 GLOBAL_URLS = {"home", "structures", "structure_create", "scheduler"}
 GLOBAL_URLS |= {"platform_activity", "platform_activity_csv"}
+GLOBAL_URLS |= {"domains"}
 
 
 def test_every_console_url_is_in_the_ownership_tables() -> None:

@@ -15,6 +15,7 @@ from caducee.core.errors import Forbidden, Invalid, NotFound
 from caducee.core.web import web_context
 from caducee.identity.operations import issue_password_link
 from caducee.structures.access import access_structure
+from caducee.structures.domains import is_shared_domain, mssante_domain
 from caducee.structures.models import Structure, StructureAdmin
 from caducee.structures.operations import (
     StructureInput,
@@ -159,6 +160,7 @@ def structure_home(request: HttpRequest, structure_id: int) -> HttpResponse:
         "console/structures/home.html",
         {
             "structure": structure,
+            "shared_domain": is_shared_domain(mssante_domain(structure)),
             "counters": counters(structure),
             "admins": admins.order_by("user__email"),
             "active": "home",
