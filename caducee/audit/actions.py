@@ -263,3 +263,8 @@ class AuditAction(models.TextChoices):
         "Export des comptes inactifs supprimés ou bientôt supprimés",
     )
     LIFECYCLE_RUN = ("lifecycle.run", "Passage des règles de cycle de vie des comptes")
+    # Public RPPS extraction (issue #16, item 5), caducee/referentials.
+    REFERENTIALS_RPPS_IMPORT = (
+        "referentials.rpps_import",
+        "Chargement de l'extraction RPPS de l'annuaire santé",
+    )

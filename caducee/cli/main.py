@@ -45,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
         loadusers,
         mail,
         migrate,
+        referentials,
         scheduler,
         serve,
         structures,
@@ -79,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
         activity,
         colleagues,
         lifecycle,
+        referentials,
     ):
         module.register(commands)
     return parser
