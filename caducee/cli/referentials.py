@@ -1,5 +1,5 @@
 """`caducee referentials …`: the public RPPS extraction of the annuaire santé
-(docs/DIRECTORY.md, « Extraction RPPS »)."""
+(docs/REFERENTIALS.md)."""
 
 from __future__ import annotations
 

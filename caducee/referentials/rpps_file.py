@@ -154,15 +154,11 @@ def read_activities(stream: BinaryIO, report: ReadReport) -> Iterator[Activity]:
 
 def _rpps_of(national: str, number: int, report: ReadReport) -> str:
     where = f"ligne {number}, colonne « {NATIONAL_ID} »"
-    if len(national) == 12 and national.startswith("8"):
-        candidate = national[1:]
-    elif len(national) == 11 and national.isdigit():  # the RPPS alone, without its prefix
-        candidate = national
-    else:
+    if len(national) != 12 or not national.startswith("8"):  # "0" + ADELI, or other
         report.skip("not_rpps", f"{where} : « {national} » n'est pas un RPPS")
         return ""
     try:
-        return validate_rpps(candidate)
+        return validate_rpps(national[1:])
     except InvalidIdentifier as exc:
         report.skip("bad_key", f"{where} : « {national} » : {exc}")
         return ""

@@ -101,3 +101,17 @@ def test_a_line_that_is_not_utf8_is_skipped_with_its_number() -> None:
     assert list(read_activities(io.BytesIO(data), report)) == []
     assert report.skipped == {"encoding": 1}
     assert report.examples == ["ligne 2 : caractères qui ne sont pas en UTF-8"]
+
+
+def test_only_rpps_national_identifiers_are_kept() -> None:
+    text = "\n".join(
+        [
+            HEADER,
+            line(rpps(106), "SANS", "Préfixe", "10", "", kind=""),  # 11 digits, no "8"
+            line("0" + rpps(107)[:10], "ADELI", "Long", "10", "", kind="0"),
+            line("3" + rpps(108), "AUTRE", "Type", "10", "", kind="3"),
+        ]
+    )
+    rows, report = _read(text)
+    assert rows == []
+    assert report.skipped == {"not_rpps": 3}
