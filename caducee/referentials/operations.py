@@ -109,6 +109,7 @@ def _load(ctx: Context, source: Path, staged: Path, report: ReadReport) -> RppsI
         )
     if previous is not None:
         rpps_load.delete_rows(previous.pk)
+    rpps_load.purge_interrupted()
     return RppsImportSummary(
         file_name=source.name,
         lines_read=report.lines_read,

@@ -21,15 +21,20 @@ import itertools
 import sqlite3
 import tempfile
 from collections.abc import Iterable, Iterator
+from datetime import timedelta
 from pathlib import Path
 
 from django.db import connection, transaction
+from django.utils import timezone
 
 from caducee.core.bulk import insert_rows
 from caducee.referentials.models import RppsExtraction, RppsProfessional
 from caducee.referentials.rpps_file import Activity
 
 BATCH = 20_000
+# A load still « loading » after this long was interrupted (killed process, lost server):
+# a whole load takes minutes. Its rows are deleted by the next load.
+STALE_AFTER = timedelta(hours=6)
 _COLUMNS = ("extraction_id", "rpps", "last_name", "first_name", "professions")
 Row = tuple[int, str, str, str, str]
 
@@ -114,6 +119,12 @@ def delete_rows(extraction_id: int) -> None:
 def swap(extraction: RppsExtraction) -> RppsExtraction | None:
     """Make `extraction` the current one (inside the caller's transaction); return the
     extraction it replaces, if any."""
+    if connection.vendor == "postgresql":
+        # Two loads finishing together swap one after the other (SQLite serialises
+        # writers anyway); readers are not blocked by this lock mode.
+        table = connection.ops.quote_name(RppsExtraction._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
     previous = (
         RppsExtraction.objects.select_for_update()
         .filter(state=RppsExtraction.State.CURRENT)
@@ -125,3 +136,16 @@ def swap(extraction: RppsExtraction) -> RppsExtraction | None:
     extraction.state = RppsExtraction.State.CURRENT
     extraction.save()
     return previous
+
+
+def purge_interrupted() -> int:
+    """Delete the rows of loads interrupted long ago (state « loading » for more than
+    `STALE_AFTER`) and mark them failed; return how many."""
+    stale = RppsExtraction.objects.filter(
+        state=RppsExtraction.State.LOADING, started_at__lt=timezone.now() - STALE_AFTER
+    )
+    found = list(stale.values_list("pk", flat=True))
+    for pk in found:
+        delete_rows(pk)
+        RppsExtraction.objects.filter(pk=pk).update(state=RppsExtraction.State.FAILED)
+    return len(found)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 
 from caducee.audit.actions import AuditAction
 from caducee.audit.models import AuditEvent
@@ -130,3 +132,18 @@ def test_rows_are_written_and_deleted_in_batches(
     second = write(tmp_path / "b.txt", [line("8" + people[0], "NOM", "Prénom", "10", "")])
     import_rpps_extraction(cli_context(), second)
     assert list(RppsProfessional.objects.values_list("rpps", flat=True)) == [people[0]]
+
+
+def test_the_rows_of_a_load_interrupted_long_ago_are_deleted(tmp_path: Path) -> None:
+    long_ago = timezone.now() - rpps_load.STALE_AFTER - timedelta(minutes=1)
+    killed = RppsExtraction.objects.create(file_name="tué", started_at=long_ago)
+    running = RppsExtraction.objects.create(file_name="en cours", started_at=timezone.now())
+    rpps_load.write([(killed.pk, DURAND, "DURAND", "Léa", "50=Sage-Femme")])
+    rpps_load.write([(running.pk, DURAND, "DURAND", "Léa", "50=Sage-Femme")])
+    import_rpps_extraction(cli_context(), _first_file(tmp_path))
+    killed.refresh_from_db()
+    running.refresh_from_db()
+    assert killed.state == RppsExtraction.State.FAILED
+    assert running.state == RppsExtraction.State.LOADING  # another load, maybe still going
+    assert not RppsProfessional.objects.filter(extraction=killed).exists()
+    assert RppsProfessional.objects.filter(extraction=running).count() == 1
