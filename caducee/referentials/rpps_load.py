@@ -64,8 +64,11 @@ def stage(activities: Iterable[Activity], directory: Path | None = None) -> Path
             scratch.executemany(sql, batch)
         scratch.execute("CREATE INDEX activity_by_rpps ON activity (rpps, line)")
         scratch.execute("COMMIT")
-    finally:
+    except BaseException:  # a refused file (Invalid from the reader), Ctrl-C, a full disk
         scratch.close()
+        path.unlink(missing_ok=True)
+        raise
+    scratch.close()
     return path
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -115,6 +116,17 @@ def test_a_refused_file_keeps_the_current_extraction(tmp_path: Path) -> None:
         import_rpps_extraction(cli_context(), only_adeli)
     assert RppsExtraction.objects.get().state == RppsExtraction.State.CURRENT
     assert RppsProfessional.objects.count() == 2
+
+
+def test_no_scratch_file_is_left_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    import_rpps_extraction(cli_context(), _first_file(tmp_path))
+    wrong = write(tmp_path / "wrong.txt", ["x|y"], header="Identification nationale PP|Nom|")
+    with pytest.raises(Invalid):
+        import_rpps_extraction(cli_context(), wrong)
+    assert list(scratch.iterdir()) == []
 
 
 def test_a_missing_file_is_named(tmp_path: Path) -> None:
