@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -111,10 +112,13 @@ def step(kind: str, path: Path, pg_url: str) -> dict[str, object]:
     from caducee.referentials.operations import import_rpps_extraction
 
     runs = []
-    for label in ("empty", "replace"):
+    archive = path.with_name("PS_LibreAcces_202612070000.zip")
+    for label, source in (("empty", path), ("replace", path), ("zip", archive)):
+        if not source.exists():
+            continue
         usage = resource.getrusage(resource.RUSAGE_SELF)
         started = time.perf_counter()
-        summary = import_rpps_extraction(cli_context(), path)
+        summary = import_rpps_extraction(cli_context(), source)
         wall = time.perf_counter() - started
         after = resource.getrusage(resource.RUSAGE_SELF)
         cpu = (after.ru_utime - usage.ru_utime) + (after.ru_stime - usage.ru_stime)
@@ -141,6 +145,9 @@ def main() -> int:
     )
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--no-sqlite", action="store_true")
+    parser.add_argument(
+        "--zip", action="store_true", help="also import the file zipped, as downloaded"
+    )
     parser.add_argument("--step", help=argparse.SUPPRESS)
     parser.add_argument("--file", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -153,6 +160,11 @@ def main() -> int:
         path = Path(folder) / "PS_LibreAcces_Personne_activite_202612070000.txt"
         started = time.perf_counter()
         generate(path, args.lines)
+        if args.zip:
+            with zipfile.ZipFile(
+                path.with_name("PS_LibreAcces_202612070000.zip"), "w", zipfile.ZIP_DEFLATED
+            ) as archive:
+                archive.write(path, path.name)
         size = path.stat().st_size / 1024 / 1024
         print(
             f"file: {args.lines} lines, {size:.0f} MiB, generated in "

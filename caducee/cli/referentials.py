@@ -18,12 +18,17 @@ def register(commands: Any) -> None:
     sub = parser.add_subparsers(title="actions", metavar="ACTION", required=True)
     load = sub.add_parser(
         "rpps-import",
-        help="charger l'extraction RPPS (PS_LibreAcces_Personne_activite_*.txt)",
+        help="charger l'extraction RPPS (PS_LibreAcces_*.zip ou son fichier Personne_activite)",
         description="Charge l'extraction publique de l'annuaire santé (fichier "
         "PS_LibreAcces_Personne_activite_*.txt de l'archive PS_LibreAcces_*.zip, "
         "annuaire.sante.fr) à la place de la précédente, d'un seul coup.",
     )
-    load.add_argument("file", metavar="FICHIER", help="chemin du fichier .txt décompressé")
+    load.add_argument(
+        "file",
+        metavar="FICHIER",
+        help="le fichier PS_LibreAcces_Personne_activite_*.txt, ou l'archive PS_LibreAcces_*.zip "
+        "telle que téléchargée",
+    )
     load.add_argument("--json", action="store_true", help="résumé en JSON")
     load.set_defaults(func=rpps_import)
     check = sub.add_parser(

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO, cast
 
 from django.db import transaction
 from django.utils import timezone
@@ -15,6 +19,8 @@ from caducee.core.errors import Forbidden, Invalid
 from caducee.referentials import rpps_load
 from caducee.referentials.models import RppsExtraction
 from caducee.referentials.rpps_file import SKIP_REASONS, ReadReport, read_activities
+
+ACTIVITY_FILE = "PS_LibreAcces_Personne_activite"
 
 
 @dataclass(frozen=True)
@@ -56,13 +62,9 @@ def import_rpps_extraction(ctx: Context, path: str | Path) -> RppsImportSummary:
         raise Forbidden("Seul l'opérateur de la plateforme charge l'extraction RPPS.")
     source = Path(path)
     report = ReadReport()
-    try:
-        stream = source.open("rb")
-    except OSError as exc:
-        raise Invalid(f"Fichier illisible : {source} ({exc.strerror}).") from None
     staged: Path | None = None
     try:
-        with stream:
+        with _opened(source) as stream:
             staged = rpps_load.stage(read_activities(stream, report))
         if report.lines_read - report.lines_skipped <= 0:
             raise Invalid(
@@ -74,6 +76,32 @@ def import_rpps_extraction(ctx: Context, path: str | Path) -> RppsImportSummary:
     finally:
         if staged is not None:
             staged.unlink(missing_ok=True)
+
+
+@contextmanager
+def _opened(source: Path) -> Iterator[BinaryIO]:
+    """The file, or the activity file inside the archive PS_LibreAcces_*.zip as downloaded."""
+    try:
+        if not zipfile.is_zipfile(source):
+            with source.open("rb") as stream:
+                yield stream
+            return
+        archive = zipfile.ZipFile(source)
+    except OSError as exc:
+        raise Invalid(f"Fichier illisible : {source} ({exc.strerror}).") from None
+    except zipfile.BadZipFile as exc:
+        raise Invalid(f"Archive ZIP illisible : {source.name} ({exc}).") from None
+    with archive:
+        names = archive.namelist()
+        members = [n for n in names if Path(n).name.startswith(ACTIVITY_FILE)]
+        if len(members) != 1:
+            raise Invalid(
+                f"Archive refusée : {source.name} doit contenir un fichier "
+                f"{ACTIVITY_FILE}_*.txt, et un seul (contenu : "
+                f"{', '.join(names[:10]) or 'aucun fichier'})."
+            )
+        with archive.open(members[0]) as member:
+            yield cast(BinaryIO, member)
 
 
 def _load(ctx: Context, source: Path, staged: Path, report: ReadReport) -> RppsImportSummary:

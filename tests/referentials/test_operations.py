@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+import zipfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -159,3 +160,23 @@ def test_the_rows_of_a_load_interrupted_long_ago_are_deleted(tmp_path: Path) -> 
     assert running.state == RppsExtraction.State.LOADING  # another load, maybe still going
     assert not RppsProfessional.objects.filter(extraction=killed).exists()
     assert RppsProfessional.objects.filter(extraction=running).count() == 1
+
+
+def test_the_downloaded_archive_is_read_as_is(tmp_path: Path) -> None:
+    activity = _first_file(tmp_path)
+    archive = tmp_path / "PS_LibreAcces_202612010000.zip"
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.write(activity, activity.name)
+        zf.writestr("PS_LibreAcces_Dipl_AutExerc_202612010000.txt", "x|y|\n")
+    summary = import_rpps_extraction(cli_context(), archive)
+    assert (summary.lines_read, summary.professionals) == (7, 2)
+    other = tmp_path / "autre.zip"
+    with zipfile.ZipFile(other, "w") as zf:
+        zf.writestr("Extraction_Correspondance_MSSante.txt", "x|y|\n")
+    with pytest.raises(Invalid) as caught:
+        import_rpps_extraction(cli_context(), other)
+    assert caught.value.message == (
+        "Archive refusée : autre.zip doit contenir un fichier "
+        "PS_LibreAcces_Personne_activite_*.txt, et un seul "
+        "(contenu : Extraction_Correspondance_MSSante.txt)."
+    )
