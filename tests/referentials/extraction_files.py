@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests.factories import rpps
+
 HEADER = (
     "Type d'identifiant PP|Identifiant PP|Identification nationale PP|Code civilité d'exercice|"
     "Libellé civilité d'exercice|Code civilité|Libellé civilité|Nom d'exercice|Prénom d'exercice|"
@@ -52,3 +54,24 @@ def line(
 def write(path: Path, lines: list[str], header: str = HEADER) -> Path:
     path.write_text("\n".join([header, *lines]) + "\n", encoding="utf-8")
     return path
+
+
+DUPONT, MARTIN, DURAND = rpps(201), rpps(202), rpps(203)
+BAD_KEY = MARTIN[:-1] + str((int(MARTIN[-1]) + 1) % 10)
+
+
+def first_file(tmp_path: Path) -> Path:
+    """Seven lines: DUPONT (three activities, two professions), MARTIN, one ADELI line,
+    a wrong key and a line with too few columns."""
+    return write(
+        tmp_path / "PS_LibreAcces_Personne_activite_202612010000.txt",
+        [
+            line("8" + DUPONT, "DUPONT", "Marie", "21", "Pharmacien"),
+            line("8" + DUPONT, "DUPONT", "Marie", "21", "Pharmacien", city="CASTRES"),
+            line("8" + DUPONT, "DUPONT", "Marie", "10", "Médecin", city="GAILLAC"),
+            line("8" + MARTIN, "MARTIN", "Jean-Pierre", "10", "Médecin"),
+            line("0759124159", "DE RUIJTER", "ISABELLE", "91", "Orthophoniste", kind="0"),
+            line("8" + BAD_KEY, "X", "Y", "10", ""),
+            "8|incomplete",
+        ],
+    )
