@@ -269,3 +269,8 @@ class AuditAction(models.TextChoices):
     )
     # Shared MSSanté domains of the platform (issue #16, point 4), structures/domains.py.
     DOMAIN_DECLARE = ("domain.declare", "Déclaration d'un domaine MSSanté de la plateforme")
+    # Public RPPS extraction (issue #16, item 5), caducee/referentials.
+    REFERENTIALS_RPPS_IMPORT = (
+        "referentials.rpps_import",
+        "Chargement de l'extraction RPPS de l'annuaire santé",
+    )

@@ -46,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
         loadusers,
         mail,
         migrate,
+        referentials,
         scheduler,
         serve,
         structures,
@@ -81,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
         colleagues,
         lifecycle,
         domains,
+        referentials,
     ):
         module.register(commands)
     return parser

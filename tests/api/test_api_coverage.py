@@ -173,6 +173,9 @@ OPERATION_EXCLUSIONS: dict[str, str] = {
     "identity.operations.reset_password": _LINK,
     "identity.operations.set_password_with_link": _LINK,
     "directory.operations.assign_mssante_addresses": _BATCH,
+    "referentials.operations.import_rpps_extraction": "CLI only: the operator loads the "
+    "annuaire santé extraction (a file of 1 million lines and more, hundreds of MB) on the "
+    "server with `caducee referentials rpps-import`; no upload over HTTP (docs/REFERENTIALS.md)",
 }
 
 WEB_EXCLUSIONS: dict[str, str] = {
