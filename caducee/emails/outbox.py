@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
-from django.template.loader import render_to_string
+from django.template import Context
+from django.template.loader import get_template, render_to_string
 from django.utils import timezone
 
 from caducee.emails.models import OutgoingEmail
@@ -33,12 +34,20 @@ class Rendered:
     html: str
 
 
+def _plain(name: str, context: dict[str, Any]) -> str:
+    """A plain-text template rendered without HTML escaping: « L'Hôpital » stays so, not
+    « L&#x27;Hôpital », in a subject or a text part."""
+    template = get_template(name).template  # type: ignore[attr-defined]
+    return str(template.render(Context(context, autoescape=False)))
+
+
 def render(template: str, context: Mapping[str, Any]) -> Rendered:
-    """templates/emails/<template>.subject.txt, .txt and .html, rendered."""
+    """templates/emails/<template>.subject.txt, .txt and .html, rendered (the HTML part
+    escaped, the subject and text parts not)."""
     ctx = dict(context)
     return Rendered(
-        subject=" ".join(render_to_string(f"emails/{template}.subject.txt", ctx).split()),
-        text=render_to_string(f"emails/{template}.txt", ctx),
+        subject=" ".join(_plain(f"emails/{template}.subject.txt", ctx).split()),
+        text=_plain(f"emails/{template}.txt", ctx),
         html=render_to_string(f"emails/{template}.html", ctx),
     )
 

@@ -4,6 +4,7 @@ codes on the urgent queue."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -126,3 +127,17 @@ def test_on_redis_the_urgent_queue_alone_carries_the_login_codes() -> None:
         assert urgent.queue_name == URGENT
         assert not urgent.get_backend().supports_priority
         urgent.get_backend().validate_task(urgent)  # raised before the fix
+
+
+def test_subject_and_text_parts_are_not_html_escaped_the_html_part_is() -> None:
+    source = SimpleNamespace(name="Clinique de l'Étang & Cie")
+    target = SimpleNamespace(name="Hôpital d'Albi <Nord>")
+    account = SimpleNamespace(first_name="Zoé", last_name="O'Neil", email="zoe@ch-a.fr")
+    rendered = render(
+        "account_moved", {"account": account, "source": source, "target": target, "detached": []}
+    )
+    assert "O'Neil" in rendered.text and "Clinique de l'Étang & Cie" in rendered.text
+    assert "Hôpital d'Albi <Nord>" in rendered.text
+    assert rendered.subject == "Votre compte Caducée est rattaché à Hôpital d'Albi <Nord>"
+    assert "&#x27;" not in rendered.text + rendered.subject and "&amp;" not in rendered.text
+    assert "O&#x27;Neil" in rendered.html and "&lt;Nord&gt;" in rendered.html
