@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from caducee.accounts.access import access_account
-from caducee.accounts.models import Account, DelegationRight, right_text
+from caducee.accounts.models import Account, Delegation, DelegationRight, right_text
 from caducee.accounts.operations import (
     add_connection_accounts,
     add_delegate,
@@ -192,6 +192,16 @@ def delegate_add(request: HttpRequest, structure_id: int, account_id: int) -> Ht
     return _to_account(account, "delegues")
 
 
+def _delegation(account: Account, delegate_id: int) -> Delegation:
+    """One of the account's delegations, by its delegate's id, else 404."""
+    delegation = (
+        account.delegations.select_related("delegate").filter(delegate_id=delegate_id).first()
+    )
+    if delegation is None:
+        raise NotFound("Ce délégué n'existe pas.")
+    return delegation
+
+
 @console_view
 @require_POST
 def delegate_right(
@@ -199,11 +209,7 @@ def delegate_right(
 ) -> HttpResponse:
     """The « Droits » of a delegate, changed on the account page."""
     account = _account(request, structure_id, account_id)
-    delegation = (
-        account.delegations.select_related("delegate").filter(delegate_id=delegate_id).first()
-    )
-    if delegation is None:
-        raise NotFound("Ce délégué n'existe pas.")
+    delegation = _delegation(account, delegate_id)
     try:
         delegation = set_delegate_right(
             web_context(request), account, delegation.delegate, request.POST.get("right", "")
@@ -224,11 +230,7 @@ def delegate_remove(
     request: HttpRequest, structure_id: int, account_id: int, delegate_id: int
 ) -> HttpResponse:
     account = _account(request, structure_id, account_id)
-    delegation = (
-        account.delegations.select_related("delegate").filter(delegate_id=delegate_id).first()
-    )
-    if delegation is None:
-        raise NotFound("Ce délégué n'existe pas.")
+    delegation = _delegation(account, delegate_id)
     remove_delegate(web_context(request), account, delegation.delegate)
     messages.success(request, f"{delegation.delegate.email} n'est plus délégué de ce compte.")
     return _to_account(account, "delegues")
