@@ -138,7 +138,8 @@ def _check_pending(ctx: Context, account: Account, address: str) -> None:
             "Une demande de changement de mail est déjà en attente pour ce compte : renvoyez "
             "son lien de confirmation ou annulez-la d'abord."
         )
-    other = pending.filter(new_email=address).values_list("account__structure_id", flat=True)
+    live = pending.filter(new_email=address, expires_at__gt=timezone.now())  # expired: no claim
+    other = live.values_list("account__structure_id", flat=True)
     if other.exists():
         if not _in_scope(ctx, other[0]):
             problem = unusable_address(address, "new_email")

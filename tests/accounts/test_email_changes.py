@@ -357,3 +357,21 @@ def test_a_deleted_accounts_address_cannot_change(jeanne: Account) -> None:
     with pytest.raises(Invalid, match="compte est supprimé"):
         request_email_change(cli_context(), jeanne, "jeanne.neuve@example.org")
     assert not EmailChangeRequest.objects.filter(account=jeanne).exists()
+
+
+def test_an_expired_request_does_not_hold_its_new_address(
+    structure_a: Structure, jeanne: Account
+) -> None:
+    first = request_email_change(cli_context(), jeanne, "libre@example.org")
+    EmailChangeRequest.objects.filter(pk=first.pk).update(
+        expires_at=timezone.now() - timedelta(minutes=1)
+    )
+    other = factories.make_account(structure_a, "PER", "paul@ch-a.fr")
+    second = request_email_change(cli_context(), other, "libre@example.org")
+    assert second.new_email == "libre@example.org"
+    with pytest.raises(Invalid, match="Une autre demande en attente"):
+        request_email_change(
+            cli_context(),
+            factories.make_account(structure_a, "PER", "zoe@ch-a.fr"),
+            "libre@example.org",
+        )
