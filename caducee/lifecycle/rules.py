@@ -14,6 +14,7 @@ from django.db.models import DateTimeField, F, QuerySet
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
+from caducee.accounts import activity
 from caducee.accounts.models import Account, AccountState
 
 # Days before a due date (expiry or deletion) when the user and the admins are warned.
@@ -21,7 +22,7 @@ WARNING_DAYS = (30, 7)
 # Never deleted less than this many days after a warning, even when the platform starts
 # counting (or the delay shrinks) with mailboxes already past their deletion date.
 MIN_NOTICE_DAYS = 7
-ACTIVITY_FIELDS = ("last_login_at", "last_sent_at", "last_received_at", "last_read_at")
+ACTIVITY_FIELDS = tuple(str(kind) for kind in activity.Activity)
 
 
 def inactivity_days() -> int:
@@ -43,12 +44,8 @@ def local_day(moment: datetime) -> date:
 def last_activity(account: Account) -> datetime:
     """The latest activity, or the finalisation (else creation) of a mailbox never used."""
     base = account.finalised_at or account.created_at
-    moments: list[datetime] = [base]
-    for name in ACTIVITY_FIELDS:
-        moment = getattr(account, name)
-        if moment is not None:
-            moments.append(moment)
-    return max(moments)
+    used = activity.last_activity(account)
+    return base if used is None else max(base, used)
 
 
 def deletion_date(account: Account) -> date | None:
