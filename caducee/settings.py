@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "caducee.tasks",
     "caducee.emails",
     "caducee.lifecycle",
+    "caducee.onboarding",  # Issue #16: onboarding
     "django_tasks",
     "django_tasks_db",
     "ninja",  # serves the API docs' Swagger UI from the platform, not a CDN (CSP)
@@ -308,3 +309,11 @@ INACTIVITY_DAYS = env_int("CADUCEE_INACTIVITY_DAYS", 365)
 EXPIRING_SOON_DAYS = env_int("CADUCEE_EXPIRING_SOON_DAYS", 30)
 IDENTITY_PURGE_DAYS = env_int("CADUCEE_IDENTITY_PURGE_DAYS", 7)
 MAIL_QUEUE_KEEP_DAYS = env_int("CADUCEE_MAIL_QUEUE_KEEP_DAYS", 30)
+
+# Issue #16: onboarding (« Demande de raccordement », docs/ONBOARDING.md). Requests older
+# than this many hours are highlighted in the service centre's queue (shared with the
+# self-registration queue); valid requests accepted per IP address and per email within the
+# throttle window (LOCKOUT_MINUTES).
+REGISTRATION_OVERDUE_HOURS = env_int("CADUCEE_REGISTRATION_OVERDUE_HOURS", 72)
+ONBOARDING_REQUESTS_PER_IP = env_int("CADUCEE_ONBOARDING_REQUESTS_PER_IP", 10)
+ONBOARDING_REQUESTS_PER_EMAIL = env_int("CADUCEE_ONBOARDING_REQUESTS_PER_EMAIL", 3)

@@ -9,6 +9,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="console:home", permanent=False)),
     path("", include("caducee.identity.urls")),
     path("", include("caducee.accounts.urls")),
+    path("", include("caducee.onboarding.urls")),  # Issue #16: onboarding
     path("console/", include("caducee.console.urls")),
     path("console/", include("caducee.loadusers.urls")),
     path("console/", include("caducee.exports.urls")),

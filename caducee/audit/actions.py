@@ -274,3 +274,11 @@ class AuditAction(models.TextChoices):
         "referentials.rpps_import",
         "Chargement de l'extraction RPPS de l'annuaire santé",
     )
+    # « Demande de raccordement » (issue #16, point 6), caducee/onboarding.
+    ONBOARDING_REQUEST = ("onboarding.request", "Demande de raccordement reçue")
+    ONBOARDING_TAKE = ("onboarding.take", "Prise en charge d'une demande de raccordement")
+    ONBOARDING_ANSWER = ("onboarding.answer", "Réponse à une demande de raccordement")
+    ONBOARDING_STRUCTURE = (
+        "onboarding.structure",
+        "Structure créée depuis une demande de raccordement",
+    )

@@ -46,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
         loadusers,
         mail,
         migrate,
+        onboarding,  # Issue #16: onboarding
         referentials,
         scheduler,
         serve,
@@ -83,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
         lifecycle,
         domains,
         referentials,
+        onboarding,  # Issue #16: onboarding
     ):
         module.register(commands)
     return parser
