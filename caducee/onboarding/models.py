@@ -67,7 +67,7 @@ class ConnectionRequest(models.Model):
     )
 
     class Meta:
-        ordering: ClassVar[list[str]] = ["created_at", "pk"]
+        ordering: ClassVar[list[str]] = ["pk"]  # order of arrival
         indexes: ClassVar[list[models.Index]] = [
             models.Index(fields=["state", "created_at"], name="onboarding_state_age")
         ]

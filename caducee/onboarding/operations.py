@@ -153,7 +153,7 @@ def _expected_users(text: str) -> tuple[int, list[Problem]]:
     return 0, [Problem("expected_users", "number", message)]
 
 
-def clean_request(data: RequestInput) -> tuple[dict[str, Any], list[Problem]]:
+def _clean_request(data: RequestInput) -> tuple[dict[str, Any], list[Problem]]:
     """The values to store and the problems found, one per field at most, in French."""
     problems = _required_and_lengths(data)
     flagged = {p.field for p in problems}
@@ -224,7 +224,7 @@ def submit_connection_request(ctx: Context, data: RequestInput) -> ConnectionReq
     is stored « nouvelle » and the contact is emailed an acknowledgement. The answer never
     says whether the structure or the email is already known to the platform.
     """
-    cleaned, problems = clean_request(data)
+    cleaned, problems = _clean_request(data)
     if any(p.is_error for p in problems):
         raise Invalid("La demande n'a pas été envoyée : corrigez les champs signalés.", problems)
     created: ConnectionRequest | None = None
@@ -272,7 +272,7 @@ def list_connection_requests(
 
     `state`: one of STATE_FILTERS (OPEN: nouvelle and en cours), empty for all.
     `older_than_hours`: only the requests received more than that many hours ago. Oldest
-    first: the queue is served in order of arrival.
+    first (by id, the order of arrival): the queue is served in that order.
     """
     require_operator(ctx)
     problems: list[Problem] = []
@@ -292,7 +292,7 @@ def list_connection_requests(
         rows = rows.filter(state=state)
     if older_than_hours is not None:
         rows = rows.filter(created_at__lt=timezone.now() - timedelta(hours=older_than_hours))
-    return rows.order_by("created_at", "pk")
+    return rows.order_by("pk")
 
 
 def _require_open(request: ConnectionRequest) -> None:

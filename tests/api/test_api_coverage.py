@@ -119,6 +119,9 @@ WEB_ROUTES: dict[str, list[str]] = {
         "GET /api/v1/structures/{structure_id}/colleague-policy",
     ],
     "console:domains": ["GET /api/v1/domains", "POST /api/v1/domains"],
+    # Issue #16: onboarding (the service centre's « Demandes de raccordement »).
+    "onboarding:queue": ["GET /api/v1/connection-requests"],
+    "onboarding:detail": ["GET /api/v1/connection-requests/{request_id}"],
 }
 
 _LOGIN = PAGE_ONLY + "the browser's login flow (the API authenticates with a token)"
@@ -132,6 +135,11 @@ _HOME = PAGE_ONLY + "a menu or landing page linking to the others"
 _TOTP = (
     PAGE_ONLY + "enrolling an authenticator app binds a second factor to the person: a leaked "
     "API token must not let its holder lock the person out of their login with their own app"
+)
+# Issue #16: onboarding.
+_PUBLIC_FORM = (
+    PAGE_ONLY + "the public « Demande de raccordement » form, anonymous and rate-limited per IP "
+    "and per email: no unauthenticated API route to automate it"
 )
 _UPLOAD = "the form of POST /api/v1/structures/{structure_id}/loadusers/import (its job page too)"
 
@@ -173,6 +181,7 @@ OPERATION_EXCLUSIONS: dict[str, str] = {
     "identity.operations.reset_password": _LINK,
     "identity.operations.set_password_with_link": _LINK,
     "directory.operations.assign_mssante_addresses": _BATCH,
+    "onboarding.operations.submit_connection_request": _PUBLIC_FORM,  # Issue #16: onboarding
     "referentials.operations.import_rpps_extraction": "CLI only: the operator loads the "
     "annuaire santé extraction (a file of 1 million lines and more, hundreds of MB) on the "
     "server with `caducee referentials rpps-import`; no upload over HTTP (docs/REFERENTIALS.md)",
@@ -204,6 +213,8 @@ WEB_EXCLUSIONS: dict[str, str] = {
     "loadusers:job_progress": _HTMX,
     "mail:autocomplete": _HTMX,
     "loadusers:import": _UPLOAD,
+    "onboarding:request": _PUBLIC_FORM,  # Issue #16: onboarding
+    "onboarding:request_sent": _PUBLIC_FORM,
 }
 
 

@@ -76,6 +76,8 @@ OPERATION_EXCLUSIONS: dict[str, str] = {
     "mail.operations.commit_inbound": _SERVER,
     "mail.operations.purge_delivered": _SERVER,
     "mail.operations.submit_raw": _SERVER,
+    "onboarding.operations.submit_connection_request": "sent by the structure from the "
+    "public « Demande de raccordement » form; the CLI answers it (`caducee onboarding`)",
     "exports.operations.open_file": _EXPORTS,
     "exports.operations.request_export": _EXPORTS,
     "coordination.operations.accept_invitation": _OWN,

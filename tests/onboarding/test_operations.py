@@ -192,7 +192,7 @@ def test_the_operator_lists_filters_and_sees_the_overdue(
     )
     old.refresh_from_db()
     ctx = ctx_for(operator)
-    assert list(operations.list_connection_requests(ctx)) == [pharmacy_request, old][::-1]
+    assert list(operations.list_connection_requests(ctx)) == [pharmacy_request, old]
     assert list(operations.list_connection_requests(ctx, older_than_hours=24)) == [old]
     assert is_overdue(old) and not is_overdue(pharmacy_request)
     with override_settings(REGISTRATION_OVERDUE_HOURS=80):
