@@ -31,7 +31,7 @@ def test_it_lists_with_filters(operator: User, pharmacy_request: ConnectionReque
     assert client.get(BASE, {"state": "acceptee"}).json() == []
     assert client.get(BASE, {"older_than_hours": 1}).json() == []
     ConnectionRequest.objects.update(created_at=timezone.now() - timedelta(hours=100))
-    late = client.get(BASE, {"state": "ouvertes", "older_than_hours": 1}).json()
+    late = client.get(BASE, {"state": "ouvertes", "older_than_hours": "1"}).json()
     assert [r["overdue"] for r in late] == [True]
     bad = client.get(BASE, {"state": "perdue"})
     assert bad.status_code == 422

@@ -148,9 +148,7 @@ def test_it_limits_the_requests_per_email() -> None:
     assert "Trop de demandes de raccordement" in caught.value.message
     assert ConnectionRequest.objects.count() == 2
     assert OutgoingEmail.objects.filter(template="onboarding_received").count() == 2
-    limited = AuditEvent.objects.filter(
-        action=AuditAction.ONBOARDING_REQUEST, detail__limited=True
-    )
+    limited = AuditEvent.objects.filter(action=AuditAction.ONBOARDING_REQUEST, detail__limited=True)
     assert limited.count() == 1  # only the first refusal of the window is audited
     # Another email from the same addresses is still accepted.
     assert operations.submit_connection_request(

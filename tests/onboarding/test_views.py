@@ -131,9 +131,7 @@ def test_the_structure_list_links_to_the_queue(operator: User) -> None:
 def test_the_detail_shows_everything_typed(
     operator: User, structure_a: Structure, pharmacy_request: ConnectionRequest
 ) -> None:
-    ConnectionRequest.objects.filter(pk=pharmacy_request.pk).update(
-        id_number=structure_a.id_number
-    )
+    ConnectionRequest.objects.filter(pk=pharmacy_request.pk).update(id_number=structure_a.id_number)
     page = client_for(operator).get(reverse("onboarding:detail", args=[pharmacy_request.pk]))
     text = page.content.decode()
     for value in (
