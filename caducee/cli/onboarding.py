@@ -15,7 +15,7 @@ from caducee.cli.output import print_json
 
 
 def register(commands: Any) -> None:
-    from caducee.onboarding.queue import STATE_FILTERS
+    from caducee.onboarding.states import STATE_FILTERS
 
     onboarding = commands.add_parser(
         "onboarding", help="traiter les demandes de raccordement des structures"

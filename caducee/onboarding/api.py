@@ -67,7 +67,7 @@ class AnswerIn(Schema):
     message: str
 
 
-class StructureIn(Schema):
+class RequestStructureIn(Schema):
     """`domain`: the new structure's MSSanté domain, its own or a shared one (may be empty)."""
 
     domain: str = ""
@@ -168,7 +168,7 @@ def post_answer(request: HttpRequest, request_id: int, payload: AnswerIn) -> Any
     response=responses({201: StructureCreatedOut}, 403, 404, 422),
     summary="Créer la structure depuis une demande de raccordement (opérateur)",
 )
-def post_structure(request: HttpRequest, request_id: int, payload: StructureIn) -> Any:
+def post_structure(request: HttpRequest, request_id: int, payload: RequestStructureIn) -> Any:
     ctx = api_context(request)
     row = access_request(ctx, request_id)
     structure = operations.create_structure_from_request(ctx, row, domain=payload.domain)

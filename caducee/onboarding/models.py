@@ -13,20 +13,11 @@ from typing import ClassVar
 from django.conf import settings
 from django.db import models
 
+from caducee.onboarding.states import RequestState
 from caducee.referentials import lists
 from caducee.structures.models import Structure, StructureIdType
 
-
-class RequestState(models.TextChoices):
-    NEW = "nouvelle", "Nouvelle"
-    IN_PROGRESS = "en_cours", "En cours"
-    ACCEPTED = "acceptee", "Acceptée"
-    REFUSED = "refusee", "Refusée"
-
-    @classmethod
-    def open(cls) -> list[str]:
-        """The states still waiting for an answer."""
-        return [cls.NEW, cls.IN_PROGRESS]
+__all__ = ["ConnectionRequest", "RequestState"]
 
 
 class ConnectionRequest(models.Model):

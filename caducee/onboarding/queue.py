@@ -9,14 +9,18 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from caducee.onboarding.models import ConnectionRequest, RequestState
+from caducee.onboarding.models import ConnectionRequest
+from caducee.onboarding.states import OPEN, STATE_FILTERS, RequestState
 from caducee.structures.models import Structure
 
-OPEN = "ouvertes"  # the state filter of the requests still waiting for an answer
-STATE_FILTERS: dict[str, str] = {
-    OPEN: "À traiter (nouvelles et en cours)",
-    **{state.value: str(state.label) for state in RequestState},
-}
+__all__ = [
+    "OPEN",
+    "STATE_FILTERS",
+    "existing_structures",
+    "is_overdue",
+    "overdue_before",
+    "overdue_hours",
+]
 
 
 def overdue_hours() -> int:
