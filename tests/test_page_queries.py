@@ -627,6 +627,58 @@ EXCLUDED: dict[str, str] = {
 }
 
 
+# Issue #16: onboarding (the service centre's queue of « Demandes de raccordement »).
+WEB_NAMESPACES |= {"onboarding"}
+
+
+def _connection_requests(n: int) -> None:
+    """Requests handled by an operator, half of them with their structure created."""
+    from caducee.onboarding.models import ConnectionRequest
+
+    handler = User.objects.filter(is_operator=True).first()
+    for _ in range(n):
+        k = next(_n)
+        ConnectionRequest.objects.create(
+            structure_name=f"Pharmacie {k}",
+            id_type="FINESS_EG",
+            id_number=factories.finess(),
+            postal_code="81000",
+            city="ALBI",
+            department="81",
+            region="76",
+            last_name="MARTIN",
+            first_name="Claire",
+            function="Pharmacienne",
+            email=f"pharmacie{k}@example.org",
+            phone="0563000000",
+            expected_users=3,
+            handled_by=handler,
+            structure=factories.make_structure() if k % 2 else None,
+        )
+
+
+def _request_detail(structure: Structure) -> Page:
+    from caducee.onboarding.models import ConnectionRequest
+
+    client = client_for(factories.make_operator())
+    _connection_requests(1)
+    url = reverse("onboarding:detail", args=[ConnectionRequest.objects.latest("pk").pk])
+    return Page(client, url, _structures)
+
+
+CASES |= {
+    "onboarding:queue": _operator_page("onboarding:queue", lambda _s: _connection_requests),
+    "onboarding:detail": _request_detail,
+}
+EXCLUDED |= {
+    "onboarding:request": FORM,
+    "onboarding:request_sent": "static text, anonymous",
+    "onboarding:take": POST_ONLY,
+    "onboarding:answer": POST_ONLY,
+    "onboarding:create_structure": POST_ONLY,
+}
+
+
 def _web_names(patterns: list[URLPattern | URLResolver], namespace: str = "") -> Iterator[str]:
     for entry in patterns:
         if isinstance(entry, URLResolver):
