@@ -66,6 +66,8 @@ def register(commands: Any) -> None:
 
 
 def list_requests(args: argparse.Namespace) -> int:
+    from django.utils.timezone import localtime
+
     from caducee.core.context import cli_context
     from caducee.onboarding.api import request_out
     from caducee.onboarding.operations import list_connection_requests
@@ -82,13 +84,15 @@ def list_requests(args: argparse.Namespace) -> int:
         data = request_out(row)
         late = "\ten retard" if data["overdue"] else ""
         print(
-            f"{row.pk}\t{row.created_at:%d/%m/%Y %H:%M}\t{row.get_state_display()}\t"
+            f"{row.pk}\t{localtime(row.created_at):%d/%m/%Y %H:%M}\t{row.get_state_display()}\t"
             f"{row.structure_name}\t{row.identifier_label}\t{row.email}{late}"
         )
     return 0
 
 
 def show_request(args: argparse.Namespace) -> int:
+    from django.utils.timezone import localtime
+
     from caducee.core.context import cli_context
     from caducee.onboarding.access import access_request
     from caducee.onboarding.api import request_out
@@ -102,14 +106,15 @@ def show_request(args: argparse.Namespace) -> int:
         print_json(data)
         return 0
     print(
-        f"Demande n° {row.pk} — {row.get_state_display()}, reçue le {row.created_at:%d/%m/%Y %H:%M}"
+        f"Demande n° {row.pk} — {row.get_state_display()}, "
+        f"reçue le {localtime(row.created_at):%d/%m/%Y %H:%M}"
     )
     for key, label in LABELS.items():
         print(f"{label} : {data[key]}")
     if data["existing_structures"]:
         print("Déjà sur la plateforme : " + ", ".join(data["existing_structures"]))
     if row.answered_at:
-        print(f"Réponse du {row.answered_at:%d/%m/%Y} : {row.answer}")
+        print(f"Réponse du {localtime(row.answered_at):%d/%m/%Y} : {row.answer}")
     return 0
 
 
