@@ -62,6 +62,12 @@ _DETAIL_LABELS = {
     "fields": "champs modifiés",
     "requested_by": "demandé par",
     "expires_in_days": "validité du lien (jours)",
+    # Issue #16: onboarding (« Demande de raccordement »).
+    "limited": "refusée (trop de demandes)",
+    "structure": "structure",
+    "contact": "contact",
+    "expected_users": "utilisateurs prévus",
+    "accepted": "acceptée",
 }
 # Values of the `by` of email-change events.
 _BY_LABELS = {"self": "le titulaire du compte", "admin": "un administrateur"}

@@ -247,7 +247,7 @@ def submit_connection_request(ctx: Context, data: RequestInput) -> ConnectionReq
                     "limited": False,
                     "structure": created.structure_name,
                     "identifier": created.identifier_label,
-                    "email": created.email,
+                    "contact": created.email,
                     "expected_users": created.expected_users,
                 },
             )
@@ -357,7 +357,7 @@ def answer_connection_request(
             ctx,
             AuditAction.ONBOARDING_ANSWER,
             target=request,
-            detail={"accepted": accept, "email": request.email},
+            detail={"accepted": accept, "contact": request.email},
         )
         send_on_commit(
             request.email,

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from caducee.audit.actions import AuditAction
 from caducee.audit.models import AuditEvent
+from caducee.console.audit_labels import detail_lines
 from caducee.core.context import cli_context
 from caducee.core.errors import Invalid, NotFound
 from caducee.emails.models import OutgoingEmail
@@ -57,6 +58,7 @@ def test_it_stores_the_cleaned_request_audits_and_acknowledges() -> None:
     event = AuditEvent.objects.get(action=AuditAction.ONBOARDING_REQUEST)
     assert event.detail["limited"] is False and event.target_id == str(row.pk)
     assert event.actor is None and event.actor_label == "anonyme"
+    assert "utilisateurs prévus : 4" in detail_lines(event.detail)  # « Journal d'audit »
     email = OutgoingEmail.objects.get(template="onboarding_received")
     assert email.recipient == row.email
     assert "Pharmacie du Centre" in email.subject
