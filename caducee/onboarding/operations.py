@@ -38,6 +38,8 @@ from caducee.structures.operations import StructureInput, clean_structure, creat
 MAX_USERS = 100_000
 MAX_MESSAGE = 2000
 MAX_ANSWER = 5000
+# One acknowledgement email per contact address in this period, however many requests.
+ACKNOWLEDGEMENT_EVERY = timedelta(hours=24)
 
 
 class TooManyRequests(OperationError):
@@ -221,8 +223,9 @@ def submit_connection_request(ctx: Context, data: RequestInput) -> ConnectionReq
     IP address and per email (ONBOARDING_REQUESTS_PER_IP / _PER_EMAIL in the throttle
     window): over a limit nothing is created and TooManyRequests is raised; only the first
     refused request of a window is audited (detail `limited: true`). Otherwise the request
-    is stored « nouvelle » and the contact is emailed an acknowledgement. The answer never
-    says whether the structure or the email is already known to the platform.
+    is stored « nouvelle » and the contact is emailed an acknowledgement (one a day at most
+    per address, ACKNOWLEDGEMENT_EVERY). The answer never says whether the structure or the
+    email is already known to the platform.
     """
     cleaned, problems = _clean_request(data)
     if any(p.is_error for p in problems):
@@ -238,6 +241,9 @@ def submit_connection_request(ctx: Context, data: RequestInput) -> ConnectionReq
                 detail={"limited": True, "structure": cleaned["structure_name"]},
             )
         if not limited:
+            acknowledged = ConnectionRequest.objects.filter(
+                email=cleaned["email"], created_at__gt=timezone.now() - ACKNOWLEDGEMENT_EVERY
+            ).exists()
             created = ConnectionRequest.objects.create(ip=ctx.ip, **cleaned)
             record_event(
                 ctx,
@@ -251,7 +257,8 @@ def submit_connection_request(ctx: Context, data: RequestInput) -> ConnectionReq
                     "expected_users": created.expected_users,
                 },
             )
-            send_on_commit(created.email, "onboarding_received", {"request": created})
+            if not acknowledged:  # the form cannot be used to flood someone's mailbox
+                send_on_commit(created.email, "onboarding_received", {"request": created})
     if created is None:
         minutes = int(settings.LOCKOUT_MINUTES)
         raise TooManyRequests(

@@ -149,7 +149,8 @@ def test_it_limits_the_requests_per_email() -> None:
             operations.submit_connection_request(anonymous(ip), pharmacy_input())
     assert "Trop de demandes de raccordement" in caught.value.message
     assert ConnectionRequest.objects.count() == 2
-    assert OutgoingEmail.objects.filter(template="onboarding_received").count() == 2
+    # One acknowledgement a day per address: the form cannot flood a mailbox.
+    assert OutgoingEmail.objects.filter(template="onboarding_received").count() == 1
     limited = AuditEvent.objects.filter(action=AuditAction.ONBOARDING_REQUEST, detail__limited=True)
     assert limited.count() == 1  # only the first refusal of the window is audited
     # Another email from the same addresses is still accepted.
@@ -329,3 +330,14 @@ def test_an_inactive_operator_sees_nothing(operator: User) -> None:
         operations.list_connection_requests(ctx_for(operator))
     with pytest.raises(NotFound):
         access_request(ctx_for(operator), 1)
+
+
+def test_one_acknowledgement_a_day_per_address() -> None:
+    first = operations.submit_connection_request(anonymous(), pharmacy_input())
+    assert first is not None
+    second = operations.submit_connection_request(anonymous("198.51.100.2"), pharmacy_input())
+    assert second is not None  # stored all the same
+    assert OutgoingEmail.objects.filter(template="onboarding_received").count() == 1
+    ConnectionRequest.objects.update(created_at=timezone.now() - timedelta(hours=25))
+    assert operations.submit_connection_request(anonymous("198.51.100.3"), pharmacy_input())
+    assert OutgoingEmail.objects.filter(template="onboarding_received").count() == 2
