@@ -412,3 +412,22 @@ class LoginCodeAge:
 @pytest.fixture
 def capture(django_capture_on_commit_callbacks: Capture) -> Capture:
     return django_capture_on_commit_callbacks
+
+
+def test_the_setup_page_without_a_gateway(pierre: Account, settings: Any) -> None:
+    settings.SMS_BACKEND = "off"
+    client = Client()
+    client.force_login(_user(pierre))
+    page = client.get("/securite/sms/").content.decode()
+    assert 'id="sms-unavailable"' in page and 'id="sms-number-form"' not in page
+    response = client.post("/securite/sms/", {"action": "send", "number": MOBILE})
+    assert 'id="sms-unavailable"' in response.content.decode()
+    assert not Security.objects.filter(user=_user(pierre), sms_number=MOBILE).exists()
+
+
+def test_confirming_without_a_code_sent_first(pierre: Account, gateway: Gateway) -> None:
+    client = Client()
+    client.force_login(_user(pierre))
+    response = client.post("/securite/sms/", {"action": "confirm", "code": "123456"})
+    assert "Saisissez d&#x27;abord votre numéro de mobile." in response.content.decode()
+    assert gateway.received == []
