@@ -15,8 +15,8 @@ from django.utils import timezone
 from caducee.accounts.models import Account
 from caducee.audit.models import AuditEvent
 from caducee.core.context import Context
-from caducee.identity import browsers, totp
-from caducee.identity.models import Security, TrustedBrowser
+from caducee.identity import browsers, links, totp
+from caducee.identity.models import LinkPurpose, Security, TrustedBrowser
 from caducee.identity.operations import enable_totp
 from caducee.people.models import User
 from tests.helpers import bearer_client
@@ -169,3 +169,21 @@ def test_each_login_is_audited_with_its_method(
     event = AuditEvent.objects.filter(action="identity.login").order_by("-seq").first()
     assert event is not None and event.actor == user
     assert _login_methods(event) == method
+
+
+# --- the finalisation page -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", ["off", "file"])
+def test_the_finalisation_page_mentions_sms_only_when_offered(
+    paula: Account, settings: Any, backend: str
+) -> None:
+    settings.SMS_BACKEND = backend
+    assert paula.user is not None
+    Account.objects.filter(pk=paula.pk).update(phone1="0712345678")
+    token = links.issue(LinkPurpose.FINALISE, paula.user, days=30)
+    page = Client().get(f"/finaliser/{token}/").content.decode()
+    if backend == "off":
+        assert 'id="sms-activation"' not in page
+    else:
+        assert "vous pourrez le recevoir par SMS au 07 •• •• •• 78" in page
