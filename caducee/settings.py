@@ -240,6 +240,17 @@ PSC_CLIENT_ID = env_str("CADUCEE_PSC_CLIENT_ID", "")
 PSC_CLIENT_SECRET = env_secret("CADUCEE_PSC_CLIENT_SECRET")
 PSC_ISSUER = env_str("CADUCEE_PSC_ISSUER", "production")
 MIDDLEWARE = [*MIDDLEWARE, "caducee.identity.middleware.SessionLimitsMiddleware"]
+# Issue #17 point 4: login codes by SMS (docs/IDENTITY.md, « Codes par SMS »). `http`
+# posts to CADUCEE_SMS_URL; `file` (the default without a URL, like the email outbox)
+# writes each SMS under CADUCEE_HOME/sms-outbox; `off` offers no SMS at all.
+SMS_URL = env_str("CADUCEE_SMS_URL", "")
+SMS_TOKEN = env_secret("CADUCEE_SMS_TOKEN")
+SMS_BACKEND = env_str("CADUCEE_SMS_BACKEND", "") or ("http" if SMS_URL else "file")
+SMS_TIMEOUT = env_int("CADUCEE_SMS_TIMEOUT", 5)
+SMS_SENDER = env_str("CADUCEE_SMS_SENDER", "Caducee")
+SMS_OUTBOX = HOME / "sms-outbox"
+SMS_SETUP_LIMIT = env_int("CADUCEE_SMS_SETUP_LIMIT", 5)  # per CADUCEE_LOCKOUT_MINUTES
+# End of issue #17 point 4 settings.
 TEMPLATES[0]["OPTIONS"]["context_processors"].append(  # type: ignore[index]
     "caducee.identity.context_processors.mailbox"
 )

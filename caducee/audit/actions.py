@@ -267,6 +267,13 @@ class AuditAction(models.TextChoices):
         "identity.psc_refused",
         "Connexion Pro Santé Connect refusée",
     )
+    # Login codes by SMS (issue #17 point 4), identity/operations/sms_setup.py.
+    IDENTITY_SMS_SETUP_SENT = (
+        "identity.sms_setup_sent",
+        "Envoi d'un code de confirmation du mobile par SMS",
+    )
+    IDENTITY_SMS_ENABLED = "identity.sms_enabled", "Activation des codes de connexion par SMS"
+    IDENTITY_SMS_DISABLED = "identity.sms_disabled", "Retrait des codes de connexion par SMS"
     # Shared MSSanté domains of the platform (issue #16, point 4), structures/domains.py.
     DOMAIN_DECLARE = ("domain.declare", "Déclaration d'un domaine MSSanté de la plateforme")
     # Public RPPS extraction (issue #16, item 5), caducee/referentials.

@@ -1,11 +1,12 @@
 """Identity in the REST API: reminders of pre-registered users, resending one link, the
 caller's own account security (`/me/...`) and the admin's second-factor reset and unlock.
 
-Self-service routes act on the token's person only. Enrolling an authenticator app has no
-route: it binds a second factor to the person, and a leaked token must not let its holder
-lock the person out of their login with an app of their own (the page does it, in the
-person's browser). Removing the app needs its current code, changing the password the
-current one.
+Self-service routes act on the token's person only. Enrolling an authenticator app or a
+mobile for SMS codes has no route: it binds a second factor to the person, and a leaked
+token must not let its holder lock the person out of their login with an app of their own
+or route their codes to a phone of their own (the page does it, in the person's browser).
+Removing the app needs its current code, changing the password the current one; removing
+SMS codes needs nothing (the emailed codes come back).
 
 Every route declares its statuses with `responses(...)`: 403 for a write with a read-only
 token, 404 for a structure or account outside the caller's reach (or no reminder yet), 422
@@ -25,6 +26,7 @@ from caducee.api.auth import api_context
 from caducee.api.errors import responses
 from caducee.core.errors import NotFound
 from caducee.core.web import api_user
+from caducee.identity import methods, sms
 from caducee.identity import operations as ops
 from caducee.identity.models import Reminder, TrustedBrowser
 from caducee.structures.access import access_structure
@@ -106,6 +108,12 @@ class BrowserOut(Schema):
 class SecurityOut(Schema):
     totp_enabled: bool
     browsers: list[BrowserOut]
+    # Issue #17 point 5: the code a password login asks (`email`, `sms` or `totp`), the
+    # SMS number (masked) and the methods this platform offers.
+    second_factor: str
+    sms_enabled: bool
+    sms_number: str
+    platform_methods: list[str]
 
 
 class PasswordChangeIn(Schema):
@@ -140,10 +148,25 @@ def browser_out(browser: TrustedBrowser) -> dict[str, Any]:
 )
 def my_security(request: HttpRequest) -> dict[str, Any]:
     user = api_user(request)
+    security = ops.security_of(user)
     return {
-        "totp_enabled": ops.security_of(user).totp_enabled,
+        "totp_enabled": security.totp_enabled,
         "browsers": [browser_out(b) for b in ops.remembered_browsers(user)],
+        "second_factor": methods.second_factor_of(security),
+        "sms_enabled": security.sms_enabled,
+        "sms_number": sms.masked(security.sms_number) if security.sms_number else "",
+        "platform_methods": [m.key for m in methods.platform_methods()],
     }
+
+
+@router.delete(
+    "/me/sms",
+    response=responses({200: Done}, 403, 422),
+    summary="Retirer mes codes de connexion par SMS (ils reviennent par mail)",
+)
+def disable_my_sms(request: HttpRequest) -> dict[str, str]:
+    ops.disable_sms(api_context(request), api_user(request))
+    return {"detail": "Les codes par SMS sont retirés : vos codes de connexion arrivent par mail."}
 
 
 @router.delete(

@@ -1,4 +1,5 @@
-"""Emailed login codes: 6 digits, valid 10 minutes, 5 tries, a new one at most once a minute.
+"""Login codes, by email or SMS: 6 digits, valid 10 minutes, 5 tries, a new one at most
+once a minute.
 
 Only a keyed hash (HMAC with the secret key and a per-code salt) is stored.
 """
@@ -16,7 +17,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from caducee.identity.models import LoginCode
+from caducee.identity.models import CodePurpose, LoginCode
 from caducee.people.models import User
 
 
@@ -48,32 +49,38 @@ def _matches(stored: str, code: str) -> bool:
     return hmac.compare_digest(digest, _digest(salt, code))
 
 
-def latest(user: User) -> LoginCode | None:
-    return LoginCode.objects.filter(user=user).order_by("-created_at", "-pk").first()
+def latest(user: User, purpose: str = CodePurpose.LOGIN) -> LoginCode | None:
+    return (
+        LoginCode.objects.filter(user=user, purpose=purpose).order_by("-created_at", "-pk").first()
+    )
 
 
-def seconds_before_resend(user: User, now: datetime | None = None) -> int:
+def seconds_before_resend(
+    user: User, now: datetime | None = None, purpose: str = CodePurpose.LOGIN
+) -> int:
     now = now or timezone.now()
-    last = latest(user)
+    last = latest(user, purpose)
     if last is None or last.used_at is not None:
         return 0  # after a successful login, the next login gets its code at once
     ready = last.created_at + timedelta(seconds=settings.LOGIN_CODE_RESEND_SECONDS)
     return max(0, int((ready - now).total_seconds() + 0.999))
 
 
-def issue(user: User, now: datetime | None = None) -> str:
-    """A fresh code (older ones stop working); TooSoon within the resend interval."""
+def issue(user: User, now: datetime | None = None, purpose: str = CodePurpose.LOGIN) -> str:
+    """A fresh code (older ones of that purpose stop working); TooSoon within the resend
+    interval."""
     now = now or timezone.now()
-    wait = seconds_before_resend(user, now)
+    wait = seconds_before_resend(user, now, purpose)
     if wait:
         raise TooSoon(wait)
     code = f"{secrets.randbelow(10**6):06d}"
     with transaction.atomic():
-        LoginCode.objects.filter(user=user, used_at__isnull=True, expires_at__gt=now).update(
-            expires_at=now
-        )
+        LoginCode.objects.filter(
+            user=user, purpose=purpose, used_at__isnull=True, expires_at__gt=now
+        ).update(expires_at=now)
         LoginCode.objects.create(
             user=user,
+            purpose=purpose,
             code_hash=_hash(code),
             created_at=now,
             expires_at=now + timedelta(minutes=settings.LOGIN_CODE_MINUTES),
@@ -81,12 +88,14 @@ def issue(user: User, now: datetime | None = None) -> str:
     return code
 
 
-def verify(user: User, code: str, now: datetime | None = None) -> Verdict:
+def verify(
+    user: User, code: str, now: datetime | None = None, purpose: str = CodePurpose.LOGIN
+) -> Verdict:
     now = now or timezone.now()
     tries = int(settings.LOGIN_CODE_TRIES)
     current = (
         LoginCode.objects.filter(
-            user=user, used_at__isnull=True, expires_at__gt=now, attempts__lt=tries
+            user=user, purpose=purpose, used_at__isnull=True, expires_at__gt=now, attempts__lt=tries
         )
         .order_by("-created_at", "-pk")
         .first()

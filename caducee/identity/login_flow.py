@@ -4,7 +4,8 @@ A login has two steps. The password step (`password_step`) checks, in this order
 throttle (a locked account or IP waits), the password, then — on a wrong one — counts the
 failure and checks the lock again (this failure may be the one that locks). On success,
 `begin` stores a *pending login* in the session and names the second factor: a remembered
-browser, else the authenticator app, else a code sent by mail. The pending login lives
+browser, else the authenticator app, else a code sent by SMS (to a person who chose it, on
+a platform with an SMS gateway), else a code sent by mail. The pending login lives
 `pending_seconds()` (twice the code's lifetime). The code step (`code_step`) follows the same
 throttle order. `landing` finally chooses where the person goes: the page they asked for,
 their mailbox or the console, and the CGU page first when a newer version awaits them.
@@ -38,6 +39,7 @@ DEFAULT_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 TRUSTED_BROWSER = "trusted_browser"
 TOTP = "totp"
+SMS = "sms"
 EMAIL = "email"
 
 GENERIC_LOGIN_ERROR = "Adresse mail ou mot de passe incorrect."
@@ -90,11 +92,14 @@ def password_step(ctx: Context, email: str, authenticate: Callable[[], object]) 
     return Step(user=user)
 
 
-def second_factor(*, trusted_browser: bool, totp_enabled: bool) -> str:
-    """The second factor asked: a remembered browser, else the app, else a mailed code."""
+def second_factor(*, trusted_browser: bool, totp_enabled: bool, sms_enabled: bool = False) -> str:
+    """The second factor asked: a remembered browser, else the app, else a code by SMS
+    (`sms_enabled`: the person chose it and the platform sends SMS), else a mailed code."""
     if trusted_browser:
         return TRUSTED_BROWSER
-    return TOTP if totp_enabled else EMAIL
+    if totp_enabled:
+        return TOTP
+    return SMS if sms_enabled else EMAIL
 
 
 def pending_seconds() -> int:
@@ -123,11 +128,23 @@ def mark_reused(session: Session) -> None:
 
 def restart_with_email(session: Session, *, now: float | None = None) -> None:
     """A new code by mail was asked for: the pending login starts again from now."""
+    restart(session, EMAIL, now=now)
+
+
+def restart(session: Session, method: str, *, now: float | None = None) -> None:
+    """A new code was asked for (by SMS or mail): the pending login starts again from now."""
     data = dict(session[PENDING])
-    data["method"] = EMAIL
+    data["method"] = method
     data["at"] = time.time() if now is None else now
-    data.pop("reused", None)
+    for key in ("reused", "to", "failover"):
+        data.pop(key, None)
     session[PENDING] = data
+
+
+def delivered(session: Session, channel: str, to: str, *, failover: bool) -> None:
+    """Where the code went: the code step checks it as `channel`'s code, and the page says
+    where to look (with `failover`, that the SMS failed and the code came by mail)."""
+    session[PENDING] = {**session[PENDING], "method": channel, "to": to, "failover": failover}
 
 
 def pending(session: Session, *, now: float | None = None) -> tuple[User, dict[str, Any]] | None:

@@ -42,17 +42,37 @@ class Security(models.Model):
     totp_confirmed_at = models.DateTimeField(null=True, blank=True)
     totp_last_step = models.BigIntegerField(default=0)  # refuses replay of a used code
     session_generation = models.PositiveIntegerField(default=0)
+    # Issue #17 point 4: login codes by SMS to this confirmed mobile (international form).
+    sms_number = models.CharField("mobile", max_length=20, blank=True, default="", db_default="")
+    sms_confirmed_at = models.DateTimeField(null=True, blank=True)
 
     @property
     def totp_enabled(self) -> bool:
         return bool(self.totp_secret) and self.totp_confirmed_at is not None
 
+    @property
+    def sms_enabled(self) -> bool:
+        """The person chose SMS codes (the platform may still have no gateway: sms.py)."""
+        return bool(self.sms_number) and self.sms_confirmed_at is not None
+
+
+class CodePurpose(models.TextChoices):
+    LOGIN = "login", "Connexion"
+    SMS_SETUP = "sms_setup", "Confirmation d'un mobile"
+
 
 class LoginCode(models.Model):
-    """A 6-digit code emailed at login; only its keyed hash is kept."""
+    """A 6-digit code sent at login (by email or SMS); only its keyed hash is kept.
+
+    `purpose`: a login code, or the code confirming a mobile number on « Sécurité » (the
+    two never stand for each other).
+    """
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="login_codes"
+    )
+    purpose = models.CharField(
+        max_length=12, choices=CodePurpose.choices, default="login", db_default="login"
     )
     code_hash = models.CharField(max_length=100)  # "<salt>$<hmac>"
     created_at = models.DateTimeField()

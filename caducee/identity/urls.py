@@ -24,6 +24,9 @@ urlpatterns = [
     path("securite/application/", views.totp_view, name="totp"),
     path("securite/application/retirer/", views.totp_disable_view, name="totp_disable"),
     path("securite/mot-de-passe/", views.password_change_view, name="password_change"),
+    # Issue #17 point 4: login codes by SMS.
+    path("securite/sms/", views.sms_view, name="sms"),
+    path("securite/sms/retirer/", views.sms_disable_view, name="sms_disable"),
     path("mot-de-passe-oublie/", views.forgot_view, name="forgot"),
     path("mot-de-passe/reinitialiser/<str:token>/", views.reset_view, name="reset"),
     path("finaliser/<str:token>/", views.finalise_view, name="finalise"),

@@ -141,10 +141,16 @@ _PUBLIC_FORM = (
     PAGE_ONLY + "the public « Demande de raccordement » form, anonymous and rate-limited per IP "
     "and per email: no unauthenticated API route to automate it"
 )
+_SMS = (
+    PAGE_ONLY + "confirming a mobile for SMS codes binds a second factor to the person: a "
+    "leaked API token must not route their login codes to its holder's phone"
+)
 _UPLOAD = "the form of POST /api/v1/structures/{structure_id}/loadusers/import (its job page too)"
 
 OPERATION_EXCLUSIONS: dict[str, str] = {
     "identity.operations.enable_totp": _TOTP,
+    "identity.operations.enable_sms": _SMS,
+    "identity.operations.start_sms_setup": _SMS,
     "accounts.operations.account_values": _HELPER,
     "accounts.operations.mark_finalised": _HELPER,
     "accounts.operations.validate_for": _HELPER,
@@ -193,6 +199,7 @@ WEB_EXCLUSIONS: dict[str, str] = {
     "console:structure": _HOME,
     "coordination:activate": _HOME,
     "identity:totp": _TOTP,
+    "identity:sms": _SMS,
     "identity:cgu": _LOGIN,
     "identity:code": _LOGIN,
     "identity:code_resend": _LOGIN,

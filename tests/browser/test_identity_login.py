@@ -72,7 +72,7 @@ def test_a_remembered_browser_skips_the_code_until_revoked(
     assert smtp_sink.count() == mark
     page.goto(f"{live_server.url}/securite/")
     with page.expect_navigation():
-        page.click("text=Oublier ce navigateur")
+        page.click("text=Retirer ce navigateur")
     assert page.locator("#no-browser").is_visible()
     with page.expect_navigation():
         page.click("text=Déconnexion")

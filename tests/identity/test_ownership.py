@@ -62,6 +62,8 @@ OWN_OR_TOKEN = {
     "logout_everywhere",
     "totp",
     "totp_disable",
+    "sms",  # the person's own mobile (issue #17 point 4)
+    "sms_disable",
     "password_change",
     "forgot",
     "reset",

@@ -5,7 +5,8 @@
 - `finalisation`: the invitation (finalisation link), the finalisation page, the CGU,
   reminders and resends;
 - `login`: refusals, failures, the second factor, completion, logout, unlock, mailbox switch;
-- `security`: remembered browsers, the authenticator app and its reset.
+- `security`: remembered browsers, the authenticator app and its reset;
+- `sms_setup`: login codes by SMS (confirming a mobile, removing it).
 
 Each action checks permission, validates, writes inside a transaction and records its
 audit event. Views, CLI commands and the API are thin adapters over these functions.
@@ -27,6 +28,7 @@ from caducee.identity.operations.finalisation import (
     send_invitation,
 )
 from caducee.identity.operations.login import (
+    CodeDelivery,
     account_refusal,
     complete_login,
     login_failed,
@@ -56,9 +58,11 @@ from caducee.identity.operations.security import (
     reset_second_factor,
     revoke_browser,
 )
+from caducee.identity.operations.sms_setup import disable_sms, enable_sms, start_sms_setup
 
 __all__ = [
     "FINALISE_FIELDS",
+    "CodeDelivery",
     "accept_cgu",
     "account_refusal",
     "cgu_to_accept_again",
@@ -66,7 +70,9 @@ __all__ = [
     "check_password_rules",
     "complete_login",
     "create_first_operator",
+    "disable_sms",
     "disable_totp",
+    "enable_sms",
     "enable_totp",
     "finalisation_account",
     "finalise_account",
@@ -91,6 +97,7 @@ __all__ = [
     "send_login_code",
     "set_password_with_link",
     "shared_mailbox",
+    "start_sms_setup",
     "switch_mailbox",
     "unlock_login",
     "verify_second_factor",

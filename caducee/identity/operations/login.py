@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
@@ -13,7 +16,7 @@ from caducee.audit.log import record_event
 from caducee.core.context import Context
 from caducee.core.email import send_on_commit
 from caducee.core.errors import NotFound
-from caducee.identity import browsers, codes, secret_box, throttle, totp
+from caducee.identity import browsers, codes, secret_box, sms, throttle, totp
 from caducee.identity.mailboxes import mailbox_access
 from caducee.identity.models import Security
 from caducee.identity.operations._common import as_person, security_of
@@ -22,6 +25,8 @@ from caducee.monitoring import metrics
 from caducee.people.models import User
 from caducee.structures.access import admin_scope
 from caducee.tasks.queues import URGENT
+
+log = logging.getLogger("caducee.identity")
 
 
 def shared_mailbox(email: str) -> Account | None:
@@ -88,12 +93,45 @@ def account_refusal(user: User) -> str:
     return ""
 
 
-def send_login_code(ctx: Context, user: User) -> None:
+@dataclass(frozen=True)
+class CodeDelivery:
+    """Where a login code went: `channel` 'sms' (to the masked number) or 'email'.
+
+    `failover`: why the SMS could not go, when the code went by email instead.
+    """
+
+    channel: str
+    to: str
+    failover: str = ""
+
+
+def send_login_code(ctx: Context, user: User, *, by_sms: bool = True) -> CodeDelivery:
     """The login step, after the right password; writes `identity.code_sent`.
 
-    Emails a fresh 6-digit code; codes.TooSoon if the last one is under a minute old.
+    Sends a fresh 6-digit code: by SMS to a person who chose it (when the platform has a
+    gateway and `by_sms`), else by email — and by email too when the SMS gateway fails
+    (down, timeout, an error answer). codes.TooSoon if the last code is under a minute old,
+    whatever the channel (one rate limit for both).
     """
     code = codes.issue(user)
+    security = security_of(user)
+    failover = ""
+    if by_sms and security.sms_enabled and sms.enabled():
+        to = sms.masked(security.sms_number)
+        try:
+            sent = sms.send(security.sms_number, sms.login_text(code))
+        except sms.Failed as exc:
+            failover = exc.reason
+            log.warning("login code SMS failed for user %s: %s", user.pk, exc.reason)
+        else:
+            detail = {"channel": "sms", "to": to, "backend": sent.backend}
+            detail |= {"reference": sent.reference}
+            detail |= {"gateway_id": sent.gateway_id} if sent.gateway_id else {}
+            with transaction.atomic():
+                record_event(
+                    as_person(ctx, user), AuditAction.IDENTITY_CODE_SENT, target=user, detail=detail
+                )
+            return CodeDelivery("sms", to)
     with transaction.atomic():
         send_on_commit(
             user.email,
@@ -106,13 +144,18 @@ def send_login_code(ctx: Context, user: User) -> None:
             },
             queue=URGENT,  # within seconds, never behind an import's emails
         )
-        record_event(as_person(ctx, user), AuditAction.IDENTITY_CODE_SENT, target=user)
+        detail = {"channel": "email"} | ({"sms_failed": failover} if failover else {})
+        record_event(
+            as_person(ctx, user), AuditAction.IDENTITY_CODE_SENT, target=user, detail=detail
+        )
+    return CodeDelivery("email", user.email, failover)
 
 
 def verify_second_factor(ctx: Context, user: User, code: str, method: str) -> codes.Verdict:
     """The login step, after the right password; a wrong code writes `identity.login_failed`.
 
-    Checks an emailed ('email') or authenticator ('totp') code; failures are counted.
+    Checks an emailed ('email'), SMS ('sms', the same login codes) or authenticator
+    ('totp') code; failures are counted.
     """
     verdict = _verify_totp(user, code) if method == "totp" else codes.verify(user, code)
     if not verdict.ok:

@@ -49,7 +49,8 @@ def revoke_browser(ctx: Context, user: User, browser_id: int) -> TrustedBrowser:
 def enable_totp(ctx: Context, user: User, secret: str, code: str) -> None:
     """The logged-in person; writes `identity.totp_enabled`.
 
-    Turns on the authenticator app once the person typed a first code from it.
+    Turns on the authenticator app once the person typed a first code from it; it replaces
+    SMS codes, if the person had them (the event says so).
     """
     step = totp.matching_step(secret, code, 0)
     if step is None:
@@ -62,8 +63,24 @@ def enable_totp(ctx: Context, user: User, secret: str, code: str) -> None:
         security.totp_secret = secret_box.seal(secret)
         security.totp_confirmed_at = timezone.now()
         security.totp_last_step = step
-        security.save(update_fields=["totp_secret", "totp_confirmed_at", "totp_last_step"])
-        record_event(as_person(ctx, user), AuditAction.IDENTITY_TOTP_ENABLED, target=user)
+        replaces_sms = bool(security.sms_number)
+        security.sms_number = ""
+        security.sms_confirmed_at = None
+        security.save(
+            update_fields=[
+                "totp_secret",
+                "totp_confirmed_at",
+                "totp_last_step",
+                "sms_number",
+                "sms_confirmed_at",
+            ]
+        )
+        record_event(
+            as_person(ctx, user),
+            AuditAction.IDENTITY_TOTP_ENABLED,
+            target=user,
+            detail={"replaces": "sms"} if replaces_sms else None,
+        )
 
 
 def disable_totp(ctx: Context, user: User, code: str) -> None:

@@ -3,6 +3,7 @@
 - `login`: login with a second factor, logout, CGU re-acceptance;
 - `home`: the landing page and « Changer de compte »;
 - `security`: « Sécurité » (browsers, sessions, authenticator app, password);
+- `sms`: « Sécurité » › login codes by SMS;
 - `links`: pages opened from a single-use link (reset, password, finalisation, setup);
 - `admin`: console actions (reminders, resend a link, reset a second factor).
 """
@@ -38,6 +39,7 @@ from caducee.identity.views.security import (
     totp_disable_view,
     totp_view,
 )
+from caducee.identity.views.sms import sms_disable_view, sms_view
 
 __all__ = [
     "browser_revoke_view",
@@ -59,6 +61,8 @@ __all__ = [
     "security_view",
     "set_password_view",
     "setup_view",
+    "sms_disable_view",
+    "sms_view",
     "switch_view",
     "totp_disable_view",
     "totp_view",

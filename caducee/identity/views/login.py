@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from caducee.core.client_address import client_certificate
 from caducee.core.errors import Invalid
 from caducee.core.web import anonymous_context, person, safe_next, web_context
-from caducee.identity import browsers, cgu, codes, login_flow, sessions
+from caducee.identity import browsers, cgu, codes, login_flow, sessions, sms
 from caducee.identity import operations as ops
 from caducee.identity.psc import views as psc_views
 from caducee.people.models import User
@@ -49,19 +49,42 @@ def login_view(request: HttpRequest) -> HttpResponse:
 
 
 def _second_factor(request: HttpRequest, user: User, next_url: str) -> HttpResponse:
+    security = ops.security_of(user)
     method = login_flow.second_factor(
         trusted_browser=browsers.recognise(request, user) is not None,
-        totp_enabled=ops.security_of(user).totp_enabled,
+        totp_enabled=security.totp_enabled,
+        sms_enabled=security.sms_enabled and sms.enabled(),
     )
     login_flow.begin(request.session, user, next_url, method)
     if method == login_flow.TRUSTED_BROWSER:
         return _finish(request, user, method, remember=False)
-    if method == login_flow.EMAIL:
-        try:
-            ops.send_login_code(web_context(request), user)
-        except codes.TooSoon:
-            login_flow.mark_reused(request.session)  # the code sent just before still works
+    if method in (login_flow.EMAIL, login_flow.SMS):
+        _send_code(request, user, by_sms=method == login_flow.SMS, resend=False)
     return redirect("identity:code")
+
+
+def _send_code(request: HttpRequest, user: User, *, by_sms: bool, resend: bool) -> None:
+    """Send a login code and note in the pending login where it went."""
+    try:
+        delivery = ops.send_login_code(web_context(request), user, by_sms=by_sms)
+    except codes.TooSoon as exc:
+        if resend:
+            messages.warning(
+                request,
+                f"Un code vient d'être envoyé : patientez {exc.seconds} s avant d'en "
+                "demander un autre.",
+            )
+        else:
+            login_flow.mark_reused(request.session)  # the code sent just before still works
+        return
+    if resend:
+        login_flow.restart(request.session, delivery.channel)  # a new code: a new delay
+    login_flow.delivered(
+        request.session, delivery.channel, delivery.to, failover=bool(delivery.failover)
+    )
+    if resend and not delivery.failover:
+        where = "par SMS au" if delivery.channel == login_flow.SMS else "à"
+        messages.success(request, f"Un nouveau code a été envoyé {where} {delivery.to}.")
 
 
 @require_http_methods(["GET", "POST"])
@@ -91,6 +114,8 @@ def code_view(request: HttpRequest) -> HttpResponse:
             "minutes": settings.LOGIN_CODE_MINUTES,
             "trusted_days": settings.TRUSTED_BROWSER_DAYS,
             "reused": bool(data.get("reused")),
+            "sent_to": str(data.get("to") or user.email),
+            "failover": bool(data.get("failover")),
         },
         status=status,
     )
@@ -98,26 +123,20 @@ def code_view(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def code_resend_view(request: HttpRequest) -> HttpResponse:
+    """« Recevoir un nouveau code » (by SMS for who chose it) or « Recevoir le code par
+    mail » (`canal=mail`: a lost or unreachable phone)."""
     pending = login_flow.pending(request.session)
     if pending is None:
         return redirect("identity:login")
     user, _ = pending
-    if ops.security_of(user).totp_enabled:
+    security = ops.security_of(user)
+    if security.totp_enabled:
         # The emailed code never replaces the authenticator app (it would add nothing
         # against someone who holds the mailbox); a lost app is reset by an admin.
         messages.error(request, login_flow.TOTP_NO_EMAIL)
         return redirect("identity:code")
-    login_flow.restart_with_email(request.session)
-    try:
-        ops.send_login_code(web_context(request), user)
-    except codes.TooSoon as exc:
-        messages.warning(
-            request,
-            f"Un code vient d'être envoyé : patientez {exc.seconds} s avant d'en "
-            "demander un autre.",
-        )
-    else:
-        messages.success(request, f"Un nouveau code a été envoyé à {user.email}.")
+    by_sms = request.POST.get("canal") != "mail" and security.sms_enabled and sms.enabled()
+    _send_code(request, user, by_sms=by_sms, resend=True)
     return redirect("identity:code")
 
 

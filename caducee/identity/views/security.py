@@ -1,4 +1,5 @@
-"""« Sécurité »: remembered browsers, sessions, the authenticator app, the password."""
+"""« Sécurité »: the login methods (authenticator app, SMS codes; see also views/sms.py),
+remembered browsers, sessions, the password."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from caducee.core.errors import Invalid
 from caducee.core.headers import no_store
 from caducee.core.web import guarded, person, web_context
+from caducee.identity import methods, sms, totp
 from caducee.identity import operations as ops
-from caducee.identity import totp
 
 TOTP_SETUP = "caducee_totp_setup"  # the secret shown while the app is being enrolled
 
@@ -21,12 +22,16 @@ TOTP_SETUP = "caducee_totp_setup"  # the secret shown while the app is being enr
 @guarded()
 def security_view(request: HttpRequest) -> HttpResponse:
     user = person(request)
+    security = ops.security_of(user)
     return render(
         request,
         "identity/security.html",
         {
             "browsers": ops.remembered_browsers(user),
-            "security": ops.security_of(user),
+            "security": security,
+            "second_factor": methods.label(methods.second_factor_of(security)),
+            "sms_available": sms.enabled(),
+            "sms_to": sms.masked(security.sms_number) if security.sms_number else "",
             "trusted_days": settings.TRUSTED_BROWSER_DAYS,
             "idle_minutes": settings.SESSION_IDLE_MINUTES,
             "max_hours": settings.SESSION_COOKIE_AGE // 3600,
@@ -38,7 +43,7 @@ def security_view(request: HttpRequest) -> HttpResponse:
 @require_POST
 def browser_revoke_view(request: HttpRequest, browser_id: int) -> HttpResponse:
     browser = ops.revoke_browser(web_context(request), person(request), browser_id)
-    messages.success(request, f"Le navigateur « {browser.label} » est oublié.")
+    messages.success(request, f"Le navigateur « {browser.label} » est retiré.")
     return redirect("identity:security")
 
 
