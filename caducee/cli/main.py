@@ -35,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     from caducee.cli import (
         accounts,
         activity,
+        certificates,
         audit,
         colleagues,
         coordination,
@@ -83,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
         lifecycle,
         domains,
         referentials,
+        certificates,  # issue #17
     ):
         module.register(commands)
     return parser
