@@ -35,8 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     from caducee.cli import (
         accounts,
         activity,
-        certificates,
         audit,
+        certificates,
         colleagues,
         coordination,
         demo,

@@ -1,6 +1,7 @@
 """Client certificates in the REST API (issue #17): a partner's own certificates
-(`/me/certificates`: list, ask, download the PKCS#12 once, withdraw) and an admin's view
-and revocation of an external account's certificates.
+(`/me/certificates`: list, ask, download the PKCS#12 once, withdraw; the external seal lets
+partners reach this prefix) and an admin's view and revocation of an external account's
+certificates (`/coordination/external-accounts/{id}/certificates`).
 
 Statuses: 403 for a write with a read-only token or a person who is not an external
 partner, 404 for a certificate or external account out of reach, 422 when the file was
@@ -14,10 +15,11 @@ from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from caducee.api.auth import api_context
 from caducee.api.errors import responses
+from caducee.core.errors import NotFound
 from caducee.core.web import api_user, attachment
 from caducee.identity.certificates import operations as cert_ops
 from caducee.identity.certificates import rules
@@ -88,13 +90,16 @@ def my_certificates(request: HttpRequest) -> list[dict[str, Any]]:
     response=responses({201: NewCertificateOut}, 403),
     summary="Demander un certificat de connexion (son mot de passe n'est remis qu'ici)",
 )
-def ask_certificate(request: HttpRequest) -> tuple[int, dict[str, Any]]:
+def ask_certificate(request: HttpRequest) -> Status[dict[str, Any]]:
     new = cert_ops.issue_certificate(api_context(request), api_user(request))
-    return 201, {
-        "certificate": certificate_out(new.row),
-        "password": new.password,
-        "download_url": f"/api/v1/me/certificates/{new.row.pk}/file",
-    }
+    return Status(
+        201,
+        {
+            "certificate": certificate_out(new.row),
+            "password": new.password,
+            "download_url": f"/api/v1/me/certificates/{new.row.pk}/file",
+        },
+    )
 
 
 @router.get(
@@ -111,14 +116,16 @@ def download_certificate(request: HttpRequest, certificate_id: int) -> Any:
 
 
 @router.post(
-    "/certificates/{certificate_id}/revoke",
+    "/me/certificates/{certificate_id}/revoke",
     response=responses({200: CertificateOut}, 403, 404),
-    summary="Retirer un certificat de connexion (son titulaire, un administrateur du compte "
-    "externe, l'opérateur)",
+    summary="Retirer un de mes certificats de connexion",
 )
-def revoke_certificate(
+def withdraw_certificate(
     request: HttpRequest, certificate_id: int, payload: RevokeIn
 ) -> dict[str, Any]:
+    mine = rules.certificates_of(api_user(request)).filter(pk=certificate_id)
+    if not mine.exists():
+        raise NotFound("Certificat introuvable.")
     row = cert_ops.revoke_certificate(api_context(request), certificate_id, payload.reason)
     return certificate_out(row)
 
@@ -133,3 +140,17 @@ def external_certificates(request: HttpRequest, external_id: int) -> list[dict[s
         certificate_out(row)
         for row in rules.external_certificates(api_context(request), external_id)
     ]
+
+
+@router.post(
+    "/coordination/external-accounts/{external_id}/certificates/{certificate_id}/revoke",
+    response=responses({200: CertificateOut}, 403, 404),
+    summary="Révoquer un certificat de connexion d'un compte externe (administrateur)",
+)
+def revoke_certificate(
+    request: HttpRequest, external_id: int, certificate_id: int, payload: RevokeIn
+) -> dict[str, Any]:
+    ctx = api_context(request)
+    if not rules.external_certificates(ctx, external_id).filter(pk=certificate_id).exists():
+        raise NotFound("Certificat introuvable.")
+    return certificate_out(cert_ops.revoke_certificate(ctx, certificate_id, payload.reason))
