@@ -5,7 +5,6 @@ of structure A with a password, and a CPS-shaped certificate of Pierre's RPPS.""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 from typing import Any as SettingsWrapper
 
 import pytest
@@ -55,7 +54,3 @@ def pierre_rpps(pierre: Account) -> Account:
     pierre.rpps = pki.RPPS
     pierre.save(update_fields=["rpps"])
     return pierre
-
-
-def headers_of(certificate: Any) -> dict[str, str]:
-    return pki.proxy_headers(certificate)

@@ -138,7 +138,7 @@ def self_signed(common_name: str) -> Issued:
     return _build(_name((NameOID.COMMON_NAME, common_name)), None, ca=False)
 
 
-def proxy_headers(certificate: x509.Certificate) -> dict[str, str]:
+def proxy_headers(certificate: x509.Certificate) -> dict[str, Any]:
     """What nginx (deploy/nginx/caducee.conf) sends for a verified client certificate."""
     pem = certificate.public_bytes(serialization.Encoding.PEM).decode()
     return {

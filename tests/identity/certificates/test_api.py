@@ -28,7 +28,7 @@ def test_a_partner_asks_downloads_once_and_withdraws(
     assert len(body["password"]) == 20 and body["certificate"]["downloadable"]
     file = client.get(body["download_url"])
     assert file.status_code == 200 and file["Content-Type"] == "application/x-pkcs12"
-    bundle = b"".join(file.streaming_content)
+    bundle = file.getvalue()
     _, certificate, _ = pkcs12.load_key_and_certificates(bundle, body["password"].encode())
     assert certificate is not None
     again = client.get(body["download_url"])

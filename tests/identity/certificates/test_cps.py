@@ -37,7 +37,7 @@ def test_the_identifier_is_read_as_igc_sante_writes_it(igc: pki.IgcSante) -> Non
     assert not cps.national_ids_of(pki.self_signed("12345678901").certificate)  # no prefix
 
 
-def _cps(headers: dict[str, str], **extra: Any) -> Any:
+def _cps(headers: dict[str, Any], **extra: Any) -> Any:
     return Client(**headers, **extra).get("/connexion/cps/")
 
 

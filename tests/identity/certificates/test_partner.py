@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import datetime
 import re
+import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import ExtendedKeyUsageOID
 from django.test import Client
 from django.utils import timezone
 
@@ -50,7 +53,7 @@ def _issued(
     download = client.post(f"/securite/certificats/{row.pk}/telecharger/")
     assert download.status_code == 200
     assert download["Content-Type"] == "application/x-pkcs12"
-    bundle = b"".join(download.streaming_content) if download.streaming else download.content
+    bundle = download.getvalue()
     _, certificate, _ = pkcs12.load_key_and_certificates(bundle, password.encode())
     assert certificate is not None
     return row, certificate, password, bundle
@@ -73,10 +76,10 @@ def test_a_partner_asks_downloads_once_and_gets_the_procedure(
     years = (cert.not_valid_after_utc - cert.not_valid_before_utc).days / 365
     assert 2.99 < years < 3.01
     assert (
-        x509.ExtendedKeyUsageOID.CLIENT_AUTH
+        ExtendedKeyUsageOID.CLIENT_AUTH
         in cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
     )
-    with pytest.raises(ValueError, match="Could not deserialize"):
+    with pytest.raises(ValueError, match="Invalid password"):
         pkcs12.load_key_and_certificates(bundle, b"mauvais mot de passe")
     row.refresh_from_db()
     assert row.bundle is None and row.downloaded_at is not None
@@ -226,3 +229,28 @@ def test_only_external_partners_may_ask(
     refused = client.post("/securite/certificats/demander/", follow=True)
     assert "réservés aux partenaires externes" in refused.content.decode()
     assert not ClientCertificate.objects.exists()
+
+
+def test_openssl_opens_the_pkcs12_with_its_password(
+    gaspard: User, django_capture_on_commit_callbacks: Capture, tmp_path: Path
+) -> None:
+    """The algorithms every importer reads (3DES, SHA-1 MAC): OpenSSL 3 opens the file
+    without its `-legacy` provider, and refuses a wrong password."""
+    _, _, password, bundle = _issued(gaspard, django_capture_on_commit_callbacks)
+    path = tmp_path / "caducee.p12"
+    path.write_bytes(bundle)
+    shown = subprocess.run(
+        ["openssl", "pkcs12", "-in", str(path), "-passin", f"pass:{password}", "-nokeys"],
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert b"BEGIN CERTIFICATE" in shown.stdout
+    wrong = subprocess.run(
+        ["openssl", "pkcs12", "-in", str(path), "-passin", "pass:faux", "-nokeys"],
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert wrong.returncode != 0
