@@ -8,6 +8,7 @@ from typing import Any
 from django import template
 from django.conf import settings
 
+from caducee.coordination.access import is_external
 from caducee.coordination.models import ExternalAccount
 from caducee.identity.certificates import rules
 from caducee.people.models import User
@@ -23,7 +24,10 @@ def cps_login_button(next_url: str = "") -> dict[str, Any]:
 
 @register.inclusion_tag("identity/security/_certificates.html", takes_context=True)
 def certificates_security(context: template.Context, user: User) -> dict[str, Any]:
-    """The « Certificats de connexion » section: shown to partners and to anyone holding one."""
+    """The « Certificats de connexion » section, for external partners (the only people who
+    may hold one; whether a person is one never changes, and is already known here)."""
+    if not is_external(user):
+        return {"certificates": [], "may_ask": False}
     certificates = list(rules.certificates_of(user))
     return {
         "request": context.get("request"),
