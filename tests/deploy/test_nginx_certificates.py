@@ -26,6 +26,7 @@ from tests.deploy.nginx_site import (
     site_values,
     wait_port,
 )
+from tests.deploy.test_nginx import _login_code
 from tests.identity.certificates import pki
 from tests.mail.instances import ROOT
 from tests.tasks.processes import caducee, django_code, migrated_home, start
@@ -33,6 +34,7 @@ from tests.tasks.processes import caducee, django_code, migrated_home, start
 CLIENT_CERTIFICATES = ROOT / "deploy" / "nginx" / "client-certificates.conf"
 DOCTOR = "kit.doc@ch-a.fr"  # carries the RPPS of the test CPS card
 PARTNER = "gaspard.partenaire@exemple.fr"
+NEWCOMER = "nadia.partenaire@exemple.fr"  # a partner who asks for her certificate here
 
 
 @dataclass
@@ -62,6 +64,8 @@ def _setup_people(home: Path, folder: Path) -> str:
         "mark_finalised(account)\n"
         f"partner = factories.make_external(structure, {PARTNER!r}, identifier='gaspard')\n"
         f"partner.set_password({PASSWORD!r}); partner.save()\n"
+        f"newcomer = factories.make_external(structure, {NEWCOMER!r}, identifier='nadia')\n"
+        f"newcomer.set_password({PASSWORD!r}); newcomer.save()\n"
         "new = ops.issue_certificate(cli_context(partner), partner)\n"
         "_, bundle = ops.take_certificate_file(cli_context(partner), partner, new.row.pk)\n"
         "key, cert, _ = pkcs12.load_key_and_certificates(bundle, new.password.encode())\n"
@@ -276,3 +280,58 @@ def test_a_revoked_partner_certificate_asks_for_the_code_again(
         assert page.url == f"{platform.base_url}/connexion/code/"
     finally:
         context.close()
+
+
+def _password_login(page: Any, platform: Platform, email: str) -> None:
+    page.goto(f"{platform.base_url}/connexion/")
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+
+
+def test_a_partner_asks_for_her_certificate_and_logs_in_with_the_downloaded_file(
+    platform: Platform, browser: Any, tmp_path: Path
+) -> None:
+    """The whole of point 3 in Chromium: login with the emailed code, « Demander un
+    certificat de connexion » on « Sécurité », the password shown once, the PKCS#12
+    downloaded once; then a browser holding that very file (and its password) logs in
+    with the password alone."""
+    context = browser.new_context(locale="fr-FR", ignore_https_errors=True)
+    context.set_default_timeout(30_000)
+    try:
+        page = context.new_page()
+        _password_login(page, platform, NEWCOMER)
+        assert page.url == f"{platform.base_url}/connexion/code/"
+        page.fill("#code", _login_code(platform.home))
+        with page.expect_navigation():
+            page.click("#code-submit")
+        page.goto(f"{platform.base_url}/securite/")
+        with page.expect_navigation():
+            page.click("#certificate-request")
+        password = page.inner_text("#certificate-password").strip()
+        serial = page.inner_text("#certificate-serial").strip()
+        with page.expect_download() as download:
+            page.click("#certificate-download")
+        bundle = tmp_path / "caducee.p12"
+        download.value.save_as(bundle)
+    finally:
+        context.close()
+    assert len(password) == 20 and bundle.stat().st_size > 0
+    context = browser.new_context(
+        locale="fr-FR",
+        ignore_https_errors=True,
+        client_certificates=[
+            {"origin": platform.base_url, "pfxPath": str(bundle), "passphrase": password}
+        ],
+    )
+    context.set_default_timeout(30_000)
+    try:
+        page = context.new_page()
+        _password_login(page, platform, NEWCOMER)
+        assert not page.url.startswith(f"{platform.base_url}/connexion/"), page.content()
+    finally:
+        context.close()
+    event = _last(platform.home, "identity.login")
+    assert event["actor"] == NEWCOMER
+    assert event["detail"]["method"] == "certificate" and event["detail"]["serial"] == serial
