@@ -81,6 +81,15 @@ nginx:
 			echo "nginx manque : sudo apt-get install nginx" >&2; exit 1; \
 		fi; \
 	fi
+	@# Issue #17: client-certificate tests (tests/deploy/test_nginx_certificates.py, the
+	@# PKCS#12 check) run `curl --cert` and `openssl pkcs12`; installed when missing (root).
+	@if [ ! -x /usr/bin/curl ] || [ ! -x /usr/bin/openssl ]; then \
+		if [ "$$(id -u)" = "0" ]; then \
+			(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends curl openssl) >/dev/null; \
+		else \
+			echo "curl ou openssl manque : sudo apt-get install curl openssl" >&2; exit 1; \
+		fi; \
+	fi
 
 bench: install-test
 	$(BIN)/python bench/loadusers.py

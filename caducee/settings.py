@@ -255,6 +255,19 @@ TEMPLATES[0]["OPTIONS"]["context_processors"].append(  # type: ignore[index]
     "caducee.identity.context_processors.mailbox"
 )
 # End of identity settings.
+# Issue #17: client certificates (docs/IDENTITY.md, « CPS cards and partner certificates »).
+# CPS login: the « Se connecter avec une carte CPS » button (nginx verifies the card's
+# certificate against the IGC-Santé chains). Partner certificates: the platform's own CA,
+# PEM files (`caducee certificates init-ca` creates them under CADUCEE_HOME/certificates).
+CPS_LOGIN = env_bool("CADUCEE_CPS_LOGIN", False)
+CERTIFICATE_CA_CERT = env_str("CADUCEE_CERTIFICATE_CA_CERT", "") or str(
+    HOME / "certificates" / "ca.pem"
+)
+CERTIFICATE_CA_KEY = env_str("CADUCEE_CERTIFICATE_CA_KEY", "") or str(
+    HOME / "certificates" / "ca.key"
+)
+CERTIFICATE_YEARS = env_int("CADUCEE_CERTIFICATE_YEARS", 3)
+# End of issue #17 settings.
 
 # Loaduser import/export (docs/LOADUSERS.md, section Configuration).
 CADUCEE_UPLOAD_MAX_MB = env_int("CADUCEE_UPLOAD_MAX_MB", 20)

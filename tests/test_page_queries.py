@@ -561,6 +561,12 @@ EXCLUDED: dict[str, str] = {
     "identity:last_reminder": FRAGMENT,
     "identity:resend": POST_ONLY,
     "identity:second_factor_reset": POST_ONLY,
+    # issue #17: client certificates
+    "identity:cps_login": "CPS card login: redirects or a refusal page, anonymous",
+    "identity:cps_choose": LOGIN,
+    "identity:certificate_request": "POST only: issues a certificate (RSA key, PKCS#12)",
+    "identity:certificate_download": DOWNLOAD,
+    "identity:certificate_revoke": POST_ONLY,
     "accounts:email_change_confirm": TOKEN,
     "accounts:my_email_cancel": POST_ONLY,
     # console

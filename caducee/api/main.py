@@ -26,6 +26,7 @@ from caducee.core.errors import Forbidden, Invalid, NotFound
 from caducee.directory import api as directory_api
 from caducee.exports import api as exports_api
 from caducee.identity import api as identity_api
+from caducee.identity.certificates import api as certificates_api  # issue #17
 from caducee.lifecycle import api as lifecycle_api
 from caducee.loadusers import api as loadusers_api
 from caducee.mail import api as mail_api
@@ -105,6 +106,7 @@ api.add_router("/", directory_api.router)
 api.add_router("/", coordination_api.router)
 api.add_router("/", mail_api.router)
 api.add_router("/", identity_api.router)
+api.add_router("/", certificates_api.router)  # issue #17
 api.add_router("/", stats_api.router)
 api.add_router("/", lifecycle_api.router)
 api.add_router("/", domains_api.router)

@@ -274,6 +274,20 @@ class AuditAction(models.TextChoices):
     )
     IDENTITY_SMS_ENABLED = "identity.sms_enabled", "Activation des codes de connexion par SMS"
     IDENTITY_SMS_DISABLED = "identity.sms_disabled", "Retrait des codes de connexion par SMS"
+    # Client certificates at login (issue #17), caducee/identity/certificates.
+    IDENTITY_CERTIFICATE_ISSUE = (
+        "identity.certificate.issue",
+        "Délivrance d'un certificat de connexion (partenaire externe)",
+    )
+    IDENTITY_CERTIFICATE_DOWNLOAD = (
+        "identity.certificate.download",
+        "Téléchargement d'un certificat de connexion",
+    )
+    IDENTITY_CERTIFICATE_REVOKE = (
+        "identity.certificate.revoke",
+        "Révocation d'un certificat de connexion",
+    )
+    IDENTITY_CPS_REFUSED = ("identity.cps_refused", "Connexion par carte CPS refusée")
     # Shared MSSanté domains of the platform (issue #16, point 4), structures/domains.py.
     DOMAIN_DECLARE = ("domain.declare", "Déclaration d'un domaine MSSanté de la plateforme")
     # Public RPPS extraction (issue #16, item 5), caducee/referentials.

@@ -36,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
         accounts,
         activity,
         audit,
+        certificates,
         colleagues,
         coordination,
         demo,
@@ -85,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
         domains,
         referentials,
         onboarding,  # Issue #16: onboarding
+        certificates,  # issue #17
     ):
         module.register(commands)
     return parser

@@ -49,6 +49,7 @@ def _allowed() -> tuple[frozenset[str], tuple[str, ...], frozenset[str]]:
         "/" + str(settings.STATIC_URL).lstrip("/"),
         "/securite/",
         "/api/v1/coordination/",
+        "/api/v1/me/certificates",  # issue #17: a partner's own login certificates
     )
     landings = _paths(_LANDINGS) | {"/"}
     return exact, prefixes, landings

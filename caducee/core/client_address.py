@@ -5,7 +5,9 @@ CADUCEE_TRUSTED_PROXIES (addresses or networks) may tell us more, through the he
 sets (deploy/nginx/caducee.conf):
 - `X-Forwarded-For`: the client address is the rightmost hop that is not a trusted proxy;
 - `X-Forwarded-Proto`: `https` when the proxy terminated TLS;
-- `X-Client-Verify` / `X-Client-DN`: the proxy's verdict on a client certificate.
+- `X-Client-Verify` / `X-Client-DN`: the proxy's verdict on a client certificate;
+  `X-Client-Cert`: that certificate (PEM, URL-escaped: nginx's `$ssl_client_escaped_cert`),
+  read for its serial, issuer and subject attributes (CPS cards, partner certificates).
 From any other peer these headers are ignored. Every reader of the client address uses
 `client_address` (throttling, audit, the first-run page), never REMOTE_ADDR directly.
 """
@@ -16,7 +18,7 @@ import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
 
@@ -32,6 +34,8 @@ FORWARDED_FOR = "HTTP_X_FORWARDED_FOR"
 FORWARDED_PROTO = "HTTP_X_FORWARDED_PROTO"
 CLIENT_VERIFY = "HTTP_X_CLIENT_VERIFY"
 CLIENT_DN = "HTTP_X_CLIENT_DN"
+CLIENT_CERT = "HTTP_X_CLIENT_CERT"
+CLIENT_HEADERS = (CLIENT_VERIFY, CLIENT_DN, CLIENT_CERT)
 
 
 def parse_networks(raw: str, name: str = "CADUCEE_TRUSTED_PROXIES") -> tuple[Network, ...]:
@@ -129,6 +133,7 @@ class ClientCertificate:
     """A client certificate the trusted proxy verified (nginx `ssl_verify_client`)."""
 
     subject: str  # RFC 2253 distinguished name, as nginx's $ssl_client_s_dn
+    pem: str = ""  # the certificate itself, when the proxy passes it (X-Client-Cert)
 
 
 def client_certificate(request: HttpRequest) -> ClientCertificate | None:
@@ -138,7 +143,10 @@ def client_certificate(request: HttpRequest) -> ClientCertificate | None:
     if str(request.META.get(CLIENT_VERIFY, "")).strip() != "SUCCESS":
         return None
     subject = str(request.META.get(CLIENT_DN, "")).strip()
-    return ClientCertificate(subject=subject) if subject else None
+    pem = unquote(str(request.META.get(CLIENT_CERT, "")).strip())
+    if "-----BEGIN CERTIFICATE-----" not in pem:
+        pem = ""
+    return ClientCertificate(subject=subject, pem=pem) if subject else None
 
 
 class ProxyHeadersMiddleware:
@@ -154,6 +162,6 @@ class ProxyHeadersMiddleware:
         if scheme is not None:
             request.META["wsgi.url_scheme"] = scheme
         elif not peer_is_trusted_proxy(request):
-            request.META.pop(CLIENT_VERIFY, None)
-            request.META.pop(CLIENT_DN, None)
+            for header in CLIENT_HEADERS:
+                request.META.pop(header, None)
         return self.get_response(request)

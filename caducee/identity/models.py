@@ -127,3 +127,32 @@ class Reminder(models.Model):
     class Meta:
         ordering: ClassVar[list[str]] = ["-created_at"]
         indexes: ClassVar[list[models.Index]] = [models.Index(fields=["structure", "-created_at"])]
+
+
+class ClientCertificate(models.Model):
+    """A browser certificate the platform's own CA issued to an external partner (issue
+    #17): with the password, it replaces the emailed code (caducee/identity/certificates).
+
+    Checked in the database at each use (serial, not revoked, not expired), so revocation
+    takes effect at once; the PKCS#12 file is kept until its one download, then dropped.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="client_certificates"
+    )
+    serial = models.CharField("numéro de série", max_length=64, unique=True)  # hex, upper
+    subject = models.CharField("sujet", max_length=500)
+    not_before = models.DateTimeField("valide à partir du")
+    not_after = models.DateTimeField("valide jusqu'au")
+    created_at = models.DateTimeField()
+    bundle = models.BinaryField(null=True, blank=True)  # the PKCS#12 until its download
+    downloaded_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.CharField("motif de révocation", max_length=200, blank=True)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["-created_at"]

@@ -6,9 +6,10 @@ stop working: account deactivation, password reset and « Se déconnecter partou
 - Open web sessions end at their next request: the session generation is bumped and
   `SessionLimitsMiddleware` compares it at every request (API calls made with the session
   cookie end the same way).
-- Application passwords (SMTP submission), API tokens and remembered browsers are marked
-  revoked: `check_app_password`, `user_for_token` and `browsers.recognise` only accept rows
-  whose `revoked_at` is empty, so the next SMTP AUTH, API call or login asks again.
+- Application passwords (SMTP submission), API tokens, remembered browsers and partner
+  certificates (issue #17) are marked revoked: `check_app_password`, `user_for_token`,
+  `browsers.recognise` and `certificates.rules.usable_row` only accept rows whose
+  `revoked_at` is empty, so the next SMTP AUTH, API call or login asks again.
 
 The module only imports models, so the accounts operations can call it without a cycle.
 """
@@ -26,7 +27,7 @@ from caducee.api.models import ApiToken
 from caducee.audit.actions import AuditAction
 from caducee.audit.log import record_event
 from caducee.core.context import Context
-from caducee.identity.models import Security, TrustedBrowser
+from caducee.identity.models import ClientCertificate, Security, TrustedBrowser
 from caducee.mail.models import AppPassword
 from caducee.people.models import User
 from caducee.structures.models import Structure
@@ -70,6 +71,10 @@ def revoke_access(
             "browsers": TrustedBrowser.objects.filter(user=user, revoked_at__isnull=True).update(
                 revoked_at=now
             ),
+            # Partner certificates: the login checks their serial in the database (#17).
+            "certificates": ClientCertificate.objects.filter(
+                user=user, revoked_at__isnull=True
+            ).update(revoked_at=now, revoked_by=ctx.user, reason=REASONS[reason], bundle=None),
         }
         record_event(
             ctx,

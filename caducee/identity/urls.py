@@ -1,6 +1,7 @@
 from django.urls import path
 
 from caducee.identity import views
+from caducee.identity.certificates import views as certificate_views
 from caducee.identity.psc import views as psc_views
 
 app_name = "identity"
@@ -12,6 +13,24 @@ urlpatterns = [
     path("connexion/psc/retour/", psc_views.psc_callback_view, name="psc_callback"),
     path("connexion/psc/choisir/", psc_views.psc_choose_view, name="psc_choose"),
     path("deconnexion/", views.logout_view, name="logout"),
+    # Issue #17: CPS card login and partner certificates (identity/certificates).
+    path("connexion/cps/", certificate_views.cps_login_view, name="cps_login"),
+    path("connexion/cps/choisir/", certificate_views.cps_choose_view, name="cps_choose"),
+    path(
+        "securite/certificats/demander/",
+        certificate_views.certificate_request_view,
+        name="certificate_request",
+    ),
+    path(
+        "securite/certificats/<int:certificate_id>/telecharger/",
+        certificate_views.certificate_download_view,
+        name="certificate_download",
+    ),
+    path(
+        "securite/certificats/<int:certificate_id>/retirer/",
+        certificate_views.certificate_revoke_view,
+        name="certificate_revoke",
+    ),
     path("ma-boite/", views.home_view, name="home"),
     path("changer-de-compte/", views.switch_view, name="switch"),
     path("securite/", views.security_view, name="security"),

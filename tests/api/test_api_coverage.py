@@ -180,6 +180,10 @@ OPERATION_EXCLUSIONS: dict[str, str] = {
     "identity.operations.verify_second_factor": _LOGIN,
     "identity.psc.operations.psc_login": _LOGIN,
     "identity.psc.operations.psc_refused": _LOGIN,
+    # Issue #17: the CPS card login and the partner certificate as a second factor.
+    "identity.certificates.operations.certificate_login": _LOGIN,
+    "identity.certificates.operations.cps_login": _LOGIN,
+    "identity.certificates.operations.cps_refused": _LOGIN,
     "coordination.operations.activate_external_account": _LINK,
     "identity.operations.finalise_account": _LINK,
     "identity.operations.issue_reset_link": _LINK,
@@ -207,6 +211,8 @@ WEB_EXCLUSIONS: dict[str, str] = {
     "identity:psc_start": _LOGIN,
     "identity:psc_callback": _LOGIN,
     "identity:psc_choose": _LOGIN,
+    "identity:cps_login": _LOGIN,  # issue #17
+    "identity:cps_choose": _LOGIN,
     "identity:logout": _LOGIN,
     "identity:switch": _LOGIN,
     "accounts:email_change_confirm": _LINK,

@@ -58,6 +58,10 @@ OPERATION_EXCLUSIONS: dict[str, str] = {
     "identity.operations.complete_login": _LOGIN,
     "identity.psc.operations.psc_login": _LOGIN,
     "identity.psc.operations.psc_refused": _LOGIN,
+    # Issue #17: the CPS card login and the partner certificate as a second factor.
+    "identity.certificates.operations.certificate_login": _LOGIN,
+    "identity.certificates.operations.cps_login": _LOGIN,
+    "identity.certificates.operations.cps_refused": _LOGIN,
     "identity.operations.login_failed": _LOGIN,
     "identity.operations.record_logout": _LOGIN,
     "identity.operations.send_login_code": _LOGIN,
@@ -91,6 +95,11 @@ OPERATION_EXCLUSIONS: dict[str, str] = {
     "identity.operations.start_sms_setup": _OWN,
     "identity.operations.remembered_browsers": _OWN,
     "identity.operations.revoke_browser": _OWN,
+    # Issue #17: the partner asks for their certificate and downloads it in their browser
+    # (its key and password are theirs alone); the server revokes with
+    # `certificates revoke` (revoke_certificate).
+    "identity.certificates.operations.issue_certificate": _OWN,
+    "identity.certificates.operations.take_certificate_file": _OWN,
     "mail.operations.create_app_password": _OWN,
     "mail.operations.create_folder": _OWN,
     "mail.operations.delete_folder": _OWN,

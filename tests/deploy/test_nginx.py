@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography import x509
 
 from tests.conftest import PASSWORD
 from tests.deploy.nginx_site import (
@@ -218,7 +219,12 @@ def test_a_verified_client_certificate_reaches_the_platform(
         _browser_login(context.new_page(), platform, CERTIFIED_EMAIL)
     finally:
         context.close()
-    assert _last_login_detail(platform.home) == {"method": "email", "certificate": "CN=Paul Durand"}
+    serial = f"{x509.load_pem_x509_certificate((folder / 'paul.pem').read_bytes()).serial_number:X}"
+    assert _last_login_detail(platform.home) == {
+        "method": "email",
+        "certificate": "CN=Paul Durand",
+        "serial": serial,  # X-Client-Cert (issue #17)
+    }
 
 
 def _documented_variables(template: Path) -> list[str]:

@@ -7,16 +7,18 @@ without deciding whose objects it opens.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from caducee.accounts.models import Account
 from caducee.audit.models import AuditEvent
 from caducee.identity import browsers
-from caducee.identity.models import Reminder, TrustedBrowser
+from caducee.identity.models import ClientCertificate, Reminder, TrustedBrowser
 from caducee.identity.urls import urlpatterns
 from caducee.people.models import User
 from caducee.structures.models import Structure
@@ -29,13 +31,24 @@ class World:
     paula: Account  # pre-registered in A
     pierre: Account  # valid in A, with a remembered browser
     browser: TrustedBrowser
+    certificate: ClientCertificate  # a client certificate of Pierre, not yet downloaded
 
 
 @pytest.fixture
 def world(structure_a: Structure, paula: Account, pierre: Account) -> World:
     assert pierre.user is not None
     browser, _ = browsers.create(pierre.user, "Firefox sous Linux", "127.0.0.1")
-    return World(structure_a, paula, pierre, browser)
+    now = timezone.now()
+    certificate = ClientCertificate.objects.create(
+        user=pierre.user,
+        serial="0A1B2C",
+        subject="CN=Pierre Martin",
+        not_before=now,
+        not_after=now + datetime.timedelta(days=1095),
+        created_at=now,
+        bundle=b"PKCS#12",
+    )
+    return World(structure_a, paula, pierre, browser, certificate)
 
 
 Args = Callable[[World], list[object]]
@@ -46,6 +59,9 @@ OWNED: dict[str, tuple[str, Args, str]] = {
     "resend": ("post", lambda w: [w.paula.pk], "alice"),
     "second_factor_reset": ("post", lambda w: [w.pierre.pk], "alice"),
     "browser_revoke": ("post", lambda w: [w.browser.pk], "pierre"),
+    # Issue #17: a person's own certificate (an admin of the partner's structure too).
+    "certificate_download": ("post", lambda w: [w.certificate.pk], "pierre"),
+    "certificate_revoke": ("post", lambda w: [w.certificate.pk], "pierre"),
 }
 # No object id: the person's own pages, and pages opened by a single-use token.
 OWN_OR_TOKEN = {
@@ -55,6 +71,9 @@ OWN_OR_TOKEN = {
     "psc_start",
     "psc_callback",
     "psc_choose",  # the posted account must be in the session's PSC list: psc/test_views.py
+    "cps_login",  # issue #17: the card's identifier decides (certificates/test_cps.py)
+    "cps_choose",  # the posted account must be in the session's list, same card
+    "certificate_request",  # the person's own new certificate
     "logout",
     "home",
     "switch",  # the mailbox id is checked by may_open: tests/identity/test_mailboxes.py
@@ -99,6 +118,8 @@ def test_another_structures_admin_gets_404_and_changes_nothing(
     assert not Reminder.objects.exists()
     world.browser.refresh_from_db()
     assert world.browser.revoked_at is None
+    world.certificate.refresh_from_db()
+    assert world.certificate.revoked_at is None and world.certificate.bundle is not None
 
 
 @pytest.mark.parametrize("name", sorted(OWNED))

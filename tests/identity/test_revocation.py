@@ -97,6 +97,7 @@ def test_deactivating_the_account_ends_every_access(
         "app_passwords": 1,
         "api_tokens": 1,
         "browsers": 1,
+        "certificates": 0,
     }
     assert armed.session.get("/securite/")["Location"].startswith("/connexion/?fin=revoked")
     assert check_app_password(pierre.email, armed.app_password) is None

@@ -185,6 +185,7 @@ def complete_login(
     remember: bool = False,
     browser_label: str = "",
     certificate: str = "",
+    serial: str = "",
     provider_sub: str = "",
 ) -> str | None:
     """The login step, once both factors are proven; writes `identity.login`
@@ -192,11 +193,13 @@ def complete_login(
 
     `certificate`: subject of the client certificate the trusted proxy verified, if any
     (caducee/core/client_address.py), kept in the audit event; `provider_sub`: the
-    identity provider's `sub` after a Pro Santé Connect login (method `psc`).
+    identity provider's `sub` after a Pro Santé Connect login (method `psc`); `serial`:
+    that certificate's serial (CPS card, partner certificate; issue #17).
     """
     person = as_person(ctx, user)
     cookie: str | None = None
     detail = {"method": method} | ({"certificate": certificate} if certificate else {})
+    detail |= {"serial": serial} if serial else {}
     detail |= {"sub": provider_sub} if provider_sub else {}
     with transaction.atomic():
         throttle.succeed(user.email)

@@ -18,8 +18,14 @@ from caducee.core.errors import Invalid
 from caducee.core.web import anonymous_context, person, safe_next, web_context
 from caducee.identity import browsers, cgu, codes, login_flow, sessions, sms
 from caducee.identity import operations as ops
+from caducee.identity.certificates import authority as cert_authority
+from caducee.identity.certificates import operations as cert_ops
+from caducee.identity.certificates import rules as cert_rules
+from caducee.identity.models import ClientCertificate
 from caducee.identity.psc import views as psc_views
 from caducee.people.models import User
+
+CERTIFICATE = "certificate"  # a partner's certificate as the second factor (#17)
 
 
 @require_http_methods(["GET", "POST"])
@@ -49,6 +55,11 @@ def login_view(request: HttpRequest) -> HttpResponse:
 
 
 def _second_factor(request: HttpRequest, user: User, next_url: str) -> HttpResponse:
+    # A partner's certificate, verified by nginx and valid in the database (#17).
+    partner_certificate = cert_rules.usable_row(user, client_certificate(request))
+    if partner_certificate is not None:
+        login_flow.begin(request.session, user, next_url, CERTIFICATE)
+        return _finish(request, user, CERTIFICATE, remember=False, row=partner_certificate)
     security = ops.security_of(user)
     method = login_flow.second_factor(
         trusted_browser=browsers.recognise(request, user) is not None,
@@ -140,19 +151,33 @@ def code_resend_view(request: HttpRequest) -> HttpResponse:
     return redirect("identity:code")
 
 
-def _finish(request: HttpRequest, user: User, method: str, *, remember: bool) -> HttpResponse:
+def _finish(
+    request: HttpRequest,
+    user: User,
+    method: str,
+    *,
+    remember: bool,
+    row: ClientCertificate | None = None,
+) -> HttpResponse:
     data = login_flow.finish(request.session)
     login(request, user, backend=str(data.get("backend") or login_flow.DEFAULT_BACKEND))
     sessions.stamp(request.session, user)
     certificate = client_certificate(request)
-    cookie = ops.complete_login(
-        web_context(request),
-        user,
-        method,
-        remember=remember,
-        browser_label=browsers.describe(request.headers.get("User-Agent", "")),
-        certificate=certificate.subject if certificate else "",
-    )
+    subject = certificate.subject if certificate else ""
+    cookie: str | None = None
+    if row is not None:
+        cert_ops.certificate_login(web_context(request), user, row, subject)
+    else:
+        parsed = cert_rules.parsed(certificate)
+        cookie = ops.complete_login(
+            web_context(request),
+            user,
+            method,
+            remember=remember,
+            browser_label=browsers.describe(request.headers.get("User-Agent", "")),
+            certificate=subject,
+            serial=cert_authority.serial_text(parsed) if parsed else "",
+        )
     target = login_flow.landing(
         request.session, user, safe_next(request, str(data.get("next", "")))
     )
