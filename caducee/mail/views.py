@@ -136,6 +136,7 @@ def folder_view(request: HttpRequest, mailbox: Account, space: str, folder: str)
             "date",
             "received_at",
             "seen",
+            "flagged",
             "has_attachments",
             "folder",
         )[(page - 1) * size : page * size + 1]
@@ -174,6 +175,8 @@ def action_view(request: HttpRequest, mailbox: Account, space: str, folder: str)
             messages.success(request, f"{count} message(s) déplacé(s).")
         elif action in {"read", "unread"}:
             operations.mark_seen(ctx, mailbox, ids, action == "read")
+        elif action in {"flag", "unflag"}:  # issue #18: IMAP \Flagged
+            operations.set_flags(ctx, mailbox, ids, {"flagged": action == "flag"})
         elif action == "export":
             name, ctype, data = operations.export_messages(ctx, mailbox, ids)
             response = HttpResponse(data, content_type=ctype)

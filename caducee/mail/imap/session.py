@@ -182,11 +182,12 @@ class Session:
         parts: list[bytes | tuple[bytes]] = []
         line = self.reader.readline()
         while True:
-            parts.append(line)
             literal = wire.literal_start(line)
             if literal is None:
+                parts.append(line)
                 return parts
-            size, plus = literal
+            size, plus, start = literal
+            parts.append(line[:start])
             if size > wire.MAX_LITERAL:
                 if plus:
                     self.untagged("BYE Donnees trop volumineuses")

@@ -23,12 +23,13 @@ Token = Atom | bytes | list["Token"]
 _LITERAL = re.compile(rb"\{(\d+)(\+?)\}\r?\n$")
 
 
-def literal_start(line: bytes) -> tuple[int, bool] | None:
-    """(size, non-synchronising) when the line ends with a literal's announcement."""
+def literal_start(line: bytes) -> tuple[int, bool, int] | None:
+    """(size, non-synchronising, where the announcement starts) when the line ends with a
+    literal's announcement."""
     match = _LITERAL.search(line)
     if match is None:
         return None
-    return int(match.group(1)), bool(match.group(2))
+    return int(match.group(1)), bool(match.group(2)), match.start()
 
 
 def tokenize(parts: list[bytes | tuple[bytes]]) -> list[Token]:
