@@ -62,11 +62,11 @@ def start_imap(imap: str = "", imaps: str = "") -> list[Any]:
 def run_imap(args: argparse.Namespace) -> int:
     from caducee.cli.stopping import stop_event
 
+    done = stop_event()  # before announcing: a stop asked at once is a clean stop
     started = start_imap(args.imap, args.imaps)
     if not started:
         print("Aucune adresse IMAP à servir (CADUCEE_IMAP=off sans CADUCEE_IMAPS).", flush=True)
         return 1
-    done = stop_event()
     try:
         while not done.wait(1.0):
             pass
