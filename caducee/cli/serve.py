@@ -57,9 +57,8 @@ def run(args: argparse.Namespace) -> int:
     start_metrics()  # /metrics on CADUCEE_METRICS_HTTP when set
     server, host, port = embedded_server(args.http, args.threads)  # bind before announcing
     announce(host, port)
-    from caducee.cli.mail import start_services, stop_services
-
     from caducee.cli.imap import start_imap
+    from caducee.cli.mail import start_services, stop_services
 
     try:
         mail_services = start_services(args.smtp, args.submission)

@@ -31,9 +31,12 @@ def require_folder(mailbox: Account, space: str, folder: str) -> None:
         raise NotFound("Dossier introuvable.")
     if folder in SYSTEM_KEYS:
         return
-    if folder.startswith("f") and folder[1:].isdigit():
-        if Folder.objects.filter(pk=int(folder[1:]), mailbox=mailbox, space=space).exists():
-            return
+    if (
+        folder.startswith("f")
+        and folder[1:].isdigit()
+        and Folder.objects.filter(pk=int(folder[1:]), mailbox=mailbox, space=space).exists()
+    ):
+        return
     raise NotFound("Dossier introuvable.")
 
 

@@ -31,7 +31,9 @@ def pending(mailbox_id: int, space: str, folder: str) -> QuerySet[Message]:
 
 def assign(mailbox_id: int, space: str, folder: str) -> ImapFolderState:
     """Give the folder's messages without a UID their UIDs; return the folder's state."""
-    state = ImapFolderState.objects.filter(mailbox_id=mailbox_id, space=space, folder=folder).first()
+    state = ImapFolderState.objects.filter(
+        mailbox_id=mailbox_id, space=space, folder=folder
+    ).first()
     if state is not None and not pending(mailbox_id, space, folder).exists():
         return state
     key = folder_key(space, folder)

@@ -129,4 +129,3 @@ def _ascii(text: str) -> str:
 
     flat = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return flat.replace("\r", " ").replace("\n", " ")
-

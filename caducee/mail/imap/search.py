@@ -98,24 +98,8 @@ def _one(items: list[Token], largest_msn: int, largest_uid: int, text: _Text) ->
         inner = compile_keys(token, largest_msn, largest_uid)
         return inner
     key = wire.text(token).upper()
-    simple: dict[str, Test] = {
-        "ALL": lambda n, r: True,
-        "ANSWERED": lambda n, r: r.answered,
-        "UNANSWERED": lambda n, r: not r.answered,
-        "DELETED": lambda n, r: r.deleted,
-        "UNDELETED": lambda n, r: not r.deleted,
-        "FLAGGED": lambda n, r: r.flagged,
-        "UNFLAGGED": lambda n, r: not r.flagged,
-        "SEEN": lambda n, r: r.seen,
-        "UNSEEN": lambda n, r: not r.seen,
-        "NEW": lambda n, r: False,
-        "RECENT": lambda n, r: False,
-        "OLD": lambda n, r: True,
-        "DRAFT": lambda n, r: False,
-        "UNDRAFT": lambda n, r: True,
-    }
-    if key in simple:
-        return simple[key]
+    if key in SIMPLE:
+        return SIMPLE[key]
     if key == "KEYWORD":
         _arg(items)
         return lambda n, r: False
@@ -129,19 +113,8 @@ def _one(items: list[Token], largest_msn: int, largest_uid: int, text: _Text) ->
         left = _one(items, largest_msn, largest_uid, text)
         right = _one(items, largest_msn, largest_uid, text)
         return lambda n, r: left(n, r) or right(n, r)
-    if key in {"FROM", "TO", "CC", "BCC", "SUBJECT"}:
-        wanted = _arg(items).lower()
-        return lambda n, r: wanted in text.header(r, key).lower()
-    if key == "HEADER":
-        name, wanted = _arg(items), _arg(items).lower()
-        return lambda n, r: wanted in text.header(r, name).lower() or (
-            not wanted and bool(parse(text.raw(r)).headers.get(name))
-        )
-    if key in {"BODY", "TEXT"}:
-        needle = _arg(items).lower().encode()
-        if key == "BODY":
-            return lambda n, r: needle in parse(text.raw(r)).body.lower()
-        return lambda n, r: needle in text.raw(r).lower()
+    if key in {"FROM", "TO", "CC", "BCC", "SUBJECT", "HEADER", "BODY", "TEXT"}:
+        return _textual(key, items, text)
     if key in {"SINCE", "BEFORE", "ON"}:
         day = parse_date(_arg(items))
         return _dated(key, day, lambda r: r.received_at.date())
@@ -163,6 +136,40 @@ def _one(items: list[Token], largest_msn: int, largest_uid: int, text: _Text) ->
         ranges = wire.parse_set(key, largest_msn)
         return lambda n, r: wire.in_set(n, ranges)
     raise BadCommand(f"critere de recherche inconnu : {key}")
+
+
+SIMPLE: dict[str, Test] = {
+    "ALL": lambda n, r: True,
+    "ANSWERED": lambda n, r: r.answered,
+    "UNANSWERED": lambda n, r: not r.answered,
+    "DELETED": lambda n, r: r.deleted,
+    "UNDELETED": lambda n, r: not r.deleted,
+    "FLAGGED": lambda n, r: r.flagged,
+    "UNFLAGGED": lambda n, r: not r.flagged,
+    "SEEN": lambda n, r: r.seen,
+    "UNSEEN": lambda n, r: not r.seen,
+    "NEW": lambda n, r: False,  # no \\Recent: every message is "old"
+    "RECENT": lambda n, r: False,
+    "OLD": lambda n, r: True,
+    "DRAFT": lambda n, r: False,
+    "UNDRAFT": lambda n, r: True,
+}
+
+
+def _textual(key: str, items: list[Token], text: _Text) -> Test:
+    if key in {"FROM", "TO", "CC", "BCC", "SUBJECT"}:
+        wanted = _arg(items).lower()
+        return lambda n, r: wanted in text.header(r, key).lower()
+    if key == "HEADER":
+        name, wanted = _arg(items), _arg(items).lower()
+        return lambda n, r: (
+            wanted in text.header(r, name).lower()
+            or (not wanted and bool(parse(text.raw(r)).headers.get(name)))
+        )
+    needle = _arg(items).lower().encode()
+    if key == "BODY":
+        return lambda n, r: needle in parse(text.raw(r)).body.lower()
+    return lambda n, r: needle in text.raw(r).lower()
 
 
 def _dated(kind: str, day: dt.date, of: Callable[[Row], dt.date]) -> Test:

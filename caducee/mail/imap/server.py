@@ -4,6 +4,7 @@ most CADUCEE_IMAP_MAX_SESSIONS at once; STARTTLS with the SMTP services' certifi
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import ssl
@@ -103,9 +104,7 @@ class ImapService:
         with self.lock:
             open_sessions = list(self.sessions.items())
         for _, sock in open_sessions:
-            try:
+            with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         for thread, _ in open_sessions:
             thread.join(timeout=5)

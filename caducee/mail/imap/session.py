@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import datetime as dt
 import logging
 import re
@@ -172,10 +173,8 @@ class Session:
         except (Closed, OSError):
             pass
         finally:
-            try:
+            with contextlib.suppress(Closed):
                 self.flush()
-            except Closed:
-                pass
             connection.close()
 
     def read_command(self) -> list[bytes | tuple[bytes]]:
@@ -212,14 +211,17 @@ class Session:
             name = tokens[1].upper()
             args = tokens[2:]
             close_old_connections()
-            if self.user is not None and self.mailbox is not None:
-                if not auth.still_allowed(self.user, self.mailbox):
-                    self.untagged(
-                        "BYE [UNAVAILABLE] Compte desactive ou acces a la boite retire : "
-                        "adressez-vous a l'administrateur de votre structure"
-                    )
-                    self.flush()
-                    raise Closed()
+            if (
+                self.user is not None
+                and self.mailbox is not None
+                and not auth.still_allowed(self.user, self.mailbox)
+            ):
+                self.untagged(
+                    "BYE [UNAVAILABLE] Compte desactive ou acces a la boite retire : "
+                    "adressez-vous a l'administrateur de votre structure"
+                )
+                self.flush()
+                raise Closed()
             text = self.dispatch(tag, name, args)
             if text is STARTTLS:
                 self.flush()
@@ -347,7 +349,9 @@ class Session:
             pieces = blob.split(b"\x00")
             if len(pieces) != 3:
                 raise BadCommand("donnees d'authentification illisibles")
-            return self.login(pieces[1].decode("utf-8", "replace"), pieces[2].decode("utf-8", "replace"))
+            return self.login(
+                pieces[1].decode("utf-8", "replace"), pieces[2].decode("utf-8", "replace")
+            )
         if mechanism == "LOGIN":
             login = self.challenge("VXNlcm5hbWU6")
             password = self.challenge("UGFzc3dvcmQ6")
@@ -495,9 +499,7 @@ class Session:
                 continue
             attributes = list(entry.attributes)
             attributes.append("\\HasChildren" if entry.name in parents else "\\HasNoChildren")
-            self.untagged(
-                f"{verb} ({' '.join(attributes)}) \"/\" ".encode() + wire.quote(encoded)
-            )
+            self.untagged(f'{verb} ({" ".join(attributes)}) "/" '.encode() + wire.quote(encoded))
         return f"{verb} termine"
 
     def do_status(self, args: list[Token]) -> str:
@@ -506,9 +508,7 @@ class Session:
             raise BadCommand("STATUS dossier (elements)")
         entry = self.folder(args[0])
         state = uids.assign(self.mailbox.pk, entry.space, entry.folder)
-        rows = Message.objects.filter(
-            mailbox=self.mailbox, space=entry.space, folder=entry.folder
-        )
+        rows = Message.objects.filter(mailbox=self.mailbox, space=entry.space, folder=entry.folder)
         values: list[str] = []
         for item in args[1]:
             key = wire.text(item).upper()
@@ -524,7 +524,9 @@ class Session:
                 values.append(f"UNSEEN {rows.filter(seen=False).count()}")
             else:
                 raise BadCommand(f"element de STATUS inconnu : {key}")
-        self.untagged(b"STATUS " + wire.quote(names.encode(entry.name)) + f" ({' '.join(values)})".encode())
+        self.untagged(
+            b"STATUS " + wire.quote(names.encode(entry.name)) + f" ({' '.join(values)})".encode()
+        )
         return "STATUS termine"
 
     def do_append(self, args: list[Token]) -> str:
@@ -540,7 +542,9 @@ class Session:
         for extra in args[1:-1]:
             if isinstance(extra, list):
                 states = {
-                    FLAG_COLUMNS[f]: True for f in (self._flag(t) for t in extra) if f in FLAG_COLUMNS
+                    FLAG_COLUMNS[f]: True
+                    for f in (self._flag(t) for t in extra)
+                    if f in FLAG_COLUMNS
                 }
             else:
                 received = parse_internaldate(wire.text(extra))
@@ -752,7 +756,9 @@ class Session:
         targets = self.targets(args[0], by_uid)
         destination = self.folder(args[1])
         if destination.space != self.selected.space:
-            raise No("[CANNOT] Un message ne passe pas d'un espace a l'autre (Prof. Sante, Patient)")
+            raise No(
+                "[CANNOT] Un message ne passe pas d'un espace a l'autre (Prof. Sante, Patient)"
+            )
         if not targets:
             return f"{'MOVE' if move else 'COPY'} termine (aucun message)"
         source_ids = [self.rows[uid].id for _, uid in targets]
@@ -779,82 +785,82 @@ class Session:
     # --- FETCH -------------------------------------------------------------------------
 
     def do_fetch(self, args: list[Token], by_uid: bool) -> str:
-        assert self.selected is not None
+        assert self.selected is not None and self.ctx is not None and self.mailbox is not None
         if len(args) != 2:
             raise BadCommand("FETCH ensemble elements")
         targets = self.targets(args[0], by_uid)
         items = fetch_items(args[1])
         if by_uid and "UID" not in items:
             items.insert(0, "UID")
-        draft = self.selected.folder == SystemFolder.DRAFTS
         marks: list[int] = []
         audited: list[int] = []
         for n, uid in targets:
             row = self.rows[uid]
-            out: list[bytes] = []
-            raw: bytes | None = None
-
-            def message() -> bytes:
-                nonlocal raw
-                if raw is None:
-                    try:
-                        raw = store.read(row.path)
-                    except (OSError, ValueError):
-                        raw = b""
-                return raw
-
-            sets_seen = False
-            reads_body = False
-            for item in items:
-                if item == "UID":
-                    out.append(f"UID {uid}".encode())
-                elif item == "FLAGS":
-                    continue  # written last, after a \Seen this FETCH sets
-                elif item == "RFC822.SIZE":
-                    out.append(f"RFC822.SIZE {row.size}".encode())
-                elif item == "INTERNALDATE":
-                    out.append(b"INTERNALDATE " + wire.quote(internaldate(row.received_at)))
-                elif item == "ENVELOPE":
-                    out.append(b"ENVELOPE " + parts.envelope(parts.parse(message())))
-                elif item in ("BODYSTRUCTURE", "BODY"):
-                    structure = parts.bodystructure(parts.parse(message()), item == "BODYSTRUCTURE")
-                    out.append(item.encode() + b" " + structure)
-                elif item in ("RFC822", "RFC822.TEXT", "RFC822.HEADER"):
-                    spec = {"RFC822": "", "RFC822.TEXT": "TEXT", "RFC822.HEADER": "HEADER"}[item]
-                    data = parts.section(message(), spec, []) or b""
-                    out.append(item.encode() + b" " + b"{%d}\r\n" % len(data) + data)
-                    sets_seen = sets_seen or item != "RFC822.HEADER"
-                    reads_body = reads_body or item != "RFC822.HEADER"
-                else:
-                    chunk, peek, body = self.section_item(item, message)
-                    out.append(chunk)
-                    sets_seen = sets_seen or not peek
-                    reads_body = reads_body or body
-            newly_seen = sets_seen and not row.seen and not self.readonly
-            if newly_seen:
+            data, sets_seen, reads_body = self.fetch_one(row, items)
+            if sets_seen and not row.seen and not self.readonly:
                 marks.append(row.id)
                 row.seen = True
-            if "FLAGS" in items or newly_seen:
-                out.append(f"FLAGS ({' '.join(row.flags(draft))})".encode())
+                if "FLAGS" not in items:  # the client is told of the \Seen it caused
+                    data.append(self.flags_item(row))
             if reads_body:
                 audited.append(row.id)
-            self.send(f"* {n} FETCH (".encode() + b" ".join(out) + b")\r\n")
+            self.send(f"* {n} FETCH (".encode() + b" ".join(data) + b")\r\n")
             if len(self.out) >= 200:
                 self.flush()
-        assert self.ctx is not None and self.mailbox is not None
         if marks:
             set_flags(self.ctx, self.mailbox, marks, {"seen": True})
-        if audited:
-            for message_row in Message.objects.filter(pk__in=audited):
-                with transaction.atomic():
-                    audit_shared(
-                        self.ctx,
-                        self.mailbox,
-                        AuditAction.MAIL_READ,
-                        message_row,
-                        message_id=message_row.message_id,
-                    )
+        for message_row in Message.objects.filter(pk__in=audited):
+            with transaction.atomic():
+                audit_shared(
+                    self.ctx,
+                    self.mailbox,
+                    AuditAction.MAIL_READ,
+                    message_row,
+                    message_id=message_row.message_id,
+                )
         return "FETCH termine"
+
+    def flags_item(self, row: Row) -> bytes:
+        assert self.selected is not None
+        draft = self.selected.folder == SystemFolder.DRAFTS
+        return f"FLAGS ({' '.join(row.flags(draft))})".encode()
+
+    def fetch_one(self, row: Row, items: list[str]) -> tuple[list[bytes], bool, bool]:
+        """The FETCH data of one message; whether it sets \\Seen and reads the body."""
+        loaded: list[bytes] = []
+
+        def message() -> bytes:
+            if not loaded:
+                try:
+                    loaded.append(store.read(row.path))
+                except (OSError, ValueError):
+                    loaded.append(b"")
+            return loaded[0]
+
+        out: list[bytes] = []
+        sets_seen = reads_body = False
+        for item in items:
+            if item == "FLAGS":
+                continue  # written last, after a \Seen this FETCH sets
+            if item in METADATA:
+                out.append(METADATA[item](row))
+            elif item == "ENVELOPE":
+                out.append(b"ENVELOPE " + parts.envelope(parts.parse(message())))
+            elif item in ("BODYSTRUCTURE", "BODY"):
+                structure = parts.bodystructure(parts.parse(message()), item == "BODYSTRUCTURE")
+                out.append(item.encode() + b" " + structure)
+            elif item in RFC822:
+                data = parts.section(message(), RFC822[item], []) or b""
+                out.append(item.encode() + b" " + b"{%d}\r\n" % len(data) + data)
+                sets_seen = reads_body = reads_body or item != "RFC822.HEADER"
+            else:
+                chunk, peek, body = self.section_item(item, message)
+                out.append(chunk)
+                sets_seen = sets_seen or not peek
+                reads_body = reads_body or body
+        if "FLAGS" in items:
+            out.append(self.flags_item(row))
+        return out, sets_seen, reads_body
 
     def section_item(self, item: str, message: Callable[[], bytes]) -> tuple[bytes, bool, bool]:
         """(response bytes, is a PEEK, reads the body) of BODY[...]<...>."""
@@ -885,6 +891,12 @@ MACROS = {
     "FAST": ["FLAGS", "INTERNALDATE", "RFC822.SIZE"],
     "FULL": ["FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE", "BODY"],
 }
+METADATA: dict[str, Callable[[Row], bytes]] = {
+    "UID": lambda row: f"UID {row.uid}".encode(),
+    "RFC822.SIZE": lambda row: f"RFC822.SIZE {row.size}".encode(),
+    "INTERNALDATE": lambda row: b"INTERNALDATE " + wire.quote(internaldate(row.received_at)),
+}
+RFC822 = {"RFC822": "", "RFC822.TEXT": "TEXT", "RFC822.HEADER": "HEADER"}
 SIMPLE = {
     "UID",
     "FLAGS",
@@ -935,5 +947,3 @@ def parse_internaldate(value: str) -> dt.datetime:
         )
     except (ValueError, IndexError):
         raise BadCommand(f"date illisible : {value}") from None
-
-

@@ -59,42 +59,51 @@ def tokenize(parts: list[bytes | tuple[bytes]]) -> list[Token]:
             stack[-1].append(done)
             i += 1
         elif c == b'"':
-            i += 1
-            value = bytearray()
-            while True:
-                if i >= len(text):
-                    raise BadCommand("chaine non terminee")
-                ch = text[i : i + 1]
-                if ch == b"\\" and i + 1 < len(text):
-                    value += text[i + 1 : i + 2]
-                    i += 2
-                elif ch == b'"':
-                    i += 1
-                    break
-                else:
-                    value += ch
-                    i += 1
-            stack[-1].append(bytes(value))
+            value, i = _quoted(text, i + 1)
+            stack[-1].append(value)
         elif c == b"\x00":
             end = text.index(b"\x00", i + 1)
             stack[-1].append(literals[int(text[i + 1 : end])])
             i = end + 1
         else:
-            start = i
-            depth = 0
-            while i < len(text):
-                ch = text[i : i + 1]
-                if ch == b"[":
-                    depth += 1
-                elif ch == b"]":
-                    depth -= 1
-                elif depth == 0 and ch in (b" ", b"(", b")"):
-                    break
-                i += 1
-            stack[-1].append(Atom(text[start:i].decode("utf-8", "replace")))
+            atom, i = _atom(text, i)
+            stack[-1].append(atom)
     if len(stack) != 1:
         raise BadCommand("parenthese non fermee")
     return stack[0]
+
+
+def _quoted(text: bytes, i: int) -> tuple[bytes, int]:
+    """A quoted string's value, from just after its opening quote; and where it ends."""
+    value = bytearray()
+    while True:
+        if i >= len(text):
+            raise BadCommand("chaine non terminee")
+        ch = text[i : i + 1]
+        if ch == b"\\" and i + 1 < len(text):
+            value += text[i + 1 : i + 2]
+            i += 2
+        elif ch == b'"':
+            return bytes(value), i + 1
+        else:
+            value += ch
+            i += 1
+
+
+def _atom(text: bytes, i: int) -> tuple[Atom, int]:
+    """An atom, brackets included (BODY[HEADER.FIELDS (FROM TO)]<0.100>)."""
+    start = i
+    depth = 0
+    while i < len(text):
+        ch = text[i : i + 1]
+        if ch == b"[":
+            depth += 1
+        elif ch == b"]":
+            depth -= 1
+        elif depth == 0 and ch in (b" ", b"(", b")"):
+            break
+        i += 1
+    return Atom(text[start:i].decode("utf-8", "replace")), i
 
 
 def text(token: Token) -> str:

@@ -55,6 +55,17 @@ def client_tls() -> ssl.SSLContext:
     return context
 
 
+def joined(data: list[Any]) -> bytes:
+    """The bytes of an imaplib answer: lines and (line, literal) pairs, end to end."""
+    out = b""
+    for item in data:
+        if isinstance(item, tuple):
+            out += item[0] + item[1]
+        elif isinstance(item, bytes):
+            out += item
+    return out
+
+
 def connect(service: ImapService) -> imaplib.IMAP4:
     return imaplib.IMAP4("127.0.0.1", service.port, timeout=10)
 

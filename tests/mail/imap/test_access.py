@@ -18,17 +18,17 @@ from caducee.mail import operations
 from caducee.mail.imap.server import ImapService
 from caducee.mail.models import Message
 from tests.mail.conftest import user_of
-from tests.mail.imap.conftest import client_tls, connect, deliver, logged_in
+from tests.mail.imap.conftest import client_tls, connect, deliver, joined, logged_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_plain_login_needs_tls_off_loopback(imap: ImapService, martine: Account) -> None:
     client = connect(imap)
-    typ, caps = client.capability()
+    caps = client.capability()[1]
     assert b"STARTTLS" in caps[0] and b"AUTH=PLAIN" in caps[0]  # loopback, as Dovecot
     client.starttls(ssl_context=client_tls())
-    typ, caps = client.capability()
+    caps = client.capability()[1]
     assert b"STARTTLS" not in caps[0] and b"AUTH=PLAIN" in caps[0]
     client.logout()
 
@@ -65,10 +65,8 @@ def test_a_connection_account_opens_the_org_mailbox_as_themself(
     row = deliver(secretariat, "Demande de rendez-vous")
     deliver(martine, "Personnel")
     mail = logged_in(imap, f"{secretariat.email}*{user_of(martine).email}", app_password)
-    typ, data = mail.select("INBOX")
-    assert data == [b"1"]  # the ORG inbox, not Martine's own
-    typ, data = mail.fetch("1", "(BODY[])")
-    assert b"Demande de rendez-vous" in data[0][1]
+    assert mail.select("INBOX")[1] == [b"1"]  # the ORG inbox, not Martine's own
+    assert b"Demande de rendez-vous" in joined(mail.fetch("1", "(BODY[])")[1])
     mail.uid("STORE", "1", "+FLAGS", "(\\Flagged)")
     mail.logout()
     assert Message.objects.get(pk=row.pk).seen and Message.objects.get(pk=row.pk).flagged

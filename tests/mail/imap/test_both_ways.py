@@ -18,7 +18,7 @@ from tests.mail.imap.conftest import deliver, logged_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-TRASH = "\"Messages supprim&AOk-s\""
+TRASH = '"Messages supprim&AOk-s"'
 
 
 def flags_of(client: object, uid: int) -> bytes:
@@ -37,7 +37,7 @@ def test_imap_changes_are_seen_in_the_webmail(
     mail = logged_in(imap, user_of(martine).email, app_password)
     mail.select("INBOX")
     mail.uid("STORE", "1", "+FLAGS", "(\\Seen \\Flagged)")
-    mail.uid("MOVE", "2", "\"Dossiers patients\"")
+    mail.uid("MOVE", "2", '"Dossiers patients"')
     mail.uid("STORE", "3", "+FLAGS", "(\\Deleted)")
     mail.expunge()
     mail.logout()
@@ -81,6 +81,6 @@ def test_webmail_changes_are_seen_over_imap(
     operations.move_messages(cli_context(), martine, [two.pk], "inbox")
     operations.trash_messages(cli_context(), martine, [two.pk])
     mail.noop()
-    typ, data = mail.uid("SEARCH", None, "ALL")
+    typ, data = mail.uid("SEARCH", "ALL")
     assert data == [b"2"]
     mail.logout()

@@ -11,7 +11,9 @@ from tests.mail.conftest import free_port
 from tests.mail.instances import ROOT, migrate, peer_env
 
 
-def run_until_listening(home: Path, args: list[str], port: int, **env: str) -> subprocess.Popen[str]:
+def run_until_listening(
+    home: Path, args: list[str], port: int, **env: str
+) -> subprocess.Popen[str]:
     process = subprocess.Popen(
         [sys.executable, "-m", "caducee.cli.main", *args],
         cwd=ROOT,

@@ -100,6 +100,6 @@ def test_uidplus_copy_move_append_and_uid_expunge(
     mail.uid("STORE", "1:2", "+FLAGS.SILENT", "(\\Deleted)")
     typ, data = mail.uid("EXPUNGE", "2")  # only UID 2, though UID 1 is marked too
     assert typ == "OK" and mail.response("EXPUNGE")[1] == [b"2"]
-    assert mail.uid("SEARCH", None, "ALL")[1] == [b"1 4"]
-    assert mail.uid("SEARCH", None, "DELETED")[1] == [b"1"]
+    assert mail.uid("SEARCH", "ALL")[1] == [b"1 4"]
+    assert mail.uid("SEARCH", "DELETED")[1] == [b"1"]
     mail.logout()

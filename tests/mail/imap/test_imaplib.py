@@ -11,7 +11,7 @@ from caducee.accounts.models import Account
 from caducee.mail.imap.server import ImapService
 from caducee.mail.models import Message
 from tests.mail.conftest import user_of
-from tests.mail.imap.conftest import connect, deliver, logged_in, raw
+from tests.mail.imap.conftest import connect, deliver, joined, logged_in, raw
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -31,19 +31,21 @@ def test_it_lists_selects_and_fetches_the_inbox(
     assert typ == "OK" and data == [b"2"]
     typ, data = client.uid("FETCH", "1:*", "(UID FLAGS RFC822.SIZE ENVELOPE)")
     assert typ == "OK"
-    text = b" ".join(d if isinstance(d, bytes) else d[0] + d[1] for d in data)
+    text = joined(data)
     assert b"UID 1 " in text and b"UID 2 " in text
     assert b"Compte rendu" in text and f"RFC822.SIZE {first.size}".encode() in text
-    typ, data = client.fetch("1", "(BODY.PEEK[])")
-    assert typ == "OK" and isinstance(data[0], tuple)
-    assert data[0][1] == raw("Compte rendu")
+    typ, body = client.fetch("1", "(BODY.PEEK[])")
+    assert typ == "OK" and isinstance(body[0], tuple)
+    assert body[0][1] == raw("Compte rendu")
     assert not Message.objects.get(pk=first.pk).seen  # PEEK leaves it unread
     client.fetch("1", "(BODY[TEXT])")
     assert Message.objects.get(pk=first.pk).seen  # read in the client: read in the webmail
     client.logout()
 
 
-def test_a_wrong_password_is_refused(imap: ImapService, martine: Account, app_password: str) -> None:
+def test_a_wrong_password_is_refused(
+    imap: ImapService, martine: Account, app_password: str
+) -> None:
     client = connect(imap)
     client.starttls()
     with pytest.raises(imaplib.IMAP4.error, match="AUTHENTICATIONFAILED"):
@@ -59,10 +61,10 @@ def test_search_store_and_uids(imap: ImapService, martine: Account, app_password
         deliver(martine, f"Message {n}")
     client = logged_in(imap, user_of(martine).email, app_password)
     client.select("INBOX")
-    typ, data = client.uid("SEARCH", None, "UNSEEN")
+    typ, data = client.uid("SEARCH", "UNSEEN")
     assert data == [b"1 2 3"]
     typ, data = client.uid("STORE", "2", "+FLAGS", "(\\Seen \\Flagged)")
     assert typ == "OK" and re.search(rb"FLAGS \((\\Seen \\Flagged|\\Flagged \\Seen)\)", data[0])
-    assert client.uid("SEARCH", None, "FLAGGED")[1] == [b"2"]
+    assert client.uid("SEARCH", "FLAGGED")[1] == [b"2"]
     assert client.search(None, "SUBJECT", '"Message 2"')[1] == [b"3"]
     client.logout()
