@@ -12,7 +12,7 @@ and created again under the same name has a new one.
 
 from __future__ import annotations
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q, QuerySet
 
 from caducee.mail.models import ImapFolderState, Message
@@ -51,11 +51,12 @@ def assign(mailbox_id: int, space: str, folder: str) -> ImapFolderState:
         )
         if ids:
             first = state.uid_next
-            Message.objects.bulk_update(
-                [Message(pk=pk, imap_uid=first + n, imap_folder=key) for n, pk in enumerate(ids)],
-                ["imap_uid", "imap_folder"],
-                batch_size=500,
-            )
+            table = connection.ops.quote_name(Message._meta.db_table)
+            with connection.cursor() as cursor:  # one statement, many rows: fast on both
+                cursor.executemany(
+                    f"UPDATE {table} SET imap_uid = %s, imap_folder = %s WHERE id = %s",
+                    [(first + n, key, pk) for n, pk in enumerate(ids)],
+                )
             state.uid_next = first + len(ids)
             state.save(update_fields=["uid_next"])
     return state

@@ -31,16 +31,20 @@ class Node:
         return maintype, subtype
 
 
-def parse(raw: bytes, default: str = "text/plain") -> Node:
-    match = _BLANK.search(raw)
+def split_header(raw: bytes) -> tuple[bytes, bytes]:
+    """(header with its closing blank line, body) of a message or part."""
     if raw.startswith(b"\r\n"):
-        header, body = b"\r\n", raw[2:]
-    elif raw.startswith(b"\n"):
-        header, body = b"\n", raw[1:]
-    elif match is None:
-        header, body = raw, b""
-    else:
-        header, body = raw[: match.end()], raw[match.end() :]
+        return b"\r\n", raw[2:]
+    if raw.startswith(b"\n"):
+        return b"\n", raw[1:]
+    match = _BLANK.search(raw)
+    if match is None:
+        return raw, b""
+    return raw[: match.end()], raw[match.end() :]
+
+
+def parse(raw: bytes, default: str = "text/plain") -> Node:
+    header, body = split_header(raw)
     headers = BytesHeaderParser(policy=compat32).parsebytes(header)
     if "content-type" not in headers:
         headers.set_default_type(default)
@@ -194,6 +198,13 @@ def section(raw: bytes, spec: str, names: list[str]) -> bytes | None:
     `names`…), or None when the part does not exist."""
     if spec == "":
         return raw
+    if spec in ("HEADER", "TEXT", "HEADER.FIELDS", "HEADER.FIELDS.NOT"):  # no MIME parsing
+        header, body = split_header(raw)
+        if spec == "TEXT":
+            return body
+        if spec == "HEADER":
+            return header
+        return _fields(header, names, spec == "HEADER.FIELDS")
     pieces = spec.split(".")
     numbers: list[int] = []
     while pieces and pieces[0].isdigit():
