@@ -32,7 +32,7 @@ from caducee.core.web import guarded, person, web_context
 from caducee.identity.mailboxes import openable
 from caducee.identity.session_mailbox import current_mailbox, delegated_right
 from caducee.mail import addresses, compose, mime, operations
-from caducee.mail.client_settings import submission_server
+from caducee.mail.client_settings import imap_server, submission_server
 from caducee.mail.models import AppPassword, Folder, Message, Space, SystemFolder
 
 MailboxView = Callable[..., HttpResponseBase]
@@ -429,6 +429,7 @@ def app_passwords_view(request: HttpRequest) -> HttpResponse:
             "created": created,
             "login": user.email,
             "server": submission_server(),
+            "imap": imap_server(),  # issue #18
             "senders": [addresses.sender_address(a) for a in openable(user)],
         },
     )
