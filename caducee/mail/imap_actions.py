@@ -19,7 +19,7 @@ from caducee.audit.actions import AuditAction
 from caducee.audit.log import record_event
 from caducee.core.context import Context
 from caducee.core.errors import Invalid, NotFound
-from caducee.mail import inbound, store
+from caducee.mail import inbound, mime, store
 from caducee.mail.access import require_mailbox
 from caducee.mail.folders import SYSTEM_KEYS, delete_rows
 from caducee.mail.models import Folder, Message, Space, SystemFolder
@@ -89,13 +89,25 @@ def append_message(
 ) -> Message:
     """A user of the mailbox; audits `mail.append`.
 
-    Store a message a mail client puts in a folder (a draft, a copy of a sent message)."""
+    Store a message a mail client puts in a folder (a draft, a copy of a sent message).
+    The copy a client files in « Messages envoyés » after sending through submission is
+    already there (submission files it): the row already stored is returned, not a second
+    one."""
     require_mailbox(ctx, mailbox, Capability.FILE)
     require_folder(mailbox, space, folder)
     if not data.strip():
         raise Invalid("Le message est vide.")
+    parsed = mime.parse(data)
+    if folder == SystemFolder.SENT and parsed.message_id:
+        filed = Message.objects.filter(
+            mailbox=mailbox, space=space, folder=folder, message_id=parsed.message_id
+        ).first()
+        if filed is not None:
+            return filed
     with transaction.atomic():
-        row = inbound.prepare_message(mailbox.pk, data, folder=folder, space=space)
+        row = inbound.prepare_message(
+            mailbox.pk, data, folder=folder, space=space, parsed=parsed
+        )
         for column, value in states.items():
             setattr(row, column, value)
         if received_at is not None:

@@ -103,3 +103,17 @@ def test_uidplus_copy_move_append_and_uid_expunge(
     assert mail.uid("SEARCH", "ALL")[1] == [b"1 4"]
     assert mail.uid("SEARCH", "DELETED")[1] == [b"1"]
     mail.logout()
+
+
+def test_the_sent_copy_a_client_appends_is_not_stored_twice(
+    imap: ImapService, martine: Account, app_password: str
+) -> None:
+    """Submission already filed the sent message; Thunderbird's copy is the same message."""
+    sent = deliver(martine, "Envoyé par Thunderbird", folder="sent", seen=True)
+    mail = logged_in(imap, user_of(martine).email, app_password)
+    typ, data = mail.append('"Messages envoy&AOk-s"', "(\\Seen)", None, raw(sent.subject))
+    assert typ == "OK" and b"APPENDUID" in data[0]
+    assert Message.objects.filter(mailbox=martine, folder="sent").count() == 1
+    typ, data = mail.append('"Messages envoy&AOk-s"', "(\\Seen)", None, raw("Autre"))
+    assert Message.objects.filter(mailbox=martine, folder="sent").count() == 2
+    mail.logout()
