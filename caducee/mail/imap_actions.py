@@ -105,9 +105,7 @@ def append_message(
         if filed is not None:
             return filed
     with transaction.atomic():
-        row = inbound.prepare_message(
-            mailbox.pk, data, folder=folder, space=space, parsed=parsed
-        )
+        row = inbound.prepare_message(mailbox.pk, data, folder=folder, space=space, parsed=parsed)
         for column, value in states.items():
             setattr(row, column, value)
         if received_at is not None:
