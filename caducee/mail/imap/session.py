@@ -237,6 +237,11 @@ class Session:
             self.send(f"{tag} NO {ascii_text(str(exc))}\r\n".encode())
         except (Invalid, Forbidden, NotFound) as exc:
             self.send(f"{tag} NO {ascii_text(exc.message)}\r\n".encode())
+        except (Closed, OSError):
+            raise
+        except Exception:  # a fault of ours: logged, answered, the session goes on
+            log.exception("IMAP command failed for %s", self.peer)
+            self.send(f"{tag} NO [SERVERBUG] Erreur interne : reessayez plus tard\r\n".encode())
         self.flush()
 
     def dispatch(self, tag: str, name: str, args: list[Token]) -> str:

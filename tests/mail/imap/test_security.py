@@ -74,3 +74,23 @@ def test_failures_are_throttled_and_audited(
     client.logout()
     failed = AuditEvent.objects.filter(action="mail.imap_login_failed", target_label=login)
     assert failed.count() == 1  # once per person and window, not per attempt
+
+
+def test_a_fault_of_ours_is_answered_and_the_session_goes_on(
+    imap: ImapService, martine: Account, app_password: str, monkeypatch: Any
+) -> None:
+    from caducee.mail.imap import parts
+    from tests.mail.imap.conftest import deliver, logged_in
+
+    deliver(martine, "Compte rendu")
+    mail = logged_in(imap, user_of(martine).email, app_password)
+    mail.select("INBOX")
+
+    def broken(node: object) -> bytes:
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(parts, "envelope", broken)
+    typ, data = mail.fetch("1", "(ENVELOPE)")
+    assert typ == "NO" and b"[SERVERBUG]" in data[0]
+    assert mail.noop()[0] == "OK"
+    mail.logout()
