@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/caducee
 export CADUCEE_HOME ?= $(CURDIR)/var
 
-.PHONY: run test install install-test lint typecheck test-sqlite test-postgres browser mailtools nginx bench clean
+.PHONY: run test install install-test lint typecheck test-sqlite test-postgres browser mailtools imaptools nginx bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,7 @@ run: install
 	$(BIN)/caducee serve
 
 ## make test: lint, type checks, then the whole suite on SQLite and on PostgreSQL.
-test: install-test browser mailtools nginx lint typecheck test-sqlite test-postgres
+test: install-test browser mailtools imaptools nginx lint typecheck test-sqlite test-postgres
 
 lint:
 	$(BIN)/ruff check caducee tests bench deploy
@@ -68,6 +68,17 @@ mailtools:
 			(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq msmtp swaks) >/dev/null; \
 		else \
 			echo "msmtp ou swaks manque : sudo apt-get install msmtp swaks" >&2; exit 1; \
+		fi; \
+	fi
+
+# Issue #18: the IMAP tests drive mbsync (Debian's isync) for a full sync; installed when
+# missing (root).
+imaptools:
+	@if [ ! -x /usr/bin/mbsync ]; then \
+		if [ "$$(id -u)" = "0" ]; then \
+			(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq isync) >/dev/null; \
+		else \
+			echo "mbsync manque : sudo apt-get install isync" >&2; exit 1; \
 		fi; \
 	fi
 

@@ -320,6 +320,13 @@ SMTP_MAX_SESSIONS_PER_IP = env_int("CADUCEE_SMTP_MAX_SESSIONS_PER_IP", 20)
 SMTP_MAX_RCPT = env_int("CADUCEE_SMTP_MAX_RCPT", 100)
 SMTP_COMMAND_LIMIT = env_int("CADUCEE_SMTP_COMMAND_LIMIT", 1000)
 SMTP_IDLE_TIMEOUT = env_int("CADUCEE_SMTP_IDLE_TIMEOUT", 60)
+# Issue #18: the IMAP service (docs/MESSAGING.md, « IMAP »); its addresses, CADUCEE_IMAP and
+# CADUCEE_IMAPS, are read by caducee/cli/imap.py.
+IMAP_MAX_SESSIONS = env_int("CADUCEE_IMAP_MAX_SESSIONS", 200)  # each holds a DB connection
+IMAP_IDLE_TIMEOUT = env_int("CADUCEE_IMAP_IDLE_TIMEOUT", 1800)  # seconds; RFC 3501 autologout
+IMAP_IDLE_POLL_SECONDS = env_int("CADUCEE_IMAP_IDLE_POLL_SECONDS", 2)  # IDLE: a look every N s
+IMAP_COMMAND_LIMIT = env_int("CADUCEE_IMAP_COMMAND_LIMIT", 100_000)  # per session
+IMAP_PUBLIC = env_str("CADUCEE_IMAP_PUBLIC", "")  # host:port shown to mail clients
 
 # Scheduler (docs/CONFIGURATION.md, section Scheduler; docs/ARCHITECTURE.md).
 SCHEDULER_LEASE_SECONDS = env_int("CADUCEE_SCHEDULER_LEASE_SECONDS", 60)  # at most 60

@@ -144,6 +144,14 @@ class AuditAction(models.TextChoices):
         "Échec de connexion d'un logiciel de messagerie (SMTP)",
     )
     MAIL_SMTP_LOCKOUT = "mail.smtp_lockout", "Blocage SMTP après des échecs de connexion"
+    # Issue #18: IMAP (mail clients reading the mailbox).
+    MAIL_COPY = "mail.copy", "Copie de messages"
+    MAIL_APPEND = "mail.append", "Dépôt d'un message par un logiciel de messagerie"
+    MAIL_IMAP_LOGIN = "mail.imap_login", "Connexion IMAP à une boîte partagée"
+    MAIL_IMAP_LOGIN_FAILED = (
+        "mail.imap_login_failed",
+        "Échec de connexion d'un logiciel de messagerie (IMAP)",
+    )
     MAIL_WHITELIST_REFRESH = "mail.whitelist_refresh", "Mise à jour de la liste blanche MSSanté"
     # Care coordination.
     COORDINATION_RECORD_CREATE = "coordination.record_create", "Création d'un dossier usager"

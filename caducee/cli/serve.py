@@ -16,7 +16,7 @@ def register(commands: Any) -> None:
         description=(
             "Sert toute la plateforme dans un seul processus, tout-en-un (ce que lance "
             "« make run ») : la console web, la réception et la soumission SMTP, la file "
-            "d'envoi de messagerie, un fil d'exécution des tâches par file (urgent, default, "
+            "d'envoi de messagerie, IMAP, un fil d'exécution des tâches par file (urgent, default, "
             "imports) et le planificateur (qui attend son tour si un autre détient le bail). "
             "Ne modifie pas le schéma : lancez d'abord « caducee migrate ». Pour répartir "
             "les rôles sur plusieurs machines : caducee web, smtp, worker et scheduler."
@@ -38,6 +38,11 @@ def register(commands: Any) -> None:
         default="",
         help="soumission SMTP hôte:port (défaut : CADUCEE_SUBMISSION ou 127.0.0.1:5870)",
     )
+    serve.add_argument(  # issue #18
+        "--imap",
+        default="",
+        help="IMAP hôte:port (défaut : CADUCEE_IMAP ou 127.0.0.1:1143 ; « off » : sans IMAP)",
+    )
     serve.set_defaults(func=run)
 
 
@@ -52,11 +57,18 @@ def run(args: argparse.Namespace) -> int:
     start_metrics()  # /metrics on CADUCEE_METRICS_HTTP when set
     server, host, port = embedded_server(args.http, args.threads)  # bind before announcing
     announce(host, port)
+    from caducee.cli.imap import start_imap
     from caducee.cli.mail import start_services, stop_services
 
     try:
         mail_services = start_services(args.smtp, args.submission)
     except Exception:
+        server.close()
+        raise
+    try:
+        mail_services += start_imap(args.imap)  # issue #18
+    except Exception:
+        stop_services(mail_services)
         server.close()
         raise
     background = start_background()

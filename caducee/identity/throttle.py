@@ -38,7 +38,7 @@ def keys_for(email: str, ip: str | None) -> list[str]:
 def _threshold(key: str) -> int:
     return int(
         settings.LOCKOUT_IP_THRESHOLD
-        if key.startswith(("ip:", "smtp-ip:"))  # smtp-ip: caducee.mail.smtp_auth
+        if key.startswith(("ip:", "smtp-ip:", "imap-ip:"))  # smtp_auth, imap.auth
         else settings.LOCKOUT_THRESHOLD
     )
 

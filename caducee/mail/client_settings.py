@@ -1,4 +1,4 @@
-"""The submission server as a person's mail client reaches it (the page of application
+"""The submission and IMAP servers as a person's mail client reaches them (the page of application
 passwords and docs/MESSAGING.md show these values)."""
 
 from __future__ import annotations
@@ -38,3 +38,19 @@ def submission_server() -> SubmissionServer:
     if not host:
         host = bind_host if bind_host not in WILDCARDS else urlsplit(base_url()).hostname or ""
     return SubmissionServer(host, bind_port)
+
+
+def imap_server() -> SubmissionServer | None:
+    """Issue #18: `CADUCEE_IMAP_PUBLIC` when set; else the submission server's host name and
+    the port IMAP listens on (`CADUCEE_IMAP`). None when IMAP is off."""
+    from caducee.cli.imap import OFF
+
+    listen = env_str("CADUCEE_IMAP", "127.0.0.1:1143")
+    public = str(settings.IMAP_PUBLIC).strip()
+    if listen.strip().lower() in OFF and not public:
+        return None
+    bind_port = 143 if listen.strip().lower() in OFF else parse_host_port(listen, 143)[1]
+    if public:
+        host, port = parse_host_port(public, bind_port)
+        return SubmissionServer(host, port)
+    return SubmissionServer(submission_server().host, bind_port)

@@ -55,7 +55,7 @@ def move_messages(ctx: Context, mailbox: Account, ids: Iterable[int], folder: st
     ):
         raise Invalid("Choisissez un dossier de destination valide.")
     with transaction.atomic():
-        count = rows.update(folder=folder, previous_folder="")
+        count = rows.update(folder=folder, previous_folder="", imap_uid=0)  # uids.py
         record_event(
             ctx,
             AuditAction.MAIL_MOVE,
@@ -78,7 +78,7 @@ def trash_messages(ctx: Context, mailbox: Account, ids: Iterable[int]) -> int:
         moved = 0
         for folder in set(rows.exclude(folder=SystemFolder.TRASH).values_list("folder", flat=True)):
             moved += rows.filter(folder=folder).update(
-                folder=SystemFolder.TRASH, previous_folder=folder
+                folder=SystemFolder.TRASH, previous_folder=folder, imap_uid=0
             )
         record_event(
             ctx,
@@ -125,13 +125,35 @@ def delete_rows(rows: QuerySet[Message]) -> int:
 
 def mark_seen(ctx: Context, mailbox: Account, ids: Iterable[int], seen: bool) -> int:
     """A user of the mailbox; audits `mail.mark` in a shared mailbox."""
+    return set_flags(ctx, mailbox, ids, {"seen": seen})
+
+
+# The states a message carries, by their IMAP names (issue #18); \Draft is the folder.
+FLAG_COLUMNS = {
+    "\\Seen": "seen",
+    "\\Flagged": "flagged",
+    "\\Answered": "answered",
+    "\\Deleted": "deleted_mark",
+}
+
+
+def set_flags(ctx: Context, mailbox: Account, ids: Iterable[int], changes: dict[str, bool]) -> int:
+    """A user of the mailbox; audits `mail.mark` in a shared mailbox.
+
+    Set states of the messages: `changes` maps `seen`, `flagged`, `answered` or
+    `deleted_mark` (IMAP \\Deleted, until EXPUNGE) to their new value."""
     require_mailbox(ctx, mailbox)
+    unknown = set(changes) - set(FLAG_COLUMNS.values())
+    if unknown:
+        raise Invalid(f"État de message inconnu : {', '.join(sorted(unknown))}.")
     rows = _selected(mailbox, ids)
+    if not changes:
+        return rows.count()
     with transaction.atomic():
-        count = rows.update(seen=seen)
-        if seen and count:
+        count = rows.update(**changes)
+        if changes.get("seen") and count:
             activity.note(activity.Activity.READ, [mailbox.pk])
-        audit_shared(ctx, mailbox, AuditAction.MAIL_MARK, None, seen=seen, count=count)
+        audit_shared(ctx, mailbox, AuditAction.MAIL_MARK, None, count=count, **changes)
     return count
 
 
@@ -231,7 +253,7 @@ def delete_folder(ctx: Context, mailbox: Account, folder_id: int) -> int:
     folder = get_folder(ctx, mailbox, folder_id, Capability.FILE)
     with transaction.atomic():
         moved = Message.objects.filter(mailbox=mailbox, folder=folder.key).update(
-            folder=SystemFolder.TRASH, previous_folder=""
+            folder=SystemFolder.TRASH, previous_folder="", imap_uid=0
         )
         record_event(
             ctx,

@@ -66,6 +66,15 @@ class Message(models.Model):
     sender_person = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Issue #18: the states a mail client shares with the webmail (IMAP \Flagged, \Answered,
+    # \Deleted awaiting EXPUNGE), and the message's IMAP UID in its folder: given by
+    # caducee.mail.uids when IMAP first sees the message there (`imap_folder` says which
+    # folder the UID belongs to; moving the message clears it).
+    flagged = models.BooleanField("suivi", default=False, db_default=False)
+    answered = models.BooleanField("répondu", default=False, db_default=False)
+    deleted_mark = models.BooleanField(default=False, db_default=False)
+    imap_uid = models.PositiveBigIntegerField(default=0, db_default=0)
+    imap_folder = models.CharField(max_length=26, blank=True, default="", db_default="")
 
     class Meta:
         ordering: ClassVar[list[str]] = ["-received_at", "-id"]
@@ -74,6 +83,7 @@ class Message(models.Model):
                 fields=["mailbox", "space", "folder", "-received_at", "-id"], name="mail_list"
             ),
             models.Index(fields=["mailbox", "message_id"], name="mail_msgid"),
+            models.Index(fields=["mailbox", "space", "folder", "imap_uid"], name="mail_imap_uid"),
             models.Index(
                 fields=["mailbox", "space", "folder"],
                 condition=models.Q(seen=False),
@@ -83,6 +93,26 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return self.subject or "(sans objet)"
+
+
+class ImapFolderState(models.Model):
+    """The IMAP identity of one folder of one mailbox (issue #18): its UIDVALIDITY (this
+    row's id, never reused) and the next UID to give (caducee.mail.uids)."""
+
+    mailbox = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+")
+    space = models.CharField(max_length=8, choices=Space.choices)
+    folder = models.CharField(max_length=16)
+    uid_next = models.PositiveBigIntegerField(default=1)
+
+    class Meta:
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(
+                fields=["mailbox", "space", "folder"], name="one_imap_folder_state"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.space}/{self.folder}"
 
 
 class QueueState(models.TextChoices):

@@ -40,6 +40,7 @@ from caducee.mail.folders import (
     mark_seen,
     move_messages,
     rename_folder,
+    set_flags,
     trash_messages,
 )
 from caducee.mail.inbound import (
@@ -84,6 +85,7 @@ __all__ = [
     "revoke_app_password",
     "save_draft",
     "send_message",
+    "set_flags",
     "space_for",
     "store_message",
     "submit_raw",

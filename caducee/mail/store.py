@@ -73,11 +73,21 @@ def write(box: str, data: bytes) -> str:
     return f"{box}/cur/{name}:2,"
 
 
+_resolved_roots: dict[str, str] = {}
+
+
 def full_path(relative: str) -> Path:
-    path = (root() / relative).resolve()
-    if root().resolve() not in path.parents:
+    """The file of a stored message; a path leading outside the store is refused, symbolic
+    links included. (os.path on strings, the root resolved once: the IMAP service reads
+    thousands of files per command.)"""
+    base = str(settings.MAIL_ROOT)
+    resolved = _resolved_roots.get(base)
+    if resolved is None:
+        resolved = _resolved_roots.setdefault(base, os.path.realpath(base))
+    path = os.path.realpath(os.path.join(resolved, relative))
+    if not path.startswith(resolved + os.sep):
         raise ValueError("chemin hors du stockage des messages")
-    return path
+    return Path(path)
 
 
 def read(relative: str) -> bytes:

@@ -32,7 +32,7 @@ from caducee.core.web import guarded, person, web_context
 from caducee.identity.mailboxes import openable
 from caducee.identity.session_mailbox import current_mailbox, delegated_right
 from caducee.mail import addresses, compose, mime, operations
-from caducee.mail.client_settings import submission_server
+from caducee.mail.client_settings import imap_server, submission_server
 from caducee.mail.models import AppPassword, Folder, Message, Space, SystemFolder
 
 MailboxView = Callable[..., HttpResponseBase]
@@ -136,6 +136,7 @@ def folder_view(request: HttpRequest, mailbox: Account, space: str, folder: str)
             "date",
             "received_at",
             "seen",
+            "flagged",
             "has_attachments",
             "folder",
         )[(page - 1) * size : page * size + 1]
@@ -174,6 +175,8 @@ def action_view(request: HttpRequest, mailbox: Account, space: str, folder: str)
             messages.success(request, f"{count} message(s) déplacé(s).")
         elif action in {"read", "unread"}:
             operations.mark_seen(ctx, mailbox, ids, action == "read")
+        elif action in {"flag", "unflag"}:  # issue #18: IMAP \Flagged
+            operations.set_flags(ctx, mailbox, ids, {"flagged": action == "flag"})
         elif action == "export":
             name, ctype, data = operations.export_messages(ctx, mailbox, ids)
             response = HttpResponse(data, content_type=ctype)
@@ -426,6 +429,7 @@ def app_passwords_view(request: HttpRequest) -> HttpResponse:
             "created": created,
             "login": user.email,
             "server": submission_server(),
+            "imap": imap_server(),  # issue #18
             "senders": [addresses.sender_address(a) for a in openable(user)],
         },
     )

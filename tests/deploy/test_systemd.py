@@ -23,6 +23,7 @@ ROLES = {
     "caducee-web.service": ["web"],
     "caducee-worker.service": ["worker"],
     "caducee-smtp.service": ["smtp", "--no-delivery"],
+    "caducee-imap.service": ["imap"],  # issue #18
     "caducee-scheduler.service": ["scheduler"],
     "caducee-migrate.service": ["migrate"],
 }

@@ -121,6 +121,7 @@ def _free_port() -> int:
 def _env(home: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CADUCEE_")}
     env.update(CADUCEE_HOME=str(home), DJANGO_SETTINGS_MODULE="caducee.settings", **extra)
+    env.setdefault("CADUCEE_IMAP", "off")  # `caducee serve` below: no IMAP on the default port
     return env
 
 

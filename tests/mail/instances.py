@@ -29,6 +29,14 @@ def trusted_sender(folder: Path, domain: str = "medimail.mssante.fr") -> tuple[d
     return env, context
 
 
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def peer_env(home: Path, **extra: str) -> dict[str, str]:
     """The environment of a separate instance: production's, so no Django async escape."""
     env = {
@@ -37,6 +45,7 @@ def peer_env(home: Path, **extra: str) -> dict[str, str]:
         if not k.startswith("CADUCEE_") and k != "DJANGO_ALLOW_ASYNC_UNSAFE"
     }
     env.update(CADUCEE_HOME=str(home), DJANGO_SETTINGS_MODULE="caducee.settings", **extra)
+    env.setdefault("CADUCEE_IMAP", f"127.0.0.1:{_free_port()}")  # never the shared default port
     return env
 
 

@@ -126,9 +126,11 @@ def test_app_passwords_page_gives_the_real_sending_settings(
     assert "<code>martine.dubois@ch-a.mssante.fr</code>" in page
     assert "<code>secretariat@ch-a.mssante.fr</code>" in page
     assert "localhost" not in page
-    # Sending only, until IMAP exists: the page says mail is read in the webmail.
-    assert "relever le courrier depuis un logiciel" in page
-    assert "peut <strong>envoyer</strong>" in page
+    # Issue #18: reading too, with the IMAP server's settings (CADUCEE_IMAP's port).
+    assert "peut <strong>envoyer</strong>" in page and "<strong>relever</strong>" in page
+    imap = page.split('id="imap-settings"')[1].split("</table>")[0]
+    assert "<code>mail.ch-a.fr</code>" in imap and "<code>1143</code>" in imap
+    assert f"adresse-de-la-boîte*{user_of(martine).email}" in imap
 
 
 def test_shared_mailbox_in_use_sends_as_the_org(

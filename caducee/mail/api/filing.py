@@ -41,7 +41,8 @@ class MoveIn(SelectionIn):
 
 
 class MarkIn(SelectionIn):
-    seen: bool = True
+    seen: bool | None = True  # None: leave as is
+    flagged: bool | None = None  # « suivi » (IMAP \Flagged); None: leave as is
 
 
 class CountOut(Schema):
@@ -118,11 +119,15 @@ def move(request: HttpRequest, payload: MoveIn) -> dict[str, int]:
 @router.post(
     "/mail/messages/mark",
     response=responses({200: CountOut}, 403, 404, 422),
-    summary="Marquer des messages lus ou non lus",
+    summary="Marquer des messages lus ou non lus, suivis ou non",
 )
 def mark(request: HttpRequest, payload: MarkIn) -> dict[str, int]:
     ctx, box = acting_as(request, payload.mailbox)
-    return {"count": operations.mark_seen(ctx, box, payload.ids, payload.seen)}
+    if payload.flagged is None and payload.seen is not None:
+        return {"count": operations.mark_seen(ctx, box, payload.ids, payload.seen)}
+    changes = {"seen": payload.seen, "flagged": payload.flagged}
+    given = {key: value for key, value in changes.items() if value is not None}
+    return {"count": operations.set_flags(ctx, box, payload.ids, given)}
 
 
 @router.post(

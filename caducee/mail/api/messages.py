@@ -41,6 +41,7 @@ class MessageOut(Schema):
     subject: str
     received_at: datetime
     seen: bool
+    flagged: bool  # « suivi » (IMAP \Flagged), issue #18
     size: int
     has_attachments: bool
 
@@ -116,6 +117,7 @@ def _out(m: Message) -> dict[str, object]:
         "subject": m.subject,
         "received_at": m.received_at,
         "seen": m.seen,
+        "flagged": m.flagged,
         "size": m.size,
         "has_attachments": m.has_attachments,
     }
