@@ -1,0 +1,89 @@
+"""Webmail search: every word typed is the start of a word of the sender, the subject or
+the start of the text (accents and case ignored), through the full-text index of
+migration mail 0005: FTS5 on SQLite, the GIN-indexed `search_vector` on PostgreSQL.
+
+The database picks how to walk: a word rare in the folder is looked up in the index and its
+few rows sorted; a common one is checked along the folder's date index until the page is
+full. PostgreSQL's planner does this from its statistics; on SQLite `matching` reads the
+folder's first matches (bounded) and writes the query that suits."""
+
+from __future__ import annotations
+
+import re
+
+from django.db import connection
+from django.db.models import BooleanField, QuerySet
+from django.db.models.expressions import RawSQL
+
+from caducee.mail.models import Message
+from caducee.referentials.text import fold
+
+MAX_TERMS = 8
+MAX_QUERY = 200
+# SQLite: when a folder has fewer matches than this, their ids are read from the index and
+# the rows fetched by id and sorted; with more, the folder's date index is walked newest
+# first against the set of matches.
+RARE = 2_000
+_TOKEN = re.compile(r"[a-z0-9]+")
+_FOLDER = re.compile(r"[a-z0-9]+")
+
+
+def terms(query: str) -> list[str]:
+    """The folded words of a query; only [a-z0-9] survive, so nothing reaches SQL raw."""
+    return _TOKEN.findall(fold(query[:MAX_QUERY]))[:MAX_TERMS]
+
+
+def place(mailbox_id: int, space: str, folder: str) -> str:
+    """The folder as the one word the SQLite index holds (migration mail 0005)."""
+    if not (_FOLDER.fullmatch(space) and _FOLDER.fullmatch(folder)):
+        raise ValueError(f"dossier inattendu : {space}/{folder}")
+    return f"m{mailbox_id}s{space}d{folder}"
+
+
+def _fts_query(where: str, words: list[str]) -> str:
+    text = " AND ".join(f'"{w}"*' for w in words)
+    return f'place : "{where}" AND {{sender subject body_text}} : ({text})'
+
+
+def _sqlite_ids(expr: str, limit: int) -> list[int]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT rowid FROM mail_message_fts WHERE mail_message_fts MATCH %s LIMIT %s",
+            [expr, limit],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def matching(
+    rows: QuerySet[Message],
+    query: str,
+    *,
+    mailbox_id: int,
+    space: str,
+    folder: str,
+    rare: int = RARE,
+) -> QuerySet[Message]:
+    """`rows` (of that folder) narrowed to the messages matching every word of `query`
+    (no word: all of them)."""
+    words = terms(query)
+    if not words:
+        return rows
+    if connection.vendor == "postgresql":
+        tsquery = " & ".join(f"{w}:*" for w in words)
+        condition = RawSQL(
+            "mail_message.search_vector @@ to_tsquery('simple', %s)",
+            [tsquery],
+            output_field=BooleanField(),
+        )
+        return rows.filter(condition)
+    if connection.vendor == "sqlite":
+        expr = _fts_query(place(mailbox_id, space, folder), words)
+        ids = _sqlite_ids(expr, rare)
+        if len(ids) < rare:  # a literal list: SQLite fetches these rows by id, then sorts
+            return rows.filter(id__in=ids)
+        return rows.filter(
+            id__in=RawSQL(
+                "SELECT rowid FROM mail_message_fts WHERE mail_message_fts MATCH %s", [expr]
+            )
+        )
+    raise NotImplementedError(connection.vendor)  # pragma: no cover
