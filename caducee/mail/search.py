@@ -2,10 +2,13 @@
 the start of the text (accents and case ignored), through the full-text index of
 migration mail 0005: FTS5 on SQLite, the GIN-indexed `search_vector` on PostgreSQL.
 
-The database picks how to walk: a word rare in the folder is looked up in the index and its
-few rows sorted; a common one is checked along the folder's date index until the page is
-full. PostgreSQL's planner does this from its statistics; on SQLite `matching` reads the
-folder's first matches (bounded) and writes the query that suits."""
+Both databases first read at most `RARE` matching ids of the folder from the index. Fewer:
+the page is those rows, fetched by id and sorted (a planner left to itself may instead walk
+the folder's date index, a million rows when the few matches are old ones). More: the
+folder's date index is walked newest first against the matches, and a page's worth comes
+at once. On SQLite a prefix (`rendu*`) is expanded by FTS5 into every word that starts so,
+which for a word found in most of a million messages costs several hundred milliseconds
+(figures and the limit in docs/PERFORMANCE.md)."""
 
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ from caducee.referentials.text import fold
 
 MAX_TERMS = 8
 MAX_QUERY = 200
-# SQLite: when a folder has fewer matches than this, their ids are read from the index and
+# When a folder has fewer matches than this, their ids are read from the index and
 # the rows fetched by id and sorted; with more, the folder's date index is walked newest
 # first against the set of matches.
 RARE = 2_000
@@ -75,7 +78,10 @@ def matching(
             [tsquery],
             output_field=BooleanField(),
         )
-        return rows.filter(condition)
+        ids = list(rows.filter(condition).order_by().values_list("id", flat=True)[:rare])
+        # Few matches: fetched by id and sorted. Many: the planner walks the folder's date
+        # index, checking each row, and finds a page's worth at once.
+        return rows.filter(id__in=ids) if len(ids) < rare else rows.filter(condition)
     if connection.vendor == "sqlite":
         expr = _fts_query(place(mailbox_id, space, folder), words)
         ids = _sqlite_ids(expr, rare)
