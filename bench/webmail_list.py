@@ -131,11 +131,7 @@ def run(kind: str, count: int, pg_url: str, repeat: int) -> None:
     print(f"Remplissage : {count} messages en {seconds:.1f} s")
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE mail_message")  # what autovacuum does after a load
-    else:
-        from caducee.scheduler.statistics import refresh_statistics
-
-        refresh_statistics()  # the daily `database_statistics` job of a running platform
+            cursor.execute("VACUUM ANALYZE mail_message")
     client = Client()
     client.force_login(user)
     url = "/messagerie/pro/inbox/"

@@ -10,7 +10,6 @@ from caducee.core.context import system_context
 from caducee.core.errors import OperationError
 from caducee.scheduler import purges
 from caducee.scheduler.registry import Job, register
-from caducee.scheduler.statistics import refresh_statistics, statistics_off
 
 
 def _minutes(setting: str, default: int) -> timedelta:
@@ -108,14 +107,5 @@ def register_all() -> None:
             lambda: _minutes("SCHEDULER_DIRECTORY_MINUTES", 1440),
             push_directory,
             _directory_off,
-        )
-    )
-    register(
-        Job(
-            "database_statistics",
-            "Statistiques de la base SQLite pour le choix des index",
-            lambda: timedelta(days=1),
-            refresh_statistics,
-            statistics_off,
         )
     )
