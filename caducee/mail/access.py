@@ -59,10 +59,8 @@ def get_message(ctx: Context, mailbox: Account, message_id: int) -> Message:
 def messages_in(mailbox: Account, space: str, folder: str, query: str = "") -> QuerySet[Message]:
     """Messages of one folder, newest first (served by the `mail_list` index); with a query,
     those matching every word of it (`caducee.mail.search`)."""
-    rows = Message.objects.filter(mailbox=mailbox, space=space, folder=folder)
-    return search.matching(
-        rows, query, mailbox_id=mailbox.pk, space=space, folder=folder
-    ).order_by("-received_at", "-id")
+    rows = search.folder_messages(mailbox.pk, space, folder, query)
+    return rows.order_by("-received_at", "-id")
 
 
 def is_audited(ctx: Context, mailbox: Account) -> bool:

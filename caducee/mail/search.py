@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 
 from django.db import connection
-from django.db.models import BooleanField, QuerySet
+from django.db.models import BooleanField, F, QuerySet
 from django.db.models.expressions import RawSQL
 
 from caducee.mail.models import Message
@@ -57,17 +57,21 @@ def _sqlite_ids(expr: str, limit: int) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def matching(
-    rows: QuerySet[Message],
-    query: str,
-    *,
-    mailbox_id: int,
-    space: str,
-    folder: str,
-    rare: int = RARE,
+def _by_id(ids: list[int], mailbox_id: int, space: str, folder: str) -> QuerySet[Message]:
+    """These messages, if still in that folder, reached by id only: `mailbox_id + 0` is an
+    expression no index serves, so no planner can prefer walking the folder's index."""
+    return (
+        Message.objects.filter(id__in=ids, space=space, folder=folder)
+        .alias(in_mailbox=F("mailbox_id") + 0)
+        .filter(in_mailbox=mailbox_id)
+    )
+
+
+def folder_messages(
+    mailbox_id: int, space: str, folder: str, query: str = "", *, rare: int = RARE
 ) -> QuerySet[Message]:
-    """`rows` (of that folder) narrowed to the messages matching every word of `query`
-    (no word: all of them)."""
+    """The messages of one folder matching every word of `query` (no word: all of them)."""
+    rows = Message.objects.filter(mailbox_id=mailbox_id, space=space, folder=folder)
     words = terms(query)
     if not words:
         return rows
@@ -81,12 +85,14 @@ def matching(
         ids = list(rows.filter(condition).order_by().values_list("id", flat=True)[:rare])
         # Few matches: fetched by id and sorted. Many: the planner walks the folder's date
         # index, checking each row, and finds a page's worth at once.
-        return rows.filter(id__in=ids) if len(ids) < rare else rows.filter(condition)
+        if len(ids) < rare:
+            return _by_id(ids, mailbox_id, space, folder)
+        return rows.filter(condition)
     if connection.vendor == "sqlite":
         expr = _fts_query(place(mailbox_id, space, folder), words)
         ids = _sqlite_ids(expr, rare)
-        if len(ids) < rare:  # a literal list: SQLite fetches these rows by id, then sorts
-            return rows.filter(id__in=ids)
+        if len(ids) < rare:
+            return _by_id(ids, mailbox_id, space, folder)
         return rows.filter(
             id__in=RawSQL(
                 "SELECT rowid FROM mail_message_fts WHERE mail_message_fts MATCH %s", [expr]

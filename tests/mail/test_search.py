@@ -20,11 +20,7 @@ def deliver(box: Account, subject: str, sender: str, body: str = "Texte.") -> Me
 
 
 def found(box: Account, query: str, rare: int = search.RARE) -> set[str]:
-    rows = Message.objects.filter(mailbox=box, space="pro", folder="inbox")
-    narrowed = search.matching(
-        rows, query, mailbox_id=box.pk, space="pro", folder="inbox", rare=rare
-    )
-    return {m.subject for m in narrowed}
+    return {m.subject for m in search.folder_messages(box.pk, "pro", "inbox", query, rare=rare)}
 
 
 @pytest.fixture
