@@ -9,7 +9,7 @@ what the delegate right allows (`accounts.delegation_rights`, `require_mailbox(n
 from __future__ import annotations
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from caducee.accounts import activity
 from caducee.accounts.delegation_rights import Capability, allows, refusal
@@ -19,7 +19,7 @@ from caducee.audit.log import record_event
 from caducee.core.context import Context
 from caducee.core.errors import Forbidden, NotFound
 from caducee.identity.mailboxes import MailboxAccess, mailbox_access
-from caducee.mail import mime, store
+from caducee.mail import mime, search, store
 from caducee.mail.models import Message
 
 
@@ -57,13 +57,9 @@ def get_message(ctx: Context, mailbox: Account, message_id: int) -> Message:
 
 
 def messages_in(mailbox: Account, space: str, folder: str, query: str = "") -> QuerySet[Message]:
-    """Messages of one folder, newest first (served by the `mail_list` index)."""
-    rows = Message.objects.filter(mailbox=mailbox, space=space, folder=folder)
-    query = query.strip()
-    if query:
-        rows = rows.filter(
-            Q(sender__icontains=query) | Q(subject__icontains=query) | Q(body_text__icontains=query)
-        )
+    """Messages of one folder, newest first (served by the `mail_list` index); with a query,
+    those matching every word of it (`caducee.mail.search`)."""
+    rows = search.folder_messages(mailbox.pk, space, folder, query)
     return rows.order_by("-received_at", "-id")
 
 

@@ -31,7 +31,7 @@ from caducee.core.headers import no_store
 from caducee.core.web import guarded, person, web_context
 from caducee.identity.mailboxes import openable
 from caducee.identity.session_mailbox import current_mailbox, delegated_right
-from caducee.mail import addresses, compose, mime, operations
+from caducee.mail import addresses, compose, listing, mime, operations
 from caducee.mail.client_settings import imap_server, submission_server
 from caducee.mail.models import AppPassword, Folder, Message, Space, SystemFolder
 
@@ -117,36 +117,39 @@ def home(request: HttpRequest, mailbox: Account) -> HttpResponse:
     return redirect("mail:folder", space="pro", folder="inbox")
 
 
+def _cursor(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() and len(value) < 19 else None
+
+
 @mailbox_view
 def folder_view(request: HttpRequest, mailbox: Account, space: str, folder: str) -> HttpResponse:
     space = _space(space)
     label = _folder_label(mailbox, space, folder)
     query = request.GET.get("q", "").strip()[:200]
-    try:
-        page = max(1, int(request.GET.get("page", "1")))
-    except ValueError:
-        page = 1
-    size = settings.MAIL_PAGE_SIZE
-    rows = list(
-        operations.messages_in(mailbox, space, folder, query).only(
-            "id",
-            "sender",
-            "recipients",
-            "subject",
-            "date",
-            "received_at",
-            "seen",
-            "flagged",
-            "has_attachments",
-            "folder",
-        )[(page - 1) * size : page * size + 1]
+    rows = operations.messages_in(mailbox, space, folder, query).only(
+        "id",
+        "sender",
+        "recipients",
+        "subject",
+        "date",
+        "received_at",
+        "seen",
+        "flagged",
+        "has_attachments",
+        "folder",
+    )
+    page = listing.folder_page(
+        rows,
+        size=settings.MAIL_PAGE_SIZE,
+        before=_cursor(request.GET.get("avant")),
+        after=_cursor(request.GET.get("apres")),
     )
     context = _nav(request, mailbox, space, folder)
     context.update(
         folder_label=label,
-        rows=rows[:size],
-        page=page,
-        has_next=len(rows) > size,
+        rows=page.rows,
+        newer=page.newer,
+        older=page.older,
         query=query,
         show_recipients=folder in {SystemFolder.SENT, SystemFolder.DRAFTS},
         move_targets=[

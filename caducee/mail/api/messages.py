@@ -9,9 +9,10 @@ from ninja import Schema, Status
 from pydantic import Field
 
 from caducee.api.errors import responses
+from caducee.core.errors import NotFound
 from caducee.core.web import api_user
 from caducee.identity.mailboxes import openable
-from caducee.mail import addresses, compose, mime, operations
+from caducee.mail import addresses, compose, listing, mime, operations
 from caducee.mail.api.common import (
     AttachmentIn,
     acting_as,
@@ -156,9 +157,16 @@ def list_messages(
     rows = operations.messages_in(box, space, folder)
     if unread:
         rows = rows.filter(seen=False)
-    if before_id is not None:
-        rows = rows.filter(pk__lt=before_id)
-    return [_out(m) for m in rows.order_by("-id")[: max(1, min(limit, 200))]]
+    if before_id is not None:  # keyset: the rows after that message, in the list's order
+        anchor = (
+            Message.objects.filter(mailbox=box, pk=before_id)
+            .values_list("received_at", "id")
+            .first()
+        )
+        if anchor is None:
+            raise NotFound("Message introuvable dans cette boîte : vérifiez before_id.")
+        rows = listing.older_than(rows, *anchor)
+    return [_out(m) for m in rows[: max(1, min(limit, 200))]]
 
 
 @router.get(

@@ -1,0 +1,78 @@
+"""Webmail search through the full-text index (caducee/mail/search.py, migration 0005)."""
+
+from __future__ import annotations
+
+import pytest
+
+from caducee.accounts.models import Account
+from caducee.mail import operations, search
+from caducee.mail.inbound import deliver_inbound
+from caducee.mail.models import Message
+
+
+def deliver(box: Account, subject: str, sender: str, body: str = "Texte.") -> Message:
+    data = (
+        f"From: {sender}\r\nTo: {box.email}\r\nSubject: {subject}\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+        f"{body}\r\n"
+    ).encode()
+    return deliver_inbound(data, [box])[0]
+
+
+def found(box: Account, query: str, rare: int = search.RARE) -> set[str]:
+    return {m.subject for m in search.folder_messages(box.pk, "pro", "inbox", query, rare=rare)}
+
+
+@pytest.fixture
+def inbox(paul: Account, outsider: Account) -> Account:
+    deliver(paul, "Résultats biologiques", "Dr Durand <durand@labo.mssante.fr>", "Glycémie normale")
+    deliver(paul, "Compte rendu opératoire", "Dr Morel <morel@ch-b.mssante.fr>", "Suites simples")
+    deliver(paul, "Compte rendu de consultation", "Dr Durand <durand@labo.mssante.fr>")
+    deliver(outsider, "Compte rendu ailleurs", "Dr Durand <durand@labo.mssante.fr>")
+    return paul
+
+
+@pytest.mark.parametrize("rare", [search.RARE, 1], ids=["rare-words", "common-words"])
+def test_every_word_is_the_start_of_a_word_accents_and_case_ignored(
+    inbox: Account, rare: int
+) -> None:
+    assert found(inbox, "resultat", rare) == {"Résultats biologiques"}
+    assert found(inbox, "GLYCEMIE", rare) == {"Résultats biologiques"}
+    assert found(inbox, "compte rendu", rare) == {
+        "Compte rendu opératoire",
+        "Compte rendu de consultation",
+    }
+    assert found(inbox, "compte durand", rare) == {"Compte rendu de consultation"}
+    assert found(inbox, "labo.mssante", rare) == {
+        "Résultats biologiques",
+        "Compte rendu de consultation",
+    }
+    assert found(inbox, "ch-b", rare) == {"Compte rendu opératoire"}
+    assert found(inbox, "endu", rare) == set()  # not the start of a word
+    assert found(inbox, "ailleurs", rare) == set()  # another mailbox's message
+    assert found(inbox, "m1", rare) == set()  # the folder word is not searched
+
+
+def test_punctuation_alone_searches_nothing(inbox: Account) -> None:
+    assert len(found(inbox, "« » -- @")) == 3
+    assert search.terms("Dr. Évelyne O'Neil, 13008!") == ["dr", "evelyne", "o", "neil", "13008"]
+
+
+def test_the_index_follows_edits_and_deletions_not_flag_changes(inbox: Account) -> None:
+    message = Message.objects.get(mailbox=inbox, subject="Résultats biologiques")
+    Message.objects.filter(pk=message.pk).update(seen=True)
+    assert found(inbox, "biologiques") == {"Résultats biologiques"}
+    Message.objects.filter(pk=message.pk).update(folder="archive")
+    assert found(inbox, "biologiques") == set()  # moved out of the folder searched
+    Message.objects.filter(pk=message.pk).update(folder="inbox")
+    assert found(inbox, "biologiques") == {"Résultats biologiques"}
+    Message.objects.filter(pk=message.pk).update(subject="Bilan hépatique")
+    assert found(inbox, "biologiques") == set()
+    assert found(inbox, "hepatique") == {"Bilan hépatique"}
+    Message.objects.filter(pk=message.pk).delete()
+    assert found(inbox, "hepatique") == set()
+
+
+def test_a_folder_is_searched_through_the_index(inbox: Account) -> None:
+    rows = operations.messages_in(inbox, "pro", "inbox", "opératoire")
+    assert [m.subject for m in rows] == ["Compte rendu opératoire"]
