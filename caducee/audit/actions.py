@@ -274,3 +274,8 @@ class AuditAction(models.TextChoices):
         "referentials.rpps_import",
         "Chargement de l'extraction RPPS de l'annuaire santé",
     )
+    # National MSSanté directory of the other operators (issue #18, point 3), caducee/directory.
+    DIRECTORY_NATIONAL_IMPORT = (
+        "directory.national_import",
+        "Chargement de l'annuaire national MSSanté (autres opérateurs)",
+    )
