@@ -205,9 +205,9 @@ WEB_EXCLUSIONS: dict[str, str] = {
     "identity:set_password": _LINK,
     "identity:setup": _LINK,
     "console:candidates": _HTMX,
-    "directory:autocomplete": _HTMX,
     "loadusers:job_progress": _HTMX,
     "mail:autocomplete": _HTMX,
+    "mail:manifest": "the web app manifest a browser reads to install the webmail (issue #18)",
     "loadusers:import": _UPLOAD,
 }
 
