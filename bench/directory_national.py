@@ -19,7 +19,11 @@ of 25 with its count) and `suggestions(…, national=True)` (the compose autocom
 mix of queries: a last name prefix of 3 letters, a full last name, last name + first
 name, name + city, a profession + city, an exact national identifier, an address prefix.
 Each query kind runs `--searches / 7` times with different words; p50, p95 and max are
-printed in milliseconds. The machine and its load are printed before and after.
+printed in milliseconds, with this process's CPU time (on SQLite the search's own work; on
+PostgreSQL the server's work is not in it). The machine and its load are printed before
+and after. `--searches-only HOME` times the searches again on the database a previous run
+left (its CADUCEE_HOME is printed; PostgreSQL: the `--postgres` database), without
+importing.
 """
 
 from __future__ import annotations
@@ -130,28 +134,48 @@ def _queries(sample: dict[str, list[str]], per_kind: int, seed: int = 7) -> dict
 
 
 def _timed(func: object, queries: list[str]) -> dict[str, float]:
-    times = []
+    """Wall time of each query, and this process's CPU time (SQLite works in the process;
+    PostgreSQL's own work is not in it), in milliseconds."""
+    times, cpu = [], []
     for query in queries:
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         func(query)  # type: ignore[operator]
         times.append((time.perf_counter() - started) * 1000)
+        cpu.append((time.process_time() - cpu_started) * 1000)
     times.sort()
+    cpu.sort()
+    p95 = max(0, int(len(times) * 0.95) - 1)
     return {
         "p50": round(statistics.median(times), 1),
-        "p95": round(times[max(0, int(len(times) * 0.95) - 1)], 1),
+        "p95": round(times[p95], 1),
         "max": round(times[-1], 1),
+        "cpu_p50": round(statistics.median(cpu), 1),
+        "cpu_p95": round(cpu[p95], 1),
     }
 
 
-def step(kind: str, path: Path, pg_url: str, sample_file: Path, searches: int) -> dict[str, object]:
-    """In a fresh process: a fresh database, two imports of the file, then the searches."""
-    fresh_database(kind, pg_url, "national")
+def step(
+    kind: str, path: Path, pg_url: str, sample_file: Path, searches: int, home: str = ""
+) -> dict[str, object]:
+    """In a fresh process: a fresh database, two imports of the file, then the searches
+    (with `home`: only the searches, on the database a previous run left there)."""
+    if home:
+        os.environ["CADUCEE_HOME"] = home
+        if kind == "postgresql":
+            os.environ["CADUCEE_DATABASE_URL"] = pg_url
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "caducee.settings")
+        import django
+
+        django.setup()
+    else:
+        fresh_database(kind, pg_url, "national")
     from caducee.core.context import cli_context
     from caducee.directory.national_search import directory_page, suggestions
     from caducee.directory.operations import import_national_directory
 
     runs = []
-    for label in ("empty", "replace"):
+    labels = ("empty",) if os.environ.get("BENCH_NO_REPLACE") else ("empty", "replace")
+    for label in () if home else labels:
         usage = resource.getrusage(resource.RUSAGE_SELF)
         started = time.perf_counter()
         summary = import_national_directory(cli_context(), path)
@@ -178,7 +202,8 @@ def step(kind: str, path: Path, pg_url: str, sample_file: Path, searches: int) -
             "page": _timed(lambda q: directory_page(q, national=True), words),
             "suggest": _timed(lambda q: suggestions(q, national=True), words),
         }
-    return {"database": kind, "runs": runs, "searches": timings}
+    home_used = os.environ["CADUCEE_HOME"]
+    return {"database": kind, "runs": runs, "searches": timings, "home": home_used}
 
 
 def main() -> int:
@@ -190,14 +215,33 @@ def main() -> int:
     )
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--no-sqlite", action="store_true")
+    parser.add_argument(
+        "--searches-only",
+        metavar="CADUCEE_HOME",
+        default="",
+        help="no import: time the searches on the database left by a previous run "
+        "(SQLite: its CADUCEE_HOME, printed at the end; PostgreSQL: --postgres)",
+    )
+    parser.add_argument(
+        "--no-replace", action="store_true", help="one import only (no replacing run)"
+    )
     parser.add_argument("--step", help=argparse.SUPPRESS)
     parser.add_argument("--file", help=argparse.SUPPRESS)
     parser.add_argument("--sample", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.step:
-        result = step(args.step, Path(args.file), args.postgres, Path(args.sample), args.searches)
+        result = step(
+            args.step,
+            Path(args.file),
+            args.postgres,
+            Path(args.sample),
+            args.searches,
+            args.searches_only,
+        )
         print(json.dumps(result))
         return 0
+    if args.no_replace:
+        os.environ["BENCH_NO_REPLACE"] = "1"  # read by the --step processes
     print(machine())
     print(f"load average before: {load_average()}")
     with tempfile.TemporaryDirectory(prefix="caducee-bench-national-") as folder:
@@ -218,7 +262,7 @@ def main() -> int:
         for kind in kinds:
             command = [sys.executable, __file__, "--step", kind, "--file", str(path)]
             command += ["--postgres", args.postgres, "--sample", str(sample_file)]
-            command += ["--searches", str(args.searches)]
+            command += ["--searches", str(args.searches), "--searches-only", args.searches_only]
             done = subprocess.run(command, capture_output=True, text=True, check=False, cwd=ROOT)
             if done.returncode != 0:
                 print(f"{kind}: failed\n{done.stderr}")
@@ -234,9 +278,11 @@ def main() -> int:
                 page, suggest = timing["page"], timing["suggest"]
                 print(
                     f"{kind:10} search {name:11} page p50 {page['p50']} p95 {page['p95']} "
-                    f"max {page['max']} ms | autocomplete p50 {suggest['p50']} "
-                    f"p95 {suggest['p95']} max {suggest['max']} ms"
+                    f"max {page['max']} ms (CPU p50 {page['cpu_p50']} p95 {page['cpu_p95']}) | "
+                    f"autocomplete p50 {suggest['p50']} p95 {suggest['p95']} max {suggest['max']} "
+                    f"ms (CPU p50 {suggest['cpu_p50']} p95 {suggest['cpu_p95']})"
                 )
+            print(f"{kind:10} database left in CADUCEE_HOME={result['home']}")
     print(f"load average after: {load_average()}")
     return 0
 
