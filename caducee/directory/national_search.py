@@ -27,6 +27,7 @@ from caducee.directory.national_load import current_generation, key_range
 from caducee.directory.search import COUNT_LIMIT, SORT_IN_MEMORY, first_matches, terms
 
 OTHER_OPERATOR = "autre opérateur"
+WALK = 20_000  # PostgreSQL: keys walked in order before fetching every match instead
 
 
 @dataclass(frozen=True)
@@ -171,15 +172,30 @@ def _postgres_ids(
         matches = int(cursor.fetchone()[0])
         if matches == 0:
             return [], 0
-        if matches <= SORT_IN_MEMORY:
-            sql = (
-                "WITH m AS MATERIALIZED (SELECT n.id FROM directory_nationalentry n "  # noqa: S608
-                f"WHERE {where}{filters}) SELECT id FROM m ORDER BY id LIMIT %s"
+        if matches > SORT_IN_MEMORY and words:
+            # Many matches: the first keys, each row checked, at most WALK of them. Matches
+            # spread over the alphabet (« médecin paris ») are found there at once; matches
+            # clustered further on (a name prefix: the keys follow the names) are not, and
+            # then the bitmap plan below fetches them all and keeps the first `limit`.
+            cursor.execute(
+                "SELECT w.id FROM (SELECT n.id, n.search_vector "  # noqa: S608
+                f"FROM directory_nationalentry n WHERE n.id > %s AND n.id < %s{filters} "
+                "ORDER BY n.id LIMIT %s) w "
+                "WHERE w.search_vector @@ to_tsquery('simple', %s) ORDER BY w.id LIMIT %s",
+                [low, high, *extra, WALK, params[2], limit],
             )
-        else:  # many matches: walk the keys in order, each row checked, stop after `limit`
+            found = [int(row[0]) for row in cursor.fetchall()]
+            if len(found) == limit:
+                return found, matches
+        if matches > SORT_IN_MEMORY and not words:  # every row matches: walk the keys
             sql = (
                 "SELECT n.id FROM directory_nationalentry n "  # noqa: S608
                 f"WHERE {where}{filters} ORDER BY n.id LIMIT %s"
+            )
+        else:  # `id + 0`: not the key order (a walk), the matches fetched and the first kept
+            sql = (
+                "SELECT n.id FROM directory_nationalentry n "  # noqa: S608
+                f"WHERE {where}{filters} ORDER BY n.id + 0 LIMIT %s"
             )
         cursor.execute(sql, [*params, *extra, limit])
         return [int(row[0]) for row in cursor.fetchall()], matches

@@ -342,3 +342,31 @@ def generation_time() -> Any:
     from django.utils import timezone
 
     return timezone.now()
+
+
+def test_many_matches_are_read_in_name_order_both_ways(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL beyond SORT_IN_MEMORY matches: the bounded walk of the first keys when the
+    matches come early in the alphabet, else every match fetched and the first kept (made
+    small here so that 12 rows reach both paths; SQLite reads the FTS5 index in key order
+    and must give the same pages)."""
+    from caducee.directory import national_search
+
+    lines = [
+        line(f"a{n}@autre.mssante.fr", f"ALPHA{n:02d}", "Lyon", city="69003 LYON") for n in range(6)
+    ]
+    lines += [
+        line(f"z{n}@autre.mssante.fr", f"ZETA{n:02d}", "Brest", city="29200 BREST")
+        for n in range(6)
+    ]
+    import_national_directory(cli_context(), write(tmp_path / "f.txt", lines))
+    monkeypatch.setattr(national_search, "SORT_IN_MEMORY", 2)
+    monkeypatch.setattr(national_search, "WALK", 4)
+    early = national_search.national_matches("lyon", limit=3)
+    late = national_search.national_matches("brest", limit=3)
+    every = national_search.national_matches("mssante", limit=8)
+    assert [r.display_name for r in early[0]] == ["ALPHA00 Lyon", "ALPHA01 Lyon", "ALPHA02 Lyon"]
+    assert [r.display_name for r in late[0]] == ["ZETA00 Brest", "ZETA01 Brest", "ZETA02 Brest"]
+    assert [r.display_name for r in every[0]][-2:] == ["ZETA00 Brest", "ZETA01 Brest"]
+    assert early[1:] == (6, True) and every[1:] == (12, True)
