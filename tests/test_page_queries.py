@@ -610,6 +610,7 @@ EXCLUDED: dict[str, str] = {
     "mail:attachment": DOWNLOAD,
     "mail:folder_edit": POST_ONLY,
     "mail:autocomplete": FRAGMENT,
+    "mail:manifest": "the web app manifest (JSON, public, no query)",
     "mail:empty_trash": POST_ONLY,
     "mail:folder_create": POST_ONLY,
     "mail:action": POST_ONLY,

@@ -311,3 +311,8 @@ class AuditAction(models.TextChoices):
         "onboarding.structure",
         "Structure créée depuis une demande de raccordement",
     )
+    # National MSSanté directory of the other operators (issue #18, point 3), caducee/directory.
+    DIRECTORY_NATIONAL_IMPORT = (
+        "directory.national_import",
+        "Chargement de l'annuaire national MSSanté (autres opérateurs)",
+    )

@@ -54,6 +54,18 @@ def register(commands: Any) -> None:
         flag.add_argument("state", metavar="on|off")
         flag.set_defaults(func=func)
 
+    # Issue #18 point 3: the national directory of the other operators.
+    national = sub.add_parser(
+        "national-import",
+        help="charger l'annuaire national MSSanté (boîtes des autres opérateurs)",
+        description="Charge l'extraction publique de l'annuaire national MSSanté (fichier à 31 "
+        "colonnes séparées par |, le format de « directory export --format pipe », ou l'archive "
+        "ZIP qui le contient) à la place de la précédente, d'un seul coup.",
+    )
+    national.add_argument("file", metavar="FICHIER", help="le fichier .txt, ou l'archive .zip")
+    national.add_argument("--json", action="store_true", help="résumé en JSON")
+    national.set_defaults(func=national_import_cmd)
+
     quota = sub.add_parser("quota", help="fixer un quota (PER_INT, ORG ou APP)")
     quota.add_argument("--structure", required=True)
     quota.add_argument("--group", required=True, choices=("PER_INT", "ORG", "APP"))
@@ -88,6 +100,28 @@ def push_cmd(args: argparse.Namespace) -> int:
             f"Publication envoyée (HTTP {result.status}) : {result.inserted} ajout(s), "
             f"{result.replaced} mise(s) à jour, {result.deleted} retrait(s)."
         )
+    return 0
+
+
+def national_import_cmd(args: argparse.Namespace) -> int:
+    from caducee.core.context import cli_context
+    from caducee.directory.operations import import_national_directory
+
+    summary = import_national_directory(cli_context(), args.file)
+    if args.json:
+        print_json(
+            {
+                "source": summary.source,
+                "lines_read": summary.lines_read,
+                "entries": summary.entries,
+                "lines_skipped": summary.lines_skipped,
+                "skipped": summary.skipped,
+                "examples": list(summary.examples),
+                "replaced": summary.replaced,
+            }
+        )
+    else:
+        print("\n".join(summary.lines()))
     return 0
 
 

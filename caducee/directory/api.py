@@ -15,13 +15,14 @@ from caducee.core.web import api_user
 from caducee.directory import feed, publication, push_requests, quotas
 from caducee.directory.correspondences import correspondences
 from caducee.directory.models import PushRequest
+from caducee.directory.national import may_search_national
+from caducee.directory.national_search import directory_page
 from caducee.directory.operations import (
     assign_mssante_address,
     set_dematerialisation,
     set_quota,
     set_red_list,
 )
-from caducee.directory.search import search_page
 from caducee.exports.api import ExportOut, export_out
 from caducee.exports.kinds import PUBLICATION
 from caducee.exports.operations import in_background, request_export
@@ -44,7 +45,8 @@ PUBLICATION_CONTENT: dict[str, Any] = {
 
 
 class DirectoryEntryOut(Schema):
-    account_id: int
+    account_id: int | None  # None: a mailbox of another operator (national directory)
+    other_operator: bool
     name: str
     type: str
     email: str
@@ -109,12 +111,21 @@ class QuotaIn(Schema):
 @router.get(
     "/directory",
     response=responses({200: SearchOut}),
-    summary="Rechercher dans l'annuaire régional",
+    summary="Rechercher dans l'annuaire régional (et national : autres opérateurs)",
 )
 def search(
     request: HttpRequest, q: str = "", type: str = "", department: str = "", page: int = 1
 ) -> Any:
-    result = search_page(q[:200], page=page, size=25, type=type[:3], department=department[:3])
+    """This platform's accounts and, unless the caller's own mailbox is MED, the other
+    operators' mailboxes of the national directory (`other_operator`), in name order."""
+    result = directory_page(
+        q[:200],
+        page=page,
+        size=25,
+        type=type[:3],
+        department=department[:3],
+        national=may_search_national(api_user(request)),
+    )
     return {
         "total": result.total,
         "exact": result.exact,
@@ -122,15 +133,16 @@ def search(
         "pages": result.pages,
         "results": [
             {
-                "account_id": e.account_id,
-                "name": e.display_name,
-                "type": e.type,
-                "email": e.email,
-                "mssante": e.mssante_address,
-                "structure": e.data.get("structure", ""),
-                "fields": {key: value for key, _title, value in e.data.get("fields", [])},
+                "account_id": h.account_id,
+                "other_operator": h.other_operator,
+                "name": h.name,
+                "type": h.type,
+                "email": h.email,
+                "mssante": h.mssante,
+                "structure": h.structure,
+                "fields": {key: value for key, _title, value in h.fields},
             }
-            for e in result.entries
+            for h in result.entries
         ],
     }
 

@@ -20,7 +20,7 @@ from caducee.accounts.models import Account, AccountState, AccountType
 from caducee.directory.addresses import mssante_address
 from caducee.directory.models import DirectoryEntry, MailboxListing
 from caducee.referentials import lists
-from caducee.referentials.text import fold
+from caducee.referentials.text import LATIN_ASCII, fold
 from caducee.structures.models import Structure
 
 _GONE = (AccountState.DEACTIVATED, AccountState.REJECTED, AccountState.DELETED)
@@ -31,7 +31,12 @@ _MAYBE_LISTED = ~Q(state__in=_GONE) & (
     | Q(type__in=AccountType.nominative(), finalised_at__isnull=False)
 )
 DIRECTORY_FIELDS: tuple[FieldSpec, ...] = tuple(f for f in FIELDS if f.in_directory)
-_FOLD_EXTRA = str.maketrans({c: " " for c in '@+#&*"<>;:!?%$=~^`|[]{}\\'})
+# Punctuation to spaces and accented Latin letters to ASCII in one pass (fold() then takes
+# its ASCII path; the result is the same as folding the whole text).
+_FOLD_EXTRA = {
+    **str.maketrans({c: " " for c in '@+#&*"<>;:!?%$=~^`|[]{}\\'}),
+    **LATIN_ASCII,
+}
 
 
 def listing_of(account: Account) -> MailboxListing | None:

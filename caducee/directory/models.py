@@ -122,3 +122,65 @@ class PushRequest(models.Model):
     @property
     def pending(self) -> bool:
         return self.state in PENDING_PUSH_STATES
+
+
+class NationalGeneration(models.Model):
+    """One load of the national MSSanté extraction (`caducee directory national-import`).
+
+    Its entries are written while it is « loading » (invisible to searches); one short
+    transaction then makes it current and the previous one « replaced », whose entries are
+    deleted afterwards (caducee/directory/national_load.py).
+    """
+
+    class State(models.TextChoices):
+        LOADING = "loading", "En cours de chargement"
+        CURRENT = "current", "En service"
+        REPLACED = "replaced", "Remplacée"
+        FAILED = "failed", "Échec du chargement"
+
+    source = models.CharField(max_length=1000)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.LOADING)
+    started_at = models.DateTimeField()
+    loaded_at = models.DateTimeField(null=True, blank=True)
+    lines_read = models.PositiveIntegerField(default=0)
+    entries = models.PositiveIntegerField(default=0)
+    lines_skipped = models.PositiveIntegerField(default=0)
+    # {reason code: number of lines}, see national_file.SKIP_REASONS.
+    skipped = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(
+                fields=["state"],
+                condition=models.Q(state="current"),
+                name="directory_one_current_national_generation",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Annuaire national {self.source}"
+
+
+class NationalEntry(models.Model):
+    """One mailbox of another MSSanté operator, from the national extraction.
+
+    The primary key is `generation << 32 | rank`, the rank following the name order: one
+    generation is one range of keys, and the keys are the result order (the SQLite FTS5
+    index `directory_national_fts` and the PostgreSQL GIN index on `search_vector` return
+    a generation's matches by key range; migration 0006).
+    """
+
+    id = models.BigIntegerField(primary_key=True)
+    bal_type = models.CharField(max_length=3)
+    address = models.CharField(max_length=320)
+    display_name = models.CharField(max_length=320)
+    rpps = models.CharField(max_length=20, blank=True)
+    profession = models.CharField(max_length=200, blank=True)
+    specialty = models.CharField(max_length=200, blank=True)
+    organisation = models.CharField(max_length=300, blank=True)
+    city = models.CharField(max_length=200, blank=True)
+    department = models.CharField(max_length=3, blank=True)
+    keywords = models.TextField()
+
+    def __str__(self) -> str:
+        return f"{self.display_name} <{self.address}>"

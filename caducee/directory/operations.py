@@ -6,6 +6,7 @@ Each checks permission (404 for another structure), validates, writes atomically
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -26,7 +27,8 @@ from caducee.directory.addresses import (
     mssante_address,
 )
 from caducee.directory.entries import refresh_entry
-from caducee.directory.models import MailboxListing, Quota, QuotaGroup
+from caducee.directory.models import MailboxListing, NationalGeneration, Quota, QuotaGroup
+from caducee.directory.national import NationalImportSummary
 from caducee.structures.access import require_admin
 from caducee.structures.domains import mssante_domain
 from caducee.structures.models import Structure
@@ -346,3 +348,80 @@ def assign_mssante_addresses(
             )
         record_many(ctx, events)
     return len(changed)
+
+
+def import_national_directory(
+    ctx: Context, path: str | Path, *, source: str = ""
+) -> NationalImportSummary:
+    """The operator (or the server: the scheduler); audits `directory.national_import`.
+    Loads the national MSSanté extraction (31-column `|` file, plain or zipped) in place of
+    the current one: searches read the old set until the new one is complete, then the new
+    one. Mailboxes of this platform's domains are left out (they are in the regional
+    directory). A refused file, or one without any usable line, keeps the current set."""
+    from caducee.directory import national_load
+    from caducee.directory.national import opened, platform_domains
+    from caducee.directory.national_file import ReadReport, read_rows
+
+    if not ctx.is_operator and not ctx.is_server:
+        raise Forbidden("Seul l'opérateur de la plateforme charge l'annuaire national.")
+    file = Path(path)
+    label = (source or str(file))[:1000]
+    report = ReadReport()
+    staged: Path | None = None
+    try:
+        with opened(file) as stream:
+            staged, duplicates = national_load.stage(read_rows(stream, report, platform_domains()))
+        if duplicates:
+            report.skipped["duplicate"] += duplicates
+        if report.lines_read - report.lines_skipped <= 0:
+            raise Invalid(
+                f"Fichier refusé : aucune boîte utilisable dans {file.name} "
+                f"({report.lines_read} lignes lues, {report.lines_skipped} écartées). "
+                "L'annuaire national en service est conservé."
+            )
+        generation = NationalGeneration.objects.create(source=label, started_at=timezone.now())
+        try:
+            count = national_load.write(national_load.entries(staged, generation.pk))
+            national_load.settle()
+        except BaseException:
+            national_load.delete_rows(generation.pk)
+            NationalGeneration.objects.filter(pk=generation.pk).update(
+                state=NationalGeneration.State.FAILED
+            )
+            raise
+    finally:
+        if staged is not None:
+            staged.unlink(missing_ok=True)
+    generation.loaded_at = timezone.now()
+    generation.lines_read = report.lines_read
+    generation.entries = count
+    generation.lines_skipped = report.lines_skipped
+    generation.skipped = dict(report.skipped)
+    with transaction.atomic():
+        previous = national_load.swap(generation)
+        record_event(
+            ctx,
+            AuditAction.DIRECTORY_NATIONAL_IMPORT,
+            target=generation,
+            target_label=label[:200],
+            detail={
+                "source": label,
+                "lines_read": report.lines_read,
+                "entries": count,
+                "lines_skipped": report.lines_skipped,
+                "skipped": dict(report.skipped),
+                "replaced": previous.pk if previous is not None else None,
+            },
+        )
+    if previous is not None:
+        national_load.delete_rows(previous.pk)
+    if national_load.purge_interrupted() or previous is not None:
+        national_load.settle(vacuum=True)
+    return NationalImportSummary(
+        source=label,
+        lines_read=report.lines_read,
+        entries=count,
+        skipped=dict(report.skipped),
+        examples=tuple(report.examples),
+        replaced=previous is not None,
+    )

@@ -4,42 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from caducee.directory.pipe_columns import PIPE_COLUMNS, PIPE_TYPES
 from caducee.directory.publication_rows import PublicationRow, profession_label, specialty_label
 
-PIPE_COLUMNS: tuple[str, ...] = (
-    "Type de BAL",
-    "Adresse BAL",
-    "Type Identifiant PP",
-    "Identifiant PP",
-    "Identification nationale PP",
-    "Type identifiant structure",
-    "Identification Structure",
-    "Service de rattachement",
-    "Civilité d'exercice",
-    "Nom d'exercice",
-    "Prénom d'exercice",
-    "Catégorie profession",
-    "Libellé de catégorie profession",
-    "Code Profession",
-    "Libellé Profession",
-    "Code savoir-faire",
-    "Libellé savoir-faire",
-    "Dématérialisation",
-    "Raison Sociale structure BAL",
-    "Enseigne commerciale structure BAL",
-    "L2COMPLEMENTLOCALISATION structure BAL",
-    "L3COMPLEMENTDISTRIBUTION structure BAL",
-    "L4NUMEROVOIE structure BAL",
-    "L4COMPLEMENTNUMEROVOIE structure BAL",
-    "NL4TYPEVOIE structure BAL",
-    "L4LIBELLEVOIE structure BAL",
-    "L5LIEUDITMENTION structure BAL",
-    "L6LIGNEACHEMINEMENT structure BAL",
-    "Code postal structure BAL",
-    "Département structure BAL",
-    "Pays structure BAL",
-)
-PIPE_TYPES = ("PER", "ORG")  # APP mailboxes are not in the public extraction
+__all__ = ["PIPE_COLUMNS", "PIPE_TYPES", "pipe_row", "pipe_text"]
 
 
 def _pipe_cell(value: str) -> str:

@@ -96,7 +96,27 @@ def search_page(
 
     `count=False` (autocomplete) skips counting and returns the first page.
     """
-    size = max(1, min(size, 100))
+    return first_matches(
+        query,
+        page=page,
+        size=max(1, min(size, 100)),
+        type=type,
+        department=department,
+        count=count,
+    )
+
+
+def first_matches(
+    query: str = "",
+    *,
+    page: int = 1,
+    size: int = 25,
+    type: str = "",
+    department: str = "",
+    count: bool = True,
+) -> Page:
+    """`search_page` without its cap on `size`: the combined search with the national
+    directory (national_search.py) reads the first `page * size` local matches at once."""
     type, department = type.upper(), department.upper()
     words = terms(query)
     if words and connection.vendor == "sqlite":

@@ -20,6 +20,8 @@ from caducee.directory.addresses import may_have_address, mssante_address
 from caducee.directory.correspondences import correspondences as correspondence_list
 from caducee.directory.entries import DIRECTORY_FIELDS, is_listed, listing_of
 from caducee.directory.models import MailboxListing, QuotaGroup
+from caducee.directory.national import may_search_national
+from caducee.directory.national_search import OTHER_OPERATOR, directory_page, suggestions
 from caducee.directory.operations import (
     assign_mssante_address,
     remove_mssante_address,
@@ -27,8 +29,6 @@ from caducee.directory.operations import (
     set_quotas,
     set_red_list,
 )
-from caducee.directory.search import autocomplete as autocomplete_entries
-from caducee.directory.search import search_page
 from caducee.exports.kinds import PUBLICATION
 from caducee.exports.operations import in_background, request_export
 from caducee.identity.mailboxes import own_account
@@ -48,23 +48,28 @@ def _int(value: str | None, default: int = 1) -> int:
 @login_required
 @require_GET
 def search(request: HttpRequest) -> HttpResponse:
+    """The regional directory, with the other operators' mailboxes of the national
+    directory for those who may see them (`may_search_national`)."""
     query = request.GET.get("q", "")[:200]
     kind = request.GET.get("type", "")
     kind = kind if kind in AccountType.values else ""
     department = request.GET.get("departement", "")
     department = department if lists.departments().get(department) else ""
-    page = search_page(
+    national = may_search_national(person(request))
+    page = directory_page(
         query,
         page=_int(request.GET.get("page")),
         size=settings.DIRECTORY_PAGE_SIZE,
         type=kind,
         department=department,
+        national=national,
     )
     context = {
         "q": query,
         "type": kind,
         "departement": department,
         "page": page,
+        "national": national,
         "types": TYPES,
         "departments": lists.departments().choices(),
         "columns": [spec.title for spec in DIRECTORY_FIELDS],
@@ -78,16 +83,21 @@ def search(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def autocomplete(request: HttpRequest) -> HttpResponse:
-    """JSON for scripts; an HTML list of suggestions for htmx (`HX-Request`)."""
+    """JSON for scripts (the webmail's compose form); an HTML list of suggestions for htmx
+    (`HX-Request`). Other operators' mailboxes are marked « autre opérateur »."""
+    hits = suggestions(request.GET.get("q", ""), national=may_search_national(person(request)))
     results = [
         {
-            "name": e.display_name,
-            "email": e.email,
-            "mssante": e.mssante_address,
-            "type": e.type,
-            "structure": e.data.get("structure", ""),
+            "name": h.name,
+            "email": h.email,
+            "mssante": h.mssante,
+            "type": h.type,
+            "structure": h.structure,
+            "other_operator": h.other_operator,
+            "label": f"{h.name} <{h.address}>"
+            + (f" — {OTHER_OPERATOR}" if h.other_operator else ""),
         }
-        for e in autocomplete_entries(request.GET.get("q", ""))
+        for h in hits
     ]
     if request.headers.get("HX-Request"):
         return render(request, "directory/_autocomplete.html", {"results": results})

@@ -19,7 +19,6 @@ from caducee.accounts.models import Account, AccountState
 from caducee.config import ConfigError
 from caducee.core.errors import Invalid, Problem
 from caducee.directory import addresses as directory_addresses
-from caducee.directory import search as directory_search
 from caducee.mail.models import WhitelistDomain
 from caducee.structures.models import PlatformDomain, Structure
 
@@ -195,15 +194,3 @@ def may_send_as(user_accounts: list[Account], address: str) -> Account | None:
         if address in {sender_address(account), account.email.lower(), mssante_address(account)}:
             return account
     return None
-
-
-def accounts_matching(query: str, limit: int = 10) -> list[Account]:
-    """Address suggestions: the regional directory's own search, nothing more.
-
-    Only accounts listed in the directory are suggested (never liste rouge, unlisted,
-    preregistered-and-hidden, deactivated or external ones): the rule lives in
-    `caducee.directory.entries.is_listed` and its search rows, not here. A full address
-    typed by hand still reaches any active mailbox (`local_account`): the liste rouge is
-    an opposition to publication, not to receiving mail (docs/MESSAGING.md).
-    """
-    return directory_search.search(query, limit)

@@ -399,13 +399,22 @@ def _require_compose(request: HttpRequest, mailbox: Account, values: dict[str, s
 @guarded()
 def autocomplete_view(request: HttpRequest) -> JsonResponse:
     """Address suggestions in the webmail's format, from the directory's search only
-    (liste rouge and unlisted accounts are never suggested)."""
+    (liste rouge and unlisted accounts are never suggested), with the other operators'
+    mailboxes of the national directory unless the person's mailbox is MED (issue #18)."""
+    from caducee.directory.national import may_search_national
+    from caducee.directory.national_search import OTHER_OPERATOR, suggestions
+
+    hits = suggestions(
+        request.GET.get("q", ""), national=may_search_national(person(request)), limit=10
+    )
     results = [
         {
-            "label": f"{a.display_name} <{addresses.sender_address(a)}>",
-            "address": addresses.sender_address(a),
+            "label": f"{h.name} <{h.address}>"
+            + (f" — {OTHER_OPERATOR}" if h.other_operator else ""),
+            "address": h.address,
+            "other_operator": h.other_operator,
         }
-        for a in addresses.accounts_matching(request.GET.get("q", ""))
+        for h in hits
     ]
     return JsonResponse({"results": results})
 

@@ -49,6 +49,31 @@ def push_directory() -> str:
     return f"{pushed} structure(s) publiée(s) dans l'annuaire national."
 
 
+def refresh_national_directory() -> str:
+    """Download the national extraction from CADUCEE_DIRECTORY_NATIONAL_URL and load it."""
+    from caducee.directory.national import download
+    from caducee.directory.operations import import_national_directory
+
+    url = settings.DIRECTORY_NATIONAL_URL
+    path = download(url)
+    try:
+        summary = import_national_directory(system_context("scheduler"), path, source=url)
+    finally:
+        path.unlink(missing_ok=True)
+    return (
+        f"Annuaire national rechargé : {summary.entries} boîte(s) d'autres opérateurs, "
+        f"{summary.lines_skipped} ligne(s) écartée(s)."
+    )
+
+
+def _national_off() -> str:
+    return (
+        ""
+        if settings.DIRECTORY_NATIONAL_URL
+        else "CADUCEE_DIRECTORY_NATIONAL_URL n'est pas défini."
+    )
+
+
 def _whitelist_off() -> str:
     return "" if settings.MSSANTE_WHITELIST else "CADUCEE_MSSANTE_WHITELIST n'est pas défini."
 
@@ -107,5 +132,15 @@ def register_all() -> None:
             lambda: _minutes("SCHEDULER_DIRECTORY_MINUTES", 1440),
             push_directory,
             _directory_off,
+        )
+    )
+    # Issue #18 point 3: the national MSSanté directory of the other operators.
+    register(
+        Job(
+            "directory_national",
+            "Rechargement de l'annuaire national MSSanté (autres opérateurs)",
+            lambda: _minutes("SCHEDULER_DIRECTORY_NATIONAL_MINUTES", 1440),
+            refresh_national_directory,
+            _national_off,
         )
     )

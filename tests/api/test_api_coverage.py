@@ -195,6 +195,11 @@ OPERATION_EXCLUSIONS: dict[str, str] = {
     "referentials.operations.import_rpps_extraction": "CLI only: the operator loads the "
     "annuaire santé extraction (a file of 1 million lines and more, hundreds of MB) on the "
     "server with `caducee referentials rpps-import`; no upload over HTTP (docs/REFERENTIALS.md)",
+    # Issue #18 point 3.
+    "directory.operations.import_national_directory": "CLI and scheduler only: the operator "
+    "loads the national MSSanté extraction (hundreds of thousands of lines) on the server "
+    "with `caducee directory national-import`, or the scheduler downloads it from "
+    "CADUCEE_DIRECTORY_NATIONAL_URL; no upload over HTTP (docs/DIRECTORY.md)",
 }
 
 WEB_EXCLUSIONS: dict[str, str] = {
@@ -222,9 +227,9 @@ WEB_EXCLUSIONS: dict[str, str] = {
     "identity:set_password": _LINK,
     "identity:setup": _LINK,
     "console:candidates": _HTMX,
-    "directory:autocomplete": _HTMX,
     "loadusers:job_progress": _HTMX,
     "mail:autocomplete": _HTMX,
+    "mail:manifest": "the web app manifest a browser reads to install the webmail (issue #18)",
     "loadusers:import": _UPLOAD,
     "onboarding:request": _PUBLIC_FORM,  # Issue #16: onboarding
     "onboarding:request_sent": _PUBLIC_FORM,

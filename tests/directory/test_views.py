@@ -45,6 +45,8 @@ def test_autocomplete_returns_json(structure_a: Structure, charlie: User) -> Non
             "mssante": "jeanne.bertrand@ch-a.mssante.fr",
             "type": "PER",
             "structure": structure_a.name,
+            "other_operator": False,
+            "label": "BERTRAND Jeanne <jeanne.bertrand@ch-a.mssante.fr>",
         }
     ]
 

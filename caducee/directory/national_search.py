@@ -1,0 +1,273 @@
+"""The directory search with the national MSSanté directory: this platform's accounts and
+the other operators' mailboxes in one list, in name order, the latter marked « autre
+opérateur ».
+
+National entries are searched like the local ones (search.py): SQLite through the FTS5
+table `directory_national_fts`, PostgreSQL through the GIN index on `search_vector`. An
+entry's key follows the name order inside its generation (national_load.py), so the
+current generation is one key range and the first page of matches is read straight from
+the index in key order, whatever the number of matches.
+
+A page of the combined list takes the first `page * size` matches of each side (at most
+COUNT_LIMIT + size: deeper pages are not offered), merges them by folded name and keeps
+its slice. A national entry whose address is a local account's on the same window is left
+out (the platform's own domains are already left out at import).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection
+
+from caducee.directory.entries import keyword_text
+from caducee.directory.models import DirectoryEntry, NationalEntry
+from caducee.directory.national_load import current_generation, key_range
+from caducee.directory.search import COUNT_LIMIT, SORT_IN_MEMORY, first_matches, terms
+
+OTHER_OPERATOR = "autre opérateur"
+WALK = 20_000  # PostgreSQL: keys walked in order before fetching every match instead
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One result, local or national, with what the pages, the API and the autocomplete
+    show."""
+
+    name: str
+    type: str
+    email: str
+    mssante: str
+    structure: str
+    fields: list[tuple[str, str, str]]  # (key, title, value)
+    account_id: int | None = None  # None for another operator's mailbox
+    other_operator: bool = False
+    sort_key: str = ""
+
+    @property
+    def address(self) -> str:
+        return (self.mssante or self.email).lower()
+
+
+def local_hit(entry: DirectoryEntry) -> Hit:
+    data: dict[str, Any] = entry.data or {}
+    return Hit(
+        name=entry.display_name,
+        type=entry.type,
+        email=entry.email,
+        mssante=entry.mssante_address,
+        structure=str(data.get("structure", "")),
+        fields=[(str(k), str(t), str(v)) for k, t, v in data.get("fields", [])],
+        account_id=entry.account_id,
+        sort_key=entry.sort_key,
+    )
+
+
+def national_hit(entry: NationalEntry) -> Hit:
+    fields = [
+        ("profession", "Profession", entry.profession),
+        ("specialty", "Spécialité", entry.specialty),
+        ("rpps", "Identifiant national", entry.rpps),
+        ("city", "Commune", entry.city),
+        ("department", "Département", entry.department),
+    ]
+    return Hit(
+        name=entry.display_name,
+        type=entry.bal_type,
+        email="",
+        mssante=entry.address,
+        structure=entry.organisation,
+        fields=[f for f in fields if f[2]],
+        other_operator=True,
+        sort_key=keyword_text(entry.display_name)[:300],
+    )
+
+
+@dataclass(frozen=True)
+class HitPage:
+    """One page of combined results; `total` is exact up to COUNT_LIMIT, else `exact` is
+    False (same meaning as search.Page)."""
+
+    entries: list[Hit]
+    total: int
+    number: int
+    size: int
+    exact: bool = True
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.size))
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.pages
+
+
+# --- National side -------------------------------------------------------------------------
+
+_FTS = (
+    "SELECT rowid FROM directory_national_fts WHERE directory_national_fts MATCH %s "
+    "AND rowid > %s AND rowid < %s"
+)
+
+
+def _filters(type: str, department: str) -> tuple[str, list[str]]:
+    sql, params = "", []
+    if type:
+        sql += " AND n.bal_type = %s"
+        params.append(type)
+    if department:
+        sql += " AND n.department = %s"
+        params.append(department)
+    return sql, params
+
+
+def _sqlite_ids(
+    words: list[str], low: int, high: int, limit: int, type: str, department: str, count: bool
+) -> tuple[list[int], int]:
+    filters, extra = _filters(type, department)
+    if words:
+        source = "(" + _FTS + " ORDER BY rowid) m JOIN directory_nationalentry n ON n.id = m.rowid"
+        params: list[Any] = [" AND ".join(f'"{w}"*' for w in words), low, high]
+        where = "1 = 1"
+    else:
+        source, params, where = "directory_nationalentry n", [], "n.id > %s AND n.id < %s"
+        params = [low, high]
+    with connection.cursor() as cursor:
+        matches = 0
+        if count:
+            cursor.execute(
+                f"SELECT count(*) FROM (SELECT 1 FROM {source} WHERE {where}{filters} "  # noqa: S608
+                "LIMIT %s)",
+                [*params, *extra, COUNT_LIMIT + 1],
+            )
+            matches = int(cursor.fetchone()[0])
+        cursor.execute(
+            f"SELECT n.id FROM {source} WHERE {where}{filters} ORDER BY n.id LIMIT %s",  # noqa: S608
+            [*params, *extra, limit],
+        )
+        return [int(row[0]) for row in cursor.fetchall()], matches
+
+
+def _postgres_ids(
+    words: list[str], low: int, high: int, limit: int, type: str, department: str, count: bool
+) -> tuple[list[int], int]:
+    filters, extra = _filters(type, department)
+    where = "n.id > %s AND n.id < %s"
+    params: list[Any] = [low, high]
+    if words:
+        where += " AND n.search_vector @@ to_tsquery('simple', %s)"
+        params.append(" & ".join(f"{w}:*" for w in words))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM (SELECT 1 FROM directory_nationalentry n "  # noqa: S608
+            f"WHERE {where}{filters} LIMIT %s) s",
+            [*params, *extra, max(SORT_IN_MEMORY, COUNT_LIMIT) + 1],
+        )
+        matches = int(cursor.fetchone()[0])
+        if matches == 0:
+            return [], 0
+        if matches > SORT_IN_MEMORY and words:
+            # Many matches: the first keys, each row checked, at most WALK of them. Matches
+            # spread over the alphabet (« médecin paris ») are found there at once; matches
+            # clustered further on (a name prefix: the keys follow the names) are not, and
+            # then the bitmap plan below fetches them all and keeps the first `limit`.
+            cursor.execute(
+                "SELECT w.id FROM (SELECT n.id, n.search_vector "  # noqa: S608
+                f"FROM directory_nationalentry n WHERE n.id > %s AND n.id < %s{filters} "
+                "ORDER BY n.id LIMIT %s) w "
+                "WHERE w.search_vector @@ to_tsquery('simple', %s) ORDER BY w.id LIMIT %s",
+                [low, high, *extra, WALK, params[2], limit],
+            )
+            found = [int(row[0]) for row in cursor.fetchall()]
+            if len(found) == limit:
+                return found, matches
+        if matches > SORT_IN_MEMORY and not words:  # every row matches: walk the keys
+            sql = (
+                "SELECT n.id FROM directory_nationalentry n "  # noqa: S608
+                f"WHERE {where}{filters} ORDER BY n.id LIMIT %s"
+            )
+        else:  # `id + 0`: not the key order (a walk), the matches fetched and the first kept
+            sql = (
+                "SELECT n.id FROM directory_nationalentry n "  # noqa: S608
+                f"WHERE {where}{filters} ORDER BY n.id + 0 LIMIT %s"
+            )
+        cursor.execute(sql, [*params, *extra, limit])
+        return [int(row[0]) for row in cursor.fetchall()], matches
+
+
+def national_matches(
+    query: str, *, limit: int, type: str = "", department: str = "", count: bool = True
+) -> tuple[list[NationalEntry], int, bool]:
+    """The first `limit` national entries matching, in name order, and their number
+    (exact up to COUNT_LIMIT)."""
+    generation = current_generation()
+    type, department = type.upper(), department.upper()
+    if generation is None or (type and type not in ("PER", "ORG")):
+        return [], 0, True
+    low, high = key_range(generation)
+    words = terms(query)
+    if connection.vendor == "postgresql":
+        ids, matches = _postgres_ids(words, low, high, limit, type, department, count)
+    else:
+        ids, matches = _sqlite_ids(words, low, high, limit, type, department, count)
+    found = NationalEntry.objects.in_bulk(ids)
+    rows = [found[i] for i in ids if i in found]
+    if matches > COUNT_LIMIT:
+        return rows, COUNT_LIMIT, False
+    return rows, matches, True
+
+
+# --- Both sides ------------------------------------------------------------------------------
+
+
+def _merge(local: list[Hit], national: list[Hit]) -> list[Hit]:
+    addresses = {h.mssante for h in local if h.mssante}
+    others = [h for h in national if h.mssante not in addresses]
+    return sorted([*local, *others], key=lambda h: (h.sort_key, h.other_operator))
+
+
+def directory_page(
+    query: str = "",
+    *,
+    page: int = 1,
+    size: int = 25,
+    type: str = "",
+    department: str = "",
+    national: bool = False,
+) -> HitPage:
+    """One page of results in name order: the regional directory's, and the national
+    directory's when `national` (see `national.may_search_national`)."""
+    size = max(1, min(size, 100))
+    if not national:
+        local = first_matches(query, page=page, size=size, type=type, department=department)
+        hits = [local_hit(e) for e in local.entries]
+        return HitPage(hits, local.total, local.number, size, local.exact)
+    number = max(1, min(page, -(-COUNT_LIMIT // size)))
+    window = number * size
+    local = first_matches(query, size=window, type=type, department=department)
+    rows, matches, exact = national_matches(query, limit=window, type=type, department=department)
+    total = local.total + matches
+    exact = exact and local.exact and total <= COUNT_LIMIT
+    total = min(total, COUNT_LIMIT)
+    number = min(number, max(1, -(-total // size)))
+    merged = _merge([local_hit(e) for e in local.entries], [national_hit(r) for r in rows])
+    start = (number - 1) * size
+    return HitPage(merged[start : start + size], total, number, size, exact)
+
+
+def suggestions(query: str, *, national: bool, limit: int = 20) -> list[Hit]:
+    """At most `limit` results for search-as-you-type (nothing below 2 characters)."""
+    if len(query.strip()) < 2 or not terms(query):
+        return []
+    limit = max(1, min(limit, 20))
+    local = [local_hit(e) for e in first_matches(query, size=limit, count=False).entries]
+    if not national:
+        return local
+    rows, _matches, _exact = national_matches(query, limit=limit, count=False)
+    return _merge(local, [national_hit(r) for r in rows])[:limit]
