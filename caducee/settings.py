@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "caducee.tasks",
     "caducee.emails",
     "caducee.lifecycle",
+    "caducee.registration",  # Issue #16: self-registration (« Créer un compte »)
     "django_tasks",
     "django_tasks_db",
     "ninja",  # serves the API docs' Swagger UI from the platform, not a CDN (CSP)
@@ -243,6 +244,18 @@ TEMPLATES[0]["OPTIONS"]["context_processors"].append(  # type: ignore[index]
     "caducee.identity.context_processors.mailbox"
 )
 # End of identity settings.
+
+# Issue #16: self-registration (docs/REGISTRATION.md). The INSEE codes of the regions where
+# « Créer un compte » is open (empty: closed); requests older than this many hours are
+# highlighted in the service centre's queue; requests per IP and per email in the window.
+REGISTRATION_REGIONS = [
+    r.strip() for r in env_str("CADUCEE_REGISTRATION_REGIONS", "").split(",") if r.strip()
+]
+REGISTRATION_OVERDUE_HOURS = env_int("CADUCEE_REGISTRATION_OVERDUE_HOURS", 72)
+REGISTRATION_REQUESTS_PER_IP = env_int("CADUCEE_REGISTRATION_REQUESTS_PER_IP", 20)
+REGISTRATION_REQUESTS_PER_EMAIL = env_int("CADUCEE_REGISTRATION_REQUESTS_PER_EMAIL", 5)
+REGISTRATION_CORRECTION_DAYS = env_int("CADUCEE_REGISTRATION_CORRECTION_DAYS", 30)
+# End of issue #16 settings.
 
 # Loaduser import/export (docs/LOADUSERS.md, section Configuration).
 CADUCEE_UPLOAD_MAX_MB = env_int("CADUCEE_UPLOAD_MAX_MB", 20)

@@ -47,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
         mail,
         migrate,
         referentials,
+        registration,
         scheduler,
         serve,
         structures,
@@ -83,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
         lifecycle,
         domains,
         referentials,
+        registration,  # Issue #16: `caducee registration …`
     ):
         module.register(commands)
     return parser

@@ -48,6 +48,11 @@ def _matches(stored: str, code: str) -> bool:
     return hmac.compare_digest(digest, _digest(salt, code))
 
 
+# The same keyed hashing for other one-time codes (registration/proofs.py, issue #16).
+keyed_hash = _hash
+hash_matches = _matches
+
+
 def latest(user: User) -> LoginCode | None:
     return LoginCode.objects.filter(user=user).order_by("-created_at", "-pk").first()
 
