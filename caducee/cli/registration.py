@@ -136,7 +136,7 @@ def centre_member(args: argparse.Namespace) -> int:
 
 
 def centre_list(args: argparse.Namespace) -> int:
-    from caducee.registration.operations import centre_members
+    from caducee.registration.rules import centre_members
 
     found = centre_members()
     if not found:

@@ -12,7 +12,7 @@ from ninja import Router, Schema
 from caducee.api.auth import api_context
 from caducee.api.errors import responses
 from caducee.directory.addresses import mssante_address
-from caducee.registration import operations
+from caducee.registration import operations, rules
 from caducee.registration.models import RegistrationRequest
 
 router = Router(tags=["inscriptions"])
@@ -60,7 +60,7 @@ def registration_out(request: RegistrationRequest) -> dict[str, Any]:
         "age_hours": request.age_hours,
         "overdue": request.overdue,
         "reason": request.reason,
-        "suggested_particle": operations.suggested_particle(request),
+        "suggested_particle": rules.suggested_particle(request),
         "data": request.data,
     }
 
@@ -163,7 +163,7 @@ def get_members(request: HttpRequest) -> Any:
         from caducee.core.errors import NotFound
 
         raise NotFound("Page réservée à l'opérateur de la plateforme.")
-    return [{"email": u.email} for u in operations.centre_members()]
+    return [{"email": u.email} for u in rules.centre_members()]
 
 
 @router.post(

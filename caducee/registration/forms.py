@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 
 from caducee.referentials import lists
-from caducee.registration.operations import ID_TYPES
+from caducee.registration.rules import ID_TYPES
 
 GENERIC_EXAMPLES = "ex. pharmacie-du-centre-albi@gmail.com, secretariat.equipe@yahoo.fr"
 

@@ -26,6 +26,7 @@ from caducee.identity import operations as identity_ops
 from caducee.people.models import User
 from caducee.referentials import lists
 from caducee.registration import operations as ops
+from caducee.registration import rules
 from caducee.registration.forms import DecisionForm, RegistrationForm
 from caducee.registration.models import RequestKind, RequestState
 from caducee.structures.domains import shared_domain_names
@@ -57,11 +58,11 @@ def _form_errors(form: Any, exc: Invalid) -> None:
 @require_http_methods(["GET", "POST"])
 def start(request: HttpRequest) -> HttpResponse:
     """« Créer un compte »: the region (only the open ones may go on)."""
-    regions = ops.open_regions()
+    regions = rules.open_regions()
     error = ""
     if request.method == "POST":
         region = request.POST.get("region", "")
-        if ops.is_region_open(region):
+        if rules.is_region_open(region):
             _save(request, {"region": region})
             return redirect("registration:choice")
         error = "Choisissez une des régions proposées."
@@ -75,7 +76,7 @@ def start(request: HttpRequest) -> HttpResponse:
 
 def _region(request: HttpRequest) -> str:
     region = str(_state(request).get("region") or "")
-    if not ops.is_region_open(region):
+    if not rules.is_region_open(region):
         raise NotFound("Choisissez d'abord votre région.")
     return region
 
@@ -212,7 +213,11 @@ def code_resend(request: HttpRequest) -> HttpResponse:
 def _proven(request: HttpRequest) -> dict[str, Any] | None:
     data = _state(request)
     at = float(data.get("proven_at") or 0)
-    if not at or time.time() - at > PROOF_SECONDS or not ops.is_region_open(data.get("region", "")):
+    if (
+        not at
+        or time.time() - at > PROOF_SECONDS
+        or not rules.is_region_open(data.get("region", ""))
+    ):
         return None
     return data
 
@@ -260,7 +265,7 @@ def done(request: HttpRequest) -> HttpResponse:
 def correct(request: HttpRequest, token: str) -> HttpResponse:
     """The requester edits a request the service centre sent back (link received by mail)."""
     try:
-        registration = ops.request_for_correction(token)
+        registration = rules.request_for_correction(token)
     except NotFound:
         return render(request, "registration/link_invalid.html", status=404)
     values = {**registration.data, "email": registration.account.email}
@@ -317,7 +322,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 
 def _decision_form(registration: Any, data: Any = None) -> DecisionForm:
-    decision = DecisionForm(data, initial={"particle": ops.suggested_particle(registration)})
+    decision = DecisionForm(data, initial={"particle": rules.suggested_particle(registration)})
     current = registration.account.structure
     others = Structure.objects.filter(is_external=False).exclude(pk=current.pk).order_by("name")
     decision.fields["structure"].choices = [  # type: ignore[attr-defined]

@@ -158,9 +158,7 @@ def test_a_structure_with_no_domain_needs_one(pharmacist: Account) -> None:
     assert request.state == RequestState.TO_VALIDATE
 
 
-def test_rejection_emails_the_reason(
-    pharmacist: Account, smtp_sink: SmtpSink, sent: Any
-) -> None:
+def test_rejection_emails_the_reason(pharmacist: Account, smtp_sink: SmtpSink, sent: Any) -> None:
     request = _submit_org(pharmacist)
     with pytest.raises(Invalid):
         ops.reject_registration(cli_context(), request.pk, "  ")
@@ -246,7 +244,7 @@ def test_requests_are_rate_limited_per_address(settings: object) -> None:
     for _ in range(int(conf.REGISTRATION_REQUESTS_PER_EMAIL) + 2):
         try:
             ops.send_registration_code(VISITOR, email, OCCITANIE)
-        except Exception as exc:  # noqa: BLE001 - TooSoon within the resend interval
+        except Exception as exc:
             assert type(exc).__name__ == "TooSoon"
     events = AuditEvent.objects.filter(action="registration.code_sent")
     assert events.filter(detail__limited=True).exists()
@@ -268,9 +266,7 @@ def test_the_mismatched_professional_is_explained(tmp_path: Path) -> None:
     assert problem.field == "rpps" and "profession" in problem.message
 
 
-def test_the_queue_is_the_service_centres(
-    pharmacist: Account, alice: User, operator: User
-) -> None:
+def test_the_queue_is_the_service_centres(pharmacist: Account, alice: User, operator: User) -> None:
     request = _submit_org(pharmacist)
     with pytest.raises(NotFound):
         ops.list_registrations(ctx_for(alice))

@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from caducee.console.decorators import console_view, person
-from caducee.registration.operations import is_centre
+from caducee.registration.rules import is_centre
 from caducee.structures.access import structures_for_admin
 
 

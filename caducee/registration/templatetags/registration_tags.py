@@ -7,7 +7,7 @@ from typing import Any
 
 from django import template
 
-from caducee.registration.operations import open_regions
+from caducee.registration.rules import open_regions
 
 register = template.Library()
 
