@@ -219,7 +219,12 @@ def prepare(
     if not any(p.field in ("rpps", "resp_identifier") for p in problems):
         problems += _rpps_problem(kind, cleaned.values)
     if problems:
-        raise Invalid("La demande n'a pas été envoyée : corrigez les champs signalés.", problems)
+        first: dict[str, Problem] = {}  # one message a field (the key is checked twice)
+        for problem in problems:
+            first.setdefault(problem.field, problem)
+        raise Invalid(
+            "La demande n'a pas été envoyée : corrigez les champs signalés.", list(first.values())
+        )
     structure_input = StructureInput(
         name=text_of(clean_data, "structure_name"),
         id_type=text_of(clean_data, "id_type"),
