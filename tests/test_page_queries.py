@@ -649,6 +649,7 @@ EXCLUDED: dict[str, str] = {
     "registration:org_question": LOGIN,
     "registration:org_prove": LOGIN,
     "registration:per_email": LOGIN,
+    "registration:org_email": LOGIN,
     "registration:code": LOGIN,
     "registration:code_resend": POST_ONLY,
     "registration:form": LOGIN,

@@ -50,6 +50,13 @@ class RegistrationForm(forms.Form):
     resp_first_name = forms.CharField(label="Prénom du responsable", max_length=150)
     resp_profession = forms.ChoiceField(label="Profession du responsable")
     resp_identifier = forms.CharField(label="RPPS du responsable", max_length=20)
+    requester_last_name = forms.CharField(label="Votre nom", max_length=150)
+    requester_first_name = forms.CharField(label="Votre prénom", max_length=150)
+    requester_profession = forms.ChoiceField(
+        label="Votre fonction",
+        help_text="Votre compte personnel (BAL MED), absent de l'annuaire, ouvre la boîte "
+        "organisationnelle.",
+    )
     dematerialisation = forms.BooleanField(
         label="Je souhaite dématérialiser tous mes échanges et ne plus recevoir de papier.",
         required=False,
@@ -70,12 +77,22 @@ class RegistrationForm(forms.Form):
         "resp_identifier",
     )
     PER_ONLY = ("last_name", "first_name", "profession", "rpps")
+    WITHOUT_ACCOUNT = ("requester_last_name", "requester_first_name", "requester_profession")
 
-    def __init__(self, *args: Any, kind: str, region: str, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, kind: str, region: str, without_account: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.kind = kind
-        for name in self.PER_ONLY if kind == "ORG" else self.ORG_ONLY:
+        dropped = self.PER_ONLY if kind == "ORG" else self.ORG_ONLY
+        if not (kind == "ORG" and without_account):
+            dropped += self.WITHOUT_ACCOUNT
+        for name in dropped:
             del self.fields[name]
+        if "requester_profession" in self.fields:
+            self.fields["requester_profession"].choices = _choices(  # type: ignore[attr-defined]
+                lists.professions()
+            )
         professions = _choices(lists.professions())
         for name in ("profession", "resp_profession"):
             if name in self.fields:

@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from caducee.accounts.models import Account, AccountState, AccountType
 from caducee.accounts.operations import create_account, update_account
+from caducee.accounts.validation import clean_account
 from caducee.audit.actions import AuditAction
 from caducee.audit.log import record_event
 from caducee.core.context import Context
@@ -184,25 +185,84 @@ def _free_name(data: StructureInput) -> str:
     return f"{data.name} ({data.id_type} {data.id_number})"
 
 
+_COMPANION_FIELDS = {
+    "last_name": "requester_last_name",
+    "first_name": "requester_first_name",
+    "profession": "requester_profession",
+}
+
+
+def _companion(data: Mapping[str, Any], email: str) -> tuple[dict[str, Any], list[Problem]]:
+    """The MED account of a requester with no individual account (« Non », then « Continuer
+    sans compte individuel »): absent from the directory, it opens the ORG mailbox."""
+    raw = {
+        "type": AccountType.MED,
+        "email": email,
+        "last_name": text_of(data, "requester_last_name").upper(),
+        "first_name": text_of(data, "requester_first_name"),
+        "profession": text_of(data, "requester_profession"),
+        "postal_code": text_of(data, "postal_code"),
+        "city": text_of(data, "city"),
+        "department": text_of(data, "department"),
+        "region": text_of(data, "region"),
+        "liberal": "OUI",
+    }
+    problems = [
+        replace(p, field=_COMPANION_FIELDS[p.field])
+        for p in clean_account(raw).problems
+        if p.is_error and p.field in _COMPANION_FIELDS
+    ]
+    if Account.objects.filter(email=email).exists() or User.objects.filter(email=email).exists():
+        problems.append(
+            Problem(
+                "requester_last_name",
+                "known",
+                f"L'adresse {email} a déjà un compte : répondez « Oui » et prouvez ce compte.",
+            )
+        )
+    return raw, problems
+
+
 def submit_registration(
-    ctx: Context, kind: str, region: str, data: Mapping[str, Any], *, requester: User | None
+    ctx: Context,
+    kind: str,
+    region: str,
+    data: Mapping[str, Any],
+    *,
+    requester: User | None,
+    proven_email: str = "",
 ) -> RegistrationRequest:
     """Anyone who proved their address (the views hold the proof); writes
     `registration.submit` (with the account operations' `account.create` and, when no
     structure matches, `structure.create`).
 
     ORG: `requester` is the person of the proving nominative account, which becomes the
-    mailbox's first connection account. PER: `data["email"]` is the proven address. The
-    account is created in state « à valider »; the requester gets an acknowledgement."""
+    mailbox's first connection account; without one, `proven_email` is the requester's
+    proven address and a MED account (absent from the directory, seed 003's « Non ») is
+    created for them, « à valider » too, as the connection account. PER: `data["email"]`
+    is the proven address. The account is created in state « à valider »; the requester
+    gets an acknowledgement."""
     if not is_region_open(region):
         raise NotFound("La création de compte n'est pas ouverte dans cette région.")
     data = {**data, "region": region}
     connection = ""
-    if kind == AccountType.ORG:
+    companion: dict[str, Any] | None = None
+    companion_problems: list[Problem] = []
+    if kind == AccountType.ORG and requester is None and proven_email:
+        connection = proven_email.strip().lower()
+        companion, companion_problems = _companion(data, connection)
+    elif kind == AccountType.ORG:
         own = _nominative_of(requester)
         connection = own.email
-    who = requester.email if requester is not None else text_of(data, "email").lower()
-    prepared = prepare(kind, data, connection=connection)
+    who = requester.email if requester is not None else connection or text_of(data, "email").lower()
+    try:
+        prepared = prepare(kind, data, connection=connection)
+    except Invalid as exc:
+        raise Invalid(exc.message, exc.problems + companion_problems) from None
+    if companion_problems:
+        raise Invalid(
+            "La demande n'a pas été envoyée : corrigez les champs signalés.", companion_problems
+        )
     if _limited(ctx, who, "submit")[0]:  # complete requests only: corrections are free
         raise Invalid(
             "Trop de demandes depuis cette adresse : patientez "
@@ -216,13 +276,20 @@ def submit_registration(
         if structure is None:
             structure = create_structure(platform, replace(source, name=_free_name(source)))
             created = structure
+        person = requester
+        if companion is not None:
+            med = create_account(platform, structure, companion).account
+            med.state = AccountState.TO_VALIDATE
+            med.save(update_fields=["state", "updated_at"])
+            person = med.user
+            prepared.data["requester_account"] = med.pk
         account = create_account(platform, structure, prepared.raw).account
         account.state = AccountState.TO_VALIDATE
         account.save(update_fields=["state", "updated_at"])
         request = RegistrationRequest.objects.create(
             kind=kind,
             account=account,
-            requester=requester if requester is not None else account.user,
+            requester=person if person is not None else account.user,
             requester_email=who,
             region=region,
             data=prepared.data,
@@ -453,10 +520,16 @@ def validate_registration(
         else:
             account.state = AccountState.PREREGISTERED
         account.save(update_fields=["state", "updated_at"])
-        if account.is_nominative:
-            from caducee.identity.operations.finalisation import send_invitation
+        from caducee.identity.operations.finalisation import send_invitation
 
+        if account.is_nominative:
             send_invitation(acting, account)
+        companion = _companion_of(request)
+        if companion is not None:  # the requester's MED account follows the mailbox
+            companion.structure = structure
+            companion.state = AccountState.PREREGISTERED
+            companion.save(update_fields=["structure", "state", "updated_at"])
+            send_invitation(acting, companion)
         request.state = RequestState.VALIDATED
         request.decided_at = timezone.now()
         request.decided_by = ctx.user
@@ -477,6 +550,14 @@ def validate_registration(
     return request
 
 
+def _companion_of(request: RegistrationRequest) -> Account | None:
+    """The requester's MED account created with the request, still « à valider »."""
+    pk = request.data.get("requester_account")
+    if not isinstance(pk, int):
+        return None
+    return Account.objects.filter(pk=pk, state=AccountState.TO_VALIDATE).first()
+
+
 def reject_registration(ctx: Context, request_id: int, reason: str) -> RegistrationRequest:
     """The service centre (operator or member) or the server; writes `registration.reject`.
 
@@ -492,6 +573,10 @@ def reject_registration(ctx: Context, request_id: int, reason: str) -> Registrat
         account = request.account
         account.state = AccountState.REJECTED
         account.save(update_fields=["state", "updated_at"])
+        companion = _companion_of(request)
+        if companion is not None:
+            companion.state = AccountState.REJECTED
+            companion.save(update_fields=["state", "updated_at"])
         request.state = RequestState.REJECTED
         request.reason = text[:1000]
         request.decided_at = timezone.now()

@@ -58,6 +58,9 @@ FORM_KEYS = (
     "resp_first_name",
     "resp_profession",
     "resp_identifier",
+    "requester_last_name",
+    "requester_first_name",
+    "requester_profession",
 )
 # An account field's problem shown on the form field the requester typed it in.
 _ORG_FIELD = {

@@ -13,6 +13,7 @@ urlpatterns = [
     path("inscription/type/", views.choice, name="choice"),
     path("inscription/organisation/", views.org_question, name="org_question"),
     path("inscription/organisation/compte/", views.org_prove, name="org_prove"),
+    path("inscription/organisation/sans-compte/", views.org_email, name="org_email"),
     path("inscription/individuel/", views.per_email, name="per_email"),
     path("inscription/code/", views.code, name="code"),
     path("inscription/code/renvoyer/", views.code_resend, name="code_resend"),

@@ -133,6 +133,17 @@ def org_prove(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def per_email(request: HttpRequest) -> HttpResponse:
     """A professional without an account: their address, proven by an emailed code."""
+    return _email_step(request, "PER")
+
+
+@require_http_methods(["GET", "POST"])
+def org_email(request: HttpRequest) -> HttpResponse:
+    """« Non », then « Continuer sans compte individuel »: the requester's own address,
+    proven by an emailed code (their MED account will open the ORG mailbox)."""
+    return _email_step(request, "ORG")
+
+
+def _email_step(request: HttpRequest, kind: str) -> HttpResponse:
     try:
         region = _region(request)
     except NotFound:
@@ -147,9 +158,11 @@ def per_email(request: HttpRequest) -> HttpResponse:
         except codes.TooSoon:
             pass  # the code sent less than a minute ago still works: same answer
         if not error:
-            _save(request, {"region": region, "kind": "PER", "email": email})
+            _save(request, {"region": region, "kind": kind, "email": email})
             return redirect("registration:code")
-    return render(request, "registration/per_email.html", {"error": error, "email": email})
+    return render(
+        request, "registration/per_email.html", {"error": error, "email": email, "kind": kind}
+    )
 
 
 def _pending_user(data: dict[str, Any]) -> User | None:
@@ -231,18 +244,27 @@ def form(request: HttpRequest) -> HttpResponse:
         return redirect("registration:start")
     kind, region = str(data["kind"]), str(data["region"])
     user = _pending_user(data) if kind == "ORG" else None
-    initial: dict[str, Any] = {"email": data.get("email", "")}
+    proven = str(data.get("email") or "")
+    without_account = kind == "ORG" and user is None
+    initial: dict[str, Any] = {"email": "" if without_account else proven}
     if user is not None:
         initial |= {"resp_last_name": user.last_name, "resp_first_name": user.first_name}
-    bound = RegistrationForm(request.POST or None, kind=kind, region=region, initial=initial)
+    bound = RegistrationForm(
+        request.POST or None,
+        kind=kind,
+        region=region,
+        initial=initial,
+        without_account=without_account,
+    )
     if request.method == "POST":
         try:
             ops.submit_registration(
-                anonymous_context(request, (user.email if user else initial["email"])),
+                anonymous_context(request, (user.email if user else proven)),
                 kind,
                 region,
                 bound.values(),
                 requester=user,
+                proven_email=proven if without_account else "",
             )
         except Invalid as exc:
             _form_errors(bound, exc)

@@ -217,6 +217,7 @@ WEB_EXCLUSIONS: dict[str, str] = {
     "registration:org_question": _PUBLIC,
     "registration:org_prove": _PUBLIC,
     "registration:per_email": _PUBLIC,
+    "registration:org_email": _PUBLIC,
     "registration:code": _PUBLIC,
     "registration:code_resend": _PUBLIC,
     "registration:form": _PUBLIC,

@@ -289,3 +289,33 @@ def test_a_centre_member_validates_without_being_operator(
     event = AuditEvent.objects.get(action="registration.validate")
     assert event.actor == alice
     assert Account.objects.get(pk=request.account.pk).state == AccountState.VALID
+
+
+def test_without_an_individual_account_a_med_account_opens_the_mailbox(
+    shared_domain: str, smtp_sink: SmtpSink, sent: Any
+) -> None:
+    email = "claire.secretaire@pharmacie-albi.fr"
+    with pytest.raises(Invalid) as caught:
+        ops.submit_registration(
+            VISITOR, "ORG", OCCITANIE, org_form(), requester=None, proven_email=email
+        )
+    assert {p.field for p in caught.value.errors()} >= {
+        "requester_last_name",
+        "requester_profession",
+    }
+    data = org_form(
+        requester_last_name="Roux", requester_first_name="Claire", requester_profession="L10"
+    )
+    request = ops.submit_registration(
+        VISITOR, "ORG", OCCITANIE, data, requester=None, proven_email=email
+    )
+    med = Account.objects.get(email=email)
+    assert med.type == AccountType.MED and med.state == AccountState.TO_VALIDATE
+    assert ConnectionLink.objects.filter(mailbox=request.account, account=med).exists()
+    assert request.requester_email == email and request.requester == med.user
+    with sent():
+        ops.validate_registration(cli_context(), request.pk)
+    med.refresh_from_db()
+    assert med.state == AccountState.PREREGISTERED and not is_listed(med)
+    assert med.structure == Account.objects.get(pk=request.account.pk).structure
+    smtp_sink.wait_for(email, match=lambda m: "validé" in m.subject)

@@ -28,6 +28,7 @@ PUBLIC = {
     "org_question",
     "org_prove",
     "per_email",
+    "org_email",
     "code",
     "code_resend",
     "form",
