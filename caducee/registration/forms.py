@@ -84,7 +84,7 @@ class RegistrationForm(forms.Form):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.kind = kind
-        dropped = self.PER_ONLY if kind == "ORG" else self.ORG_ONLY
+        dropped: tuple[str, ...] = self.PER_ONLY if kind == "ORG" else self.ORG_ONLY
         if not (kind == "ORG" and without_account):
             dropped += self.WITHOUT_ACCOUNT
         for name in dropped:
