@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "caducee.emails",
     "caducee.lifecycle",
     "caducee.onboarding",  # Issue #16: onboarding
+    "caducee.registration",  # Issue #16: self-registration (« Créer un compte »)
     "django_tasks",
     "django_tasks_db",
     "ninja",  # serves the API docs' Swagger UI from the platform, not a CDN (CSP)
@@ -274,6 +275,18 @@ CERTIFICATE_CA_KEY = env_str("CADUCEE_CERTIFICATE_CA_KEY", "") or str(
 CERTIFICATE_YEARS = env_int("CADUCEE_CERTIFICATE_YEARS", 3)
 # End of issue #17 settings.
 
+# Issue #16: self-registration (docs/REGISTRATION.md). The INSEE codes of the regions where
+# « Créer un compte » is open (empty: closed); requests older than this many hours are
+# highlighted in the service centre's queue; requests per IP and per email in the window.
+REGISTRATION_REGIONS = [
+    r.strip() for r in env_str("CADUCEE_REGISTRATION_REGIONS", "").split(",") if r.strip()
+]
+REGISTRATION_OVERDUE_HOURS = env_int("CADUCEE_REGISTRATION_OVERDUE_HOURS", 72)
+REGISTRATION_REQUESTS_PER_IP = env_int("CADUCEE_REGISTRATION_REQUESTS_PER_IP", 20)
+REGISTRATION_REQUESTS_PER_EMAIL = env_int("CADUCEE_REGISTRATION_REQUESTS_PER_EMAIL", 5)
+REGISTRATION_CORRECTION_DAYS = env_int("CADUCEE_REGISTRATION_CORRECTION_DAYS", 30)
+# End of issue #16 settings.
+
 # Loaduser import/export (docs/LOADUSERS.md, section Configuration).
 CADUCEE_UPLOAD_MAX_MB = env_int("CADUCEE_UPLOAD_MAX_MB", 20)
 # Workbooks are parsed in a child process under these limits (security issue #11, H2).
@@ -346,10 +359,9 @@ EXPIRING_SOON_DAYS = env_int("CADUCEE_EXPIRING_SOON_DAYS", 30)
 IDENTITY_PURGE_DAYS = env_int("CADUCEE_IDENTITY_PURGE_DAYS", 7)
 MAIL_QUEUE_KEEP_DAYS = env_int("CADUCEE_MAIL_QUEUE_KEEP_DAYS", 30)
 
-# Issue #16: onboarding (« Demande de raccordement », docs/ONBOARDING.md). Requests older
-# than this many hours are highlighted in the service centre's queue (shared with the
-# self-registration queue); valid requests accepted per IP address and per email within the
-# throttle window (LOCKOUT_MINUTES).
-REGISTRATION_OVERDUE_HOURS = env_int("CADUCEE_REGISTRATION_OVERDUE_HOURS", 72)
+# Issue #16: onboarding (« Demande de raccordement », docs/REGISTRATION.md). Requests older
+# than REGISTRATION_OVERDUE_HOURS (above) are highlighted in the service centre's queue;
+# valid requests accepted per IP address and per email within the throttle window
+# (LOCKOUT_MINUTES).
 ONBOARDING_REQUESTS_PER_IP = env_int("CADUCEE_ONBOARDING_REQUESTS_PER_IP", 10)
 ONBOARDING_REQUESTS_PER_EMAIL = env_int("CADUCEE_ONBOARDING_REQUESTS_PER_EMAIL", 3)

@@ -17,6 +17,7 @@ urlpatterns = [
     path("annuaire/", include("caducee.directory.urls")),
     path("messagerie/", include("caducee.mail.urls")),
     path("coordination/", include("caducee.coordination.urls")),
+    path("", include("caducee.registration.urls")),  # Issue #16: « Créer un compte »
     path("api/v1/", api.urls),
 ]
 

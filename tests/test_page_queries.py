@@ -68,6 +68,7 @@ COORDINATION_MAX = 21
 WEB_NAMESPACES = {"console", "coordination", "directory", "loadusers", "exports", "mail"}
 WEB_NAMESPACES |= {"identity", "accounts"}
 WEB_NAMESPACES |= {"lifecycle"}
+WEB_NAMESPACES |= {"registration"}
 
 Grow = Callable[[int], None]
 
@@ -95,6 +96,23 @@ def _shared_domains(n: int) -> None:
         name = f"partage{next(_n)}.mssante.fr"
         declare_domain(cli_context(), name, shared=True)
         factories.make_structure(domain=name)
+
+
+def _registrations(structure: Structure) -> Grow:
+    """Self-registration requests waiting in the service centre's queue (issue #16)."""
+    from caducee.accounts.models import AccountState
+    from caducee.registration.models import RegistrationRequest
+
+    def grow(n: int) -> None:
+        for _ in range(n):
+            account = factories.make_account(structure, "ORG")
+            account.state = AccountState.TO_VALIDATE
+            account.save()
+            RegistrationRequest.objects.create(
+                kind="ORG", account=account, requester_email="demandeur@example.org", region="11"
+            )
+
+    return grow
 
 
 def _accounts(structure: Structure) -> Grow:
@@ -511,6 +529,7 @@ CASES: dict[str, Callable[[Structure], Page]] = {
     "console:structures": _operator_page("console:structures"),
     "console:scheduler": _operator_page("console:scheduler"),
     "console:domains": _operator_page("console:domains", lambda _s: _shared_domains),
+    "registration:queue": _operator_page("registration:queue", _registrations),
     "console:structure_admins": _admin_page("console:structure_admins", _admins, operator=True),
     "console:email_changes": _admin_page("console:email_changes", _accounts),
     "console:activity": _admin_page("console:activity", _activity),
@@ -633,6 +652,22 @@ EXCLUDED: dict[str, str] = {
     "coordination:external_resend": POST_ONLY,
     "coordination:activate": TOKEN,
     "coordination:invitation_accept": POST_ONLY,
+    # registration (issue #16)
+    "registration:start": LOGIN,
+    "registration:choice": LOGIN,
+    "registration:org_question": LOGIN,
+    "registration:org_prove": LOGIN,
+    "registration:per_email": LOGIN,
+    "registration:org_email": LOGIN,
+    "registration:code": LOGIN,
+    "registration:code_resend": POST_ONLY,
+    "registration:form": LOGIN,
+    "registration:done": LOGIN,
+    "registration:correct": TOKEN,
+    "registration:detail": FORM,
+    "registration:validate": POST_ONLY,
+    "registration:reject": POST_ONLY,
+    "registration:correction": POST_ONLY,
 }
 
 

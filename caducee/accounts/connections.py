@@ -173,7 +173,7 @@ def openable_mailboxes(account: Account, *, include_deactivated: bool) -> list[A
     if not include_deactivated:
         if account.state in AccountState.closed():
             return []
-        linked = linked.exclude(state__in=AccountState.closed())
+        linked = linked.exclude(state__in=AccountState.not_openable())
     return [account, *linked]
 
 

@@ -129,6 +129,11 @@ def remove_delegate(ctx: Context, account: Account, delegate: Account) -> None:
         )
 
 
+# A linked mailbox not yet validated (or rejected) by the service centre stays shut
+# (issue #16); a deleted one keeps its historical behaviour here.
+_UNOPENED_LINKED = (AccountState.DEACTIVATED, AccountState.TO_VALIDATE, AccountState.REJECTED)
+
+
 def linked_and_delegated(account: Account) -> tuple[list[Account], dict[int, str]]:
     """In one query, what a live nominative account opens besides its own mailbox: the live
     ORG/APP mailboxes it is a connection account of (as `connections.openable_mailboxes`),
@@ -142,7 +147,7 @@ def linked_and_delegated(account: Account) -> tuple[list[Account], dict[int, str
     delegations = Delegation.objects.filter(delegate=account)
     rows = (
         Account.objects.filter(
-            (Q(pk__in=links.values("mailbox_id")) & ~Q(state=AccountState.DEACTIVATED))
+            (Q(pk__in=links.values("mailbox_id")) & ~Q(state__in=_UNOPENED_LINKED))
             | (Q(pk__in=delegations.values("account_id")) & ~Q(state__in=CLOSED_STATES))
         )
         .annotate(

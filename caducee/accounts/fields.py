@@ -124,6 +124,9 @@ class FieldSpec:
     max_length: int = 200
     stored: bool = True  # an Account column (connection accounts and structure are not)
     label: str = field(default="")
+    # The mailbox types for which the value must be generic (seed 002, « Adresse mail » of
+    # an ORG mailbox): an address that looks personal is refused, see `PERSONAL_MARKERS`.
+    generic_for: tuple[str, ...] = ()
 
     def rule(self, mailbox_type: str) -> Rule:
         return self.rules[mailbox_type]
@@ -154,6 +157,7 @@ FIELDS: tuple[FieldSpec, ...] = (
         "ORG, une adresse générique (ex. secretariat@ehpad-mimosas.fr).",
         aliases=("Adresse de référence", "Email", "Mail"),
         max_length=254,
+        generic_for=("ORG",),
     ),
     FieldSpec(
         "last_name",
@@ -474,5 +478,15 @@ FIELDS: tuple[FieldSpec, ...] = (
 )
 
 BY_KEY: dict[str, FieldSpec] = {f.key: f for f in FIELDS}
+
+# The « générique » rule of seed 002: an ORG mailbox's address is shared by a team, so it
+# must not look like one person's. It looks personal when its part before « @ » names the
+# responsible professional (first and last name, or initial and last name, in any order)
+# or is the part before « @ » of one of its connection accounts (a nominative login).
+# These are the values it is compared with (keys of this table); accounts/validation.py
+# applies the rule wherever an account is validated (console, import, API, registration).
+PERSONAL_MARKERS: tuple[tuple[str, str], ...] = (("resp_first_name", "resp_last_name"),)
+PERSONAL_LOGINS = "connection_accounts"
+GENERIC_EMAIL_EXAMPLES = "secretariat@ehpad-mimosas.fr, pharmacie-du-centre-albi@gmail.com"
 STORED: tuple[FieldSpec, ...] = tuple(f for f in FIELDS if f.stored)
 HEADERS: tuple[str, ...] = tuple(f.header for f in FIELDS)

@@ -43,6 +43,12 @@ class AccountState(models.TextChoices):
         """States in which a mailbox opens nothing and receives nothing (login refused)."""
         return (cls.DEACTIVATED, cls.DELETED)
 
+    @classmethod
+    def not_openable(cls) -> tuple[str, ...]:
+        """States in which a shared mailbox cannot be opened by its connection accounts:
+        closed, or a self-registration the service centre has not validated (issue #16)."""
+        return (*cls.closed(), cls.TO_VALIDATE, cls.REJECTED)
+
 
 class Account(models.Model):
     structure = models.ForeignKey(

@@ -8,9 +8,21 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from caducee.accounts.fields import BY_KEY, FIELDS, MAILBOX_TYPES, TYPES, FieldSpec, Kind, Rule
+from caducee.accounts.fields import (
+    BY_KEY,
+    FIELDS,
+    GENERIC_EMAIL_EXAMPLES,
+    MAILBOX_TYPES,
+    PERSONAL_LOGINS,
+    PERSONAL_MARKERS,
+    TYPES,
+    FieldSpec,
+    Kind,
+    Rule,
+)
 from caducee.core.errors import Problem
 from caducee.referentials import cleaning, identifiers, lists
+from caducee.referentials.text import fold
 
 TYPE_NAMES = {code: kind.name for code, kind in MAILBOX_TYPES.items()}
 _PARTICLE = re.compile(r"^[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9])?$")
@@ -97,6 +109,7 @@ def clean_account(raw: Mapping[str, object]) -> Cleaned:
         _apply_rules(kind, out)
         _check_structure_id(out)
         _check_resp_identifier(kind, out)
+        _check_generic(kind, out)
     return out
 
 
@@ -461,3 +474,43 @@ def _check_resp_identifier(kind: str, out: Cleaned) -> None:
             out.values["resp_identifier"] = identifiers.validate_rpps(number)
     except identifiers.InvalidIdentifier as exc:
         out.error(spec, "identifier", f"Identifiant du responsable : {exc}")
+
+
+def _letters(value: str) -> str:
+    return "".join(ch for ch in fold(value) if ch.isalnum())
+
+
+def looks_personal(email: str, values: Mapping[str, Any]) -> str:
+    """Why `email` looks like one person's address given the other values ('' if generic):
+    the rule `fields.PERSONAL_MARKERS` describes."""
+    local = email.partition("@")[0]
+    compact = _letters(local)
+    if not compact:
+        return ""
+    for first_key, last_key in PERSONAL_MARKERS:
+        first = _letters(str(values.get(first_key) or ""))
+        last = _letters(str(values.get(last_key) or ""))
+        if len(first) < 2 or len(last) < 2:
+            continue
+        forms = {first + last, last + first, first[0] + last, last + first[0]}
+        if compact in forms or (first in compact and last in compact):
+            return "elle porte le nom et le prénom du responsable"
+    for login in values.get(PERSONAL_LOGINS) or []:
+        if _letters(str(login).partition("@")[0]) == compact:
+            return f"elle reprend l'identifiant du compte nominatif {login}"
+    return ""
+
+
+def _check_generic(kind: str, out: Cleaned) -> None:
+    spec = BY_KEY["email"]
+    email = str(out.values.get("email") or "")
+    if kind not in spec.generic_for or not email or _has_error(out, "email"):
+        return
+    why = looks_personal(email, out.values)
+    if why:
+        out.error(
+            spec,
+            "generic",
+            f"L'adresse {email} semble personnelle ({why}) : une boîte organisationnelle "
+            f"est partagée, son adresse doit être générique (ex. {GENERIC_EMAIL_EXAMPLES}).",
+        )

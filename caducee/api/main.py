@@ -31,6 +31,7 @@ from caducee.lifecycle import api as lifecycle_api
 from caducee.loadusers import api as loadusers_api
 from caducee.mail import api as mail_api
 from caducee.onboarding import api as onboarding_api  # Issue #16: onboarding
+from caducee.registration import api as registration_api
 from caducee.stats import api as stats_api
 
 api = NinjaAPI(
@@ -111,3 +112,4 @@ api.add_router("/", stats_api.router)
 api.add_router("/", lifecycle_api.router)
 api.add_router("/", domains_api.router)
 api.add_router("/", onboarding_api.router)  # Issue #16: onboarding
+api.add_router("/", registration_api.router)  # Issue #16: the service centre's queue

@@ -316,3 +316,24 @@ class AuditAction(models.TextChoices):
         "directory.national_import",
         "Chargement de l'annuaire national MSSanté (autres opérateurs)",
     )
+    # Self-registration (issue #16, points 1-3, 5, 7), caducee/registration.
+    REGISTRATION_CODE_SENT = (
+        "registration.code_sent",
+        "Inscription : envoi d'un code de vérification de l'adresse",
+    )
+    REGISTRATION_CODE_FAILED = (
+        "registration.code_failed",
+        "Inscription : code de vérification de l'adresse refusé",
+    )
+    REGISTRATION_SUBMIT = "registration.submit", "Inscription : demande de création de compte"
+    REGISTRATION_VALIDATE = "registration.validate", "Inscription : demande validée"
+    REGISTRATION_REJECT = "registration.reject", "Inscription : demande rejetée"
+    REGISTRATION_CORRECTION_REQUEST = (
+        "registration.correction_request",
+        "Inscription : correction demandée au demandeur",
+    )
+    REGISTRATION_CORRECT = "registration.correct", "Inscription : demande corrigée par le demandeur"
+    REGISTRATION_CENTRE_MEMBER = (
+        "registration.centre_member",
+        "Centre de services : membre ajouté ou retiré",
+    )

@@ -50,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
         migrate,
         onboarding,  # Issue #16: onboarding
         referentials,
+        registration,
         scheduler,
         serve,
         structures,
@@ -89,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
         referentials,
         onboarding,  # Issue #16: onboarding
         certificates,  # issue #17
+        registration,  # Issue #16: `caducee registration …`
     ):
         module.register(commands)
     return parser

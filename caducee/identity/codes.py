@@ -49,6 +49,11 @@ def _matches(stored: str, code: str) -> bool:
     return hmac.compare_digest(digest, _digest(salt, code))
 
 
+# The same keyed hashing for other one-time codes (registration/proofs.py, issue #16).
+keyed_hash = _hash
+hash_matches = _matches
+
+
 def latest(user: User, purpose: str = CodePurpose.LOGIN) -> LoginCode | None:
     return (
         LoginCode.objects.filter(user=user, purpose=purpose).order_by("-created_at", "-pk").first()

@@ -73,7 +73,7 @@ def mailbox_access(user: User, mailbox: Account, *, delegated: bool) -> MailboxA
     if own is None:
         return None
     if mailbox.pk == own.pk or (
-        mailbox.state not in AccountState.closed()
+        mailbox.state not in AccountState.not_openable()
         and ConnectionLink.objects.filter(mailbox=mailbox, account=own).exists()
     ):
         return MailboxAccess()

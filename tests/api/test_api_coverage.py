@@ -145,6 +145,10 @@ _SMS = (
     PAGE_ONLY + "confirming a mobile for SMS codes binds a second factor to the person: a "
     "leaked API token must not route their login codes to its holder's phone"
 )
+_PUBLIC = (
+    PAGE_ONLY + "the public « Créer un compte » pages (issue #16): a visitor not logged in, "
+    "proving an address with an emailed code, has no API token"
+)
 _UPLOAD = "the form of POST /api/v1/structures/{structure_id}/loadusers/import (its job page too)"
 
 OPERATION_EXCLUSIONS: dict[str, str] = {
@@ -192,6 +196,10 @@ OPERATION_EXCLUSIONS: dict[str, str] = {
     "identity.operations.set_password_with_link": _LINK,
     "directory.operations.assign_mssante_addresses": _BATCH,
     "onboarding.operations.submit_connection_request": _PUBLIC_FORM,  # Issue #16: onboarding
+    "registration.operations.send_registration_code": _PUBLIC,
+    "registration.operations.prove_registration_code": _PUBLIC,
+    "registration.operations.submit_registration": _PUBLIC,
+    "registration.operations.correct_registration": _PUBLIC,
     "referentials.operations.import_rpps_extraction": "CLI only: the operator loads the "
     "annuaire santé extraction (a file of 1 million lines and more, hundreds of MB) on the "
     "server with `caducee referentials rpps-import`; no upload over HTTP (docs/REFERENTIALS.md)",
@@ -233,6 +241,17 @@ WEB_EXCLUSIONS: dict[str, str] = {
     "loadusers:import": _UPLOAD,
     "onboarding:request": _PUBLIC_FORM,  # Issue #16: onboarding
     "onboarding:request_sent": _PUBLIC_FORM,
+    "registration:start": _PUBLIC,
+    "registration:choice": _PUBLIC,
+    "registration:org_question": _PUBLIC,
+    "registration:org_prove": _PUBLIC,
+    "registration:per_email": _PUBLIC,
+    "registration:org_email": _PUBLIC,
+    "registration:code": _PUBLIC,
+    "registration:code_resend": _PUBLIC,
+    "registration:form": _PUBLIC,
+    "registration:done": _PUBLIC,
+    "registration:correct": _PUBLIC,
 }
 
 

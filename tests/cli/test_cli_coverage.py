@@ -32,8 +32,13 @@ _EXPORTS = (
     "data directly (`account list --json`, `directory export`, `loadusers`)"
 )
 _MISSING = "missing: no CLI command yet"
+_PUBLIC = "a visitor's step of « Créer un compte » (issue #16), proven by an emailed code"
 
 OPERATION_EXCLUSIONS: dict[str, str] = {
+    "registration.operations.send_registration_code": _PUBLIC,
+    "registration.operations.prove_registration_code": _PUBLIC,
+    "registration.operations.submit_registration": _PUBLIC,
+    "registration.operations.correct_registration": _PUBLIC,
     "accounts.operations.update_mailbox_settings": "the console's one form for the default "
     "mailbox and the notifications, atomic; the CLI sets each with its own command "
     "(`account default-mailbox`, `account receipt-notification`)",
