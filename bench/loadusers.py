@@ -204,7 +204,8 @@ def step(name: str, path: str) -> dict[str, Any]:
     if name == "import":
         from caducee.loadusers.importing import import_loadusers
 
-        result = import_loadusers(ctx, structure, Path(path))
+        dry_run = os.environ.get("CADUCEE_BENCH_DRY_RUN") == "1"
+        result = import_loadusers(ctx, structure, Path(path), dry_run=dry_run)
         answer = result.counts
         answer["problems"] = len(result.problems)
         answer["addresses_generated"] = result.addresses_generated
@@ -392,6 +393,12 @@ def main() -> int:
         "fresh database (no exports, no re-import)",
     )
     parser.add_argument("--no-xlsx", action="store_true", help="with --import-only: CSV only")
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="with --import-only: a dry run (the validation pass and the address plan, "
+        "nothing written), e.g. to see the memory of a 1,000,000-line file",
+    )
     parser.add_argument("--step", help=argparse.SUPPRESS)
     parser.add_argument("--file", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -412,6 +419,8 @@ def main() -> int:
             f"(generated in {time.perf_counter() - started:.1f} s)"
         )
         if args.import_only:
+            if args.dry_run:
+                os.environ["CADUCEE_BENCH_DRY_RUN"] = "1"
             sources = [source]
             if not args.no_xlsx:
                 workbook = Path(folder) / "loaduser.xlsx"

@@ -53,6 +53,8 @@ from caducee.people.models import User
 from caducee.referentials.text import fold
 from caducee.structures.models import Structure
 
+_STORED = [(spec, spec.key) for spec in STORED]
+
 
 def _chunks(table: Table) -> Iterator[list[tuple[int, dict[str, object]]]]:
     columns = table.header.columns
@@ -348,7 +350,7 @@ def _classify(
             NewAccount(
                 line,
                 target.pk,
-                tuple(db_value(spec, values.get(spec.key)) for spec in STORED),  # STORED_KEYS
+                tuple([db_value(spec, values.get(key)) for spec, key in _STORED]),  # STORED_KEYS
                 list(wanted) if kind in SHARED else None,
                 known.persons.get(email) if kind in NOMINATIVE else None,
             )
