@@ -199,7 +199,8 @@ def step(name: str, path: str) -> dict[str, Any]:
     structure = find_structure(STRUCTURE)
     started = time.perf_counter()
     before = resource.getrusage(resource.RUSAGE_SELF)
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)  # the workbook parser
+    # The workbook parser and the validation pool (issue #19); ru_maxrss: the largest one.
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     answer: dict[str, Any] = {}
     if name == "import":
         from caducee.loadusers.importing import import_loadusers
@@ -362,7 +363,7 @@ def _report(what: str, lines: int, figures: dict[str, Any]) -> None:
         f"{what:<46} {seconds:7.1f} s  {lines / seconds:8.0f} lines/s  "
         f"CPU {figures['cpu']:6.1f} s  peak {figures['peak_mb']:6.0f} MB"
         + (
-            f"  (parse child: CPU {figures['child_cpu']:.1f} s, "
+            f"  (children, workbook parser and validation pool: CPU {figures['child_cpu']:.1f} s, "
             f"peak {figures['child_peak_mb']:.0f} MB)"
             if figures.get("child_cpu")
             else ""

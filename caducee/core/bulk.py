@@ -44,12 +44,12 @@ def insert_rows(
     sql = f"INSERT INTO {quote(meta.db_table)} ({names}) VALUES ({marks})"  # noqa: S608
     if any(adapters):
         dates = (models.DateTimeField, models.DateField)
-        columns = [
+        adapted = [
             (i, a, isinstance(f, dates))  # dates are immutable: an adaptation may be reused
             for i, (a, f) in enumerate(zip(adapters, fields, strict=True))
             if a is not None
         ]
-        rows = _adapted(rows, columns)
+        rows = _adapted(rows, adapted)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # COPY: the fastest path into PostgreSQL, inside the same transaction.
