@@ -45,6 +45,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+# `--code DIR`: the steps import the project from DIR (another checkout, e.g. the code
+# before a change), so that old and new code are measured in the same run.
+CODE = Path(os.environ.get("CADUCEE_BENCH_CODE") or ROOT)
+sys.path.insert(0, str(CODE))
 
 from bench.harness import machine  # noqa: E402
 
@@ -143,6 +147,16 @@ def _spoil(row: dict[str, Any], rng: random.Random, i: int) -> None:
         row["phone1"] = "06 12 AB"
 
 
+def to_xlsx(source: Path, target: Path) -> None:
+    """The same lines as an XLSX workbook (inline strings, one sheet)."""
+    from caducee.loadusers.xlsx_stream import write_sheet
+
+    with open(source, encoding="utf-8-sig", newline="") as text:
+        reader = csv.reader(text, delimiter=";")
+        headers = next(reader)
+        write_sheet(str(target), headers, reader)
+
+
 def load() -> str:
     """Load average and a fixed CPU loop, to read the figures against the machine's state."""
     started = time.perf_counter()
@@ -185,12 +199,14 @@ def step(name: str, path: str) -> dict[str, Any]:
     structure = find_structure(STRUCTURE)
     started = time.perf_counter()
     before = resource.getrusage(resource.RUSAGE_SELF)
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)  # the workbook parser
+    # The workbook parser and the validation pool (issue #19); ru_maxrss: the largest one.
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     answer: dict[str, Any] = {}
     if name == "import":
         from caducee.loadusers.importing import import_loadusers
 
-        result = import_loadusers(ctx, structure, Path(path))
+        dry_run = os.environ.get("CADUCEE_BENCH_DRY_RUN") == "1"
+        result = import_loadusers(ctx, structure, Path(path), dry_run=dry_run)
         answer = result.counts
         answer["problems"] = len(result.problems)
         answer["addresses_generated"] = result.addresses_generated
@@ -269,10 +285,46 @@ def _postgres_fresh(url: str) -> None:
         conn.execute(f'CREATE DATABASE "{name}"')
 
 
+def _fresh(label: str, database_url: str, source: Path) -> tuple[Any, dict[str, str], str]:
+    """A temporary CADUCEE_HOME, a migrated database with the structure; (dir, env, home)."""
+    folder = tempfile.TemporaryDirectory(prefix="caducee-bench-")
+    home = folder.name
+    if database_url:
+        _postgres_fresh(database_url)
+    env = {**os.environ, "CADUCEE_HOME": home, "CADUCEE_DATABASE_URL": database_url}
+    env["PYTHONPATH"] = str(CODE)
+    env["CADUCEE_BENCH_CODE"] = str(CODE)
+    # 100,000 filled lines weigh about 21 MB: above the 20 MB default upload limit.
+    env["CADUCEE_UPLOAD_MAX_MB"] = str(max(20, int(source.stat().st_size / 2**20) + 5))
+    subprocess.run(
+        [sys.executable, "-m", "caducee.cli.main", "migrate"],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    _run_step(env, "setup", source)
+    return folder, env, home
+
+
+def bench_import_only(label: str, database_url: str, sources: list[Path], lines: int) -> None:
+    """Only the first import of each file, each on a fresh database."""
+    print(f"\n== {label} (code: {CODE}) ==")
+    for source in sources:
+        folder, env, _home = _fresh(label, database_url, source)
+        with folder:
+            imported = _run_step(env, "import", source)
+            what = f"import {source.suffix[1:].upper()} (fresh database)"
+            _report(what, lines, imported)
+            counts = {k: imported[k] for k in ("created", "updated", "unchanged", "rejected")}
+            print(f"   {counts}, {imported['problems']} problems in the report")
+    print(f"Load: {load()}")
+
+
 def bench_database(label: str, database_url: str, source: Path, lines: int) -> None:
     with tempfile.TemporaryDirectory(prefix="caducee-bench-") as home:
         env = {**os.environ, "CADUCEE_HOME": home, "CADUCEE_DATABASE_URL": database_url}
-        env["PYTHONPATH"] = str(ROOT)
+        env["PYTHONPATH"] = str(CODE)
+        env["CADUCEE_BENCH_CODE"] = str(CODE)
         # 100,000 filled lines weigh about 21 MB: above the 20 MB default upload limit.
         env["CADUCEE_UPLOAD_MAX_MB"] = str(max(20, int(source.stat().st_size / 2**20) + 5))
         subprocess.run(  # the only command that migrates; the steps refuse a fresh database
@@ -311,7 +363,7 @@ def _report(what: str, lines: int, figures: dict[str, Any]) -> None:
         f"{what:<46} {seconds:7.1f} s  {lines / seconds:8.0f} lines/s  "
         f"CPU {figures['cpu']:6.1f} s  peak {figures['peak_mb']:6.0f} MB"
         + (
-            f"  (parse child: CPU {figures['child_cpu']:.1f} s, "
+            f"  (children, workbook parser and validation pool: CPU {figures['child_cpu']:.1f} s, "
             f"peak {figures['child_peak_mb']:.0f} MB)"
             if figures.get("child_cpu")
             else ""
@@ -330,12 +382,33 @@ def main() -> int:
         action="store_true",
         help="PER lines without « MSSanté adresse » too (generated)",
     )
+    parser.add_argument(
+        "--code",
+        help="import the project from this directory (e.g. a checkout of the code before a "
+        "change, to measure both in the same run); default: this checkout",
+    )
+    parser.add_argument(
+        "--import-only",
+        action="store_true",
+        help="only the first import, of the CSV and of the same lines as XLSX, each on a "
+        "fresh database (no exports, no re-import)",
+    )
+    parser.add_argument("--no-xlsx", action="store_true", help="with --import-only: CSV only")
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="with --import-only: a dry run (the validation pass and the address plan, "
+        "nothing written), e.g. to see the memory of a 1,000,000-line file",
+    )
     parser.add_argument("--step", help=argparse.SUPPRESS)
     parser.add_argument("--file", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.step:
         print(json.dumps(step(args.step, args.file)))
         return 0
+    if args.code:
+        global CODE
+        CODE = Path(args.code).resolve()
     print(f"Machine: {machine()}")
     print(f"Load: {load()}")
     with tempfile.TemporaryDirectory(prefix="caducee-bench-file-") as folder:
@@ -346,6 +419,20 @@ def main() -> int:
             f"File: {args.lines} lines, {source.stat().st_size / 1024 / 1024:.1f} MB "
             f"(generated in {time.perf_counter() - started:.1f} s)"
         )
+        if args.import_only:
+            if args.dry_run:
+                os.environ["CADUCEE_BENCH_DRY_RUN"] = "1"
+            sources = [source]
+            if not args.no_xlsx:
+                workbook = Path(folder) / "loaduser.xlsx"
+                to_xlsx(source, workbook)
+                print(f"Same lines as XLSX: {workbook.stat().st_size / 1024 / 1024:.1f} MB")
+                sources.append(workbook)
+            if not args.no_sqlite:
+                bench_import_only("SQLite (file, WAL)", "", sources, args.lines)
+            if not args.no_postgres:
+                bench_import_only("PostgreSQL", args.postgres, sources, args.lines)
+            return 0
         if not args.no_sqlite:
             bench_database("SQLite (file, WAL)", "", source, args.lines)
         if not args.no_postgres:

@@ -43,13 +43,13 @@ def insert_rows(
     marks = ", ".join(["%s"] * len(fields))
     sql = f"INSERT INTO {quote(meta.db_table)} ({names}) VALUES ({marks})"  # noqa: S608
     if any(adapters):
-        rows = [
-            [
-                a(v) if a is not None and v is not None else v
-                for a, v in zip(adapters, row, strict=True)
-            ]
-            for row in rows
+        dates = (models.DateTimeField, models.DateField)
+        adapted = [
+            (i, a, isinstance(f, dates))  # dates are immutable: an adaptation may be reused
+            for i, (a, f) in enumerate(zip(adapters, fields, strict=True))
+            if a is not None
         ]
+        rows = _adapted(rows, adapted)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # COPY: the fastest path into PostgreSQL, inside the same transaction.
@@ -58,6 +58,31 @@ def insert_rows(
                     copy.write_row(row)
         else:
             cursor.executemany(sql, list(rows))
+
+
+def _adapted(
+    rows: Iterable[Sequence[Any]], columns: list[tuple[int, Adapt, bool]]
+) -> list[list[Any]]:
+    """The rows with the values of the adapted columns adapted; the other columns are
+    copied as they are. In a date column, a value identical to the previous one (the one
+    timestamp of a whole batch) reuses its adaptation (issue #19: the loaduser import)."""
+    last: list[Any] = [None] * len(columns)
+    done: list[Any] = [None] * len(columns)
+    out: list[list[Any]] = []
+    for row in rows:
+        values = list(row)
+        for n, (i, adapt, reuse) in enumerate(columns):
+            value = values[i]
+            if value is None:
+                continue
+            if not reuse:
+                values[i] = adapt(value)
+                continue
+            if value is not last[n]:  # `is`: `last` holds the value, so no id is reused
+                last[n], done[n] = value, adapt(value)
+            values[i] = done[n]
+        out.append(values)
+    return out
 
 
 def ids_by(model: type[models.Model], key: str, values: Sequence[str]) -> dict[str, int]:

@@ -41,6 +41,8 @@ class ImportResult:
     # and the first few ({"line", "email", "address"}), for the preview and the report.
     addresses_generated: int = 0
     addresses_sample: list[dict[str, Any]] = field(default_factory=list)
+    # Processes that ran the field rules (validation_pool.py); 0: the importing process.
+    validation_workers: int = 0
 
     @property
     def counts(self) -> dict[str, int]:

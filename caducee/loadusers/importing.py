@@ -41,6 +41,7 @@ from caducee.loadusers.reading import (
     read_source,
 )
 from caducee.loadusers.validation_pass import check_links, new_accounts_by_type, validate
+from caducee.loadusers.validation_pool import POOL_THRESHOLD
 from caducee.loadusers.writing_pass import write
 from caducee.referentials.text import fold
 from caducee.structures.access import admin_scope, require_admin
@@ -70,6 +71,7 @@ def import_loadusers(
     import_id: str = "",
     progress: Progress | None = None,
     before_commit: Callable[[ImportResult], None] | None = None,
+    pool_threshold: int = POOL_THRESHOLD,
 ) -> ImportResult:
     """Structure admins (or the server): create or update one account per line of a
     loaduser file (CSV, XLS, XLSX); audit `account.create` / `account.update` per line and
@@ -83,6 +85,7 @@ def import_loadusers(
     `before_commit(result)` is called last inside that transaction: what it writes commits
     with the accounts or not at all, and an exception it raises rolls the import back (an
     import job records its outcome there, so a committed import is never shown failed).
+    From `pool_threshold` lines the field rules run in a process pool (validation_pool.py).
     """
     require_admin(ctx, structure)
     data, name = read_source(source, file_name)
@@ -102,7 +105,7 @@ def import_loadusers(
         ),
     )
     state.problems += header_warnings(table.header)
-    validate(state, table, progress)
+    validate(state, table, progress, pool_threshold=pool_threshold)
     check_links(state)
     by_type = new_accounts_by_type(state)
     check_file_quotas(state.scope, by_type)  # directory quotas: before anything is written

@@ -26,6 +26,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -36,7 +37,7 @@ from django.conf import settings
 
 from caducee.accounts.fields import BY_KEY, FIELDS, FieldSpec, Rule
 from caducee.core.errors import OperationError
-from caducee.loadusers.cells import unguard
+from caducee.loadusers.cells import GUARD, unguard
 from caducee.loadusers.report import ReportRow
 from caducee.loadusers.sheet_bounds import CFB_MAGIC, MAX_COLUMNS, looks_like_compound
 from caducee.loadusers.sheet_process import Budget, ParseFailed, read_sheet
@@ -54,6 +55,10 @@ MANDATORY_COLUMNS: tuple[str, ...] = tuple(
     for spec in FIELDS
     if spec.key in {"email", "type"}
     or (all(r is Rule.O for r in spec.rules.values()) and spec.key not in DERIVED)
+)
+NOT_TEXT = (
+    "Ce fichier n'est pas un fichier texte CSV (il contient des octets nuls) : "
+    "enregistrez-le au format CSV, XLS ou XLSX."
 )
 EMPTY_FILE = "Le fichier est vide : utilisez le modèle loaduser et remplissez-le."
 
@@ -252,7 +257,8 @@ def _with_header(rows: Iterator[tuple[int, list[object]]], fmt: str, size: int) 
 
 def _guarded(rows: Iterator[tuple[int, list[object]]]) -> Iterator[tuple[int, list[object]]]:
     for line, cells in rows:
-        yield line, [unguard(c) for c in cells]
+        # Most cells carry no guard: the test inline, `unguard` only for the few that may.
+        yield line, [c if type(c) is not str or c[:1] != GUARD else unguard(c) for c in cells]
 
 
 def _filled(value: object) -> bool:
@@ -262,25 +268,52 @@ def _filled(value: object) -> bool:
 # --- CSV ---------------------------------------------------------------------------
 
 
-def decode(data: bytes) -> str:
+def encoding_of(data: bytes) -> tuple[int, str, str]:
+    """(bytes to skip, codec, error handling) of a CSV file: UTF-8 with BOM (bad bytes
+    replaced), UTF-16 with BOM, UTF-8, otherwise Windows-1252 (or Latin-1 when some byte is
+    undefined there). The candidates are tried piecewise: no copy of the file is made."""
     if data.startswith(codecs.BOM_UTF8):
-        return data[len(codecs.BOM_UTF8) :].decode("utf-8", errors="replace")
+        return len(codecs.BOM_UTF8), "utf-8", "replace"
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return 0, "utf-16", "strict"
+    for codec in ("utf-8", "cp1252"):
+        if _decodes(data, codec):
+            return 0, codec, "strict"
+    # Bytes Windows-1252 leaves undefined: read them as Latin-1 rather than refuse.
+    return 0, "latin-1", "strict"
+
+
+def _decodes(data: bytes, codec: str, piece: int = 1 << 20) -> bool:
+    decoder = codecs.getincrementaldecoder(codec)()
+    view = memoryview(data)
+    try:
+        for start in range(0, len(data), piece):
+            decoder.decode(view[start : start + piece])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def text_stream(data: bytes) -> io.TextIOBase:
+    """The file's text, decoded as it is read: memory holds the bytes, not a copy of them
+    as text (UTF-16, rare, is decoded at once). FileRefused for a file that is no text."""
+    skip, codec, errors = encoding_of(data)
+    if codec == "utf-16":
         try:
-            return data.decode("utf-16")
+            text = data.decode("utf-16")
         except UnicodeDecodeError as exc:
             raise FileRefused(
                 "Fichier texte Unicode (UTF-16) illisible : enregistrez-le en CSV UTF-8."
             ) from exc
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252")
-    except UnicodeDecodeError:
-        # Bytes Windows-1252 leaves undefined: read them as Latin-1 rather than refuse.
-        return data.decode("latin-1")
+        if "\x00" in text:
+            raise FileRefused(NOT_TEXT)
+        return io.StringIO(text, newline="")
+    if b"\x00" in data:  # the same as a NUL character in the text, for these encodings
+        raise FileRefused(NOT_TEXT)
+    raw = io.BytesIO(data)  # shares the bytes until written to
+    raw.seek(skip)
+    return io.TextIOWrapper(raw, encoding=codec, errors=errors, newline="")
 
 
 def sniff_delimiter(first_line: str) -> str:
@@ -290,14 +323,13 @@ def sniff_delimiter(first_line: str) -> str:
 
 
 def _csv_rows(data: bytes) -> tuple[Iterator[tuple[int, list[object]]], int]:
-    text = decode(data)
-    if "\x00" in text:
-        raise FileRefused(
-            "Ce fichier n'est pas un fichier texte CSV (il contient des octets nuls) : "
-            "enregistrez-le au format CSV, XLS ou XLSX."
-        )
-    first_line = text.split("\n", 1)[0]
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(first_line))
+    text = text_stream(data)
+    if isinstance(text, io.StringIO):
+        lines = text.getvalue().count("\n") + 1
+    else:
+        lines = data.count(b"\n") + 1
+    first_line = text.readline()
+    reader = csv.reader(itertools.chain([first_line], text), delimiter=sniff_delimiter(first_line))
 
     def rows() -> Iterator[tuple[int, list[object]]]:
         try:
@@ -309,7 +341,7 @@ def _csv_rows(data: bytes) -> tuple[Iterator[tuple[int, list[object]]], int]:
                 "les guillemets de cette ligne."
             ) from exc
 
-    return rows(), text.count("\n") + 1
+    return rows(), lines
 
 
 # --- Spreadsheets ------------------------------------------------------------------

@@ -9,8 +9,9 @@ is known (`check_links`), since an ORG/APP line may name an account created furt
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -24,7 +25,7 @@ from caducee.accounts.persons import (
     rights_outside,
     unusable_address,
 )
-from caducee.accounts.validation import as_text, clean_account
+from caducee.accounts.validation import Cleaned, as_text, clean_account
 
 # Private helpers of accounts.operations (the rules of create/update_account), reused.
 from caducee.accounts.values import db_value, derive_region, diff_values
@@ -41,9 +42,18 @@ from caducee.loadusers.import_state import (
 )
 from caducee.loadusers.reading import Table
 from caducee.loadusers.report import MAX_VALUE
+from caducee.loadusers.validation_pool import (
+    IN_FLIGHT,
+    POOL_THRESHOLD,
+    clean_many,
+    pool_workers,
+    validation_pool,
+)
 from caducee.people.models import User
 from caducee.referentials.text import fold
 from caducee.structures.models import Structure
+
+_STORED = [(spec, spec.key) for spec in STORED]
 
 
 def _chunks(table: Table) -> Iterator[list[tuple[int, dict[str, object]]]]:
@@ -75,16 +85,66 @@ def _cell(raw: dict[str, object], key: str) -> str:
     return as_text(raw.get(key))[:MAX_VALUE]
 
 
-def validate(state: ImportState, table: Table, progress: Progress | None) -> None:
-    """Check every line of the file, chunk by chunk; fills `state` (nothing is written)."""
+def validate(
+    state: ImportState,
+    table: Table,
+    progress: Progress | None,
+    *,
+    pool_threshold: int = POOL_THRESHOLD,
+) -> None:
+    """Check every line of the file, chunk by chunk; fills `state` (nothing is written).
+
+    From `pool_threshold` lines (the table's size hint) on a machine of two cores or more,
+    the field rules run in a process pool (validation_pool.py) while this process reads
+    and prepares the next chunks; `state.result.validation_workers` tells which path ran.
+    """
+    workers = pool_workers()
+    if workers < 2 or table.size_hint < pool_threshold:
+        done = 0
+        for chunk in _chunks(table):
+            known = _known(chunk)
+            for line, raw in chunk:
+                _validate_line(state, line, raw, known)
+            done += len(chunk)
+            if progress is not None:
+                progress("validation", done, table.size_hint)
+        return
+    state.result.validation_workers = workers
+    _validate_in_pool(state, table, progress, workers)
+
+
+_Submitted = tuple[list["_Pending"], int, "Future[list[Cleaned]]"]
+
+
+def _validate_in_pool(
+    state: ImportState, table: Table, progress: Progress | None, workers: int
+) -> None:
     done = 0
-    for chunk in _chunks(table):
-        known = _known(chunk)
-        for line, raw in chunk:
-            _validate_line(state, line, raw, known)
-        done += len(chunk)
+    waiting: deque[_Submitted] = deque()
+
+    def take_back() -> None:
+        nonlocal done
+        pending, size, future = waiting.popleft()
+        for item, cleaned in zip(pending, future.result(), strict=True):
+            _finish(state, item, cleaned)
+        done += size
         if progress is not None:
             progress("validation", done, table.size_hint)
+
+    with validation_pool(workers) as executor:
+        for chunk in _chunks(table):
+            known = _known(chunk)
+            pending = [
+                item
+                for line, raw in chunk
+                if (item := _prepare(state, line, raw, known)) is not None
+            ]
+            future = executor.submit(clean_many, [item.merged for item in pending])
+            waiting.append((pending, len(chunk), future))
+            if len(waiting) >= IN_FLIGHT:
+                take_back()
+        while waiting:
+            take_back()
 
 
 @dataclass
@@ -134,12 +194,37 @@ def _existing_accounts(emails: set[str]) -> dict[str, Account]:
     return {a.email: cast(Account, a) for a in found}  # type: ignore[attr-defined]
 
 
+@dataclass(slots=True)
+class _Pending:
+    """A line read and merged with what the database knows, waiting for `clean_account`."""
+
+    line: int
+    email: str
+    raw: dict[str, object]
+    merged: dict[str, object]
+    target: Structure | None
+    account: Account | None
+    current_links: frozenset[str]
+    errors: list[Problem]
+    known: _Known
+
+
 def _validate_line(state: ImportState, line: int, raw: dict[str, object], known: _Known) -> None:
     """One line: duplicate email, merge with the existing account, field rules, then
     classify it as a creation, an update, unchanged or rejected."""
+    pending = _prepare(state, line, raw, known)
+    if pending is not None:
+        _finish(state, pending, clean_account(pending.merged))
+
+
+def _prepare(
+    state: ImportState, line: int, raw: dict[str, object], known: _Known
+) -> _Pending | None:
+    """The part of a line's check before the field rules, in file order (it records the
+    line's email as seen); None for a duplicate line (rejected here)."""
     email = _email_of(raw)
     if _duplicate_email(state, line, email):
-        return
+        return None
     errors: list[Problem] = []
     target = _target_structure(state, raw, errors)
     account = known.existing.get(email) if email else None
@@ -149,16 +234,38 @@ def _validate_line(state: ImportState, line: int, raw: dict[str, object], known:
     merged = _merge_with_existing(raw, account, current_links)
     if account is not None:
         errors += _existing_problems(state, account, target, merged)
-    cleaned = clean_account(merged)
+    return _Pending(line, email, raw, merged, target, account, current_links, errors, known)
+
+
+def _finish(state: ImportState, pending: _Pending, cleaned: Cleaned) -> None:
+    """The rest of a line's check, once `clean_account` has run on its merged values."""
+    line, email, raw, target, account = (
+        pending.line,
+        pending.email,
+        pending.raw,
+        pending.target,
+        pending.account,
+    )
+    errors = pending.errors
     kind = str(cleaned.values.get("type", ""))
     if account is None and email and target is not None:
-        errors += _person_problems(state, email, kind, target, known)
+        errors += _person_problems(state, email, kind, target, pending.known)
     for problem in [*cleaned.problems, *errors]:
         state.report(line, email, problem, _cell(raw, problem.field))
     if not cleaned.ok or errors or target is None:
         _reject(state, line, email)
         return
-    _classify(state, line, email, raw, cleaned.values, target, account, current_links, known)
+    _classify(
+        state,
+        line,
+        email,
+        raw,
+        cleaned.values,
+        target,
+        account,
+        pending.current_links,
+        pending.known,
+    )
 
 
 def _duplicate_email(state: ImportState, line: int, email: str) -> bool:
@@ -243,7 +350,7 @@ def _classify(
             NewAccount(
                 line,
                 target.pk,
-                tuple(db_value(spec, values.get(spec.key)) for spec in STORED),  # STORED_KEYS
+                tuple([db_value(spec, values.get(key)) for spec, key in _STORED]),  # STORED_KEYS
                 list(wanted) if kind in SHARED else None,
                 known.persons.get(email) if kind in NOMINATIVE else None,
             )

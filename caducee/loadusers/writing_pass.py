@@ -6,6 +6,7 @@ Same rows and audit events as `create_account` / `update_account` for each line 
 
 from __future__ import annotations
 
+import copy
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -159,17 +160,21 @@ def _check_new_particles(state: ImportState, batch: list[NewAccount]) -> NewAddr
     """The batch's « MSSanté adresse » values, checked by the directory's rules before the
     accounts exist: email -> (unsaved account, particle to store, full address), in line
     order. A refused particle refuses the import (Invalid naming the line)."""
-    rows = [
-        (
-            c.line,
-            Account(
-                email=c.email, type=c.kind, structure=state.scope[c.structure_id], is_test=False
-            ),
-            str(c.value("mssante_particle")),
-        )
-        for c in batch
-        if c.value("mssante_particle")
-    ]
+    # One unsaved account per structure, copied for each line: a copy costs a fraction of
+    # building a model instance (Django copies its field cache, so each keeps its own).
+    templates: dict[int, Account] = {}
+    rows: list[tuple[int, Account, str]] = []
+    for c in batch:
+        particle = c.value("mssante_particle")
+        if not particle:
+            continue
+        template = templates.get(c.structure_id)
+        if template is None:
+            template = Account(structure=state.scope[c.structure_id], is_test=False)
+            templates[c.structure_id] = template
+        account = copy.copy(template)
+        account.email, account.type = c.email, c.kind
+        rows.append((c.line, account, str(particle)))
     checked = check_mssante_addresses(state.ctx, rows)
     return {a.email: (a, particle, address) for _l, a, particle, address in checked if particle}
 
@@ -244,8 +249,11 @@ def _create_batch(
     return insert_keyed(Account, ACCOUNT_COLUMNS, rows, "email")
 
 
+_PREREGISTERED, _VALID = str(AccountState.PREREGISTERED), str(AccountState.VALID)
+
+
 def _initial_state(kind: str) -> str:
-    return AccountState.PREREGISTERED if kind in NOMINATIVE else AccountState.VALID
+    return _PREREGISTERED if kind in NOMINATIVE else _VALID
 
 
 def _notify(ctx: Context, state: ImportState, account_ids: list[int]) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.utils import timezone
 
@@ -36,3 +38,30 @@ def test_rows_created_afterwards_get_new_keys() -> None:
     assert later.pk not in ids.values()
     insert_rows(User, (*COLUMNS, "date_joined"), [(*person("c@example.org"), timezone.now())])
     assert User.objects.count() == 3
+
+
+def test_a_timestamp_shared_by_rows_is_stored_on_each_and_others_keep_theirs() -> None:
+    """Issue #19: one adaptation of a batch's timestamp is reused, never a stale one."""
+    now = timezone.now()
+    other = now - timedelta(days=3)
+    rows = [
+        (*person("a@example.org"), now, None),
+        (*person("b@example.org"), now, other),
+        (*person("c@example.org"), other, now),
+        (*person("d@example.org"), now, None),
+    ]
+    insert_rows(User, (*COLUMNS, "date_joined", "last_login"), rows)
+    stored = dict(User.objects.values_list("email", "date_joined"))
+    logins = dict(User.objects.values_list("email", "last_login"))
+    assert stored == {
+        "a@example.org": now,
+        "b@example.org": now,
+        "c@example.org": other,
+        "d@example.org": now,
+    }
+    assert logins == {
+        "a@example.org": None,
+        "b@example.org": other,
+        "c@example.org": now,
+        "d@example.org": None,
+    }

@@ -1,0 +1,122 @@
+"""The import's fast paths give the results of the plain ones: the validation pool (forced by
+its threshold), CSV text decoded as it is read, and COPY on PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from caducee.accounts.models import Account
+from caducee.audit.verify import verify_chain
+from caducee.core.context import cli_context
+from caducee.loadusers.importing import import_loadusers
+from caducee.loadusers.reading import FileRefused, open_table
+from caducee.loadusers.validation_pool import PoolStopped, pool_workers, validation_pool
+from caducee.structures.models import Structure
+from tests.loadusers.builders import csv_bytes, line, xlsx_bytes
+
+NEVER = 10**9  # a pool threshold no file reaches: the lines are checked in this process
+
+
+def mixed_lines(count: int) -> list[dict[str, Any]]:
+    """Valid lines of every type, faulty ones, a duplicate, links named before and after."""
+    lines: list[dict[str, Any]] = []
+    for i in range(count):
+        kind = ("PER", "MED", "INT", "APP")[i % 4]
+        data = line(kind, f"l{i}@ch-a.fr", mssante_particle="")
+        if i % 17 == 3:
+            data["postal_code"] = "ABCDE"
+        if i % 29 == 5:
+            data["type"] = "XYZ"
+        lines.append(data)
+    lines.append(line("ORG", "org@ch-a.fr", connection_accounts="l0@ch-a.fr;l1@ch-a.fr"))
+    lines.append(line("ORG", "org2@ch-a.fr", connection_accounts="inconnu@ch-a.fr"))
+    lines.append(line("PER", "l2@ch-a.fr"))  # duplicate of line 4
+    return lines
+
+
+def outcome(result: Any) -> tuple[Any, ...]:
+    return (
+        result.counts,
+        [p.as_dict() for p in result.problems],
+        result.addresses_generated,
+        result.addresses_sample,
+    )
+
+
+def test_the_pool_checks_lines_as_one_process_does(structure_a: Structure) -> None:
+    if pool_workers() < 2:
+        pytest.skip("one core: the pool is never used")
+    Account.objects.create(
+        structure=structure_a, email="l1@ch-a.fr", type="MED", last_name="ANCIEN"
+    )  # an existing account: an update
+    data = csv_bytes(mixed_lines(2300))  # three chunks of lines
+    ctx = cli_context()
+    alone = import_loadusers(ctx, structure_a, data, dry_run=True, pool_threshold=NEVER)
+    pooled = import_loadusers(ctx, structure_a, data, dry_run=True, pool_threshold=0)
+    assert (alone.validation_workers, pooled.validation_workers) == (0, pool_workers())
+    assert outcome(pooled) == outcome(alone)
+    assert pooled.updated == 1 and pooled.rejected > 100 and pooled.created > 2000
+
+
+def test_a_pool_import_writes_every_valid_line_with_its_audit(structure_a: Structure) -> None:
+    if pool_workers() < 2:
+        pytest.skip("one core: the pool is never used")
+    data = xlsx_bytes(mixed_lines(1200))
+    result = import_loadusers(
+        cli_context(), structure_a, data, file_name="f.xlsx", pool_threshold=0
+    )
+    assert result.validation_workers == pool_workers()
+    assert Account.objects.filter(structure=structure_a).count() == result.created
+    assert Account.objects.get(email="org@ch-a.fr").connection_links.count() == 2
+    assert verify_chain().ok
+
+
+def test_a_pool_process_that_dies_stops_the_import_in_french() -> None:
+    with pytest.raises(PoolStopped, match="rien n'a été modifié"):  # noqa: SIM117
+        with validation_pool(2) as executor:
+            executor.submit(os._exit, 1).result()
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1252", "utf-16"])
+def test_csv_text_is_the_same_read_as_a_stream(encoding: str) -> None:
+    lines = [line("PER", "éloïse@ch-a.fr", last_name="Cœur-Élan"), line("MED", "m@ch-a.fr")]
+    table = open_table(csv_bytes(lines, encoding=encoding), "f.csv")
+    rows = list(table.rows)
+    assert [r[0] for r in rows] == [2, 3]
+    assert "Cœur-Élan" in rows[0][1] and "éloïse@ch-a.fr" in rows[0][1]
+    assert table.size_hint == 3  # header, two lines and the final newline
+
+
+def test_a_quoted_newline_in_the_header_line_is_read() -> None:
+    data = csv_bytes([line("PER", "a@ch-a.fr")])
+    header, rest = data.split(b"\r\n", 1)
+    table = open_table(header + b';"Note\nlibre"\r\n' + rest, "f.csv")
+    assert any("\n" in text for text in table.header.written)
+    assert [r[0] for r in table.rows] == [2]
+
+
+def test_bad_utf8_after_a_bom_is_replaced_and_nul_bytes_refused() -> None:
+    data = csv_bytes([line("PER", "a@ch-a.fr", last_name="X")]).replace(b";X;", b";X\xff;")
+    rows = list(open_table(data, "f.csv").rows)
+    assert any(cell == "X\ufffd" for cell in rows[0][1])
+    with pytest.raises(FileRefused, match="octets nuls"):
+        open_table(b"email;type\na\x00b;PER\n", "f.csv")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's")
+def test_postgresql_writes_the_accounts_with_copy(structure_a: Structure) -> None:
+    lines = [line("PER", f"p{i}@ch-a.fr", mssante_particle=f"p.{i}") for i in range(50)]
+    with CaptureQueriesContext(connection) as queries:
+        result = import_loadusers(cli_context(), structure_a, csv_bytes(lines))
+    assert result.created == 50
+    assert Account.objects.filter(email__startswith="p", structure=structure_a).count() == 50
+    inserts = [q["sql"] for q in queries if q["sql"].lstrip().upper().startswith("INSERT")]
+    assert not [sql for sql in inserts if "accounts_account" in sql or "people_user" in sql]
+    # The file's own event (`loadusers.import`) is one INSERT; the lines' events are copied.
+    assert len([sql for sql in inserts if "audit_auditevent" in sql]) == 1
+    assert verify_chain().ok
