@@ -308,3 +308,9 @@ INACTIVITY_DAYS = env_int("CADUCEE_INACTIVITY_DAYS", 365)
 EXPIRING_SOON_DAYS = env_int("CADUCEE_EXPIRING_SOON_DAYS", 30)
 IDENTITY_PURGE_DAYS = env_int("CADUCEE_IDENTITY_PURGE_DAYS", 7)
 MAIL_QUEUE_KEEP_DAYS = env_int("CADUCEE_MAIL_QUEUE_KEEP_DAYS", 30)
+
+# Issue #18 (points 2 and 4): the MSSanté product reference sent as `X-MSS-NIL` on every
+# outgoing message (docs/MESSAGING.md, « En-têtes MSSanté »), and how long the inbound MTA
+# remembers which mailboxes have an active automatic reply (« Réponse automatique »).
+MSS_NIL = env_str("CADUCEE_MSS_NIL", "Caducee-0.1.0")
+AUTOREPLY_CACHE_SECONDS = env_int("CADUCEE_AUTOREPLY_CACHE_SECONDS", 5)
