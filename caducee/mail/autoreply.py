@@ -149,6 +149,8 @@ def set_autoreply(
                 "updated_by": ctx.user,
             },
         )
+        # Only the current period's answered senders are kept (a bounded table).
+        AutoReplySent.objects.filter(mailbox=mailbox).exclude(period_start=rule.starts_on).delete()
         record_event(
             ctx,
             AuditAction.MAIL_AUTOREPLY_UPDATE,

@@ -244,3 +244,18 @@ def test_the_operation_validates_dates_and_text(martine: Account) -> None:
             subject="a\nb",
             text="x",
         )
+
+
+def test_a_new_period_answers_the_same_sender_again(martine: Account, paul: Account) -> None:
+    web = client_for(user_of(martine))
+    today = timezone.localdate()
+    _on(web, martine)
+    ctx = ctx_for(user_of(paul), paul)
+    draft = mime.Draft(sender="", to=["martine.dubois@ch-a.mssante.fr"], subject="Avis")
+    for _ in range(2):
+        operations.send_message(ctx, paul, draft, space="pro")
+    assert Message.objects.filter(mailbox=paul, folder="inbox").count() == 1
+    _on(web, martine, starts_on=today.isoformat())  # another absence: a new period
+    operations.send_message(ctx, paul, draft, space="pro")
+    assert Message.objects.filter(mailbox=paul, folder="inbox").count() == 2
+    assert list(AutoReplySent.objects.values_list("period_start", flat=True)) == [today]
