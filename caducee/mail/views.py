@@ -277,7 +277,10 @@ def _prefill(mailbox: Account, request: HttpRequest) -> tuple[dict[str, str], in
     ctx = web_context(request, acting_as=mailbox)
     message, parsed = operations.read_message(ctx, mailbox, int(source_id))
     if request.GET.get("draft"):
-        return compose.draft_again(parsed).as_form(), message.pk
+        values = compose.draft_again(parsed).as_form()
+        shown = mss.shown(operations.raw_message(ctx, mailbox, message.pk)[1])  # issue #18
+        values.update(ins=shown.ins_value, closes_exchange="1" if shown.end else "")
+        return values, message.pk
     if request.GET.get("reply"):
         own = addresses.sender_address(mailbox)
         return compose.reply_draft(parsed, own, bool(request.GET.get("all"))).as_form(), None

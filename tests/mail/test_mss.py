@@ -449,3 +449,22 @@ def test_a_whitelisted_domain_is_never_sent_without_tls(settings: Any, martine: 
         assert peer.received == []
     finally:
         controller.stop()
+
+
+def test_a_saved_draft_keeps_its_ins_and_its_closing(martine: Account) -> None:
+    web = client_for(user_of(martine))
+    saved = web.post(
+        "/messagerie/patient/nouveau/",
+        {
+            "to": PATIENT,
+            "subject": "Brouillon",
+            "ins": INS,
+            "closes_exchange": "1",
+            "save_draft": "1",
+        },
+    )
+    assert saved.status_code == 302
+    draft = Message.objects.get(mailbox=martine, folder="drafts")
+    page = web.get(f"/messagerie/patient/nouveau/?draft={draft.pk}").content.decode()
+    assert f'value="{INS}"' in page
+    assert 'name="closes_exchange" value="1" checked' in page
