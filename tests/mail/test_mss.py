@@ -30,6 +30,7 @@ from caducee.structures.models import Structure
 from tests import factories
 from tests.conftest import PASSWORD
 from tests.helpers import api_headers, client_for, ctx_for
+from tests.mail import clients
 from tests.mail.certificates import Issued, TestCA
 from tests.mail.conftest import PEER_DOMAIN, Pki, free_port, user_of
 
@@ -468,3 +469,34 @@ def test_a_saved_draft_keeps_its_ins_and_its_closing(martine: Account) -> None:
     page = web.get(f"/messagerie/patient/nouveau/?draft={draft.pk}").content.decode()
     assert f'value="{INS}"' in page
     assert 'name="closes_exchange" value="1" checked' in page
+
+
+def test_desktop_clients_get_the_test_address_refusal_and_the_nil(
+    submission: int, tester: Account, martine: Account, paul: Account, mail_home: Path
+) -> None:
+    """swaks and msmtp (Debian) on the submission port, the certificate verified."""
+    tester_secret = operations.create_app_password(cli_context(), user_of(tester), "swaks")
+    refused = clients.swaks(
+        mail_home,
+        submission,
+        tester.email,
+        tester_secret,
+        "test.martine.dubois@ch-a.mssante.fr",
+        martine_address(),
+        "Essai",
+    )
+    assert refused.returncode != 0
+    assert "550 5.7.1" in refused.output and "n'est pas une adresse de test" in refused.output
+    secret = operations.create_app_password(cli_context(), user_of(martine), "msmtp")
+    sent = clients.msmtp(
+        mail_home,
+        submission,
+        martine.email,
+        secret,
+        martine_address(),
+        ["paul.martin@ch-a.mssante.fr"],
+        "Avis",
+    )
+    assert sent.returncode == 0, sent.output
+    received = Message.objects.get(mailbox=paul, folder="inbox")
+    assert _headers(store.read(received.path))["X-MSS-NIL"] == "Caducee-0.1.0"
