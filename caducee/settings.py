@@ -365,3 +365,9 @@ MAIL_QUEUE_KEEP_DAYS = env_int("CADUCEE_MAIL_QUEUE_KEEP_DAYS", 30)
 # (LOCKOUT_MINUTES).
 ONBOARDING_REQUESTS_PER_IP = env_int("CADUCEE_ONBOARDING_REQUESTS_PER_IP", 10)
 ONBOARDING_REQUESTS_PER_EMAIL = env_int("CADUCEE_ONBOARDING_REQUESTS_PER_EMAIL", 3)
+
+# Issue #18 (points 2 and 4): the MSSanté product reference sent as `X-MSS-NIL` on every
+# outgoing message (docs/MESSAGING.md, « En-têtes MSSanté »), and how long the inbound MTA
+# remembers which mailboxes have an active automatic reply (« Réponse automatique »).
+MSS_NIL = env_str("CADUCEE_MSS_NIL", "Caducee-0.1.0")
+AUTOREPLY_CACHE_SECONDS = env_int("CADUCEE_AUTOREPLY_CACHE_SECONDS", 5)

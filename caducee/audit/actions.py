@@ -153,6 +153,9 @@ class AuditAction(models.TextChoices):
         "Échec de connexion d'un logiciel de messagerie (IMAP)",
     )
     MAIL_WHITELIST_REFRESH = "mail.whitelist_refresh", "Mise à jour de la liste blanche MSSanté"
+    # Issue #18: automatic replies.
+    MAIL_AUTOREPLY_UPDATE = "mail.autoreply_update", "Modification de la réponse automatique"
+    MAIL_AUTOREPLY_SEND = "mail.autoreply_send", "Envoi d'une réponse automatique"
     # Care coordination.
     COORDINATION_RECORD_CREATE = "coordination.record_create", "Création d'un dossier usager"
     COORDINATION_RECORD_READ = "coordination.record_read", "Consultation d'un dossier usager"

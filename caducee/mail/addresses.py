@@ -130,6 +130,42 @@ def is_mssante_domain(domain: str) -> bool:
     return WhitelistDomain.objects.filter(name=domain).exists()
 
 
+def is_test_account(account: Account) -> bool:
+    """A test mailbox (« Compte de test MSSANTE », seed 004 §3.2.2): flagged, or its
+    MSSanté particle starts with `test.`."""
+    return account.is_test or directory_addresses.is_test_particle(account.mssante_particle)
+
+
+def test_refusal(sender_is_test: bool, recipient: str, recipient_is_test: bool) -> str:
+    """Test addresses exchange mail only with test addresses: the French reason when this
+    pair may not, else "" (docs/MESSAGING.md, « Adresses de test »)."""
+    if sender_is_test and not recipient_is_test:
+        return (
+            f"{recipient} n'est pas une adresse de test : une boîte de test ne peut écrire "
+            "qu'à des adresses de test (particule commençant par « test. »)."
+        )
+    if recipient_is_test and not sender_is_test:
+        return (
+            f"{recipient} est une adresse de test : elle ne reçoit que les messages "
+            "d'autres adresses de test (particule commençant par « test. »)."
+        )
+    return ""
+
+
+def inbound_test_refusal(sender: str, recipient: str) -> str:
+    """From another operator: test addresses on both sides or on neither (the recipient is
+    an MSSanté address, whose particle says whether it is a test one). A bounce (null
+    sender) always passes."""
+    sender, recipient = normalise(sender), normalise(recipient) or recipient.lower()
+    if not sender:
+        return ""
+    return test_refusal(
+        directory_addresses.is_test_address(sender),
+        recipient,
+        directory_addresses.is_test_address(recipient),
+    )
+
+
 @dataclass(frozen=True)
 class Recipient:
     address: str
@@ -145,6 +181,7 @@ def check_recipients(sender: Account, addresses: list[str], field: str = "to") -
     found: list[Recipient] = []
     problems: list[Problem] = []
     may_leave = bool(mssante_address(sender))
+    sender_is_test = is_test_account(sender)
     for raw in addresses:
         address = normalise(raw)
         if not address:
@@ -153,6 +190,16 @@ def check_recipients(sender: Account, addresses: list[str], field: str = "to") -
             )
             continue
         account = local_account(address)
+        testing = test_refusal(
+            sender_is_test,
+            address,
+            is_test_account(account)
+            if account is not None
+            else directory_addresses.is_test_address(address),
+        )
+        if testing:
+            problems.append(Problem(field, "test_address", testing))
+            continue
         if account is not None:
             found.append(Recipient(address, account))
             continue

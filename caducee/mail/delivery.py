@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from caducee.accounts.models import Account
 from caducee.config import ConfigError
-from caducee.mail import addresses, store, tls
+from caducee.mail import addresses, store, tls, trust
 from caducee.mail.models import Outbound, OutboundBody, QueueState
 
 log = logging.getLogger("caducee.mail.delivery")
@@ -93,10 +93,12 @@ def smtp_send(host: str, port: int, sender: str, recipient: str, data: bytes) ->
             host, port, timeout=settings.SMTP_TIMEOUT, local_hostname=settings.SMTP_HOSTNAME
         ) as client:
             client.ehlo()
+            domain = addresses.domain_of(recipient)
             if client.has_extn("starttls"):
                 client.starttls(context=tls.client_context())
                 client.ehlo()
-            elif settings.SMTP_REQUIRE_TLS:
+                _check_peer(client, domain, host, port)
+            elif settings.SMTP_REQUIRE_TLS or trust.is_whitelisted(domain):
                 raise TemporaryFailure(f"{host}:{port} ne propose pas STARTTLS (TLS exigé)")
             client.sendmail(sender, [recipient], data)
     except smtplib.SMTPRecipientsRefused as exc:
@@ -110,6 +112,15 @@ def smtp_send(host: str, port: int, sender: str, recipient: str, data: bytes) ->
         raise TemporaryFailure(str(exc)) from None
     except (OSError, smtplib.SMTPException) as exc:
         raise TemporaryFailure(f"connexion impossible à {host}:{port} ({exc})") from None
+
+
+def _check_peer(client: smtplib.SMTP, domain: str, host: str, port: int) -> None:
+    """Between operators (a whitelisted domain): the peer's certificate is its operator's."""
+    sock = client.sock
+    der = sock.getpeercert(binary_form=True) if isinstance(sock, ssl.SSLSocket) else None
+    refusal = trust.check_receiving_peer(der, domain, host, port)
+    if refusal is not None:
+        raise TemporaryFailure(refusal)
 
 
 def _raise_for(code: int, text: bytes | str) -> None:

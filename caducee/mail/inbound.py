@@ -4,6 +4,7 @@ inboxes (SMTP service, and local delivery of the platform's own sends)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -85,8 +86,14 @@ def commit_inbound(rows: list[Message], notify: set[int]) -> None:
                 _notify_receipt(mailbox)
 
 
-def deliver_inbound(data: bytes, mailboxes: list[Account]) -> list[Message]:
-    """Put a received message in each mailbox's inbox; committed when this returns."""
+def deliver_inbound(
+    data: bytes, mailboxes: list[Account], *, envelope_sender: str = ""
+) -> list[Message]:
+    """Put a received message in each mailbox's inbox; committed with the caller's
+    transaction. Then the automatic reply of each mailbox that has one on answers the
+    envelope sender ("" for a bounce or an automatic reply: never answered)."""
+    from caducee.mail import autoreply
+
     parsed = mime.parse(data)
     stored: list[Message] = []
     with transaction.atomic():
@@ -95,6 +102,13 @@ def deliver_inbound(data: bytes, mailboxes: list[Account]) -> list[Message]:
             if mailbox.type == "ORG":
                 _notify_receipt(mailbox)
         activity.note(activity.Activity.RECEIVED, (m.pk for m in mailboxes))
+        if envelope_sender:
+            answering = autoreply.active_mailboxes()
+            for mailbox in mailboxes:
+                if mailbox.pk in answering:
+                    transaction.on_commit(
+                        partial(autoreply.respond_quietly, mailbox.pk, envelope_sender, data)
+                    )
     return stored
 
 

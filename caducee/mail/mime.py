@@ -164,6 +164,8 @@ def summary(data: bytes) -> Parsed:
         cc=_decoded(msg.get("Cc")),
         subject=_decoded(msg.get("Subject"))[:500],
         date=_date(msg),
+        in_reply_to=_decoded(msg.get("In-Reply-To")),
+        references=_decoded(msg.get("References")),
     )
     html = ""
     for part in msg.walk():
@@ -246,6 +248,10 @@ class Draft:
     in_reply_to: str = ""
     references: str = ""
     extra_headers: dict[str, str] = field(default_factory=dict)
+    # MSSanté (caducee/mail/mss.py): the patient's INS typed in the form, and
+    # `X-MSS-MES: FIN` (the patient may not reply).
+    ins: str = ""
+    closes_exchange: bool = False
 
 
 def encoded_size(raw_bytes: int) -> int:

@@ -201,3 +201,44 @@ class WhitelistDomain(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class AutoReply(models.Model):
+    """A mailbox's out-of-office reply (« Réponse automatique », docs/MESSAGING.md): on
+    from `starts_on` to `ends_on` (both included, local dates) while `enabled`."""
+
+    mailbox = models.OneToOneField(
+        "accounts.Account", on_delete=models.CASCADE, related_name="autoreply"
+    )
+    enabled = models.BooleanField("activée", default=False)
+    starts_on = models.DateField("du")
+    ends_on = models.DateField("au")
+    subject = models.CharField("objet", max_length=200, blank=True)
+    text = models.TextField("texte")
+    updated_at = models.DateTimeField()
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"{self.starts_on} → {self.ends_on}"
+
+
+class AutoReplySent(models.Model):
+    """A sender already answered in one period of a mailbox's automatic reply (RFC 3834
+    §2: at most one reply per sender and period)."""
+
+    mailbox = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+")
+    recipient = models.CharField(max_length=320)
+    period_start = models.DateField()
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(
+                fields=["mailbox", "recipient", "period_start"], name="one_autoreply_per_period"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.recipient

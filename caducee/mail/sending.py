@@ -24,7 +24,7 @@ from caducee.audit.log import record_event
 from caducee.core.context import Context
 from caducee.core.errors import Forbidden, Invalid, Problem
 from caducee.identity.mailboxes import openable, own_account
-from caducee.mail import addresses, dedupe, mime
+from caducee.mail import addresses, dedupe, mime, mss
 from caducee.mail.access import audit_shared, require_mailbox
 from caducee.mail.folders import delete_rows
 from caducee.mail.inbound import deliver_inbound, space_for, store_message
@@ -53,16 +53,20 @@ def _check_space(space: str, recipients: list[addresses.Recipient]) -> None:
             )
 
 
-def _dispatch(
+def dispatch(
     mailbox: Account,
     data: bytes,
     recipients: list[addresses.Recipient],
+    *,
+    envelope_sender: str | None = None,
 ) -> tuple[int, int]:
-    """Deliver inside, queue the rest; inside the caller's transaction."""
+    """Deliver inside, queue the rest; inside the caller's transaction. The envelope sender
+    is the mailbox's address, or "" for an automatic reply (RFC 3834 §3.3)."""
+    sender = addresses.sender_address(mailbox) if envelope_sender is None else envelope_sender
     local = [r.account for r in recipients if r.account is not None]
     unique_local = list({a.pk: a for a in local}.values())
     if unique_local:
-        deliver_inbound(data, unique_local)
+        deliver_inbound(data, unique_local, envelope_sender=sender)
     remote = [r for r in recipients if r.account is None]
     if remote:
         # The bytes go in the database with the rows (same transaction): any delivery
@@ -72,7 +76,7 @@ def _dispatch(
         Outbound.objects.bulk_create(
             [
                 Outbound(
-                    sender=addresses.sender_address(mailbox),
+                    sender=sender,
                     recipient=r.address,
                     domain=addresses.domain_of(r.address),
                     body=body,
@@ -109,6 +113,7 @@ def send_message(
         + addresses.check_recipients(mailbox, draft.bcc, "bcc")
     )
     _check_space(space, recipients)
+    mss.draft_headers(draft, ins=draft.ins, end=draft.closes_exchange)
     full = mime.compose(draft, include_bcc=True, domain=addresses.domain_of(draft.sender))
     public = _without_bcc(full) if draft.bcc else full
     with transaction.atomic():
@@ -120,7 +125,7 @@ def send_message(
             seen=True,
             sender_person=ctx.user,
         )
-        local, queued = _dispatch(mailbox, public, recipients)
+        local, queued = dispatch(mailbox, public, recipients)
         if draft_id is not None:
             delete_rows(Message.objects.filter(mailbox=mailbox, pk=draft_id, folder="drafts"))
         _record_send(ctx, mailbox, sent, recipients, local, queued)
@@ -140,6 +145,7 @@ def submit_raw(
     first = dedupe.already_submitted(mailbox.pk, parsed.message_id)
     if first is not None:  # a client's retry: already stored, delivered and queued
         return SendResult(first, 0, 0)
+    data = mss.stamp_raw(data, parsed)
     public = _without_bcc(data)
     space = space_for([r.address for r in recipients])
     with transaction.atomic():
@@ -152,7 +158,7 @@ def submit_raw(
             sender_person=ctx.user,
             parsed=parsed,
         )
-        local, queued = _dispatch(mailbox, public, recipients)
+        local, queued = dispatch(mailbox, public, recipients)
         _record_send(ctx, mailbox, sent, recipients, local, queued)
     return SendResult(sent, local, queued)
 
@@ -272,6 +278,7 @@ def save_draft(
     (whose right must allow sending this draft, as `send_message`)."""
     _require_writer(ctx, mailbox, draft)
     _set_sender(ctx, mailbox, draft)
+    mss.draft_headers(draft, ins=draft.ins, end=draft.closes_exchange)
     data = mime.compose(draft, include_bcc=True, domain=addresses.domain_of(draft.sender))
     with transaction.atomic():
         if draft_id is not None:

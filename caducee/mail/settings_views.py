@@ -8,6 +8,7 @@ ORG mailboxes they use or are responsible of. Thin over `caducee.accounts.operat
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django.contrib import messages
@@ -18,9 +19,10 @@ from django.views.decorators.http import require_http_methods
 from caducee.accounts.colleagues import proposable_mailboxes, proposals_by
 from caducee.accounts.models import Account, ColleagueProposal
 from caducee.accounts.operations import propose_colleague, update_mailbox_settings
-from caducee.core.errors import Invalid, NotFound
+from caducee.core.errors import Forbidden, Invalid, NotFound
 from caducee.core.web import web_context
 from caducee.identity.session_mailbox import openable_mailboxes
+from caducee.mail.autoreply import get_autoreply, set_autoreply
 from caducee.mail.views import mailbox_view
 
 
@@ -84,6 +86,55 @@ def _propose(request: HttpRequest, own: Account) -> None:
         )
 
 
+# --- Issue #18: « Réponse automatique » of the own mailbox and the linked ORG/APP ones ---
+
+
+def _date(raw: str, label: str) -> date | None:
+    raw = raw.strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise Invalid(f"Date « {label} » illisible : choisissez-la dans le calendrier.") from None
+
+
+def _autoreply_boxes(own: Account, boxes: list[Account], notify: dict[int, bool]) -> list[Account]:
+    """The mailboxes whose automatic reply the person sets: their own, and the ORG/APP
+    mailboxes they are a connection account of (never one opened as a delegate)."""
+    return [box for box in boxes if box.pk == own.pk or box.pk in notify]
+
+
+def _save_autoreply(request: HttpRequest, boxes: list[Account]) -> None:
+    mailbox = next((b for b in boxes if str(b.pk) == request.POST.get("mailbox", "")), None)
+    if mailbox is None:
+        raise NotFound("Boîte introuvable.")
+    try:
+        set_autoreply(
+            web_context(request, acting_as=mailbox),
+            mailbox,
+            enabled=bool(request.POST.get("enabled")),
+            starts_on=_date(request.POST.get("starts_on", ""), "Du"),
+            ends_on=_date(request.POST.get("ends_on", ""), "Au"),
+            subject=request.POST.get("subject", ""),
+            text=request.POST.get("text", ""),
+        )
+    except (Invalid, Forbidden) as exc:
+        messages.error(request, f"{mailbox.email} : {exc.message}")
+        return
+    messages.success(request, f"Réponse automatique de {mailbox.email} enregistrée.")
+
+
+def _autoreplies(request: HttpRequest, boxes: list[Account]) -> list[dict[str, Any]]:
+    return [
+        {"mailbox": box, "rule": get_autoreply(web_context(request, acting_as=box), box)}
+        for box in boxes
+    ]
+
+
+# --- end issue #18 ---
+
+
 @mailbox_view
 @require_http_methods(["GET", "POST"])
 def settings_view(request: HttpRequest, mailbox: Account) -> HttpResponse:
@@ -96,6 +147,8 @@ def settings_view(request: HttpRequest, mailbox: Account) -> HttpResponse:
     if request.method == "POST":
         if request.POST.get("form") == "colleague":
             _propose(request, own)
+        elif request.POST.get("form") == "autoreply":  # issue #18
+            _save_autoreply(request, _autoreply_boxes(own, boxes, notify))
         else:
             _save_mailboxes(request, own, notify)
         return redirect("mail:settings")
@@ -108,5 +161,6 @@ def settings_view(request: HttpRequest, mailbox: Account) -> HttpResponse:
             "choices": _choices(own, boxes, notify),
             "proposable": proposable_mailboxes(own),
             "proposals": list(proposals_by(own)[:50]),
+            "autoreplies": _autoreplies(request, _autoreply_boxes(own, boxes, notify)),
         },
     )

@@ -45,6 +45,13 @@ OWN_DOMAIN = (
     "550 5.7.1 Le domaine {domain} appartient à cette plateforme : "
     "ses utilisateurs envoient par la soumission authentifiée"
 )
+# Outgoing delivery (delivery.py): the receiving server of a whitelisted domain.
+PEER_NO_CERTIFICATE = "{host}:{port} n'a présenté aucun certificat serveur (domaine {domain})"
+PEER_WRONG_OPERATOR = (
+    "le certificat de {host}:{port} ({subject}) ne correspond pas à l'opérateur du domaine "
+    "{domain} dans la liste blanche MSSanté : message retenu ; vérifiez la liste blanche "
+    "(caducee mail whitelist) ou la route configurée (CADUCEE_SMTP_ROUTES)"
+)
 NOT_WHITELISTED = "550 5.7.1 Le domaine {domain} n'est pas dans la liste blanche MSSanté"
 WRONG_OPERATOR = (
     "550 5.7.1 Le certificat client ne correspond pas à l'opérateur du domaine {domain} "
@@ -183,7 +190,7 @@ def peer_of(session_ssl: dict[str, object] | None) -> Peer:
     return Peer(version, certificate_key(certificate), certificate.subject.rfc4514_string())
 
 
-def _operator_keys(domain: str) -> set[DnKey] | None:
+def operator_keys(domain: str) -> set[DnKey] | None:
     """The operator DNs the whitelist gives this domain; None when it is not listed."""
     raw = WhitelistDomain.objects.filter(name=domain.lower()).values_list("operator_dn", flat=True)
     rows = list(raw)
@@ -206,7 +213,7 @@ def check_domain(peer: Peer, domain: str) -> str | None:
     domain = domain.lower()
     if addresses.is_platform_domain(domain):
         return OWN_DOMAIN.format(domain=domain)
-    keys = _operator_keys(domain)
+    keys = operator_keys(domain)
     if keys is None:
         return NOT_WHITELISTED.format(domain=domain)
     if peer.subject is None or peer.subject not in keys:
@@ -256,3 +263,25 @@ def check_headers(peer: Peer, data: bytes) -> str | None:
                 return refusal
             checked.add(domain)
     return None
+
+
+def check_receiving_peer(der: bytes | None, domain: str, host: str, port: int) -> str | None:
+    """Outgoing delivery to a whitelisted domain: the server's certificate (already verified
+    by TLS) must be one the whitelist gives the domain's operator (`DNCertificatOperateur`);
+    the French reason otherwise. None for a domain the whitelist does not list (a route
+    the operator configured, CADUCEE_SMTP_ROUTES)."""
+    keys = operator_keys(domain)
+    if keys is None:
+        return None
+    if not der:
+        return PEER_NO_CERTIFICATE.format(host=host, port=port, domain=domain)
+    certificate = x509.load_der_x509_certificate(der)
+    if certificate_key(certificate) not in keys:
+        return PEER_WRONG_OPERATOR.format(
+            host=host, port=port, domain=domain, subject=certificate.subject.rfc4514_string()
+        )
+    return None
+
+
+def is_whitelisted(domain: str) -> bool:
+    return WhitelistDomain.objects.filter(name=domain.lower()).exists()

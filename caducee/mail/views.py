@@ -31,7 +31,7 @@ from caducee.core.headers import no_store
 from caducee.core.web import guarded, person, web_context
 from caducee.identity.mailboxes import openable
 from caducee.identity.session_mailbox import current_mailbox, delegated_right
-from caducee.mail import addresses, compose, listing, mime, operations
+from caducee.mail import addresses, compose, listing, mime, mss, operations
 from caducee.mail.client_settings import imap_server, submission_server
 from caducee.mail.models import AppPassword, Folder, Message, Space, SystemFolder
 
@@ -243,7 +243,9 @@ def read_view(request: HttpRequest, mailbox: Account, message_id: int) -> HttpRe
     )
     html = mime.safe_html(parsed.html) if parsed.html else ""
     context = _nav(request, mailbox, message.space, message.folder)
+    _, data = operations.raw_message(web_context(request, acting_as=mailbox), mailbox, message_id)
     context.update(
+        mss=mss.shown(data),  # issue #18: X-MSS-CODECDA / X-MSS-INS / X-MSS-MES shown
         message=message,
         parsed=parsed,
         html=html,
@@ -281,7 +283,10 @@ def _prefill(mailbox: Account, request: HttpRequest) -> tuple[dict[str, str], in
     ctx = web_context(request, acting_as=mailbox)
     message, parsed = operations.read_message(ctx, mailbox, int(source_id))
     if request.GET.get("draft"):
-        return compose.draft_again(parsed).as_form(), message.pk
+        values = compose.draft_again(parsed).as_form()
+        shown = mss.shown(operations.raw_message(ctx, mailbox, message.pk)[1])  # issue #18
+        values.update(ins=shown.ins_value, closes_exchange="1" if shown.end else "")
+        return values, message.pk
     if request.GET.get("reply"):
         own = addresses.sender_address(mailbox)
         return compose.reply_draft(parsed, own, bool(request.GET.get("all"))).as_form(), None
@@ -319,6 +324,8 @@ def _draft(request: HttpRequest, mailbox: Account, values: dict[str, str]) -> mi
         ],
         in_reply_to=values["in_reply_to"],
         references=values["references"],
+        ins=values.get("ins", ""),
+        closes_exchange=bool(values.get("closes_exchange")),
     )
 
 
@@ -339,6 +346,8 @@ def compose_view(request: HttpRequest, mailbox: Account, space: str) -> HttpResp
                 "in_reply_to",
                 "references",
                 "forward_of",
+                "ins",  # issue #18: MSSanté INS and X-MSS-MES (caducee/mail/mss.py)
+                "closes_exchange",
             )
         }
         draft_id_raw = request.POST.get("draft_id", "")

@@ -195,7 +195,7 @@ def test_every_mail_route_declares_its_statuses(client: Client, db: None) -> Non
         if path.startswith("/api/v1/mail/")
         for method, operation in methods.items()
     }
-    assert len(routes) == 26
+    assert len(routes) == 28  # + GET/PUT /mail/autoreply (issue #18)
     for (path, method), statuses in routes.items():
         assert {"401", "429"} <= statuses, (path, method)
         if "{" in path or not path.endswith(("/mailboxes", "/app-passwords")):

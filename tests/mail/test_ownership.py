@@ -15,7 +15,7 @@ from django.urls import URLPattern
 from caducee.accounts.models import Account
 from caducee.core.context import cli_context
 from caducee.mail import mime, operations, urls
-from caducee.mail.models import AppPassword, Folder, Message
+from caducee.mail.models import AppPassword, AutoReply, Folder, Message
 from tests.helpers import api_headers, client_for, ctx_for
 from tests.mail.conftest import user_of
 
@@ -84,6 +84,12 @@ PROBES: dict[str, list[Probe]] = {
                 {"form": "colleague", "mailbox": m.mailbox_id, "email": "x@ch-a.fr"},
             ).status_code
         ),
+        lambda c, m, f, p: (  # issue #18: another person's automatic reply
+            c.post(
+                "/messagerie/parametres/",
+                {"form": "autoreply", "mailbox": m.mailbox_id, "enabled": "1", "text": "x"},
+            ).status_code
+        ),
     ],
 }
 # URLs that name no object: they only ever act on the person's own mailbox in use.
@@ -136,6 +142,19 @@ def test_the_api_answers_404_for_another_persons_message(
             response = getattr(Client(), method)(f"{url}?mailbox={mailbox}", **headers)
         assert response.status_code == 404, mailbox
     assert Message.objects.filter(pk=message.pk, folder="sent").exists()
+
+
+def test_the_api_answers_404_for_another_persons_automatic_reply(
+    martine: Account, paul: Account
+) -> None:
+    """Issue #18: `/mail/autoreply` names a mailbox; paul's is not martine's to read or set."""
+    headers = api_headers(user_of(martine))
+    url = "/api/v1/mail/autoreply"
+    assert Client().get(f"{url}?mailbox={paul.email}", **headers).status_code == 404
+    body = {"mailbox": "paul.martin@ch-a.mssante.fr", "enabled": True, "text": "Absent"}
+    answer = Client().put(url, body, content_type="application/json", **headers)
+    assert answer.status_code == 404
+    assert not AutoReply.objects.filter(mailbox=paul).exists()
 
 
 def _fill(mailbox: Account, count: int) -> None:

@@ -39,8 +39,12 @@ def test_two_instances_exchange_messages(tmp_path: Path, settings: Any, martine:
     whitelist_b.write_bytes(whitelist_xml({"ch-a.mssante.fr": cert_a.dn}))
     settings.SMTP_TLS_CERT, settings.SMTP_TLS_KEY = str(cert_a.cert), str(cert_a.key)
     settings.SMTP_TRUST_ANCHORS = str(ca.cert)
+    # B's two certificates are both its operator's: A checks the client one on B's mail
+    # and the server one when it delivers to B (delivery.py), so the whitelist lists both.
     WhitelistDomain.objects.create(
-        name="autre.mssante.fr", operator_dn=client_b.dn, loaded_at=timezone.now()
+        name="autre.mssante.fr",
+        operator_dn=f"{client_b.dn}\n{server_b.dn}",
+        loaded_at=timezone.now(),
     )
     home_b = tmp_path / "instance-b"
     secret_b = setup_peer(home_b, "autre.mssante.fr", "dr.bernard")

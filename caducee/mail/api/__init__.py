@@ -11,11 +11,21 @@ mailbox, so the audit of a shared mailbox names the physical person.
 - `app_passwords.py`: the person's application passwords (mail clients);
 - `settings.py`: the person's « Paramètres » (default mailbox, receipt notifications,
   colleagues proposed on ORG mailboxes).
+- `autoreply.py`: a mailbox's automatic reply (issue #18).
 """
 
 from __future__ import annotations
 
-from caducee.mail.api import app_passwords, drafts, filing, messages, settings
+from caducee.mail.api import app_passwords, autoreply, drafts, filing, messages, settings
 from caducee.mail.api.common import acting_as, router
 
-__all__ = ["acting_as", "app_passwords", "drafts", "filing", "messages", "router", "settings"]
+__all__ = [
+    "acting_as",
+    "app_passwords",
+    "autoreply",
+    "drafts",
+    "filing",
+    "messages",
+    "router",
+    "settings",
+]

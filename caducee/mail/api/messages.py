@@ -12,7 +12,7 @@ from caducee.api.errors import responses
 from caducee.core.errors import NotFound
 from caducee.core.web import api_user
 from caducee.identity.mailboxes import openable
-from caducee.mail import addresses, compose, listing, mime, operations
+from caducee.mail import addresses, compose, listing, mime, mss, operations
 from caducee.mail.api.common import (
     AttachmentIn,
     acting_as,
@@ -58,6 +58,11 @@ class MessageDetail(MessageOut):
     text: str
     html_sanitised: str
     attachments: list[AttachmentOut]
+    # Issue #18: the MSSanté headers (caducee/mail/mss.py).
+    cda_codes: list[str]  # X-MSS-CODECDA
+    ins: str  # X-MSS-INS: "O", "N" or "" (absent)
+    ins_value: str  # the patient's INS when the sender typed it
+    closes_exchange: bool  # X-MSS-MES: FIN, the patient may not reply
 
 
 class SendIn(Schema):
@@ -70,6 +75,8 @@ class SendIn(Schema):
     space: str = Space.PRO
     attachments: list[AttachmentIn] = Field(default_factory=list)
     draft_id: int | None = None  # a saved draft this message sends (then removed)
+    ins: str = ""  # the patient's INS (X-MSS-INS: O); a CDA attached is found on its own
+    closes_exchange: bool = False  # X-MSS-MES: FIN, the patient may not reply
 
 
 class SendOut(Schema):
@@ -177,8 +184,13 @@ def list_messages(
 def read(request: HttpRequest, message_id: int, mailbox: str) -> dict[str, object]:
     ctx, box = acting_as(request, mailbox)
     message, parsed = operations.read_message(ctx, box, message_id)
+    shown = mss.shown(operations.raw_message(ctx, box, message_id)[1])
     return {
         **_out(message),
+        "cda_codes": shown.cda_codes,
+        "ins": shown.ins,
+        "ins_value": shown.ins_value,
+        "closes_exchange": shown.end,
         "text": parsed.text,
         "html_sanitised": mime.safe_html(parsed.html) if parsed.html else "",
         "attachments": [
@@ -220,6 +232,8 @@ def send(request: HttpRequest, payload: SendIn) -> Status[dict[str, object]]:
         subject=payload.subject,
         body=payload.body,
         attachments=attachments_of(payload.attachments, payload.body),
+        ins=payload.ins,
+        closes_exchange=payload.closes_exchange,
     )
     if payload.draft_id is not None:
         require_draft(ctx, box, payload.draft_id)

@@ -25,6 +25,7 @@ RELAY_DENIED = "550 5.7.1 Relais refusé : ce serveur ne reçoit que pour ses pr
 NOT_MSSANTE = "550 5.7.1 Destinataire hors de l'espace de confiance MSSanté"
 SENDER_DENIED = "553 5.7.1 Vous ne pouvez pas envoyer avec cette adresse d'expéditeur"
 BAD_ADDRESS = "501 5.1.3 Adresse invalide"
+TEST_ONLY = "550 5.7.1 {reason}"  # a test address and a real one: the French reason
 MESSAGE_REFUSED = "550 5.7.1 {reason}"
 NO_VALID_RECIPIENT = "554 5.5.1 Aucun destinataire valide"
 AUTH_REQUIRED = "530 5.7.0 Authentification requise"
@@ -40,6 +41,7 @@ RECIPIENT_REPLIES: dict[str, str] = {
     "unknown": UNKNOWN_USER,  # a platform domain, no such mailbox
     "not_mssante": NOT_MSSANTE,  # a domain outside the MSSanté trust space
     "no_mssante": NOT_MSSANTE,  # the sending mailbox has no MSSanté address: platform only
+    "test_address": TEST_ONLY,  # a test address and a real one (docs/MESSAGING.md)
 }
 RECIPIENT_DEFAULT = NOT_MSSANTE  # a refusal without a known code: policy
 
@@ -49,7 +51,8 @@ def recipient_reply(exc: OperationError) -> str:
     problems = exc.errors() if isinstance(exc, Invalid) else []
     if not problems:
         return RECIPIENT_DEFAULT
-    return RECIPIENT_REPLIES.get(problems[0].code, RECIPIENT_DEFAULT)
+    reply = RECIPIENT_REPLIES.get(problems[0].code, RECIPIENT_DEFAULT)
+    return reply.format(reason=problems[0].message) if "{reason}" in reply else reply
 
 
 def message_refused(exc: OperationError) -> str:

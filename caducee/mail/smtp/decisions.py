@@ -16,7 +16,7 @@ from caducee.accounts.models import Account
 from caducee.core.context import Context
 from caducee.core.errors import OperationError
 from caducee.identity.mailboxes import openable
-from caducee.mail import addresses, dedupe, inbound, mime, sending, smtp_auth, trust
+from caducee.mail import addresses, autoreply, dedupe, inbound, mime, mss, sending, smtp_auth, trust
 from caducee.mail.smtp import codes
 from caducee.mail.smtp.commit import committer
 from caducee.people.models import User
@@ -61,21 +61,32 @@ def inbound_mail_from(peer: trust.Peer, address: str) -> str:
     return refusal or codes.SENDER_OK
 
 
-def inbound_checked_data(peer: trust.Peer, data: bytes, mailboxes: list[tuple[int, str]]) -> str:
+def inbound_checked_data(
+    peer: trust.Peer, data: bytes, mailboxes: list[tuple[int, str]], mail_from: str = ""
+) -> str:
     """The `From:` / `Sender:` headers checked (`trust.check_headers`), then stored."""
     refusal = trust.check_headers(peer, data)
-    return refusal or inbound_data(data, mailboxes)
+    return refusal or inbound_data(data, mailboxes, mail_from)
 
 
-def inbound_data(data: bytes, mailboxes: list[tuple[int, str]]) -> str:
-    """Store one received message for these mailboxes (id, type); 250 once durable."""
+def inbound_data(data: bytes, mailboxes: list[tuple[int, str]], mail_from: str = "") -> str:
+    """Store one received message for these mailboxes (id, type); 250 once durable. Then
+    the automatic replies of those that have one on answer `mail_from` (autoreply.py)."""
     parsed = mime.summary(data)
+    refusal = mss.patient_reply_refusal(parsed, [pk for pk, _ in mailboxes])
+    if refusal:  # a patient replying to a message closed with X-MSS-MES: FIN
+        return codes.MESSAGE_REFUSED.format(reason=refusal)
     # A retry of a message already stored (its session was cut before our 250) is answered
     # as the first time, and not stored again (mail/dedupe.py).
     mailboxes = dedupe.not_yet_received(mailboxes, parsed.message_id)
     if mailboxes:
         rows = [inbound.prepare_message(pk, data, parsed=parsed) for pk, _ in mailboxes]
         committer.submit(rows, {pk for pk, kind in mailboxes if kind == "ORG"})
+        if mail_from:
+            answering = autoreply.active_mailboxes()
+            for pk, _ in mailboxes:
+                if pk in answering:
+                    autoreply.respond_quietly(pk, mail_from, data)
     return codes.STORED
 
 

@@ -16,7 +16,7 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from django.db import close_old_connections, connection, connections
 
 from caducee.accounts.models import Account
-from caducee.mail import smtp_auth, smtp_limits, trust
+from caducee.mail import addresses, smtp_auth, smtp_limits, trust
 from caducee.mail.smtp import codes
 from caducee.mail.smtp.commit import committer
 from caducee.mail.smtp.decisions import (
@@ -170,6 +170,9 @@ class InboundHandler:
                 log.exception("RCPT failed")
                 return ascii_reply(codes.TEMP_FAILURE)
             self.cache.put(address, answer, account)
+        testing = addresses.inbound_test_refusal(str(envelope.mail_from or ""), address)
+        if account is not None and testing:  # test addresses only with test addresses
+            return _refused(session, "RCPT", codes.TEST_ONLY.format(reason=testing), address)
         if account is not None:
             envelope.rcpt_tos.append(address)
             _state(envelope).mailboxes.append(account)
@@ -183,7 +186,15 @@ class InboundHandler:
         try:
             data = received_header(session, str(envelope.rcpt_tos[0]) if len(unique) == 1 else "")
             data += envelope.original_content or b""
-            answer = str(await _in_thread(inbound_checked_data, _peer(session), data, unique))
+            answer = str(
+                await _in_thread(
+                    inbound_checked_data,
+                    _peer(session),
+                    data,
+                    unique,
+                    str(envelope.mail_from or ""),
+                )
+            )
             if answer.startswith("5"):
                 return _refused(session, "DATA", answer, str(envelope.mail_from or ""))
             return ascii_reply(answer)
