@@ -70,15 +70,25 @@ def is_active(rule: AutoReply, today: date | None = None) -> bool:
     return rule.enabled and rule.starts_on <= today <= rule.ends_on
 
 
-def get_autoreply(ctx: Context, mailbox: Account) -> Settings:
-    """A user of the mailbox (`require_mailbox`); no audit. Its automatic reply."""
-    require_mailbox(ctx, mailbox)
-    rule = AutoReply.objects.filter(mailbox=mailbox).first()
+def _settings(rule: AutoReply | None) -> Settings:
     if rule is None:
         return Settings(False, None, None, "", "", False)
     return Settings(
         rule.enabled, rule.starts_on, rule.ends_on, rule.subject, rule.text, is_active(rule)
     )
+
+
+def get_autoreply(ctx: Context, mailbox: Account) -> Settings:
+    """A user of the mailbox (`require_mailbox`); no audit. Its automatic reply."""
+    require_mailbox(ctx, mailbox)
+    return _settings(AutoReply.objects.filter(mailbox=mailbox).first())
+
+
+def settings_of(mailboxes: list[Account]) -> dict[int, Settings]:
+    """The automatic replies of mailboxes the caller already opened for the person (the
+    « Paramètres » page lists their own and their linked ones): one query for all."""
+    rules = {r.mailbox_id: r for r in AutoReply.objects.filter(mailbox__in=mailboxes)}
+    return {box.pk: _settings(rules.get(box.pk)) for box in mailboxes}
 
 
 def _validate(

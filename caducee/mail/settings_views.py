@@ -22,7 +22,7 @@ from caducee.accounts.operations import propose_colleague, update_mailbox_settin
 from caducee.core.errors import Forbidden, Invalid, NotFound
 from caducee.core.web import web_context
 from caducee.identity.session_mailbox import openable_mailboxes
-from caducee.mail.autoreply import get_autoreply, set_autoreply
+from caducee.mail.autoreply import set_autoreply, settings_of
 from caducee.mail.views import mailbox_view
 
 
@@ -125,11 +125,9 @@ def _save_autoreply(request: HttpRequest, boxes: list[Account]) -> None:
     messages.success(request, f"Réponse automatique de {mailbox.email} enregistrée.")
 
 
-def _autoreplies(request: HttpRequest, boxes: list[Account]) -> list[dict[str, Any]]:
-    return [
-        {"mailbox": box, "rule": get_autoreply(web_context(request, acting_as=box), box)}
-        for box in boxes
-    ]
+def _autoreplies(boxes: list[Account]) -> list[dict[str, Any]]:
+    rules = settings_of(boxes)
+    return [{"mailbox": box, "rule": rules[box.pk]} for box in boxes]
 
 
 # --- end issue #18 ---
@@ -161,6 +159,6 @@ def settings_view(request: HttpRequest, mailbox: Account) -> HttpResponse:
             "choices": _choices(own, boxes, notify),
             "proposable": proposable_mailboxes(own),
             "proposals": list(proposals_by(own)[:50]),
-            "autoreplies": _autoreplies(request, _autoreply_boxes(own, boxes, notify)),
+            "autoreplies": _autoreplies(_autoreply_boxes(own, boxes, notify)),
         },
     )

@@ -31,7 +31,7 @@ from caducee.core.headers import no_store
 from caducee.core.web import guarded, person, web_context
 from caducee.identity.mailboxes import openable
 from caducee.identity.session_mailbox import current_mailbox, delegated_right
-from caducee.mail import addresses, compose, listing, mime, mss, operations
+from caducee.mail import addresses, compose, listing, mime, mss, operations, store
 from caducee.mail.client_settings import imap_server, submission_server
 from caducee.mail.models import AppPassword, Folder, Message, Space, SystemFolder
 
@@ -243,7 +243,7 @@ def read_view(request: HttpRequest, mailbox: Account, message_id: int) -> HttpRe
     )
     html = mime.safe_html(parsed.html) if parsed.html else ""
     context = _nav(request, mailbox, message.space, message.folder)
-    _, data = operations.raw_message(web_context(request, acting_as=mailbox), mailbox, message_id)
+    data = store.read(message.path)  # read_message checked access; no second lookup
     context.update(
         mss=mss.shown(data),  # issue #18: X-MSS-CODECDA / X-MSS-INS / X-MSS-MES shown
         message=message,
