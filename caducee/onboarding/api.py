@@ -140,7 +140,7 @@ def get_connection_request(request: HttpRequest, request_id: int) -> Any:
 
 @router.post(
     "/connection-requests/{request_id}/take",
-    response=responses({200: ConnectionRequestOut}, 404, 422),
+    response=responses({200: ConnectionRequestOut}, 403, 404, 422),
     summary="Prendre en charge une demande de raccordement : elle passe « en cours » (opérateur)",
 )
 def post_take(request: HttpRequest, request_id: int) -> Any:
@@ -151,7 +151,7 @@ def post_take(request: HttpRequest, request_id: int) -> Any:
 
 @router.post(
     "/connection-requests/{request_id}/answer",
-    response=responses({200: ConnectionRequestOut}, 404, 422),
+    response=responses({200: ConnectionRequestOut}, 403, 404, 422),
     summary="Répondre par mail à une demande de raccordement : accepter ou refuser (opérateur)",
 )
 def post_answer(request: HttpRequest, request_id: int, payload: AnswerIn) -> Any:

@@ -109,7 +109,7 @@ def get_registration(request: HttpRequest, request_id: int) -> Any:
 
 @router.post(
     "/registrations/{request_id}/validate",
-    response=responses({200: RegistrationOut}, 404, 422),
+    response=responses({200: RegistrationOut}, 403, 404, 422),
     summary="Valider une demande d'inscription : structure, domaine partagé, adresse MSSanté",
 )
 def post_validate(request: HttpRequest, request_id: int, payload: ValidateIn) -> Any:
@@ -126,7 +126,7 @@ def post_validate(request: HttpRequest, request_id: int, payload: ValidateIn) ->
 
 @router.post(
     "/registrations/{request_id}/reject",
-    response=responses({200: RegistrationOut}, 404, 422),
+    response=responses({200: RegistrationOut}, 403, 404, 422),
     summary="Rejeter une demande d'inscription, avec le motif envoyé au demandeur",
 )
 def post_reject(request: HttpRequest, request_id: int, payload: ReasonIn) -> Any:
@@ -136,7 +136,7 @@ def post_reject(request: HttpRequest, request_id: int, payload: ReasonIn) -> Any
 
 @router.post(
     "/registrations/{request_id}/correction",
-    response=responses({200: RegistrationOut}, 404, 422),
+    response=responses({200: RegistrationOut}, 403, 404, 422),
     summary="Demander une correction : le demandeur reçoit un lien pour modifier sa demande",
 )
 def post_correction(request: HttpRequest, request_id: int, payload: CorrectionIn) -> Any:
