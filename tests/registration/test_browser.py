@@ -214,7 +214,7 @@ def test_a_professional_is_rejected_with_the_reason(
     _fill(page, {"rpps": factories.rpps()})
     with page.expect_navigation():
         page.click("#registration-submit")
-    assert page.locator("#registration-done").count() == 1
+    assert page.locator("#registration-done").count() == 1, page.inner_text("main")
     request = RegistrationRequest.objects.get()
 
     login(page, base, operator.email, PASSWORD)
