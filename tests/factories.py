@@ -20,7 +20,7 @@ _counter = itertools.count(1)
 def _next(width: int) -> int:
     """The next counter value that fits `width` digits: a long run (the whole suite) goes
     past 100,000, and an identifier one digit too long fails its own check."""
-    return next(_counter) % 10**width
+    return int(next(_counter) % 10**width)
 
 
 def luhn_number(prefix: str) -> str:
