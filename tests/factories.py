@@ -44,7 +44,8 @@ def siren(n: int | None = None) -> str:
 
 
 def siret(n: int | None = None) -> str:
-    return luhn_number(f"73282932{n if n is not None else _next(5):05d}")
+    # The SIREN is the first nine digits (732829320): the counter fills the last four.
+    return luhn_number(f"732829320{n if n is not None else _next(4):04d}")
 
 
 def make_structure(
