@@ -1,6 +1,6 @@
 """Webmail search: every word typed is the start of a word of the sender, the subject or
 the start of the text (accents and case ignored), through the full-text index of
-migration mail 0005: FTS5 on SQLite, the GIN-indexed `search_vector` on PostgreSQL.
+migration mail 0006: FTS5 on SQLite, the GIN-indexed `search_vector` on PostgreSQL.
 
 Both databases first read at most `RARE` matching ids of the folder from the index. Fewer:
 the page is those rows, fetched by id and sorted (a planner left to itself may instead walk
@@ -18,26 +18,18 @@ from django.db import connection
 from django.db.models import BooleanField, F, QuerySet
 from django.db.models.expressions import RawSQL
 
+from caducee.directory.search import terms  # the directory's folding: one rule for both
 from caducee.mail.models import Message
-from caducee.referentials.text import fold
 
-MAX_TERMS = 8
-MAX_QUERY = 200
 # When a folder has fewer matches than this, their ids are read from the index and
 # the rows fetched by id and sorted; with more, the folder's date index is walked newest
 # first against the set of matches.
 RARE = 2_000
-_TOKEN = re.compile(r"[a-z0-9]+")
 _FOLDER = re.compile(r"[a-z0-9]+")
 
 
-def terms(query: str) -> list[str]:
-    """The folded words of a query; only [a-z0-9] survive, so nothing reaches SQL raw."""
-    return _TOKEN.findall(fold(query[:MAX_QUERY]))[:MAX_TERMS]
-
-
 def place(mailbox_id: int, space: str, folder: str) -> str:
-    """The folder as the one word the SQLite index holds (migration mail 0005)."""
+    """The folder as the one word the SQLite index holds (migration mail 0006)."""
     if not (_FOLDER.fullmatch(space) and _FOLDER.fullmatch(folder)):
         raise ValueError(f"dossier inattendu : {space}/{folder}")
     return f"m{mailbox_id}s{space}d{folder}"
