@@ -110,10 +110,7 @@ class HitPage:
 
 # --- National side -------------------------------------------------------------------------
 
-_FTS = (
-    "SELECT rowid FROM directory_national_fts WHERE directory_national_fts MATCH %s "
-    "AND rowid > %s AND rowid < %s"
-)
+_FTS = "directory_national_fts"
 
 
 def _filters(type: str, department: str) -> tuple[str, list[str]]:
@@ -130,28 +127,31 @@ def _filters(type: str, department: str) -> tuple[str, list[str]]:
 def _sqlite_ids(
     words: list[str], low: int, high: int, limit: int, type: str, department: str, count: bool
 ) -> tuple[list[int], int]:
+    """One read of the index in key order gives both the first `limit` keys and the count
+    (up to COUNT_LIMIT + 1): FTS5 merges the lists of common words once, not twice."""
     filters, extra = _filters(type, department)
-    if words:
-        source = "(" + _FTS + " ORDER BY rowid) m JOIN directory_nationalentry n ON n.id = m.rowid"
-        params: list[Any] = [" AND ".join(f'"{w}"*' for w in words), low, high]
-        where = "1 = 1"
-    else:
-        source, params, where = "directory_nationalentry n", [], "n.id > %s AND n.id < %s"
-        params = [low, high]
-    with connection.cursor() as cursor:
-        matches = 0
-        if count:
-            cursor.execute(
-                f"SELECT count(*) FROM (SELECT 1 FROM {source} WHERE {where}{filters} "  # noqa: S608
-                "LIMIT %s)",
-                [*params, *extra, COUNT_LIMIT + 1],
-            )
-            matches = int(cursor.fetchone()[0])
-        cursor.execute(
-            f"SELECT n.id FROM {source} WHERE {where}{filters} ORDER BY n.id LIMIT %s",  # noqa: S608
-            [*params, *extra, limit],
+    take = max(limit, COUNT_LIMIT + 1) if count else limit
+    if words and filters:
+        sql = (
+            f"SELECT {_FTS}.rowid FROM {_FTS} JOIN directory_nationalentry n "  # noqa: S608
+            f"ON n.id = {_FTS}.rowid WHERE {_FTS} MATCH %s AND {_FTS}.rowid > %s "
+            f"AND {_FTS}.rowid < %s{filters} ORDER BY {_FTS}.rowid LIMIT %s"
         )
-        return [int(row[0]) for row in cursor.fetchall()], matches
+    elif words:
+        sql = (
+            f"SELECT rowid FROM {_FTS} WHERE {_FTS} MATCH %s "  # noqa: S608
+            "AND rowid > %s AND rowid < %s ORDER BY rowid LIMIT %s"
+        )
+    else:
+        sql = (
+            "SELECT n.id FROM directory_nationalentry n "  # noqa: S608
+            f"WHERE n.id > %s AND n.id < %s{filters} ORDER BY n.id LIMIT %s"
+        )
+    match = [" AND ".join(f'"{w}"*' for w in words)] if words else []
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*match, low, high, *extra, take])
+        keys = [int(row[0]) for row in cursor.fetchall()]
+    return keys[:limit], len(keys) if count else 0
 
 
 def _postgres_ids(
@@ -163,13 +163,23 @@ def _postgres_ids(
     if words:
         where += " AND n.search_vector @@ to_tsquery('simple', %s)"
         params.append(" & ".join(f"{w}:*" for w in words))
+    cap = max(SORT_IN_MEMORY, COUNT_LIMIT) + 1
+    count_sql = (
+        "SELECT count(*) FROM (SELECT 1 FROM directory_nationalentry n "  # noqa: S608
+        f"WHERE {where}{filters} LIMIT %s) s"
+    )
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM (SELECT 1 FROM directory_nationalentry n "  # noqa: S608
-            f"WHERE {where}{filters} LIMIT %s) s",
-            [*params, *extra, max(SORT_IN_MEMORY, COUNT_LIMIT) + 1],
-        )
-        matches = int(cursor.fetchone()[0])
+        matches = 0
+        if words:
+            # The whole words first: their matches are matches of the prefixes too, and
+            # GIN intersects whole words' lists without reading them all (a prefix reads
+            # every entry of every word it starts: 70 ms for « médecin paris » at a
+            # million entries, against 18 ms). Common words reach the cap here.
+            cursor.execute(count_sql, [low, high, " & ".join(words), *extra, cap])
+            matches = int(cursor.fetchone()[0])
+        if matches < cap:
+            cursor.execute(count_sql, [*params, *extra, cap])
+            matches = int(cursor.fetchone()[0])
         if matches == 0:
             return [], 0
         if matches > SORT_IN_MEMORY and words:
