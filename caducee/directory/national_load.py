@@ -14,7 +14,12 @@ Memory stays flat whatever the file's size:
    database wait for one batch at most, and no search reads a generation that is not the
    current one;
 4. `swap` makes it current and the previous one « replaced » in one transaction; then
-   the replaced rows are deleted, batch by batch.
+   the replaced rows are deleted, batch by batch;
+5. `compact` (SQLite) merges the FTS5 index into one segment. While rows are written or
+   deleted, FTS5 does not merge its segments as it goes (`automerge` 0: each batch would
+   pay for it); merged once at the end, a search reads each word's list from one place
+   instead of dozens (« médecin brest » at a million entries: 190 ms before, 6 ms after,
+   for 15 s of merging).
 """
 
 from __future__ import annotations
@@ -35,6 +40,8 @@ from caducee.directory.models import NationalEntry, NationalGeneration
 from caducee.directory.national_file import NationalRow
 
 BATCH = 20_000
+FTS = "directory_national_fts"
+AUTOMERGE = 4  # FTS5's default, restored by `compact`
 SHIFT = 32  # an entry's key: generation << SHIFT | rank (rank < 2**32)
 # A load still « loading » after this long was interrupted: a whole load takes minutes.
 STALE_AFTER = timedelta(hours=6)
@@ -116,6 +123,7 @@ def entries(staged: Path, generation_id: int) -> Iterator[Row]:
 def write(rows: Iterable[Row]) -> int:
     """Insert the rows in batches, one transaction each; return how many."""
     written = 0
+    _hold_merges()
     iterator = iter(rows)
     while batch := list(itertools.islice(iterator, BATCH)):
         with transaction.atomic():
@@ -131,6 +139,7 @@ def delete_rows(generation_id: int) -> None:
     last = NationalEntry.objects.filter(id__gt=low, id__lt=high).order_by("-id").first()
     if last is None:
         return
+    _hold_merges()
     start = low
     while start < last.id:
         with transaction.atomic(), connection.cursor() as cursor:
@@ -155,6 +164,32 @@ def settle(*, vacuum: bool = False) -> None:
             return
         cursor.execute("SELECT gin_clean_pending_list('directory_national_vector'::regclass)")
         cursor.execute(f"ANALYZE {table}")
+
+
+def _fts_command(command: str, rank: int | None = None) -> None:
+    with connection.cursor() as cursor:
+        if rank is None:
+            cursor.execute(f"INSERT INTO {FTS}({FTS}) VALUES (%s)", [command])  # noqa: S608
+        else:
+            cursor.execute(f"INSERT INTO {FTS}({FTS}, rank) VALUES (%s, %s)", [command, rank])  # noqa: S608
+
+
+def _hold_merges() -> None:
+    """SQLite: no merging of FTS5 segments while a generation is written or deleted."""
+    if connection.vendor == "sqlite":
+        with transaction.atomic():
+            _fts_command("automerge", 0)
+
+
+def compact() -> None:
+    """SQLite, once the load is over: the FTS5 index merged into one segment (the deleted
+    rows' entries dropped with it) and merging as it goes restored. Nothing to do on
+    PostgreSQL (`settle`)."""
+    if connection.vendor != "sqlite":
+        return
+    with transaction.atomic():
+        _fts_command("optimize")
+        _fts_command("automerge", AUTOMERGE)
 
 
 def swap(generation: NationalGeneration) -> NationalGeneration | None:

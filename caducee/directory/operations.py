@@ -417,6 +417,7 @@ def import_national_directory(
         national_load.delete_rows(previous.pk)
     if national_load.purge_interrupted() or previous is not None:
         national_load.settle(vacuum=True)
+    national_load.compact()
     return NationalImportSummary(
         source=label,
         lines_read=report.lines_read,

@@ -108,6 +108,28 @@ def test_a_second_import_replaces_the_first_and_deletes_its_rows(
     assert [h.name for h in directory_page("roux", national=True).entries] == ["ROUX Zoé"]
 
 
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="FTS5 segments: SQLite only")
+def test_sqlite_index_is_merged_into_one_segment_after_a_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Batches written without merging as they go, then one merge (`compact`): one segment
+    left, the previous generation's entries gone, merging as it goes restored."""
+    from caducee.directory import national_load
+
+    monkeypatch.setattr(national_load, "BATCH", 2)
+    lines = [line(f"p{n}@autre.mssante.fr", f"NOM{n:02d}", "Paul") for n in range(9)]
+    import_national_directory(cli_context(), write(tmp_path / "a.txt", lines))
+    import_national_directory(cli_context(), write(tmp_path / "b.txt", lines[:5]))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(DISTINCT segid) FROM directory_national_fts_idx")
+        assert cursor.fetchone()[0] == 1
+        cursor.execute("SELECT v FROM directory_national_fts_config WHERE k = 'automerge'")
+        assert cursor.fetchone()[0] == national_load.AUTOMERGE
+        cursor.execute("SELECT count(*) FROM directory_national_fts WHERE keywords MATCH 'paul'")
+        assert cursor.fetchone()[0] == 5
+    assert directory_page("nom0", national=True).total == 5
+
+
 def test_a_refused_file_keeps_the_current_set(national_file: Path, tmp_path: Path) -> None:
     import_national_directory(cli_context(), national_file)
     empty = write(tmp_path / "vide.txt", [line("x@ch-a.mssante.fr", "LOCAL", "Seul")])
@@ -166,6 +188,9 @@ def test_search_merges_local_and_national_in_name_order(
     org = directory_page("", type="ORG", national=True).entries
     assert [h.name for h in org] == ["Secrétariat de cardiologie"]
     assert directory_page("martin", department="13", national=True).entries == []
+    cardio = directory_page("cardio", department="13", type="ORG", national=True)
+    assert [h.name for h in cardio.entries] == ["Secrétariat de cardiologie"]
+    assert directory_page("cardio", type="PER", national=True).entries == []
     assert directory_page("martin", type="APP", national=True).entries == []
     assert [h.name for h in directory_page("810001234567", national=True).entries] == [
         "MARTIN Jean"
@@ -370,3 +395,27 @@ def test_many_matches_are_read_in_name_order_both_ways(
     assert [r.display_name for r in late[0]] == ["ZETA00 Brest", "ZETA01 Brest", "ZETA02 Brest"]
     assert [r.display_name for r in every[0]][-2:] == ["ZETA00 Brest", "ZETA01 Brest"]
     assert early[1:] == (6, True) and every[1:] == (12, True)
+
+
+@pytest.mark.parametrize(("count_limit", "expected"), [(20, (8, True)), (3, (3, False))])
+def test_the_count_of_whole_words_and_of_prefixes_agree(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    count_limit: int,
+    expected: tuple[int, bool],
+) -> None:
+    """PostgreSQL counts the whole words first and stops there when they reach the cap;
+    below it, the prefixes are counted (« lyon » is the start of « LYONNET » too)."""
+    from caducee.directory import national_search
+
+    lines = [
+        line(f"a{n}@autre.mssante.fr", f"ALPHA{n:02d}", "Paul", city="69003 LYON")
+        for n in range(4)
+    ]
+    lines += [line(f"l{n}@autre.mssante.fr", f"LYONNET{n:02d}", "Zoé") for n in range(4)]
+    import_national_directory(cli_context(), write(tmp_path / "f.txt", lines))
+    monkeypatch.setattr(national_search, "COUNT_LIMIT", count_limit)
+    monkeypatch.setattr(national_search, "SORT_IN_MEMORY", count_limit)
+    rows, total, exact = national_search.national_matches("lyon", limit=2)
+    assert (total, exact) == expected
+    assert [r.display_name for r in rows] == ["ALPHA00 Paul", "ALPHA01 Paul"]
