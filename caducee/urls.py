@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from caducee.api.main import api
+from caducee.mail import pwa
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="console:home", permanent=False)),
@@ -19,6 +20,7 @@ urlpatterns = [
     path("coordination/", include("caducee.coordination.urls")),
     path("", include("caducee.registration.urls")),  # Issue #16: « Créer un compte »
     path("api/v1/", api.urls),
+    path("favicon.ico", pwa.favicon),  # asked for by browsers on pages without an icon link
 ]
 
 handler404 = "caducee.console.errors.not_found"

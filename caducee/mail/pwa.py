@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.templatetags.static import static
 from django.urls import reverse
 from django.views.decorators.cache import cache_control
@@ -51,3 +51,12 @@ def manifest_data() -> dict[str, object]:
 def manifest(request: HttpRequest) -> HttpResponse:
     body = json.dumps(manifest_data(), ensure_ascii=False, indent=2)
     return HttpResponse(body, content_type="application/manifest+json; charset=utf-8")
+
+
+@require_GET
+@cache_control(max_age=86400, public=True)
+def favicon(request: HttpRequest) -> HttpResponse:
+    """/favicon.ico, which browsers ask for by themselves: the app's icon. Without it the
+    request got the 404 page, whose layout shows (and so uses up) the pending notices of
+    the person's session, such as « Vous êtes déconnecté »."""
+    return HttpResponsePermanentRedirect(static("caducee/icons/icon-192.png"))

@@ -157,3 +157,19 @@ def test_manifest_content(client: Client) -> None:
         width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
         assert f"{width}x{height}" == icon["sizes"]
     assert client.post(reverse("mail:manifest")).status_code == 405
+
+
+@pytest.mark.django_db
+def test_favicon_is_the_icon_and_keeps_the_pending_notices(
+    client: Client, structure_a: Structure
+) -> None:
+    """Browsers ask for /favicon.ico by themselves, in parallel with the next page: it must
+    not render a page that shows (and uses up) the session's notices."""
+    account = person(structure_a, "favicon")
+    assert account.user is not None
+    client.force_login(account.user)
+    client.post(reverse("identity:logout"))
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"].endswith("caducee/icons/icon-192.png")
+    assert "Vous êtes déconnecté" in client.get(reverse("identity:login")).content.decode()
