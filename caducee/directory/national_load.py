@@ -25,10 +25,11 @@ Memory stays flat whatever the file's size:
 from __future__ import annotations
 
 import itertools
+import operator
 import sqlite3
 import tempfile
 from collections.abc import Iterable, Iterator
-from dataclasses import astuple
+from dataclasses import fields as dataclass_fields
 from datetime import timedelta
 from pathlib import Path
 
@@ -58,6 +59,7 @@ COLUMNS = (
     "department",
     "keywords",
 )
+FIELDS = tuple(f.name for f in dataclass_fields(NationalRow))
 Row = tuple[int, str, str, str, str, str, str, str, str, str, str]
 
 
@@ -87,7 +89,8 @@ def stage(rows: Iterable[NationalRow], directory: Path | None = None) -> tuple[P
             " organisation TEXT, city TEXT, department TEXT, keywords TEXT);"
         )
         sql = "INSERT INTO entry VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        iterator = (astuple(row) for row in rows)
+        fields = operator.attrgetter(*FIELDS)  # not `astuple`: it deep-copies every value
+        iterator = (fields(row) for row in rows)
         scratch.execute("BEGIN")
         while batch := list(itertools.islice(iterator, BATCH)):
             scratch.executemany(sql, batch)
