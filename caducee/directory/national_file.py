@@ -90,7 +90,7 @@ def row_of(cells: list[str]) -> NationalRow:
     postal = _cell(cells, "Code postal structure BAL")
     department = _cell(cells, "Département structure BAL").upper()[:3]
     rpps = _cell(cells, "Identification nationale PP")
-    keywords = keyword_text(
+    words = keyword_text(
         last,
         first,
         service,
@@ -104,7 +104,10 @@ def row_of(cells: list[str]) -> NationalRow:
         rpps,
         _cell(cells, "Identifiant PP"),
         address,
-    )
+    ).split()
+    # Each word once (the name comes again in the address and the company, the postal
+    # code twice): the same matches, a third fewer words to index and to delete.
+    keywords = " ".join(dict.fromkeys(words))
     return NationalRow(
         sort_key=keyword_text(name)[:300] + " " + address,
         bal_type=bal_type,

@@ -419,3 +419,15 @@ def test_the_count_of_whole_words_and_of_prefixes_agree(
     rows, total, exact = national_search.national_matches("lyon", limit=2)
     assert (total, exact) == expected
     assert [r.display_name for r in rows] == ["ALPHA00 Paul", "ALPHA01 Paul"]
+
+
+def test_each_word_is_indexed_once_and_the_whole_address_still_matches(tmp_path: Path) -> None:
+    from caducee.directory.national_file import row_of
+
+    text = line("martin.jean@cabinet-martin.mssante.fr", "MARTIN", "Jean", company="MARTIN")
+    row = row_of(text.split("|"))
+    assert row.keywords.split().count("martin") == 1
+    assert row.keywords.split()[:2] == ["martin", "jean"]
+    import_national_directory(cli_context(), write(tmp_path / "f.txt", [text]))
+    page = directory_page("martin.jean@cabinet-martin.mssante.fr", national=True)
+    assert [h.mssante for h in page.entries] == ["martin.jean@cabinet-martin.mssante.fr"]
