@@ -11,7 +11,7 @@ the backend's adaptation; everything else is passed as is to `executemany` (SQLi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import Any
 
 from django.db import connection, models
@@ -31,13 +31,27 @@ def _adapter(field: models.Field[Any, Any]) -> Adapt | None:
 
 
 def insert_rows(
-    model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]
+    model: type[models.Model],
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    encoded: Collection[str] = (),
 ) -> None:
-    """INSERT the rows (values in `columns` order, attribute names such as `user_id`)."""
+    """INSERT the rows (values in `columns` order, attribute names such as `user_id`).
+
+    `encoded`: JSON columns whose values are already JSON text (the audit log encodes each
+    detail once, for its hash too): passed as they are, not encoded again.
+    """
     meta = model._meta
     by_attname = {f.attname: f for f in meta.concrete_fields}
     fields = [by_attname[name] for name in columns]
-    adapters = [_adapter(f) for f in fields]  # type: ignore[arg-type]
+    adapters = [
+        None if name in encoded else _adapter(f)  # type: ignore[arg-type]
+        for name, f in zip(columns, fields, strict=True)
+    ]
+    for name in encoded:
+        if not isinstance(by_attname[name], models.JSONField):
+            raise ValueError(f"{name} is not a JSON column")
     quote = connection.ops.quote_name
     names = ", ".join(quote(str(f.column)) for f in fields)  # type: ignore[union-attr]
     marks = ", ".join(["%s"] * len(fields))
