@@ -17,6 +17,7 @@ from django.db.models import Q
 from caducee.accounts.export import cell_text
 from caducee.accounts.fields import FIELDS, FieldSpec, Kind
 from caducee.accounts.models import Account, AccountState, AccountType
+from caducee.core.bulk import insert_rows
 from caducee.directory.addresses import mssante_address
 from caducee.directory.models import DirectoryEntry, MailboxListing
 from caducee.referentials import lists
@@ -253,11 +254,32 @@ def refresh_accounts(account_ids: Iterable[int]) -> None:
                 .filter(_MAYBE_LISTED)  # the rest cannot be listed: not even loaded
                 .select_related("structure", "listing")
             )
-            rows = [build_entry(a) for a in accounts if is_listed(a)]
-            if ordered_rowids() and not _place_batch(rows):
+            if not insert_new_entries([build_entry(a) for a in accounts if is_listed(a)]):
                 rebuild_entries()
                 return
-            DirectoryEntry.objects.bulk_create(rows)
+
+
+ENTRY_COLUMNS = (
+    "account_id", "structure_id", "type", "sort_key", "display_name", "email",
+    "mssante_address", "department", "keywords", "data", "search_rowid",
+)  # fmt: skip
+
+
+def insert_new_entries(rows: list[DirectoryEntry]) -> bool:
+    """Insert rows of accounts that have none yet, with their rowids (SQLite) placed in
+    name order (`_place_batch`), in multi-row inserts (caducee/core/bulk.py). False, with
+    nothing inserted, when a gap between existing rows is full: rebuild the table then.
+    """
+    if not rows:
+        return True
+    if ordered_rowids() and not _place_batch(rows):
+        return False
+    insert_rows(
+        DirectoryEntry,
+        ENTRY_COLUMNS,
+        [tuple(getattr(row, name) for name in ENTRY_COLUMNS) for row in rows],
+    )
+    return True
 
 
 def _neighbour(sort_key: str, before: bool) -> tuple[int, str] | None:

@@ -22,7 +22,7 @@ from caducee.core.bulk import insert_keyed, insert_rows
 from caducee.core.context import Context
 from caducee.core.secrets import url_token
 from caducee.directory.generation import Wanted, generated_event
-from caducee.directory.loading import apply_particles, refresh_loaded
+from caducee.directory.loading import add_created, apply_particles, refresh_loaded
 from caducee.directory.operations import address_events, check_mssante_addresses
 from caducee.loadusers.address_generation import resolve
 from caducee.loadusers.import_state import (
@@ -66,8 +66,10 @@ def write(
             batch = state.creates[start : start + CHUNK]
             # « MSSanté adresse »: checked by the directory's rules, stored with the row.
             addresses = _check_new_particles(state, batch)
-            new_ids = _create_batch(state, batch, addresses, generated, visible=visible)
+            new_ids, rows = _create_batch(state, batch, addresses, generated, visible=visible)
             ids.update(new_ids)
+            # The regional directory's search rows, from the values just inserted.
+            add_created(_inserted_accounts(state, rows, new_ids))
             events: list[AuditItem] = []
             for create in batch:
                 email = create.email
@@ -97,7 +99,6 @@ def write(
             )
             events += _generated_events(state, batch, new_ids, generated)
             record_many(ctx, events)
-            written.extend(new_ids.values())
             if notify:
                 nominative = [new_ids[c.email] for c in batch if c.kind in NOMINATIVE]
                 _notify(ctx, state, nominative)
@@ -111,7 +112,7 @@ def write(
             done += len(batch_u)
             if progress is not None:
                 progress("writing", done, total)
-        refresh_loaded(written)  # the regional directory's search rows
+        refresh_loaded(written)  # the search rows of the updated accounts
         record_event(
             ctx,
             AuditAction.LOADUSERS_IMPORT,
@@ -201,8 +202,9 @@ def _create_batch(
     generated: dict[str, str],
     *,
     visible: bool,
-) -> dict[str, int]:
-    """Insert the persons and accounts of a batch; returns email -> new account id.
+) -> tuple[dict[str, int], list[tuple[Any, ...]]]:
+    """Insert the persons and accounts of a batch; returns email -> new account id, and
+    the rows inserted (values in `ACCOUNT_COLUMNS` order).
 
     Same rows as create_account: nominative accounts pre-registered with their person
     (an existing person with that email is reused, others get an unusable password),
@@ -226,7 +228,7 @@ def _create_batch(
     user_ids: dict[str, int] = {}
     if people:
         user_ids = insert_keyed(User, USER_COLUMNS, people, "email")
-    rows = []
+    rows: list[tuple[Any, ...]] = []
     for create in batch:
         kind, email = create.kind, create.email
         user_id = (create.user_id or user_ids[email]) if kind in NOMINATIVE else None
@@ -246,7 +248,29 @@ def _create_batch(
                 *values,
             )
         )
-    return insert_keyed(Account, ACCOUNT_COLUMNS, rows, "email")
+    return insert_keyed(Account, ACCOUNT_COLUMNS, rows, "email"), rows
+
+
+def _inserted_accounts(
+    state: ImportState, rows: list[tuple[Any, ...]], new_ids: dict[str, int]
+) -> list[Account]:
+    """The batch's new accounts as instances holding the values just inserted (for the
+    directory's search rows), without reading them back: copies of one unsaved account
+    per structure (which holds the structure), as in `_check_new_particles`."""
+    templates: dict[int, Account] = {}
+    accounts: list[Account] = []
+    email = ACCOUNT_COLUMNS.index("email")
+    for row in rows:
+        structure_id = row[0]
+        template = templates.get(structure_id)
+        if template is None:
+            template = Account(structure=state.scope[structure_id])
+            templates[structure_id] = template
+        account = copy.copy(template)
+        account.__dict__.update(zip(ACCOUNT_COLUMNS, row, strict=True))
+        account.pk = new_ids[row[email]]
+        accounts.append(account)
+    return accounts
 
 
 _PREREGISTERED, _VALID = str(AccountState.PREREGISTERED), str(AccountState.VALID)
