@@ -46,17 +46,12 @@ def refresh_loaded(account_ids: Iterable[int]) -> None:
 def add_created(accounts: Iterable[Account]) -> None:
     """The search rows of accounts the import has just inserted, from the import's values.
 
-    `accounts` are instances holding the inserted row's values (and their structure), not
-    read back from the database: each is listed or not and its row built by the same
-    `is_listed` and `build_entry` as `refresh_accounts`, so the rows are the same. A new
-    account has no directory choices yet (no `MailboxListing`): that is set on the
-    instances, so that `is_listed` does not look for one.
+    `accounts` hold the inserted rows' values and their structure, and answer `listing`
+    as a new account does (no directory choices yet): the import passes views of its
+    values (caducee/loadusers/inserted.py), nothing is read back. Each is listed or not
+    and its row built by the same `is_listed` and `build_entry` as `refresh_accounts`, so
+    the rows are the same (tested).
     """
-    no_listing = Account.listing.related  # type: ignore[attr-defined]
-    rows = []
-    for account in accounts:
-        no_listing.set_cached_value(account, None)
-        if is_listed(account):
-            rows.append(build_entry(account))
+    rows = [build_entry(account) for account in accounts if is_listed(account)]
     if not insert_new_entries(rows):
         rebuild_entries()

@@ -6,7 +6,6 @@ Same rows and audit events as `create_account` / `update_account` for each line 
 
 from __future__ import annotations
 
-import copy
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -36,6 +35,7 @@ from caducee.loadusers.import_state import (
     NewAccount,
     Progress,
 )
+from caducee.loadusers.inserted import NewAccountView
 from caducee.people.models import User
 from caducee.structures.domains import mssante_domain
 
@@ -161,21 +161,14 @@ def _check_new_particles(state: ImportState, batch: list[NewAccount]) -> NewAddr
     """The batch's « MSSanté adresse » values, checked by the directory's rules before the
     accounts exist: email -> (unsaved account, particle to store, full address), in line
     order. A refused particle refuses the import (Invalid naming the line)."""
-    # One unsaved account per structure, copied for each line: a copy costs a fraction of
-    # building a model instance (Django copies its field cache, so each keeps its own).
-    templates: dict[int, Account] = {}
+    # The unsaved accounts are views of the line's values (inserted.py), not model instances.
     rows: list[tuple[int, Account, str]] = []
     for c in batch:
         particle = c.value("mssante_particle")
         if not particle:
             continue
-        template = templates.get(c.structure_id)
-        if template is None:
-            template = Account(structure=state.scope[c.structure_id], is_test=False)
-            templates[c.structure_id] = template
-        account = copy.copy(template)
-        account.email, account.type = c.email, c.kind
-        rows.append((c.line, account, str(particle)))
+        account = NewAccountView(state.scope[c.structure_id], "", False, c.values)
+        rows.append((c.line, account.as_account(), str(particle)))
     checked = check_mssante_addresses(state.ctx, rows)
     return {a.email: (a, particle, address) for _l, a, particle, address in checked if particle}
 
@@ -254,23 +247,23 @@ def _create_batch(
 def _inserted_accounts(
     state: ImportState, rows: list[tuple[Any, ...]], new_ids: dict[str, int]
 ) -> list[Account]:
-    """The batch's new accounts as instances holding the values just inserted (for the
-    directory's search rows), without reading them back: copies of one unsaved account
-    per structure (which holds the structure), as in `_check_new_particles`."""
-    templates: dict[int, Account] = {}
-    accounts: list[Account] = []
-    email = ACCOUNT_COLUMNS.index("email")
-    for row in rows:
-        structure_id = row[0]
-        template = templates.get(structure_id)
-        if template is None:
-            template = Account(structure=state.scope[structure_id])
-            templates[structure_id] = template
-        account = copy.copy(template)
-        account.__dict__.update(zip(ACCOUNT_COLUMNS, row, strict=True))
-        account.pk = new_ids[row[email]]
-        accounts.append(account)
-    return accounts
+    """The batch's new accounts as views of the values just inserted (inserted.py), for
+    the directory's search rows: nothing read back."""
+    at = {name: i for i, name in enumerate(ACCOUNT_COLUMNS)}
+    structure, account_state, visible, email = (
+        at["structure_id"], at["state"], at["visible"], at["email"]
+    )  # fmt: skip
+    values = at[STORED_KEYS[0]]  # the line's values come last, in STORED_KEYS order
+    return [
+        NewAccountView(
+            state.scope[row[structure]],
+            row[account_state],
+            row[visible],
+            row[values:],
+            new_ids[row[email]],
+        ).as_account()
+        for row in rows
+    ]
 
 
 _PREREGISTERED, _VALID = str(AccountState.PREREGISTERED), str(AccountState.VALID)
