@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from django.db import models, transaction
+from django.db import connection, models, transaction
 
 from caducee.audit.actions import AuditAction
 from caducee.audit.chain import KEYED, audit_key, event_hash, hashed_fields
@@ -117,6 +117,7 @@ def record_many(ctx: Context, events: list[AuditItem], *, batch_size: int = 1000
         now = datetime.now(UTC)
         # `hashed_fields` of each event, built directly: the batch's common values once.
         stamp = now.isoformat(timespec="microseconds")
+        stored_at = connection.ops.adapt_datetimefield_value(now)  # adapted once, not per row
         common = (actor_id, ctx.actor_label, acting_as, ctx.channel, ctx.ip)
         key = audit_key()
         rows: list[tuple[Any, ...]] = []
@@ -154,7 +155,7 @@ def record_many(ctx: Context, events: list[AuditItem], *, batch_size: int = 1000
             digest = event_hash(prev, fields, key)
             rows.append(
                 (
-                    seq, now, *common, structure_id, action, ref.type, ref.id, label, text,
+                    seq, stored_at, *common, structure_id, action, ref.type, ref.id, label, text,
                     chain, length + 1, prev, digest, KEYED,
                 )
             )  # fmt: skip
@@ -182,4 +183,4 @@ _COLUMNS = (
 
 
 def _insert_events(rows: list[tuple[Any, ...]]) -> None:
-    insert_rows(AuditEvent, _COLUMNS, rows, encoded=("detail",))
+    insert_rows(AuditEvent, _COLUMNS, rows, adapted=("created_at", "detail"))
