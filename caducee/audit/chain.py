@@ -55,8 +55,9 @@ def derived_key(secret_key: str) -> str:
 
 
 def _payload(prev_hash: str, fields: dict[str, Any]) -> bytes:
-    payload = json.dumps(fields, sort_keys=True, ensure_ascii=False, default=_default)
-    return f"{prev_hash}|{payload}".encode()
+    # `_CANONICAL.encode(fields)` is `json.dumps(fields, sort_keys=True, ensure_ascii=False,
+    # default=_default)`, without building an encoder per event (issue #19: the import).
+    return f"{prev_hash}|{_CANONICAL.encode(fields)}".encode()
 
 
 def legacy_hash(prev_hash: str, fields: dict[str, Any]) -> str:
@@ -66,9 +67,10 @@ def legacy_hash(prev_hash: str, fields: dict[str, Any]) -> str:
 
 def event_hash(prev_hash: str, fields: dict[str, Any], key: bytes | None = None) -> str:
     """The keyed hash of an event (HMAC-SHA256); `key` defaults to `audit_key()`."""
-    return hmac.new(
-        key if key is not None else audit_key(), _payload(prev_hash, fields), hashlib.sha256
-    ).hexdigest()
+    # hmac.digest: the same HMAC as hmac.new(...).hexdigest(), in one call.
+    return hmac.digest(
+        key if key is not None else audit_key(), _payload(prev_hash, fields), "sha256"
+    ).hex()
 
 
 def hash_for(version: int | None, prev_hash: str, fields: dict[str, Any], key: bytes) -> str | None:
@@ -84,6 +86,9 @@ def _default(value: Any) -> str:
     if isinstance(value, datetime):
         return value.isoformat()
     return str(value)
+
+
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, default=_default)
 
 
 def hashed_fields(event: Any) -> dict[str, Any]:

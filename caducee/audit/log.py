@@ -7,11 +7,12 @@ caducee/audit/numbering.py.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from django.db import models, transaction
+from django.db import connection, models, transaction
 
 from caducee.audit.actions import AuditAction
 from caducee.audit.chain import KEYED, audit_key, event_hash, hashed_fields
@@ -71,8 +72,6 @@ def record_event(
 
 
 def _json_roundtrip(value: dict[str, Any]) -> dict[str, Any]:
-    import json
-
     result: dict[str, Any] = json.loads(json.dumps(value, default=str))
     return result
 
@@ -98,14 +97,13 @@ def record_many(ctx: Context, events: list[AuditItem], *, batch_size: int = 1000
     the whole call), but with one lock per chain head (taken once, in ascending order) and
     multi-row inserts (no model instance per event: bulk paths such as the loaduser import
     write thousands). Must run inside the operation's transaction.
+
+    Each detail is encoded to JSON once: that text is what the row stores (the insert does
+    not encode it again), and its decoding is what the hash covers, as `record` does with
+    `_json_roundtrip` and as `verify` reads it back.
     """
     if not events:
         return 0
-    columns = [
-        "seq", "created_at", "actor_id", "actor_label", "acting_as", "channel", "ip",
-        "structure_id", "action", "target_type", "target_id", "target_label", "detail",
-        "chain", "chain_seq", "prev_hash", "hash", "key_version",
-    ]  # fmt: skip
     with transaction.atomic():
         structure_ids = [
             structure if structure is None or isinstance(structure, int) else structure.pk
@@ -117,6 +115,10 @@ def record_many(ctx: Context, events: list[AuditItem], *, batch_size: int = 1000
         actor_id = ctx.user.pk if ctx.user is not None else None
         acting_as = ctx.acting_as.email if ctx.acting_as is not None else ""
         now = datetime.now(UTC)
+        # `hashed_fields` of each event, built directly: the batch's common values once.
+        stamp = now.isoformat(timespec="microseconds")
+        stored_at = connection.ops.adapt_datetimefield_value(now)  # adapted once, not per row
+        common = (actor_id, ctx.actor_label, acting_as, ctx.channel, ctx.ip)
         key = audit_key()
         rows: list[tuple[Any, ...]] = []
         last_seq: dict[int, int] = {}
@@ -131,9 +133,11 @@ def record_many(ctx: Context, events: list[AuditItem], *, batch_size: int = 1000
                 ref = TargetRef("", "", "")
             chain = chain_of(structure_id)
             length, prev = tips[chain]
+            text = _DETAIL.encode(detail)  # json.dumps(detail, default=str)
+            label = ref.label[:254]
             fields = {
                 "seq": seq,
-                "created_at": now,
+                "created_at": stamp,
                 "actor_id": actor_id,
                 "actor_label": ctx.actor_label,
                 "acting_as": acting_as,
@@ -143,20 +147,25 @@ def record_many(ctx: Context, events: list[AuditItem], *, batch_size: int = 1000
                 "action": action,
                 "target_type": ref.type,
                 "target_id": ref.id,
-                "target_label": ref.label[:254],
-                "detail": _json_roundtrip(detail),
+                "target_label": label,
+                "detail": json.loads(text),
                 "chain": chain,
                 "chain_seq": length + 1,
             }
-            digest = event_hash(prev, hashed_fields(_Fields(fields)), key)
-            rows.append((*fields.values(), prev, digest, KEYED))
+            digest = event_hash(prev, fields, key)
+            rows.append(
+                (
+                    seq, stored_at, *common, structure_id, action, ref.type, ref.id, label, text,
+                    chain, length + 1, prev, digest, KEYED,
+                )
+            )  # fmt: skip
             tips[chain] = (length + 1, digest)
             last_seq[chain] = seq
             if len(rows) >= batch_size:
-                _insert_events(columns, rows)
+                _insert_events(rows)
                 rows = []
         if rows:
-            _insert_events(columns, rows)
+            _insert_events(rows)
         for chain, head in heads.items():
             head.length, head.hash = tips[chain]
             head.seq = last_seq[chain]
@@ -164,12 +173,14 @@ def record_many(ctx: Context, events: list[AuditItem], *, batch_size: int = 1000
     return len(events)
 
 
-class _Fields:
-    """Attribute access over a dict, for `hashed_fields`."""
+# What `_json_roundtrip` encodes with: json.dumps(value, default=str), one encoder for all.
+_DETAIL = json.JSONEncoder(default=str)
+_COLUMNS = (
+    "seq", "created_at", "actor_id", "actor_label", "acting_as", "channel", "ip",
+    "structure_id", "action", "target_type", "target_id", "target_label", "detail",
+    "chain", "chain_seq", "prev_hash", "hash", "key_version",
+)  # fmt: skip
 
-    def __init__(self, values: dict[str, Any]) -> None:
-        self.__dict__.update(values)
 
-
-def _insert_events(columns: list[str], rows: list[tuple[Any, ...]]) -> None:
-    insert_rows(AuditEvent, columns, rows)
+def _insert_events(rows: list[tuple[Any, ...]]) -> None:
+    insert_rows(AuditEvent, _COLUMNS, rows, adapted=("created_at", "detail"))

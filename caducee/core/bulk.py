@@ -11,7 +11,7 @@ the backend's adaptation; everything else is passed as is to `executemany` (SQLi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import Any
 
 from django.db import connection, models
@@ -31,25 +31,37 @@ def _adapter(field: models.Field[Any, Any]) -> Adapt | None:
 
 
 def insert_rows(
-    model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]
+    model: type[models.Model],
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    adapted: Collection[str] = (),
 ) -> None:
-    """INSERT the rows (values in `columns` order, attribute names such as `user_id`)."""
+    """INSERT the rows (values in `columns` order, attribute names such as `user_id`).
+
+    `adapted`: columns whose values the caller has already put in the backend's form
+    (`connection.ops.adapt_*`; JSON as its text): passed as they are. The audit log
+    encodes each detail once, for its hash too, and adapts its one timestamp once.
+    """
     meta = model._meta
     by_attname = {f.attname: f for f in meta.concrete_fields}
     fields = [by_attname[name] for name in columns]
-    adapters = [_adapter(f) for f in fields]  # type: ignore[arg-type]
+    adapters = [
+        None if name in adapted else _adapter(f)  # type: ignore[arg-type]
+        for name, f in zip(columns, fields, strict=True)
+    ]
     quote = connection.ops.quote_name
     names = ", ".join(quote(str(f.column)) for f in fields)  # type: ignore[union-attr]
     marks = ", ".join(["%s"] * len(fields))
     sql = f"INSERT INTO {quote(meta.db_table)} ({names}) VALUES ({marks})"  # noqa: S608
     if any(adapters):
         dates = (models.DateTimeField, models.DateField)
-        adapted = [
+        to_adapt = [
             (i, a, isinstance(f, dates))  # dates are immutable: an adaptation may be reused
             for i, (a, f) in enumerate(zip(adapters, fields, strict=True))
             if a is not None
         ]
-        rows = _adapted(rows, adapted)
+        rows = _adapted(rows, to_adapt)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # COPY: the fastest path into PostgreSQL, inside the same transaction.
@@ -96,21 +108,15 @@ def insert_keyed(
     """`insert_rows`, returning the new primary keys by a unique column (`key`, one of
     `columns`).
 
-    PostgreSQL: the keys are drawn from the table's sequence first and copied with the
-    rows (COPY returns nothing), so no query reads them back. SQLite: one query after
-    the insert (`ids_by`).
+    The keys are drawn first and inserted with the rows, so that no query reads them back
+    (`_new_keys`: PostgreSQL's sequence, SQLite's next AUTOINCREMENT values). Another
+    backend: one query after the insert (`ids_by`).
     """
-    if connection.vendor != "postgresql":
+    pks = _new_keys(model, len(rows))
+    if pks is None:
         insert_rows(model, columns, rows)
         return ids_by(model, key, [str(row[columns.index(key)]) for row in rows])
     meta = model._meta
-    pk_column = str(meta.pk.column)  # type: ignore[union-attr]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [connection.ops.quote_name(meta.db_table), pk_column, len(rows)],
-        )
-        pks = [int(row[0]) for row in cursor.fetchall()]
     insert_rows(
         model,
         [str(meta.pk.attname), *columns],  # type: ignore[union-attr]
@@ -118,3 +124,36 @@ def insert_keyed(
     )
     index = columns.index(key)
     return {str(row[index]): pk for pk, row in zip(pks, rows, strict=True)}
+
+
+def _new_keys(model: type[models.Model], count: int) -> list[int] | None:
+    """`count` primary keys for new rows of this table, inside the caller's transaction.
+
+    - PostgreSQL: drawn from the table's sequence (never handed out twice);
+    - SQLite: the values AUTOINCREMENT would give, after both the largest key and the
+      largest ever used (`sqlite_sequence`, so that a deleted row's key is never reused);
+      SQLite serialises writers (every transaction starts with BEGIN IMMEDIATE), so no
+      other transaction takes them meanwhile;
+    - another backend: None (the caller reads them back).
+    """
+    meta = model._meta
+    table = str(meta.db_table)
+    pk_column = str(meta.pk.column)  # type: ignore[union-attr]
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [quote(table), pk_column, count],
+            )
+            return [int(row[0]) for row in cursor.fetchall()]
+        if connection.vendor != "sqlite":
+            return None
+        cursor.execute(
+            f"SELECT MAX(COALESCE((SELECT MAX({quote(pk_column)}) FROM {quote(table)}), 0), "  # noqa: S608
+            "COALESCE((SELECT seq FROM sqlite_sequence WHERE name = %s), 0))",
+            [table],
+        )
+        row = cursor.fetchone()
+    last = int(row[0]) if row is not None else 0
+    return list(range(last + 1, last + 1 + count))

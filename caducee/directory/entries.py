@@ -17,6 +17,7 @@ from django.db.models import Q
 from caducee.accounts.export import cell_text
 from caducee.accounts.fields import FIELDS, FieldSpec, Kind
 from caducee.accounts.models import Account, AccountState, AccountType
+from caducee.core.bulk import insert_rows
 from caducee.directory.addresses import mssante_address
 from caducee.directory.models import DirectoryEntry, MailboxListing
 from caducee.referentials import lists
@@ -253,30 +254,80 @@ def refresh_accounts(account_ids: Iterable[int]) -> None:
                 .filter(_MAYBE_LISTED)  # the rest cannot be listed: not even loaded
                 .select_related("structure", "listing")
             )
-            rows = [build_entry(a) for a in accounts if is_listed(a)]
-            if ordered_rowids() and not _place_batch(rows):
+            if not insert_new_entries([build_entry(a) for a in accounts if is_listed(a)]):
                 rebuild_entries()
                 return
-            DirectoryEntry.objects.bulk_create(rows)
 
 
-def _neighbour(sort_key: str, before: bool) -> tuple[int, str] | None:
-    rows = DirectoryEntry.objects.exclude(search_rowid=None)
-    if before:
-        rows = rows.filter(sort_key__lt=sort_key).order_by("-sort_key")
-    else:
-        rows = rows.filter(sort_key__gt=sort_key).order_by("sort_key")
-    found = rows.values_list("search_rowid", "sort_key").first()
-    return (int(found[0] or 0), str(found[1])) if found else None
+ENTRY_COLUMNS = (
+    "account_id", "structure_id", "type", "sort_key", "display_name", "email",
+    "mssante_address", "department", "keywords", "data", "search_rowid",
+)  # fmt: skip
+
+
+def insert_new_entries(rows: list[DirectoryEntry]) -> bool:
+    """Insert rows of accounts that have none yet, with their rowids (SQLite) placed in
+    name order (`_place_batch`), in multi-row inserts (caducee/core/bulk.py). False, with
+    nothing inserted, when a gap between existing rows is full: rebuild the table then.
+    """
+    if not rows:
+        return True
+    if ordered_rowids() and not _place_batch(rows):
+        return False
+    insert_rows(
+        DirectoryEntry,
+        ENTRY_COLUMNS,
+        [tuple(getattr(row, name) for name in ENTRY_COLUMNS) for row in rows],
+    )
+    return True
+
+
+Neighbour = tuple[int, str] | None  # an existing row's (search_rowid, sort_key)
+NEIGHBOUR_CHUNK = 500  # keys per query (four parameters' worth of lookups each)
+
+
+def _neighbours(keys: list[str]) -> list[tuple[Neighbour, Neighbour]]:
+    """For each key, the existing rows just before and just after it in name order (rows
+    with a rowid only): one query per NEIGHBOUR_CHUNK keys, each lookup an index seek
+    (`directory_sort`), instead of two ORM queries per gap (issue #19: the import)."""
+    table = connection.ops.quote_name(DirectoryEntry._meta.db_table)
+    found: list[tuple[Neighbour, Neighbour]] = []
+    for start in range(0, len(keys), NEIGHBOUR_CHUNK):
+        chunk = keys[start : start + NEIGHBOUR_CHUNK]
+        values = ", ".join(["(%s, %s)"] * len(chunk))
+        near = (
+            f"FROM {table} WHERE search_rowid IS NOT NULL AND sort_key {{op}} k.key "
+            "ORDER BY sort_key {order} LIMIT 1"
+        )
+        before, after = near.format(op="<", order="DESC"), near.format(op=">", order="ASC")
+        sql = (
+            f"WITH k(i, key) AS (VALUES {values}) SELECT "  # noqa: S608
+            f"(SELECT search_rowid {before}), (SELECT sort_key {before}), "
+            f"(SELECT search_rowid {after}), (SELECT sort_key {after}) FROM k ORDER BY k.i"
+        )
+        params = [value for i, key in enumerate(chunk) for value in (i, key)]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            for low_id, low_key, high_id, high_key in cursor.fetchall():
+                found.append(
+                    (
+                        (int(low_id or 0), str(low_key)) if low_key is not None else None,
+                        (int(high_id or 0), str(high_key)) if high_key is not None else None,
+                    )
+                )
+    return found
 
 
 def _place_batch(rows: list[DirectoryEntry]) -> bool:
-    """Give new rows (not yet in the table) rowids in name order; False if a gap is full."""
+    """Give new rows (not yet in the table) rowids in name order; False if a gap is full.
+
+    Each run of new rows that falls between the same two existing rows shares that gap,
+    spread evenly."""
     rows.sort(key=lambda r: r.sort_key)
+    around = _neighbours([row.sort_key for row in rows])
     i = 0
     while i < len(rows):
-        low_row = _neighbour(rows[i].sort_key, before=True)
-        high_row = _neighbour(rows[i].sort_key, before=False)
+        low_row, high_row = around[i]
         j = i + 1
         while j < len(rows) and (high_row is None or rows[j].sort_key < high_row[1]):
             j += 1

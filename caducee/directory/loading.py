@@ -7,7 +7,13 @@ from collections.abc import Iterable, Mapping
 
 from caducee.accounts.models import Account
 from caducee.core.context import Context
-from caducee.directory.entries import refresh_accounts
+from caducee.directory.entries import (
+    build_entry,
+    insert_new_entries,
+    is_listed,
+    rebuild_entries,
+    refresh_accounts,
+)
 from caducee.directory.operations import assign_mssante_addresses
 from caducee.directory.quotas import check_capacity
 from caducee.structures.models import Structure
@@ -35,3 +41,17 @@ def apply_particles(ctx: Context, rows: Iterable[tuple[int, Account, str]]) -> N
 
 def refresh_loaded(account_ids: Iterable[int]) -> None:
     refresh_accounts(account_ids)
+
+
+def add_created(accounts: Iterable[Account]) -> None:
+    """The search rows of accounts the import has just inserted, from the import's values.
+
+    `accounts` hold the inserted rows' values and their structure, and answer `listing`
+    as a new account does (no directory choices yet): the import passes views of its
+    values (caducee/loadusers/inserted.py), nothing is read back. Each is listed or not
+    and its row built by the same `is_listed` and `build_entry` as `refresh_accounts`, so
+    the rows are the same (tested).
+    """
+    rows = [build_entry(account) for account in accounts if is_listed(account)]
+    if not insert_new_entries(rows):
+        rebuild_entries()

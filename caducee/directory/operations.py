@@ -250,8 +250,11 @@ def check_mssante_addresses(
     their particle, then records `address_events` for them.
     """
     checked: list[CheckedAddress] = []
+    allowed: set[int] = set()  # structures checked: one query each, not one per row
     for line, account, particle in rows:
-        require_admin(ctx, account.structure)
+        if account.structure_id not in allowed:
+            require_admin(ctx, account.structure)
+            allowed.add(account.structure_id)
         try:
             if not particle.strip():
                 checked.append((line, account, "", ""))

@@ -6,7 +6,6 @@ Same rows and audit events as `create_account` / `update_account` for each line 
 
 from __future__ import annotations
 
-import copy
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -22,7 +21,7 @@ from caducee.core.bulk import insert_keyed, insert_rows
 from caducee.core.context import Context
 from caducee.core.secrets import url_token
 from caducee.directory.generation import Wanted, generated_event
-from caducee.directory.loading import apply_particles, refresh_loaded
+from caducee.directory.loading import add_created, apply_particles, refresh_loaded
 from caducee.directory.operations import address_events, check_mssante_addresses
 from caducee.loadusers.address_generation import resolve
 from caducee.loadusers.import_state import (
@@ -36,6 +35,7 @@ from caducee.loadusers.import_state import (
     NewAccount,
     Progress,
 )
+from caducee.loadusers.inserted import NewAccountView
 from caducee.people.models import User
 from caducee.structures.domains import mssante_domain
 
@@ -66,8 +66,10 @@ def write(
             batch = state.creates[start : start + CHUNK]
             # « MSSanté adresse »: checked by the directory's rules, stored with the row.
             addresses = _check_new_particles(state, batch)
-            new_ids = _create_batch(state, batch, addresses, generated, visible=visible)
+            new_ids, rows = _create_batch(state, batch, addresses, generated, visible=visible)
             ids.update(new_ids)
+            # The regional directory's search rows, from the values just inserted.
+            add_created(_inserted_accounts(state, rows, new_ids))
             events: list[AuditItem] = []
             for create in batch:
                 email = create.email
@@ -97,7 +99,6 @@ def write(
             )
             events += _generated_events(state, batch, new_ids, generated)
             record_many(ctx, events)
-            written.extend(new_ids.values())
             if notify:
                 nominative = [new_ids[c.email] for c in batch if c.kind in NOMINATIVE]
                 _notify(ctx, state, nominative)
@@ -111,7 +112,7 @@ def write(
             done += len(batch_u)
             if progress is not None:
                 progress("writing", done, total)
-        refresh_loaded(written)  # the regional directory's search rows
+        refresh_loaded(written)  # the search rows of the updated accounts
         record_event(
             ctx,
             AuditAction.LOADUSERS_IMPORT,
@@ -160,21 +161,14 @@ def _check_new_particles(state: ImportState, batch: list[NewAccount]) -> NewAddr
     """The batch's « MSSanté adresse » values, checked by the directory's rules before the
     accounts exist: email -> (unsaved account, particle to store, full address), in line
     order. A refused particle refuses the import (Invalid naming the line)."""
-    # One unsaved account per structure, copied for each line: a copy costs a fraction of
-    # building a model instance (Django copies its field cache, so each keeps its own).
-    templates: dict[int, Account] = {}
+    # The unsaved accounts are views of the line's values (inserted.py), not model instances.
     rows: list[tuple[int, Account, str]] = []
     for c in batch:
         particle = c.value("mssante_particle")
         if not particle:
             continue
-        template = templates.get(c.structure_id)
-        if template is None:
-            template = Account(structure=state.scope[c.structure_id], is_test=False)
-            templates[c.structure_id] = template
-        account = copy.copy(template)
-        account.email, account.type = c.email, c.kind
-        rows.append((c.line, account, str(particle)))
+        account = NewAccountView(state.scope[c.structure_id], "", False, c.values)
+        rows.append((c.line, account.as_account(), str(particle)))
     checked = check_mssante_addresses(state.ctx, rows)
     return {a.email: (a, particle, address) for _l, a, particle, address in checked if particle}
 
@@ -201,8 +195,9 @@ def _create_batch(
     generated: dict[str, str],
     *,
     visible: bool,
-) -> dict[str, int]:
-    """Insert the persons and accounts of a batch; returns email -> new account id.
+) -> tuple[dict[str, int], list[tuple[Any, ...]]]:
+    """Insert the persons and accounts of a batch; returns email -> new account id, and
+    the rows inserted (values in `ACCOUNT_COLUMNS` order).
 
     Same rows as create_account: nominative accounts pre-registered with their person
     (an existing person with that email is reused, others get an unusable password),
@@ -226,7 +221,7 @@ def _create_batch(
     user_ids: dict[str, int] = {}
     if people:
         user_ids = insert_keyed(User, USER_COLUMNS, people, "email")
-    rows = []
+    rows: list[tuple[Any, ...]] = []
     for create in batch:
         kind, email = create.kind, create.email
         user_id = (create.user_id or user_ids[email]) if kind in NOMINATIVE else None
@@ -246,7 +241,29 @@ def _create_batch(
                 *values,
             )
         )
-    return insert_keyed(Account, ACCOUNT_COLUMNS, rows, "email")
+    return insert_keyed(Account, ACCOUNT_COLUMNS, rows, "email"), rows
+
+
+def _inserted_accounts(
+    state: ImportState, rows: list[tuple[Any, ...]], new_ids: dict[str, int]
+) -> list[Account]:
+    """The batch's new accounts as views of the values just inserted (inserted.py), for
+    the directory's search rows: nothing read back."""
+    at = {name: i for i, name in enumerate(ACCOUNT_COLUMNS)}
+    structure, account_state, visible, email = (
+        at["structure_id"], at["state"], at["visible"], at["email"]
+    )  # fmt: skip
+    values = at[STORED_KEYS[0]]  # the line's values come last, in STORED_KEYS order
+    return [
+        NewAccountView(
+            state.scope[row[structure]],
+            row[account_state],
+            row[visible],
+            row[values:],
+            new_ids[row[email]],
+        ).as_account()
+        for row in rows
+    ]
 
 
 _PREREGISTERED, _VALID = str(AccountState.PREREGISTERED), str(AccountState.VALID)

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from functools import partial
 from itertools import pairwise
-from typing import cast
+from typing import Any, cast
 
 import pytest
 from django.db import close_old_connections, connection, transaction
@@ -307,5 +307,31 @@ def test_the_same_structure_waits_then_both_commit(new_chain: bool) -> None:
     events = _chain(a.pk)
     assert [e.action for e in events][-2:] == ["test.held", "test.second"]
     assert [e.chain_seq for e in events] == list(range(1, len(events) + 1))
+    report = verify_chain()
+    assert report.ok, report.problems
+
+
+def test_record_many_stores_and_hashes_details_as_record_event(structure_a: Structure) -> None:
+    """Each detail is encoded once (issue #19): what is stored, read back and hashed is what
+    `record_event` stores (its JSON round trip), whatever the detail holds."""
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    details: list[dict[Any, Any]] = [
+        {"é": "Zoé « ünï »\n\t\\", "n": 1.5, "big": 10**20},
+        {"nested": {"b": [1, (2, 3)], "a": None, "c": {"z": True, "y": False}}},
+        {3: "clé entière", "2": "clé texte", "when": datetime(2026, 12, 7, tzinfo=UTC)},
+        {"dec": Decimal("1.10"), "set": "x", "empty": {}, "list": []},
+        {},
+    ]
+    for detail in details:
+        record_event(CTX, act("test.one"), structure=structure_a, detail=detail)
+    record_many(
+        CTX, [(act("test.many"), structure_a, TargetRef("x", "1", "x"), d) for d in details]
+    )
+    one = [e.detail for e in AuditEvent.objects.filter(action="test.one").order_by("seq")]
+    many = [e.detail for e in AuditEvent.objects.filter(action="test.many").order_by("seq")]
+    assert many == one and len(many) == len(details)
+    assert many[2] == {"3": "clé entière", "2": "clé texte", "when": "2026-12-07 00:00:00+00:00"}
     report = verify_chain()
     assert report.ok, report.problems

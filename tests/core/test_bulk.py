@@ -65,3 +65,26 @@ def test_a_timestamp_shared_by_rows_is_stored_on_each_and_others_keep_theirs() -
         "c@example.org": now,
         "d@example.org": None,
     }
+
+
+def test_drawn_keys_never_reuse_a_deleted_rows_key() -> None:
+    """Keys are drawn before the insert on both backends (issue #19): after the newest row
+    is deleted, its key is not handed out again (AUTOINCREMENT, the sequence)."""
+    first = insert_keyed(
+        User,
+        (*COLUMNS, "date_joined"),
+        [(*person(f"a{i}@example.org"), timezone.now()) for i in range(3)],
+        "email",
+    )
+    newest = max(first.values())
+    User.objects.filter(pk=newest).delete()
+    again = insert_keyed(
+        User,
+        (*COLUMNS, "date_joined"),
+        [(*person(f"b{i}@example.org"), timezone.now()) for i in range(2)],
+        "email",
+    )
+    assert min(again.values()) > newest
+    assert again == dict(User.objects.filter(email__startswith="b").values_list("email", "pk"))
+    later = User.objects.create_user("c@example.org", "Mot-de-passe-assez-long")
+    assert later.pk > max(again.values())

@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from caducee.accounts.models import Account
-from caducee.core.context import cli_context
-from caducee.core.errors import Invalid
+from caducee.core.context import Context, cli_context
+from caducee.core.errors import Invalid, NotFound
 from caducee.directory.loading import apply_particles, check_file_quotas, refresh_loaded
 from caducee.directory.models import DirectoryEntry
 from caducee.directory.operations import assign_mssante_address, set_quota
+from caducee.people.models import User
 from caducee.structures.models import Structure
 from tests import factories
 
@@ -64,3 +67,82 @@ def test_check_mssante_addresses_writes_nothing_and_takes_unsaved_accounts(
     med = Account(email="m@ch-a.fr", type="MED", structure=structure_a, is_test=False)
     with pytest.raises(Invalid, match=r"^Ligne 6 : .*BAL MED"):
         check_mssante_addresses(cli_context(), [(6, med, "medecin")])
+
+
+def _one_query_per_gap(rows: list[DirectoryEntry]) -> list[int | None]:
+    """The rowids `_place_batch` gave before it looked its neighbours up in bulk: two ORM
+    queries per run of new rows between the same two existing rows."""
+    from caducee.directory.entries import GAP, MAX_ROWID
+
+    def neighbour(key: str, before: bool) -> tuple[int, str] | None:
+        rows = DirectoryEntry.objects.exclude(search_rowid=None)
+        if before:
+            rows = rows.filter(sort_key__lt=key).order_by("-sort_key")
+        else:
+            rows = rows.filter(sort_key__gt=key).order_by("sort_key")
+        found = rows.values_list("search_rowid", "sort_key").first()
+        return (int(found[0] or 0), str(found[1])) if found else None
+
+    keys = sorted(row.sort_key for row in rows)
+    rowids: list[int | None] = []
+    i = 0
+    while i < len(keys):
+        low_row, high_row = neighbour(keys[i], True), neighbour(keys[i], False)
+        j = i + 1
+        while j < len(keys) and (high_row is None or keys[j] < high_row[1]):
+            j += 1
+        low = low_row[0] if low_row else 0
+        high = high_row[0] if high_row else min(low + (j - i + 1) * GAP, MAX_ROWID)
+        step = min(GAP, (high - low) // (j - i + 1))
+        rowids += [low + (k + 1) * step for k in range(j - i)]
+        i = j
+    return rowids
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="ordered rowids are SQLite's")
+def test_new_rows_get_the_rowids_of_a_lookup_per_gap(
+    structure_a: Structure, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`_place_batch` looks every neighbour up in a few queries (issue #19): the same rowids
+    as two queries per gap, with new rows before, between, among and after existing ones,
+    over several query chunks."""
+    from caducee.directory import entries
+
+    monkeypatch.setattr(entries, "NEIGHBOUR_CHUNK", 3)
+    for name in ("BBB", "DDD", "DDF", "FFF"):
+        account = factories.make_account(structure_a, "PER", last_name=name)
+        Account.objects.filter(pk=account.pk).update(visible=True)
+        refresh_loaded([account.pk])
+    existing = DirectoryEntry.objects.count()
+    names = ["AAA", "AAB", "CCC", "CCD", "DDE", "EEE", "EEF", "EEG", "GGG", "ZZZ"]
+    rows = [
+        DirectoryEntry(account_id=10_000 + n, sort_key=f"{name.lower()} jeanne {10_000 + n:012d}")
+        for n, name in enumerate(names)
+    ]
+    expected = _one_query_per_gap(rows)
+    assert entries._place_batch(rows)
+    assert [row.search_rowid for row in rows] == expected
+    assert len(set(expected)) == len(names) and existing == 4
+
+
+def test_check_mssante_addresses_checks_each_structure_once(
+    structure_a: Structure, structure_b: Structure, alice: User
+) -> None:
+    """An admin's import checks its rights once per structure, not once per line."""
+    from caducee.directory.operations import check_mssante_addresses
+
+    def rows(count: int, structure: Structure) -> list[tuple[int, Account, str]]:
+        return [
+            (n, Account(email=f"n{n}@ch-a.fr", type="PER", structure=structure), f"p.{n}")
+            for n in range(count)
+        ]
+
+    counts = []
+    for size in (2, 20):
+        with CaptureQueriesContext(connection) as queries:
+            checked = check_mssante_addresses(Context(user=alice), rows(size, structure_a))
+        assert len(checked) == size
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+    with pytest.raises(NotFound):
+        check_mssante_addresses(Context(user=alice), [*rows(2, structure_a), *rows(1, structure_b)])

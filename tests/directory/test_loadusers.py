@@ -129,3 +129,44 @@ def test_particle_change_on_update(structure_a: Structure) -> None:
     assert AuditEvent.objects.filter(
         action="directory.address_assign", target_id=str(account.pk)
     ).exists()
+
+
+def _entries(ids: list[int]) -> list[dict[str, Any]]:
+    rows = DirectoryEntry.objects.filter(account_id__in=ids).order_by("account_id")
+    return [dict(row) for row in rows.values()]
+
+
+@pytest.mark.parametrize("visible", [True, False])
+def test_the_import_writes_the_search_rows_of_the_normal_refresh(
+    structure_a: Structure, structure_b: Structure, visible: bool
+) -> None:
+    """The rows the import writes from its own values (`add_created`, no read-back) are
+    those `refresh_accounts` builds from the accounts read back, rowids included."""
+    from caducee.directory.entries import refresh_accounts
+
+    factories.make_account(structure_a, "PER", last_name="DÉJÀ LÀ")  # a row to place around
+    lines = [
+        line("PER", "p1@ch-a.fr", last_name="ÉLODIE-MARTIN", first_name="Zoé",
+             mssante_particle="Zoe.Elodie", city="SAINT-ÉTIENNE", postal_code="42000",
+             department="42", region="84", specialty="SM54"),
+        line("PER", "p2@ch-a.fr", first_name="Anaïs", mssante_particle=""),  # generated
+        line("INT", "i1@ch-a.fr", mssante_particle=""),
+        line("MED", "m1@ch-a.fr", adeli="", liberal="OUI"),
+        line("APP", "a1@ch-a.fr", description="Comptes rendus de biologie", mssante_particle=""),
+        line("ORG", "o1@ch-a.fr", connection_accounts="p1@ch-a.fr;m1@ch-a.fr",
+             description="Accueil des urgences", mssante_particle="accueil.urgences"),
+        line("ORG", "o2@ch-a.fr", connection_accounts="i1@ch-a.fr", description="Secrétariat"),
+        line("PER", "b1@clinique-b.fr", structure="Clinique B", last_name="BERNARD"),
+    ]  # fmt: skip
+    result = run(structure_a, csv_bytes(lines), visible=visible)
+    assert result.created == len(lines) and result.rejected == 0, result.problems
+    emails = [d["email"] for d in lines]
+    ids = list(Account.objects.filter(email__in=emails).values_list("pk", flat=True))
+    written = _entries(ids)
+    listed = {row["email"] for row in written}
+    shared = {"a1@ch-a.fr", "o1@ch-a.fr", "o2@ch-a.fr"}
+    assert listed == ({d["email"] for d in lines} if visible else shared)
+    assert any(row["mssante_address"] == "accueil.urgences@ch-a.mssante.fr" for row in written)
+    DirectoryEntry.objects.filter(account_id__in=ids).delete()
+    refresh_accounts(ids)  # the normal path: the accounts read back through the ORM
+    assert _entries(ids) == written

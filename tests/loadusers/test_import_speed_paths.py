@@ -120,3 +120,24 @@ def test_postgresql_writes_the_accounts_with_copy(structure_a: Structure) -> Non
     # The file's own event (`loadusers.import`) is one INSERT; the lines' events are copied.
     assert len([sql for sql in inserts if "audit_auditevent" in sql]) == 1
     assert verify_chain().ok
+
+
+def test_stored_tuple_is_db_value_of_every_column() -> None:
+    """The new account's values in one pass (issue #19) are `db_value` of each column."""
+    from datetime import date
+
+    from caducee.accounts.fields import STORED
+    from caducee.accounts.values import db_value
+    from caducee.loadusers.validation_pass import stored_tuple
+
+    marker = object()
+    samples: list[dict[str, Any]] = [
+        {},
+        {spec.key: None for spec in STORED},
+        {spec.key: marker for spec in STORED},
+        *({spec.key: value for spec in STORED} for value in ("", False, 0, date(2027, 1, 1))),
+    ]
+    for values in samples:
+        expected = tuple(db_value(spec, values.get(spec.key)) for spec in STORED)
+        pairs = zip(stored_tuple(values), expected, strict=True)
+        assert all(a is b or (a == b and type(a) is type(b)) for a, b in pairs)
