@@ -94,6 +94,7 @@ smtpd_tls_ask_ccert = yes
 smtpd_tls_cert_file = {tls["cert"]}
 smtpd_tls_key_file = {tls["key"]}
 smtpd_tls_CAfile = {tls["ca"]}
+smtpd_tls_loglevel = 1
 """
 
 
@@ -137,6 +138,7 @@ class PostfixInstance:
         (self.config / "vmailbox").write_text(
             "".join(f"{r} {r.partition('@')[0]}/\n" for r in self.recipients)
         )
+        (self.folder / "queue").mkdir(mode=0o755)  # root's; `postfix start` fills it
         mail = self.folder / "mail"
         mail.mkdir()
         os.chown(mail, nobody.pw_uid, nobody.pw_gid)
@@ -148,12 +150,16 @@ class PostfixInstance:
                 break
             time.sleep(0.1)
         if not self.master_pid:
-            raise RuntimeError(f"Postfix n'a pas démarré : {started.stderr.strip()[-500:]}")
+            raise RuntimeError(f"Postfix n'a pas démarré : {started.stderr}{self.log_tail()}")
         for _ in range(100):  # the master listens once its services are set up
             if self.port_open():
                 return
             time.sleep(0.1)
-        raise RuntimeError("Postfix n'écoute pas sur son port")
+        raise RuntimeError(f"Postfix n'écoute pas sur son port : {self.log_tail()}")
+
+    def log_tail(self) -> str:
+        log = self.folder / "postfix.log"
+        return "\n".join(log.read_text().splitlines()[-10:]) if log.exists() else ""
 
     def port_open(self) -> bool:
         import socket
@@ -191,6 +197,14 @@ class PostfixInstance:
         while self.delivered() < expected and time.perf_counter() - start < timeout:
             time.sleep(0.05)
         return time.perf_counter() - start
+
+    def verified_sessions(self) -> int:
+        """Sessions whose client certificate Postfix verified (its log, read before `stop`)."""
+        log = self.folder / "postfix.log"
+        text = log.read_text() if log.exists() else ""
+        return text.count("Trusted TLS connection established") + text.count(
+            "Verified TLS connection established"
+        )
 
     def stop(self) -> None:
         """Stop this instance (its master, by pid) and remove its folder."""

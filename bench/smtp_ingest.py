@@ -208,12 +208,15 @@ def measured_load(
     return elapsed, client_cpu() - before
 
 
-def start_profiler(pid: int, output: Path) -> subprocess.Popen[bytes]:
+def start_profiler(pid: int, output: Path, gil: bool) -> subprocess.Popen[bytes]:
+    """py-spy on the server and its children: with `gil`, only the thread holding the GIL
+    (the Python CPU); else every thread not idle (waits on fsync and SQLite included)."""
     spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     if not Path(spy).exists():
         raise SystemExit("--profile : py-spy introuvable (pip install py-spy)")
     command = [spy, "record", "--pid", str(pid), "--subprocesses", "--rate", "200"]
     command += ["--format", "raw", "--nonblocking", "--output", str(output)]
+    command += ["--gil"] if gil else []
     profiler = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(1.0)  # attached before the load starts
     return profiler
@@ -251,8 +254,9 @@ def run_caducee(
         servers = family(server.pid)
         if args.profile:
             database = "postgresql" if url else "sqlite"
-            output = args.profile / f"caducee-{database}-{processes}p.txt"
-            profiler = start_profiler(server.pid, output)
+            kind = "gil" if args.profile_gil else "active"
+            output = args.profile / f"caducee-{database}-{processes}p-{kind}.txt"
+            profiler = start_profiler(server.pid, output, args.profile_gil)
         cpu_before = sum(cpu_seconds(pid) for pid in servers)
         elapsed, client = measured_load(port, recipients, args, operator.client_context())
         cpu = sum(cpu_seconds(pid) for pid in servers) - cpu_before
@@ -337,6 +341,7 @@ def run_postfix(
         delivered_after = instance.wait_delivered(args.messages)
         cpu = instance.cpu_seconds() - cpu_before
         delivered = instance.delivered()
+        verified = instance.verified_sessions()
     finally:
         instance.stop()
     version = subprocess.run(
@@ -359,6 +364,7 @@ def run_postfix(
         f"client {result.client_ms:.2f} ms ; load average {os.getloadavg()[0]:.1f}",
         flush=True,
     )
+    print(f"  sessions STARTTLS au certificat client vérifié par Postfix : {verified}")
     if delivered != args.messages:
         raise SystemExit(f"ATTENTION : {delivered} fichiers pour {args.messages} messages")
     return result
@@ -385,6 +391,9 @@ def main() -> int:
     parser.add_argument("--skip-sink", action="store_true")
     parser.add_argument("--skip-postfix", action="store_true")
     parser.add_argument("--profile", type=Path, help="dossier des profils py-spy de Caducée")
+    parser.add_argument(
+        "--profile-gil", action="store_true", help="py-spy --gil : le seul temps CPU Python"
+    )
     args = parser.parse_args()
     if args.profile:
         args.profile.mkdir(parents=True, exist_ok=True)

@@ -36,15 +36,18 @@ def prepare_message(
     seen: bool = False,
     sender_person: User | None = None,
     parsed: mime.Parsed | None = None,
+    sync_directory: bool = True,
 ) -> Message:
-    """Write the file durably and return the (unsaved) row describing it."""
+    """Write the file durably and return the (unsaved) row describing it. With
+    `sync_directory=False` the caller fsyncs its folder (`store.sync_directories`) before
+    committing the row: the SMTP group commit, once per batch."""
     info = parsed or mime.parse(data)
     if space is None:
         correspondents = (
             [info.sender] if folder == SystemFolder.INBOX else mime.address_list(info.to)
         )
         space = space_for(correspondents)
-    path = store.write(str(mailbox_id), data)
+    path = store.write(str(mailbox_id), data, sync_directory=sync_directory)
     return Message(
         mailbox_id=mailbox_id,
         space=space,

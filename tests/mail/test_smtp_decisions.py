@@ -111,3 +111,73 @@ def test_the_address_parsing_is_aiosmtpd_s_own(arg: str, limit: int) -> None:
     server = SimpleNamespace(local_part_limit=limit)
     expected = SMTP._getaddr(server, arg)  # type: ignore[arg-type]
     assert smtp_server.CaduceeSMTP._getaddr(server, arg) == expected  # type: ignore[arg-type]
+
+
+def test_trust_verdicts_are_remembered_per_peer_and_domain(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from caducee.mail import trust
+    from caducee.mail.smtp.handlers import TrustCache
+
+    calls: list[str] = []
+
+    def check_domain(peer: trust.Peer, domain: str) -> str | None:
+        calls.append(domain)
+        return None if domain.lower() == "ok.fr" else "550 5.7.1 non"
+
+    monkeypatch.setattr(trust, "check_domain", check_domain)
+    one = trust.Peer("TLSv1.3", (("cn", "one"),), "CN=one")
+    two = trust.Peer("TLSv1.3", (("cn", "two"),), "CN=two")
+    cache = TrustCache(ttl=60)
+    assert cache.check_domain(one, "OK.fr") is None
+    assert cache.check_domain(one, "ok.fr") is None  # remembered
+    assert cache.check_domain(two, "ok.fr") is None  # another certificate: checked again
+    assert cache.check_domain(one, "x.fr") == "550 5.7.1 non"
+    assert cache.check_domain(one, "x.fr") == "550 5.7.1 non"
+    assert calls == ["OK.fr", "ok.fr", "x.fr"]
+    cache.remember_sender(one, "ok.fr", "250 ok")
+    assert cache.sender(one, "ok.fr") == "250 ok"
+    assert cache.sender(two, "ok.fr") is None
+    expired = TrustCache(ttl=0)
+    expired.remember_sender(one, "ok.fr", "250 ok")
+    assert expired.sender(one, "ok.fr") is None
+    expired.check_domain(one, "ok.fr")
+    expired.check_domain(one, "ok.fr")
+    assert calls[-2:] == ["ok.fr", "ok.fr"]
+
+
+def test_a_remembered_mail_from_is_answered_without_a_worker_thread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import asyncio
+
+    from aiosmtpd.smtp import Envelope, Session
+
+    from caducee.mail import trust
+    from caducee.mail.smtp import handlers
+
+    asked: list[str] = []
+
+    def inbound_mail_from(peer: trust.Peer, address: str) -> str:
+        asked.append(address)
+        return "250 2.1.0 ok"
+
+    monkeypatch.setattr(handlers, "inbound_mail_from", inbound_mail_from)
+    handler = handlers.InboundHandler(cache_ttl=60)
+    loop = asyncio.new_event_loop()
+    session = Session(loop)
+    peer = trust.Peer("TLSv1.3", (("cn", "one"),), "CN=one")
+    session.caducee_peer = peer  # type: ignore[attr-defined]
+
+    def mail(address: str) -> str:
+        server: Any = None
+        answer = handler.handle_MAIL(server, session, Envelope(), address, [])
+        return loop.run_until_complete(answer)
+
+    try:
+        assert mail("dr@medimail.mssante.fr").startswith("250")
+        assert mail("Autre <sec@MEDIMAIL.mssante.fr>").startswith("250")  # same domain
+        assert mail("x@autre.mssante.fr").startswith("250")
+    finally:
+        loop.close()
+    assert asked == ["dr@medimail.mssante.fr", "x@autre.mssante.fr"]

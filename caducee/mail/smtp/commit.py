@@ -1,7 +1,9 @@
 """Group commit of received messages: one transaction for all the messages waiting.
 
-Each message's file is already fsync'd when it is submitted; its sender gets 250 only
-after the transaction holding its rows has committed (the durability guarantee).
+Each message's file is already fsync'd when it is submitted, its folder not yet: the
+committing thread fsyncs the folders of the whole batch (each folder once), then commits
+the batch's rows in one transaction; each sender gets 250 only after both (the durability
+guarantee).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import dataclass, field
 
 from django.db import connection
 
-from caducee.mail import inbound
+from caducee.mail import inbound, store
 from caducee.mail.models import Message
 
 
@@ -26,8 +28,8 @@ class _Job:
 
 class GroupCommit:
     """One thread commits the rows of all messages waiting at that moment in a single
-    transaction: the file of each is already fsync'd; each sender gets 250 only after the
-    transaction holding its rows has committed."""
+    transaction: the file of each is already fsync'd; the folders of the batch are fsync'd
+    first (`store.sync_directories`); each sender gets 250 only after both."""
 
     def __init__(self, max_batch: int = 64) -> None:
         self.max_batch = max_batch
@@ -72,6 +74,7 @@ class GroupCommit:
                     break
                 batch.append(item)
             try:
+                store.sync_directories(row.path for job in batch for row in job.rows)
                 inbound.commit_inbound(
                     [row for job in batch for row in job.rows],
                     set().union(*(job.notify for job in batch)),

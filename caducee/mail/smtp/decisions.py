@@ -6,6 +6,7 @@ reply is a named constant of `codes.py`; a refusal's code comes from its `Proble
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from email.utils import format_datetime
 
 from aiosmtpd.smtp import Session
@@ -56,16 +57,29 @@ def inbound_rcpt(address: str) -> tuple[str, tuple[int, str] | None]:
 
 
 def inbound_mail_from(peer: trust.Peer, address: str) -> str:
-    """From another server: TLS, a trusted operator certificate, a whitelisted sender."""
+    """From another server: TLS, a trusted operator certificate, a whitelisted sender.
+    For a given peer the answer depends only on `sender_domain(address)`."""
     refusal = trust.check_sender(peer, addresses.normalise(address) if address else "")
     return refusal or codes.SENDER_OK
 
 
+def sender_domain(address: str) -> str:
+    """The MAIL FROM address's domain as `inbound_mail_from` checks it; "" for the null
+    sender or an address that does not read as one (checked on `From:` at DATA)."""
+    normal = addresses.normalise(address) if address else ""
+    return addresses.domain_of(normal) if normal else ""
+
+
 def inbound_checked_data(
-    peer: trust.Peer, data: bytes, mailboxes: list[tuple[int, str]], mail_from: str = ""
+    peer: trust.Peer,
+    data: bytes,
+    mailboxes: list[tuple[int, str]],
+    mail_from: str = "",
+    check_domain: Callable[[trust.Peer, str], str | None] = trust.check_domain,
 ) -> str:
-    """The `From:` / `Sender:` headers checked (`trust.check_headers`), then stored."""
-    refusal = trust.check_headers(peer, data)
+    """The `From:` / `Sender:` headers checked (`trust.check_headers`, each domain with
+    `check_domain`: the handler's remembered verdicts), then stored."""
+    refusal = trust.check_headers(peer, data, check_domain)
     return refusal or inbound_data(data, mailboxes, mail_from)
 
 
@@ -80,7 +94,10 @@ def inbound_data(data: bytes, mailboxes: list[tuple[int, str]], mail_from: str =
     # as the first time, and not stored again (mail/dedupe.py).
     mailboxes = dedupe.not_yet_received(mailboxes, parsed.message_id)
     if mailboxes:
-        rows = [inbound.prepare_message(pk, data, parsed=parsed) for pk, _ in mailboxes]
+        rows = [  # the folders are fsync'd by the group commit, once per batch
+            inbound.prepare_message(pk, data, parsed=parsed, sync_directory=False)
+            for pk, _ in mailboxes
+        ]
         committer.submit(rows, {pk for pk, kind in mailboxes if kind == "ORG"})
         if mail_from:
             answering = autoreply.active_mailboxes()

@@ -10,6 +10,7 @@ import time
 import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
@@ -24,6 +25,7 @@ from caducee.mail.smtp.decisions import (
     inbound_mail_from,
     inbound_rcpt,
     received_header,
+    sender_domain,
     submission_data,
     submission_mail_from,
     submission_rcpt,
@@ -33,6 +35,7 @@ from caducee.people.models import User
 log = logging.getLogger("caducee.mail.smtp")
 
 
+@lru_cache(maxsize=512)  # a few answers, given for every message
 def ascii_reply(answer: str) -> str:
     """SMTP replies are ASCII (RFC 5321 §4.2): French text without its accents."""
     decomposed = unicodedata.normalize("NFKD", answer)
@@ -113,6 +116,41 @@ class RcptCache:
         self.entries[address.lower()] = (time.monotonic() + self.ttl, answer, mailbox)
 
 
+class TrustCache:
+    """The trust checks' verdicts remembered for a few seconds, as RCPT answers are: for a
+    given peer (TLS version, verified certificate), the answer to MAIL FROM depends only on
+    the sender's domain, and the check of a `From:` domain only on that domain; both read
+    the whitelist and the platform's domains from the database, twice per message without
+    this. A domain removed from the whitelist is refused after at most `ttl` seconds."""
+
+    def __init__(self, ttl: float = 5.0, size: int = 10_000) -> None:
+        self.ttl, self.size = ttl, size
+        self.senders: dict[tuple[trust.Peer, str], tuple[float, str]] = {}
+        self.domains: dict[tuple[trust.Peer, str], tuple[float, str | None]] = {}
+
+    def sender(self, peer: trust.Peer, domain: str) -> str | None:
+        """The MAIL FROM answer already given to this peer for this sender domain."""
+        entry = self.senders.get((peer, domain))
+        return entry[1] if entry is not None and entry[0] > time.monotonic() else None
+
+    def remember_sender(self, peer: trust.Peer, domain: str, answer: str) -> None:
+        if len(self.senders) >= self.size:
+            self.senders.clear()
+        self.senders[(peer, domain)] = (time.monotonic() + self.ttl, answer)
+
+    def check_domain(self, peer: trust.Peer, domain: str) -> str | None:
+        """`trust.check_domain`, remembered (called in the worker threads)."""
+        key = (peer, domain.lower())
+        entry = self.domains.get(key)
+        if entry is not None and entry[0] > time.monotonic():
+            return entry[1]
+        verdict = trust.check_domain(peer, domain)
+        if len(self.domains) >= self.size:
+            self.domains.clear()
+        self.domains[key] = (time.monotonic() + self.ttl, verdict)
+        return verdict
+
+
 def _peer(session: Session) -> trust.Peer:
     peer = getattr(session, "caducee_peer", None)
     if not isinstance(peer, trust.Peer):  # a new session after STARTTLS: read it again
@@ -139,16 +177,23 @@ def _refused(session: Session, stage: str, answer: str, address: str = "") -> st
 class InboundHandler:
     def __init__(self, cache_ttl: float = 5.0) -> None:
         self.cache = RcptCache(cache_ttl)
+        self.trust = TrustCache(cache_ttl)
 
     async def handle_MAIL(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
     ) -> str:
         peer = _peer(session)
-        try:
-            answer = str(await _in_thread(inbound_mail_from, peer, address))
-        except Exception:
-            log.exception("MAIL failed")
-            return ascii_reply(codes.TEMP_FAILURE)
+        domain = sender_domain(address)
+        known = self.trust.sender(peer, domain)
+        if known is not None:  # answered in the event loop: no thread, no query
+            answer = known
+        else:
+            try:
+                answer = str(await _in_thread(inbound_mail_from, peer, address))
+            except Exception:
+                log.exception("MAIL failed")
+                return ascii_reply(codes.TEMP_FAILURE)
+            self.trust.remember_sender(peer, domain, answer)
         if not answer.startswith("250"):
             return _refused(session, "MAIL", answer, address)
         envelope.mail_from = address
@@ -193,6 +238,7 @@ class InboundHandler:
                     data,
                     unique,
                     str(envelope.mail_from or ""),
+                    self.trust.check_domain,
                 )
             )
             if answer.startswith("5"):
