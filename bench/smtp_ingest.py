@@ -94,10 +94,11 @@ def family(pid: int) -> list[int]:
     return pids
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time consumed so far by the process."""
+def cpu_seconds(pid: int, system_only: bool = False) -> float:
+    """User + system (or system only) CPU time consumed so far by the process."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    ticks = int(fields[12]) + (0 if system_only else int(fields[11]))
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def message(n: int, to: str) -> bytes:
@@ -258,8 +259,10 @@ def run_caducee(
             output = args.profile / f"caducee-{database}-{processes}p-{kind}.txt"
             profiler = start_profiler(server.pid, output, args.profile_gil)
         cpu_before = sum(cpu_seconds(pid) for pid in servers)
+        system_before = sum(cpu_seconds(pid, system_only=True) for pid in servers)
         elapsed, client = measured_load(port, recipients, args, operator.client_context())
         cpu = sum(cpu_seconds(pid) for pid in servers) - cpu_before
+        system = sum(cpu_seconds(pid, system_only=True) for pid in servers) - system_before
         peak = sum(peak_memory_mib(pid) for pid in servers)
     finally:
         if profiler is not None:
@@ -279,7 +282,8 @@ def run_caducee(
     )
     print(
         f"{label} : {result.rate:.0f} messages/s ({elapsed:.1f} s), mémoire maximale "
-        f"{peak:.0f} Mio, CPU du serveur {result.cpu_ms:.2f} ms par message, du client "
+        f"{peak:.0f} Mio, CPU du serveur {result.cpu_ms:.2f} ms par message (système "
+        f"{system / cpu if cpu else 0:.0%}), du client "
         f"{result.client_ms:.2f} ms ; {stored} fichiers stockés ; load average "
         f"{os.getloadavg()[0]:.1f}",
         flush=True,
