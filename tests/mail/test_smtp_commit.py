@@ -55,12 +55,13 @@ def test_no_sender_of_a_batch_is_answered_before_its_folders_are_fsynced(
     first_batch = threading.Event()
     release = threading.Event()
 
-    def commit_inbound(rows: list[Message], notify: set[int]) -> None:
+    def commit_inbound(rows: list[Message], notify: set[int]) -> list[Message]:
         with lock:
             events.append(("commit", "|".join(sorted(r.path for r in rows))))
         if not first_batch.is_set():  # hold the committer while the next jobs queue up
             first_batch.set()
             assert release.wait(10)
+        return rows
 
     monkeypatch.setattr(inbound, "commit_inbound", commit_inbound)
     for box in ("1", "2", "9"):

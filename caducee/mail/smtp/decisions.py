@@ -17,7 +17,7 @@ from caducee.accounts.models import Account
 from caducee.core.context import Context
 from caducee.core.errors import OperationError
 from caducee.identity.mailboxes import openable
-from caducee.mail import addresses, autoreply, dedupe, inbound, mime, mss, sending, smtp_auth, trust
+from caducee.mail import addresses, autoreply, inbound, mime, mss, sending, smtp_auth, trust
 from caducee.mail.smtp import codes
 from caducee.mail.smtp.commit import committer
 from caducee.people.models import User
@@ -90,20 +90,19 @@ def inbound_data(data: bytes, mailboxes: list[tuple[int, str]], mail_from: str =
     refusal = mss.patient_reply_refusal(parsed, [pk for pk, _ in mailboxes])
     if refusal:  # a patient replying to a message closed with X-MSS-MES: FIN
         return codes.MESSAGE_REFUSED.format(reason=refusal)
+    rows = [  # the folders are fsync'd by the group commit, once per batch
+        inbound.prepare_message(pk, data, parsed=parsed, sync_directory=False)
+        for pk, _ in mailboxes
+    ]
     # A retry of a message already stored (its session was cut before our 250) is answered
-    # as the first time, and not stored again (mail/dedupe.py).
-    mailboxes = dedupe.not_yet_received(mailboxes, parsed.message_id)
-    if mailboxes:
-        rows = [  # the folders are fsync'd by the group commit, once per batch
-            inbound.prepare_message(pk, data, parsed=parsed, sync_directory=False)
-            for pk, _ in mailboxes
-        ]
-        committer.submit(rows, {pk for pk, kind in mailboxes if kind == "ORG"})
-        if mail_from:
-            answering = autoreply.active_mailboxes()
-            for pk, _ in mailboxes:
-                if pk in answering:
-                    autoreply.respond_quietly(pk, mail_from, data)
+    # as the first time, and not stored again: the group commit checks its Message-ID
+    # (mail/dedupe.py) and returns the mailboxes that did receive it.
+    stored = committer.submit(rows, {pk for pk, kind in mailboxes if kind == "ORG"})
+    if mail_from:
+        answering = autoreply.active_mailboxes()
+        for pk, _ in mailboxes:
+            if pk in stored and pk in answering:
+                autoreply.respond_quietly(pk, mail_from, data)
     return codes.STORED
 
 
