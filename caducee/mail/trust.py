@@ -244,8 +244,10 @@ def check_sender(peer: Peer, address: str) -> str | None:
 def _header_block(data: bytes) -> bytes:
     """The message up to its first empty line: all that a header parse reads (it stops
     there, or earlier at a line that is not a header), without the body's lines."""
-    ends = [i for i in (data.find(b"\n\r\n"), data.find(b"\n\n")) if i >= 0]
-    return data[: min(ends) + 1] if ends else data
+    end = data.find(b"\n\r\n")
+    bare = data.find(b"\n\n", 0, end + 1 if end >= 0 else len(data))  # a bare LF one first
+    end = bare if bare >= 0 else end
+    return data[: end + 1] if end >= 0 else data
 
 
 def check_headers(

@@ -6,6 +6,7 @@ reply is a named constant of `codes.py`; a refusal's code comes from its `Proble
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from email.utils import format_datetime
 
@@ -33,9 +34,21 @@ def received_header(session: Session, recipient: str = "") -> bytes:
     line = (
         f"Received: from {helo} ([{peer}])\r\n\tby {settings.SMTP_HOSTNAME} (Caducee) "
         f"with {protocol}{f' for <{recipient}>' if recipient else ''};\r\n"
-        f"\t{format_datetime(timezone.now())}\r\n"
+        f"\t{_date_now()}\r\n"
     )
     return line.encode("ascii", "replace")
+
+
+_date: tuple[int, str] = (0, "")
+
+
+def _date_now() -> str:
+    """The RFC 5322 date of this second (formatted once a second, not once a message)."""
+    global _date
+    second = int(time.time())
+    if _date[0] != second:
+        _date = (second, format_datetime(timezone.now().replace(microsecond=0)))
+    return _date[1]
 
 
 # --- inbound MTA (other operators' servers) ------------------------------------------

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import queue
 import threading
 import time
 import unicodedata
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
@@ -43,13 +45,52 @@ def ascii_reply(answer: str) -> str:
     return text.encode("ascii", "replace").decode("ascii").replace("\r", " ").replace("\n", " ")
 
 
-_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="caducee-smtp")
+Settle = Callable[[bool, Any], None]
+
+
+class Workers:
+    """The SMTP worker threads: jobs taken from one queue, each result handed back to the
+    event loop by one `call_soon_threadsafe` (run_in_executor chains two futures and
+    their callbacks for the same). Each thread keeps its database connection between
+    messages."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self.jobs: queue.SimpleQueue[tuple[Any, tuple[Any, ...], Settle]] = queue.SimpleQueue()
+        self.threads: list[threading.Thread] = []
+        self.lock = threading.Lock()
+
+    def start(self) -> None:
+        with self.lock:
+            self.threads = [thread for thread in self.threads if thread.is_alive()]
+            while len(self.threads) < self.count:
+                thread = threading.Thread(target=self._run, name="caducee-smtp", daemon=True)
+                thread.start()
+                self.threads.append(thread)
+
+    def submit(self, fn: Any, args: tuple[Any, ...], settle: Settle) -> None:
+        if len(self.threads) < self.count:
+            self.start()
+        self.jobs.put((fn, args, settle))
+
+    def _run(self) -> None:
+        while True:
+            fn, args, settle = self.jobs.get()
+            try:
+                result = _call(fn, *args)
+            except BaseException as exc:  # handed to the waiting coroutine
+                settle(False, exc)
+            else:
+                settle(True, result)
+
+
+_workers = Workers(8)
 
 
 def release_connections() -> None:
     """Close the database connection held by each SMTP worker thread (tests, shutdown)."""
-    workers = _pool._max_workers
-    barrier = threading.Barrier(workers)
+    _workers.start()
+    barrier = threading.Barrier(_workers.count)
 
     def close() -> None:
         connections.close_all()
@@ -58,9 +99,21 @@ def release_connections() -> None:
         except threading.BrokenBarrierError:
             return
 
-    for future in [_pool.submit(close) for _ in range(workers)]:
+    done: list[Future[None]] = []
+    for _ in range(_workers.count):
+        future: Future[None] = Future()
+        done.append(future)
+        _workers.submit(close, (), partial(_settle_future, future))
+    for future in done:
         future.result(timeout=10)
     committer.release()
+
+
+def _settle_future(future: Future[Any], ok: bool, value: Any) -> None:
+    if ok:
+        future.set_result(value)
+    else:
+        future.set_exception(value)
 
 
 def _call(fn: Any, *args: Any) -> Any:
@@ -73,9 +126,27 @@ def _call(fn: Any, *args: Any) -> Any:
         raise
 
 
+def _settle_in_loop(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
+    if future.cancelled():  # the session ended meanwhile
+        return
+    if ok:
+        future.set_result(value)
+    else:
+        future.set_exception(value)
+
+
 async def _in_thread(fn: Any, *args: Any) -> Any:
     loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(_pool, _call, fn, *args)
+    future = loop.create_future()
+
+    def settle(ok: bool, value: Any) -> None:
+        try:
+            loop.call_soon_threadsafe(_settle_in_loop, future, ok, value)
+        except RuntimeError:  # the loop is closed: the listener was stopped
+            return
+
+    _workers.submit(fn, args, settle)
+    return await future
 
 
 @dataclass
