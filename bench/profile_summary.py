@@ -20,13 +20,25 @@ _FRAME = re.compile(r"^(?P<function>.*?) \((?P<file>[^():]*)(?::\d+)?\)$")
 # the stage (a frame of the list in the stack). Order matters: the most specific first.
 STAGES = [
     ("fsync (file, directory)", ("fsync",)),
-    ("group commit (INSERT, FTS, COMMIT)", ("commit_inbound", "GroupCommit._run", "_run (")),
-    ("duplicate check (SELECT)", ("not_yet_received",)),
+    ("group commit (INSERT, FTS, COMMIT)", ("commit_inbound", "GroupCommit._run")),
+    ("duplicate check (SELECT)", ("not_yet_received", "first_copies")),
     ("trust checks (whitelist, domains)", ("check_headers", "check_sender", "check_domain")),
     ("header parse (email compat32)", ("summary (", "parsebytes")),
     ("RCPT lookup", ("inbound_rcpt",)),
     ("message row and file", ("prepare_message", "store.py")),
-    ("thread hand-off (executor, futures)", ("run_in_executor", "_worker (", "concurrent/")),
+    (
+        "thread hand-off (executor, futures, locks)",
+        (
+            "run_in_executor",
+            "_worker (",
+            "concurrent/",
+            "Workers.",
+            "_in_thread",
+            "_settle",
+            "GroupCommit.submit",
+            "call_soon_threadsafe",
+        ),
+    ),
     ("TLS (ssl, sslproto)", ("sslproto.py", "ssl.py")),
     ("aiosmtpd protocol (line reading, commands)", ("aiosmtpd/",)),
     ("asyncio event loop", ("asyncio/",)),
