@@ -51,6 +51,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.harness import machine  # noqa: E402
 from bench.postfix_contender import PostfixInstance, ensure_installed  # noqa: E402
+from bench.process_stats import cpu_seconds, family, peak_memory_mib  # noqa: E402
 from tests.mail.certificates import Issued, TestCA, whitelist_xml  # noqa: E402
 
 SINK = """
@@ -72,33 +73,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def peak_memory_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def family(pid: int) -> list[int]:
-    """The process and its direct children (the extra `caducee smtp --processes` ones)."""
-    pids = [pid]
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            pids.append(int(stat.parent.name))
-    return pids
-
-
-def cpu_seconds(pid: int, system_only: bool = False) -> float:
-    """User + system (or system only) CPU time consumed so far by the process."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    ticks = int(fields[12]) + (0 if system_only else int(fields[11]))
-    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def message(n: int, to: str) -> bytes:
