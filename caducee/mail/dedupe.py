@@ -21,14 +21,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import TypeVar
 
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 
 from caducee.mail.models import Message, SystemFolder
-
-T = TypeVar("T")
 
 
 def _window_start() -> datetime | None:
@@ -38,25 +36,38 @@ def _window_start() -> datetime | None:
     return timezone.now() - timedelta(hours=hours)
 
 
-def not_yet_received(mailboxes: Sequence[tuple[int, T]], message_id: str) -> list[tuple[int, T]]:
-    """The (mailbox id, …) pairs that did not already receive this Message-ID.
+def first_copies(messages: Sequence[tuple[int, str]]) -> list[bool]:
+    """For each (mailbox id, Message-ID), in order: False when that mailbox already
+    received that Message-ID, within the window, or earlier in the same list (two copies of
+    one message in one SMTP group commit); True otherwise, and always without Message-ID.
 
     Any folder counts (the first copy may have been filed or trashed since), except the
     mailbox's own « Envoyés » and « Brouillons »: a message one sends to oneself is both.
+    One SQL statement for the whole list: the SMTP group commit checks its batch at once
+    (on the SMTP hot path, compiling an ORM query cost more than running it).
     """
     since = _window_start()
-    if not message_id or since is None or not mailboxes:
-        return list(mailboxes)
-    held = set(
-        Message.objects.filter(
-            mailbox_id__in=[pk for pk, _ in mailboxes],
-            message_id=message_id,
-            received_at__gte=since,
-        )
-        .exclude(folder__in=[SystemFolder.SENT, SystemFolder.DRAFTS])
-        .values_list("mailbox_id", flat=True)
+    keyed = [(pk, mid) for pk, mid in messages if mid]
+    if since is None or not keyed:
+        return [True] * len(messages)
+    ids = sorted({pk for pk, _ in keyed})
+    message_ids = sorted({mid for _, mid in keyed})
+    sql = (
+        f"SELECT mailbox_id, message_id FROM {Message._meta.db_table} "  # noqa: S608 - the model's table
+        f"WHERE mailbox_id IN ({', '.join(['%s'] * len(ids))}) "
+        f"AND message_id IN ({', '.join(['%s'] * len(message_ids))}) "
+        "AND received_at >= %s AND folder NOT IN (%s, %s)"
     )
-    return [pair for pair in mailboxes if pair[0] not in held]
+    params = [*ids, *message_ids, connection.ops.adapt_datetimefield_value(since)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, SystemFolder.SENT.value, SystemFolder.DRAFTS.value])
+        seen = {(int(pk), str(mid)) for pk, mid in cursor.fetchall()}
+    result = []
+    for pk, mid in messages:
+        result.append(not mid or (pk, mid) not in seen)
+        if mid:
+            seen.add((pk, mid))
+    return result
 
 
 def already_submitted(mailbox_id: int, message_id: str) -> Message | None:

@@ -36,15 +36,18 @@ def prepare_message(
     seen: bool = False,
     sender_person: User | None = None,
     parsed: mime.Parsed | None = None,
+    sync_directory: bool = True,
 ) -> Message:
-    """Write the file durably and return the (unsaved) row describing it."""
+    """Write the file durably and return the (unsaved) row describing it. With
+    `sync_directory=False` the caller fsyncs its folder (`store.sync_directories`) before
+    committing the row: the SMTP group commit, once per batch."""
     info = parsed or mime.parse(data)
     if space is None:
         correspondents = (
             [info.sender] if folder == SystemFolder.INBOX else mime.address_list(info.to)
         )
         space = space_for(correspondents)
-    path = store.write(str(mailbox_id), data)
+    path = store.write(str(mailbox_id), data, sync_directory=sync_directory)
     return Message(
         mailbox_id=mailbox_id,
         space=space,
@@ -75,15 +78,26 @@ def store_message(mailbox: Account, data: bytes, **options: Any) -> Message:
 _ROW_COLUMNS = tuple(str(f.attname) for f in Message._meta.concrete_fields if not f.primary_key)
 
 
-def commit_inbound(rows: list[Message], notify: set[int]) -> None:
+def commit_inbound(rows: list[Message], notify: set[int]) -> list[Message]:
     """Save prepared inbox rows in one transaction (group commit for the SMTP service);
-    `notify` holds the ORG mailboxes among them. The rows get no primary key back."""
+    `notify` holds the ORG mailboxes among them. A row whose Message-ID its mailbox already
+    received (a retry, mail/dedupe.py) is not saved and its file is removed. Returns the
+    rows saved; they get no primary key back."""
+    from caducee.mail import dedupe
+
     with transaction.atomic():
-        insert_rows(Message, _ROW_COLUMNS, [[getattr(r, c) for c in _ROW_COLUMNS] for r in rows])
-        activity.note(activity.Activity.RECEIVED, (r.mailbox_id for r in rows))
-        if notify:
-            for mailbox in Account.objects.filter(pk__in=notify, type="ORG"):
+        first = dedupe.first_copies([(r.mailbox_id, r.message_id) for r in rows])
+        saved = [row for row, keep in zip(rows, first, strict=True) if keep]
+        insert_rows(Message, _ROW_COLUMNS, [[getattr(r, c) for c in _ROW_COLUMNS] for r in saved])
+        receiving = {r.mailbox_id for r in saved}
+        activity.note(activity.Activity.RECEIVED, receiving)
+        if notify & receiving:
+            for mailbox in Account.objects.filter(pk__in=notify & receiving, type="ORG"):
                 _notify_receipt(mailbox)
+    for row, keep in zip(rows, first, strict=True):
+        if not keep:
+            store.delete(row.path)
+    return saved
 
 
 def deliver_inbound(

@@ -4,7 +4,10 @@ Layout under CADUCEE_HOME/mail: `<mailbox id>/{tmp,new,cur}/<unique name>`. (Out
 copies waiting for SMTP delivery are in the database; `queue/{tmp,new,cur}` only holds
 those queued by older versions.) A file is written in
 `tmp/`, fsync'd, renamed into `cur/`, and the directory is fsync'd: once `write` returns,
-the message survives a crash of the process or of the machine.
+the message survives a crash of the process or of the machine. The SMTP service's group
+commit defers the directory's fsync (`write(..., sync_directory=False)`) and makes it once
+per batch for all the folders of the batch (`sync_directories`), before any of its
+messages is answered.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 from django.conf import settings
@@ -52,8 +56,11 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def write(box: str, data: bytes) -> str:
-    """Store `data` durably in the box (a mailbox id or "queue"); return its relative path."""
+def write(box: str, data: bytes, *, sync_directory: bool = True) -> str:
+    """Store `data` durably in the box (a mailbox id or "queue"); return its relative path.
+
+    The file is always fsync'd. With `sync_directory=False` its folder is not: the caller
+    must pass the path to `sync_directories` before it relies on the message."""
     base = root() / box
     _ensure_dirs(base)
     name = _unique_name()
@@ -69,8 +76,16 @@ def write(box: str, data: bytes) -> str:
         os.close(fd)
     final = base / "cur" / f"{name}:2,"
     os.rename(tmp, final)
-    _fsync_dir(base / "cur")
+    if sync_directory:
+        _fsync_dir(base / "cur")
     return f"{box}/cur/{name}:2,"
+
+
+def sync_directories(paths: Iterable[str]) -> None:
+    """fsync the folder of each of these stored files (relative paths), each folder once:
+    their names in it (the rename of `write`) survive a crash of the machine."""
+    for folder in sorted({os.path.dirname(path) for path in paths}):
+        _fsync_dir(root() / folder)
 
 
 _resolved_roots: dict[str, str] = {}

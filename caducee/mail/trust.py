@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.parser import BytesHeaderParser
 from email.policy import compat32
@@ -240,9 +241,22 @@ def check_sender(peer: Peer, address: str) -> str | None:
     return check_domain(peer, addresses.domain_of(address))
 
 
-def check_headers(peer: Peer, data: bytes) -> str | None:
-    """DATA: exactly one `From:`; each `From:` and `Sender:` address passes `check_domain`."""
-    headers = BytesHeaderParser(policy=compat32).parsebytes(data)
+def _header_block(data: bytes) -> bytes:
+    """The message up to its first empty line: all that a header parse reads (it stops
+    there, or earlier at a line that is not a header), without the body's lines."""
+    end = data.find(b"\n\r\n")
+    bare = data.find(b"\n\n", 0, end + 1 if end >= 0 else len(data))  # a bare LF one first
+    end = bare if bare >= 0 else end
+    return data[: end + 1] if end >= 0 else data
+
+
+def check_headers(
+    peer: Peer, data: bytes, check: Callable[[Peer, str], str | None] | None = None
+) -> str | None:
+    """DATA: exactly one `From:`; each `From:` and `Sender:` address passes `check_domain`
+    (or `check`, the same verdicts remembered by the SMTP service)."""
+    check = check or check_domain
+    headers = BytesHeaderParser(policy=compat32).parsebytes(_header_block(data))
     froms = headers.get_all("From") or []
     if len(froms) != 1:
         return ONE_FROM
@@ -258,7 +272,7 @@ def check_headers(peer: Peer, data: bytes) -> str | None:
             domain = addresses.domain_of(addresses.normalise(addr))
             if domain in checked:
                 continue
-            refusal = check_domain(peer, domain)
+            refusal = check(peer, domain)
             if refusal is not None:
                 return refusal
             checked.add(domain)

@@ -262,3 +262,24 @@ def test_unreadable_trust_anchors_stop_the_start_with_a_french_message(
     settings.SMTP_TRUST_ANCHORS = str(tmp_path / "absent.pem")
     with pytest.raises(ConfigError, match=r"CADUCEE_SMTP_TRUST_ANCHORS : fichier .* illisible"):
         smtp_server.inbound_controller("127.0.0.1", free_port())
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"From: a@b.fr\r\nSubject: x\r\n\r\nFrom: c@d.fr\r\n",
+        b"From: a@b.fr\nSender: s@b.fr\n\nFrom: c@d.fr\n",
+        b"From: a@b.fr\r\nSubject: x\r\n",  # no body
+        b"\r\nFrom: c@d.fr\r\n\r\n",  # no header
+        b"From: a@b.fr\r\nnot a header line\r\nFrom: c@d.fr\r\n\r\nbody\r\n",
+        b"From: a@b.fr\r\n\nFrom: c@d.fr\r\n\r\n",
+        b"From: a@b.fr\r\n (folded)\r\n\r\nFrom: c@d.fr\r\n",
+    ],
+)
+def test_the_header_check_reads_the_same_headers_as_a_whole_parse(data: bytes) -> None:
+    from email.parser import BytesHeaderParser
+    from email.policy import compat32
+
+    whole = BytesHeaderParser(policy=compat32).parsebytes(data)
+    block = BytesHeaderParser(policy=compat32).parsebytes(trust._header_block(data))
+    assert block.items() == whole.items()

@@ -1,7 +1,10 @@
 """Group commit of received messages: one transaction for all the messages waiting.
 
-Each message's file is already fsync'd when it is submitted; its sender gets 250 only
-after the transaction holding its rows has committed (the durability guarantee).
+Each message's file is already fsync'd when it is submitted, its folder not yet: the
+committing thread fsyncs the folders of the whole batch (each folder once), then commits
+the batch's rows in one transaction; each sender gets 250 only after both (the durability
+guarantee). The duplicate check (a retried Message-ID, mail/dedupe.py) is made there too,
+one statement per batch, on the committing thread's connection.
 """
 
 from __future__ import annotations
@@ -13,21 +16,31 @@ from dataclasses import dataclass, field
 
 from django.db import connection
 
-from caducee.mail import inbound
+from caducee.mail import inbound, store
 from caducee.mail.models import Message
+
+
+def _held() -> threading.Lock:
+    lock = threading.Lock()
+    lock.acquire()
+    return lock
 
 
 @dataclass
 class _Job:
     rows: list[Message]
     notify: set[int]  # ORG mailboxes whose connection accounts may want a notification
-    done: Future[None] = field(default_factory=Future)
+    # Released by the committing thread once `stored` or `error` is set: a plain lock is
+    # the cheapest wake-up between two threads (a Future costs a Condition and callbacks).
+    done: threading.Lock = field(default_factory=_held)
+    stored: set[int] = field(default_factory=set)
+    error: BaseException | None = None
 
 
 class GroupCommit:
     """One thread commits the rows of all messages waiting at that moment in a single
-    transaction: the file of each is already fsync'd; each sender gets 250 only after the
-    transaction holding its rows has committed."""
+    transaction: the file of each is already fsync'd; the folders of the batch are fsync'd
+    first (`store.sync_directories`); each sender gets 250 only after both."""
 
     def __init__(self, max_batch: int = 64) -> None:
         self.max_batch = max_batch
@@ -41,11 +54,17 @@ class GroupCommit:
                 self.thread = threading.Thread(target=self._run, name="caducee-commit", daemon=True)
                 self.thread.start()
 
-    def submit(self, rows: list[Message], notify: set[int]) -> None:
+    def submit(self, rows: list[Message], notify: set[int]) -> set[int]:
+        """Wait until these rows are committed; return the mailboxes whose row was saved
+        (the others had already received this Message-ID: a retry, not stored again)."""
         self._ensure_thread()
         job = _Job(rows, notify)
         self.pending.put(job)
-        job.done.result(timeout=120)
+        if not job.done.acquire(timeout=120):
+            raise TimeoutError("group commit: no answer in 120 s")
+        if job.error is not None:
+            raise job.error
+        return job.stored
 
     def release(self) -> None:
         """Let the committing thread close its database connection."""
@@ -72,17 +91,19 @@ class GroupCommit:
                     break
                 batch.append(item)
             try:
-                inbound.commit_inbound(
-                    [row for job in batch for row in job.rows],
-                    set().union(*(job.notify for job in batch)),
-                )
+                rows = [row for job in batch for row in job.rows]
+                store.sync_directories(row.path for row in rows)
+                saved = inbound.commit_inbound(rows, set().union(*(job.notify for job in batch)))
             except Exception as exc:  # every waiting sender gets a 451
                 connection.close()
                 for job in batch:
-                    job.done.set_exception(exc)
+                    job.error = exc
+                    job.done.release()
             else:
+                kept = {id(row) for row in saved}
                 for job in batch:
-                    job.done.set_result(None)
+                    job.stored = {row.mailbox_id for row in job.rows if id(row) in kept}
+                    job.done.release()
 
 
 committer = GroupCommit()

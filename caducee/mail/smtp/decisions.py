@@ -6,6 +6,8 @@ reply is a named constant of `codes.py`; a refusal's code comes from its `Proble
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from email.utils import format_datetime
 
 from aiosmtpd.smtp import Session
@@ -16,7 +18,7 @@ from caducee.accounts.models import Account
 from caducee.core.context import Context
 from caducee.core.errors import OperationError
 from caducee.identity.mailboxes import openable
-from caducee.mail import addresses, autoreply, dedupe, inbound, mime, mss, sending, smtp_auth, trust
+from caducee.mail import addresses, autoreply, inbound, mime, mss, sending, smtp_auth, trust
 from caducee.mail.smtp import codes
 from caducee.mail.smtp.commit import committer
 from caducee.people.models import User
@@ -32,9 +34,21 @@ def received_header(session: Session, recipient: str = "") -> bytes:
     line = (
         f"Received: from {helo} ([{peer}])\r\n\tby {settings.SMTP_HOSTNAME} (Caducee) "
         f"with {protocol}{f' for <{recipient}>' if recipient else ''};\r\n"
-        f"\t{format_datetime(timezone.now())}\r\n"
+        f"\t{_date_now()}\r\n"
     )
     return line.encode("ascii", "replace")
+
+
+_date: tuple[int, str] = (0, "")
+
+
+def _date_now() -> str:
+    """The RFC 5322 date of this second (formatted once a second, not once a message)."""
+    global _date
+    second = int(time.time())
+    if _date[0] != second:
+        _date = (second, format_datetime(timezone.now().replace(microsecond=0)))
+    return _date[1]
 
 
 # --- inbound MTA (other operators' servers) ------------------------------------------
@@ -56,16 +70,29 @@ def inbound_rcpt(address: str) -> tuple[str, tuple[int, str] | None]:
 
 
 def inbound_mail_from(peer: trust.Peer, address: str) -> str:
-    """From another server: TLS, a trusted operator certificate, a whitelisted sender."""
+    """From another server: TLS, a trusted operator certificate, a whitelisted sender.
+    For a given peer the answer depends only on `sender_domain(address)`."""
     refusal = trust.check_sender(peer, addresses.normalise(address) if address else "")
     return refusal or codes.SENDER_OK
 
 
+def sender_domain(address: str) -> str:
+    """The MAIL FROM address's domain as `inbound_mail_from` checks it; "" for the null
+    sender or an address that does not read as one (checked on `From:` at DATA)."""
+    normal = addresses.normalise(address) if address else ""
+    return addresses.domain_of(normal) if normal else ""
+
+
 def inbound_checked_data(
-    peer: trust.Peer, data: bytes, mailboxes: list[tuple[int, str]], mail_from: str = ""
+    peer: trust.Peer,
+    data: bytes,
+    mailboxes: list[tuple[int, str]],
+    mail_from: str = "",
+    check_domain: Callable[[trust.Peer, str], str | None] = trust.check_domain,
 ) -> str:
-    """The `From:` / `Sender:` headers checked (`trust.check_headers`), then stored."""
-    refusal = trust.check_headers(peer, data)
+    """The `From:` / `Sender:` headers checked (`trust.check_headers`, each domain with
+    `check_domain`: the handler's remembered verdicts), then stored."""
+    refusal = trust.check_headers(peer, data, check_domain)
     return refusal or inbound_data(data, mailboxes, mail_from)
 
 
@@ -76,17 +103,19 @@ def inbound_data(data: bytes, mailboxes: list[tuple[int, str]], mail_from: str =
     refusal = mss.patient_reply_refusal(parsed, [pk for pk, _ in mailboxes])
     if refusal:  # a patient replying to a message closed with X-MSS-MES: FIN
         return codes.MESSAGE_REFUSED.format(reason=refusal)
+    rows = [  # the folders are fsync'd by the group commit, once per batch
+        inbound.prepare_message(pk, data, parsed=parsed, sync_directory=False)
+        for pk, _ in mailboxes
+    ]
     # A retry of a message already stored (its session was cut before our 250) is answered
-    # as the first time, and not stored again (mail/dedupe.py).
-    mailboxes = dedupe.not_yet_received(mailboxes, parsed.message_id)
-    if mailboxes:
-        rows = [inbound.prepare_message(pk, data, parsed=parsed) for pk, _ in mailboxes]
-        committer.submit(rows, {pk for pk, kind in mailboxes if kind == "ORG"})
-        if mail_from:
-            answering = autoreply.active_mailboxes()
-            for pk, _ in mailboxes:
-                if pk in answering:
-                    autoreply.respond_quietly(pk, mail_from, data)
+    # as the first time, and not stored again: the group commit checks its Message-ID
+    # (mail/dedupe.py) and returns the mailboxes that did receive it.
+    stored = committer.submit(rows, {pk for pk, kind in mailboxes if kind == "ORG"})
+    if mail_from:
+        answering = autoreply.active_mailboxes()
+        for pk, _ in mailboxes:
+            if pk in stored and pk in answering:
+                autoreply.respond_quietly(pk, mail_from, data)
     return codes.STORED
 
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import queue
 import threading
 import time
 import unicodedata
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
+from functools import lru_cache, partial
 from typing import Any
 
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
@@ -24,6 +27,7 @@ from caducee.mail.smtp.decisions import (
     inbound_mail_from,
     inbound_rcpt,
     received_header,
+    sender_domain,
     submission_data,
     submission_mail_from,
     submission_rcpt,
@@ -33,6 +37,7 @@ from caducee.people.models import User
 log = logging.getLogger("caducee.mail.smtp")
 
 
+@lru_cache(maxsize=512)  # a few answers, given for every message
 def ascii_reply(answer: str) -> str:
     """SMTP replies are ASCII (RFC 5321 §4.2): French text without its accents."""
     decomposed = unicodedata.normalize("NFKD", answer)
@@ -40,13 +45,52 @@ def ascii_reply(answer: str) -> str:
     return text.encode("ascii", "replace").decode("ascii").replace("\r", " ").replace("\n", " ")
 
 
-_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="caducee-smtp")
+Settle = Callable[[bool, Any], None]
+
+
+class Workers:
+    """The SMTP worker threads: jobs taken from one queue, each result handed back to the
+    event loop by one `call_soon_threadsafe` (run_in_executor chains two futures and
+    their callbacks for the same). Each thread keeps its database connection between
+    messages."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self.jobs: queue.SimpleQueue[tuple[Any, tuple[Any, ...], Settle]] = queue.SimpleQueue()
+        self.threads: list[threading.Thread] = []
+        self.lock = threading.Lock()
+
+    def start(self) -> None:
+        with self.lock:
+            self.threads = [thread for thread in self.threads if thread.is_alive()]
+            while len(self.threads) < self.count:
+                thread = threading.Thread(target=self._run, name="caducee-smtp", daemon=True)
+                thread.start()
+                self.threads.append(thread)
+
+    def submit(self, fn: Any, args: tuple[Any, ...], settle: Settle) -> None:
+        if len(self.threads) < self.count:
+            self.start()
+        self.jobs.put((fn, args, settle))
+
+    def _run(self) -> None:
+        while True:
+            fn, args, settle = self.jobs.get()
+            try:
+                result = _call(fn, *args)
+            except BaseException as exc:  # handed to the waiting coroutine
+                settle(False, exc)
+            else:
+                settle(True, result)
+
+
+_workers = Workers(8)
 
 
 def release_connections() -> None:
     """Close the database connection held by each SMTP worker thread (tests, shutdown)."""
-    workers = _pool._max_workers
-    barrier = threading.Barrier(workers)
+    _workers.start()
+    barrier = threading.Barrier(_workers.count)
 
     def close() -> None:
         connections.close_all()
@@ -55,9 +99,21 @@ def release_connections() -> None:
         except threading.BrokenBarrierError:
             return
 
-    for future in [_pool.submit(close) for _ in range(workers)]:
+    done: list[Future[None]] = []
+    for _ in range(_workers.count):
+        future: Future[None] = Future()
+        done.append(future)
+        _workers.submit(close, (), partial(_settle_future, future))
+    for future in done:
         future.result(timeout=10)
     committer.release()
+
+
+def _settle_future(future: Future[Any], ok: bool, value: Any) -> None:
+    if ok:
+        future.set_result(value)
+    else:
+        future.set_exception(value)
 
 
 def _call(fn: Any, *args: Any) -> Any:
@@ -70,9 +126,27 @@ def _call(fn: Any, *args: Any) -> Any:
         raise
 
 
+def _settle_in_loop(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
+    if future.cancelled():  # the session ended meanwhile
+        return
+    if ok:
+        future.set_result(value)
+    else:
+        future.set_exception(value)
+
+
 async def _in_thread(fn: Any, *args: Any) -> Any:
     loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(_pool, _call, fn, *args)
+    future = loop.create_future()
+
+    def settle(ok: bool, value: Any) -> None:
+        try:
+            loop.call_soon_threadsafe(_settle_in_loop, future, ok, value)
+        except RuntimeError:  # the loop is closed: the listener was stopped
+            return
+
+    _workers.submit(fn, args, settle)
+    return await future
 
 
 @dataclass
@@ -113,6 +187,41 @@ class RcptCache:
         self.entries[address.lower()] = (time.monotonic() + self.ttl, answer, mailbox)
 
 
+class TrustCache:
+    """The trust checks' verdicts remembered for a few seconds, as RCPT answers are: for a
+    given peer (TLS version, verified certificate), the answer to MAIL FROM depends only on
+    the sender's domain, and the check of a `From:` domain only on that domain; both read
+    the whitelist and the platform's domains from the database, twice per message without
+    this. A domain removed from the whitelist is refused after at most `ttl` seconds."""
+
+    def __init__(self, ttl: float = 5.0, size: int = 10_000) -> None:
+        self.ttl, self.size = ttl, size
+        self.senders: dict[tuple[trust.Peer, str], tuple[float, str]] = {}
+        self.domains: dict[tuple[trust.Peer, str], tuple[float, str | None]] = {}
+
+    def sender(self, peer: trust.Peer, domain: str) -> str | None:
+        """The MAIL FROM answer already given to this peer for this sender domain."""
+        entry = self.senders.get((peer, domain))
+        return entry[1] if entry is not None and entry[0] > time.monotonic() else None
+
+    def remember_sender(self, peer: trust.Peer, domain: str, answer: str) -> None:
+        if len(self.senders) >= self.size:
+            self.senders.clear()
+        self.senders[(peer, domain)] = (time.monotonic() + self.ttl, answer)
+
+    def check_domain(self, peer: trust.Peer, domain: str) -> str | None:
+        """`trust.check_domain`, remembered (called in the worker threads)."""
+        key = (peer, domain.lower())
+        entry = self.domains.get(key)
+        if entry is not None and entry[0] > time.monotonic():
+            return entry[1]
+        verdict = trust.check_domain(peer, domain)
+        if len(self.domains) >= self.size:
+            self.domains.clear()
+        self.domains[key] = (time.monotonic() + self.ttl, verdict)
+        return verdict
+
+
 def _peer(session: Session) -> trust.Peer:
     peer = getattr(session, "caducee_peer", None)
     if not isinstance(peer, trust.Peer):  # a new session after STARTTLS: read it again
@@ -139,16 +248,23 @@ def _refused(session: Session, stage: str, answer: str, address: str = "") -> st
 class InboundHandler:
     def __init__(self, cache_ttl: float = 5.0) -> None:
         self.cache = RcptCache(cache_ttl)
+        self.trust = TrustCache(cache_ttl)
 
     async def handle_MAIL(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
     ) -> str:
         peer = _peer(session)
-        try:
-            answer = str(await _in_thread(inbound_mail_from, peer, address))
-        except Exception:
-            log.exception("MAIL failed")
-            return ascii_reply(codes.TEMP_FAILURE)
+        domain = sender_domain(address)
+        known = self.trust.sender(peer, domain)
+        if known is not None:  # answered in the event loop: no thread, no query
+            answer = known
+        else:
+            try:
+                answer = str(await _in_thread(inbound_mail_from, peer, address))
+            except Exception:
+                log.exception("MAIL failed")
+                return ascii_reply(codes.TEMP_FAILURE)
+            self.trust.remember_sender(peer, domain, answer)
         if not answer.startswith("250"):
             return _refused(session, "MAIL", answer, address)
         envelope.mail_from = address
@@ -193,6 +309,7 @@ class InboundHandler:
                     data,
                     unique,
                     str(envelope.mail_from or ""),
+                    self.trust.check_domain,
                 )
             )
             if answer.startswith("5"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from email._header_value_parser import AddrSpec, AngleAddr, get_addr_spec, get_angle_addr
 from email.errors import HeaderParseError
 from typing import Any
@@ -19,6 +20,10 @@ from caducee.monitoring import metrics
 
 log = logging.getLogger("caducee.mail.smtp")
 
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+# The common form of MAIL FROM / RCPT TO arguments, read without the RFC 5322 parser.
+_SIMPLE_ANGLE_ADDR = re.compile(rf"<({_ATOM}(?:\.{_ATOM})*@{_ATOM}(?:\.{_ATOM})*)>")
+
 
 class CaduceeSMTP(SMTP):
     """aiosmtpd's protocol, with its address parsing made cheaper.
@@ -26,7 +31,8 @@ class CaduceeSMTP(SMTP):
     aiosmtpd 1.4's `_getaddr` defines a `typing.Protocol` class on every call, that is for
     every MAIL FROM and RCPT TO: several per cent of the service's CPU per message. This is
     the same parsing (the standard library's RFC 5322 address parser, the same errors and
-    local-part limit) without that class.
+    local-part limit) without that class; and the common `<dot-atom@dot-atom>` form is
+    read with one regular expression, to the same result (tests compare both).
 
     It also applies the session limits (`smtp_limits`): beyond them a new connection gets
     421 and is closed before the greeting; and it logs failed TLS handshakes (for the
@@ -84,6 +90,15 @@ class CaduceeSMTP(SMTP):
     def _getaddr(self, arg: str) -> tuple[str | None, str | None]:
         if not arg:
             return "", ""
+        simple = _SIMPLE_ANGLE_ADDR.match(arg)
+        rest = arg[simple.end() :] if simple is not None else ""
+        if rest[:1] in (" ", "\t"):  # the parser drops the folding white space after `>`
+            rest = rest.lstrip()
+        if simple is not None and not rest.startswith("("):  # a comment: the parser reads it
+            addr = simple[1]
+            if self.local_part_limit and len(addr.rpartition("@")[0]) > self.local_part_limit:
+                return None, None
+            return addr, rest
         address: AngleAddr | AddrSpec
         try:
             if arg.lstrip().startswith("<"):
