@@ -16,7 +16,7 @@ from django.db import models, transaction
 from caducee.audit.actions import AuditAction
 from caducee.audit.chain import KEYED, audit_key, event_hash, hashed_fields
 from caducee.audit.chains import chain_of, lock_heads
-from caducee.audit.models import AuditEvent
+from caducee.audit.models import AuditChainHead, AuditEvent
 from caducee.audit.numbering import next_seqs
 from caducee.core.bulk import insert_rows
 from caducee.core.context import Context
@@ -160,7 +160,8 @@ def record_many(ctx: Context, events: list[AuditItem], *, batch_size: int = 1000
         for chain, head in heads.items():
             head.length, head.hash = tips[chain]
             head.seq = last_seq[chain]
-            head.save(update_fields=["length", "seq", "hash"])
+        # One UPDATE for every head, however many chains the events touch.
+        AuditChainHead.objects.bulk_update(list(heads.values()), ["length", "seq", "hash"])
     return len(events)
 
 
