@@ -20,6 +20,7 @@ RPPS, frequent, rare and absent, alone and with a filter or a deep page, and the
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import random
 import shutil
@@ -50,6 +51,7 @@ def prepare_database(kind: str, pg_url: str) -> None:
     # The test client's host; no template instrumentation (that would slow rendering).
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    logging.getLogger("caducee.access").setLevel(logging.WARNING)  # one line per request
 
 
 def _account(structure: Any, n: int, rng: random.Random, domain: str) -> Any:

@@ -27,6 +27,7 @@ SQLite the CPU time holds the database's work; on PostgreSQL the server's is not
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import random
 import shutil
@@ -69,6 +70,7 @@ def prepare_database(kind: str, pg_url: str) -> None:
 
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    logging.getLogger("caducee.access").setLevel(logging.WARNING)  # one line per request
 
 
 def _rows(start: int, stop: int, ids: list[int], rng: random.Random) -> list[tuple[Any, ...]]:
@@ -153,6 +155,7 @@ def fill(records: int, partners: int, rng: random.Random) -> dict[str, Any]:
     )
     insert_records(records, [s.pk for s in structures], rng)
     home = structures[0]
+    operations.ensure_default_profiles(home)  # bulk_create skipped what save() does
     coordinator = User.objects.create_user("coord@bench.example.org")
     Membership.objects.create(
         user=coordinator,

@@ -25,6 +25,7 @@ measures again on it without filling. `--reuse` (PostgreSQL) reuses the database
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import random
 import shutil
@@ -132,6 +133,7 @@ def prepare_database(kind: str, pg_url: str, reuse: bool = False, home: str = ""
 
     # The test client's host; no template instrumentation (that would slow rendering).
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    logging.getLogger("caducee.access").setLevel(logging.WARNING)  # one line per request
 
 
 def fill(entries: int, rng: random.Random) -> tuple[float, float]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from django.db import models, transaction
+from django.db import connection, models, transaction
 
 from caducee.audit.actions import AuditAction
 from caducee.audit.chain import KEYED, audit_key, event_hash, hashed_fields
@@ -160,9 +160,32 @@ def record_many(ctx: Context, events: list[AuditItem], *, batch_size: int = 1000
         for chain, head in heads.items():
             head.length, head.hash = tips[chain]
             head.seq = last_seq[chain]
-        # One UPDATE for every head, however many chains the events touch.
-        AuditChainHead.objects.bulk_update(list(heads.values()), ["length", "seq", "hash"])
+        _save_heads(list(heads.values()))
     return len(events)
+
+
+def _save_heads(heads: list[AuditChainHead]) -> None:
+    """One UPDATE for every head, however many chains the events touched (a page listing
+    the records of forty structures writes to forty chains). Built by hand: Django's
+    `bulk_update` compiles one CASE branch object per head and field, which cost more
+    Python time than the whole rest of the write."""
+    if len(heads) == 1:
+        heads[0].save(update_fields=["length", "seq", "hash"])
+        return
+    table = connection.ops.quote_name(AuditChainHead._meta.db_table)
+    branches = " ".join(["WHEN %s THEN %s"] * len(heads))
+    columns = ("length", "seq", "hash")
+    sets = ", ".join(
+        f"{connection.ops.quote_name(column)} = CASE chain {branches} END" for column in columns
+    )
+    marks = ", ".join(["%s"] * len(heads))
+    params: list[Any] = []
+    for column in columns:
+        for head in heads:
+            params += [head.chain, getattr(head, column)]
+    params += [head.chain for head in heads]
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET {sets} WHERE chain IN ({marks})", params)  # noqa: S608
 
 
 class _Fields:
