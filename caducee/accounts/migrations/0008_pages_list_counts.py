@@ -5,7 +5,8 @@
   import, COPY). SQLite: row triggers; PostgreSQL: statement triggers over the transition
   tables (one aggregate per statement, so a COPY of 100,000 accounts updates a few rows
   once, not one row 100,000 times). Filled from the accounts that exist.
-- An index (structure, expiry_date, state) for « Expire bientôt » and its count.
+- A partial index (structure, expiry_date, state) of the accounts that have an expiry date,
+  for « Expire bientôt » and its count.
 """
 
 from typing import Any
@@ -136,7 +137,9 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="account",
             index=models.Index(
-                fields=["structure", "expiry_date", "state"], name="accounts_ac_structu_4d43ab_idx"
+                condition=models.Q(("expiry_date__isnull", False)),
+                fields=["structure", "expiry_date", "state"],
+                name="account_expiry",
             ),
         ),
         migrations.AddConstraint(
