@@ -6,6 +6,8 @@ must be equal (no query per row) and under `PAGE_MAX`, the header included (some
 measure their own pages: tests/console/test_queries.py, tests/directory/test_query_counts.py…).
 Every other named web URL is in `EXCLUDED` with its reason. Both lists are strict: a URL in
 neither, in both, or that no longer exists fails `test_every_web_page_is_measured_or_excluded`.
+The lists that grow largest are measured again with each search, filter and deep page they
+offer (`VARIANTS`), and « Mes dossiers partagés » as an external partner (issue #19).
 
 Over 500 lines on purpose: the one table of every web page and the row builders it names
 read best side by side.
@@ -36,6 +38,7 @@ from caducee.coordination import operations as coordination
 from caducee.coordination.models import (
     Contact,
     ExternalAccount,
+    ExternalGrant,
     Membership,
     Record,
     RightsProfile,
@@ -739,15 +742,8 @@ def test_every_web_page_is_measured_or_excluded() -> None:
     assert sorted(listed - names) == [], "these URL names no longer exist"
 
 
-@pytest.mark.django_db
-@pytest.mark.parametrize("name", sorted(CASES))
-def test_the_page_costs_the_same_for_few_or_many_rows(
-    name: str, structure_a: Structure, settings: Any, tmp_path: Path
-) -> None:
-    settings.MAIL_ROOT = tmp_path / "mail"  # the mail pages' message files
-    settings.HOME = tmp_path
-    store._made.clear()
-    page = CASES[name](structure_a)
+def _check(name: str, build: Callable[[Structure], Page], structure: Structure) -> None:
+    page = build(structure)
     page.grow(2)
     few = page_queries(page.client, page.url)
     page.grow(10)
@@ -755,3 +751,97 @@ def test_the_page_costs_the_same_for_few_or_many_rows(
     assert (name, many) == (name, few)
     ceiling = COORDINATION_MAX if name.startswith("coordination:") else PAGE_MAX
     assert few <= ceiling, (name, few)
+
+
+@pytest.fixture
+def _files(settings: Any, tmp_path: Path) -> None:
+    settings.MAIL_ROOT = tmp_path / "mail"  # the mail pages' message files
+    settings.HOME = tmp_path
+    store._made.clear()
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("_files")
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_the_page_costs_the_same_for_few_or_many_rows(name: str, structure_a: Structure) -> None:
+    _check(name, CASES[name], structure_a)
+
+
+# Issue #19, point 2: the lists that grow to hundreds of thousands of rows (the console's
+# accounts, the directory, the records) cost the same with each search, filter and deep
+# page they offer: (page of CASES, query string replacing its own).
+VARIANTS: list[tuple[str, str]] = [
+    ("console:accounts", "q=user"),  # login (email), every row
+    ("console:accounts", "q=dupont"),  # last name
+    ("console:accounts", "q=jeanne&etat=preinscrit&type=MED"),
+    ("console:accounts", "q=zzzz"),  # nothing
+    ("console:accounts", "q=1234"),  # digits: RPPS / ADELI too
+    ("console:accounts", "etat=preinscrit"),
+    ("console:accounts", "type=MED"),
+    ("console:accounts", "expire=bientot"),
+    ("console:accounts", "apres=user"),  # a page after a key
+    ("console:accounts", "avant=zzz"),  # the last page
+    ("console:accounts", "q=user&etat=preinscrit&apres=user"),
+    ("directory:search", ""),  # the list, no search
+    ("directory:search", "q=jeanne&page=2"),
+    ("directory:search", "q=nom&type=PER&departement=75"),
+    ("directory:search", "q=zzzz"),
+    ("coordination:home", "q=patient"),
+    ("coordination:home", "q=01/02/1940"),
+    ("coordination:home", "q=patient&page=2"),
+]
+
+
+def _variant(name: str, query: str) -> Callable[[Structure], Page]:
+    def build(structure: Structure) -> Page:
+        page = CASES[name](structure)
+        return Page(page.client, f"{page.url.split('?')[0]}?{query}", page.grow)
+
+    return build
+
+
+def _shared_records_page(query: str) -> Callable[[Structure], Page]:
+    """« Mes dossiers partagés »: an external partner's records, each in another structure
+    that invited the partner (each structure listed has its own audit journal)."""
+
+    def build(structure: Structure) -> Page:
+        user = factories.make_external(structure, "partenaire@ext.fr")
+        external = ExternalAccount.objects.get(user=user)
+
+        def grow(n: int) -> None:
+            for _ in range(n):
+                other = factories.make_structure()
+                ExternalGrant.objects.create(
+                    structure=other, external=external, accepted_at=timezone.now()
+                )
+                contact = Contact.objects.create(
+                    structure=other,
+                    last_name="PARTENAIRE",
+                    email=user.email,
+                    external_account=external,
+                )
+                _records(other)(1)
+                record = Record.objects.get(structure=other)
+                coordination.attach_partner(cli_context(), record, contact, "medecin_traitant")
+
+        return Page(client_for(user), f"{reverse('coordination:home')}?{query}", grow)
+
+    return build
+
+
+MORE_CASES: dict[str, Callable[[Structure], Page]] = {
+    f"{name}?{query}": _variant(name, query) for name, query in VARIANTS
+} | {
+    "coordination:home (partenaire externe)": _shared_records_page(""),
+    "coordination:home (partenaire externe)?q=patient": _shared_records_page("q=patient"),
+    "coordination:home (partenaire externe)?page=2": _shared_records_page("page=2"),
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("_files")
+@pytest.mark.parametrize("label", sorted(MORE_CASES))
+def test_searches_filters_and_deep_pages_cost_the_same_for_few_or_many_rows(
+    label: str, structure_a: Structure
+) -> None:
+    _check(label, MORE_CASES[label], structure_a)

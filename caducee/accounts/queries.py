@@ -5,10 +5,15 @@ from __future__ import annotations
 from datetime import date
 
 from django.db import transaction
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from caducee.accounts.models import Account, AccountState, EmailChangeRequest
+from caducee.accounts.models import (
+    Account,
+    AccountState,
+    AccountStateCount,
+    EmailChangeRequest,
+)
 from caducee.audit.actions import AuditAction
 from caducee.audit.log import record_event
 from caducee.core.context import Context
@@ -116,17 +121,14 @@ def counters(structure: Structure) -> dict[str, int]:
     validate, rejected, deactivated), test accounts and pending email changes (seed 004
     §3.2) — in two queries whatever the number of accounts.
 
-    States are counted with one GROUP BY that reads only the (structure, state, email)
-    index. Pending email changes are few: the query starts from them and reaches each
-    account by primary key (`structure_id + 0` keeps the planner from walking every
-    account of the structure through its structure index instead).
+    The accounts per state are read from `AccountStateCount`, which database triggers keep
+    (migration accounts 0008): a few rows, where counting 200,000 accounts of a structure
+    on every page took most of the page's time. Pending email changes are few: the query
+    starts from them and reaches each account by primary key (`structure_id + 0` keeps the
+    planner from walking every account of the structure through its structure index).
     """
     by_state = dict(
-        Account.objects.filter(structure=structure)
-        .order_by()
-        .values_list("state")
-        .annotate(n=Count("pk"))
-        .values_list("state", "n")
+        AccountStateCount.objects.filter(structure_id=structure.pk).values_list("state", "total")
     )
     totals = {
         "valid": by_state.get(AccountState.VALID, 0),

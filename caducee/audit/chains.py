@@ -43,16 +43,25 @@ def chain_name(chain: int | None) -> str:
 def lock_heads(chains: Iterable[int]) -> dict[int, AuditChainHead]:
     """Lock the heads of these chains (creating the missing ones), in ascending order.
 
-    Must run inside a transaction. A missing head is inserted with "insert or ignore" and
-    then read with SELECT … FOR UPDATE: two transactions creating the same chain's head
-    both end up locking the one row, and the second waits for the first (same chain),
-    never fails. The ascending order keeps two multi-chain writers from deadlocking.
+    Must run inside a transaction. One SELECT … ORDER BY chain FOR UPDATE locks the
+    existing heads in ascending order, whatever their number (a page listing records of 40
+    structures writes to 40 chains). A missing head is inserted with "insert or ignore" and
+    then locked the same way: two transactions creating the same chain's head both end up
+    locking the one row, and the second waits for the first (same chain), never fails. A
+    transaction holding a head it just created has locked every existing head it asked
+    for already, so two multi-chain writers never wait for each other in a cycle.
     """
-    heads: dict[int, AuditChainHead] = {}
-    for chain in sorted(set(chains)):
-        head = AuditChainHead.objects.select_for_update().filter(chain=chain).first()
-        if head is None:
-            AuditChainHead.objects.bulk_create([AuditChainHead(chain=chain)], ignore_conflicts=True)
-            head = AuditChainHead.objects.select_for_update().get(chain=chain)
-        heads[chain] = head
-    return heads
+    wanted = sorted(set(chains))
+    heads = _locked(wanted)
+    missing = [chain for chain in wanted if chain not in heads]
+    if missing:
+        AuditChainHead.objects.bulk_create(
+            [AuditChainHead(chain=chain) for chain in missing], ignore_conflicts=True
+        )
+        heads.update(_locked(missing))
+    return {chain: heads[chain] for chain in wanted}
+
+
+def _locked(chains: list[int]) -> dict[int, AuditChainHead]:
+    rows = AuditChainHead.objects.select_for_update().filter(chain__in=chains).order_by("chain")
+    return {head.chain: head for head in rows}

@@ -17,7 +17,7 @@ from django.db import connection, models, transaction
 from caducee.audit.actions import AuditAction
 from caducee.audit.chain import KEYED, audit_key, event_hash, hashed_fields
 from caducee.audit.chains import chain_of, lock_heads
-from caducee.audit.models import AuditEvent
+from caducee.audit.models import AuditChainHead, AuditEvent
 from caducee.audit.numbering import next_seqs
 from caducee.core.bulk import insert_rows
 from caducee.core.context import Context
@@ -169,8 +169,32 @@ def record_many(ctx: Context, events: list[AuditItem], *, batch_size: int = 1000
         for chain, head in heads.items():
             head.length, head.hash = tips[chain]
             head.seq = last_seq[chain]
-            head.save(update_fields=["length", "seq", "hash"])
+        _save_heads(list(heads.values()))
     return len(events)
+
+
+def _save_heads(heads: list[AuditChainHead]) -> None:
+    """One UPDATE for every head, however many chains the events touched (a page listing
+    the records of forty structures writes to forty chains). Built by hand: Django's
+    `bulk_update` compiles one CASE branch object per head and field, which cost more
+    Python time than the whole rest of the write."""
+    if len(heads) == 1:
+        heads[0].save(update_fields=["length", "seq", "hash"])
+        return
+    table = connection.ops.quote_name(AuditChainHead._meta.db_table)
+    branches = " ".join(["WHEN %s THEN %s"] * len(heads))
+    columns = ("length", "seq", "hash")
+    sets = ", ".join(
+        f"{connection.ops.quote_name(column)} = CASE chain {branches} END" for column in columns
+    )
+    marks = ", ".join(["%s"] * len(heads))
+    params: list[Any] = []
+    for column in columns:
+        for head in heads:
+            params += [head.chain, getattr(head, column)]
+    params += [head.chain for head in heads]
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET {sets} WHERE chain IN ({marks})", params)  # noqa: S608
 
 
 # What `_json_roundtrip` encodes with: json.dumps(value, default=str), one encoder for all.

@@ -14,9 +14,30 @@ from caducee.coordination.models import Contact, ExternalAccount, Partner, Recor
 from caducee.core.context import cli_context
 from caducee.people.models import User
 from caducee.structures.models import Structure
-from tests.coordination.conftest import profile
+from tests.coordination.conftest import make_record, profile
 from tests.helpers import client_for, ctx_for
 from tests.smtp_sink import SmtpSink, url_in
+
+
+@pytest.mark.parametrize("few", [3, 100])
+def test_the_record_list_pages_the_same_whether_few_or_many(
+    camille: User, structure_a: Structure, few: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Up to FEW_RECORDS the ids are read once and the page fetched by id; beyond, COUNT and
+    OFFSET: the same pages in the same order either way."""
+    from caducee.coordination.views import records as views
+
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    monkeypatch.setattr(views, "FEW_RECORDS", few)
+    for n in (5, 1, 4, 2, 3):
+        make_record(structure_a, f"Nom{n}", "Jeanne", "01/02/1940")
+    client = client_for(camille)
+    shown = []
+    for number in ("1", "2", "3", "9"):
+        text = client.get(reverse("coordination:home"), {"page": number}).content.decode()
+        shown.append(re.findall(r">(NOM\d)<", text))
+        assert "5 dossiers" in text
+    assert shown == [["NOM1", "NOM2"], ["NOM3", "NOM4"], ["NOM5"], ["NOM5"]]
 
 
 class TestRecordsPages:

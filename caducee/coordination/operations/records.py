@@ -10,7 +10,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from caducee.audit.actions import AuditAction
-from caducee.audit.log import record_event
+from caducee.audit.log import AuditItem, record_event, record_many
 from caducee.coordination import access
 from caducee.coordination.models import LiaisonEntry, Record
 from caducee.coordination.operations._common import (
@@ -194,26 +194,31 @@ def read_record_list(ctx: Context, records: Iterable[Record], where: str, query:
 
     Trace one list of records shown or returned: one event per structure listed (its
     journal sees it), with the count and ids; never one event per row. Nothing shown,
-    nothing read: no event."""
+    nothing read: no event. The events are written together (`record_many`): the same
+    few queries whether the page lists records of one structure or of fifty."""
     by_structure: dict[int, list[Record]] = {}
     for record in records:
         by_structure.setdefault(record.structure_id, []).append(record)
     if not by_structure:
         return
+    who = external_detail(ctx)  # read once, not once per structure
+    events: list[AuditItem] = [
+        (
+            AuditAction.COORDINATION_RECORDS_LIST,
+            structure_id,
+            None,
+            {
+                **who,
+                "page": where,
+                "query": query,
+                "count": len(rows),
+                "records": [r.pk for r in rows],
+            },
+        )
+        for structure_id, rows in by_structure.items()
+    ]
     with transaction.atomic():
-        for rows in by_structure.values():
-            record_event(
-                ctx,
-                AuditAction.COORDINATION_RECORDS_LIST,
-                structure=rows[0].structure,
-                detail={
-                    **external_detail(ctx),
-                    "page": where,
-                    "query": query,
-                    "count": len(rows),
-                    "records": [r.pk for r in rows],
-                },
-            )
+        record_many(ctx, events)
 
 
 # --- Liaison log -------------------------------------------------------------------------------
