@@ -285,3 +285,25 @@ def test_bulk_refresh_interleaves_new_rows_in_name_order(structure_a: Structure)
         "ggg",
     ]
     assert [e.sort_key for e in search_page("jeanne", size=100).entries] == expected
+
+
+def test_sqlite_filters_never_drive_the_search(structure_a: Structure) -> None:
+    """SQLite: with a type or department filter the FTS5 scan must still come first. Left to
+    itself the planner started from the type index and ran the FTS5 query once per entry
+    of that type (262 s for one count at 1,000,000 entries, 3 ms once fixed)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the plan of SQLite's FTS5 search")
+    listed_account(structure_a, last_name="MARTIN")
+    with CaptureQueriesContext(connection) as captured:
+        search_page("martin", type="PER", department="81")
+    searches = [q["sql"] for q in captured.captured_queries if "directory_entry_fts" in q["sql"]]
+    assert searches
+    with connection.cursor() as cursor:
+        for sql in searches:
+            cursor.execute("EXPLAIN QUERY PLAN " + sql)
+            plan = [str(row[3]) for row in cursor.fetchall()]
+            scans = [step for step in plan if step.startswith(("SCAN", "SEARCH"))]
+            assert scans[0].startswith("SCAN directory_entry_fts"), plan
