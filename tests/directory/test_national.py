@@ -409,8 +409,7 @@ def test_the_count_of_whole_words_and_of_prefixes_agree(
     from caducee.directory import national_search
 
     lines = [
-        line(f"a{n}@autre.mssante.fr", f"ALPHA{n:02d}", "Paul", city="69003 LYON")
-        for n in range(4)
+        line(f"a{n}@autre.mssante.fr", f"ALPHA{n:02d}", "Paul", city="69003 LYON") for n in range(4)
     ]
     lines += [line(f"l{n}@autre.mssante.fr", f"LYONNET{n:02d}", "Zoé") for n in range(4)]
     import_national_directory(cli_context(), write(tmp_path / "f.txt", lines))
