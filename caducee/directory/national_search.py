@@ -24,7 +24,7 @@ from django.db import connection
 from caducee.directory.entries import keyword_text
 from caducee.directory.models import DirectoryEntry, NationalEntry
 from caducee.directory.national_load import current_generation, key_range
-from caducee.directory.search import COUNT_LIMIT, SORT_IN_MEMORY, first_matches, terms
+from caducee.directory.search import COUNT_LIMIT, SORT_IN_MEMORY, Page, first_matches, terms
 
 OTHER_OPERATOR = "autre opérateur"
 WALK = 20_000  # PostgreSQL: keys walked in order before fetching every match instead
@@ -82,30 +82,6 @@ def national_hit(entry: NationalEntry) -> Hit:
         other_operator=True,
         sort_key=keyword_text(entry.display_name)[:300],
     )
-
-
-@dataclass(frozen=True)
-class HitPage:
-    """One page of combined results; `total` is exact up to COUNT_LIMIT, else `exact` is
-    False (same meaning as search.Page)."""
-
-    entries: list[Hit]
-    total: int
-    number: int
-    size: int
-    exact: bool = True
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.size))
-
-    @property
-    def has_previous(self) -> bool:
-        return self.number > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.number < self.pages
 
 
 # --- National side -------------------------------------------------------------------------
@@ -252,14 +228,14 @@ def directory_page(
     type: str = "",
     department: str = "",
     national: bool = False,
-) -> HitPage:
+) -> Page[Hit]:
     """One page of results in name order: the regional directory's, and the national
     directory's when `national` (see `national.may_search_national`)."""
     size = max(1, min(size, 100))
     if not national:
         local = first_matches(query, page=page, size=size, type=type, department=department)
         hits = [local_hit(e) for e in local.entries]
-        return HitPage(hits, local.total, local.number, size, local.exact)
+        return Page(hits, local.total, local.number, size, local.exact)
     number = max(1, min(page, -(-COUNT_LIMIT // size)))
     window = number * size
     local = first_matches(query, size=window, type=type, department=department)
@@ -270,7 +246,7 @@ def directory_page(
     number = min(number, max(1, -(-total // size)))
     merged = _merge([local_hit(e) for e in local.entries], [national_hit(r) for r in rows])
     start = (number - 1) * size
-    return HitPage(merged[start : start + size], total, number, size, exact)
+    return Page(merged[start : start + size], total, number, size, exact)
 
 
 def suggestions(query: str, *, national: bool, limit: int = 20) -> list[Hit]:

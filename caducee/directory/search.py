@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from django.db import connection
 from django.db.models import QuerySet
@@ -57,11 +58,15 @@ def search_entries(
     return queryset.order_by("sort_key")
 
 
-@dataclass(frozen=True)
-class Page:
-    """One page of results; `total` is exact up to COUNT_LIMIT, else `exact` is False."""
+T = TypeVar("T")
 
-    entries: list[DirectoryEntry]
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of results (directory entries here, local and national hits in
+    national_search.py); `total` is exact up to COUNT_LIMIT, else `exact` is False."""
+
+    entries: list[T]
     total: int
     number: int
     size: int
@@ -91,7 +96,7 @@ def search_page(
     type: str = "",
     department: str = "",
     count: bool = True,
-) -> Page:
+) -> Page[DirectoryEntry]:
     """One page of results ordered by name, and their number (up to COUNT_LIMIT).
 
     `count=False` (autocomplete) skips counting and returns the first page.
@@ -114,7 +119,7 @@ def first_matches(
     type: str = "",
     department: str = "",
     count: bool = True,
-) -> Page:
+) -> Page[DirectoryEntry]:
     """`search_page` without its cap on `size`: the combined search with the national
     directory (national_search.py) reads the first `page * size` local matches at once."""
     type, department = type.upper(), department.upper()
@@ -136,7 +141,7 @@ def _capped(total: int) -> tuple[int, bool]:
     return (COUNT_LIMIT, False) if total > COUNT_LIMIT else (total, True)
 
 
-def _uncounted(entries: list[DirectoryEntry], size: int) -> Page:
+def _uncounted(entries: list[DirectoryEntry], size: int) -> Page[DirectoryEntry]:
     return Page(entries, len(entries), 1, size, len(entries) < size)
 
 
@@ -149,7 +154,7 @@ _FTS = "SELECT rowid FROM directory_entry_fts WHERE directory_entry_fts MATCH %s
 
 def _sqlite_page(
     words: list[str], page: int, size: int, type: str, department: str, count: bool
-) -> Page:
+) -> Page[DirectoryEntry]:
     """SQLite: FTS5 yields matches in rowid order, which is the name order (entries.py).
 
     The page is read straight from the index (LIMIT/OFFSET on the FTS5 scan), so its cost
@@ -189,7 +194,7 @@ def _sqlite_page(
 
 def _page_of(
     ids: list[int], total: int, number: int, size: int, exact: bool, counted: bool
-) -> Page:
+) -> Page[DirectoryEntry]:
     found = DirectoryEntry.objects.in_bulk(ids)
     entries = [found[i] for i in ids if i in found]
     if not counted:
@@ -202,7 +207,7 @@ SORT_IN_MEMORY = 1000  # PostgreSQL: up to this many matches, fetch them and sor
 
 def _postgres_page(
     words: list[str], page: int, size: int, type: str, department: str, count: bool
-) -> Page:
+) -> Page[DirectoryEntry]:
     """PostgreSQL: count through the GIN index, then the cheaper plan for the page.
 
     Up to SORT_IN_MEMORY matches they are fetched (bitmap scan) and sorted; beyond, the
