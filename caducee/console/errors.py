@@ -1,11 +1,10 @@
-"""Error pages in French, never a stack trace."""
+"""Error pages in French, never a stack trace (`core.web.error_page`)."""
 
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 
-from caducee.core.web import not_found_page
+from caducee.core.web import error_page, not_found_page
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -14,38 +13,24 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 
 def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return render(
+    return error_page(
         request,
-        "errors/error.html",
-        {
-            "title": "Accès refusé",
-            "text": "Vous n'avez pas accès à cette page. Si la page venait d'un formulaire, "
-            "rechargez-la puis recommencez.",
-        },
-        status=403,
+        "Accès refusé",
+        "Vous n'avez pas accès à cette page. Si la page venait d'un formulaire, "
+        "rechargez-la puis recommencez.",
+        403,
     )
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return render(
-        request,
-        "errors/error.html",
-        {
-            "title": "Requête invalide",
-            "text": "La requête n'a pas pu être lue.",
-        },
-        status=400,
-    )
+    return error_page(request, "Requête invalide", "La requête n'a pas pu être lue.", 400)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    return render(
+    return error_page(
         request,
-        "errors/error.html",
-        {
-            "title": "Erreur du serveur",
-            "text": "Une erreur inattendue est survenue ; rien n'a été enregistré pour cette "
-            "action. Réessayez, puis prévenez l'équipe d'exploitation si elle se répète.",
-        },
-        status=500,
+        "Erreur du serveur",
+        "Une erreur inattendue est survenue ; rien n'a été enregistré pour cette "
+        "action. Réessayez, puis prévenez l'équipe d'exploitation si elle se répète.",
+        500,
     )

@@ -94,8 +94,12 @@ def attachment(handle: Any, filename: str, content_type: str) -> FileResponse:
 
 
 def error_page(request: HttpRequest, title: str, text: str, status: int) -> HttpResponse:
-    """The French error page (no external resource, never a stack trace)."""
-    return render(request, "errors/error.html", {"title": title, "text": text}, status=status)
+    """The French error page (no external resource, never a stack trace). It shows none of
+    the session's pending notices, and so does not use them up: an error often answers a
+    request the person did not make themselves (an icon, a prefetch), and the notice
+    (« Vous êtes déconnecté ») must still reach the next page."""
+    context = {"title": title, "text": text, "messages": ()}
+    return render(request, "errors/error.html", context, status=status)
 
 
 def not_found_page(request: HttpRequest) -> HttpResponse:

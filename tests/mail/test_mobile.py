@@ -172,4 +172,5 @@ def test_favicon_is_the_icon_and_keeps_the_pending_notices(
     response = client.get("/favicon.ico")
     assert response.status_code == 301
     assert response["Location"].endswith("caducee/icons/icon-192.png")
+    assert client.get("/page-qui-n-existe-pas/").status_code == 404  # an error page keeps it too
     assert "Vous êtes déconnecté" in client.get(reverse("identity:login")).content.decode()
