@@ -56,7 +56,7 @@ def manifest(request: HttpRequest) -> HttpResponse:
 @require_GET
 @cache_control(max_age=86400, public=True)
 def favicon(request: HttpRequest) -> HttpResponse:
-    """/favicon.ico, which browsers ask for by themselves: the app's icon. Without it the
-    request got the 404 page, whose layout shows (and so uses up) the pending notices of
-    the person's session, such as « Vous êtes déconnecté »."""
+    """/favicon.ico, which browsers ask for by themselves on pages without an icon link:
+    the app's icon rather than a 404 (error pages keep the session's pending notices for
+    the next page, `core.web.error_page`)."""
     return HttpResponsePermanentRedirect(static("caducee/icons/icon-192.png"))
