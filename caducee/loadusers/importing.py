@@ -40,8 +40,9 @@ from caducee.loadusers.reading import (
     open_table,
     read_source,
 )
-from caducee.loadusers.validation_pass import check_links, new_accounts_by_type, validate
+from caducee.loadusers.validation_pass import validate
 from caducee.loadusers.validation_pool import POOL_THRESHOLD
+from caducee.loadusers.whole_file import check_links, new_accounts_by_type
 from caducee.loadusers.writing_pass import write
 from caducee.referentials.text import fold
 from caducee.structures.access import admin_scope, require_admin

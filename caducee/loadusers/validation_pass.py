@@ -4,12 +4,12 @@ The file is read as a stream; lines are taken in chunks and each chunk costs a f
 queries (existing accounts and persons with these emails, their connection links). Each
 line goes through `clean_account`, the one field spec; its problems are mapped back to the
 file's line number and column header. Connection accounts are checked once the whole file
-is known (`check_links`), since an ORG/APP line may name an account created further down.
+is known (whole_file.py), since an ORG/APP line may name an account created further down.
 """
 
 from __future__ import annotations
 
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -266,7 +266,7 @@ def _finish(state: ImportState, pending: _Pending, cleaned: Cleaned) -> None:
     for problem in [*cleaned.problems, *errors]:
         state.report(line, email, problem, _cell(raw, problem.field))
     if not cleaned.ok or errors or target is None:
-        _reject(state, line, email)
+        reject_line(state, line, email)
         return
     _classify(
         state,
@@ -300,7 +300,7 @@ def _duplicate_email(state: ImportState, line: int, email: str) -> bool:
         ),
         email,
     )
-    _reject(state, line, email, count_email=False)
+    reject_line(state, line, email, count_email=False)
     return True
 
 
@@ -390,7 +390,7 @@ def _classify(
         state.result.unchanged += 1
 
 
-def _reject(state: ImportState, line: int, email: str, *, count_email: bool = True) -> None:
+def reject_line(state: ImportState, line: int, email: str, *, count_email: bool = True) -> None:
     # Keyed by line: a line is rejected once, whatever its number of errors.
     state.rejected_lines[f"{line}:{email}"] = line
     if count_email and email:
@@ -460,86 +460,3 @@ def _existing_problems(
             )
         )
     return problems
-
-
-def check_links(state: ImportState) -> None:
-    """Connection accounts: nominative, existing before or valid in the same file."""
-    named: set[str] = set()
-    for create in state.creates:
-        named.update(create.links or ())
-    for update in state.updates:
-        named.update(update.links or ())
-    outside = sorted(named - set(state.file_types))
-    known: dict[str, tuple[int, str]] = {}
-    scope_ids = list(state.scope)
-    for start in range(0, len(outside), CHUNK):
-        for email, pk, kind in Account.objects.filter(
-            email__in=outside[start : start + CHUNK], structure_id__in=scope_ids
-        ).values_list("email", "pk", "type"):
-            known[email] = (pk, kind)
-    for email, (pk, kind) in known.items():
-        if kind in NOMINATIVE:
-            state.existing_ids.setdefault(email, pk)
-    rejected: set[int] = set()
-    items: list[NewAccount | AccountUpdate] = [*state.creates, *state.updates]
-    for item in items:
-        if not item.links:
-            continue
-        own = item.email
-        problems = [
-            (p, e) for e in item.links if (p := _link_problem(state, own, e, known)) is not None
-        ]
-        for problem, linked in problems:
-            state.report(item.line, own, problem, linked)
-        if problems:
-            rejected.add(item.line)
-            _reject(state, item.line, own)
-    if rejected:
-        state.creates = [c for c in state.creates if c.line not in rejected]
-        state.updates = [u for u in state.updates if u.line not in rejected]
-
-
-def _link_problem(
-    state: ImportState, own: str, email: str, known: dict[str, tuple[int, str]]
-) -> Problem | None:
-    field_key = "connection_accounts"
-    if email == own:
-        return Problem(
-            field_key, "self", f"{email} ne peut pas être son propre compte de connexion."
-        )
-    kind = state.file_types.get(email) or known.get(email, (0, ""))[1]
-    if not kind:
-        first = state.first_line.get(email)
-        if first is not None:
-            return Problem(
-                field_key,
-                "rejected_account",
-                f"Le compte {email} (ligne {first}) a été rejeté : corrigez cette ligne, puis "
-                "importez de nouveau le fichier.",
-            )
-        return Problem(
-            field_key,
-            "unknown_account",
-            f"Aucun compte {email} dans vos structures ni dans ce fichier : ajoutez une ligne "
-            "pour ce compte nominatif (PER, INT ou MED), ou corrigez l'adresse.",
-        )
-    if kind not in NOMINATIVE:
-        return Problem(
-            field_key,
-            "not_nominative",
-            f"{email} est une BAL {kind} : seul un compte nominatif PER, INT ou MED peut être "
-            "compte de connexion.",
-        )
-    return None
-
-
-def new_accounts_by_type(state: ImportState) -> dict[int, Counter[str]]:
-    """How many accounts the file would create, per structure id and mailbox type.
-
-    Quotas are checked against these figures, right after this call in
-    `import_loadusers`, before anything is written.
-    """
-    counts: dict[int, Counter[str]] = {}
-    for create in state.creates:
-        counts.setdefault(create.structure_id, Counter())[create.kind] += 1
-    return counts
