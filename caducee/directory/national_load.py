@@ -10,16 +10,23 @@ Memory stays flat whatever the file's size:
    the result order (the search indexes return matches in key order, national_search.py);
 3. those rows are written under a new generation in state « loading », in batches of
    `BATCH` rows, each in its own short transaction (COPY on PostgreSQL, executemany on
-   SQLite, whose FTS5 index follows through its triggers): other writers of a SQLite
+   SQLite), with the generation's search index (`index`): other writers of a SQLite
    database wait for one batch at most, and no search reads a generation that is not the
    current one;
 4. `swap` makes it current and the previous one « replaced » in one transaction; then
-   the replaced rows are deleted, batch by batch;
-5. `compact` (SQLite) merges the FTS5 index into one segment. While rows are written or
-   deleted, FTS5 does not merge its segments as it goes (`automerge` 0: each batch would
-   pay for it); merged once at the end, a search reads each word's list from one place
-   instead of dozens (« médecin brest » at a million entries: 190 ms before, 6 ms after,
-   for 15 s of merging).
+   the replaced generation is deleted (`delete_rows`).
+
+The search index is per generation, so that a replaced one goes at once:
+- SQLite: a contentless FTS5 table per generation, `directory_national_fts_<id>`, filled
+  with the batches and dropped whole with its generation (deleting a million entries from
+  a shared index cost about 40 s). FTS5 does not merge its segments while the batches are
+  written (`automerge` 0: each batch would pay for it); the load merges them once at the
+  end (`optimize`, about 15 s for a million entries): a search then reads each word's list
+  from one place instead of dozens (« médecin brest » at a million entries: 190 ms before,
+  6 ms after).
+- PostgreSQL: the GIN index on `search_vector` serves every generation; the words of a
+  generation's vectors are listed in `directory_national_word` (from `ts_stat`), which
+  turns a typed prefix into the whole words it starts (national_search.py).
 """
 
 from __future__ import annotations
@@ -41,8 +48,8 @@ from caducee.directory.models import NationalEntry, NationalGeneration
 from caducee.directory.national_file import NationalRow
 
 BATCH = 20_000
-FTS = "directory_national_fts"
-AUTOMERGE = 4  # FTS5's default, restored by `compact`
+FTS_OPTIONS = "keywords, content='', tokenize='unicode61 remove_diacritics 2', prefix='1 2 3'"
+WORDS = "directory_national_word"  # PostgreSQL (migration 0007)
 SHIFT = 32  # an entry's key: generation << SHIFT | rank (rank < 2**32)
 # A load still « loading » after this long was interrupted: a whole load takes minutes.
 STALE_AFTER = timedelta(hours=6)
@@ -123,26 +130,64 @@ def entries(staged: Path, generation_id: int) -> Iterator[Row]:
         scratch.close()
 
 
-def write(rows: Iterable[Row]) -> int:
-    """Insert the rows in batches, one transaction each; return how many."""
+def fts_table(generation_id: int) -> str:
+    """SQLite: the FTS5 table of a generation's keywords."""
+    return f"directory_national_fts_{int(generation_id)}"
+
+
+def write(rows: Iterable[Row], generation_id: int) -> int:
+    """Insert a generation's rows in batches, one transaction each, with their search
+    index; return how many."""
+    sqlite = connection.vendor == "sqlite"
+    table = fts_table(generation_id)
+    _drop_index(generation_id)
+    if sqlite:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"CREATE VIRTUAL TABLE {table} USING fts5({FTS_OPTIONS})")
+            cursor.execute(f"INSERT INTO {table}({table}, rank) VALUES ('automerge', 0)")  # noqa: S608
     written = 0
-    _hold_merges()
     iterator = iter(rows)
     while batch := list(itertools.islice(iterator, BATCH)):
         with transaction.atomic():
             insert_rows(NationalEntry, COLUMNS, batch)
+            if sqlite:
+                with connection.cursor() as cursor:
+                    cursor.executemany(
+                        f"INSERT INTO {table}(rowid, keywords) VALUES (%s, %s)",  # noqa: S608
+                        [(row[0], row[-1]) for row in batch],
+                    )
         written += len(batch)
+    with transaction.atomic(), connection.cursor() as cursor:
+        if sqlite:
+            cursor.execute(f"INSERT INTO {table}({table}) VALUES ('optimize')")  # noqa: S608
+        else:
+            low, high = key_range(generation_id)
+            entries = connection.ops.quote_name(NationalEntry._meta.db_table)
+            cursor.execute(
+                f"INSERT INTO {WORDS} (generation_id, word) SELECT %s, word FROM ts_stat("  # noqa: S608
+                f"'SELECT search_vector FROM {entries} WHERE id > {low} AND id < {high}')",
+                [generation_id],
+            )
     return written
 
 
+def _drop_index(generation_id: int) -> None:
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(f"DROP TABLE IF EXISTS {fts_table(generation_id)}")
+        else:
+            cursor.execute(f"DELETE FROM {WORDS} WHERE generation_id = %s", [generation_id])  # noqa: S608
+
+
 def delete_rows(generation_id: int) -> None:
-    """Delete a generation's entries, batch by batch (short transactions)."""
+    """Delete a generation: its search index at once, then its entries batch by batch
+    (short transactions)."""
+    _drop_index(generation_id)
     low, high = key_range(generation_id)
     table = connection.ops.quote_name(NationalEntry._meta.db_table)
     last = NationalEntry.objects.filter(id__gt=low, id__lt=high).order_by("-id").first()
     if last is None:
         return
-    _hold_merges()
     start = low
     while start < last.id:
         with transaction.atomic(), connection.cursor() as cursor:
@@ -164,35 +209,11 @@ def settle(*, vacuum: bool = False) -> None:
     with connection.cursor() as cursor:
         if vacuum and not connection.in_atomic_block:
             cursor.execute(f"VACUUM (ANALYZE) {table}")
+            cursor.execute(f"VACUUM (ANALYZE) {WORDS}")
             return
         cursor.execute("SELECT gin_clean_pending_list('directory_national_vector'::regclass)")
         cursor.execute(f"ANALYZE {table}")
-
-
-def _fts_command(command: str, rank: int | None = None) -> None:
-    with connection.cursor() as cursor:
-        if rank is None:
-            cursor.execute(f"INSERT INTO {FTS}({FTS}) VALUES (%s)", [command])  # noqa: S608
-        else:
-            cursor.execute(f"INSERT INTO {FTS}({FTS}, rank) VALUES (%s, %s)", [command, rank])  # noqa: S608
-
-
-def _hold_merges() -> None:
-    """SQLite: no merging of FTS5 segments while a generation is written or deleted."""
-    if connection.vendor == "sqlite":
-        with transaction.atomic():
-            _fts_command("automerge", 0)
-
-
-def compact() -> None:
-    """SQLite, once the load is over: the FTS5 index merged into one segment (the deleted
-    rows' entries dropped with it) and merging as it goes restored. Nothing to do on
-    PostgreSQL (`settle`)."""
-    if connection.vendor != "sqlite":
-        return
-    with transaction.atomic():
-        _fts_command("optimize")
-        _fts_command("automerge", AUTOMERGE)
+        cursor.execute(f"ANALYZE {WORDS}")
 
 
 def swap(generation: NationalGeneration) -> NationalGeneration | None:

@@ -2,11 +2,13 @@
 the other operators' mailboxes in one list, in name order, the latter marked « autre
 opérateur ».
 
-National entries are searched like the local ones (search.py): SQLite through the FTS5
-table `directory_national_fts`, PostgreSQL through the GIN index on `search_vector`. An
-entry's key follows the name order inside its generation (national_load.py), so the
-current generation is one key range and the first page of matches is read straight from
-the index in key order, whatever the number of matches.
+National entries are searched like the local ones (search.py): SQLite through the
+current generation's FTS5 table, PostgreSQL through the GIN index on `search_vector`, each
+typed word read as the few whole words it starts when the generation's word list says
+they are few (`_postgres_words`). An entry's key follows the name order inside its
+generation (national_load.py), so the current generation is one key range and the first
+page of matches is read straight from the index in key order, whatever the number of
+matches.
 
 A page of the combined list takes the first `page * size` matches of each side (at most
 COUNT_LIMIT + size: deeper pages are not offered), merges them by folded name and keeps
@@ -16,18 +18,20 @@ out (the platform's own domains are already left out at import).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 
 from caducee.directory.entries import keyword_text
 from caducee.directory.models import DirectoryEntry, NationalEntry
-from caducee.directory.national_load import current_generation, key_range
+from caducee.directory.national_load import WORDS, current_generation, fts_table, key_range
 from caducee.directory.search import COUNT_LIMIT, SORT_IN_MEMORY, Page, first_matches, terms
 
 OTHER_OPERATOR = "autre opérateur"
 WALK = 20_000  # PostgreSQL: keys walked in order before fetching every match instead
+EXPAND = 16  # PostgreSQL: a typed word starting at most this many words is read as them
 
 
 @dataclass(frozen=True)
@@ -86,8 +90,6 @@ def national_hit(entry: NationalEntry) -> Hit:
 
 # --- National side -------------------------------------------------------------------------
 
-_FTS = "directory_national_fts"
-
 
 def _filters(type: str, department: str) -> tuple[str, list[str]]:
     sql, params = "", []
@@ -101,21 +103,29 @@ def _filters(type: str, department: str) -> tuple[str, list[str]]:
 
 
 def _sqlite_ids(
-    words: list[str], low: int, high: int, limit: int, type: str, department: str, count: bool
+    generation: int,
+    words: list[str],
+    limit: int,
+    type: str,
+    department: str,
+    count: bool,
 ) -> tuple[list[int], int]:
-    """One read of the index in key order gives both the first `limit` keys and the count
-    (up to COUNT_LIMIT + 1): FTS5 merges the lists of common words once, not twice."""
+    """One read of the generation's index in key order gives both the first `limit` keys
+    and the count (up to COUNT_LIMIT + 1): FTS5 merges the lists of common words once, not
+    twice."""
+    low, high = key_range(generation)
+    fts = fts_table(generation)
     filters, extra = _filters(type, department)
     take = max(limit, COUNT_LIMIT + 1) if count else limit
     if words and filters:
         sql = (
-            f"SELECT {_FTS}.rowid FROM {_FTS} JOIN directory_nationalentry n "  # noqa: S608
-            f"ON n.id = {_FTS}.rowid WHERE {_FTS} MATCH %s AND {_FTS}.rowid > %s "
-            f"AND {_FTS}.rowid < %s{filters} ORDER BY {_FTS}.rowid LIMIT %s"
+            f"SELECT {fts}.rowid FROM {fts} JOIN directory_nationalentry n "  # noqa: S608
+            f"ON n.id = {fts}.rowid WHERE {fts} MATCH %s AND {fts}.rowid > %s "
+            f"AND {fts}.rowid < %s{filters} ORDER BY {fts}.rowid LIMIT %s"
         )
     elif words:
         sql = (
-            f"SELECT rowid FROM {_FTS} WHERE {_FTS} MATCH %s "  # noqa: S608
+            f"SELECT rowid FROM {fts} WHERE {fts} MATCH %s "  # noqa: S608
             "AND rowid > %s AND rowid < %s ORDER BY rowid LIMIT %s"
         )
     else:
@@ -130,15 +140,74 @@ def _sqlite_ids(
     return keys[:limit], len(keys) if count else 0
 
 
+_LEXEME = re.compile(r"[a-z0-9]+")
+
+
+def _postgres_words(generation: int, words: list[str]) -> list[list[str]]:
+    """For each typed word, the first EXPAND + 1 words of the generation it starts (in
+    order: the word itself first when it is one), from the word list of the load (one
+    index range per word)."""
+    highs = [w[:-1] + chr(ord(w[-1]) + 1) for w in words]  # the first string after the prefix
+    found: list[list[str]] = [[] for _ in words]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT t.n, x.word FROM unnest(%s::text[], %s::text[]) "  # noqa: S608
+            "WITH ORDINALITY AS t(low, high, n) CROSS JOIN LATERAL ("
+            f"SELECT word FROM {WORDS} WHERE generation_id = %s "
+            "AND word >= t.low AND word < t.high ORDER BY word LIMIT %s) x",
+            [words, highs, generation, EXPAND + 1],
+        )
+        for number, word in cursor.fetchall():
+            found[int(number) - 1].append(str(word))
+    return found
+
+
+def _postgres_query(generation: int, words: list[str]) -> tuple[str, str] | None:
+    """The tsquery of the typed words, and a cheaper one whose matches are some of its
+    matches ("" when there is none worth asking); None when a typed word starts no word of
+    the directory (nothing matches).
+
+    A prefix (`kine:*`) makes GIN read every entry of every word it starts, into a bitmap,
+    before intersecting; whole words are intersected from their lists, skipping through the
+    longer ones. So a typed word that starts at most EXPAND words is asked as those words
+    (« kine » → `kinesitherapeute`); one that starts more (« dup ») stays a prefix, and
+    then the lower bound asks it as the whole word when it is one."""
+    full: list[str] = []
+    bound: list[str] = []
+    for word, starts in zip(words, _postgres_words(generation, words), strict=True):
+        if not starts:
+            return None
+        if len(starts) <= EXPAND and all(_LEXEME.fullmatch(w) for w in starts):
+            group = starts[0] if len(starts) == 1 else f"({' | '.join(starts)})"
+            full.append(group)
+            bound.append(group)
+        else:
+            full.append(f"{word}:*")
+            bound.append(word if starts[0] == word else "")
+    if all(full_part == part for full_part, part in zip(full, bound, strict=True)) or "" in bound:
+        return " & ".join(full), ""
+    return " & ".join(full), " & ".join(bound)
+
+
 def _postgres_ids(
-    words: list[str], low: int, high: int, limit: int, type: str, department: str, count: bool
+    generation: int,
+    words: list[str],
+    limit: int,
+    type: str,
+    department: str,
 ) -> tuple[list[int], int]:
+    low, high = key_range(generation)
     filters, extra = _filters(type, department)
     where = "n.id > %s AND n.id < %s"
     params: list[Any] = [low, high]
+    bound = ""
     if words:
+        query = _postgres_query(generation, words)
+        if query is None:
+            return [], 0
         where += " AND n.search_vector @@ to_tsquery('simple', %s)"
-        params.append(" & ".join(f"{w}:*" for w in words))
+        params.append(query[0])
+        bound = query[1]
     cap = max(SORT_IN_MEMORY, COUNT_LIMIT) + 1
     count_sql = (
         "SELECT count(*) FROM (SELECT 1 FROM directory_nationalentry n "  # noqa: S608
@@ -146,14 +215,10 @@ def _postgres_ids(
     )
     with connection.cursor() as cursor:
         matches = 0
-        if words:
-            # The whole words first: their matches are matches of the prefixes too, and
-            # GIN intersects whole words' lists without reading them all (a prefix reads
-            # every entry of every word it starts: 70 ms for « médecin paris » at a
-            # million entries, against 18 ms). Common words reach the cap here. (Asking
-            # first which typed words exist whole cost up to 0.4 s: a clustered name made
-            # the planner's sequential scan for EXISTS read most of the table.)
-            cursor.execute(count_sql, [low, high, " & ".join(words), *extra, cap])
+        if bound:
+            # Some typed word stays a prefix: its whole word's matches first (common words
+            # reach the cap there); the prefix is read only below the cap.
+            cursor.execute(count_sql, [low, high, bound, *extra, cap])
             matches = int(cursor.fetchone()[0])
         if matches < cap:
             cursor.execute(count_sql, [*params, *extra, cap])
@@ -194,17 +259,21 @@ def national_matches(
 ) -> tuple[list[NationalEntry], int, bool]:
     """The first `limit` national entries matching, in name order, and their number
     (exact up to COUNT_LIMIT)."""
-    generation = current_generation()
     type, department = type.upper(), department.upper()
-    if generation is None or (type and type not in ("PER", "ORG")):
+    if type and type not in ("PER", "ORG"):
         return [], 0, True
-    low, high = key_range(generation)
     words = terms(query)
-    if connection.vendor == "postgresql":
-        ids, matches = _postgres_ids(words, low, high, limit, type, department, count)
-    else:
-        ids, matches = _sqlite_ids(words, low, high, limit, type, department, count)
-    found = NationalEntry.objects.in_bulk(ids)
+    # One transaction: on SQLite the generation read and its index are one snapshot (a
+    # load finishing meanwhile drops the replaced generation's index).
+    with transaction.atomic():
+        generation = current_generation()
+        if generation is None:
+            return [], 0, True
+        if connection.vendor == "postgresql":
+            ids, matches = _postgres_ids(generation, words, limit, type, department)
+        else:
+            ids, matches = _sqlite_ids(generation, words, limit, type, department, count)
+        found = NationalEntry.objects.in_bulk(ids)
     rows = [found[i] for i in ids if i in found]
     if matches > COUNT_LIMIT:
         return rows, COUNT_LIMIT, False

@@ -384,7 +384,7 @@ def import_national_directory(
             )
         generation = NationalGeneration.objects.create(source=label, started_at=timezone.now())
         try:
-            count = national_load.write(national_load.entries(staged, generation.pk))
+            count = national_load.write(national_load.entries(staged, generation.pk), generation.pk)
             national_load.settle()
         except BaseException:
             national_load.delete_rows(generation.pk)
@@ -420,7 +420,6 @@ def import_national_directory(
         national_load.delete_rows(previous.pk)
     if national_load.purge_interrupted() or previous is not None:
         national_load.settle(vacuum=True)
-    national_load.compact()
     return NationalImportSummary(
         source=label,
         lines_read=report.lines_read,

@@ -108,26 +108,77 @@ def test_a_second_import_replaces_the_first_and_deletes_its_rows(
     assert [h.name for h in directory_page("roux", national=True).entries] == ["ROUX Zoé"]
 
 
-@pytest.mark.skipif(connection.vendor != "sqlite", reason="FTS5 segments: SQLite only")
-def test_sqlite_index_is_merged_into_one_segment_after_a_load(
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="FTS5 tables: SQLite only")
+def test_sqlite_index_is_one_segment_per_generation_and_goes_with_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Batches written without merging as they go, then one merge (`compact`): one segment
-    left, the previous generation's entries gone, merging as it goes restored."""
+    """Each generation has its own FTS5 table, written in batches without merging, then
+    merged into one segment; a replaced generation's table is dropped whole."""
     from caducee.directory import national_load
 
     monkeypatch.setattr(national_load, "BATCH", 2)
     lines = [line(f"p{n}@autre.mssante.fr", f"NOM{n:02d}", "Paul") for n in range(9)]
     import_national_directory(cli_context(), write(tmp_path / "a.txt", lines))
+    first = NationalGeneration.objects.get(state="current").pk
     import_national_directory(cli_context(), write(tmp_path / "b.txt", lines[:5]))
+    second = NationalGeneration.objects.get(state="current").pk
+    table = national_load.fts_table(second)
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(DISTINCT segid) FROM directory_national_fts_idx")
+        cursor.execute(f"SELECT count(DISTINCT segid) FROM {table}_idx")  # noqa: S608
         assert cursor.fetchone()[0] == 1
-        cursor.execute("SELECT v FROM directory_national_fts_config WHERE k = 'automerge'")
-        assert cursor.fetchone()[0] == national_load.AUTOMERGE
-        cursor.execute("SELECT count(*) FROM directory_national_fts WHERE keywords MATCH 'paul'")
+        cursor.execute(f"SELECT count(*) FROM {table} WHERE {table} MATCH 'paul'")  # noqa: S608
         assert cursor.fetchone()[0] == 5
+        cursor.execute(
+            "SELECT count(*) FROM sqlite_master WHERE name LIKE %s",
+            [national_load.fts_table(first) + "%"],
+        )
+        assert cursor.fetchone()[0] == 0
+    assert not NationalEntry.objects.filter(id__lt=key_range(second)[0]).exists()
     assert directory_page("nom0", national=True).total == 5
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="word list: PostgreSQL only")
+def test_postgres_reads_a_typed_word_as_the_whole_words_it_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The load lists its words; a typed word starting few of them is asked as those words,
+    one starting more stays a prefix; a word starting none answers at once. The results
+    are the same either way."""
+    from caducee.directory import national_load, national_search
+
+    lines = [
+        line("a@autre.mssante.fr", "KINEL", "Paul", profession="Masseur-Kinésithérapeute"),
+        line("b@autre.mssante.fr", "BREST", "Zoé", profession="Masseur-Kinésithérapeute"),
+        line("c@autre.mssante.fr", "KINEAU", "Léa", city="29200 BREST"),
+        line("d@autre.mssante.fr", "BRESTOIS", "Noé"),
+    ]
+    import_national_directory(cli_context(), write(tmp_path / "a.txt", lines))
+    first = NationalGeneration.objects.get(state="current").pk
+    import_national_directory(cli_context(), write(tmp_path / "b.txt", lines))
+    current = NationalGeneration.objects.get(state="current").pk
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT DISTINCT generation_id FROM {national_load.WORDS}")  # noqa: S608
+        assert [row[0] for row in cursor.fetchall()] == [current] != [first]
+    words = national_search._postgres_words(current, ["kine", "zzz", "brest"])
+    assert words == [["kineau", "kinel", "kinesitherapeute"], [], ["brest", "brestois"]]
+    expanded = national_search._postgres_query(current, ["kine", "brest"])
+    assert expanded == ("(kineau | kinel | kinesitherapeute) & (brest | brestois)", "")
+    assert national_search._postgres_query(current, ["zzz", "brest"]) is None
+    found = {}
+    for expand in (16, 1):
+        monkeypatch.setattr(national_search, "EXPAND", expand)
+        rows, total, _exact = national_search.national_matches("kine brest", limit=5)
+        found[expand] = ([r.display_name for r in rows], total)
+    assert found[16] == found[1] == (["BREST Zoé", "KINEAU Léa"], 2)
+    assert national_search._postgres_query(current, ["kine", "brest"]) == (
+        "kine:* & brest:*",
+        "",
+    )
+    assert national_search._postgres_query(current, ["kinel", "brest"]) == (
+        "kinel & brest:*",
+        "kinel & brest",
+    )
+    assert national_search._postgres_query(current, ["kinel", "pa"]) == ("kinel & pa:*", "")
 
 
 def test_a_refused_file_keeps_the_current_set(national_file: Path, tmp_path: Path) -> None:
@@ -354,13 +405,7 @@ def test_search_reads_only_the_current_generation(national_file: Path, tmp_path:
     )
     names = [h.name for h in directory_page("martin", national=True).entries]
     assert names == ["MARTIN Jean"]
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cursor:  # the FTS index follows the table's triggers
-            cursor.execute(
-                "SELECT count(*) FROM directory_national_fts WHERE directory_national_fts "
-                "MATCH 'pendant'"
-            )
-            assert cursor.fetchone()[0] == 1
+    assert directory_page("pendant", national=True).total == 0
 
 
 def generation_time() -> Any:
