@@ -165,9 +165,9 @@ class NationalEntry(models.Model):
     """One mailbox of another MSSanté operator, from the national extraction.
 
     The primary key is `generation << 32 | rank`, the rank following the name order: one
-    generation is one range of keys, and the keys are the result order (the SQLite FTS5
-    index `directory_national_fts` and the PostgreSQL GIN index on `search_vector` return
-    a generation's matches by key range; migration 0006).
+    generation is one range of keys, and the keys are the result order (the generation's
+    SQLite FTS5 table `directory_national_fts_<generation>` and the PostgreSQL GIN index
+    on `search_vector` return its matches by key; migrations 0006 and 0007).
     """
 
     id = models.BigIntegerField(primary_key=True)
