@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/caducee
 export CADUCEE_HOME ?= $(CURDIR)/var
 
-.PHONY: run test install install-test lint typecheck test-sqlite test-postgres browser mailtools imaptools nginx bench clean
+.PHONY: run test install install-test lint typecheck test-suites test-sqlite test-postgres browser mailtools imaptools nginx bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,19 @@ run: install
 	$(BIN)/caducee serve
 
 ## make test: lint, type checks, then the whole suite on SQLite and on PostgreSQL.
-test: install-test browser mailtools imaptools nginx lint typecheck test-sqlite test-postgres
+test: install-test browser mailtools imaptools nginx lint typecheck test-suites
+
+# The SQLite and PostgreSQL passes run side by side: each spends much of its time waiting
+# (sockets, Chromium, fsync, the PostgreSQL server), so together they take little more
+# than the longer one. The PostgreSQL pass's output is printed when both are over.
+test-suites:
+	@log=$$(mktemp); \
+	$(MAKE) --no-print-directory test-postgres >$$log 2>&1 & postgres=$$!; \
+	$(MAKE) --no-print-directory test-sqlite; sqlite=$$?; \
+	wait $$postgres; status=$$?; \
+	echo "--- passe PostgreSQL ---"; cat $$log; rm -f $$log; \
+	echo "SQLite : code $$sqlite ; PostgreSQL : code $$status"; \
+	[ $$sqlite -eq 0 ] && [ $$status -eq 0 ]
 
 lint:
 	$(BIN)/ruff check caducee tests bench deploy
