@@ -49,7 +49,10 @@ def bob(structure_b: Structure) -> User:
 
 @pytest.fixture
 def charlie(db: None) -> User:
-    return User.objects.create_user("charlie@example.org", password=PASSWORD)
+    user = User.objects.create_user("charlie@example.org")
+    user.password = factories.password_hash(PASSWORD)
+    user.save(update_fields=["password"])
+    return user
 
 
 @pytest.fixture(scope="session")

@@ -166,7 +166,7 @@ def _own(capture: Any, sink: SmtpSink, account: Account, new: str = NEW) -> Emai
 @pytest.fixture
 def jeanne_logs_in(jeanne: Account) -> Account:
     assert jeanne.user is not None
-    jeanne.user.set_password(PASSWORD)
+    jeanne.user.password = factories.password_hash(PASSWORD)
     jeanne.user.save()
     return jeanne
 

@@ -234,7 +234,7 @@ class TestPerson:
         account = with_address(structure_a)
         person = account.user
         assert person is not None
-        person.set_password(PASSWORD)
+        person.password = factories.password_hash(PASSWORD)
         person.save()
         message = store_message(account, b"Subject: Bonjour\r\n\r\nTexte\r\n")
         move_account(ctx_for(both), account, structure_b)

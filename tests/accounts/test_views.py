@@ -27,7 +27,7 @@ def jeanne(structure_a: Structure) -> Account:
         structure_a, "PER", "jeanne@ch-a.fr", mssante_particle="jeanne.dupont"
     )
     assert account.user is not None
-    account.user.set_password(PASSWORD)
+    account.user.password = factories.password_hash(PASSWORD)
     account.user.save()
     return account
 

@@ -13,7 +13,7 @@ from caducee.core.context import cli_context
 from caducee.people.models import User
 from caducee.structures.models import Structure
 from tests.conftest import PASSWORD
-from tests.factories import make_account
+from tests.factories import make_account, password_hash
 from tests.helpers import bearer_client
 
 JSON = "application/json"
@@ -119,7 +119,7 @@ def test_the_list_filters_by_state(alice: User, structure_a: Structure) -> None:
 def test_a_person_asks_and_cancels_their_own_change(structure_a: Structure) -> None:
     account = make_account(structure_a, "PER", "jeanne@ch-a.fr")
     assert account.user is not None
-    account.user.set_password(PASSWORD)
+    account.user.password = password_hash(PASSWORD)
     account.user.save()
     client = bearer_client(account.user)
     assert client.get("/api/v1/me/email-change").json() == {

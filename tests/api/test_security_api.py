@@ -32,7 +32,7 @@ JSON = "application/json"
 def person(structure: Structure) -> User:
     account = factories.make_account(structure, "PER", email="pierre.martin@ch-a.fr")
     assert account.user is not None
-    account.user.set_password(PASSWORD)
+    account.user.password = factories.password_hash(PASSWORD)
     account.user.save()
     return account.user
 

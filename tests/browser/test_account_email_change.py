@@ -26,7 +26,7 @@ def test_a_person_changes_their_own_address(
 ) -> None:
     pierre = factories.make_account(structure_a, "PER", email="pierre.martin@ch-a.fr")
     assert pierre.user is not None
-    pierre.user.set_password(PASSWORD)
+    pierre.user.password = factories.password_hash(PASSWORD)
     pierre.user.save()
     mark_finalised(pierre)
     login(page, live_server.url, pierre.email, PASSWORD)

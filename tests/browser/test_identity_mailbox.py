@@ -22,7 +22,7 @@ def test_switch_to_the_secretariat_mailbox(
 ) -> None:
     pierre = factories.make_account(structure_a, "PER", email="pierre.martin@ch-a.fr")
     assert pierre.user is not None
-    pierre.user.set_password(PASSWORD)
+    pierre.user.password = factories.password_hash(PASSWORD)
     pierre.user.save()
     mark_finalised(pierre)
     secretariat = factories.make_account(

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.browser
 def _person(structure: Structure, email: str, kind: str = "MED") -> Account:
     account = factories.make_account(structure, kind, email=email)
     assert account.user is not None
-    account.user.set_password(PASSWORD)
+    account.user.password = factories.password_hash(PASSWORD)
     account.user.save()
     mark_finalised(account)
     return account

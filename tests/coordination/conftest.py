@@ -32,7 +32,7 @@ from caducee.core.context import cli_context
 from caducee.people.models import User
 from caducee.structures.models import Structure
 from tests.conftest import PASSWORD
-from tests.factories import make_account
+from tests.factories import make_account, password_hash
 from tests.helpers import ctx_for
 from tests.storage.s3 import s3_server, s3_storage  # noqa: F401  (fixtures)
 
@@ -64,7 +64,7 @@ def member(structure: Structure, email: str, profile_name: str) -> User:
     account = make_account(structure, "MED", email)
     user = account.user
     assert user is not None
-    user.set_password(PASSWORD)
+    user.password = password_hash(PASSWORD)
     user.first_name = account.first_name
     user.last_name = account.last_name
     user.save()

@@ -94,7 +94,7 @@ def _no_store(response: object) -> bool:
 def person(structure_a: Structure) -> Account:
     account = factories.make_account(structure_a, "PER", email="pierre.martin@ch-a.fr")
     assert account.user is not None
-    account.user.set_password(PASSWORD)
+    account.user.password = factories.password_hash(PASSWORD)
     account.user.save()
     return account
 

@@ -24,7 +24,7 @@ def make_pierre(structure: Structure) -> Account:
     """Pierre's valid PER account with a password (shared with the browser tests)."""
     account = factories.make_account(structure, "PER", email="pierre.martin@ch-a.fr")
     assert account.user is not None
-    account.user.set_password(PASSWORD)
+    account.user.password = factories.password_hash(PASSWORD)
     account.user.save()
     mark_finalised(account)
     return account

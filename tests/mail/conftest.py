@@ -53,7 +53,7 @@ def person(structure: Structure, particle: str, kind: str = "PER") -> Account:
         structure, kind, email=f"{particle}@perso.example.org", mssante_particle=particle
     )
     if account.user is not None:
-        account.user.set_password(PASSWORD)
+        account.user.password = factories.password_hash(PASSWORD)
         account.user.save()
     return account
 

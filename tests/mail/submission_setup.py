@@ -14,6 +14,8 @@ from __future__ import annotations
 import json
 import sys
 
+from tests.factories import password_hash
+
 
 def main() -> None:
     from caducee.cli.main import setup_django
@@ -37,7 +39,7 @@ def main() -> None:
             structure, "PER", email=f"{particle}@perso.example.org", mssante_particle=particle
         )
         assert account.user is not None
-        account.user.set_password(PASSWORD)
+        account.user.password = password_hash(PASSWORD)
         account.user.save()
         mark_finalised(account)
         return account

@@ -35,7 +35,7 @@ def person(structure: Structure, particle: str) -> Account:
         structure, "PER", email=f"{particle}@perso.example.org", mssante_particle=particle
     )
     assert account.user is not None
-    account.user.set_password(PASSWORD)
+    account.user.password = factories.password_hash(PASSWORD)
     account.user.save()
     mark_finalised(account)
     return account

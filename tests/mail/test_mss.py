@@ -352,7 +352,7 @@ def tester(structure_a: Structure) -> Account:
     account = create_account(cli_context(), structure_a, data, is_test=True).account
     assert account.mssante_particle == "test.martine.dubois"  # the `test.` prefix, added
     assert account.user is not None
-    account.user.set_password(PASSWORD)
+    account.user.password = factories.password_hash(PASSWORD)
     account.user.save()
     return account
 

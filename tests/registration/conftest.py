@@ -54,7 +54,7 @@ def pharmacist(db: None) -> Account:
     account.save()
     user = account.user
     assert isinstance(user, User)
-    user.set_password(PASSWORD)
+    user.password = factories.password_hash(PASSWORD)
     user.save()
     return account
 

@@ -39,7 +39,7 @@ def proxied(settings: SettingsWrapper) -> SettingsWrapper:
 @pytest.fixture
 def gaspard(structure_a: Structure) -> User:
     user = factories.make_external(structure_a, GASPARD, identifier="gaspard")
-    user.set_password(PASSWORD)
+    user.password = factories.password_hash(PASSWORD)
     user.save()
     return user
 
