@@ -6,6 +6,11 @@ goes through the mail operations (`folders.move_messages`, `folders.set_flags`,
 `imap_actions`, …), the webmail's own: the two views cannot disagree. Before each command
 the person's account and their right to the mailbox are checked again: a deactivated
 account or a removed connection link ends the session at once.
+
+This module holds the session's state, its reading and dispatching of commands, the
+commands before and around authentication, IDLE and the folder's resynchronisation; the
+folder commands are in folder_commands.py, those on the selected folder's messages in
+message_commands.py (FETCH's items in fetching.py).
 """
 
 from __future__ import annotations
@@ -13,10 +18,7 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
-import datetime as dt
 import logging
-import re
-import select
 import socket
 import ssl
 import time
@@ -24,23 +26,17 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
-from django.utils import timezone
 
 from caducee.accounts.models import Account
 from caducee.audit.actions import AuditAction
 from caducee.core.context import Context
 from caducee.core.errors import Forbidden, Invalid, NotFound
-from caducee.mail import imap_actions, store, uids
+from caducee.mail import uids
 from caducee.mail.access import audit_shared
-from caducee.mail.folders import (
-    FLAG_COLUMNS,
-    create_folder,
-    delete_folder,
-    move_messages,
-    rename_folder,
-    set_flags,
-)
-from caducee.mail.imap import auth, names, parts, search, wire
+from caducee.mail.imap import auth, names, wire
+from caducee.mail.imap import folder_commands as folders
+from caducee.mail.imap import message_commands as messages
+from caducee.mail.imap.connection import Closed, No, Reader, ascii_text
 from caducee.mail.imap.search import Row
 from caducee.mail.imap.wire import Atom, BadCommand, Token
 from caducee.mail.models import Message, SystemFolder
@@ -48,65 +44,10 @@ from caducee.people.models import User
 
 log = logging.getLogger("caducee.mail.imap")
 
-SYSTEM_FLAGS = "(\\Answered \\Flagged \\Deleted \\Seen \\Draft)"
-PERMANENT = "(\\Answered \\Flagged \\Deleted \\Seen)"
 NOT_ALLOWED_IN_FETCH = {"FETCH", "STORE", "SEARCH"}  # no EXPUNGE while they answer (§7.4.1)
 
 
 STARTTLS = "STARTTLS"  # do_starttls's answer: the tagged OK is written by start_tls
-
-
-class Closed(Exception):
-    """The connection ended (client gone, LOGOUT, BYE sent)."""
-
-
-class No(Exception):
-    """The command failed: answered NO with this (ASCII) text."""
-
-
-def ascii_text(text: str) -> str:
-    return auth._ascii(text)
-
-
-class Reader:
-    """Lines and literals from the socket, with our own buffer (so IDLE can tell whether
-    the client already sent DONE)."""
-
-    def __init__(self, sock: socket.socket) -> None:
-        self.sock = sock
-        self.buffer = bytearray()
-
-    def _fill(self) -> None:
-        data = self.sock.recv(65536)
-        if not data:
-            raise Closed()
-        self.buffer += data
-
-    def readline(self) -> bytes:
-        while True:
-            end = self.buffer.find(b"\n")
-            if end >= 0:
-                line = bytes(self.buffer[: end + 1])
-                del self.buffer[: end + 1]
-                return line
-            if len(self.buffer) > wire.MAX_LINE:
-                raise BadCommand("ligne trop longue")
-            self._fill()
-
-    def read(self, size: int) -> bytes:
-        while len(self.buffer) < size:
-            self._fill()
-        data = bytes(self.buffer[:size])
-        del self.buffer[:size]
-        return data
-
-    def ready(self, timeout: float) -> bool:
-        if self.buffer:
-            return True
-        if isinstance(self.sock, ssl.SSLSocket) and self.sock.pending():
-            return True
-        readable, _, _ = select.select([self.sock], [], [], timeout)
-        return bool(readable)
 
 
 class Session:
@@ -256,30 +197,30 @@ class Session:
             "AUTHENTICATE": self.do_authenticate,
         }
         after: dict[str, Callable[[list[Token]], str]] = {
-            "SELECT": lambda a: self.do_select(a, False),
-            "EXAMINE": lambda a: self.do_select(a, True),
-            "CREATE": self.do_create,
-            "DELETE": self.do_delete,
-            "RENAME": self.do_rename,
-            "SUBSCRIBE": self.do_subscribe,
-            "UNSUBSCRIBE": self.do_subscribe,
-            "LIST": lambda a: self.do_list(a, "LIST"),
-            "LSUB": lambda a: self.do_list(a, "LSUB"),
-            "STATUS": self.do_status,
-            "APPEND": self.do_append,
-            "NAMESPACE": self.do_namespace,
+            "SELECT": lambda a: folders.select(self, a, False),
+            "EXAMINE": lambda a: folders.select(self, a, True),
+            "CREATE": lambda a: folders.create(self, a),
+            "DELETE": lambda a: folders.delete(self, a),
+            "RENAME": lambda a: folders.rename(self, a),
+            "SUBSCRIBE": lambda a: folders.subscribe(self, a),
+            "UNSUBSCRIBE": lambda a: folders.subscribe(self, a),
+            "LIST": lambda a: folders.list_folders(self, a, "LIST"),
+            "LSUB": lambda a: folders.list_folders(self, a, "LSUB"),
+            "STATUS": lambda a: folders.status(self, a),
+            "APPEND": lambda a: folders.append(self, a),
+            "NAMESPACE": lambda a: folders.namespace(self, a),
             "IDLE": lambda a: self.do_idle(tag),
         }
         selected: dict[str, Callable[[list[Token]], str]] = {
             "CHECK": self.do_noop,
-            "CLOSE": self.do_close,
-            "UNSELECT": self.do_unselect,
-            "EXPUNGE": lambda a: self.do_expunge(a, False),
-            "SEARCH": lambda a: self.do_search(a, False),
-            "FETCH": lambda a: self.do_fetch(a, False),
-            "STORE": lambda a: self.do_store(a, False),
-            "COPY": lambda a: self.do_copy(a, False, False),
-            "MOVE": lambda a: self.do_copy(a, False, True),
+            "CLOSE": lambda a: messages.close(self, a),
+            "UNSELECT": lambda a: messages.unselect(self, a),
+            "EXPUNGE": lambda a: messages.expunge(self, a, False),
+            "SEARCH": lambda a: messages.search_messages(self, a, False),
+            "FETCH": lambda a: messages.fetch(self, a, False),
+            "STORE": lambda a: messages.store(self, a, False),
+            "COPY": lambda a: messages.copy(self, a, False, False),
+            "MOVE": lambda a: messages.copy(self, a, False, True),
             "UID": self.do_uid,
         }
         if name in anywhere:
@@ -397,171 +338,6 @@ class Session:
 
     # --- authenticated -----------------------------------------------------------------
 
-    def folder(self, token: Token) -> names.Entry:
-        assert self.mailbox is not None
-        try:
-            name = names.decode(wire.text(token))
-        except (ValueError, UnicodeDecodeError):
-            raise BadCommand("nom de dossier mal encode") from None
-        entry = names.find(self.mailbox.pk, name)
-        if entry is None:
-            raise No("[TRYCREATE] Dossier introuvable")
-        return entry
-
-    def do_select(self, args: list[Token], readonly: bool) -> str:
-        if not args:
-            raise BadCommand("dossier manquant")
-        self.selected = None
-        entry = self.folder(args[0])
-        self.selected, self.readonly = entry, readonly
-        self.uids, self.rows = [], {}
-        self.sync(expunge=False, announce=False)
-        self.untagged(f"FLAGS {SYSTEM_FLAGS}")
-        self.untagged(f"OK [PERMANENTFLAGS {'()' if readonly else PERMANENT}] Etats conserves")
-        self.untagged(f"{len(self.uids)} EXISTS")
-        self.untagged("0 RECENT")
-        unseen = next((n for n, u in enumerate(self.uids, 1) if not self.rows[u].seen), None)
-        if unseen is not None:
-            self.untagged(f"OK [UNSEEN {unseen}] Premier message non lu")
-        self.untagged(f"OK [UIDVALIDITY {self.validity}] UIDs valides")
-        self.untagged(f"OK [UIDNEXT {self.uid_next}] UID suivant")
-        mode = "READ-ONLY" if readonly else "READ-WRITE"
-        return f"[{mode}] {'EXAMINE' if readonly else 'SELECT'} termine"
-
-    def do_create(self, args: list[Token]) -> str:
-        assert self.ctx is not None and self.mailbox is not None
-        if not args:
-            raise BadCommand("nom manquant")
-        name = names.decode(wire.text(args[0])).rstrip(names.DELIMITER)
-        if names.find(self.mailbox.pk, name) is not None:
-            raise No("[ALREADYEXISTS] Ce dossier existe deja")
-        space, local = names.split(name)
-        create_folder(self.ctx, self.mailbox, space, local)
-        return "CREATE termine"
-
-    def _user_folder(self, entry: names.Entry) -> int:
-        if not entry.folder.startswith("f"):
-            raise No("[CANNOT] Un dossier du systeme ne se supprime ni ne se renomme")
-        return int(entry.folder[1:])
-
-    def do_delete(self, args: list[Token]) -> str:
-        assert self.ctx is not None and self.mailbox is not None
-        if not args:
-            raise BadCommand("nom manquant")
-        entry = self.folder(args[0])
-        delete_folder(self.ctx, self.mailbox, self._user_folder(entry))
-        if self.selected == entry:
-            self.selected = None
-        return "DELETE termine (ses messages sont dans Messages supprimes)"
-
-    def do_rename(self, args: list[Token]) -> str:
-        assert self.ctx is not None and self.mailbox is not None
-        if len(args) != 2:
-            raise BadCommand("RENAME ancien nouveau")
-        entry = self.folder(args[0])
-        space, local = names.split(names.decode(wire.text(args[1])))
-        if space != entry.space:
-            raise No("[CANNOT] Un dossier ne change pas d'espace (Prof. Sante, Patient)")
-        rename_folder(self.ctx, self.mailbox, self._user_folder(entry), local)
-        return "RENAME termine"
-
-    def do_subscribe(self, args: list[Token]) -> str:
-        if not args:
-            raise BadCommand("nom manquant")
-        self.folder(args[0])
-        return "Tous les dossiers sont toujours abonnes"
-
-    def do_namespace(self, args: list[Token]) -> str:
-        self.untagged('NAMESPACE (("" "/")) NIL NIL')
-        return "NAMESPACE termine"
-
-    def do_list(self, args: list[Token], verb: str) -> str:
-        assert self.mailbox is not None
-        special_only = False
-        if args and isinstance(args[0], list):  # LIST (SPECIAL-USE) "" "*"
-            special_only = any(wire.text(t).upper() == "SPECIAL-USE" for t in args[0])
-            args = args[1:]
-        if len(args) < 2:
-            raise BadCommand(f"{verb} reference motif")
-        reference, pattern = wire.text(args[0]), wire.text(args[1])
-        if not pattern:
-            self.untagged('LIST (\\Noselect) "/" ""')
-            return f"{verb} termine"
-        regex = re.compile(
-            "^"
-            + "".join(
-                ".*" if c == "*" else "[^/]*" if c == "%" else re.escape(c)
-                for c in reference + pattern
-            )
-            + "$",
-            re.IGNORECASE if (reference + pattern).upper().startswith("INBOX") else 0,
-        )
-        entries = names.entries(self.mailbox.pk)
-        parents = {e.name.rsplit("/", 1)[0] for e in entries if "/" in e.name}
-        for entry in entries:
-            encoded = names.encode(entry.name)
-            if not regex.match(encoded) or (special_only and not entry.attributes):
-                continue
-            attributes = list(entry.attributes)
-            attributes.append("\\HasChildren" if entry.name in parents else "\\HasNoChildren")
-            self.untagged(f'{verb} ({" ".join(attributes)}) "/" '.encode() + wire.quote(encoded))
-        return f"{verb} termine"
-
-    def do_status(self, args: list[Token]) -> str:
-        assert self.mailbox is not None
-        if len(args) != 2 or not isinstance(args[1], list):
-            raise BadCommand("STATUS dossier (elements)")
-        entry = self.folder(args[0])
-        state = uids.assign(self.mailbox.pk, entry.space, entry.folder)
-        rows = Message.objects.filter(mailbox=self.mailbox, space=entry.space, folder=entry.folder)
-        values: list[str] = []
-        for item in args[1]:
-            key = wire.text(item).upper()
-            if key == "MESSAGES":
-                values.append(f"MESSAGES {rows.count()}")
-            elif key == "RECENT":
-                values.append("RECENT 0")
-            elif key == "UIDNEXT":
-                values.append(f"UIDNEXT {state.uid_next}")
-            elif key == "UIDVALIDITY":
-                values.append(f"UIDVALIDITY {state.pk}")
-            elif key == "UNSEEN":
-                values.append(f"UNSEEN {rows.filter(seen=False).count()}")
-            else:
-                raise BadCommand(f"element de STATUS inconnu : {key}")
-        self.untagged(
-            b"STATUS " + wire.quote(names.encode(entry.name)) + f" ({' '.join(values)})".encode()
-        )
-        return "STATUS termine"
-
-    def do_append(self, args: list[Token]) -> str:
-        assert self.ctx is not None and self.mailbox is not None
-        if len(args) < 2 or not isinstance(args[-1], bytes):
-            raise BadCommand("APPEND dossier [(etats)] [date] {taille}")
-        entry = self.folder(args[0])
-        data = args[-1]
-        if len(data) > settings.SMTP_MAX_BYTES:
-            raise No("[TOOBIG] Message trop volumineux")
-        states: dict[str, bool] = {}
-        received: dt.datetime | None = None
-        for extra in args[1:-1]:
-            if isinstance(extra, list):
-                states = {
-                    FLAG_COLUMNS[f]: True
-                    for f in (self._flag(t) for t in extra)
-                    if f in FLAG_COLUMNS
-                }
-            else:
-                received = parse_internaldate(wire.text(extra))
-        row = imap_actions.append_message(
-            self.ctx, self.mailbox, entry.space, entry.folder, data, states, received
-        )
-        state = uids.assign(self.mailbox.pk, entry.space, entry.folder)
-        uid = Message.objects.values_list("imap_uid", flat=True).get(pk=row.pk)
-        if self.selected == entry:
-            self.sync(expunge=False)
-        return f"[APPENDUID {state.pk} {uid}] APPEND termine"
-
     def do_idle(self, tag: str) -> str:
         self.send(b"+ En attente\r\n")
         self.flush()
@@ -638,17 +414,17 @@ class Session:
         rest = args[1:]
         self.sync(expunge=True)
         if name == "FETCH":
-            return self.do_fetch(rest, True)
+            return messages.fetch(self, rest, True)
         if name == "STORE":
-            return self.do_store(rest, True)
+            return messages.store(self, rest, True)
         if name == "SEARCH":
-            return self.do_search(rest, True)
+            return messages.search_messages(self, rest, True)
         if name == "COPY":
-            return self.do_copy(rest, True, False)
+            return messages.copy(self, rest, True, False)
         if name == "MOVE":
-            return self.do_copy(rest, True, True)
+            return messages.copy(self, rest, True, True)
         if name == "EXPUNGE":
-            return self.do_expunge(rest, True)
+            return messages.expunge(self, rest, True)
         raise BadCommand(f"UID {name} inconnu")
 
     def targets(self, token: Token, by_uid: bool) -> list[tuple[int, int]]:
@@ -669,286 +445,3 @@ class Session:
             if uid in self.rows and wire.in_set(n, ranges):
                 found.append((n, uid))
         return found
-
-    def do_close(self, args: list[Token]) -> str:
-        assert self.ctx is not None and self.mailbox is not None and self.selected is not None
-        if not self.readonly:
-            imap_actions.expunge(self.ctx, self.mailbox, self.selected.space, self.selected.folder)
-        self.selected = None
-        return "CLOSE termine"
-
-    def do_unselect(self, args: list[Token]) -> str:
-        self.selected = None
-        return "UNSELECT termine"
-
-    def writable(self) -> None:
-        if self.readonly:
-            raise No("[READ-ONLY] Dossier ouvert en lecture seule (EXAMINE)")
-
-    def do_expunge(self, args: list[Token], by_uid: bool) -> str:
-        assert self.ctx is not None and self.mailbox is not None and self.selected is not None
-        self.writable()
-        only = None
-        if by_uid:
-            if not args:
-                raise BadCommand("UID EXPUNGE ensemble")
-            only = [uid for _, uid in self.targets(args[0], True)]
-        imap_actions.expunge(
-            self.ctx, self.mailbox, self.selected.space, self.selected.folder, only
-        )
-        self.sync(expunge=True)
-        return "EXPUNGE termine"
-
-    def do_search(self, args: list[Token], by_uid: bool) -> str:
-        if self.selected is None:
-            raise BadCommand("aucun dossier")
-        largest_uid = self.uids[-1] if self.uids else 0
-        test = search.compile_keys(args, len(self.uids), largest_uid)
-        hits = [
-            str(uid if by_uid else n)
-            for n, uid in enumerate(self.uids, 1)
-            if uid in self.rows and test(n, self.rows[uid])
-        ]
-        self.untagged("SEARCH" + "".join(" " + h for h in hits))
-        return "SEARCH termine"
-
-    def _flag(self, token: Token) -> str:
-        value = wire.text(token)
-        for known in FLAG_COLUMNS:
-            if value.lower() == known.lower():
-                return known
-        return value
-
-    def do_store(self, args: list[Token], by_uid: bool) -> str:
-        assert self.ctx is not None and self.mailbox is not None and self.selected is not None
-        self.writable()
-        if len(args) != 3:
-            raise BadCommand("STORE ensemble [+-]FLAGS (etats)")
-        targets = self.targets(args[0], by_uid)
-        mode = wire.text(args[1]).upper()
-        silent = mode.endswith(".SILENT")
-        mode = mode.removesuffix(".SILENT")
-        flags_token = args[2]
-        given = flags_token if isinstance(flags_token, list) else [flags_token]
-        flags = {self._flag(t) for t in given}
-        columns = {FLAG_COLUMNS[f] for f in flags if f in FLAG_COLUMNS}
-        if mode == "FLAGS":
-            changes = {c: c in columns for c in FLAG_COLUMNS.values()}
-        elif mode == "+FLAGS":
-            changes = dict.fromkeys(columns, True)
-        elif mode == "-FLAGS":
-            changes = dict.fromkeys(columns, False)
-        else:
-            raise BadCommand(f"STORE {mode} inconnu (FLAGS, +FLAGS, -FLAGS)")
-        ids = [self.rows[uid].id for _, uid in targets]
-        if ids and changes:
-            set_flags(self.ctx, self.mailbox, ids, changes)
-        draft = self.selected.folder == SystemFolder.DRAFTS
-        for n, uid in targets:
-            row = self.rows[uid]
-            for column, value in changes.items():
-                setattr(row, "deleted" if column == "deleted_mark" else column, value)
-            if not silent:
-                flag_text = " ".join(row.flags(draft))
-                prefix = f"UID {uid} " if by_uid else ""
-                self.untagged(f"{n} FETCH ({prefix}FLAGS ({flag_text}))")
-        return "STORE termine"
-
-    def do_copy(self, args: list[Token], by_uid: bool, move: bool) -> str:
-        assert self.ctx is not None and self.mailbox is not None and self.selected is not None
-        if len(args) != 2:
-            raise BadCommand("COPY ensemble dossier")
-        targets = self.targets(args[0], by_uid)
-        destination = self.folder(args[1])
-        if destination.space != self.selected.space:
-            raise No(
-                "[CANNOT] Un message ne passe pas d'un espace a l'autre (Prof. Sante, Patient)"
-            )
-        if not targets:
-            return f"{'MOVE' if move else 'COPY'} termine (aucun message)"
-        source_ids = [self.rows[uid].id for _, uid in targets]
-        if move:
-            self.writable()
-            move_messages(self.ctx, self.mailbox, source_ids, destination.folder)
-            new_ids = source_ids
-        else:
-            new_ids = imap_actions.copy_messages(
-                self.ctx, self.mailbox, source_ids, destination.space, destination.folder
-            )
-        state = uids.assign(self.mailbox.pk, destination.space, destination.folder)
-        given = dict(Message.objects.filter(pk__in=new_ids).values_list("pk", "imap_uid"))
-        code = (
-            f"COPYUID {state.pk} {','.join(str(uid) for _, uid in targets)} "
-            f"{','.join(str(given[i]) for i in new_ids)}"
-        )
-        if move:
-            self.untagged(f"OK [{code}] Messages deplaces")
-            self.sync(expunge=True)
-            return "MOVE termine"
-        return f"[{code}] COPY termine"
-
-    # --- FETCH -------------------------------------------------------------------------
-
-    def do_fetch(self, args: list[Token], by_uid: bool) -> str:
-        assert self.selected is not None and self.ctx is not None and self.mailbox is not None
-        if len(args) != 2:
-            raise BadCommand("FETCH ensemble elements")
-        targets = self.targets(args[0], by_uid)
-        items = fetch_items(args[1])
-        if by_uid and "UID" not in items:
-            items.insert(0, "UID")
-        marks: list[int] = []
-        audited: list[int] = []
-        for n, uid in targets:
-            row = self.rows[uid]
-            data, sets_seen, reads_body = self.fetch_one(row, items)
-            if sets_seen and not row.seen and not self.readonly:
-                marks.append(row.id)
-                row.seen = True
-                if "FLAGS" not in items:  # the client is told of the \Seen it caused
-                    data.append(self.flags_item(row))
-            if reads_body:
-                audited.append(row.id)
-            self.send(f"* {n} FETCH (".encode() + b" ".join(data) + b")\r\n")
-            if len(self.out) >= 200:
-                self.flush()
-        if marks:
-            set_flags(self.ctx, self.mailbox, marks, {"seen": True})
-        for message_row in Message.objects.filter(pk__in=audited):
-            with transaction.atomic():
-                audit_shared(
-                    self.ctx,
-                    self.mailbox,
-                    AuditAction.MAIL_READ,
-                    message_row,
-                    message_id=message_row.message_id,
-                )
-        return "FETCH termine"
-
-    def flags_item(self, row: Row) -> bytes:
-        assert self.selected is not None
-        draft = self.selected.folder == SystemFolder.DRAFTS
-        return f"FLAGS ({' '.join(row.flags(draft))})".encode()
-
-    def fetch_one(self, row: Row, items: list[str]) -> tuple[list[bytes], bool, bool]:
-        """The FETCH data of one message; whether it sets \\Seen and reads the body."""
-        loaded: list[bytes] = []
-
-        def message() -> bytes:
-            if not loaded:
-                try:
-                    loaded.append(store.read(row.path))
-                except (OSError, ValueError):
-                    loaded.append(b"")
-            return loaded[0]
-
-        out: list[bytes] = []
-        sets_seen = reads_body = False
-        for item in items:
-            if item == "FLAGS":
-                continue  # written last, after a \Seen this FETCH sets
-            if item in METADATA:
-                out.append(METADATA[item](row))
-            elif item == "ENVELOPE":
-                out.append(b"ENVELOPE " + parts.envelope(parts.parse(message())))
-            elif item in ("BODYSTRUCTURE", "BODY"):
-                structure = parts.bodystructure(parts.parse(message()), item == "BODYSTRUCTURE")
-                out.append(item.encode() + b" " + structure)
-            elif item in RFC822:
-                data = parts.section(message(), RFC822[item], []) or b""
-                out.append(item.encode() + b" " + b"{%d}\r\n" % len(data) + data)
-                sets_seen = reads_body = reads_body or item != "RFC822.HEADER"
-            else:
-                chunk, peek, body = self.section_item(item, message)
-                out.append(chunk)
-                sets_seen = sets_seen or not peek
-                reads_body = reads_body or body
-        if "FLAGS" in items:
-            out.append(self.flags_item(row))
-        return out, sets_seen, reads_body
-
-    def section_item(self, item: str, message: Callable[[], bytes]) -> tuple[bytes, bool, bool]:
-        """(response bytes, is a PEEK, reads the body) of BODY[...]<...>."""
-        match = SECTION.match(item)
-        if match is None:
-            raise BadCommand(f"element de FETCH inconnu : {item}")
-        verb, spec, start, length = match.groups()
-        peek = verb.endswith(".PEEK")
-        spec = spec.strip()
-        field_names: list[str] = []
-        if "(" in spec:
-            spec, _, listed = spec.partition("(")
-            field_names = listed.rstrip(")").split()
-            spec = spec.strip()
-        data = parts.section(message(), spec.upper(), field_names) or b""
-        label = f"BODY[{match.group(2)}]"
-        if start is not None:
-            offset = int(start)
-            data = data[offset : offset + int(length)] if length else data[offset:]
-            label += f"<{offset}>"
-        body = not spec.upper().endswith(("HEADER", "HEADER.FIELDS", "HEADER.FIELDS.NOT", "MIME"))
-        return label.encode() + b" {%d}\r\n" % len(data) + data, peek, body
-
-
-SECTION = re.compile(r"^(BODY(?:\.PEEK)?)\[([^\]]*)\](?:<(\d+)(?:\.(\d+))?>)?$", re.IGNORECASE)
-MACROS = {
-    "ALL": ["FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE"],
-    "FAST": ["FLAGS", "INTERNALDATE", "RFC822.SIZE"],
-    "FULL": ["FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE", "BODY"],
-}
-METADATA: dict[str, Callable[[Row], bytes]] = {
-    "UID": lambda row: f"UID {row.uid}".encode(),
-    "RFC822.SIZE": lambda row: f"RFC822.SIZE {row.size}".encode(),
-    "INTERNALDATE": lambda row: b"INTERNALDATE " + wire.quote(internaldate(row.received_at)),
-}
-RFC822 = {"RFC822": "", "RFC822.TEXT": "TEXT", "RFC822.HEADER": "HEADER"}
-SIMPLE = {
-    "UID",
-    "FLAGS",
-    "RFC822.SIZE",
-    "INTERNALDATE",
-    "ENVELOPE",
-    "BODYSTRUCTURE",
-    "BODY",
-    "RFC822",
-    "RFC822.HEADER",
-    "RFC822.TEXT",
-}
-
-
-def fetch_items(token: Token) -> list[str]:
-    given = token if isinstance(token, list) else [token]
-    items: list[str] = []
-    for part in given:
-        value = wire.text(part)
-        upper = value.upper()
-        if upper in MACROS and not isinstance(token, list):
-            items += MACROS[upper]
-        elif upper in SIMPLE:
-            items.append(upper)
-        elif SECTION.match(value):
-            verb, _, rest = value.partition("[")
-            items.append(verb.upper() + "[" + rest.upper())
-        else:
-            raise BadCommand(f"element de FETCH inconnu : {value}")
-    return items
-
-
-def internaldate(when: dt.datetime) -> str:
-    local = timezone.localtime(when)
-    month = search.MONTHS[local.month - 1].capitalize()
-    return f"{local.day:02d}-{month}-{local.year} {local:%H:%M:%S %z}"
-
-
-def parse_internaldate(value: str) -> dt.datetime:
-    try:
-        day_part, time_part, zone = value.strip().split()
-        day = search.parse_date(day_part)
-        hours, minutes, seconds = (int(x) for x in time_part.split(":"))
-        sign = -1 if zone.startswith("-") else 1
-        offset = dt.timedelta(hours=int(zone[1:3]), minutes=int(zone[3:5])) * sign
-        return dt.datetime(
-            day.year, day.month, day.day, hours, minutes, seconds, tzinfo=dt.timezone(offset)
-        )
-    except (ValueError, IndexError):
-        raise BadCommand(f"date illisible : {value}") from None
