@@ -174,6 +174,7 @@ def cases(structure: Any, small: Any, count: int) -> dict[str, tuple[str, dict[s
         "RPPS": (url, {"q": f"1{count // 2:09d}"}),
         "absent « zzzz »": (url, {"q": "zzzz"}),
         "absent + état": (url, {"q": "zzzz", "etat": "valide"}),
+        "absent, deux lettres « zz »": (url, {"q": "zz"}),
         "journal d'audit": (reverse("console:audit", args=[structure.pk]), {}),
     }
 

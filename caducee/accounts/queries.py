@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.db import transaction
-from django.db.models import F, Q, QuerySet
+from django.db import connection, transaction
+from django.db.models import BooleanField, F, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from caducee.accounts.models import (
@@ -44,6 +45,52 @@ def state_from_text(value: str) -> str:
     )
 
 
+# SQLite: when more accounts of the platform than this hold the text searched, the
+# structure's accounts are read in email order as before (a frequent text fills a page fast).
+CANDIDATES = 2_000
+_SEARCH_INDEX = "accounts_account_search"  # migration accounts 0010
+# PostgreSQL: the indexed expression of migration accounts 0011 (columns qualified here).
+BIGRAM_COLUMNS = " || E'\\x1f' || ".join(
+    f"{value}(accounts_account.{column}::text)"
+    for value, column in (
+        ("UPPER", "email"), ("UPPER", "last_name"), ("UPPER", "first_name"), ("", "rpps"),
+        ("", "adeli"),
+    )
+)  # fmt: skip
+
+
+def indexed_candidates(text: str, digits: str = "") -> list[int] | None:
+    """SQLite: the ids of the accounts holding `text` (or `digits`) in their email, last
+    name, first name, RPPS or ADELI, case ignored, from the trigram index of migration
+    0010: a superset of the search's matches, which the search then checks as before.
+    None when the index cannot narrow the search: another database, fewer than three
+    characters, or more than CANDIDATES accounts of the platform."""
+    if connection.vendor != "sqlite":
+        return None
+    phrases = [text, *([digits] if digits and digits != text else [])]
+    if any(len(phrase) < 3 for phrase in phrases):
+        return None
+    expr = " OR ".join('"' + phrase.replace('"', '""') + '"' for phrase in phrases)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT rowid FROM {_SEARCH_INDEX} WHERE {_SEARCH_INDEX} MATCH %s LIMIT %s",  # noqa: S608
+            [expr, CANDIDATES + 1],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+    return None if len(ids) > CANDIDATES else ids
+
+
+def holds_bigram(text: str) -> RawSQL:
+    """PostgreSQL: the accounts whose searched columns hold these two characters, through
+    the bigram index of migration accounts 0011 (the expression is the index's, verbatim):
+    a superset of the search's matches for a two-character text."""
+    return RawSQL(  # noqa: S611 (constant SQL, the text a parameter)
+        f"accounts_bigrams({BIGRAM_COLUMNS}) @> ARRAY[%s]",
+        [text.upper()],
+        output_field=BooleanField(),
+    )
+
+
 def search_accounts(
     structure: Structure,
     query: str = "",
@@ -53,7 +100,9 @@ def search_accounts(
 ) -> QuerySet[Account]:
     """A structure's accounts, filtered. Deleted accounts (tombstones) only show when the
     state filter asks for them; `expiring_by`: open accounts whose « Date de péremption »
-    falls on that day or before (« Expire bientôt »)."""
+    falls on that day or before (« Expire bientôt »). `query`: a part of the email, the last
+    or the first name, or the start of the RPPS or ADELI number (digits); on SQLite the
+    trigram index narrows it to a few ids first (`indexed_candidates`)."""
     queryset = Account.objects.filter(structure=structure)
     text = query.strip()
     if text:
@@ -65,6 +114,15 @@ def search_accounts(
         )
         if digits.isdigit():
             condition |= Q(rpps__startswith=digits) | Q(adeli__startswith=digits)
+        if len(text) == 2 and connection.vendor == "postgresql":
+            queryset = queryset.filter(holds_bigram(text))
+        ids = indexed_candidates(text, digits if digits.isdigit() else "")
+        if ids is not None:  # SQLite: only these accounts can match; reached by id
+            queryset = (
+                Account.objects.filter(pk__in=ids)
+                .alias(structure_key=F("structure_id") + 0)
+                .filter(structure_key=structure.pk)
+            )
         queryset = queryset.filter(condition)
     if state:
         queryset = queryset.filter(state=state)

@@ -171,13 +171,19 @@ def _sqlite_page(
         params.append(department)
     with connection.cursor() as cursor:
         total, exact, number = 0, True, 1
-        if count:
+        if count and filters:
             cursor.execute(
                 "SELECT count(*) FROM (SELECT 1 FROM (" + _FTS + " ORDER BY rowid) m "  # noqa: S608
                 "JOIN directory_directoryentry e ON e.search_rowid = m.rowid "
                 f"WHERE 1 = 1{filters} LIMIT %s)",
                 [*params, COUNT_LIMIT + 1],
             )
+        elif count:  # every index row is an entry's (the triggers of migration 0003)
+            cursor.execute(
+                "SELECT count(*) FROM (" + _FTS + " LIMIT %s)",  # noqa: S608
+                [*params, COUNT_LIMIT + 1],
+            )
+        if count:
             total, exact = _capped(int(cursor.fetchone()[0]))
             number = _clamp(page, total, size)
             if total == 0:
@@ -195,7 +201,7 @@ def _sqlite_page(
 def _page_of(
     ids: list[int], total: int, number: int, size: int, exact: bool, counted: bool
 ) -> Page[DirectoryEntry]:
-    found = DirectoryEntry.objects.in_bulk(ids)
+    found = DirectoryEntry.objects.defer("keywords").in_bulk(ids)  # keywords: search only
     entries = [found[i] for i in ids if i in found]
     if not counted:
         return _uncounted(entries, size)

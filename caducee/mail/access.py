@@ -59,8 +59,13 @@ def get_message(ctx: Context, mailbox: Account, message_id: int) -> Message:
 def messages_in(mailbox: Account, space: str, folder: str, query: str = "") -> QuerySet[Message]:
     """Messages of one folder, newest first (served by the `mail_list` index); with a query,
     those matching every word of it (`caducee.mail.search`)."""
-    rows = search.folder_messages(mailbox.pk, space, folder, query)
-    return rows.order_by("-received_at", "-id")
+    return search_in(mailbox, space, folder, query).matches().order_by("-received_at", "-id")
+
+
+def search_in(mailbox: Account, space: str, folder: str, query: str = "") -> search.FolderSearch:
+    """The messages of one folder matching `query`, for a page (`caducee.mail.listing`):
+    with many matches on SQLite, the folder and how to walk it (`search.IndexWalk`)."""
+    return search.search_folder(mailbox.pk, space, folder, query)
 
 
 def is_audited(ctx: Context, mailbox: Account) -> bool:

@@ -23,6 +23,7 @@ from caducee.mail.access import (
     raw_message,
     read_message,
     require_mailbox,
+    search_in,
 )
 from caducee.mail.app_passwords import (
     check_app_password,
@@ -84,6 +85,7 @@ __all__ = [
     "require_mailbox",
     "revoke_app_password",
     "save_draft",
+    "search_in",
     "send_message",
     "set_flags",
     "space_for",

@@ -117,6 +117,13 @@ def home(request: HttpRequest, mailbox: Account) -> HttpResponse:
     return redirect("mail:folder", space="pro", folder="inbox")
 
 
+# The columns of the message list (the page loads no others).
+_LIST_FIELDS = (
+    "id", "sender", "recipients", "subject", "date", "received_at", "seen", "flagged",
+    "has_attachments", "folder",
+)  # fmt: skip
+
+
 def _cursor(value: str | None) -> int | None:
     return int(value) if value and value.isdigit() and len(value) < 19 else None
 
@@ -126,23 +133,14 @@ def folder_view(request: HttpRequest, mailbox: Account, space: str, folder: str)
     space = _space(space)
     label = _folder_label(mailbox, space, folder)
     query = request.GET.get("q", "").strip()[:200]
-    rows = operations.messages_in(mailbox, space, folder, query).only(
-        "id",
-        "sender",
-        "recipients",
-        "subject",
-        "date",
-        "received_at",
-        "seen",
-        "flagged",
-        "has_attachments",
-        "folder",
-    )
+    found = operations.search_in(mailbox, space, folder, query)
     page = listing.folder_page(
-        rows,
+        found.rows,
         size=settings.MAIL_PAGE_SIZE,
         before=_cursor(request.GET.get("avant")),
         after=_cursor(request.GET.get("apres")),
+        walk=found.walk,
+        fields=_LIST_FIELDS,
     )
     context = _nav(request, mailbox, space, folder)
     context.update(

@@ -117,6 +117,7 @@ OPERATION_EXCLUSIONS: dict[str, str] = {
     "mail.operations.mark_seen": _OWN,
     "mail.operations.set_flags": _OWN,  # issue #18: read/flagged/deleted, webmail and IMAP
     "mail.operations.messages_in": _OWN,
+    "mail.operations.search_in": _OWN,
     "mail.operations.move_messages": _OWN,
     "mail.operations.prepare_message": _SERVER,
     "mail.operations.raw_message": _OWN,

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 
 from caducee.accounts.models import AccountState
 from caducee.accounts.operations import deactivate_account, mark_finalised
@@ -114,6 +115,19 @@ def test_rebuild_matches_incremental_index(structure_a: Structure) -> None:
     assert rebuild_entries() == 3
     assert sorted(DirectoryEntry.objects.values_list("account_id", "keywords")) == before
     assert len(names(search_page("paris"))) == 3
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="FTS5 segments: SQLite only")
+def test_a_rebuild_leaves_the_index_in_one_segment(structure_a: Structure) -> None:
+    for n in range(6):
+        listed_account(structure_a, last_name=f"SEGMENT{n}")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(DISTINCT segid) FROM directory_entry_fts_idx")
+        assert cursor.fetchone()[0] > 1  # one segment per write so far
+        assert rebuild_entries() == 6
+        cursor.execute("SELECT count(DISTINCT segid) FROM directory_entry_fts_idx")
+        assert cursor.fetchone()[0] == 1
+    assert len(search_page("segment").entries) == 6
 
 
 def test_results_keep_name_order_with_filters(structure_a: Structure) -> None:

@@ -6,10 +6,12 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
 from caducee.accounts.models import Account
+from caducee.mail import listing, search
 from caducee.mail.listing import folder_page
 from caducee.mail.models import Message
 from tests.helpers import bearer_client, page_queries
@@ -98,9 +100,11 @@ def test_the_api_pages_with_before_id(paul: Account, outsider: Account) -> None:
     assert response.status_code == 404 and "before_id" in response.json()["detail"]
 
 
+@pytest.mark.parametrize("rare", [search.RARE, 1], ids=["few-matches", "index-walk"])
 def test_deep_and_searched_pages_cost_a_fixed_number_of_queries(
-    client: Client, paul: Account, settings: Any
+    client: Client, paul: Account, settings: Any, monkeypatch: pytest.MonkeyPatch, rare: int
 ) -> None:
+    monkeypatch.setattr(search, "RARE", rare)
     settings.MAIL_PAGE_SIZE = 5
     client.force_login(user_of(paul))
 
@@ -114,3 +118,60 @@ def test_deep_and_searched_pages_cost_a_fixed_number_of_queries(
     few = costs()
     fill(paul, 60)
     assert costs() == few
+
+
+@pytest.mark.parametrize(
+    ("window", "spread"),
+    [(2, 4), (3, 4), (1000, 4), (3, 0)],
+    ids=["small-window", "window", "whole-folder", "ids-out-of-order"],
+)
+def test_a_search_with_many_matches_walks_the_index_by_windows(
+    paul: Account, outsider: Account, monkeypatch: pytest.MonkeyPatch, window: int, spread: int
+) -> None:
+    """SQLite: pages of a search found by windows of the folder's ids (`IndexWalk`), or,
+    when a window's id range holds too many matches (spread 0), by the exact `IN`: the same
+    pages as the plain filter, both ways, whatever the order of the ids and dates."""
+    if connection.vendor != "sqlite":
+        pytest.skip("the index walk is SQLite's")
+    monkeypatch.setattr(search, "RARE", 1)
+    monkeypatch.setattr(search, "SPREAD", spread)
+    monkeypatch.setattr(listing, "WINDOW", window)
+    now = timezone.now()
+    made = Message.objects.bulk_create(
+        Message(
+            mailbox=paul,
+            space="pro",
+            folder="inbox",
+            subject=f"{'Bilan' if i % 3 else 'Autre'} {i}",
+            received_at=now - timedelta(minutes=(i * 7) % 11),  # dates not in id order
+            path=f"x/{i}",
+        )
+        for i in range(11)
+    )
+    fill(outsider, 3)  # another mailbox's « Message » rows in the index
+    expected = [
+        m.pk
+        for m in sorted(made, key=lambda m: (m.received_at, m.pk), reverse=True)
+        if m.subject.startswith("Bilan")
+    ]
+    found = search.search_folder(paul.pk, "pro", "inbox", "bilan")
+    assert found.walk is not None
+
+    def page(**cursor: int | None) -> listing.FolderPage:
+        rows = found.rows
+        return listing.folder_page(rows, size=3, walk=found.walk, fields=["subject"], **cursor)
+
+    seen, current = [], page()
+    while True:
+        seen += [m.pk for m in current.rows]
+        if current.older is None:
+            break
+        current = page(before=current.older)
+    assert seen == expected
+    assert len(expected) == 7 and current.newer == expected[6]
+    back = page(after=current.newer)
+    assert [m.pk for m in back.rows] == expected[3:6]
+    assert [m.pk for m in page(after=back.newer).rows] == expected[:3]
+    assert list(found.matches().order_by("-received_at", "-id").values_list("pk", flat=True)) == (
+        expected
+    )

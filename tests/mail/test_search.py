@@ -20,7 +20,7 @@ def deliver(box: Account, subject: str, sender: str, body: str = "Texte.") -> Me
     return deliver_inbound(data, [box])[0]
 
 
-def found(box: Account, query: str, rare: int = search.RARE) -> set[str]:
+def found(box: Account, query: str, rare: int | None = None) -> set[str]:
     return {m.subject for m in search.folder_messages(box.pk, "pro", "inbox", query, rare=rare)}
 
 
@@ -34,10 +34,10 @@ def inbox(paul: Account, outsider: Account) -> Account:
 
 
 @pytest.mark.parametrize("rare", [search.RARE, 1], ids=["rare-words", "common-words"])
-def test_every_word_is_the_start_of_a_word_accents_and_case_ignored(
+def test_every_word_is_a_whole_word_or_a_short_start_accents_and_case_ignored(
     inbox: Account, rare: int
 ) -> None:
-    assert found(inbox, "resultat", rare) == {"Résultats biologiques"}
+    assert found(inbox, "resultat", rare) == {"Résultats biologiques"}  # with an ending
     assert found(inbox, "GLYCEMIE", rare) == {"Résultats biologiques"}
     assert found(inbox, "compte rendu", rare) == {
         "Compte rendu opératoire",
@@ -50,8 +50,34 @@ def test_every_word_is_the_start_of_a_word_accents_and_case_ignored(
     }
     assert found(inbox, "ch-b", rare) == {"Compte rendu opératoire"}
     assert found(inbox, "endu", rare) == set()  # not the start of a word
+    assert found(inbox, "operatoire", rare) == {"Compte rendu opératoire"}
+    assert found(inbox, "operat", rare) == set()  # four letters or more: a whole word
+    assert found(inbox, "glyc", rare) == set()
+    assert found(inbox, "mor", rare) == {"Compte rendu opératoire"}  # 2-3: start of a word
+    assert found(inbox, "dr du", rare) == {"Résultats biologiques", "Compte rendu de consultation"}
+    assert found(inbox, "d", rare) == set()  # one character: a whole word
     assert found(inbox, "ailleurs", rare) == set()  # another mailbox's message
     assert found(inbox, "m1", rare) == set()  # the folder word is not searched
+
+
+def test_endings_plural_and_feminine(paul: Account) -> None:
+    deliver(paul, "Analyses rendues", "x@labo.mssante.fr")
+    deliver(paul, "Travaux", "x@labo.mssante.fr")
+    assert found(paul, "analyse") == {"Analyses rendues"}
+    assert found(paul, "rendu") == {"Analyses rendues"}
+    assert found(paul, "travau") == {"Travaux"}
+    assert found(paul, "analyses rendues") == {"Analyses rendues"}
+    assert found(paul, "analy") == set()  # not an ending the rule adds
+
+
+def test_the_query_syntax_around_the_words() -> None:
+    assert search.fts_query("m1sprodinbox", ["dr", "rendu"]) == (
+        'place : "m1sprodinbox" AND {sender subject body_text} : '
+        '("dr"* AND ("rendu" OR "rendus" OR "rendux" OR "rendue" OR "rendues"))'
+    )
+    assert search.ts_query(["dr", "a", "rendu"]) == (
+        "dr:* & a & (rendu | rendus | rendux | rendue | rendues)"
+    )
 
 
 def test_punctuation_alone_searches_nothing(inbox: Account) -> None:
