@@ -775,7 +775,6 @@ VARIANTS: list[tuple[str, str]] = [
     ("console:accounts", "q=dupont"),  # last name
     ("console:accounts", "q=jeanne&etat=preinscrit&type=MED"),
     ("console:accounts", "q=zzzz"),  # nothing
-    ("console:accounts", "q=zz"),  # two characters (PostgreSQL: the bigram index)
     ("console:accounts", "q=1234"),  # digits: RPPS / ADELI too
     ("console:accounts", "etat=preinscrit"),
     ("console:accounts", "type=MED"),

@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from django.db import connection, transaction
-from django.db.models import BooleanField, F, Q, QuerySet
-from django.db.models.expressions import RawSQL
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from caducee.accounts.models import (
@@ -49,14 +48,6 @@ def state_from_text(value: str) -> str:
 # structure's accounts are read in email order as before (a frequent text fills a page fast).
 CANDIDATES = 2_000
 _SEARCH_INDEX = "accounts_account_search"  # migration accounts 0010
-# PostgreSQL: the indexed expression of migration accounts 0011 (columns qualified here).
-BIGRAM_COLUMNS = " || E'\\x1f' || ".join(
-    f"{value}(accounts_account.{column}::text)"
-    for value, column in (
-        ("UPPER", "email"), ("UPPER", "last_name"), ("UPPER", "first_name"), ("", "rpps"),
-        ("", "adeli"),
-    )
-)  # fmt: skip
 
 
 def indexed_candidates(text: str, digits: str = "") -> list[int] | None:
@@ -78,17 +69,6 @@ def indexed_candidates(text: str, digits: str = "") -> list[int] | None:
         )
         ids = [row[0] for row in cursor.fetchall()]
     return None if len(ids) > CANDIDATES else ids
-
-
-def holds_bigram(text: str) -> RawSQL:
-    """PostgreSQL: the accounts whose searched columns hold these two characters, through
-    the bigram index of migration accounts 0011 (the expression is the index's, verbatim):
-    a superset of the search's matches for a two-character text."""
-    return RawSQL(  # noqa: S611 (constant SQL, the text a parameter)
-        f"accounts_bigrams({BIGRAM_COLUMNS}) @> ARRAY[%s]",
-        [text.upper()],
-        output_field=BooleanField(),
-    )
 
 
 def search_accounts(
@@ -114,8 +94,6 @@ def search_accounts(
         )
         if digits.isdigit():
             condition |= Q(rpps__startswith=digits) | Q(adeli__startswith=digits)
-        if len(text) == 2 and connection.vendor == "postgresql":
-            queryset = queryset.filter(holds_bigram(text))
         ids = indexed_candidates(text, digits if digits.isdigit() else "")
         if ids is not None:  # SQLite: only these accounts can match; reached by id
             queryset = (

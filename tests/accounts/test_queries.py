@@ -76,20 +76,3 @@ def test_the_candidates_are_reached_by_id(people: Structure) -> None:
         cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
         plan = " ".join(str(row[-1]) for row in cursor.fetchall())
     assert "INTEGER PRIMARY KEY" in plan and "structure" not in plan, plan
-
-
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the bigram index is PostgreSQL's")
-def test_two_characters_go_through_the_bigram_index(people: Structure) -> None:
-    """A two-character search holds the condition the bigram index of migration 0011
-    answers (its expression verbatim), and finds the same accounts."""
-    assert emails(people, "du") == ["p.dupont@ch-a.fr"]
-    assert emails(people, "OÏ") == ["p.dupont@ch-a.fr"]  # « Éloïse », case ignored
-    assert emails(people, "75") == ["p.dupont@ch-a.fr"]  # the start of the ADELI number
-    assert emails(people, "zq") == []
-    rows = Account.objects.filter(queries.holds_bigram("du"))  # nothing else to choose from
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        sql, params = rows.query.sql_with_params()
-        cursor.execute("EXPLAIN " + sql, params)
-        plan = " ".join(str(row[0]) for row in cursor.fetchall())
-    assert "account_search_bigrams" in plan, plan
