@@ -264,11 +264,11 @@ def check_header_fields(
         values = [str(v) for v in headers.get_all(header) or []]
         if not values:
             continue
-        found = [addr for _, addr in getaddresses(values)]
-        if not found or any(addresses.normalise(addr) == "" for addr in found):
+        found = [addresses.normalise(addr) for _, addr in getaddresses(values)]
+        if not found or "" in found:
             return BAD_HEADER_ADDRESS.format(header=header)
         for addr in found:
-            domain = addresses.domain_of(addresses.normalise(addr))
+            domain = addresses.domain_of(addr)
             if domain in checked:
                 continue
             refusal = check(peer, domain)
