@@ -365,3 +365,31 @@ def test_commands_pipelined_after_the_data_are_answered(
         assert client.getreply()[0] == 250
     assert store.read(Message.objects.get(mailbox=martine).path).endswith(RAW)
     assert store.read(Message.objects.get(mailbox=paul).path).endswith(second)
+
+
+def test_a_failed_commit_answers_451_and_the_session_goes_on(
+    inbound: int, pki: Pki, martine: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failure of the group commit reaches the client as a temporary error it will
+    retry, and the next message of the session is stored."""
+    from caducee.mail import inbound as inbound_module
+
+    real = inbound_module.commit_inbound
+    failures = [OSError("disque plein")]
+
+    def commit_inbound(rows: list[Message], notify: set[int]) -> list[Message]:
+        if failures:
+            raise failures.pop()
+        return real(rows, notify)
+
+    monkeypatch.setattr(inbound_module, "commit_inbound", commit_inbound)
+    with smtplib.SMTP("127.0.0.1", inbound, timeout=10) as client:
+        client.starttls(context=pki.client())
+        client.ehlo()
+        client.mail("dr@medimail.mssante.fr")
+        client.rcpt("martine.dubois@ch-a.mssante.fr")
+        code, text = client.data(RAW)
+        assert code == 451 and text.startswith(b"4.3.0")
+        retried = client.sendmail("dr@medimail.mssante.fr", ["martine.dubois@ch-a.mssante.fr"], RAW)
+        assert retried == {}
+    assert Message.objects.filter(mailbox=martine).count() == 1
