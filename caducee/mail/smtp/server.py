@@ -118,7 +118,7 @@ class CaduceeSMTP(SMTP):
                 if too_long
                 else "552 Error: Too much mail data"
             )
-            self._set_post_data_state()
+            self._set_post_data_state()  # type: ignore[no-untyped-call]
             return
         if self._decode_data:
             try:
@@ -133,7 +133,7 @@ class CaduceeSMTP(SMTP):
             self.envelope.content = content
         self.envelope.original_content = content
         status = await self._call_handler_hook("DATA")
-        self._set_post_data_state()
+        self._set_post_data_state()  # type: ignore[no-untyped-call]
         await self.push("250 OK" if status is MISSING else status)
 
     def _getaddr(self, arg: str) -> tuple[str | None, str | None]:
