@@ -22,8 +22,11 @@ STAGES = [
     ("fsync (file, directory)", ("fsync",)),
     ("group commit (INSERT, FTS, COMMIT)", ("commit_inbound", "GroupCommit._run")),
     ("duplicate check (SELECT)", ("not_yet_received", "first_copies")),
-    ("trust checks (whitelist, domains)", ("check_headers", "check_sender", "check_domain")),
-    ("header parse (email compat32)", ("summary (", "parsebytes")),
+    (
+        "trust checks (whitelist, domains)",
+        ("check_headers", "check_header_fields", "check_sender", "check_domain"),
+    ),
+    ("header parse (email compat32)", ("summary (", "summary_of", "parsebytes")),
     ("RCPT lookup", ("inbound_rcpt",)),
     ("message row and file", ("prepare_message", "store.py")),
     (
@@ -40,7 +43,7 @@ STAGES = [
         ),
     ),
     ("TLS (ssl, sslproto)", ("sslproto.py", "ssl.py")),
-    ("aiosmtpd protocol (line reading, commands)", ("aiosmtpd/",)),
+    ("aiosmtpd protocol (DATA reading, commands)", ("aiosmtpd/", "smtp/data.py")),
     ("asyncio event loop", ("asyncio/",)),
 ]
 

@@ -18,6 +18,11 @@ other in the same run:
     .venv/bin/python bench/smtp_ingest.py --database-url sqlite \
         --database-url postgresql://postgres@127.0.0.1:5432/caducee_bench_mail
     .venv/bin/python bench/smtp_ingest.py --profile /tmp/prof     # py-spy, see below
+    .venv/bin/python bench/smtp_ingest.py --root avant=/tmp/main --root après=.
+
+`--root LABEL=DIR` (several times): Caducée run from each of these checkouts in turn (for
+each database and number of processes), in the same run as the sink and Postfix, e.g. the
+main branch exported with `git archive` against the working tree.
 
 With `--processes N` the CPU time and peak memory printed are the sums over the N
 server processes. `--profile DIR` records each Caducée run with py-spy (`pip install
@@ -130,7 +135,7 @@ def wait_ready(process: subprocess.Popen[str]) -> None:
         raise SystemExit("le serveur n'a pas démarré : " + line + process.stdout.read())
 
 
-def prepare(env: dict[str, str], mailboxes: int) -> list[str]:
+def prepare(env: dict[str, str], mailboxes: int, root: Path = ROOT) -> list[str]:
     script = f"""
 from caducee.cli.main import setup_django
 setup_django()
@@ -143,8 +148,8 @@ Account.objects.bulk_create([Account(structure=s, state="valide", type="PER",
     mssante_particle=f"p{{i}}") for i in range({mailboxes})])
 """
     migrate = [sys.executable, "-m", "caducee.cli.main", "migrate"]  # the only one that migrates
-    subprocess.run(migrate, cwd=ROOT, env=env, check=True, timeout=300, stdout=subprocess.DEVNULL)
-    subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, check=True, timeout=300)
+    subprocess.run(migrate, cwd=root, env=env, check=True, timeout=300, stdout=subprocess.DEVNULL)
+    subprocess.run([sys.executable, "-c", script], cwd=root, env=env, check=True, timeout=300)
     return [f"p{i}@bench.mssante.fr" for i in range(mailboxes)]
 
 
@@ -198,9 +203,16 @@ def start_profiler(pid: int, output: Path, gil: bool) -> subprocess.Popen[bytes]
 
 
 def run_caducee(
-    args: argparse.Namespace, ca: TestCA, operator: Issued, url: str, processes: int
+    args: argparse.Namespace,
+    ca: TestCA,
+    operator: Issued,
+    url: str,
+    processes: int,
+    root: tuple[str, Path] = ("", ROOT),
 ) -> Measure:
-    """A fresh CADUCEE_HOME and database, `caducee smtp --processes N`, the load."""
+    """A fresh CADUCEE_HOME and database, `caducee smtp --processes N` run from `root`
+    (label, checkout), the load."""
+    name, checkout = root
     home = Path(tempfile.mkdtemp(prefix="caducee-bench-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("CADUCEE_")}
     env.update(CADUCEE_HOME=str(home), DJANGO_SETTINGS_MODULE="caducee.settings")
@@ -215,13 +227,13 @@ def run_caducee(
         # one long session per connection, as the bench has always measured
         CADUCEE_SMTP_COMMAND_LIMIT=str(max(1000, args.messages)),
     )
-    recipients = prepare(env, args.mailboxes)
+    recipients = prepare(env, args.mailboxes, checkout)
     port = free_port()
     command = [sys.executable, "-m", "caducee.cli.main", "smtp", "--smtp", f"127.0.0.1:{port}"]
     command += ["--submission", f"127.0.0.1:{free_port()}", "--no-delivery"]
     command += ["--processes", str(processes)]
     server = subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        command, cwd=checkout, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
     profiler = None
     try:
@@ -230,7 +242,8 @@ def run_caducee(
         if args.profile:
             database = "postgresql" if url else "sqlite"
             kind = "gil" if args.profile_gil else "active"
-            output = args.profile / f"caducee-{database}-{processes}p-{kind}.txt"
+            tag = f"{name}-" if name else ""
+            output = args.profile / f"caducee-{tag}{database}-{processes}p-{kind}.txt"
             profiler = start_profiler(server.pid, output, args.profile_gil)
         cpu_before = sum(cpu_seconds(pid) for pid in servers)
         system_before = sum(cpu_seconds(pid, system_only=True) for pid in servers)
@@ -246,6 +259,7 @@ def run_caducee(
         server.wait(timeout=30)
     stored = sum(1 for _ in (home / "mail").glob("*/cur/*"))
     label = f"Caducée, {'PostgreSQL' if url else 'SQLite (WAL)'}, {processes} processus"
+    label += f" ({name})" if name else ""
     result = Measure(
         label,
         args.messages / elapsed,
@@ -366,6 +380,13 @@ def main() -> int:
         default=[1],
         help="processus `caducee smtp` sur le même port ; plusieurs valeurs : chacune",
     )
+    parser.add_argument(
+        "--root",
+        action="append",
+        default=None,
+        metavar="NOM=DOSSIER",
+        help="Caducée lancé depuis ce dossier (plusieurs fois : chacun à son tour)",
+    )
     parser.add_argument("--skip-sink", action="store_true")
     parser.add_argument("--skip-postfix", action="store_true")
     parser.add_argument("--profile", type=Path, help="dossier des profils py-spy de Caducée")
@@ -388,10 +409,14 @@ def main() -> int:
         f"{args.mailboxes} boîtes ; load average avant {os.getloadavg()[0]:.1f}",
         flush=True,
     )
+    roots = [("", ROOT)]
+    if args.root:
+        roots = [(n, Path(d).resolve()) for n, _, d in (r.partition("=") for r in args.root)]
     caducee = [
-        run_caducee(args, ca, operator, url, processes)
+        run_caducee(args, ca, operator, url, processes, root)
         for url in urls
         for processes in args.processes
+        for root in roots
     ]
     sink = None if args.skip_sink else run_sink(args, operator, recipients)
     postfix = None if args.skip_postfix else run_postfix(args, ca, recipients, operator)

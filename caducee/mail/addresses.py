@@ -25,6 +25,10 @@ from caducee.structures.models import PlatformDomain, Structure
 _ADDRESS = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$"
 )
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+# `local@domain` in dot-atoms (RFC 5322 §3.4.1), the common form, read without parseaddr
+# (several per received message; parseaddr costs about 10 µs each).
+_DOT_ATOM_ADDRESS = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@{_ATOM}(?:\.{_ATOM})*")
 
 
 def mssante_address(account: Account) -> str:
@@ -39,8 +43,12 @@ def sender_address(account: Account) -> str:
 
 def normalise(address: str) -> str:
     """Bare lower-case address from `Name <a@b>` or `a@b`; "" when not an address."""
-    _, addr = parseaddr(address.strip())
-    addr = addr.strip().lower()
+    address = address.strip()
+    if _DOT_ATOM_ADDRESS.fullmatch(address):  # what parseaddr returns as it is (tested)
+        addr = address.lower()
+    else:
+        _, addr = parseaddr(address)
+        addr = addr.strip().lower()
     return addr if _ADDRESS.match(addr) else ""
 
 

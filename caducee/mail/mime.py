@@ -11,7 +11,7 @@ from email.errors import HeaderParseError
 from email.header import decode_header, make_header
 from email.headerregistry import Address
 from email.message import EmailMessage, Message
-from email.parser import BytesParser
+from email.parser import BytesHeaderParser, BytesParser
 from email.utils import format_datetime, getaddresses, make_msgid, parsedate_to_datetime
 
 import nh3
@@ -153,10 +153,57 @@ def _decoded(value: object) -> str:
     return " ".join(text.split())
 
 
+def header_block(data: bytes) -> tuple[bytes, int]:
+    """The message up to its first empty line (all that a header parse reads: it stops
+    there, or earlier at a line that is not a header), and where the body starts after
+    that empty line (`len(data)` when there is none)."""
+    end = data.find(b"\n\r\n")
+    bare = data.find(b"\n\n", 0, end + 1 if end >= 0 else len(data))  # a bare LF one first
+    if bare >= 0:
+        return data[: bare + 1], bare + 2
+    if end >= 0:
+        return data[: end + 1], end + 3
+    return data, len(data)
+
+
+def summary_message(data: bytes) -> Message:
+    """The message as `summary` reads it, with the fast compat32 parser. A message whose
+    body is one part (not multipart, not message/*): its header block parsed, the rest set
+    as its body, the same `Message` as the whole parse gives without reading the body line
+    by line; any other message, or a header block the parser did not end at its empty
+    line, is parsed whole."""
+    block, body_at = header_block(data)
+    msg = BytesHeaderParser(policy=policy.compat32).parsebytes(block)
+    if (
+        msg.defects  # a line that is not a header: the body starts there
+        or msg.get_payload()  # an empty line before (a bare CR one)
+        or _ends_empty(block)  # or as its last line
+        or msg.get_content_maintype() in _STRUCTURED
+    ):
+        return BytesParser(policy=policy.compat32).parsebytes(data)
+    msg.set_payload(data[body_at:].decode("ascii", "surrogateescape"))  # as BytesParser
+    return msg
+
+
+_STRUCTURED = ("multipart", "message")  # types whose body the parser reads into parts
+
+
+def _ends_empty(block: bytes) -> bool:
+    """True when the last line of `block` is empty (CR, LF and CRLF all end a line)."""
+    if not block.endswith(b"\n"):
+        return False
+    last = block[:-2] if block.endswith(b"\r\n") else block[:-1]
+    return not last or last.endswith((b"\r", b"\n"))
+
+
 def summary(data: bytes) -> Parsed:
     """What the message list needs (headers, start of the text, attachment flag), read with
     the fast compat32 parser; the reading view uses `parse`."""
-    msg = BytesParser(policy=policy.compat32).parsebytes(data)
+    return summary_of(summary_message(data))
+
+
+def summary_of(msg: Message) -> Parsed:
+    """`summary` of a message already parsed by `summary_message`."""
     result = Parsed(
         message_id=_decoded(msg.get("Message-ID"))[:255],
         sender=_decoded(msg.get("From"))[:320],

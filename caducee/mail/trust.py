@@ -20,6 +20,7 @@ import logging
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
+from email.message import Message
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 from email.utils import getaddresses
@@ -29,7 +30,7 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 from django.conf import settings
 
-from caducee.mail import addresses
+from caducee.mail import addresses, mime
 from caducee.mail.models import WhitelistDomain
 
 log = logging.getLogger("caducee.mail.trust")
@@ -241,22 +242,20 @@ def check_sender(peer: Peer, address: str) -> str | None:
     return check_domain(peer, addresses.domain_of(address))
 
 
-def _header_block(data: bytes) -> bytes:
-    """The message up to its first empty line: all that a header parse reads (it stops
-    there, or earlier at a line that is not a header), without the body's lines."""
-    end = data.find(b"\n\r\n")
-    bare = data.find(b"\n\n", 0, end + 1 if end >= 0 else len(data))  # a bare LF one first
-    end = bare if bare >= 0 else end
-    return data[: end + 1] if end >= 0 else data
-
-
 def check_headers(
     peer: Peer, data: bytes, check: Callable[[Peer, str], str | None] | None = None
 ) -> str | None:
     """DATA: exactly one `From:`; each `From:` and `Sender:` address passes `check_domain`
     (or `check`, the same verdicts remembered by the SMTP service)."""
+    block, _ = mime.header_block(data)
+    return check_header_fields(peer, BytesHeaderParser(policy=compat32).parsebytes(block), check)
+
+
+def check_header_fields(
+    peer: Peer, headers: Message, check: Callable[[Peer, str], str | None] | None = None
+) -> str | None:
+    """`check_headers` on a message already parsed (compat32: `mime.summary_message`)."""
     check = check or check_domain
-    headers = BytesHeaderParser(policy=compat32).parsebytes(_header_block(data))
     froms = headers.get_all("From") or []
     if len(froms) != 1:
         return ONE_FROM
@@ -265,11 +264,11 @@ def check_headers(
         values = [str(v) for v in headers.get_all(header) or []]
         if not values:
             continue
-        found = [addr for _, addr in getaddresses(values)]
-        if not found or any(addresses.normalise(addr) == "" for addr in found):
+        found = [addresses.normalise(addr) for _, addr in getaddresses(values)]
+        if not found or "" in found:
             return BAD_HEADER_ADDRESS.format(header=header)
         for addr in found:
-            domain = addresses.domain_of(addresses.normalise(addr))
+            domain = addresses.domain_of(addr)
             if domain in checked:
                 continue
             refusal = check(peer, domain)

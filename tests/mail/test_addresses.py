@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from caducee.accounts.models import Account
 from caducee.config import ConfigError
@@ -95,3 +99,42 @@ def test_routes_parse_and_fail_loudly(settings: Any) -> None:
     settings.SMTP_ROUTES = "a.mssante.fr"
     with pytest.raises(ConfigError):
         addresses.routes()
+
+
+def _by_parseaddr(address: str) -> str:
+    """`normalise` as it was, parseaddr for every address (the reference)."""
+    _, parsed = parseaddr(address.strip())
+    parsed = parsed.strip().lower()
+    return parsed if addresses._ADDRESS.match(parsed) else ""
+
+
+_ATOM_TEXT = st.text(alphabet="aZ09!#$%&'*+/=?^_`{|}~-", min_size=1, max_size=4)
+_DOT_ATOM = st.lists(_ATOM_TEXT, min_size=1, max_size=3).map(".".join)
+
+
+@hypothesis_settings(max_examples=500, deadline=None)
+@given(local=_DOT_ATOM, domain=_DOT_ATOM, space=st.sampled_from(["", " ", "\t"]))
+def test_normalise_reads_a_dot_atom_address_as_parseaddr_does(
+    local: str, domain: str, space: str
+) -> None:
+    address = f"{space}{local}@{domain}{space}"
+    assert addresses.normalise(address) == _by_parseaddr(address)
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "Dr.Dupont@CH-A.mssante.fr",
+        "Dr Dupont <dupont@ch-a.mssante.fr>",
+        "a..b@c.fr",
+        ".a@c.fr",
+        "a.@c.fr",
+        "a@-c.fr",
+        "a@c.fr (commentaire)",
+        '"a b"@c.fr',
+        "sans arobase",
+        "",
+    ],
+)
+def test_normalise_other_forms_as_parseaddr_does(address: str) -> None:
+    assert addresses.normalise(address) == _by_parseaddr(address)

@@ -3,6 +3,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from caducee.core.errors import Invalid
 from caducee.mail import mime
@@ -131,3 +133,90 @@ def test_the_default_limit_is_the_platform_message_size(settings: Any) -> None:
     with pytest.raises(Invalid):
         mime.check_sizes([("a.bin", 40_000)])
     mime.check_sizes([("a.bin", 20_000)])
+
+
+_ONE_PART = [
+    b"From: a@b.fr\r\nSubject: x\r\n\r\nTexte\r\n.\r\n",
+    b"From: a@b.fr\nSubject: LF\n\nune\nligne\n",
+    b"From: a@b.fr\r\nSubject: sans corps\r\n",
+    b"From: a@b.fr\r\nContent-Type: text/plain; charset=iso-8859-1\r\n"
+    b"Content-Transfer-Encoding: 8bit\r\n\r\nR\xe9sultat \xe0 voir\r\n",
+    b"From: a@b.fr\r\nContent-Type: text/html; charset=utf-8\r\n"
+    b"Content-Transfer-Encoding: quoted-printable\r\n\r\n<p>R=C3=A9sultat=\r\n suite</p>\r\n",
+    b"From: a@b.fr\r\nContent-Type: application/pdf; name=cr.pdf\r\n"
+    b"Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n",
+    b"Subject: =?utf-8?q?R=C3=A9sultats?=\r\nFrom: =?utf-8?b?w4lsb2RpZQ==?= <e@b.fr>\r\n"
+    b"Date: Mon, 07 Dec 2026 17:00:00 +0100\r\nMessage-ID: <m@b.fr>\r\n\r\nx\r\n",
+    b"From: a@b.fr\r\nContent-Type: invalid\r\n\r\nx\r\n",
+    # parsed whole: structured bodies, and header blocks a parse does not end at their empty line
+    b"From: a@b.fr\r\nContent-Type: multipart/mixed; boundary=B\r\n\r\n--B\r\n"
+    b"Content-Type: text/plain\r\n\r\ntexte\r\n--B\r\nContent-Type: application/pdf\r\n"
+    b"Content-Disposition: attachment; filename=cr.pdf\r\n\r\nx\r\n--B--\r\n",
+    b"From: a@b.fr\r\nContent-Type: message/rfc822\r\n\r\nSubject: dedans\r\n\r\ncorps\r\n",
+    b"From: a@b.fr\r\nnot a header line\r\nSubject: x\r\n\r\nbody\r\n",
+    b"From: a@b.fr\r\n\r\r\nSubject: x\r\n\r\nbody\r\n",
+    b"\r\nFrom: c@d.fr\r\n\r\n",
+]
+
+
+@pytest.mark.parametrize("data", _ONE_PART)
+def test_the_summary_parse_is_the_whole_parse(data: bytes) -> None:
+    from email.parser import BytesParser
+    from email.policy import compat32
+
+    whole = BytesParser(policy=compat32).parsebytes(data)
+    read = mime.summary_message(data)
+    assert read.items() == whole.items()
+    assert [p.get_payload(decode=True) for p in read.walk()] == [
+        p.get_payload(decode=True) for p in whole.walk()
+    ]
+    assert mime.summary_of(read) == mime.summary_of(whole)
+
+
+@pytest.mark.parametrize(
+    ("data", "block", "body"),
+    [
+        (b"A: 1\r\nB: 2\r\n\r\nbody", b"A: 1\r\nB: 2\r\n", b"body"),
+        (b"A: 1\nB: 2\n\nbody", b"A: 1\nB: 2\n", b"body"),
+        (b"A: 1\r\nB: 2\r\n", b"A: 1\r\nB: 2\r\n", b""),
+        (b"A: 1\n\nx\r\n\r\ny", b"A: 1\n", b"x\r\n\r\ny"),
+    ],
+)
+def test_the_header_block_and_where_the_body_starts(data: bytes, block: bytes, body: bytes) -> None:
+    assert mime.header_block(data) == (block, len(data) - len(body))
+
+
+_PIECES = [
+    b"From: a@b.fr",
+    b"Subject: =?utf-8?q?R=C3=A9sultats?=",
+    b"Content-Type: text/html",
+    b"Content-Type: multipart/mixed; boundary=B",
+    b"Content-Transfer-Encoding: base64",
+    b"Content-Transfer-Encoding: quoted-printable",
+    b" folded",
+    b"not a header",
+    b"--B",
+    b"SGVsbG8=",
+    b"caf\xe9=3D",
+    b"",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(_PIECES), st.sampled_from([b"\r\n", b"\n", b"\r"])),
+        max_size=14,
+    )
+)
+def test_the_summary_parse_is_the_whole_parse_on_any_lines(
+    lines: list[tuple[bytes, bytes]],
+) -> None:
+    from email.parser import BytesParser
+    from email.policy import compat32
+
+    data = b"".join(text + end for text, end in lines)
+    whole = BytesParser(policy=compat32).parsebytes(data)
+    read = mime.summary_message(data)
+    assert read.items() == whole.items()
+    assert mime.summary_of(read) == mime.summary_of(whole)

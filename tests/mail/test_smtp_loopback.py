@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import smtplib
+import socket
 import ssl
 from collections.abc import Iterator
 from typing import Any
@@ -260,3 +261,135 @@ def test_a_bare_lf_end_of_data_does_not_split_a_message(
     [row] = Message.objects.filter(mailbox=martine)
     assert row.subject == "Visible"
     assert b"Subject: Cache" in store.read(row.path)
+
+
+# --- DATA read in blocks (smtp/data.py): the protocol's edges over a real connection ---
+
+
+def _open_data(client: smtplib.SMTP, pki: Pki, recipient: str) -> None:
+    client.starttls(context=pki.client())
+    client.ehlo()
+    assert client.mail("dr@medimail.mssante.fr")[0] == 250
+    assert client.rcpt(recipient)[0] == 250
+    client.putcmd("data")
+    assert client.getreply()[0] == 354
+    assert client.sock is not None
+    client.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+@pytest.mark.parametrize("cut", [1, 2, 3, 4])
+def test_an_end_of_data_split_across_writes_is_found(
+    inbound: int, pki: Pki, martine: Account, cut: int
+) -> None:
+    body = RAW + b"..ligne pointee\r\n"
+    stream = body + b".\r\n"
+    with smtplib.SMTP("127.0.0.1", inbound, timeout=10) as client:
+        _open_data(client, pki, "martine.dubois@ch-a.mssante.fr")
+        end = len(stream) - cut
+        client.send(stream[:end])
+        client.send(stream[end:])
+        assert client.getreply()[0] == 250
+        assert client.noop()[0] == 250
+    stored = store.read(Message.objects.get(mailbox=martine).path)
+    assert stored.endswith(RAW + b".ligne pointee\r\n")
+
+
+def test_dot_stuffed_lines_are_stored_as_written(inbound: int, pki: Pki, martine: Account) -> None:
+    """smtplib doubles each leading dot; the server removes one: the stored bytes are
+    the message as written."""
+    dotted = RAW + b".\r\n..\r\n.point\r\n.\r\nfin\r\n"
+    with smtplib.SMTP("127.0.0.1", inbound, timeout=10) as client:
+        client.starttls(context=pki.client())
+        client.sendmail("dr@medimail.mssante.fr", ["martine.dubois@ch-a.mssante.fr"], dotted)
+    assert store.read(Message.objects.get(mailbox=martine).path).endswith(dotted)
+
+
+@pytest.mark.parametrize("extra", [0, 1])
+def test_a_message_at_and_above_the_size_limit(
+    settings: Any, pki: Pki, martine: Account, extra: int
+) -> None:
+    """The limit counts the data's bytes as sent (CRLF and transparency dots included);
+    at the limit 250, one byte above 552 once the data is read, and the session goes on."""
+    data = RAW + b"x" * 500 + b"\r\n" + b".y\r\n"  # sent as "..y": one byte more
+    settings.SMTP_MAX_BYTES = len(data) + 1 - extra
+    port = free_port()
+    controller = smtp_server.inbound_controller("127.0.0.1", port)
+    controller.start()
+    try:
+        with smtplib.SMTP("127.0.0.1", port, timeout=10) as client:
+            client.starttls(context=pki.client())
+            client.ehlo()
+            assert client.mail("dr@medimail.mssante.fr")[0] == 250  # no SIZE= given
+            assert client.rcpt("martine.dubois@ch-a.mssante.fr")[0] == 250
+            code, _ = client.data(data)
+            assert code == (250 if extra == 0 else 552)
+            assert client.noop()[0] == 250
+    finally:
+        controller.stop()
+    assert Message.objects.count() == (1 if extra == 0 else 0)
+
+
+def test_a_line_over_the_length_limit_is_refused(inbound: int, pki: Pki, martine: Account) -> None:
+    with smtplib.SMTP("127.0.0.1", inbound, timeout=10) as client:
+        client.starttls(context=pki.client())
+        client.ehlo()
+        client.mail("dr@medimail.mssante.fr")
+        client.rcpt("martine.dubois@ch-a.mssante.fr")
+        code, _ = client.data(RAW + b"z" * 1000 + b"\r\n")  # 1,002 bytes with CRLF
+        assert code == 500
+        assert client.noop()[0] == 250
+    assert Message.objects.count() == 0
+
+
+def test_a_bare_lf_body_is_stored_as_sent(inbound: int, pki: Pki, martine: Account) -> None:
+    body = b"From: dr@medimail.mssante.fr\nSubject: LF\n\nune\nligne\n.\nfin\n"
+    with smtplib.SMTP("127.0.0.1", inbound, timeout=10) as client:
+        _open_data(client, pki, "martine.dubois@ch-a.mssante.fr")
+        client.send(body + b"\r\n.\r\n")
+        assert client.getreply()[0] == 250
+    assert store.read(Message.objects.get(mailbox=martine).path).endswith(body + b"\r\n")
+
+
+def test_commands_pipelined_after_the_data_are_answered(
+    inbound: int, pki: Pki, martine: Account, paul: Account
+) -> None:
+    second = RAW.replace(b"cr-1@", b"cr-2@")
+    with smtplib.SMTP("127.0.0.1", inbound, timeout=10) as client:
+        _open_data(client, pki, "martine.dubois@ch-a.mssante.fr")
+        client.send(
+            RAW + b".\r\nMAIL FROM:<dr@medimail.mssante.fr>\r\n"
+            b"RCPT TO:<paul.martin@ch-a.mssante.fr>\r\nDATA\r\n"
+        )
+        assert [client.getreply()[0] for _ in range(4)] == [250, 250, 250, 354]
+        client.send(second + b".\r\n")
+        assert client.getreply()[0] == 250
+    assert store.read(Message.objects.get(mailbox=martine).path).endswith(RAW)
+    assert store.read(Message.objects.get(mailbox=paul).path).endswith(second)
+
+
+def test_a_failed_commit_answers_451_and_the_session_goes_on(
+    inbound: int, pki: Pki, martine: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failure of the group commit reaches the client as a temporary error it will
+    retry, and the next message of the session is stored."""
+    from caducee.mail import inbound as inbound_module
+
+    real = inbound_module.commit_inbound
+    failures = [OSError("disque plein")]
+
+    def commit_inbound(rows: list[Message], notify: set[int]) -> list[Message]:
+        if failures:
+            raise failures.pop()
+        return real(rows, notify)
+
+    monkeypatch.setattr(inbound_module, "commit_inbound", commit_inbound)
+    with smtplib.SMTP("127.0.0.1", inbound, timeout=10) as client:
+        client.starttls(context=pki.client())
+        client.ehlo()
+        client.mail("dr@medimail.mssante.fr")
+        client.rcpt("martine.dubois@ch-a.mssante.fr")
+        code, text = client.data(RAW)
+        assert code == 451 and text.startswith(b"4.3.0")
+        retried = client.sendmail("dr@medimail.mssante.fr", ["martine.dubois@ch-a.mssante.fr"], RAW)
+        assert retried == {}
+    assert Message.objects.filter(mailbox=martine).count() == 1

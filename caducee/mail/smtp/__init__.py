@@ -9,6 +9,7 @@ fsync'd and its row committed (`commit.py`, group commit).
 - `codes.py`: the replies, and `Problem.code` → reply (never the French text);
 - `decisions.py`: what to answer, no sockets;
 - `commit.py`: `GroupCommit`, one transaction for the messages waiting;
+- `data.py`: DATA read in a few large pieces, with aiosmtpd's answers;
 - `handlers.py`: the aiosmtpd handlers, `RcptCache`, the worker threads;
 - `server.py`: `CaduceeSMTP` and the controllers.
 """

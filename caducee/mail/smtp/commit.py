@@ -44,7 +44,7 @@ class GroupCommit:
 
     def __init__(self, max_batch: int = 64) -> None:
         self.max_batch = max_batch
-        self.pending: queue.Queue[_Job | Future[None]] = queue.Queue()
+        self.pending: queue.SimpleQueue[_Job | Future[None]] = queue.SimpleQueue()
         self.thread: threading.Thread | None = None
         self.lock = threading.Lock()
 

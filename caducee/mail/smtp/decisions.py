@@ -91,15 +91,23 @@ def inbound_checked_data(
     check_domain: Callable[[trust.Peer, str], str | None] = trust.check_domain,
 ) -> str:
     """The `From:` / `Sender:` headers checked (`trust.check_headers`, each domain with
-    `check_domain`: the handler's remembered verdicts), then stored."""
-    refusal = trust.check_headers(peer, data, check_domain)
-    return refusal or inbound_data(data, mailboxes, mail_from)
+    `check_domain`: the handler's remembered verdicts), then stored; the message parsed
+    once for both."""
+    message = mime.summary_message(data)
+    refusal = trust.check_header_fields(peer, message, check_domain)
+    return refusal or inbound_data(data, mailboxes, mail_from, mime.summary_of(message))
 
 
-def inbound_data(data: bytes, mailboxes: list[tuple[int, str]], mail_from: str = "") -> str:
+def inbound_data(
+    data: bytes,
+    mailboxes: list[tuple[int, str]],
+    mail_from: str = "",
+    parsed: mime.Parsed | None = None,
+) -> str:
     """Store one received message for these mailboxes (id, type); 250 once durable. Then
-    the automatic replies of those that have one on answer `mail_from` (autoreply.py)."""
-    parsed = mime.summary(data)
+    the automatic replies of those that have one on answer `mail_from` (autoreply.py).
+    `parsed`: its `mime.summary`, when the caller has it."""
+    parsed = parsed or mime.summary(data)
     refusal = mss.patient_reply_refusal(parsed, [pk for pk, _ in mailboxes])
     if refusal:  # a patient replying to a message closed with X-MSS-MES: FIN
         return codes.MESSAGE_REFUSED.format(reason=refusal)
