@@ -146,3 +146,38 @@ def test_check_mssante_addresses_checks_each_structure_once(
     assert counts[0] == counts[1]
     with pytest.raises(NotFound):
         check_mssante_addresses(Context(user=alice), [*rows(2, structure_a), *rows(1, structure_b)])
+
+
+def test_entry_row_shows_each_field_as_display_value_does(structure_a: Structure) -> None:
+    """`entry_row` (issue #19: no model instance, text shown as it is) gives `build_entry`'s
+    values, each field as `display_value` shows it: yes/no, dates, lists, referentials."""
+    from datetime import date
+
+    from caducee.accounts.fields import Kind
+    from caducee.directory.entries import (
+        DIRECTORY_FIELDS,
+        ENTRY_COLUMNS,
+        EntryRow,
+        build_entry,
+        display_value,
+        entry_row,
+    )
+
+    assert tuple(EntryRow.__dataclass_fields__) == ENTRY_COLUMNS
+    samples = [
+        factories.make_account(structure_a, kind, visible=True) for kind in ("PER", "MED", "ORG")
+    ]
+    odd = factories.make_account(structure_a, "PER", visible=True)
+    for spec in DIRECTORY_FIELDS:  # yes/no and dates set, as text too
+        if spec.kind is Kind.YES_NO:
+            setattr(odd, spec.key, "NON")  # shown as a true value: OUI
+        elif spec.kind is Kind.DATE:
+            setattr(odd, spec.key, date(2027, 1, 2))
+    for account in [*samples, odd]:
+        row = entry_row(account)
+        model = build_entry(account)
+        assert row.values()[:-1] == tuple(getattr(model, name) for name in ENTRY_COLUMNS[:-1])
+        assert row.data["fields"] == [
+            [spec.key, spec.title, display_value(spec, getattr(account, spec.key))]
+            for spec in DIRECTORY_FIELDS
+        ]
