@@ -206,8 +206,20 @@ def step(name: str, path: str) -> dict[str, Any]:
         from caducee.loadusers.importing import import_loadusers
 
         dry_run = os.environ.get("CADUCEE_BENCH_DRY_RUN") == "1"
+        profile = os.environ.get("CADUCEE_BENCH_PROFILE")
+        if profile:  # `--profile DIR`: cProfile statistics of the import, one file per run
+            import cProfile
+
+            profiler = cProfile.Profile()
+            profiler.enable()
         result = import_loadusers(ctx, structure, Path(path), dry_run=dry_run)
+        if profile:
+            profiler.disable()
+            target = Path(profile) / f"import-{Path(path).suffix[1:]}-{os.getpid()}.prof"
+            profiler.dump_stats(target)
         answer = result.counts
+        if profile:
+            answer["profile"] = str(target)
         answer["problems"] = len(result.problems)
         answer["addresses_generated"] = result.addresses_generated
     elif name == "generation":
@@ -317,6 +329,8 @@ def bench_import_only(label: str, database_url: str, sources: list[Path], lines:
             _report(what, lines, imported)
             counts = {k: imported[k] for k in ("created", "updated", "unchanged", "rejected")}
             print(f"   {counts}, {imported['problems']} problems in the report")
+            if "profile" in imported:
+                print(f"   profile: {imported['profile']}")
     print(f"Load: {load()}")
 
 
@@ -400,6 +414,12 @@ def main() -> int:
         help="with --import-only: a dry run (the validation pass and the address plan, "
         "nothing written), e.g. to see the memory of a 1,000,000-line file",
     )
+    parser.add_argument(
+        "--profile",
+        metavar="DIR",
+        help="with --import-only: write the cProfile statistics of each import in DIR "
+        "(read them with `python -m pstats`); the figures are then not comparable",
+    )
     parser.add_argument("--step", help=argparse.SUPPRESS)
     parser.add_argument("--file", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -422,6 +442,8 @@ def main() -> int:
         if args.import_only:
             if args.dry_run:
                 os.environ["CADUCEE_BENCH_DRY_RUN"] = "1"
+            if args.profile:
+                os.environ["CADUCEE_BENCH_PROFILE"] = str(Path(args.profile).resolve())
             sources = [source]
             if not args.no_xlsx:
                 workbook = Path(folder) / "loaduser.xlsx"
