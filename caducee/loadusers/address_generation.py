@@ -20,7 +20,6 @@ for a real import, directly for a preview).
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
 
 from caducee.accounts.models import AccountType
 from caducee.core.errors import Problem
@@ -96,20 +95,30 @@ def _no_domain_row(state: ImportState, structure_id: int, count: int) -> ReportR
 def resolve(state: ImportState, wanted: list[Wanted]) -> dict[str, str]:
     """Email of the line -> generated particle; a few queries for the whole file. Typed
     particles of the file and the logins it creates are never generated. Records the
-    count and a sample in the result."""
-    typed = {str(c.value(FIELD)) for c in state.creates if c.value(FIELD)}
+    count and a sample in the result.
+
+    One pass over the new accounts; of their logins, only those on a domain of the wanted
+    addresses can equal one (`particle@domain`), so only those are kept (the same result
+    as keeping every login, without holding them all)."""
+    domains = {w.domain for w in wanted}
+    shown = {w.key for w in wanted[:SAMPLE_SIZE]}
+    typed: set[str] = set()
+    logins: set[str] = set()
+    lines: dict[str, int] = {}
+    for create in state.creates:
+        particle = create.value(FIELD)
+        if particle:
+            typed.add(str(particle))
+        email = create.email
+        if email.rpartition("@")[2] in domains:
+            logins.add(email)
+        if email in shown:
+            lines[email] = create.line
     typed |= {str(u.values[FIELD]) for u in state.updates if u.values.get(FIELD)}
-    logins = {c.email for c in state.creates}
     particles = generate_particles(wanted, reserved=typed, reserved_addresses=logins)
     state.result.addresses_generated = len(particles)
-    state.result.addresses_sample = _sample(state, wanted, particles)
-    return particles
-
-
-def _sample(state: ImportState, wanted: list[Wanted], particles: dict[str, str]) -> list[Any]:
-    shown = {w.key for w in wanted[:SAMPLE_SIZE]}
-    lines = {c.email: c.line for c in state.creates if c.email in shown}
-    return [
+    state.result.addresses_sample = [
         {"line": lines[w.key], "email": w.key, "address": f"{particles[w.key]}@{w.domain}"}
         for w in wanted[:SAMPLE_SIZE]
     ]
+    return particles

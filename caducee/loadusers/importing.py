@@ -35,10 +35,11 @@ from caducee.loadusers.import_state import (
 )
 from caducee.loadusers.reading import (
     MANDATORY_COLUMNS,
+    Table,
     check_columns,
     header_warnings,
     open_table,
-    read_source,
+    opened,
 )
 from caducee.loadusers.validation_pass import validate
 from caducee.loadusers.validation_pool import POOL_THRESHOLD
@@ -89,23 +90,38 @@ def import_loadusers(
     From `pool_threshold` lines the field rules run in a process pool (validation_pool.py).
     """
     require_admin(ctx, structure)
-    data, name = read_source(source, file_name)
-    table = open_table(data, name)
-    del data
-    check_columns(table.header)
-    scope = {s.pk: s for s in admin_scope(ctx)}
-    scope.setdefault(structure.pk, structure)
-    state = ImportState(
-        ctx=ctx,
-        structure=structure,
-        header=table.header,
-        scope=scope,
-        by_name={fold(s.name): s for s in scope.values()},
-        result=ImportResult(
-            import_id=import_id or uuid.uuid4().hex[:12], file_name=name, dry_run=dry_run
-        ),
-    )
-    state.problems += header_warnings(table.header)
+    with opened(source, file_name) as (data, name):
+        table = open_table(data, name)
+        check_columns(table.header)
+        scope = {s.pk: s for s in admin_scope(ctx)}
+        scope.setdefault(structure.pk, structure)
+        state = ImportState(
+            ctx=ctx,
+            structure=structure,
+            header=table.header,
+            scope=scope,
+            by_name={fold(s.name): s for s in scope.values()},
+            result=ImportResult(
+                import_id=import_id or uuid.uuid4().hex[:12], file_name=name, dry_run=dry_run
+            ),
+        )
+        state.problems += header_warnings(table.header)
+        try:
+            _run(state, table, progress, pool_threshold, notify, visible, before_commit)
+        finally:
+            state.close()
+    return state.result
+
+
+def _run(
+    state: ImportState,
+    table: Table,
+    progress: Progress | None,
+    pool_threshold: int,
+    notify: bool,
+    visible: bool,
+    before_commit: Callable[[ImportResult], None] | None,
+) -> None:
     validate(state, table, progress, pool_threshold=pool_threshold)
     check_links(state)
     by_type = new_accounts_by_type(state)
@@ -114,9 +130,10 @@ def import_loadusers(
     result = state.result
     result.created = len(state.creates)
     result.updated = len(state.updates)
-    result.problems = sorted(state.problems, key=lambda p: p.line)
-    result.rejected = len(state.rejected_lines)
-    if dry_run:
+    state.problems.sort(key=lambda p: p.line)  # stable: in order of finding, per line
+    result.problems = state.problems
+    result.rejected = state.rejected
+    if result.dry_run:
         address_generation.resolve(state, wanted)  # the preview's count and sample
     else:
         write(
@@ -128,4 +145,3 @@ def import_loadusers(
             progress=progress,
             before_commit=before_commit,
         )
-    return result

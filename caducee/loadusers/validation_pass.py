@@ -115,7 +115,7 @@ def validate(
     if workers < 2 or table.size_hint < pool_threshold:
         done = 0
         for chunk in _chunks(table):
-            known = _known(chunk)
+            known = _known(state, chunk)
             for line, raw in chunk:
                 _validate_line(state, line, raw, known)
             done += len(chunk)
@@ -146,7 +146,7 @@ def _validate_in_pool(
 
     with validation_pool(workers) as executor:
         for chunk in _chunks(table):
-            known = _known(chunk)
+            known = _known(state, chunk)
             pending = [
                 item
                 for line, raw in chunk
@@ -170,8 +170,9 @@ class _Known:
     rights: dict[int, PersonRights]
 
 
-def _known(chunk: list[tuple[int, dict[str, object]]]) -> _Known:
+def _known(state: ImportState, chunk: list[tuple[int, dict[str, object]]]) -> _Known:
     emails = {_email_of(raw) for _, raw in chunk} - {""}
+    state.emails.prefetch(emails)  # the earlier lines of these addresses (duplicates)
     existing = _existing_accounts(emails)
     shared_ids = [a.pk for a in existing.values() if a.type in SHARED]
     links: dict[int, set[str]] = {}
@@ -285,9 +286,9 @@ def _duplicate_email(state: ImportState, line: int, email: str) -> bool:
     """A second line for the same address is rejected (the first one is kept)."""
     if not email:
         return False
-    first = state.first_line.get(email)
+    first = state.emails.first_line(email)
     if first is None:
-        state.first_line[email] = line
+        state.emails.add(email, line)
         return False
     state.report(
         line,
@@ -300,7 +301,7 @@ def _duplicate_email(state: ImportState, line: int, email: str) -> bool:
         ),
         email,
     )
-    reject_line(state, line, email, count_email=False)
+    reject_line(state, line, email)
     return True
 
 
@@ -357,7 +358,7 @@ def _classify(
     kind = str(values.get("type", ""))
     wanted = values.get("connection_accounts") or []
     given_links = "connection_accounts" in raw and kind in SHARED
-    state.file_types[email] = kind
+    state.emails.set_kind(email, kind)
     if account is None:
         state.creates.append(
             NewAccount(
@@ -369,8 +370,6 @@ def _classify(
             )
         )
         return
-    if kind in NOMINATIVE:
-        state.existing_ids[email] = account.pk
     changes = diff_values(account, values)
     link_change = given_links and set(wanted) != current_links
     if changes or link_change:
@@ -390,11 +389,11 @@ def _classify(
         state.result.unchanged += 1
 
 
-def reject_line(state: ImportState, line: int, email: str, *, count_email: bool = True) -> None:
-    # Keyed by line: a line is rejected once, whatever its number of errors.
-    state.rejected_lines[f"{line}:{email}"] = line
-    if count_email and email:
-        state.file_types.pop(email, None)
+def reject_line(state: ImportState, line: int, email: str) -> None:
+    """Called once per rejected line, whatever its number of errors: by the validation
+    pass for an invalid line (or a duplicate), by the whole-file checks for a valid one
+    (which then forget its type: `set_kind(email, "")`)."""
+    state.rejected += 1
 
 
 def _target_structure(
