@@ -25,7 +25,7 @@ from caducee.accounts.persons import (
     rights_outside,
     unusable_address,
 )
-from caducee.accounts.validation import Cleaned, as_text, clean_account
+from caducee.accounts.validation import as_text
 
 # Private helpers of accounts.operations (the rules of create/update_account), reused.
 from caducee.accounts.values import db_value, derive_region, diff_values
@@ -45,10 +45,14 @@ from caducee.loadusers.report import MAX_VALUE
 from caducee.loadusers.validation_pool import (
     IN_FLIGHT,
     POOL_THRESHOLD,
+    Checked,
+    Shape,
+    check,
     clean_many,
     pool_workers,
     validation_pool,
 )
+from caducee.loadusers.validation_pool import stored_tuple as pool_stored_tuple
 from caducee.people.models import User
 from caducee.referentials.text import fold
 from caducee.structures.models import Structure
@@ -56,17 +60,13 @@ from caducee.structures.models import Structure
 _STORED = [(spec, spec.key) for spec in STORED]
 # `db_value` keeps None in these columns (yes/no, dates) and stores "" for the others.
 _KEEPS_NONE = frozenset(key for spec, key in _STORED if db_value(spec, None) is None)
+SHAPE: Shape = (STORED_KEYS, _KEEPS_NONE)
 
 
 def stored_tuple(values: dict[str, Any]) -> tuple[Any, ...]:
     """`db_value` of every stored key, in STORED_KEYS order, in one pass (issue #19: a
-    call per column was a tenth of the importing process's share of the validation): a
-    value is stored as it is, a missing one as None or "" as `db_value` says (tested
-    against `db_value` for every field)."""
-    get = values.get
-    return tuple(
-        [v if (v := get(key)) is not None or key in _KEEPS_NONE else "" for key in STORED_KEYS]
-    )
+    call per column was a tenth of the importing process's share of the validation)."""
+    return pool_stored_tuple(values, SHAPE)
 
 
 def _chunks(table: Table) -> Iterator[list[tuple[int, dict[str, object]]]]:
@@ -126,7 +126,7 @@ def validate(
     _validate_in_pool(state, table, progress, workers)
 
 
-_Submitted = tuple[list["_Pending"], int, "Future[list[Cleaned]]"]
+_Submitted = tuple[list["_Pending"], int, "Future[list[Checked]]"]
 
 
 def _validate_in_pool(
@@ -152,7 +152,8 @@ def _validate_in_pool(
                 for line, raw in chunk
                 if (item := _prepare(state, line, raw, known)) is not None
             ]
-            future = executor.submit(clean_many, [item.merged for item in pending])
+            rows = [(item.merged, item.account is None) for item in pending]
+            future = executor.submit(clean_many, rows, SHAPE)
             waiting.append((pending, len(chunk), future))
             if len(waiting) >= IN_FLIGHT:
                 take_back()
@@ -228,7 +229,7 @@ def _validate_line(state: ImportState, line: int, raw: dict[str, object], known:
     classify it as a creation, an update, unchanged or rejected."""
     pending = _prepare(state, line, raw, known)
     if pending is not None:
-        _finish(state, pending, clean_account(pending.merged))
+        _finish(state, pending, check(pending.merged, pending.account is None, SHAPE))
 
 
 def _prepare(
@@ -251,7 +252,7 @@ def _prepare(
     return _Pending(line, email, raw, merged, target, account, current_links, errors, known)
 
 
-def _finish(state: ImportState, pending: _Pending, cleaned: Cleaned) -> None:
+def _finish(state: ImportState, pending: _Pending, cleaned: Checked) -> None:
     """The rest of a line's check, once `clean_account` has run on its merged values."""
     line, email, raw, target, account = (
         pending.line,
@@ -261,7 +262,7 @@ def _finish(state: ImportState, pending: _Pending, cleaned: Cleaned) -> None:
         pending.account,
     )
     errors = pending.errors
-    kind = str(cleaned.values.get("type", ""))
+    kind = cleaned.kind
     if account is None and email and target is not None:
         errors += _person_problems(state, email, kind, target, pending.known)
     for problem in [*cleaned.problems, *errors]:
@@ -274,7 +275,7 @@ def _finish(state: ImportState, pending: _Pending, cleaned: Cleaned) -> None:
         line,
         email,
         raw,
-        cleaned.values,
+        cleaned,
         target,
         account,
         pending.current_links,
@@ -309,9 +310,9 @@ def _merge_with_existing(
     raw: dict[str, object], account: Account | None, current_links: frozenset[str]
 ) -> dict[str, object]:
     """The line's values, completed by the existing account's for the absent columns."""
-    merged: dict[str, object] = dict(raw)
     if account is None:
-        return merged
+        return raw  # read only from here on: no copy
+    merged: dict[str, object] = dict(raw)
     for key in STORED_KEYS:
         if key not in raw:
             merged[key] = getattr(account, key)  # absent column: keep the value
@@ -348,28 +349,31 @@ def _classify(
     line: int,
     email: str,
     raw: dict[str, object],
-    values: dict[str, Any],
+    checked: Checked,
     target: Structure,
     account: Account | None,
     current_links: frozenset[str],
     known: _Known,
 ) -> None:
     """A valid line: a creation, an update, or unchanged."""
-    kind = str(values.get("type", ""))
-    wanted = values.get("connection_accounts") or []
+    kind = checked.kind
+    wanted = checked.links
     given_links = "connection_accounts" in raw and kind in SHARED
     state.emails.set_kind(email, kind)
     if account is None:
+        assert checked.stored is not None  # a valid line of a new account
         state.creates.append(
             NewAccount(
                 line,
                 target.pk,
-                stored_tuple(values),  # STORED_KEYS order
+                checked.stored,  # STORED_KEYS order
                 list(wanted) if kind in SHARED else None,
                 known.persons.get(email) if kind in NOMINATIVE else None,
             )
         )
         return
+    values = checked.values
+    assert values is not None  # a line of an existing account keeps every value
     changes = diff_values(account, values)
     link_change = given_links and set(wanted) != current_links
     if changes or link_change:

@@ -141,3 +141,35 @@ def test_stored_tuple_is_db_value_of_every_column() -> None:
         expected = tuple(db_value(spec, values.get(spec.key)) for spec in STORED)
         pairs = zip(stored_tuple(values), expected, strict=True)
         assert all(a is b or (a == b and type(a) is type(b)) for a, b in pairs)
+
+
+def test_check_gives_what_the_pass_read_from_clean_account() -> None:
+    """`check` (run in the pool, issue #19): a new account's values as the tuple to store,
+    an existing account's as the cleaned dictionary; problems, type and links as
+    `clean_account` gives them."""
+    from caducee.accounts.validation import clean_account
+    from caducee.loadusers.validation_pass import SHAPE, stored_tuple
+    from caducee.loadusers.validation_pool import check
+
+    samples = [
+        line("PER", "p@ch-a.fr"),
+        line("ORG", "o@ch-a.fr", connection_accounts="a@ch-a.fr;b@ch-a.fr"),
+        line("MED", "m@ch-a.fr", postal_code="ABCDE"),
+        {"email": "x@ch-a.fr", "type": "XYZ"},
+    ]
+    for raw in samples:
+        cleaned = clean_account(raw)
+        kind = str(cleaned.values.get("type", ""))
+        links = cleaned.values.get("connection_accounts") or []
+        new, old = check(raw, True, SHAPE), check(raw, False, SHAPE)
+        for checked in (new, old):
+            assert (checked.problems, checked.ok, checked.kind, checked.links) == (
+                cleaned.problems,
+                cleaned.ok,
+                kind,
+                links,
+            )
+        assert old.values == cleaned.values and old.stored is None
+        assert new.values is None
+        assert new.stored == (stored_tuple(cleaned.values) if cleaned.ok else None)
+    assert check(samples[1], True, SHAPE).links == ["a@ch-a.fr", "b@ch-a.fr"]
