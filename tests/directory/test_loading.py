@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from caducee.accounts.models import Account
 from caducee.core.context import Context, cli_context
 from caducee.core.errors import Invalid, NotFound
+from caducee.directory.entries import EntryRow
 from caducee.directory.loading import apply_particles, check_file_quotas, refresh_loaded
 from caducee.directory.models import DirectoryEntry
 from caducee.directory.operations import assign_mssante_address, set_quota
@@ -69,7 +70,7 @@ def test_check_mssante_addresses_writes_nothing_and_takes_unsaved_accounts(
         check_mssante_addresses(cli_context(), [(6, med, "medecin")])
 
 
-def _one_query_per_gap(rows: list[DirectoryEntry]) -> list[int | None]:
+def _one_query_per_gap(rows: list[EntryRow]) -> list[int | None]:
     """The rowids `_place_batch` gave before it looked its neighbours up in bulk: two ORM
     queries per run of new rows between the same two existing rows."""
     from caducee.directory.entries import GAP, MAX_ROWID
@@ -116,9 +117,12 @@ def test_new_rows_get_the_rowids_of_a_lookup_per_gap(
     existing = DirectoryEntry.objects.count()
     names = ["AAA", "AAB", "CCC", "CCD", "DDE", "EEE", "EEF", "EEG", "GGG", "ZZZ"]
     rows = [
-        DirectoryEntry(account_id=10_000 + n, sort_key=f"{name.lower()} jeanne {10_000 + n:012d}")
+        entries.EntryRow(
+            10_000 + n, structure_a.pk, "PER", f"{name.lower()} jeanne {10_000 + n:012d}",
+            "", "", "", "", "", {},
+        )
         for n, name in enumerate(names)
-    ]
+    ]  # fmt: skip
     expected = _one_query_per_gap(rows)
     assert entries._place_batch(rows)
     assert [row.search_rowid for row in rows] == expected
