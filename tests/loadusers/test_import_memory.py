@@ -205,3 +205,12 @@ def test_an_import_from_a_path_reads_the_file_and_closes_it(
     assert [stream.closed for stream in opened] == [True]
     assert from_path.file_name == "f.csv"
     assert (from_path.counts, from_path.problems) == (from_bytes.counts, from_bytes.problems)
+
+
+def test_a_new_account_comes_back_from_its_pickle_unchanged() -> None:
+    import pickle
+
+    from caducee.loadusers.import_state import NewAccount
+
+    item = NewAccount(7, 3, ("a@ch-a.fr", None, "", False), ["x@ch-a.fr"], 12)
+    assert pickle.loads(pickle.dumps(item)) == item
