@@ -202,6 +202,7 @@ def step(name: str, path: str) -> dict[str, Any]:
     # The workbook parser and the validation pool (issue #19); ru_maxrss: the largest one.
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     answer: dict[str, Any] = {}
+    collecting = _gc_clock()
     if name == "import":
         from caducee.loadusers.importing import import_loadusers
 
@@ -237,6 +238,7 @@ def step(name: str, path: str) -> dict[str, Any]:
             while block := data.read(1 << 20):
                 out.write(block)
     answer["seconds"] = time.perf_counter() - started
+    answer["gc"] = collecting()
     after = resource.getrusage(resource.RUSAGE_SELF)
     answer["cpu"] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     answer["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -246,6 +248,29 @@ def step(name: str, path: str) -> dict[str, Any]:
     )
     answer["child_peak_mb"] = child.ru_maxrss / 1024
     return answer
+
+
+def _gc_clock() -> Any:
+    """The time the garbage collector runs from now on: () -> {generation: [seconds, runs]}."""
+    import gc
+
+    spent: dict[int, list[float]] = {0: [0.0, 0], 1: [0.0, 0], 2: [0.0, 0]}
+    began: list[float] = [0.0]
+
+    def clock(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            began[0] = time.perf_counter()
+        else:
+            spent[info["generation"]][0] += time.perf_counter() - began[0]
+            spent[info["generation"]][1] += 1
+
+    gc.callbacks.append(clock)
+
+    def stop() -> dict[int, list[float]]:
+        gc.callbacks.remove(clock)
+        return spent
+
+    return stop
 
 
 def _generation(structure: Any) -> dict[str, Any]:
@@ -329,6 +354,11 @@ def bench_import_only(label: str, database_url: str, sources: list[Path], lines:
             _report(what, lines, imported)
             counts = {k: imported[k] for k in ("created", "updated", "unchanged", "rejected")}
             print(f"   {counts}, {imported['problems']} problems in the report")
+            collected = ", ".join(
+                f"gen {g}: {seconds:.2f} s in {runs:.0f}"
+                for g, (seconds, runs) in imported["gc"].items()
+            )
+            print(f"   garbage collector (import process): {collected}")
             if "profile" in imported:
                 print(f"   profile: {imported['profile']}")
     print(f"Load: {load()}")

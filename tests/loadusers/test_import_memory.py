@@ -213,4 +213,21 @@ def test_a_new_account_comes_back_from_its_pickle_unchanged() -> None:
     from caducee.loadusers.import_state import NewAccount
 
     item = NewAccount(7, 3, ("a@ch-a.fr", None, "", False), ["x@ch-a.fr"], 12)
-    assert pickle.loads(pickle.dumps(item)) == item
+    assert pickle.loads(pickle.dumps(item)) == item  # noqa: S301 (our own bytes)
+
+
+def test_the_heap_before_the_import_is_left_out_of_full_collections(
+    structure_a: Structure,
+) -> None:
+    import gc
+
+    during: list[int] = []
+    before = gc.get_freeze_count()
+    import_loadusers(
+        cli_context(),
+        structure_a,
+        csv_bytes(_lines()),
+        progress=lambda *_: during.append(gc.get_freeze_count()),
+    )
+    assert during and min(during) > 0
+    assert gc.get_freeze_count() == before == 0
