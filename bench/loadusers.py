@@ -213,7 +213,8 @@ def step(name: str, path: str) -> dict[str, Any]:
 
             profiler = cProfile.Profile()
             profiler.enable()
-        result = import_loadusers(ctx, structure, Path(path), dry_run=dry_run)
+        visible = os.environ.get("CADUCEE_BENCH_VISIBLE") == "1"
+        result = import_loadusers(ctx, structure, Path(path), dry_run=dry_run, visible=visible)
         if profile:
             profiler.disable()
             target = Path(profile) / f"import-{Path(path).suffix[1:]}-{os.getpid()}.prof"
@@ -445,6 +446,12 @@ def main() -> int:
         "nothing written), e.g. to see the memory of a 1,000,000-line file",
     )
     parser.add_argument(
+        "--visible",
+        action="store_true",
+        help="with --import-only: import the accounts visible in the directory (every new "
+        "account gets its search row, not only the ORG and APP ones)",
+    )
+    parser.add_argument(
         "--profile",
         metavar="DIR",
         help="with --import-only: write the cProfile statistics of each import in DIR "
@@ -472,6 +479,8 @@ def main() -> int:
         if args.import_only:
             if args.dry_run:
                 os.environ["CADUCEE_BENCH_DRY_RUN"] = "1"
+            if args.visible:
+                os.environ["CADUCEE_BENCH_VISIBLE"] = "1"
             if args.profile:
                 os.environ["CADUCEE_BENCH_PROFILE"] = str(Path(args.profile).resolve())
             sources = [source]
