@@ -243,10 +243,11 @@ def _inserted_accounts(
     state: ImportState, rows: list[tuple[Any, ...]], new_ids: dict[str, int]
 ) -> list[Account]:
     """The batch's new accounts as views of the values just inserted (inserted.py), for
-    the directory's search rows: nothing read back."""
+    the directory's search rows: nothing read back. A nominative account created hidden
+    (not visible, not finalised) is never listed (`is_listed`): no view is built for it."""
     at = {name: i for i, name in enumerate(ACCOUNT_COLUMNS)}
-    structure, account_state, visible, email = (
-        at["structure_id"], at["state"], at["visible"], at["email"]
+    structure, account_state, visible, email, kind = (
+        at["structure_id"], at["state"], at["visible"], at["email"], at["type"]
     )  # fmt: skip
     values = at[STORED_KEYS[0]]  # the line's values come last, in STORED_KEYS order
     return [
@@ -258,6 +259,7 @@ def _inserted_accounts(
             new_ids[row[email]],
         ).as_account()
         for row in rows
+        if row[visible] or row[kind] not in NOMINATIVE
     ]
 
 
