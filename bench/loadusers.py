@@ -202,12 +202,26 @@ def step(name: str, path: str) -> dict[str, Any]:
     # The workbook parser and the validation pool (issue #19); ru_maxrss: the largest one.
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     answer: dict[str, Any] = {}
+    collecting = _gc_clock()
     if name == "import":
         from caducee.loadusers.importing import import_loadusers
 
         dry_run = os.environ.get("CADUCEE_BENCH_DRY_RUN") == "1"
-        result = import_loadusers(ctx, structure, Path(path), dry_run=dry_run)
+        profile = os.environ.get("CADUCEE_BENCH_PROFILE")
+        if profile:  # `--profile DIR`: cProfile statistics of the import, one file per run
+            import cProfile
+
+            profiler = cProfile.Profile()
+            profiler.enable()
+        visible = os.environ.get("CADUCEE_BENCH_VISIBLE") == "1"
+        result = import_loadusers(ctx, structure, Path(path), dry_run=dry_run, visible=visible)
+        if profile:
+            profiler.disable()
+            target = Path(profile) / f"import-{Path(path).suffix[1:]}-{os.getpid()}.prof"
+            profiler.dump_stats(target)
         answer = result.counts
+        if profile:
+            answer["profile"] = str(target)
         answer["problems"] = len(result.problems)
         answer["addresses_generated"] = result.addresses_generated
     elif name == "generation":
@@ -225,6 +239,7 @@ def step(name: str, path: str) -> dict[str, Any]:
             while block := data.read(1 << 20):
                 out.write(block)
     answer["seconds"] = time.perf_counter() - started
+    answer["gc"] = collecting()
     after = resource.getrusage(resource.RUSAGE_SELF)
     answer["cpu"] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     answer["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -234,6 +249,29 @@ def step(name: str, path: str) -> dict[str, Any]:
     )
     answer["child_peak_mb"] = child.ru_maxrss / 1024
     return answer
+
+
+def _gc_clock() -> Any:
+    """The time the garbage collector runs from now on: () -> {generation: [seconds, runs]}."""
+    import gc
+
+    spent: dict[int, list[float]] = {0: [0.0, 0], 1: [0.0, 0], 2: [0.0, 0]}
+    began: list[float] = [0.0]
+
+    def clock(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            began[0] = time.perf_counter()
+        else:
+            spent[info["generation"]][0] += time.perf_counter() - began[0]
+            spent[info["generation"]][1] += 1
+
+    gc.callbacks.append(clock)
+
+    def stop() -> dict[int, list[float]]:
+        gc.callbacks.remove(clock)
+        return spent
+
+    return stop
 
 
 def _generation(structure: Any) -> dict[str, Any]:
@@ -317,6 +355,13 @@ def bench_import_only(label: str, database_url: str, sources: list[Path], lines:
             _report(what, lines, imported)
             counts = {k: imported[k] for k in ("created", "updated", "unchanged", "rejected")}
             print(f"   {counts}, {imported['problems']} problems in the report")
+            collected = ", ".join(
+                f"gen {g}: {seconds:.2f} s in {runs:.0f}"
+                for g, (seconds, runs) in imported["gc"].items()
+            )
+            print(f"   garbage collector (import process): {collected}")
+            if "profile" in imported:
+                print(f"   profile: {imported['profile']}")
     print(f"Load: {load()}")
 
 
@@ -400,6 +445,18 @@ def main() -> int:
         help="with --import-only: a dry run (the validation pass and the address plan, "
         "nothing written), e.g. to see the memory of a 1,000,000-line file",
     )
+    parser.add_argument(
+        "--visible",
+        action="store_true",
+        help="with --import-only: import the accounts visible in the directory (every new "
+        "account gets its search row, not only the ORG and APP ones)",
+    )
+    parser.add_argument(
+        "--profile",
+        metavar="DIR",
+        help="with --import-only: write the cProfile statistics of each import in DIR "
+        "(read them with `python -m pstats`); the figures are then not comparable",
+    )
     parser.add_argument("--step", help=argparse.SUPPRESS)
     parser.add_argument("--file", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -422,6 +479,10 @@ def main() -> int:
         if args.import_only:
             if args.dry_run:
                 os.environ["CADUCEE_BENCH_DRY_RUN"] = "1"
+            if args.visible:
+                os.environ["CADUCEE_BENCH_VISIBLE"] = "1"
+            if args.profile:
+                os.environ["CADUCEE_BENCH_PROFILE"] = str(Path(args.profile).resolve())
             sources = [source]
             if not args.no_xlsx:
                 workbook = Path(folder) / "loaduser.xlsx"

@@ -9,6 +9,7 @@ search index, not business flow). Bulk writes that bypass signals are followed b
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, transaction
@@ -86,17 +87,56 @@ def sort_key_of(account: Account) -> str:
     return keyword_text(account.display_name)[:300] + f" {account.pk:012d}"
 
 
-def build_entry(account: Account) -> DirectoryEntry:
+ENTRY_COLUMNS = (
+    "account_id", "structure_id", "type", "sort_key", "display_name", "email",
+    "mssante_address", "department", "keywords", "data", "search_rowid",
+)  # fmt: skip
+# (key, title, spec, plain) of each field the directory shows, titles computed once;
+# `plain`: a text value is shown as it is (`display_value` answers `str(value)`).
+_SHOWN = tuple(
+    (
+        spec.key,
+        spec.title,
+        spec,
+        spec.kind is not Kind.YES_NO and not (spec.kind is Kind.LIST and spec.referential),
+    )
+    for spec in DIRECTORY_FIELDS
+)
+
+
+@dataclass(slots=True)
+class EntryRow:
+    """A search row's values, in `ENTRY_COLUMNS` order, without a model instance: what
+    the bulk inserts need (issue #19: building a `DirectoryEntry` per listed account was
+    a tenth of `build_entry`). `build_entry` makes the model instance from it."""
+
+    account_id: int
+    structure_id: int
+    type: str
+    sort_key: str
+    display_name: str
+    email: str
+    mssante_address: str
+    department: str
+    keywords: str
+    data: dict[str, Any]
+    search_rowid: int | None = None
+
+    def values(self) -> tuple[Any, ...]:
+        return tuple([getattr(self, name) for name in ENTRY_COLUMNS])  # no copy of `data`
+
+
+def entry_row(account: Account) -> EntryRow:
+    """The account's search row (the rules of `build_entry`, whose values these are)."""
     structure = account.structure
     address = mssante_address(account) or ""
-    data = {
-        "fields": [
-            [spec.key, spec.title, display_value(spec, getattr(account, spec.key))]
-            for spec in DIRECTORY_FIELDS
-        ],
-        "structure": structure.name,
-    }
-    labels = {key: value for key, _title, value in data["fields"]}
+    fields: list[list[str]] = []
+    for key, title, spec, plain in _SHOWN:
+        value = getattr(account, key)
+        fields.append(
+            [key, title, value if plain and type(value) is str else display_value(spec, value)]
+        )
+    labels = {key: value for key, _title, value in fields}
     keywords = keyword_text(
         account.last_name,
         account.first_name,
@@ -115,7 +155,7 @@ def build_entry(account: Account) -> DirectoryEntry:
         address,
         account.email,
     )
-    return DirectoryEntry(
+    return EntryRow(
         account_id=account.pk,
         structure_id=structure.pk,
         type=account.type,
@@ -125,8 +165,14 @@ def build_entry(account: Account) -> DirectoryEntry:
         mssante_address=address,
         department=account.department,
         keywords=keywords,
-        data=data,
+        data={"fields": fields, "structure": structure.name},
     )
+
+
+def build_entry(account: Account) -> DirectoryEntry:
+    """The account's search row as a model instance (saved one by one, `refresh_entry`)."""
+    row = entry_row(account)
+    return DirectoryEntry(**{name: getattr(row, name) for name in ENTRY_COLUMNS[:-1]})
 
 
 # --- Ordered search rowids (SQLite) ------------------------------------------------------
@@ -254,18 +300,12 @@ def refresh_accounts(account_ids: Iterable[int]) -> None:
                 .filter(_MAYBE_LISTED)  # the rest cannot be listed: not even loaded
                 .select_related("structure", "listing")
             )
-            if not insert_new_entries([build_entry(a) for a in accounts if is_listed(a)]):
+            if not insert_new_entries([entry_row(a) for a in accounts if is_listed(a)]):
                 rebuild_entries()
                 return
 
 
-ENTRY_COLUMNS = (
-    "account_id", "structure_id", "type", "sort_key", "display_name", "email",
-    "mssante_address", "department", "keywords", "data", "search_rowid",
-)  # fmt: skip
-
-
-def insert_new_entries(rows: list[DirectoryEntry]) -> bool:
+def insert_new_entries(rows: list[EntryRow]) -> bool:
     """Insert rows of accounts that have none yet, with their rowids (SQLite) placed in
     name order (`_place_batch`), in multi-row inserts (caducee/core/bulk.py). False, with
     nothing inserted, when a gap between existing rows is full: rebuild the table then.
@@ -277,7 +317,7 @@ def insert_new_entries(rows: list[DirectoryEntry]) -> bool:
     insert_rows(
         DirectoryEntry,
         ENTRY_COLUMNS,
-        [tuple(getattr(row, name) for name in ENTRY_COLUMNS) for row in rows],
+        [row.values() for row in rows],
     )
     return True
 
@@ -318,7 +358,7 @@ def _neighbours(keys: list[str]) -> list[tuple[Neighbour, Neighbour]]:
     return found
 
 
-def _place_batch(rows: list[DirectoryEntry]) -> bool:
+def _place_batch(rows: list[EntryRow]) -> bool:
     """Give new rows (not yet in the table) rowids in name order; False if a gap is full.
 
     Each run of new rows that falls between the same two existing rows shares that gap,

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from caducee.accounts.models import Account
 from caducee.core.context import Context
 from caducee.directory.entries import (
-    build_entry,
+    entry_row,
     insert_new_entries,
     is_listed,
     rebuild_entries,
@@ -49,9 +49,9 @@ def add_created(accounts: Iterable[Account]) -> None:
     `accounts` hold the inserted rows' values and their structure, and answer `listing`
     as a new account does (no directory choices yet): the import passes views of its
     values (caducee/loadusers/inserted.py), nothing is read back. Each is listed or not
-    and its row built by the same `is_listed` and `build_entry` as `refresh_accounts`, so
+    and its row built by the same `is_listed` and `entry_row` as `refresh_accounts`, so
     the rows are the same (tested).
     """
-    rows = [build_entry(account) for account in accounts if is_listed(account)]
+    rows = [entry_row(account) for account in accounts if is_listed(account)]
     if not insert_new_entries(rows):
         rebuild_entries()

@@ -20,7 +20,7 @@ for a real import, directly for a preview).
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from collections.abc import Collection
 
 from caducee.accounts.models import AccountType
 from caducee.core.errors import Problem
@@ -96,20 +96,53 @@ def _no_domain_row(state: ImportState, structure_id: int, count: int) -> ReportR
 def resolve(state: ImportState, wanted: list[Wanted]) -> dict[str, str]:
     """Email of the line -> generated particle; a few queries for the whole file. Typed
     particles of the file and the logins it creates are never generated. Records the
-    count and a sample in the result."""
-    typed = {str(c.value(FIELD)) for c in state.creates if c.value(FIELD)}
-    typed |= {str(u.values[FIELD]) for u in state.updates if u.values.get(FIELD)}
-    logins = {c.email for c in state.creates}
+    count and a sample in the result.
+
+    One pass over the new accounts, keeping only what a generated address can meet (the
+    same result as keeping everything, without holding a set as large as the file): the
+    typed particles that are a candidate of a wanted base (`may_be_generated`), and the
+    logins on a domain of the wanted addresses (`particle@domain`)."""
+    domains = {w.domain for w in wanted}
+    bases = {w.base for w in wanted}
+    shown = {w.key for w in wanted[:SAMPLE_SIZE]}
+    typed: set[str] = set()
+    logins: set[str] = set()
+    lines: dict[str, int] = {}
+    for create in state.creates:
+        particle = create.value(FIELD)
+        if particle and may_be_generated(str(particle), bases):
+            typed.add(str(particle))
+        email = create.email
+        if email.rpartition("@")[2] in domains:
+            logins.add(email)
+        if email in shown:
+            lines[email] = create.line
+    typed |= {
+        p
+        for u in state.updates
+        if (p := str(u.values.get(FIELD) or "")) and may_be_generated(p, bases)
+    }
     particles = generate_particles(wanted, reserved=typed, reserved_addresses=logins)
     state.result.addresses_generated = len(particles)
-    state.result.addresses_sample = _sample(state, wanted, particles)
-    return particles
-
-
-def _sample(state: ImportState, wanted: list[Wanted], particles: dict[str, str]) -> list[Any]:
-    shown = {w.key for w in wanted[:SAMPLE_SIZE]}
-    lines = {c.email: c.line for c in state.creates if c.email in shown}
-    return [
+    state.result.addresses_sample = [
         {"line": lines[w.key], "email": w.key, "address": f"{particles[w.key]}@{w.domain}"}
         for w in wanted[:SAMPLE_SIZE]
     ]
+    return particles
+
+
+def may_be_generated(particle: str, bases: Collection[str]) -> bool:
+    """Whether `particle` is among the names tried for one of these bases (`candidate`:
+    the base itself, then the base followed by a number from 2, written without a leading
+    zero)."""
+    if particle in bases:
+        return True
+    end = len(particle)
+    start = end
+    while start > 0 and particle[start - 1] in "0123456789":
+        start -= 1
+    for split in range(start, end):  # every way to read the trailing digits as a number
+        number = particle[split:]
+        if number[0] != "0" and int(number) >= 2 and particle[:split] in bases:
+            return True
+    return False

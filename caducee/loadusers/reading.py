@@ -29,6 +29,7 @@ import io
 import itertools
 import zipfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -120,20 +121,29 @@ def check_upload_size(size: int | None) -> None:
         raise FileRefused(EMPTY_FILE)
 
 
-def read_source(source: bytes | str | Path | BinaryIO, file_name: str) -> tuple[bytes, str]:
-    """The file's bytes and name, from bytes, a path or an open file (at most the limit
-    plus one byte is read, so that `open_table` refuses a larger file)."""
+@contextmanager
+def opened(
+    source: bytes | str | Path | BinaryIO, file_name: str
+) -> Iterator[tuple[bytes | BinaryIO, str]]:
+    """The file's content and name, from bytes, a path or an open file (at most the limit
+    plus one byte is read, so that `open_table` refuses a larger file). A path is opened,
+    not read: a CSV is then read from the disk as its lines are checked, and the file is
+    closed on the way out."""
     if isinstance(source, bytes):
-        return source, file_name or "fichier"
+        yield source, file_name or "fichier"
+        return
     if isinstance(source, str | Path):
         path = Path(source)
         try:
             check_upload_size(path.stat().st_size)
-            return path.read_bytes(), file_name or path.name
+            stream = path.open("rb")
         except OSError as exc:
             raise FileRefused(f"Fichier « {path} » illisible : {exc.strerror}.") from exc
+        with stream:
+            yield stream, file_name or path.name
+        return
     data = source.read(max_bytes() + 1)
-    return data, file_name or str(getattr(source, "name", "fichier"))
+    yield data, file_name or str(getattr(source, "name", "fichier"))
 
 
 def check_columns(header: Header) -> None:
@@ -219,19 +229,35 @@ def detect_format(data: bytes, file_name: str) -> str:
     return "csv"
 
 
-def open_table(data: bytes, file_name: str = "fichier") -> Table:
-    """Parse the header and return the lines lazily; raises FileRefused."""
-    check_upload_size(len(data))
-    if not data.strip():
+def open_table(data: bytes | BinaryIO, file_name: str = "fichier") -> Table:
+    """Parse the header and return the lines lazily; raises FileRefused. `data`: the
+    file's bytes, or the file itself (seekable), from which a CSV is read as a stream."""
+    stream = io.BytesIO(data) if isinstance(data, bytes) else data  # shares the bytes
+    check_upload_size(stream.seek(0, io.SEEK_END))
+    if not any(piece.strip() for piece in _pieces(stream)):
         raise FileRefused(EMPTY_FILE)
-    fmt = detect_format(data, file_name)
+    stream.seek(0)
+    fmt = detect_format(stream.read(8), file_name)
     if fmt == "csv":
-        rows, size = _csv_rows(data)
+        rows, size = _csv_rows(stream)
     else:
+        content = data if isinstance(data, bytes) else _whole(stream)
         if fmt == "xlsx":
-            _check_zip(data)
-        rows, size = _sheet_rows(data)
+            _check_zip(content)
+        rows, size = _sheet_rows(content)
     return _with_header(rows, fmt, size)
+
+
+def _pieces(stream: BinaryIO, size: int = 1 << 20) -> Iterator[bytes]:
+    """The file from its start, a megabyte at a time (no copy of the whole file)."""
+    stream.seek(0)
+    while piece := stream.read(size):
+        yield piece
+
+
+def _whole(stream: BinaryIO) -> bytes:
+    stream.seek(0)
+    return stream.read()
 
 
 def _with_header(rows: Iterator[tuple[int, list[object]]], fmt: str, size: int) -> Table:
@@ -257,8 +283,24 @@ def _with_header(rows: Iterator[tuple[int, list[object]]], fmt: str, size: int) 
 
 def _guarded(rows: Iterator[tuple[int, list[object]]]) -> Iterator[tuple[int, list[object]]]:
     for line, cells in rows:
-        # Most cells carry no guard: the test inline, `unguard` only for the few that may.
+        if not _may_be_guarded(cells):
+            yield line, cells
+            continue
+        # The test inline, `unguard` only for the few cells that may carry a guard.
         yield line, [c if type(c) is not str or c[:1] != GUARD else unguard(c) for c in cells]
+
+
+_BEFORE_GUARD = "\x1f" + GUARD
+
+
+def _may_be_guarded(cells: list[object]) -> bool:
+    """False when no cell starts with the guard, found for a line of text in one search
+    (issue #19: the test cell by cell was a visible share of the import); a workbook's
+    line with numbers or dates is tested cell by cell."""
+    try:
+        return _BEFORE_GUARD in "\x1f" + "\x1f".join(cells)  # type: ignore[arg-type]
+    except TypeError:
+        return True
 
 
 def _filled(value: object) -> bool:
@@ -268,40 +310,42 @@ def _filled(value: object) -> bool:
 # --- CSV ---------------------------------------------------------------------------
 
 
-def encoding_of(data: bytes) -> tuple[int, str, str]:
+def encoding_of(stream: BinaryIO) -> tuple[int, str, str]:
     """(bytes to skip, codec, error handling) of a CSV file: UTF-8 with BOM (bad bytes
     replaced), UTF-16 with BOM, UTF-8, otherwise Windows-1252 (or Latin-1 when some byte is
     undefined there). The candidates are tried piecewise: no copy of the file is made."""
-    if data.startswith(codecs.BOM_UTF8):
+    stream.seek(0)
+    head = stream.read(4)
+    if head.startswith(codecs.BOM_UTF8):
         return len(codecs.BOM_UTF8), "utf-8", "replace"
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return 0, "utf-16", "strict"
     for codec in ("utf-8", "cp1252"):
-        if _decodes(data, codec):
+        if _decodes(stream, codec):
             return 0, codec, "strict"
     # Bytes Windows-1252 leaves undefined: read them as Latin-1 rather than refuse.
     return 0, "latin-1", "strict"
 
 
-def _decodes(data: bytes, codec: str, piece: int = 1 << 20) -> bool:
+def _decodes(stream: BinaryIO, codec: str) -> bool:
     decoder = codecs.getincrementaldecoder(codec)()
-    view = memoryview(data)
     try:
-        for start in range(0, len(data), piece):
-            decoder.decode(view[start : start + piece])
+        for piece in _pieces(stream):
+            decoder.decode(piece)
         decoder.decode(b"", final=True)
     except UnicodeDecodeError:
         return False
     return True
 
 
-def text_stream(data: bytes) -> io.TextIOBase:
-    """The file's text, decoded as it is read: memory holds the bytes, not a copy of them
-    as text (UTF-16, rare, is decoded at once). FileRefused for a file that is no text."""
-    skip, codec, errors = encoding_of(data)
+def text_stream(stream: BinaryIO) -> io.TextIOBase:
+    """The file's text, decoded as it is read: memory holds neither a copy of the file as
+    text nor, for a file on disk, its bytes (UTF-16, rare, is decoded at once). FileRefused
+    for a file that is no text."""
+    skip, codec, errors = encoding_of(stream)
     if codec == "utf-16":
         try:
-            text = data.decode("utf-16")
+            text = _whole(stream).decode("utf-16")
         except UnicodeDecodeError as exc:
             raise FileRefused(
                 "Fichier texte Unicode (UTF-16) illisible : enregistrez-le en CSV UTF-8."
@@ -309,11 +353,10 @@ def text_stream(data: bytes) -> io.TextIOBase:
         if "\x00" in text:
             raise FileRefused(NOT_TEXT)
         return io.StringIO(text, newline="")
-    if b"\x00" in data:  # the same as a NUL character in the text, for these encodings
+    if any(b"\x00" in piece for piece in _pieces(stream)):  # a NUL, in these encodings
         raise FileRefused(NOT_TEXT)
-    raw = io.BytesIO(data)  # shares the bytes until written to
-    raw.seek(skip)
-    return io.TextIOWrapper(raw, encoding=codec, errors=errors, newline="")
+    stream.seek(skip)
+    return io.TextIOWrapper(stream, encoding=codec, errors=errors, newline="")
 
 
 def sniff_delimiter(first_line: str) -> str:
@@ -322,12 +365,10 @@ def sniff_delimiter(first_line: str) -> str:
     return best if counts[best] else ";"
 
 
-def _csv_rows(data: bytes) -> tuple[Iterator[tuple[int, list[object]]], int]:
-    text = text_stream(data)
-    if isinstance(text, io.StringIO):
-        lines = text.getvalue().count("\n") + 1
-    else:
-        lines = data.count(b"\n") + 1
+def _csv_rows(stream: BinaryIO) -> tuple[Iterator[tuple[int, list[object]]], int]:
+    newlines = sum(piece.count(b"\n") for piece in _pieces(stream))
+    text = text_stream(stream)
+    lines = (text.getvalue().count("\n") if isinstance(text, io.StringIO) else newlines) + 1
     first_line = text.readline()
     reader = csv.reader(itertools.chain([first_line], text), delimiter=sniff_delimiter(first_line))
 

@@ -13,6 +13,7 @@ from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any, cast
 
 from caducee.accounts.fields import BY_KEY, STORED
@@ -25,7 +26,7 @@ from caducee.accounts.persons import (
     rights_outside,
     unusable_address,
 )
-from caducee.accounts.validation import Cleaned, as_text, clean_account
+from caducee.accounts.validation import as_text
 
 # Private helpers of accounts.operations (the rules of create/update_account), reused.
 from caducee.accounts.values import db_value, derive_region, diff_values
@@ -45,10 +46,14 @@ from caducee.loadusers.report import MAX_VALUE
 from caducee.loadusers.validation_pool import (
     IN_FLIGHT,
     POOL_THRESHOLD,
+    Checked,
+    Shape,
+    check,
     clean_many,
     pool_workers,
     validation_pool,
 )
+from caducee.loadusers.validation_pool import stored_tuple as pool_stored_tuple
 from caducee.people.models import User
 from caducee.referentials.text import fold
 from caducee.structures.models import Structure
@@ -56,33 +61,46 @@ from caducee.structures.models import Structure
 _STORED = [(spec, spec.key) for spec in STORED]
 # `db_value` keeps None in these columns (yes/no, dates) and stores "" for the others.
 _KEEPS_NONE = frozenset(key for spec, key in _STORED if db_value(spec, None) is None)
+SHAPE: Shape = (STORED_KEYS, _KEEPS_NONE)
 
 
 def stored_tuple(values: dict[str, Any]) -> tuple[Any, ...]:
     """`db_value` of every stored key, in STORED_KEYS order, in one pass (issue #19: a
-    call per column was a tenth of the importing process's share of the validation): a
-    value is stored as it is, a missing one as None or "" as `db_value` says (tested
-    against `db_value` for every field)."""
-    get = values.get
-    return tuple(
-        [v if (v := get(key)) is not None or key in _KEEPS_NONE else "" for key in STORED_KEYS]
-    )
+    call per column was a tenth of the importing process's share of the validation)."""
+    return pool_stored_tuple(values, SHAPE)
 
 
 def _chunks(table: Table) -> Iterator[list[tuple[int, dict[str, object]]]]:
-    columns = table.header.columns
+    """The non-blank lines, as {spec key: cell}, CHUNK at a time. The cells of a line
+    are taken with one `itemgetter` call (issue #19: a dict comprehension per line was a
+    visible share of the importing process)."""
+    keys = tuple(table.header.columns)
+    indices = tuple(table.header.columns.values())
+    needed = max(indices, default=-1) + 1
+    take = itemgetter(*indices) if len(indices) > 1 else None
     chunk: list[tuple[int, dict[str, object]]] = []
     for line, cells in table.rows:
-        width = len(cells)
-        raw = {key: cells[i] if i < width else None for key, i in columns.items()}
-        if not any(_filled(v) for v in raw.values()):
+        if take is not None and len(cells) >= needed:
+            values: tuple[object, ...] = take(cells)
+        else:  # a short line (its missing cells are None), or a single column
+            width = len(cells)
+            values = tuple([cells[i] if i < width else None for i in indices])
+        if not _any_filled(values):
             continue  # blank lines are ignored
-        chunk.append((line, raw))
+        chunk.append((line, dict(zip(keys, values, strict=True))))
         if len(chunk) >= CHUNK:
             yield chunk
             chunk = []
     if chunk:
         yield chunk
+
+
+def _any_filled(values: tuple[object, ...]) -> bool:
+    """Whether some value is filled (`_filled`), in one call when all are text."""
+    try:
+        return bool("".join(values).strip())  # type: ignore[arg-type]
+    except TypeError:  # a workbook's numbers and dates, or a missing cell
+        return any(_filled(v) for v in values)
 
 
 def _filled(value: object) -> bool:
@@ -115,7 +133,7 @@ def validate(
     if workers < 2 or table.size_hint < pool_threshold:
         done = 0
         for chunk in _chunks(table):
-            known = _known(chunk)
+            known = _known(state, chunk)
             for line, raw in chunk:
                 _validate_line(state, line, raw, known)
             done += len(chunk)
@@ -126,7 +144,7 @@ def validate(
     _validate_in_pool(state, table, progress, workers)
 
 
-_Submitted = tuple[list["_Pending"], int, "Future[list[Cleaned]]"]
+_Submitted = tuple[list["_Pending"], int, "Future[list[Checked]]"]
 
 
 def _validate_in_pool(
@@ -146,13 +164,14 @@ def _validate_in_pool(
 
     with validation_pool(workers) as executor:
         for chunk in _chunks(table):
-            known = _known(chunk)
+            known = _known(state, chunk)
             pending = [
                 item
                 for line, raw in chunk
                 if (item := _prepare(state, line, raw, known)) is not None
             ]
-            future = executor.submit(clean_many, [item.merged for item in pending])
+            rows = [(item.merged, item.account is None) for item in pending]
+            future = executor.submit(clean_many, rows, SHAPE)
             waiting.append((pending, len(chunk), future))
             if len(waiting) >= IN_FLIGHT:
                 take_back()
@@ -170,8 +189,9 @@ class _Known:
     rights: dict[int, PersonRights]
 
 
-def _known(chunk: list[tuple[int, dict[str, object]]]) -> _Known:
+def _known(state: ImportState, chunk: list[tuple[int, dict[str, object]]]) -> _Known:
     emails = {_email_of(raw) for _, raw in chunk} - {""}
+    state.emails.prefetch(emails)  # the earlier lines of these addresses (duplicates)
     existing = _existing_accounts(emails)
     shared_ids = [a.pk for a in existing.values() if a.type in SHARED]
     links: dict[int, set[str]] = {}
@@ -227,7 +247,7 @@ def _validate_line(state: ImportState, line: int, raw: dict[str, object], known:
     classify it as a creation, an update, unchanged or rejected."""
     pending = _prepare(state, line, raw, known)
     if pending is not None:
-        _finish(state, pending, clean_account(pending.merged))
+        _finish(state, pending, check(pending.merged, pending.account is None, SHAPE))
 
 
 def _prepare(
@@ -250,7 +270,7 @@ def _prepare(
     return _Pending(line, email, raw, merged, target, account, current_links, errors, known)
 
 
-def _finish(state: ImportState, pending: _Pending, cleaned: Cleaned) -> None:
+def _finish(state: ImportState, pending: _Pending, cleaned: Checked) -> None:
     """The rest of a line's check, once `clean_account` has run on its merged values."""
     line, email, raw, target, account = (
         pending.line,
@@ -260,7 +280,7 @@ def _finish(state: ImportState, pending: _Pending, cleaned: Cleaned) -> None:
         pending.account,
     )
     errors = pending.errors
-    kind = str(cleaned.values.get("type", ""))
+    kind = cleaned.kind
     if account is None and email and target is not None:
         errors += _person_problems(state, email, kind, target, pending.known)
     for problem in [*cleaned.problems, *errors]:
@@ -273,7 +293,7 @@ def _finish(state: ImportState, pending: _Pending, cleaned: Cleaned) -> None:
         line,
         email,
         raw,
-        cleaned.values,
+        cleaned,
         target,
         account,
         pending.current_links,
@@ -285,9 +305,9 @@ def _duplicate_email(state: ImportState, line: int, email: str) -> bool:
     """A second line for the same address is rejected (the first one is kept)."""
     if not email:
         return False
-    first = state.first_line.get(email)
+    first = state.emails.first_line(email)
     if first is None:
-        state.first_line[email] = line
+        state.emails.add(email, line)
         return False
     state.report(
         line,
@@ -300,7 +320,7 @@ def _duplicate_email(state: ImportState, line: int, email: str) -> bool:
         ),
         email,
     )
-    reject_line(state, line, email, count_email=False)
+    reject_line(state, line, email)
     return True
 
 
@@ -308,9 +328,9 @@ def _merge_with_existing(
     raw: dict[str, object], account: Account | None, current_links: frozenset[str]
 ) -> dict[str, object]:
     """The line's values, completed by the existing account's for the absent columns."""
-    merged: dict[str, object] = dict(raw)
     if account is None:
-        return merged
+        return raw  # read only from here on: no copy
+    merged: dict[str, object] = dict(raw)
     for key in STORED_KEYS:
         if key not in raw:
             merged[key] = getattr(account, key)  # absent column: keep the value
@@ -347,30 +367,31 @@ def _classify(
     line: int,
     email: str,
     raw: dict[str, object],
-    values: dict[str, Any],
+    checked: Checked,
     target: Structure,
     account: Account | None,
     current_links: frozenset[str],
     known: _Known,
 ) -> None:
     """A valid line: a creation, an update, or unchanged."""
-    kind = str(values.get("type", ""))
-    wanted = values.get("connection_accounts") or []
+    kind = checked.kind
+    wanted = checked.links
     given_links = "connection_accounts" in raw and kind in SHARED
-    state.file_types[email] = kind
+    state.emails.set_kind(email, kind)
     if account is None:
+        assert checked.stored is not None  # a valid line of a new account
         state.creates.append(
             NewAccount(
                 line,
                 target.pk,
-                stored_tuple(values),  # STORED_KEYS order
+                checked.stored,  # STORED_KEYS order
                 list(wanted) if kind in SHARED else None,
                 known.persons.get(email) if kind in NOMINATIVE else None,
             )
         )
         return
-    if kind in NOMINATIVE:
-        state.existing_ids[email] = account.pk
+    values = checked.values
+    assert values is not None  # a line of an existing account keeps every value
     changes = diff_values(account, values)
     link_change = given_links and set(wanted) != current_links
     if changes or link_change:
@@ -390,11 +411,11 @@ def _classify(
         state.result.unchanged += 1
 
 
-def reject_line(state: ImportState, line: int, email: str, *, count_email: bool = True) -> None:
-    # Keyed by line: a line is rejected once, whatever its number of errors.
-    state.rejected_lines[f"{line}:{email}"] = line
-    if count_email and email:
-        state.file_types.pop(email, None)
+def reject_line(state: ImportState, line: int, email: str) -> None:
+    """Called once per rejected line, whatever its number of errors: by the validation
+    pass for an invalid line (or a duplicate), by the whole-file checks for a valid one
+    (which then forget its type: `set_kind(email, "")`)."""
+    state.rejected += 1
 
 
 def _target_structure(

@@ -21,10 +21,12 @@ from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
+from dataclasses import dataclass
 from multiprocessing import get_context
+from typing import Any
 
-from caducee.accounts.validation import Cleaned, clean_account
-from caducee.core.errors import OperationError
+from caducee.accounts.validation import clean_account
+from caducee.core.errors import OperationError, Problem
 
 POOL_THRESHOLD = 20_000  # lines; see docs/PERFORMANCE.md (Loaduser, validation pool)
 IN_FLIGHT = 4  # chunks submitted and not yet taken back
@@ -45,9 +47,49 @@ def pool_workers() -> int:
     return min(2, os.cpu_count() or 1)
 
 
-def clean_many(rows: list[dict[str, object]]) -> list[Cleaned]:
-    """Runs in a pool process: `clean_account` for each merged line, in order."""
-    return [clean_account(row) for row in rows]
+# The stored columns in order, and those whose missing value is stored as None (not "").
+Shape = tuple[tuple[str, ...], frozenset[str]]
+
+
+def stored_tuple(values: dict[str, Any], shape: Shape) -> tuple[Any, ...]:
+    """`db_value` of every stored key, in the shape's order, in one pass: a value is
+    stored as it is, a missing one as None or "" (tested against `db_value`)."""
+    keys, keeps_none = shape
+    get = values.get
+    return tuple([v if (v := get(key)) is not None or key in keeps_none else "" for key in keys])
+
+
+@dataclass(slots=True)
+class Checked:
+    """What the validation pass needs of a line's `clean_account` (issue #19: built where
+    the field rules run, so that the importing process receives a tuple for a new
+    account's values instead of a dictionary to convert)."""
+
+    problems: list[Problem]
+    ok: bool
+    kind: str  # the line's type, "" if unknown
+    links: list[str]  # the connection accounts named
+    values: dict[str, Any] | None  # a line of an existing account: every value (updates)
+    stored: tuple[Any, ...] | None  # a valid line of a new account: the values to store
+
+
+def check(merged: dict[str, object], new: bool, shape: Shape) -> Checked:
+    """`clean_account` of a merged line; `new`: the line names no existing account."""
+    cleaned = clean_account(merged)
+    values = cleaned.values
+    ok = cleaned.ok
+    kind = str(values.get("type", ""))
+    links = values.get("connection_accounts") or []
+    if not new:
+        return Checked(cleaned.problems, ok, kind, links, values, None)
+    return Checked(
+        cleaned.problems, ok, kind, links, None, stored_tuple(values, shape) if ok else None
+    )
+
+
+def clean_many(rows: list[tuple[dict[str, object], bool]], shape: Shape) -> list[Checked]:
+    """Runs in a pool process: `check` for each merged line, in order."""
+    return [check(merged, new, shape) for merged, new in rows]
 
 
 @contextmanager

@@ -6,6 +6,7 @@ the number of new accounts per structure and type that the quotas are checked ag
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 
 from caducee.accounts.models import Account
 from caducee.core.errors import Problem
@@ -16,11 +17,11 @@ from caducee.loadusers.validation_pass import reject_line
 def check_links(state: ImportState) -> None:
     """Connection accounts: nominative, existing before or valid in the same file."""
     named: set[str] = set()
-    for create in state.creates:
-        named.update(create.links or ())
-    for update in state.updates:
-        named.update(update.links or ())
-    outside = sorted(named - set(state.file_types))
+    for item in _linking(state):
+        named.update(item.links or ())
+    kinds = state.emails.kinds(named)  # the valid lines' types
+    first_lines = state.emails.first_lines(named)
+    outside = sorted(named - set(kinds))
     known: dict[str, tuple[int, str]] = {}
     scope_ids = list(state.scope)
     for start in range(0, len(outside), CHUNK):
@@ -28,39 +29,50 @@ def check_links(state: ImportState) -> None:
             email__in=outside[start : start + CHUNK], structure_id__in=scope_ids
         ).values_list("email", "pk", "type"):
             known[email] = (pk, kind)
-    for email, (pk, kind) in known.items():
-        if kind in NOMINATIVE:
-            state.existing_ids.setdefault(email, pk)
-    rejected: set[int] = set()
-    items: list[NewAccount | AccountUpdate] = [*state.creates, *state.updates]
-    for item in items:
-        if not item.links:
-            continue
+    rejected: dict[bool, set[int]] = {True: set(), False: set()}  # is a creation -> lines
+    for item in _linking(state):
         own = item.email
         problems = [
-            (p, e) for e in item.links if (p := _link_problem(state, own, e, known)) is not None
+            (p, e)
+            for e in item.links or ()
+            if (p := _link_problem(own, e, kinds.get(e), first_lines.get(e), known)) is not None
         ]
         for problem, linked in problems:
             state.report(item.line, own, problem, linked)
         if problems:
-            rejected.add(item.line)
+            rejected[isinstance(item, NewAccount)].add(item.line)
             reject_line(state, item.line, own)
-    if rejected:
-        state.creates = [c for c in state.creates if c.line not in rejected]
-        state.updates = [u for u in state.updates if u.line not in rejected]
+            kinds.pop(own, None)  # the lines naming it further down are rejected too
+            state.emails.set_kind(own, "")
+    state.creates.drop(rejected[True])
+    state.updates.drop(rejected[False])
+
+
+def _linking(state: ImportState) -> Iterator[NewAccount | AccountUpdate]:
+    """The valid lines that name connection accounts: creations, then updates."""
+    for create in state.creates:
+        if create.links:
+            yield create
+    for update in state.updates:
+        if update.links:
+            yield update
 
 
 def _link_problem(
-    state: ImportState, own: str, email: str, known: dict[str, tuple[int, str]]
+    own: str,
+    email: str,
+    file_kind: str | None,
+    first: int | None,
+    known: dict[str, tuple[int, str]],
 ) -> Problem | None:
+    """`file_kind`: the type of the valid line of `email`; `first`: its first line."""
     field_key = "connection_accounts"
     if email == own:
         return Problem(
             field_key, "self", f"{email} ne peut pas être son propre compte de connexion."
         )
-    kind = state.file_types.get(email) or known.get(email, (0, ""))[1]
+    kind = file_kind or known.get(email, (0, ""))[1]
     if not kind:
-        first = state.first_line.get(email)
         if first is not None:
             return Problem(
                 field_key,

@@ -6,8 +6,9 @@ Same rows and audit events as `create_account` / `update_account` for each line 
 
 from __future__ import annotations
 
+from array import array
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
@@ -59,23 +60,16 @@ def write(
     with transaction.atomic():
         # Empty « MSSanté adresse » of new accounts: generated here, inside the transaction.
         generated = resolve(state, wanted)
-        ids = dict(state.existing_ids)
-        created_links: list[tuple[int, list[str]]] = []
-        written = [u.pk for u in state.updates]
-        for start in range(0, len(state.creates), CHUNK):
-            batch = state.creates[start : start + CHUNK]
+        for batch in state.creates.batches(CHUNK):
             # « MSSanté adresse »: checked by the directory's rules, stored with the row.
             addresses = _check_new_particles(state, batch)
             new_ids, rows = _create_batch(state, batch, addresses, generated, visible=visible)
-            ids.update(new_ids)
             # The regional directory's search rows, from the values just inserted.
             add_created(_inserted_accounts(state, rows, new_ids))
             events: list[AuditItem] = []
             for create in batch:
                 email = create.email
                 pk = new_ids[email]
-                if create.links is not None:
-                    created_links.append((pk, create.links))
                 events.append(
                     (
                         AuditAction.ACCOUNT_CREATE,
@@ -105,10 +99,11 @@ def write(
             done += len(batch)
             if progress is not None:
                 progress("writing", done, total)
-        _write_links(created_links, ids, removals={})
-        for start in range(0, len(state.updates), CHUNK):
-            batch_u = state.updates[start : start + CHUNK]
-            _update_batch(state, batch_u, ids, base_detail)
+        _write_created_links(state)
+        written = array("q")  # the updated accounts' ids, compact
+        for batch_u in state.updates.batches(CHUNK):
+            _update_batch(state, batch_u, base_detail)
+            written.extend(u.pk for u in batch_u)
             done += len(batch_u)
             if progress is not None:
                 progress("writing", done, total)
@@ -248,10 +243,11 @@ def _inserted_accounts(
     state: ImportState, rows: list[tuple[Any, ...]], new_ids: dict[str, int]
 ) -> list[Account]:
     """The batch's new accounts as views of the values just inserted (inserted.py), for
-    the directory's search rows: nothing read back."""
+    the directory's search rows: nothing read back. A nominative account created hidden
+    (not visible, not finalised) is never listed (`is_listed`): no view is built for it."""
     at = {name: i for i, name in enumerate(ACCOUNT_COLUMNS)}
-    structure, account_state, visible, email = (
-        at["structure_id"], at["state"], at["visible"], at["email"]
+    structure, account_state, visible, email, kind = (
+        at["structure_id"], at["state"], at["visible"], at["email"], at["type"]
     )  # fmt: skip
     values = at[STORED_KEYS[0]]  # the line's values come last, in STORED_KEYS order
     return [
@@ -263,6 +259,7 @@ def _inserted_accounts(
             new_ids[row[email]],
         ).as_account()
         for row in rows
+        if row[visible] or row[kind] not in NOMINATIVE
     ]
 
 
@@ -281,7 +278,7 @@ def _notify(ctx: Context, state: ImportState, account_ids: list[int]) -> None:
 
 
 def _update_batch(
-    state: ImportState, batch: list[AccountUpdate], ids: dict[str, int], base_detail: dict[str, Any]
+    state: ImportState, batch: list[AccountUpdate], base_detail: dict[str, Any]
 ) -> None:
     accounts = Account.objects.in_bulk([u.pk for u in batch])
     now = timezone.now()
@@ -313,25 +310,49 @@ def _update_batch(
                 additions.append((account.pk, added))
             if removed:
                 detail["links_removed"] = removed
-                removals[account.pk] = {ids[e] for e in removed if e in ids} | set(
+                removals[account.pk] = set(
                     Account.objects.filter(email__in=removed).values_list("pk", flat=True)
                 )
         events.append((AuditAction.ACCOUNT_UPDATE, update.structure_id, account, detail))
     if changed:
         Account.objects.bulk_update(changed, [*sorted(fields), "updated_at"], batch_size=CHUNK)
-    _write_links(additions, ids, removals)
+    _write_links(additions, removals)
     record_many(state.ctx, events)
     apply_particles(state.ctx, particles)
 
 
-def _write_links(
-    additions: list[tuple[int, list[str]]], ids: dict[str, int], removals: dict[int, set[int]]
-) -> None:
+def _write_created_links(state: ImportState) -> None:
+    """The connection links of the new ORG/APP accounts, once every account of the file
+    exists: a second pass over the new accounts, batch by batch (nothing kept between)."""
+    for batch in state.creates.batches(CHUNK):
+        named = [(c.email, c.links) for c in batch if c.links is not None]
+        if not named:
+            continue
+        mailboxes = _ids_of([email for email, _links in named])
+        _write_links([(mailboxes[email], links) for email, links in named], removals={})
+
+
+def _ids_of(emails: Iterable[str]) -> dict[str, int]:
+    """The accounts' ids by email (one query per CHUNK): every account named by a valid
+    line exists by now, created earlier in this transaction or before the import."""
+    wanted = sorted(set(emails))
+    ids: dict[str, int] = {}
+    for start in range(0, len(wanted), CHUNK):
+        ids.update(
+            Account.objects.filter(email__in=wanted[start : start + CHUNK]).values_list(
+                "email", "pk"
+            )
+        )
+    return ids
+
+
+def _write_links(additions: list[tuple[int, list[str]]], removals: dict[int, set[int]]) -> None:
     for mailbox_id, removed_ids in removals.items():
         ConnectionLink.objects.filter(mailbox_id=mailbox_id, account_id__in=removed_ids).delete()
         Account.objects.filter(default_mailbox_id=mailbox_id, pk__in=removed_ids).update(
             default_mailbox=None
         )
+    ids = _ids_of(email for _mailbox, emails in additions for email in emails)
     now = timezone.now()
     links = [
         (mailbox_id, ids[email], False, now) for mailbox_id, emails in additions for email in emails

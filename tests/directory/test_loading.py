@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from caducee.accounts.models import Account
 from caducee.core.context import Context, cli_context
 from caducee.core.errors import Invalid, NotFound
+from caducee.directory.entries import EntryRow
 from caducee.directory.loading import apply_particles, check_file_quotas, refresh_loaded
 from caducee.directory.models import DirectoryEntry
 from caducee.directory.operations import assign_mssante_address, set_quota
@@ -69,7 +70,7 @@ def test_check_mssante_addresses_writes_nothing_and_takes_unsaved_accounts(
         check_mssante_addresses(cli_context(), [(6, med, "medecin")])
 
 
-def _one_query_per_gap(rows: list[DirectoryEntry]) -> list[int | None]:
+def _one_query_per_gap(rows: list[EntryRow]) -> list[int | None]:
     """The rowids `_place_batch` gave before it looked its neighbours up in bulk: two ORM
     queries per run of new rows between the same two existing rows."""
     from caducee.directory.entries import GAP, MAX_ROWID
@@ -116,9 +117,12 @@ def test_new_rows_get_the_rowids_of_a_lookup_per_gap(
     existing = DirectoryEntry.objects.count()
     names = ["AAA", "AAB", "CCC", "CCD", "DDE", "EEE", "EEF", "EEG", "GGG", "ZZZ"]
     rows = [
-        DirectoryEntry(account_id=10_000 + n, sort_key=f"{name.lower()} jeanne {10_000 + n:012d}")
+        entries.EntryRow(
+            10_000 + n, structure_a.pk, "PER", f"{name.lower()} jeanne {10_000 + n:012d}",
+            "", "", "", "", "", {},
+        )
         for n, name in enumerate(names)
-    ]
+    ]  # fmt: skip
     expected = _one_query_per_gap(rows)
     assert entries._place_batch(rows)
     assert [row.search_rowid for row in rows] == expected
@@ -146,3 +150,38 @@ def test_check_mssante_addresses_checks_each_structure_once(
     assert counts[0] == counts[1]
     with pytest.raises(NotFound):
         check_mssante_addresses(Context(user=alice), [*rows(2, structure_a), *rows(1, structure_b)])
+
+
+def test_entry_row_shows_each_field_as_display_value_does(structure_a: Structure) -> None:
+    """`entry_row` (issue #19: no model instance, text shown as it is) gives `build_entry`'s
+    values, each field as `display_value` shows it: yes/no, dates, lists, referentials."""
+    from datetime import date
+
+    from caducee.accounts.fields import Kind
+    from caducee.directory.entries import (
+        DIRECTORY_FIELDS,
+        ENTRY_COLUMNS,
+        EntryRow,
+        build_entry,
+        display_value,
+        entry_row,
+    )
+
+    assert tuple(EntryRow.__dataclass_fields__) == ENTRY_COLUMNS
+    samples = [
+        factories.make_account(structure_a, kind, visible=True) for kind in ("PER", "MED", "ORG")
+    ]
+    odd = factories.make_account(structure_a, "PER", visible=True)
+    for spec in DIRECTORY_FIELDS:  # yes/no and dates set, as text too
+        if spec.kind is Kind.YES_NO:
+            setattr(odd, spec.key, "NON")  # shown as a true value: OUI
+        elif spec.kind is Kind.DATE:
+            setattr(odd, spec.key, date(2027, 1, 2))
+    for account in [*samples, odd]:
+        row = entry_row(account)
+        model = build_entry(account)
+        assert row.values()[:-1] == tuple(getattr(model, name) for name in ENTRY_COLUMNS[:-1])
+        assert row.data["fields"] == [
+            [spec.key, spec.title, display_value(spec, getattr(account, spec.key))]
+            for spec in DIRECTORY_FIELDS
+        ]

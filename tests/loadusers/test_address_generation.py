@@ -174,3 +174,18 @@ def _import_queries(structure: Structure, size: int, offset: int) -> int:
 
 def test_generation_asks_the_same_queries_for_10_or_400_lines(structure_a: Structure) -> None:
     assert _import_queries(structure_a, 10, 0) == _import_queries(structure_a, 400, 100) == 1
+
+
+def test_only_typed_particles_a_generation_may_try_are_kept() -> None:
+    """`may_be_generated` (issue #19: the typed particles are no longer all held): true
+    exactly for the names `candidate` tries for a base."""
+    from caducee.directory.generation import candidate
+    from caducee.loadusers.address_generation import may_be_generated
+
+    bases = {"jeanne.dupont", "dr.house2", "a"}
+    tried = {candidate(base, n) for base in bases for n in range(1, 40)}
+    others = ["per.12", "jeanne.dupont0", "jeanne.dupont01", "jeanne.dupont.2", "dr.house", "b2"]
+    assert all(may_be_generated(name, bases) for name in tried)
+    assert not any(may_be_generated(name, bases) for name in others)
+    assert may_be_generated("dr.house22", bases) and may_be_generated("a10", bases)
+    assert not may_be_generated("a1", bases)  # the first try is the base itself

@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from hypothesis import given
+from hypothesis import strategies as st
 
 from caducee.accounts.models import Account
 from caducee.audit.verify import verify_chain
@@ -141,3 +143,70 @@ def test_stored_tuple_is_db_value_of_every_column() -> None:
         expected = tuple(db_value(spec, values.get(spec.key)) for spec in STORED)
         pairs = zip(stored_tuple(values), expected, strict=True)
         assert all(a is b or (a == b and type(a) is type(b)) for a, b in pairs)
+
+
+def test_check_gives_what_the_pass_read_from_clean_account() -> None:
+    """`check` (run in the pool, issue #19): a new account's values as the tuple to store,
+    an existing account's as the cleaned dictionary; problems, type and links as
+    `clean_account` gives them."""
+    from caducee.accounts.validation import clean_account
+    from caducee.loadusers.validation_pass import SHAPE, stored_tuple
+    from caducee.loadusers.validation_pool import check
+
+    samples = [
+        line("PER", "p@ch-a.fr"),
+        line("ORG", "o@ch-a.fr", connection_accounts="a@ch-a.fr;b@ch-a.fr"),
+        line("MED", "m@ch-a.fr", postal_code="ABCDE"),
+        {"email": "x@ch-a.fr", "type": "XYZ"},
+    ]
+    for raw in samples:
+        cleaned = clean_account(raw)
+        kind = str(cleaned.values.get("type", ""))
+        links = cleaned.values.get("connection_accounts") or []
+        new, old = check(raw, True, SHAPE), check(raw, False, SHAPE)
+        for checked in (new, old):
+            assert (checked.problems, checked.ok, checked.kind, checked.links) == (
+                cleaned.problems,
+                cleaned.ok,
+                kind,
+                links,
+            )
+        assert old.values == cleaned.values and old.stored is None
+        assert new.values is None
+        assert new.stored == (stored_tuple(cleaned.values) if cleaned.ok else None)
+    assert check(samples[1], True, SHAPE).links == ["a@ch-a.fr", "b@ch-a.fr"]
+
+
+_CELLS = st.lists(
+    st.one_of(
+        st.none(),
+        st.floats(allow_nan=False),
+        st.sampled_from(["", " ", "\u00a0", "'", "'=1", "'+33", "a'b", "\x1f'=x", "x\x1f", "'a"]),
+        st.text(alphabet="a '=\x1f\t", max_size=4),
+    ),
+    max_size=8,
+)
+
+
+@given(st.lists(_CELLS, max_size=6))
+def test_lines_are_unguarded_and_mapped_as_cell_by_cell(rows: list[list[object]]) -> None:
+    """The whole-line shortcuts (issue #19: one search for a guard, one `itemgetter`, one
+    `join` for a blank line) give what the cell-by-cell code gave, whatever the cells."""
+    from caducee.loadusers.cells import GUARD, unguard
+    from caducee.loadusers.reading import Header, Table, _guarded
+    from caducee.loadusers.validation_pass import _chunks, _filled
+
+    numbered = [(n + 2, cells) for n, cells in enumerate(rows)]
+    expected_rows = [
+        (n, [c if type(c) is not str or c[:1] != GUARD else unguard(c) for c in cells])
+        for n, cells in numbered
+    ]
+    assert list(_guarded(iter(numbered))) == expected_rows
+    for columns in ({"email": 0, "type": 3, "city": 1}, {"email": 2}):
+        table = Table(Header([], columns), iter(expected_rows), "csv")
+        expected = []
+        for n, cells in expected_rows:
+            raw = {key: cells[i] if i < len(cells) else None for key, i in columns.items()}
+            if any(_filled(v) for v in raw.values()):
+                expected.append((n, raw))
+        assert [pair for chunk in _chunks(table) for pair in chunk] == expected
