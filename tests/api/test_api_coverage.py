@@ -158,6 +158,8 @@ OPERATION_EXCLUSIONS: dict[str, str] = {
     "accounts.operations.account_values": _HELPER,
     "accounts.operations.mark_finalised": _HELPER,
     "accounts.operations.validate_for": _HELPER,
+    # Called by the import's writing pass (reached from the import route deeper than DEPTH).
+    "directory.operations.check_mssante_addresses": _HELPER,
     "coordination.operations.activation_target": _HELPER,
     "coordination.operations.find_profile": _HELPER,
     "identity.operations.account_refusal": _HELPER,
@@ -351,11 +353,14 @@ def _web_views() -> dict[str, Callable[..., Any]]:
 @pytest.fixture(scope="module")
 def coverage() -> tuple[set[str], set[str], dict[str, str]]:
     """(operations not reached by the API, web URL names not covered, the API routes)."""
+    # The operations first: listing them imports every module of caducee, which the walk
+    # needs to follow the local imports of routes and views (else the result depends on
+    # what the tests run before this one had imported).
+    operations = _operations()
     routes = _api_routes()
     reached_by_api: set[FunctionType] = set()
     for view in routes.values():
         reached_by_api |= _reached(view)
-    operations = _operations()
     by_function = {func: name for name, func in operations.items()}
     uncovered_operations = {name for name, f in operations.items() if f not in reached_by_api}
     uncovered_pages: set[str] = set()

@@ -14,8 +14,6 @@ from __future__ import annotations
 import json
 import sys
 
-from tests.factories import password_hash
-
 
 def main() -> None:
     from caducee.cli.main import setup_django
@@ -39,7 +37,7 @@ def main() -> None:
             structure, "PER", email=f"{particle}@perso.example.org", mssante_particle=particle
         )
         assert account.user is not None
-        account.user.password = password_hash(PASSWORD)
+        account.user.password = factories.password_hash(PASSWORD)
         account.user.save()
         mark_finalised(account)
         return account
