@@ -96,7 +96,7 @@ def _no_domain_row(state: ImportState, structure_id: int, count: int) -> ReportR
 def resolve(state: ImportState, wanted: list[Wanted]) -> dict[str, str]:
     """Email of the line -> generated particle; a few queries for the whole file. Typed
     particles of the file and the logins it creates are never generated. Records the
-    count and a sample in the result.
+    count and a sample in the result (a dry run returns the sample's particles only).
 
     One pass over the new accounts, keeping only what a generated address can meet (the
     same result as keeping everything, without holding a set as large as the file): the
@@ -122,8 +122,12 @@ def resolve(state: ImportState, wanted: list[Wanted]) -> dict[str, str]:
         for u in state.updates
         if (p := str(u.values.get(FIELD) or "")) and may_be_generated(p, bases)
     }
-    particles = generate_particles(wanted, reserved=typed, reserved_addresses=logins)
-    state.result.addresses_generated = len(particles)
+    # A preview keeps only the sample's particles: every request gets one (its count).
+    preview = state.result.dry_run
+    particles = generate_particles(
+        wanted, reserved=typed, reserved_addresses=logins, keys=shown if preview else None
+    )
+    state.result.addresses_generated = len(wanted) if preview else len(particles)
     state.result.addresses_sample = [
         {"line": lines[w.key], "email": w.key, "address": f"{particles[w.key]}@{w.domain}"}
         for w in wanted[:SAMPLE_SIZE]

@@ -15,6 +15,7 @@ from caducee.accounts.models import AccountType
 from caducee.core.context import Context
 from caducee.core.errors import Problem
 from caducee.loadusers.email_index import EmailIndex
+from caducee.loadusers.problem_log import ProblemLog
 from caducee.loadusers.reading import Header
 from caducee.loadusers.report import ReportRow, group_problems
 from caducee.loadusers.spool import Spool
@@ -35,7 +36,7 @@ class ImportResult:
     updated: int = 0
     unchanged: int = 0
     rejected: int = 0
-    problems: list[ReportRow] = field(default_factory=list)
+    problems: ProblemLog = field(default_factory=ProblemLog)  # in line order (problem_log.py)
     import_id: str = ""
     file_name: str = ""
     dry_run: bool = False
@@ -123,7 +124,7 @@ class ImportState:
     rejected: int = 0  # lines rejected (each once, whatever its number of problems)
     creates: Spool[NewAccount] = field(default_factory=Spool)
     updates: Spool[AccountUpdate] = field(default_factory=Spool)
-    problems: list[ReportRow] = field(default_factory=list)
+    problems: ProblemLog = field(default_factory=ProblemLog)  # on disk beyond a bound
     folded: dict[str, str] = field(default_factory=dict)  # structure column cache
 
     def close(self) -> None:

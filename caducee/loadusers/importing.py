@@ -146,8 +146,7 @@ def _run(
     result = state.result
     result.created = len(state.creates)
     result.updated = len(state.updates)
-    state.problems.sort(key=lambda p: p.line)  # stable: in order of finding, per line
-    result.problems = state.problems
+    result.problems = state.problems  # read in line order, in order of finding per line
     result.rejected = state.rejected
     if result.dry_run:
         address_generation.resolve(state, wanted)  # the preview's count and sample

@@ -15,22 +15,47 @@ from caducee.loadusers.validation_pass import reject_line
 
 
 def check_links(state: ImportState) -> None:
-    """Connection accounts: nominative, existing before or valid in the same file."""
-    named: set[str] = set()
+    """Connection accounts: nominative, existing before or valid in the same file.
+
+    Read CHUNK linking lines at a time (memory bounded whatever the file, issue #19): the
+    types and first lines of the addresses they name, then the accounts of the database
+    for the others. A line rejected here is no valid line any more for the lines after it
+    (its type is erased from the index, and it is not looked up in the database)."""
+    rejected: dict[bool, set[int]] = {True: set(), False: set()}  # is a creation -> lines
+    erased: set[str] = set()  # addresses of the lines rejected here
+    scope_ids = list(state.scope)
+    batch: list[NewAccount | AccountUpdate] = []
     for item in _linking(state):
+        batch.append(item)
+        if len(batch) >= CHUNK:
+            _check_batch(state, batch, scope_ids, erased, rejected)
+            batch = []
+    if batch:
+        _check_batch(state, batch, scope_ids, erased, rejected)
+    state.creates.drop(rejected[True])
+    state.updates.drop(rejected[False])
+
+
+def _check_batch(
+    state: ImportState,
+    batch: list[NewAccount | AccountUpdate],
+    scope_ids: list[int],
+    erased: set[str],
+    rejected: dict[bool, set[int]],
+) -> None:
+    named: set[str] = set()
+    for item in batch:
         named.update(item.links or ())
     kinds = state.emails.kinds(named)  # the valid lines' types
     first_lines = state.emails.first_lines(named)
-    outside = sorted(named - set(kinds))
+    outside = sorted(named - set(kinds) - erased)
     known: dict[str, tuple[int, str]] = {}
-    scope_ids = list(state.scope)
     for start in range(0, len(outside), CHUNK):
         for email, pk, kind in Account.objects.filter(
             email__in=outside[start : start + CHUNK], structure_id__in=scope_ids
         ).values_list("email", "pk", "type"):
             known[email] = (pk, kind)
-    rejected: dict[bool, set[int]] = {True: set(), False: set()}  # is a creation -> lines
-    for item in _linking(state):
+    for item in batch:
         own = item.email
         problems = [
             (p, e)
@@ -43,9 +68,8 @@ def check_links(state: ImportState) -> None:
             rejected[isinstance(item, NewAccount)].add(item.line)
             reject_line(state, item.line, own)
             kinds.pop(own, None)  # the lines naming it further down are rejected too
+            erased.add(own)
             state.emails.set_kind(own, "")
-    state.creates.drop(rejected[True])
-    state.updates.drop(rejected[False])
 
 
 def _linking(state: ImportState) -> Iterator[NewAccount | AccountUpdate]:

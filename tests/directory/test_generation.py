@@ -113,3 +113,104 @@ def test_the_number_of_queries_does_not_grow_with_the_requests(structure_a: Stru
         )
         counts.append(len(queries))
     assert counts[0] == counts[1] == 4  # two rounds, two queries each
+
+
+def _previous_generate(
+    wanted: list[Wanted], reserved: set[str], reserved_addresses: set[str]
+) -> dict[str, str]:
+    """The algorithm before issue #19 (every candidate of a round in sets, asked sorted):
+    the reference the streamed rounds must match, name for name."""
+    particles, addresses_taken = set(reserved), set(reserved_addresses)
+    known: dict[str, int] = {}
+    cursor: dict[tuple[str, str], int] = {}
+    result: dict[str, str] = {}
+    pending = list(wanted)
+    while pending:
+        need: dict[str, int] = {}
+        domains: dict[str, set[str]] = {}
+        for item in pending:
+            need[item.base] = need.get(item.base, 0) + 1
+            domains.setdefault(item.base, set()).add(item.domain)
+        names: set[str] = set()
+        addresses: set[str] = set()
+        for base, count in need.items():
+            start = known.get(base, 0)
+            end = start + max(count, start, 1)
+            for n in range(start + 1, end + 1):
+                names.add(candidate(base, n))
+                addresses.update(f"{candidate(base, n)}@{d}" for d in domains[base])
+            known[base] = end
+        particles.update(
+            Account.objects.filter(mssante_particle__in=sorted(names)).values_list(
+                "mssante_particle", flat=True
+            )
+        )
+        addresses_taken.update(
+            Account.objects.filter(email__in=sorted(addresses)).values_list("email", flat=True)
+        )
+        waiting: list[Wanted] = []
+        for item in pending:
+            slot = (item.base, item.domain)
+            n = cursor.get(slot, 1)
+            found = None
+            while n <= known[item.base]:
+                name = candidate(item.base, n)
+                n += 1
+                if name not in particles and f"{name}@{item.domain}" not in addresses_taken:
+                    found = name
+                    break
+            cursor[slot] = n
+            if found is None:
+                waiting.append(item)
+            else:
+                particles.add(found)
+                result[item.key] = found
+        pending = waiting
+    return result
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_streamed_rounds_give_the_previous_algorithms_addresses(
+    structure_a: Structure, seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Homonyms by the hundred, bases ending with digits whose numbered names are other
+    bases (« service.1 » numbered 2 is « service.12 »), two domains, particles and login
+    emails already used, reserved ones: the same address for every request, with queries
+    of at most 1,000 names as before."""
+    import random
+
+    from caducee.directory import generation
+
+    rng = random.Random(seed)
+    roots = ["jeanne.dupont", "paul.martin", "service.1", "service.12", "service", "a.b2"]
+    bases = roots + [f"service.{n}" for n in range(1, 40)] + [f"x{n}" for n in range(30)]
+    domains = [A, "autre.mssante.fr"]
+    requests = [
+        Wanted(f"line{i}@x.fr", rng.choice(roots if rng.random() < 0.6 else bases), d)
+        for i in range(rng.randint(50, 700))
+        for d in [domains[0] if rng.random() < 0.8 else domains[1]]
+    ]
+    used = {candidate(rng.choice(bases), rng.randint(1, 60)) for _ in range(rng.randint(0, 120))}
+    Account.objects.bulk_create(
+        Account(structure=structure_a, email=f"u{n}@x.fr", type="PER", mssante_particle=p)
+        for n, p in enumerate(sorted(used))
+    )
+    logins = {f"{candidate(rng.choice(bases), rng.randint(1, 30))}@{A}" for _ in range(40)}
+    Account.objects.bulk_create(
+        Account(structure=structure_a, email=e, type="MED") for e in sorted(logins)
+    )
+    reserved = {candidate(rng.choice(bases), rng.randint(1, 20)) for _ in range(15)}
+    reserved_addresses = {f"{candidate(rng.choice(roots), 2)}@{A}" for _ in range(5)}
+    expected = _previous_generate(requests, reserved, reserved_addresses)
+    for chunk in (generation.QUERY_CHUNK, 7):
+        monkeypatch.setattr(generation, "QUERY_CHUNK", chunk)
+        got = generate_particles(requests, reserved=reserved, reserved_addresses=reserved_addresses)
+        few = generate_particles(
+            requests,
+            reserved=reserved,
+            reserved_addresses=reserved_addresses,
+            keys={r.key for r in requests[:5]},
+        )
+        assert list(got.items()) == list(expected.items())  # in the same order too
+        assert few == {r.key: expected[r.key] for r in requests[:5]}
+    assert len(set(expected.values())) == len(requests)  # each name handed out once

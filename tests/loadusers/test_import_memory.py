@@ -15,7 +15,7 @@ from caducee.audit.models import AuditEvent
 from caducee.audit.verify import verify_chain
 from caducee.core.context import cli_context
 from caducee.directory.models import DirectoryEntry
-from caducee.loadusers import email_index, spool, validation_pass
+from caducee.loadusers import email_index, problem_log, spool, validation_pass, whole_file
 from caducee.loadusers.email_index import EmailIndex
 from caducee.loadusers.importing import import_loadusers
 from caducee.loadusers.reading import open_table
@@ -159,6 +159,8 @@ def test_an_import_spooled_to_disk_writes_what_one_in_memory_writes(
     monkeypatch.setattr(spool, "FRAME", 2)
     monkeypatch.setattr(email_index, "IN_MEMORY", 5)
     monkeypatch.setattr(validation_pass, "CHUNK", 7)  # duplicates across chunks
+    monkeypatch.setattr(problem_log, "IN_MEMORY", 2)  # the report in runs on disk
+    monkeypatch.setattr(whole_file, "CHUNK", 2)  # connection accounts, 2 lines at a time
     spilled = _import_and_undo(structure_a, data)
     assert spilled == in_memory
     counts, problems, generated, _sample, (_accounts, links, _events, _entries) = spilled
@@ -169,6 +171,43 @@ def test_an_import_spooled_to_disk_writes_what_one_in_memory_writes(
     assert ("org-first@ch-a.fr", "l5@ch-a.fr") in links
     assert ("old-org@ch-a.fr", "l0@ch-a.fr") in links
     assert ("old-org@ch-a.fr", "old-per@ch-a.fr") not in links
+
+
+@pytest.mark.django_db(transaction=False)
+@pytest.mark.parametrize("chunk", [1, 2, 3])
+def test_connection_accounts_checked_in_batches_as_in_one(
+    structure_a: Structure, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    """A line rejected for its connection accounts is no valid line for the lines after
+    it, in its batch or a later one: the same problems as checked all at once."""
+    Account.objects.create(structure=structure_a, email="old-org2@ch-a.fr", type="ORG")
+    lines = [
+        line("ORG", "o1@ch-a.fr", connection_accounts="m1@ch-a.fr;inconnu@ch-a.fr"),
+        line("ORG", "o2@ch-a.fr", connection_accounts="o1@ch-a.fr"),
+        line("MED", "m1@ch-a.fr"),
+        line("ORG", "o4@ch-a.fr", connection_accounts="m1@ch-a.fr"),
+        line("PER", "p5@ch-a.fr"),
+        line("ORG", "o6@ch-a.fr", connection_accounts="p5@ch-a.fr;o1@ch-a.fr"),
+        line("ORG", "o7@ch-a.fr", connection_accounts="p5@ch-a.fr"),
+        line("ORG", "old-org@ch-a.fr", connection_accounts="inconnu2@ch-a.fr"),
+        line("ORG", "old-org2@ch-a.fr", connection_accounts="old-org@ch-a.fr"),
+        line("ORG", "o10@ch-a.fr", connection_accounts="old-med@ch-a.fr;o4@ch-a.fr"),
+    ]
+    data = csv_bytes(lines)
+    at_once = _import_and_undo(structure_a, data)
+    monkeypatch.setattr(whole_file, "CHUNK", chunk)
+    assert _import_and_undo(structure_a, data) == at_once
+    counts, problems, *_ = at_once
+    found = {(p["email"], p["code"]) for p in problems}
+    assert found == {
+        ("o1@ch-a.fr", "unknown_account"),
+        ("o2@ch-a.fr", "rejected_account"),
+        ("o6@ch-a.fr", "rejected_account"),
+        ("old-org@ch-a.fr", "unknown_account"),
+        ("old-org2@ch-a.fr", "rejected_account"),  # not « BAL ORG »: its line was rejected
+        ("o10@ch-a.fr", "not_nominative"),
+    }
+    assert counts["rejected"] == 6
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1252", "utf-16"])
