@@ -15,7 +15,8 @@ sides have matches to merge. For each case (a query and a page of 25), it times
 `--repeat` times, alternately, `directory_page(…, national=True)` (keys of the window
 merged, the page's 25 entries loaded) and the former merge (the window's entries of both
 sides loaded, turned into hits, sorted, sliced; an untimed garbage collection before each
-call), checks that both give the same page, and prints p50/p95 of the wall and CPU time in ms and the number of queries of each.
+call), checks that both give the same page, and prints p50/p95 of the wall and CPU time
+in ms and the number of queries of each.
 """
 
 from __future__ import annotations
