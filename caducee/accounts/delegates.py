@@ -8,8 +8,10 @@ one query of live delegations.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, TypedDict
+
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 
 from caducee.accounts.models import (
     Account,
@@ -23,6 +25,9 @@ from caducee.audit.log import record_event
 from caducee.core.context import Context
 from caducee.core.errors import Invalid, NotFound, Problem
 from caducee.structures.access import admin_scope, require_admin
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 # A delegating account in one of these states opens nothing to its delegates.
 CLOSED_STATES = (AccountState.DEACTIVATED, AccountState.DELETED)
@@ -143,26 +148,39 @@ def linked_and_delegated(account: Account) -> tuple[list[Account], dict[int, str
     """
     if account.state in CLOSED_STATES:
         return [], {}
+    boxes: list[Account] = []
+    rights: dict[int, str] = {}
+    for box in openable_boxes(account):
+        boxes.append(box)
+        if not box.is_linked:
+            rights[box.pk] = str(box.delegated_right)
+    return boxes, rights
+
+
+class _Opened(TypedDict):
+    is_linked: bool
+    delegated_right: str | None
+
+
+def openable_boxes(account: Account) -> QuerySet[WithAnnotations[Account, _Opened]]:
+    """The query of `linked_and_delegated`: the mailboxes are those whose id is in the
+    UNION of the live linked ones and the live delegated ones, each side read from its
+    link table by the account's id (the state of each mailbox checked through its primary
+    key), so the accounts are reached by primary key whatever their number. An OR of two
+    `id IN (…)` conditions on the accounts, as before, is planned by PostgreSQL as a read
+    of every account (160–230 ms at 1,000,000; docs/PERFORMANCE.md)."""
     links = ConnectionLink.objects.filter(account=account)
     delegations = Delegation.objects.filter(delegate=account)
-    rows = (
-        Account.objects.filter(
-            (Q(pk__in=links.values("mailbox_id")) & ~Q(state__in=_UNOPENED_LINKED))
-            | (Q(pk__in=delegations.values("account_id")) & ~Q(state__in=CLOSED_STATES))
-        )
+    linked = links.exclude(mailbox__state__in=_UNOPENED_LINKED).values("mailbox_id")
+    delegated = delegations.exclude(account__state__in=CLOSED_STATES).values("account_id")
+    return (
+        Account.objects.filter(pk__in=linked.union(delegated))
         .annotate(
             is_linked=Exists(links.filter(mailbox=OuterRef("pk"))),
             delegated_right=Subquery(delegations.filter(account=OuterRef("pk")).values("right")),
         )
         .order_by("-is_linked", "email")
     )
-    boxes: list[Account] = []
-    rights: dict[int, str] = {}
-    for box in rows:
-        boxes.append(box)
-        if not box.is_linked:
-            rights[box.pk] = str(box.delegated_right)
-    return boxes, rights
 
 
 def live_delegation(delegate: Account, mailbox: Account) -> Delegation | None:

@@ -10,24 +10,35 @@ generation (national_load.py), so the current generation is one key range and th
 page of matches is read straight from the index in key order, whatever the number of
 matches.
 
-A page of the combined list takes the first `page * size` matches of each side (at most
-COUNT_LIMIT + size: deeper pages are not offered), merges them by folded name and keeps
-its slice. A national entry whose address is a local account's on the same window is left
-out (the platform's own domains are already left out at import).
+A page of the combined list takes the keys (id, folded name, address) of the first
+`page * size` matches of each side (at most COUNT_LIMIT + size: deeper pages are not
+offered), merges them by folded name, keeps its slice and loads only the entries of that
+slice. A national entry whose address is a local account's on the same window is left out
+(the platform's own domains are already left out at import).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from django.db import connection, transaction
 
 from caducee.directory.entries import keyword_text
 from caducee.directory.models import DirectoryEntry, NationalEntry
 from caducee.directory.national_load import WORDS, current_generation, fts_table, key_range
-from caducee.directory.search import COUNT_LIMIT, SORT_IN_MEMORY, Page, first_matches, terms
+from caducee.directory.search import (
+    COUNT_LIMIT,
+    SORT_IN_MEMORY,
+    MatchKey,
+    Page,
+    first_keys,
+    first_matches,
+    load_entries,
+    terms,
+)
 
 OTHER_OPERATOR = "autre opérateur"
 WALK = 20_000  # PostgreSQL: keys walked in order before fetching every match instead
@@ -84,8 +95,14 @@ def national_hit(entry: NationalEntry) -> Hit:
         structure=entry.organisation,
         fields=[f for f in fields if f[2]],
         other_operator=True,
-        sort_key=keyword_text(entry.display_name)[:300],
+        sort_key=national_sort_key(entry.display_name),
     )
+
+
+def national_sort_key(display_name: str) -> str:
+    """A national entry's place among the local ones' `sort_key` (entries.sort_key_of
+    without the account id)."""
+    return keyword_text(display_name)[:300]
 
 
 # --- National side -------------------------------------------------------------------------
@@ -259,31 +276,69 @@ def national_matches(
 ) -> tuple[list[NationalEntry], int, bool]:
     """The first `limit` national entries matching, in name order, and their number
     (exact up to COUNT_LIMIT)."""
+    with transaction.atomic():
+        ids, matches = _national_ids(query, limit, type, department, count)
+        found = NationalEntry.objects.in_bulk(ids)
+    return [found[i] for i in ids if i in found], *_national_count(matches)
+
+
+def national_keys(
+    query: str, *, limit: int, type: str = "", department: str = ""
+) -> tuple[list[MatchKey], int, bool]:
+    """`national_matches` as the keys the combined list merges on (id, folded name,
+    address): the entries are loaded only for the page shown."""
+    with transaction.atomic():
+        ids, matches = _national_ids(query, limit, type, department, True)
+        rows = NationalEntry.objects.filter(pk__in=ids).values_list("id", "display_name", "address")
+        found = {pk: (name, address) for pk, name, address in rows}
+    keys = [
+        MatchKey(i, national_sort_key(found[i][0]), found[i][1], other_operator=True)
+        for i in ids
+        if i in found
+    ]
+    return keys, *_national_count(matches)
+
+
+def _national_count(matches: int) -> tuple[int, bool]:
+    return (COUNT_LIMIT, False) if matches > COUNT_LIMIT else (matches, True)
+
+
+def _national_ids(
+    query: str, limit: int, type: str, department: str, count: bool
+) -> tuple[list[int], int]:
+    """The ids of the first `limit` matches in name order, and their number (in the
+    caller's transaction: on SQLite the generation read and its index are one snapshot, a
+    load finishing meanwhile drops the replaced generation's index)."""
     type, department = type.upper(), department.upper()
     if type and type not in ("PER", "ORG"):
-        return [], 0, True
+        return [], 0
     words = terms(query)
-    # One transaction: on SQLite the generation read and its index are one snapshot (a
-    # load finishing meanwhile drops the replaced generation's index).
-    with transaction.atomic():
-        generation = current_generation()
-        if generation is None:
-            return [], 0, True
-        if connection.vendor == "postgresql":
-            ids, matches = _postgres_ids(generation, words, limit, type, department)
-        else:
-            ids, matches = _sqlite_ids(generation, words, limit, type, department, count)
-        found = NationalEntry.objects.in_bulk(ids)
-    rows = [found[i] for i in ids if i in found]
-    if matches > COUNT_LIMIT:
-        return rows, COUNT_LIMIT, False
-    return rows, matches, True
+    generation = current_generation()
+    if generation is None:
+        return [], 0
+    if connection.vendor == "postgresql":
+        return _postgres_ids(generation, words, limit, type, department)
+    return _sqlite_ids(generation, words, limit, type, department, count)
 
 
 # --- Both sides ------------------------------------------------------------------------------
 
 
-def _merge(local: list[Hit], national: list[Hit]) -> list[Hit]:
+class _Mergeable(Protocol):
+    @property
+    def sort_key(self) -> str: ...
+    @property
+    def mssante(self) -> str: ...
+    @property
+    def other_operator(self) -> bool: ...
+
+
+M = TypeVar("M", bound=_Mergeable)
+
+
+def _merge(local: Sequence[M], national: Sequence[M]) -> list[M]:
+    """Both sides in name order (the local side first on equal keys, each side in its own
+    order on its ties), without the national entries whose address is a local one's."""
     addresses = {h.mssante for h in local if h.mssante}
     others = [h for h in national if h.mssante not in addresses]
     return sorted([*local, *others], key=lambda h: (h.sort_key, h.other_operator))
@@ -299,7 +354,11 @@ def directory_page(
     national: bool = False,
 ) -> Page[Hit]:
     """One page of results in name order: the regional directory's, and the national
-    directory's when `national` (see `national.may_search_national`)."""
+    directory's when `national` (see `national.may_search_national`).
+
+    With the national directory, the first `page * size` matches of each side are read as
+    keys only (`first_keys`, `national_keys`) and merged; only the page's entries are
+    loaded and shown (at page 40, 25 entries instead of 2,000)."""
     size = max(1, min(size, 100))
     if not national:
         local = first_matches(query, page=page, size=size, type=type, department=department)
@@ -307,15 +366,30 @@ def directory_page(
         return Page(hits, local.total, local.number, size, local.exact)
     number = max(1, min(page, -(-COUNT_LIMIT // size)))
     window = number * size
-    local = first_matches(query, size=window, type=type, department=department)
-    rows, matches, exact = national_matches(query, limit=window, type=type, department=department)
-    total = local.total + matches
-    exact = exact and local.exact and total <= COUNT_LIMIT
+    keys = first_keys(query, size=window, type=type, department=department)
+    others, matches, exact = national_keys(query, limit=window, type=type, department=department)
+    total = keys.total + matches
+    exact = exact and keys.exact and total <= COUNT_LIMIT
     total = min(total, COUNT_LIMIT)
     number = min(number, max(1, -(-total // size)))
-    merged = _merge([local_hit(e) for e in local.entries], [national_hit(r) for r in rows])
     start = (number - 1) * size
-    return Page(merged[start : start + size], total, number, size, exact)
+    return Page(
+        _hits(_merge(keys.entries, others)[start : start + size]), total, number, size, exact
+    )
+
+
+def _hits(keys: list[MatchKey]) -> list[Hit]:
+    """The hits of these merged keys, in their order (at most two queries: the page's local
+    entries, its national ones)."""
+    local = {e.account_id: e for e in load_entries([k.id for k in keys if not k.other_operator])}
+    national = NationalEntry.objects.in_bulk([k.id for k in keys if k.other_operator])
+    hits = []
+    for key in keys:
+        if key.other_operator and key.id in national:
+            hits.append(national_hit(national[key.id]))
+        elif not key.other_operator and key.id in local:
+            hits.append(local_hit(local[key.id]))
+    return hits
 
 
 def suggestions(query: str, *, national: bool, limit: int = 20) -> list[Hit]:

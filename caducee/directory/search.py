@@ -120,14 +120,15 @@ def first_matches(
     department: str = "",
     count: bool = True,
 ) -> Page[DirectoryEntry]:
-    """`search_page` without its cap on `size`: the combined search with the national
-    directory (national_search.py) reads the first `page * size` local matches at once."""
+    """`search_page` without its cap on `size`."""
     type, department = type.upper(), department.upper()
     words = terms(query)
-    if words and connection.vendor == "sqlite":
-        return _sqlite_page(words, page, size, type, department, count)
-    if words and connection.vendor == "postgresql":
-        return _postgres_page(words, page, size, type, department, count)
+    if words:
+        found = _indexed(words, page, size, type, department, count)
+        entries = load_entries([key.id for key in found.entries])
+        if not count:
+            return _uncounted(entries, size)
+        return Page(entries, found.total, found.number, size, found.exact)
     queryset = search_entries(query, type=type, department=department)
     if not count:
         return _uncounted(list(queryset[:size]), size)
@@ -137,11 +138,54 @@ def first_matches(
     return Page(list(queryset[start : start + size]), total, number, size, exact)
 
 
+@dataclass(frozen=True)
+class MatchKey:
+    """What the combined search with the national directory (national_search.py) merges a
+    local match on: its sort key and MSSanté address; the entry itself is loaded only when
+    it is on the page shown (`load_entries`)."""
+
+    id: int  # the entry's account id (a national entry's own id in national_search.py)
+    sort_key: str
+    mssante: str
+    other_operator: bool = False
+
+
+def first_keys(
+    query: str = "", *, size: int = 25, type: str = "", department: str = ""
+) -> Page[MatchKey]:
+    """The keys of the first `size` matches, in the order of `first_matches`, and their
+    number (up to COUNT_LIMIT): one index read, no entry loaded."""
+    type, department = type.upper(), department.upper()
+    words = terms(query)
+    if words:
+        return _indexed(words, 1, size, type, department, True)
+    queryset = search_entries(query, type=type, department=department)
+    total, exact = _capped(queryset[: COUNT_LIMIT + 1].count())
+    rows = queryset.values_list("account_id", "sort_key", "mssante_address")[:size]
+    return Page([MatchKey(*row) for row in rows], total, 1, size, exact)
+
+
+def load_entries(ids: list[int]) -> list[DirectoryEntry]:
+    """These entries in this order (one query; an entry gone meanwhile is left out)."""
+    found = DirectoryEntry.objects.defer("keywords").in_bulk(ids)  # keywords: search only
+    return [found[i] for i in ids if i in found]
+
+
+def _indexed(
+    words: list[str], page: int, size: int, type: str, department: str, count: bool
+) -> Page[MatchKey]:
+    if connection.vendor == "sqlite":
+        return _sqlite_page(words, page, size, type, department, count)
+    if connection.vendor == "postgresql":
+        return _postgres_page(words, page, size, type, department, count)
+    raise NotImplementedError(connection.vendor)  # pragma: no cover
+
+
 def _capped(total: int) -> tuple[int, bool]:
     return (COUNT_LIMIT, False) if total > COUNT_LIMIT else (total, True)
 
 
-def _uncounted(entries: list[DirectoryEntry], size: int) -> Page[DirectoryEntry]:
+def _uncounted(entries: list[T], size: int) -> Page[T]:
     return Page(entries, len(entries), 1, size, len(entries) < size)
 
 
@@ -154,7 +198,7 @@ _FTS = "SELECT rowid FROM directory_entry_fts WHERE directory_entry_fts MATCH %s
 
 def _sqlite_page(
     words: list[str], page: int, size: int, type: str, department: str, count: bool
-) -> Page[DirectoryEntry]:
+) -> Page[MatchKey]:
     """SQLite: FTS5 yields matches in rowid order, which is the name order (entries.py).
 
     The page is read straight from the index (LIMIT/OFFSET on the FTS5 scan), so its cost
@@ -189,23 +233,14 @@ def _sqlite_page(
             if total == 0:
                 return Page([], 0, number, size)
         cursor.execute(
-            "SELECT e.account_id FROM (" + _FTS + " ORDER BY rowid) m "  # noqa: S608
+            "SELECT e.account_id, e.sort_key, e.mssante_address "
+            "FROM (" + _FTS + " ORDER BY rowid) m "
             "JOIN directory_directoryentry e ON e.search_rowid = m.rowid "
             f"WHERE 1 = 1{filters} ORDER BY m.rowid LIMIT %s OFFSET %s",
             [*params, size, (number - 1) * size],
         )
-        ids = [row[0] for row in cursor.fetchall()]
-    return _page_of(ids, total, number, size, exact, count)
-
-
-def _page_of(
-    ids: list[int], total: int, number: int, size: int, exact: bool, counted: bool
-) -> Page[DirectoryEntry]:
-    found = DirectoryEntry.objects.defer("keywords").in_bulk(ids)  # keywords: search only
-    entries = [found[i] for i in ids if i in found]
-    if not counted:
-        return _uncounted(entries, size)
-    return Page(entries, total, number, size, exact)
+        keys = [MatchKey(*row) for row in cursor.fetchall()]
+    return Page(keys, total, number, size, exact)
 
 
 SORT_IN_MEMORY = 1000  # PostgreSQL: up to this many matches, fetch them and sort
@@ -213,7 +248,7 @@ SORT_IN_MEMORY = 1000  # PostgreSQL: up to this many matches, fetch them and sor
 
 def _postgres_page(
     words: list[str], page: int, size: int, type: str, department: str, count: bool
-) -> Page[DirectoryEntry]:
+) -> Page[MatchKey]:
     """PostgreSQL: count through the GIN index, then the cheaper plan for the page.
 
     Up to SORT_IN_MEMORY matches they are fetched (bitmap scan) and sorted; beyond, the
@@ -241,19 +276,21 @@ def _postgres_page(
             return Page([], 0, number, size)
         if matches <= SORT_IN_MEMORY:
             sql = (
-                "WITH m AS MATERIALIZED (SELECT e.account_id, e.sort_key "  # noqa: S608
-                "FROM directory_directoryentry e WHERE " + where + ") "
-                "SELECT account_id FROM m ORDER BY sort_key LIMIT %s OFFSET %s"
+                "WITH m AS MATERIALIZED (SELECT e.account_id, e.sort_key, "  # noqa: S608
+                "e.mssante_address FROM directory_directoryentry e WHERE " + where + ") "
+                "SELECT account_id, sort_key, mssante_address FROM m "
+                "ORDER BY sort_key LIMIT %s OFFSET %s"
             )
         else:
             sql = (
-                "SELECT e.account_id FROM directory_directoryentry e WHERE "  # noqa: S608
+                "SELECT e.account_id, e.sort_key, e.mssante_address "
+                "FROM directory_directoryentry e WHERE "
                 + where
                 + " ORDER BY e.sort_key LIMIT %s OFFSET %s"
             )
         cursor.execute(sql, [*params, size, (number - 1) * size])
-        ids = [row[0] for row in cursor.fetchall()]
-    return _page_of(ids, total, number, size, exact, count)
+        keys = [MatchKey(*row) for row in cursor.fetchall()]
+    return Page(keys, total, number, size, exact)
 
 
 def autocomplete(query: str, limit: int = 20) -> list[DirectoryEntry]:
