@@ -22,6 +22,13 @@ from caducee.core.errors import Invalid, Problem
 
 MAX_FILENAME = 120
 SEARCH_TEXT_CHARS = 20_000
+# The folding of the search text (`search_text`): lower case, the accented letters French
+# mail uses to their base letter, `@` and `.` split addresses into words, and `<`, `>`,
+# `&` go (PostgreSQL's parser would take `<a@b.fr>` for an HTML tag and drop it). The
+# PostgreSQL index of migration mail 0008 folds the sender and subject the same way in
+# SQL and takes this text as it is: folded here, each message costs its server about a
+# millisecond less (`translate` of 10 kB of UTF-8 text costs 1.3 ms; issue #19).
+SEARCH_FOLD = str.maketrans("àâäáãåçéèêëíìîïñóòôöõúùûüýÿ@.<>&", "aaaaaaceeeeiiiinooooouuuuyy     ")
 # What `str.splitlines` (hence the email package's header check) treats as a line break.
 _LINE_BREAK = re.compile("[\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 _CONTENT_TYPE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*$")
@@ -247,8 +254,13 @@ def summary_of(msg: Message) -> Parsed:
 
 
 def search_text(parsed: Parsed) -> str:
+    """The start of the message's text as the search index reads it, folded (`SEARCH_FOLD`)."""
     text = parsed.text or nh3.clean(parsed.html, tags=set())
-    return text[:SEARCH_TEXT_CHARS]
+    return fold_search_text(text[:SEARCH_TEXT_CHARS])
+
+
+def fold_search_text(text: str) -> str:
+    return text.lower().translate(SEARCH_FOLD)
 
 
 def _drop_remote(tag: str, attribute: str, value: str) -> str | None:

@@ -62,7 +62,8 @@ class Message(models.Model):
     seen = models.BooleanField("lu", default=False)
     has_attachments = models.BooleanField(default=False)
     path = models.CharField(max_length=300)
-    body_text = models.TextField(blank=True)  # start of the plain text, for search
+    # The start of the plain text, folded for the search index (mime.search_text).
+    body_text = models.TextField(blank=True)
     sender_person = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.utils import timezone
 
 from caducee.accounts.models import Account
 from caducee.directory.search import terms
-from caducee.mail import operations, search
+from caducee.mail import mime, operations, search
 from caducee.mail.inbound import deliver_inbound
 from caducee.mail.models import Message
 
@@ -103,3 +106,74 @@ def test_the_index_follows_edits_and_deletions_not_flag_changes(inbox: Account) 
 def test_a_folder_is_searched_through_the_index(inbox: Account) -> None:
     rows = operations.messages_in(inbox, "pro", "inbox", "opératoire")
     assert [m.subject for m in rows] == ["Compte rendu opératoire"]
+
+
+# The folding of migration 0006's SQL (`translate`), which mime.SEARCH_FOLD repeats.
+MIGRATION_0006_FOLDING = ("àâäáãåçéèêëíìîïñóòôöõúùûüýÿ@.<>&", "aaaaaaceeeeiiiinooooouuuuyy     ")
+ACCENTED_BODY = "Résultat de l'ÉCHO <Dr.Morel@ch-b.mssante.fr> & Çà et là, CŒUR Éléments"
+STORED_TEXT = ACCENTED_BODY + "\r\n"  # the text part as `deliver` writes it
+
+
+def test_the_search_text_is_stored_folded(paul: Account) -> None:
+    """Lower case, accents to their base letter, `@ . < > &` to spaces (mime.SEARCH_FOLD);
+    other letters (œ) as they are."""
+    row = deliver(paul, "Objet", "Dr Durand <durand@labo.mssante.fr>", ACCENTED_BODY)
+    stored = Message.objects.get(pk=row.pk).body_text
+    assert stored == "resultat de l'echo  dr morel ch-b mssante fr    ca et la, cœur elements\r\n"
+    assert found(paul, "echo morel elements") == {"Objet"}
+
+
+def test_the_postgresql_vector_is_the_one_of_the_unfolded_text(paul: Account) -> None:
+    """Migration 0008 folds the text in the application: the vector stays the one migration
+    0006 computed from the unfolded text in SQL, positions included."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the stored tsvector is PostgreSQL's")
+    row = deliver(
+        paul, "Compte Rendu OPÉRATOIRE", "Dr Élise <elise@ch-b.mssante.fr>", ACCENTED_BODY
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT search_vector::text, to_tsvector('simple', translate(lower(sender || ' ' "
+            "|| subject || ' ' || %s), %s, %s))::text FROM mail_message WHERE id = %s",
+            [STORED_TEXT, *MIGRATION_0006_FOLDING, row.pk],
+        )
+        stored, unfolded = cursor.fetchone()
+    assert stored == unfolded
+    assert "'operatoire':" in stored and "'elise':" in stored and "'morel':" in stored
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migration_0008_folds_the_text_already_stored() -> None:
+    """Rows stored before it get their text folded (PostgreSQL; SQLite's index folds by
+    itself and its rows are left as they were), and their vector is the same."""
+    executor = MigrationExecutor(connection)
+    executor.migrate([("mail", "0007_mss_autoreply")])
+    apps = executor.loader.project_state([("mail", "0007_mss_autoreply")]).apps
+    structure = apps.get_model("structures", "Structure").objects.create(
+        name="A", id_type="SIRET", id_number="11111111111111"
+    )
+    box = apps.get_model("accounts", "Account").objects.create(
+        structure=structure, email="box@a.mssante.fr", type="ORG", state="valide"
+    )
+    old = apps.get_model("mail", "Message").objects.create(
+        mailbox_id=box.pk,
+        sender="Dr X <x@a.fr>",
+        subject="Écho",
+        body_text=STORED_TEXT,
+        received_at=timezone.now(),
+        path="1/cur/x",
+    )
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT search_vector::text FROM mail_message WHERE id = %s", [old.pk])
+            (before,) = cursor.fetchone()
+    executor = MigrationExecutor(connection)
+    executor.migrate([("mail", "0008_search_text_folded")])
+    row = Message.objects.get(pk=old.pk)
+    if connection.vendor != "postgresql":
+        assert row.body_text == STORED_TEXT
+        return
+    assert row.body_text == mime.fold_search_text(STORED_TEXT)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT search_vector::text FROM mail_message WHERE id = %s", [old.pk])
+        assert cursor.fetchone() == (before,)
