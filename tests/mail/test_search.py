@@ -121,6 +121,20 @@ def test_the_search_text_is_stored_folded(paul: Account) -> None:
     stored = Message.objects.get(pk=row.pk).body_text
     assert stored == "resultat de l'echo  dr morel ch-b mssante fr    ca et la, cœur elements\r\n"
     assert found(paul, "echo morel elements") == {"Objet"}
+    assert str.maketrans(*MIGRATION_0006_FOLDING) == mime.SEARCH_FOLD
+
+
+def _vectors(pk: int, text: str) -> tuple[str, str]:
+    """The stored vector of a message, and migration 0006's over its sender, subject and
+    `text`."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT search_vector::text, to_tsvector('simple', translate(lower(sender || ' ' "
+            "|| subject || ' ' || %s), %s, %s))::text FROM mail_message WHERE id = %s",
+            [text, *MIGRATION_0006_FOLDING, pk],
+        )
+        stored, expected = cursor.fetchone()
+    return stored, expected
 
 
 def test_the_postgresql_vector_is_the_one_of_the_unfolded_text(paul: Account) -> None:
@@ -131,24 +145,20 @@ def test_the_postgresql_vector_is_the_one_of_the_unfolded_text(paul: Account) ->
     row = deliver(
         paul, "Compte Rendu OPÉRATOIRE", "Dr Élise <elise@ch-b.mssante.fr>", ACCENTED_BODY
     )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT search_vector::text, to_tsvector('simple', translate(lower(sender || ' ' "
-            "|| subject || ' ' || %s), %s, %s))::text FROM mail_message WHERE id = %s",
-            [STORED_TEXT, *MIGRATION_0006_FOLDING, row.pk],
-        )
-        stored, unfolded = cursor.fetchone()
+    stored, unfolded = _vectors(row.pk, STORED_TEXT)
     assert stored == unfolded
     assert "'operatoire':" in stored and "'elise':" in stored and "'morel':" in stored
 
 
 @pytest.mark.django_db(transaction=True)
-def test_migration_0008_folds_the_text_already_stored() -> None:
-    """Rows stored before it get their text folded (PostgreSQL; SQLite's index folds by
-    itself and its rows are left as they were), and their vector is the same."""
+def test_migration_0008_keeps_the_rows_stored_before_searchable() -> None:
+    """The column stops being generated without being computed again: a row stored before
+    (its text not folded) keeps its vector, gets the right one when its subject changes,
+    and the way back restores migration 0006's generated column."""
+    before, after = [("mail", "0007_mss_autoreply")], [("mail", "0008_search_text_folded")]
     executor = MigrationExecutor(connection)
-    executor.migrate([("mail", "0007_mss_autoreply")])
-    apps = executor.loader.project_state([("mail", "0007_mss_autoreply")]).apps
+    executor.migrate(before)
+    apps = executor.loader.project_state(before).apps
     structure = apps.get_model("structures", "Structure").objects.create(
         name="A", id_type="SIRET", id_number="11111111111111"
     )
@@ -163,17 +173,19 @@ def test_migration_0008_folds_the_text_already_stored() -> None:
         received_at=timezone.now(),
         path="1/cur/x",
     )
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT search_vector::text FROM mail_message WHERE id = %s", [old.pk])
-            (before,) = cursor.fetchone()
-    executor = MigrationExecutor(connection)
-    executor.migrate([("mail", "0008_search_text_folded")])
-    row = Message.objects.get(pk=old.pk)
-    if connection.vendor != "postgresql":
-        assert row.body_text == STORED_TEXT
+    postgresql = connection.vendor == "postgresql"
+    if postgresql:
+        stored, expected = _vectors(old.pk, STORED_TEXT)
+        assert stored == expected
+    MigrationExecutor(connection).migrate(after)
+    assert Message.objects.get(pk=old.pk).body_text == STORED_TEXT  # not rewritten
+    if not postgresql:
         return
-    assert row.body_text == mime.fold_search_text(STORED_TEXT)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT search_vector::text FROM mail_message WHERE id = %s", [old.pk])
-        assert cursor.fetchone() == (before,)
+    assert _vectors(old.pk, STORED_TEXT) == (stored, expected)
+    Message.objects.filter(pk=old.pk).update(subject="Écho RÉNAL")
+    stored, expected = _vectors(old.pk, STORED_TEXT)
+    assert stored == expected and "'renal':" in stored and "'morel':" in stored
+    MigrationExecutor(connection).migrate(before)
+    stored, expected = _vectors(old.pk, STORED_TEXT)
+    assert stored == expected
+    MigrationExecutor(connection).migrate(after)
