@@ -34,6 +34,7 @@ from caducee.directory.search import (
     SORT_IN_MEMORY,
     MatchKey,
     Page,
+    capped,
     first_keys,
     first_matches,
     load_entries,
@@ -279,7 +280,7 @@ def national_matches(
     with transaction.atomic():
         ids, matches = _national_ids(query, limit, type, department, count)
         found = NationalEntry.objects.in_bulk(ids)
-    return [found[i] for i in ids if i in found], *_national_count(matches)
+    return [found[i] for i in ids if i in found], *capped(matches)
 
 
 def national_keys(
@@ -296,11 +297,7 @@ def national_keys(
         for i in ids
         if i in found
     ]
-    return keys, *_national_count(matches)
-
-
-def _national_count(matches: int) -> tuple[int, bool]:
-    return (COUNT_LIMIT, False) if matches > COUNT_LIMIT else (matches, True)
+    return keys, *capped(matches)
 
 
 def _national_ids(

@@ -132,7 +132,7 @@ def first_matches(
     queryset = search_entries(query, type=type, department=department)
     if not count:
         return _uncounted(list(queryset[:size]), size)
-    total, exact = _capped(queryset[: COUNT_LIMIT + 1].count())
+    total, exact = capped(queryset[: COUNT_LIMIT + 1].count())
     number = _clamp(page, total, size)
     start = (number - 1) * size
     return Page(list(queryset[start : start + size]), total, number, size, exact)
@@ -160,7 +160,7 @@ def first_keys(
     if words:
         return _indexed(words, 1, size, type, department, True)
     queryset = search_entries(query, type=type, department=department)
-    total, exact = _capped(queryset[: COUNT_LIMIT + 1].count())
+    total, exact = capped(queryset[: COUNT_LIMIT + 1].count())
     rows = queryset.values_list("account_id", "sort_key", "mssante_address")[:size]
     return Page([MatchKey(*row) for row in rows], total, 1, size, exact)
 
@@ -181,7 +181,8 @@ def _indexed(
     raise NotImplementedError(connection.vendor)  # pragma: no cover
 
 
-def _capped(total: int) -> tuple[int, bool]:
+def capped(total: int) -> tuple[int, bool]:
+    """A count shown as is up to COUNT_LIMIT, else as « more than COUNT_LIMIT » (not exact)."""
     return (COUNT_LIMIT, False) if total > COUNT_LIMIT else (total, True)
 
 
@@ -228,7 +229,7 @@ def _sqlite_page(
                 [*params, COUNT_LIMIT + 1],
             )
         if count:
-            total, exact = _capped(int(cursor.fetchone()[0]))
+            total, exact = capped(int(cursor.fetchone()[0]))
             number = _clamp(page, total, size)
             if total == 0:
                 return Page([], 0, number, size)
@@ -270,7 +271,7 @@ def _postgres_page(
             [*params, max(SORT_IN_MEMORY, COUNT_LIMIT) + 1],
         )
         matches = int(cursor.fetchone()[0])
-        total, exact = _capped(matches)
+        total, exact = capped(matches)
         number = _clamp(page, total, size) if count else 1
         if matches == 0:
             return Page([], 0, number, size)

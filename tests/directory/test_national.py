@@ -451,7 +451,7 @@ def test_the_count_of_whole_words_and_of_prefixes_agree(
 ) -> None:
     """PostgreSQL counts the whole words first and stops there when they reach the cap;
     below it, the prefixes are counted (« lyon » is the start of « LYONNET » too)."""
-    from caducee.directory import national_search
+    from caducee.directory import national_search, search
 
     lines = [
         line(f"a{n}@autre.mssante.fr", f"ALPHA{n:02d}", "Paul", city="69003 LYON") for n in range(4)
@@ -459,6 +459,7 @@ def test_the_count_of_whole_words_and_of_prefixes_agree(
     lines += [line(f"l{n}@autre.mssante.fr", f"LYONNET{n:02d}", "Zoé") for n in range(4)]
     import_national_directory(cli_context(), write(tmp_path / "f.txt", lines))
     monkeypatch.setattr(national_search, "COUNT_LIMIT", count_limit)
+    monkeypatch.setattr(search, "COUNT_LIMIT", count_limit)  # `search.capped`, shared
     monkeypatch.setattr(national_search, "SORT_IN_MEMORY", count_limit)
     rows, total, exact = national_search.national_matches("lyon", limit=2)
     assert (total, exact) == expected
