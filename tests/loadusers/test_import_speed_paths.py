@@ -177,6 +177,30 @@ def test_check_gives_what_the_pass_read_from_clean_account() -> None:
     assert check(samples[1], True, SHAPE).links == ["a@ch-a.fr", "b@ch-a.fr"]
 
 
+def test_checked_crosses_a_pickle_whole() -> None:
+    """The pool's results are pickled as their constructor's arguments (issue #19): every
+    field comes back, for a new account's line and an existing one's, valid or not."""
+    import pickle
+
+    from caducee.loadusers.validation_pass import SHAPE
+    from caducee.loadusers.validation_pool import Checked, check
+
+    samples = [
+        line("PER", "p@ch-a.fr"),
+        line("ORG", "o@ch-a.fr", connection_accounts="a@ch-a.fr;b@ch-a.fr"),
+        line("MED", "m@ch-a.fr", postal_code="ABCDE"),
+    ]
+    fields = ("problems", "ok", "kind", "links", "values", "stored")
+    for raw in samples:
+        for new in (True, False):
+            checked = check(raw, new, SHAPE)
+            sent = pickle.dumps([checked], protocol=pickle.HIGHEST_PROTOCOL)
+            back = pickle.loads(sent)[0]  # noqa: S301 - our own bytes
+            assert type(back) is Checked
+            assert [getattr(back, f) for f in fields] == [getattr(checked, f) for f in fields]
+    assert Checked.__reduce__ is not object.__reduce__
+
+
 _CELLS = st.lists(
     st.one_of(
         st.none(),
