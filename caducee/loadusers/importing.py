@@ -134,7 +134,7 @@ def frozen_heap() -> Iterator[None]:
       among them waits for the end of the import.
     - The young generation is collected once IMPORT_GC_THRESHOLD0 more container objects
       are alive instead of 700 (issue #19: about 4,000 young, 370 middle and 33 full
-      passes for 100,000 lines, 3 s of the import process's CPU; about 15, 1 and 0
+      passes for 100,000 lines, 3 s of the import process's time; about 15, 2 and 0
       after). Objects are still freed by their reference counts; only cyclic garbage
       waits a little longer. The thresholds are process-wide: the first of concurrent
       imports sets them, the last one restores what was there before.
