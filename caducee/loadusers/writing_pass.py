@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from caducee.accounts.models import Account, AccountState, ConnectionLink
@@ -60,7 +60,10 @@ def write(
     with transaction.atomic():
         # Empty « MSSanté adresse » of new accounts: generated here, inside the transaction.
         generated = resolve(state, wanted)
-        for batch in state.creates.batches(CHUNK):
+        unanalyzed = _without_statistics()
+        for number, batch in enumerate(state.creates.batches(CHUNK)):
+            if number == 1 and unanalyzed:
+                _analyze_accounts()  # the first batch's rows: statistics for the next queries
             # « MSSanté adresse »: checked by the directory's rules, stored with the row.
             addresses = _check_new_particles(state, batch)
             new_ids, rows = _create_batch(state, batch, addresses, generated, visible=visible)
@@ -147,6 +150,35 @@ USER_COLUMNS = (
     "is_operator",
     "date_joined",
 )
+
+
+def _without_statistics() -> bool:
+    """PostgreSQL: the accounts table has no statistics (never analyzed, or analyzed empty:
+    `pg_class.reltuples` -1 or 0), as on a new installation's first import.
+
+    Without them the planner gives each value of an `IN` list a default selectivity, and
+    from a few hundred values it walks the whole table instead of the index: the MSSanté
+    address check's « particle already held » query (`_taken_addresses`), once a batch,
+    took 70 ms at 94,000 accounts instead of 0.6 ms (issue #19, docs/PERFORMANCE.md). The
+    table's own rows, written by this transaction, are not counted by autovacuum before
+    the commit, so nothing else analyzes it meanwhile.
+    """
+    if connection.vendor != "postgresql":
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [Account._meta.db_table]
+        )
+        row = cursor.fetchone()
+    return row is not None and row[0] <= 0
+
+
+def _analyze_accounts() -> None:
+    """ANALYZE the accounts table inside the import's transaction: it samples the rows this
+    transaction wrote (one batch: a few milliseconds), and the statistics are rolled back
+    with the import. A role that does not own the table gets a warning, not an error."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {connection.ops.quote_name(Account._meta.db_table)}")
 
 
 NewAddresses = dict[str, tuple[Account, str, str]]  # email -> (unsaved account, particle, address)
