@@ -104,6 +104,9 @@ def record_many(ctx: Context, events: list[AuditItem], *, batch_size: int = 1000
     """
     if not events:
         return 0
+    # The details' JSON before the first query: on PostgreSQL the writes asked just before
+    # (an import's accounts, core/bulk.copies_in_background) are inserted meanwhile.
+    texts = [_DETAIL.encode(detail) for _, _, _, detail in events]  # json.dumps(default=str)
     with transaction.atomic():
         structure_ids = [
             structure if structure is None or isinstance(structure, int) else structure.pk
@@ -122,8 +125,8 @@ def record_many(ctx: Context, events: list[AuditItem], *, batch_size: int = 1000
         key = audit_key()
         rows: list[tuple[Any, ...]] = []
         last_seq: dict[int, int] = {}
-        for (action, _, target, detail), structure_id, seq in zip(
-            events, structure_ids, seqs, strict=True
+        for (action, _, target, _detail), structure_id, seq, text in zip(
+            events, structure_ids, seqs, texts, strict=True
         ):
             if isinstance(target, TargetRef):
                 ref = target
@@ -133,7 +136,6 @@ def record_many(ctx: Context, events: list[AuditItem], *, batch_size: int = 1000
                 ref = TargetRef("", "", "")
             chain = chain_of(structure_id)
             length, prev = tips[chain]
-            text = _DETAIL.encode(detail)  # json.dumps(detail, default=str)
             label = ref.label[:254]
             fields = {
                 "seq": seq,

@@ -18,7 +18,7 @@ from django.utils import timezone
 from caducee.accounts.models import Account, AccountState, ConnectionLink
 from caducee.audit.actions import AuditAction
 from caducee.audit.log import AuditItem, TargetRef, record_event, record_many
-from caducee.core.bulk import insert_keyed, insert_rows
+from caducee.core.bulk import copies_in_background, insert_keyed, insert_rows
 from caducee.core.context import Context
 from caducee.core.secrets import url_token
 from caducee.directory.generation import Wanted, generated_event
@@ -57,13 +57,15 @@ def write(
     base_detail = {"import": result.import_id, "file": result.file_name}
     if progress is not None:
         progress("writing", 0, total)  # before the transaction: visible to every process
-    with transaction.atomic():
+    # PostgreSQL: the COPYs leave from a thread, the server inserts while the next rows are
+    # prepared (core/bulk.copies_in_background; every other query waits for them).
+    with transaction.atomic(), copies_in_background():
         # Empty « MSSanté adresse » of new accounts: generated here, inside the transaction.
         generated = resolve(state, wanted)
-        unanalyzed = _without_statistics()
+        unanalyzed = _without_statistics(str(Account._meta.db_table))
         for number, batch in enumerate(state.creates.batches(CHUNK)):
             if number == 1 and unanalyzed:
-                _analyze_accounts()  # the first batch's rows: statistics for the next queries
+                _analyze(str(Account._meta.db_table))  # statistics for the next batches' queries
             # « MSSanté adresse »: checked by the directory's rules, stored with the row.
             addresses = _check_new_particles(state, batch)
             new_ids, rows = _create_batch(state, batch, addresses, generated, visible=visible)
@@ -152,8 +154,8 @@ USER_COLUMNS = (
 )
 
 
-def _without_statistics() -> bool:
-    """PostgreSQL: the accounts table has no statistics (never analyzed, or analyzed empty:
+def _without_statistics(table: str) -> bool:
+    """PostgreSQL: the table (the accounts') has no statistics (never analyzed, or analyzed empty:
     `pg_class.reltuples` -1 or 0), as on a new installation's first import.
 
     Without them the planner gives each value of an `IN` list a default selectivity, and
@@ -166,19 +168,17 @@ def _without_statistics() -> bool:
     if connection.vendor != "postgresql":
         return False
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [Account._meta.db_table]
-        )
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [table])
         row = cursor.fetchone()
     return row is not None and row[0] <= 0
 
 
-def _analyze_accounts() -> None:
-    """ANALYZE the accounts table inside the import's transaction: it samples the rows this
-    transaction wrote (one batch: a few milliseconds), and the statistics are rolled back
-    with the import. A role that does not own the table gets a warning, not an error."""
+def _analyze(table: str) -> None:
+    """ANALYZE the table inside the import's transaction: it samples the rows this
+    transaction wrote (after one batch: a few milliseconds), and the statistics are rolled
+    back with the import. A role that does not own the table gets a warning, not an error."""
     with connection.cursor() as cursor:
-        cursor.execute(f"ANALYZE {connection.ops.quote_name(Account._meta.db_table)}")
+        cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
 
 
 NewAddresses = dict[str, tuple[Account, str, str]]  # email -> (unsaved account, particle, address)
