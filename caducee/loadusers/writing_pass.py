@@ -155,8 +155,8 @@ USER_COLUMNS = (
 
 
 def _without_statistics(table: str) -> bool:
-    """PostgreSQL: the table (the accounts') has no statistics (never analyzed, or analyzed empty:
-    `pg_class.reltuples` -1 or 0), as on a new installation's first import.
+    """PostgreSQL: the table (the accounts') has no statistics (never analyzed, or analyzed
+    empty: `pg_class.reltuples` -1 or 0), as on a new installation's first import.
 
     Without them the planner gives each value of an `IN` list a default selectivity, and
     from a few hundred values it walks the whole table instead of the index: the MSSanté
@@ -175,8 +175,10 @@ def _without_statistics(table: str) -> bool:
 
 def _analyze(table: str) -> None:
     """ANALYZE the table inside the import's transaction: it samples the rows this
-    transaction wrote (after one batch: a few milliseconds), and the statistics are rolled
-    back with the import. A role that does not own the table gets a warning, not an error."""
+    transaction wrote (after one batch: a few milliseconds). Its statistics (`pg_statistic`)
+    roll back with the import; the row and page estimates of `pg_class` are written in
+    place, as by any ANALYZE. A role that does not own the table gets a warning, not an
+    error."""
     with connection.cursor() as cursor:
         cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
 
