@@ -107,6 +107,7 @@ def record_many(ctx: Context, events: list[AuditItem], *, batch_size: int = 1000
     # The details' JSON before the first query: on PostgreSQL the writes asked just before
     # (an import's accounts, core/bulk.copies_in_background) are inserted meanwhile.
     texts = [_DETAIL.encode(detail) for _, _, _, detail in events]  # json.dumps(default=str)
+    decoded = [json.loads(text) for text in texts]  # what the hash covers (`verify` reads it)
     with transaction.atomic():
         structure_ids = [
             structure if structure is None or isinstance(structure, int) else structure.pk
@@ -125,8 +126,8 @@ def record_many(ctx: Context, events: list[AuditItem], *, batch_size: int = 1000
         key = audit_key()
         rows: list[tuple[Any, ...]] = []
         last_seq: dict[int, int] = {}
-        for (action, _, target, _detail), structure_id, seq, text in zip(
-            events, structure_ids, seqs, texts, strict=True
+        for (action, _, target, _detail), structure_id, seq, text, detail in zip(
+            events, structure_ids, seqs, texts, decoded, strict=True
         ):
             if isinstance(target, TargetRef):
                 ref = target
@@ -150,7 +151,7 @@ def record_many(ctx: Context, events: list[AuditItem], *, batch_size: int = 1000
                 "target_type": ref.type,
                 "target_id": ref.id,
                 "target_label": label,
-                "detail": json.loads(text),
+                "detail": detail,
                 "chain": chain,
                 "chain_seq": length + 1,
             }
