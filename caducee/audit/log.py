@@ -104,6 +104,10 @@ def record_many(ctx: Context, events: list[AuditItem], *, batch_size: int = 1000
     """
     if not events:
         return 0
+    # The details' JSON before the first query: on PostgreSQL the writes asked just before
+    # (an import's accounts, core/bulk.copies_in_background) are inserted meanwhile.
+    texts = [_DETAIL.encode(detail) for _, _, _, detail in events]  # json.dumps(default=str)
+    decoded = [json.loads(text) for text in texts]  # what the hash covers (`verify` reads it)
     with transaction.atomic():
         structure_ids = [
             structure if structure is None or isinstance(structure, int) else structure.pk
@@ -122,8 +126,8 @@ def record_many(ctx: Context, events: list[AuditItem], *, batch_size: int = 1000
         key = audit_key()
         rows: list[tuple[Any, ...]] = []
         last_seq: dict[int, int] = {}
-        for (action, _, target, detail), structure_id, seq in zip(
-            events, structure_ids, seqs, strict=True
+        for (action, _, target, _detail), structure_id, seq, text, detail in zip(
+            events, structure_ids, seqs, texts, decoded, strict=True
         ):
             if isinstance(target, TargetRef):
                 ref = target
@@ -133,7 +137,6 @@ def record_many(ctx: Context, events: list[AuditItem], *, batch_size: int = 1000
                 ref = TargetRef("", "", "")
             chain = chain_of(structure_id)
             length, prev = tips[chain]
-            text = _DETAIL.encode(detail)  # json.dumps(detail, default=str)
             label = ref.label[:254]
             fields = {
                 "seq": seq,
@@ -148,7 +151,7 @@ def record_many(ctx: Context, events: list[AuditItem], *, batch_size: int = 1000
                 "target_type": ref.type,
                 "target_id": ref.id,
                 "target_label": label,
-                "detail": json.loads(text),
+                "detail": detail,
                 "chain": chain,
                 "chain_seq": length + 1,
             }

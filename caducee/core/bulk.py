@@ -11,7 +11,10 @@ the backend's adaptation; everything else is passed as is to `executemany` (SQLi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Sequence
+import threading
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 
 from django.db import connection, models
@@ -62,14 +65,105 @@ def insert_rows(
             if a is not None
         ]
         rows = _adapted(rows, to_adapt)
+    if connection.vendor == "postgresql":
+        # COPY: the fastest path into PostgreSQL, inside the same transaction.
+        copy_sql = f"COPY {quote(meta.db_table)} ({names}) FROM STDIN"
+        background = _active.background
+        if background is not None:
+            background.submit(copy_sql, rows)
+            return
+        with connection.cursor() as cursor:
+            _copy(cursor, copy_sql, rows)
+        return
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # COPY: the fastest path into PostgreSQL, inside the same transaction.
-            with cursor.copy(f"COPY {quote(meta.db_table)} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            cursor.executemany(sql, list(rows))
+        cursor.executemany(sql, list(rows))
+
+
+def _copy(cursor: Any, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+    with cursor.copy(sql) as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+class _Background:
+    """The COPYs of `copies_in_background`, one after the other on a thread, on the same
+    PostgreSQL connection (psycopg's connections may be shared by threads: one command at
+    a time, under the connection's lock). Any other query waits for them first (`flush`,
+    an execute wrapper), so the statements reach the server in the order they were asked."""
+
+    def __init__(self) -> None:
+        self.raw = connection.connection  # psycopg's connection, opened by the caller
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="copy")
+        self.pending: list[Future[None]] = []
+        self.failed = threading.Event()
+
+    def submit(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        rows = rows if isinstance(rows, list) else list(rows)  # nothing lazy on the thread
+        self.pending.append(self.pool.submit(self._run, sql, rows))
+
+    def _run(self, sql: str, rows: list[Sequence[Any]]) -> None:
+        if self.failed.is_set():  # the transaction is aborted: the first error is raised
+            return
+        try:
+            with self.raw.cursor() as cursor:
+                _copy(cursor, sql, rows)
+        except BaseException:
+            self.failed.set()
+            raise
+
+    def flush(self) -> None:
+        """Wait for every COPY asked so far; raise the first one's error, if any."""
+        pending, self.pending = self.pending, []
+        error: BaseException | None = None
+        for future in pending:
+            exc = future.exception()
+            if exc is not None and error is None:
+                error = exc
+        if error is not None:
+            raise error
+
+    def before_query(self, execute: Any, sql: Any, params: Any, many: Any, context: Any) -> Any:
+        self.flush()
+        return execute(sql, params, many, context)
+
+
+class _Active(threading.local):
+    """The `_Background` of this thread's connection (Django's connections are per thread)."""
+
+    background: _Background | None = None
+
+
+_active = _Active()
+
+
+@contextmanager
+def copies_in_background() -> Iterator[None]:
+    """On PostgreSQL, `insert_rows` inside this block sends its COPY from a thread and
+    returns at once: the server inserts the rows (the indexes' work: most of an import's
+    accounts insert) while this thread prepares the next ones (issue #19). Every other
+    query of the connection waits for the COPYs asked before it, so the order and the
+    results are those of `insert_rows` without the block; an error of a COPY is raised by
+    the next query or at the end of the block. The rows given must not change after the
+    call. Inside a transaction only (the block ends before the commit: `with
+    transaction.atomic(), copies_in_background():`). Elsewhere (SQLite): no effect."""
+    if connection.vendor != "postgresql" or _active.background is not None:
+        yield
+        return
+    connection.ensure_connection()
+    background = _Background()
+    _active.background = background
+    try:
+        with connection.execute_wrapper(background.before_query):
+            yield
+            _active.background = None
+            background.flush()
+    except BaseException:
+        for future in background.pending:  # the connection is free again before the rollback
+            future.exception()
+        raise
+    finally:
+        _active.background = None
+        background.pool.shutdown(wait=True)
 
 
 def _adapted(

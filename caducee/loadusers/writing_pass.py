@@ -12,13 +12,13 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from caducee.accounts.models import Account, AccountState, ConnectionLink
 from caducee.audit.actions import AuditAction
 from caducee.audit.log import AuditItem, TargetRef, record_event, record_many
-from caducee.core.bulk import insert_keyed, insert_rows
+from caducee.core.bulk import copies_in_background, insert_keyed, insert_rows
 from caducee.core.context import Context
 from caducee.core.secrets import url_token
 from caducee.directory.generation import Wanted, generated_event
@@ -57,10 +57,15 @@ def write(
     base_detail = {"import": result.import_id, "file": result.file_name}
     if progress is not None:
         progress("writing", 0, total)  # before the transaction: visible to every process
-    with transaction.atomic():
+    # PostgreSQL: the COPYs leave from a thread, the server inserts while the next rows are
+    # prepared (core/bulk.copies_in_background; every other query waits for them).
+    with transaction.atomic(), copies_in_background():
         # Empty « MSSanté adresse » of new accounts: generated here, inside the transaction.
         generated = resolve(state, wanted)
-        for batch in state.creates.batches(CHUNK):
+        unanalyzed = _without_statistics(str(Account._meta.db_table))
+        for number, batch in enumerate(state.creates.batches(CHUNK)):
+            if number == 1 and unanalyzed:
+                _analyze(str(Account._meta.db_table))  # statistics for the next batches' queries
             # « MSSanté adresse »: checked by the directory's rules, stored with the row.
             addresses = _check_new_particles(state, batch)
             new_ids, rows = _create_batch(state, batch, addresses, generated, visible=visible)
@@ -147,6 +152,35 @@ USER_COLUMNS = (
     "is_operator",
     "date_joined",
 )
+
+
+def _without_statistics(table: str) -> bool:
+    """PostgreSQL: the table (the accounts') has no statistics (never analyzed, or analyzed
+    empty: `pg_class.reltuples` -1 or 0), as on a new installation's first import.
+
+    Without them the planner gives each value of an `IN` list a default selectivity, and
+    from a few hundred values it walks the whole table instead of the index: the MSSanté
+    address check's « particle already held » query (`_taken_addresses`), once a batch,
+    took 70 ms at 94,000 accounts instead of 0.6 ms (issue #19, docs/PERFORMANCE.md). The
+    table's own rows, written by this transaction, are not counted by autovacuum before
+    the commit, so nothing else analyzes it meanwhile.
+    """
+    if connection.vendor != "postgresql":
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [table])
+        row = cursor.fetchone()
+    return row is not None and row[0] <= 0
+
+
+def _analyze(table: str) -> None:
+    """ANALYZE the table inside the import's transaction: it samples the rows this
+    transaction wrote (after one batch: a few milliseconds). Its statistics (`pg_statistic`)
+    roll back with the import; the row and page estimates of `pg_class` are written in
+    place, as by any ANALYZE. A role that does not own the table gets a warning, not an
+    error."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
 
 
 NewAddresses = dict[str, tuple[Account, str, str]]  # email -> (unsaved account, particle, address)

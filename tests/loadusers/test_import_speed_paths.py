@@ -234,3 +234,53 @@ def test_lines_are_unguarded_and_mapped_as_cell_by_cell(rows: list[list[object]]
             if any(_filled(v) for v in raw.values()):
                 expected.append((n, raw))
         assert [pair for chunk in _chunks(table) for pair in chunk] == expected
+
+
+def _analyzes(queries: CaptureQueriesContext) -> list[str]:
+    return [q["sql"] for q in queries if q["sql"].lstrip().upper().startswith("ANALYZE")]
+
+
+@pytest.mark.parametrize("without_statistics", [True, False])
+def test_the_accounts_are_analyzed_after_the_first_batch_only_without_statistics(
+    structure_a: Structure, monkeypatch: pytest.MonkeyPatch, without_statistics: bool
+) -> None:
+    """PostgreSQL without statistics for the accounts (a new installation): ANALYZE once,
+    before the second batch, so that the next batches' `IN` queries use their indexes
+    (issue #19); with statistics, or on SQLite, never. Same accounts and audit either way."""
+    from caducee.loadusers import writing_pass
+
+    monkeypatch.setattr(writing_pass, "CHUNK", 5)
+    if connection.vendor == "postgresql":
+        monkeypatch.setattr(writing_pass, "_without_statistics", lambda _t: without_statistics)
+    lines = [line("PER", f"s{i}@ch-a.fr", mssante_particle=f"s.{i}") for i in range(12)]
+    with CaptureQueriesContext(connection) as queries:
+        result = import_loadusers(cli_context(), structure_a, csv_bytes(lines))
+    assert result.created == 12
+    assert Account.objects.filter(email__startswith="s", structure=structure_a).count() == 12
+    analyzed = connection.vendor == "postgresql" and without_statistics
+    assert _analyzes(queries) == (['ANALYZE "accounts_account"'] if analyzed else [])
+    assert verify_chain().ok
+    # One batch (a file of 5 new accounts or fewer): nothing to analyze for.
+    few = [line("PER", f"t{i}@ch-a.fr") for i in range(5)]
+    with CaptureQueriesContext(connection) as queries:
+        assert import_loadusers(cli_context(), structure_a, csv_bytes(few)).created == 5
+    assert _analyzes(queries) == []
+
+
+def test_without_statistics_reads_postgresql_reltuples(db: None) -> None:
+    """True for a table never analyzed or analyzed empty, False once analyzed with rows;
+    always False on SQLite (no such planner problem there)."""
+    from caducee.loadusers.writing_pass import _analyze, _without_statistics
+
+    if connection.vendor != "postgresql":
+        assert not _without_statistics("accounts_account")
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMPORARY TABLE statistics_probe (x integer)")
+        assert _without_statistics("statistics_probe")
+        _analyze("statistics_probe")
+        assert _without_statistics("statistics_probe")  # analyzed empty: still none
+        cursor.execute("INSERT INTO statistics_probe SELECT generate_series(1, 100)")
+        _analyze("statistics_probe")
+        assert not _without_statistics("statistics_probe")
+        cursor.execute("DROP TABLE statistics_probe")
