@@ -3,6 +3,8 @@ its senders answered. Checked by the order of events, not by timing."""
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -11,6 +13,7 @@ import pytest
 
 from caducee.mail import inbound, store
 from caducee.mail.models import Message
+from caducee.mail.smtp import commit
 from caducee.mail.smtp.commit import GroupCommit
 
 
@@ -125,3 +128,36 @@ def test_inbound_data_fsyncs_the_folder_before_answering(
     assert answer.startswith("250")
     assert events == [("fsync", f"{martine.pk}/cur")]
     assert Message.objects.get(mailbox=martine).path.startswith(f"{martine.pk}/cur/")
+
+
+def test_on_sqlite_a_batch_is_committed_in_its_turn_among_the_smtp_processes(
+    mail_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The committing thread holds the writers' lock file while it commits (another
+    process's committer waits on it, woken when it is released), and releases it after."""
+    path = commit.lock_path()
+    if path is None:
+        pytest.skip("SQLite only: PostgreSQL lets its writers wait without sleeping")
+    seen: list[str] = []
+
+    def held() -> bool:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(fd)
+        return False
+
+    def commit_inbound(rows: list[Message], notify: set[int]) -> list[Message]:
+        seen.append("held" if held() else "free")
+        return rows
+
+    monkeypatch.setattr(inbound, "commit_inbound", commit_inbound)
+    committer = GroupCommit()
+    stored = store.write("1", b"x", sync_directory=False)
+    assert committer.submit([Message(mailbox_id=1, path=stored)], set()) == {1}
+    assert seen == ["held"]
+    assert not held()
+    committer.release()

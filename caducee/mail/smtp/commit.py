@@ -2,16 +2,21 @@
 
 Each message's file is already fsync'd when it is submitted, its folder not yet: the
 committing thread fsyncs the folders of the whole batch (each folder once), then commits
-the batch's rows in one transaction; each sender gets 250 only after both (the durability
+the batch's rows in one transaction (on SQLite in its turn among the SMTP processes,
+`writer_turn`); each sender gets 250 only after both (the durability
 guarantee). The duplicate check (a retried Message-ID, mail/dedupe.py) is made there too,
 one statement per batch, on the committing thread's connection.
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
 import queue
 import threading
+from collections.abc import Iterator
 from concurrent.futures import Future
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.db import connection
@@ -35,6 +40,35 @@ class _Job:
     done: threading.Lock = field(default_factory=_held)
     stored: set[int] = field(default_factory=set)
     error: BaseException | None = None
+
+
+def lock_path() -> str | None:
+    """SQLite: the file through which the SMTP processes take turns to write (beside the
+    database); PostgreSQL: none."""
+    if connection.vendor != "sqlite":
+        return None
+    return f"{connection.settings_dict['NAME']}.smtp-lock"
+
+
+@contextmanager
+def writer_turn() -> Iterator[None]:
+    """SQLite: the committing threads of the `caducee smtp` processes (`--processes N`)
+    take their turn to write through `lock_path()` (`flock`): a waiting process is woken
+    as soon as the other is done. Without it the second waited in SQLite's busy handler,
+    which sleeps 1, 2, 5, 10… ms between its tries: with two processes each batch waited
+    longer than it took to write (issue #19: 2 processes 254–308 → 354–393 msg/s,
+    docs/PERFORMANCE.md). Other writers (web, workers) still wait in the busy handler.
+    PostgreSQL needs none."""
+    path = lock_path()
+    if path is None:
+        yield
+        return
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 class GroupCommit:
@@ -93,7 +127,10 @@ class GroupCommit:
             try:
                 rows = [row for job in batch for row in job.rows]
                 store.sync_directories(row.path for row in rows)
-                saved = inbound.commit_inbound(rows, set().union(*(job.notify for job in batch)))
+                with writer_turn():
+                    saved = inbound.commit_inbound(
+                        rows, set().union(*(job.notify for job in batch))
+                    )
             except Exception as exc:  # every waiting sender gets a 451
                 connection.close()
                 for job in batch:
