@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Func, Q, QuerySet, TextField, Value
+from django.db.models.functions import Upper
+from django.db.models.lookups import Contains
 from django.utils import timezone
 
 from caducee.accounts.models import (
@@ -71,6 +74,37 @@ def indexed_candidates(text: str, digits: str = "") -> list[int] | None:
     return None if len(ids) > CANDIDATES else ids
 
 
+class SearchText(Func):
+    """PostgreSQL: the account's stored `search_text` (migration accounts 0011), its email,
+    last name and first name upper-cased and separated by U+001F, read from the table the
+    query names for the accounts (whatever its alias)."""
+
+    function = "search_text"
+    output_field = TextField()
+
+    def __init__(self) -> None:
+        super().__init__(F("email"))
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, Any]:
+        email, params = compiler.compile(self.source_expressions[0])
+        quote = connection.ops.quote_name
+        return email.removesuffix(quote("email")) + quote("search_text"), params
+
+
+def names_contain(text: str) -> Q:
+    """The accounts whose email, last name or first name holds `text`, case ignored. On
+    PostgreSQL one `LIKE` on `search_text`, answered by its trigram index from three
+    characters (two: a read of the accounts, but one comparison each instead of three
+    `upper()`)."""
+    if connection.vendor == "postgresql":
+        return Q(Contains(SearchText(), Upper(Value(text.replace("\x1f", "")))))
+    return (
+        Q(email__icontains=text.lower())
+        | Q(last_name__icontains=text)
+        | Q(first_name__icontains=text)
+    )
+
+
 def search_accounts(
     structure: Structure,
     query: str = "",
@@ -87,11 +121,7 @@ def search_accounts(
     text = query.strip()
     if text:
         digits = text.replace(" ", "")
-        condition = (
-            Q(email__icontains=text.lower())
-            | Q(last_name__icontains=text)
-            | Q(first_name__icontains=text)
-        )
+        condition = names_contain(text)
         if digits.isdigit():
             condition |= Q(rpps__startswith=digits) | Q(adeli__startswith=digits)
         ids = indexed_candidates(text, digits if digits.isdigit() else "")
@@ -184,13 +214,14 @@ def counters(structure: Structure) -> dict[str, int]:
 
 
 def nominative_candidates(scope: QuerySet[Structure], text: str, limit: int = 50) -> list[Account]:
-    """Search-as-you-type for connection accounts: at most `limit` answers."""
-    term = text.strip().lower()
+    """Search-as-you-type for connection accounts (email, last or first name): at most
+    `limit` answers."""
+    term = text.strip()
     if not term:
         return []
     return list(
         Account.objects.filter(structure__in=scope, type__in=("PER", "INT", "MED"))
-        .filter(Q(email__icontains=term) | Q(last_name__icontains=term))
+        .filter(names_contain(term))
         .order_by("email")[:limit]
     )
 

@@ -4,11 +4,12 @@ answers on both databases, through the trigram index on SQLite (migration accoun
 from __future__ import annotations
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
+from django.db.migrations.executor import MigrationExecutor
 
 from caducee.accounts import queries
 from caducee.accounts.models import Account
-from caducee.accounts.queries import indexed_candidates, search_accounts
+from caducee.accounts.queries import indexed_candidates, nominative_candidates, search_accounts
 from caducee.structures.models import Structure
 from tests import factories
 
@@ -76,3 +77,83 @@ def test_the_candidates_are_reached_by_id(people: Structure) -> None:
         cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
         plan = " ".join(str(row[-1]) for row in cursor.fetchall())
     assert "INTEGER PRIMARY KEY" in plan and "structure" not in plan, plan
+
+
+def test_the_suggestions_find_an_email_a_last_or_a_first_name(people: Structure) -> None:
+    scope = Structure.objects.filter(pk=people.pk)
+    found = [a.email for a in nominative_candidates(scope, "jeanne")]
+    assert found == ["jeanne.leroux@ch-a.fr"]  # not structure B's Jeanne
+    assert [a.email for a in nominative_candidates(scope, "LOïs")] == ["p.dupont@ch-a.fr"]
+    assert [a.email for a in nominative_candidates(scope, "du")] == ["p.dupont@ch-a.fr"]
+    assert nominative_candidates(scope, "  ") == []
+
+
+def _postgres_plan(structure: Structure, query: str) -> str:
+    rows = search_accounts(structure, query)[:51]
+    sql, params = rows.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN " + sql, params)
+        return " ".join(row[0] for row in cursor.fetchall())
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="search_text is PostgreSQL's")
+def test_search_text_follows_the_accounts_and_is_what_the_search_reads(people: Structure) -> None:
+    """Migration 0011's stored column holds the upper-cased email, last and first names; the
+    search compares it alone (no `upper()` per account), with a constant pattern that its
+    trigram index answers from three characters."""
+    account = Account.objects.get(email="p.dupont@ch-a.fr")
+
+    def stored() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT search_text FROM accounts_account WHERE id = %s", [account.pk])
+            return str(cursor.fetchone()[0])
+
+    assert stored() == "P.DUPONT@CH-A.FR\x1fDUPONT\x1fÉLOÏSE"
+    Account.objects.filter(pk=account.pk).update(first_name="Zoé")
+    assert stored() == "P.DUPONT@CH-A.FR\x1fDUPONT\x1fZOÉ"
+    assert emails(people, "oé") == ["p.dupont@ch-a.fr"]
+    assert emails(people, "T@CH") == ["p.dupont@ch-a.fr"]
+    assert emails(people, "dupontzoé") == []  # never across two values
+    for query, pattern in [("leroux", "%LEROUX%"), ("du", "%DU%")]:
+        plan = _postgres_plan(people, query)  # the pattern, a constant: the index can serve it
+        assert f"search_text ~~ '{pattern}'" in plan and "upper" not in plan.lower(), plan
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN SELECT id FROM accounts_account WHERE search_text LIKE '%LEROUX%'")
+        plan = " ".join(row[0] for row in cursor.fetchall())
+    assert "account_search_text_trgm" in plan, plan
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="search_text is PostgreSQL's")
+@pytest.mark.django_db(transaction=True)
+def test_migration_0011_fills_search_text_and_goes_back() -> None:
+    before = [("accounts", "0010_pages_account_search_fts")]
+    after = [("accounts", "0011_pages_account_search_text")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    apps = executor.loader.project_state(before).apps
+    structure = apps.get_model("structures", "Structure").objects.create(
+        name="A", id_type="SIRET", id_number="11111111111111"
+    )
+    old = apps.get_model("accounts", "Account").objects.create(
+        structure=structure, email="a.b@a.fr", last_name="Bé", first_name="Al", state="valide"
+    )
+
+    def indexes() -> set[str]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT indexname FROM pg_indexes WHERE tablename = 'accounts_account' "
+                "AND indexname LIKE '%%_trgm'"
+            )
+            return {row[0] for row in cursor.fetchall()}
+
+    per_column = {"account_email_trgm", "account_last_name_trgm", "account_first_name_trgm"}
+    assert per_column <= indexes()
+    MigrationExecutor(connection).migrate(after)
+    assert not per_column & indexes() and "account_search_text_trgm" in indexes()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT search_text FROM accounts_account WHERE id = %s", [old.pk])
+        assert cursor.fetchone()[0] == "A.B@A.FR\x1fBÉ\x1fAL"
+    MigrationExecutor(connection).migrate(before)
+    assert per_column <= indexes() and "account_search_text_trgm" not in indexes()
+    MigrationExecutor(connection).migrate(after)
