@@ -193,8 +193,15 @@ def sqlite_database(path: Path) -> dict[str, Any]:
         "OPTIONS": {
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,
+            # temp_store=MEMORY: an INSERT into a table with triggers (the accounts' and the
+            # messages' search indexes, the state counters) keeps a statement journal of
+            # the pages it changes; past 64 KiB SQLite spills it to a temporary file: about
+            # 36 writes to that file for every account inserted, a third of the import's
+            # account writes (docs/PERFORMANCE.md). Nothing here sorts or builds temporary
+            # tables large enough for memory to matter (no VACUUM; the pages read indexes).
             "init_command": (
-                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
+                "PRAGMA temp_store=MEMORY;"
             ),
         },
     }

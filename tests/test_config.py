@@ -89,3 +89,15 @@ def test_options_and_pool_on_a_real_postgresql(tmp_path: Path) -> None:
     finally:
         probe.close()
         probe.close_pool()
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="a SQLite connection's settings")
+@pytest.mark.django_db
+def test_sqlite_connections_keep_their_statement_journals_in_memory() -> None:
+    """temp_store=MEMORY (2): each INSERT into a table with triggers keeps a statement
+    journal, which otherwise spills to a temporary file (docs/PERFORMANCE.md)."""
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA temp_store")
+        assert cursor.fetchone()[0] == 2
+        cursor.execute("PRAGMA journal_mode")
+        assert cursor.fetchone()[0] == "wal"
