@@ -17,6 +17,7 @@ from caducee.accounts.models import (
     AccountStateCount,
     EmailChangeRequest,
 )
+from caducee.accounts.search_index import SEARCH_INDEX
 from caducee.audit.actions import AuditAction
 from caducee.audit.log import record_event
 from caducee.core.context import Context
@@ -50,7 +51,6 @@ def state_from_text(value: str) -> str:
 # SQLite: when more accounts of the platform than this hold the text searched, the
 # structure's accounts are read in email order as before (a frequent text fills a page fast).
 CANDIDATES = 2_000
-_SEARCH_INDEX = "accounts_account_search"  # migration accounts 0010
 
 
 def indexed_candidates(text: str, digits: str = "") -> list[int] | None:
@@ -67,7 +67,7 @@ def indexed_candidates(text: str, digits: str = "") -> list[int] | None:
     expr = " OR ".join('"' + phrase.replace('"', '""') + '"' for phrase in phrases)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT rowid FROM {_SEARCH_INDEX} WHERE {_SEARCH_INDEX} MATCH %s LIMIT %s",  # noqa: S608
+            f"SELECT rowid FROM {SEARCH_INDEX} WHERE {SEARCH_INDEX} MATCH %s LIMIT %s",  # noqa: S608
             [expr, CANDIDATES + 1],
         )
         ids = [row[0] for row in cursor.fetchall()]

@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from caducee.accounts.models import Account, AccountState, ConnectionLink
+from caducee.accounts.search_index import indexed_in_batches
 from caducee.audit.actions import AuditAction
 from caducee.audit.log import AuditItem, TargetRef, record_event, record_many
 from caducee.core.bulk import copies_in_background, insert_keyed, insert_rows
@@ -58,8 +59,10 @@ def write(
     if progress is not None:
         progress("writing", 0, total)  # before the transaction: visible to every process
     # PostgreSQL: the COPYs leave from a thread, the server inserts while the next rows are
-    # prepared (core/bulk.copies_in_background; every other query waits for them).
-    with transaction.atomic(), copies_in_background():
+    # prepared (core/bulk.copies_in_background; every other query waits for them). SQLite:
+    # the accounts' trigram index is filled once a batch, not by a trigger for each account
+    # (accounts/search_index.indexed_in_batches).
+    with transaction.atomic(), copies_in_background(), indexed_in_batches() as index_batch:
         # Empty « MSSanté adresse » of new accounts: generated here, inside the transaction.
         generated = resolve(state, wanted)
         unanalyzed = _without_statistics(str(Account._meta.db_table))
@@ -69,6 +72,7 @@ def write(
             # « MSSanté adresse »: checked by the directory's rules, stored with the row.
             addresses = _check_new_particles(state, batch)
             new_ids, rows = _create_batch(state, batch, addresses, generated, visible=visible)
+            index_batch(list(new_ids.values()))
             # The regional directory's search rows, from the values just inserted.
             add_created(_inserted_accounts(state, rows, new_ids))
             events: list[AuditItem] = []
