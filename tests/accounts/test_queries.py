@@ -3,6 +3,8 @@ answers on both databases, through the trigram index on SQLite (migration accoun
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.db import connection, transaction
 from django.db.migrations.executor import MigrationExecutor
@@ -88,12 +90,23 @@ def test_the_suggestions_find_an_email_a_last_or_a_first_name(people: Structure)
     assert nominative_candidates(scope, "  ") == []
 
 
-def _postgres_plan(structure: Structure, query: str) -> str:
-    rows = search_accounts(structure, query)[:51]
-    sql, params = rows.query.sql_with_params()
-    with connection.cursor() as cursor:
+def _explain(sql: str, params: Any = (), *, seqscan: bool = True) -> str:
+    """PostgreSQL's plan of a query, on one line (`seqscan=False`: as if the table were big)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        if not seqscan:
+            cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("EXPLAIN " + sql, params)
         return " ".join(row[0] for row in cursor.fetchall())
+
+
+def _search_plan(structure: Structure, query: str) -> str:
+    return _explain(*search_accounts(structure, query)[:51].query.sql_with_params())
+
+
+def _stored_search_text(account_id: int) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT search_text FROM accounts_account WHERE id = %s", [account_id])
+        return str(cursor.fetchone()[0])
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="search_text is PostgreSQL's")
@@ -102,25 +115,18 @@ def test_search_text_follows_the_accounts_and_is_what_the_search_reads(people: S
     search compares it alone (no `upper()` per account), with a constant pattern that its
     trigram index answers from three characters."""
     account = Account.objects.get(email="p.dupont@ch-a.fr")
-
-    def stored() -> str:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT search_text FROM accounts_account WHERE id = %s", [account.pk])
-            return str(cursor.fetchone()[0])
-
-    assert stored() == "P.DUPONT@CH-A.FR\x1fDUPONT\x1fÉLOÏSE"
+    assert _stored_search_text(account.pk) == "P.DUPONT@CH-A.FR\x1fDUPONT\x1fÉLOÏSE"
     Account.objects.filter(pk=account.pk).update(first_name="Zoé")
-    assert stored() == "P.DUPONT@CH-A.FR\x1fDUPONT\x1fZOÉ"
+    assert _stored_search_text(account.pk) == "P.DUPONT@CH-A.FR\x1fDUPONT\x1fZOÉ"
     assert emails(people, "oé") == ["p.dupont@ch-a.fr"]
     assert emails(people, "T@CH") == ["p.dupont@ch-a.fr"]
     assert emails(people, "dupontzoé") == []  # never across two values
     for query, pattern in [("leroux", "%LEROUX%"), ("du", "%DU%")]:
-        plan = _postgres_plan(people, query)  # the pattern, a constant: the index can serve it
+        plan = _search_plan(people, query)  # the pattern, a constant: the index can serve it
         assert f"search_text ~~ '{pattern}'" in plan and "upper" not in plan.lower(), plan
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("EXPLAIN SELECT id FROM accounts_account WHERE search_text LIKE '%LEROUX%'")
-        plan = " ".join(row[0] for row in cursor.fetchall())
+    plan = _explain(
+        "SELECT id FROM accounts_account WHERE search_text LIKE '%%LEROUX%%'", seqscan=False
+    )
     assert "account_search_text_trgm" in plan, plan
 
 
@@ -151,9 +157,7 @@ def test_migration_0011_fills_search_text_and_goes_back() -> None:
     assert per_column <= indexes()
     MigrationExecutor(connection).migrate(after)
     assert not per_column & indexes() and "account_search_text_trgm" in indexes()
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT search_text FROM accounts_account WHERE id = %s", [old.pk])
-        assert cursor.fetchone()[0] == "A.B@A.FR\x1fBÉ\x1fAL"
+    assert _stored_search_text(old.pk) == "A.B@A.FR\x1fBÉ\x1fAL"
     MigrationExecutor(connection).migrate(before)
     assert per_column <= indexes() and "account_search_text_trgm" not in indexes()
     MigrationExecutor(connection).migrate(after)
